@@ -1,0 +1,41 @@
+package runbook
+
+import (
+	"context"
+	"time"
+)
+
+// Envelope is a request as the bot received it from Slack, kept so that it is acted on
+// exactly once: Slack redelivers what it thinks was not acked, and the process may die
+// between ack and completion.
+type Envelope struct {
+	// ID is the request's stable id (Request.ID).
+	ID string
+	// Type is the Socket Mode envelope type (slash_commands, events_api, interactive).
+	Type string
+	// Payload is the envelope payload as Slack sent it, to act on it again after a crash.
+	Payload []byte
+	// Acked says the ack has gone out, so Slack will not send this envelope again and a
+	// restarted bot must finish it on its own.
+	Acked bool
+	// Done says the request was handled; Reply is what its ack carried, repeated if Slack
+	// redelivers the envelope because that ack was lost.
+	Done       bool
+	Reply      []byte
+	ReceivedAt time.Time
+}
+
+// Inbox remembers every envelope the bot has accepted.
+type Inbox interface {
+	// Claim records env as received. It returns nil if env is new, or the envelope
+	// already recorded under env.ID.
+	Claim(ctx context.Context, env Envelope) (*Envelope, error)
+	// MarkAcked records that the envelope's ack went out before it was done.
+	MarkAcked(ctx context.Context, id string) error
+	// Complete records that the envelope was handled and what its ack carried.
+	Complete(ctx context.Context, id string, reply []byte) error
+	// Unfinished lists envelopes that were acked but never completed, oldest first.
+	Unfinished(ctx context.Context) ([]Envelope, error)
+	// Prune forgets completed envelopes received before the given time.
+	Prune(ctx context.Context, before time.Time) (int, error)
+}

@@ -1,0 +1,174 @@
+// Package store keeps Runbook's state in SQLite: the envelopes it has handled, and (as
+// they are added) incidents, runs, approvals and the audit log. It is the only package
+// that speaks SQL.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
+
+	"github.com/runbookhq/runbook"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DB is an open Runbook database. Writes go through one connection, so that SQLite
+// never answers "database is locked" to two writers racing; reads use a small pool.
+type DB struct {
+	path  string
+	write *sql.DB
+	read  *sql.DB
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// Open opens (creating if needed) the database at path and applies any migrations the
+// binary carries that the file has not seen yet.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if path == "" {
+		return nil, runbook.Errorf(runbook.EINVALID, "store.path is empty")
+	}
+	write, err := sql.Open("sqlite3", dsn(path, false))
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	write.SetMaxOpenConns(1)
+	read, err := sql.Open("sqlite3", dsn(path, true))
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	read.SetMaxOpenConns(4)
+	db := &DB{path: path, write: write, read: read, Now: time.Now}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// dsn builds go-sqlite3's connection string: WAL so readers never block the writer,
+// a busy timeout so a briefly locked file waits instead of failing, immediate
+// transactions so a read-then-write transaction takes the write lock up front, and
+// foreign keys on.
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_busy_timeout", "5000")
+	q.Set("_foreign_keys", "on")
+	q.Set("_synchronous", "NORMAL")
+	q.Set("_txlock", "immediate")
+	if readOnly {
+		q.Set("mode", "ro")
+		q.Del("_txlock")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Close closes the database.
+func (db *DB) Close() error {
+	return errors.Join(db.read.Close(), db.write.Close())
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := db.read.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	return nil
+}
+
+// update runs fn in a write transaction and commits it if fn returns nil.
+func (db *DB) update(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return wrapBusy(fmt.Errorf("begin: %w", err))
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return wrapBusy(err)
+	}
+	return wrapBusy(tx.Commit())
+}
+
+// wrapBusy turns SQLite's "database is locked" (the busy timeout ran out because another
+// process held the file) into EUNAVAILABLE, which callers answer with "try again".
+func wrapBusy(err error) error {
+	if err == nil {
+		return nil
+	}
+	if se, ok := errors.AsType[sqlite3.Error](err); ok && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked) {
+		return fmt.Errorf("%w: %w", runbook.Errorf(runbook.EUNAVAILABLE, "The database is busy; try again in a moment."), err)
+	}
+	return err
+}
+
+func (db *DB) migrate(ctx context.Context) error {
+	files, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return fmt.Errorf("list migrations: %w", err)
+	}
+	sort.Strings(files)
+	return db.update(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT`); err != nil {
+			return fmt.Errorf("create schema_migrations: %w", err)
+		}
+		var current int
+		if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&current); err != nil {
+			return fmt.Errorf("read schema version: %w", err)
+		}
+		for _, f := range files {
+			version, err := migrationVersion(f)
+			if err != nil {
+				return err
+			}
+			if version <= current {
+				continue
+			}
+			body, err := migrations.ReadFile(f)
+			if err != nil {
+				return fmt.Errorf("read %s: %w", f, err)
+			}
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return fmt.Errorf("apply %s: %w", f, err)
+			}
+			if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+				version, strings.TrimPrefix(f, "migrations/"), db.Now().UnixMilli()); err != nil {
+				return fmt.Errorf("record %s: %w", f, err)
+			}
+		}
+		return nil
+	})
+}
+
+// migrationVersion reads the number a migration file's name starts with.
+func migrationVersion(name string) (int, error) {
+	base := strings.TrimPrefix(name, "migrations/")
+	digits, _, ok := strings.Cut(base, "_")
+	v, err := strconv.Atoi(digits)
+	if !ok || err != nil || v <= 0 {
+		return 0, fmt.Errorf("migration %s: name must start with a positive number and an underscore", base)
+	}
+	return v, nil
+}
+
+// SchemaVersion returns the newest migration applied to the file.
+func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := db.read.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&v)
+	return v, err
+}

@@ -1,0 +1,131 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/runbookhq/runbook"
+)
+
+// Inbox is the SQLite implementation of runbook.Inbox.
+type Inbox struct{ db *DB }
+
+var _ runbook.Inbox = (*Inbox)(nil)
+
+// Inbox returns the envelope store.
+func (db *DB) Inbox() *Inbox { return &Inbox{db: db} }
+
+// Claim records env as received, or returns the envelope already recorded under its id.
+func (s *Inbox) Claim(ctx context.Context, env runbook.Envelope) (*runbook.Envelope, error) {
+	if env.ID == "" {
+		return nil, runbook.Errorf(runbook.EINVALID, "envelope has no id")
+	}
+	var existing *runbook.Envelope
+	err := s.db.update(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO envelopes (id, type, payload, received_at)
+			VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			env.ID, env.Type, env.Payload, s.db.Now().UnixMilli())
+		if err != nil {
+			return fmt.Errorf("insert envelope: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			return nil
+		}
+		existing, err = findEnvelope(ctx, tx, env.ID)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim envelope %s: %w", env.ID, err)
+	}
+	return existing, nil
+}
+
+// MarkAcked records that the envelope's ack went out before it was handled.
+func (s *Inbox) MarkAcked(ctx context.Context, id string) error {
+	return s.set(ctx, id, "UPDATE envelopes SET acked = 1 WHERE id = ?", id)
+}
+
+// Complete records the envelope as handled, with the payload its ack carried.
+func (s *Inbox) Complete(ctx context.Context, id string, reply []byte) error {
+	return s.set(ctx, id, "UPDATE envelopes SET done = 1, acked = 1, reply = ?, done_at = ? WHERE id = ?",
+		reply, s.db.Now().UnixMilli(), id)
+}
+
+func (s *Inbox) set(ctx context.Context, id, query string, args ...any) error {
+	err := s.db.update(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return runbook.Errorf(runbook.ENOTFOUND, "no envelope %s", id)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("update envelope %s: %w", id, err)
+	}
+	return nil
+}
+
+// Unfinished lists envelopes that were acked but not completed, oldest first: the
+// process stopped while handling them and Slack will not send them again.
+func (s *Inbox) Unfinished(ctx context.Context) ([]runbook.Envelope, error) {
+	rows, err := s.db.read.QueryContext(ctx, `SELECT id, type, payload, acked, done, reply, received_at
+		FROM envelopes WHERE done = 0 AND acked = 1 ORDER BY received_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list unfinished envelopes: %w", err)
+	}
+	defer rows.Close()
+	var out []runbook.Envelope
+	for rows.Next() {
+		env, err := scanEnvelope(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *env)
+	}
+	return out, rows.Err()
+}
+
+// Prune forgets completed envelopes received before the given time. Slack stops
+// redelivering after minutes, so a day of memory is plenty.
+func (s *Inbox) Prune(ctx context.Context, before time.Time) (int, error) {
+	var n int64
+	err := s.db.update(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "DELETE FROM envelopes WHERE done = 1 AND received_at < ?", before.UnixMilli())
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("prune envelopes: %w", err)
+	}
+	return int(n), nil
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func findEnvelope(ctx context.Context, tx *sql.Tx, id string) (*runbook.Envelope, error) {
+	env, err := scanEnvelope(tx.QueryRowContext(ctx, `SELECT id, type, payload, acked, done, reply, received_at
+		FROM envelopes WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, runbook.Errorf(runbook.ENOTFOUND, "no envelope %s", id)
+	}
+	return env, err
+}
+
+func scanEnvelope(row scanner) (*runbook.Envelope, error) {
+	var env runbook.Envelope
+	var received int64
+	if err := row.Scan(&env.ID, &env.Type, &env.Payload, &env.Acked, &env.Done, &env.Reply, &received); err != nil {
+		return nil, fmt.Errorf("scan envelope: %w", err)
+	}
+	env.ReceivedAt = time.UnixMilli(received)
+	return &env, nil
+}

@@ -1,0 +1,163 @@
+package store_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/store"
+)
+
+// MustOpen opens a fresh database file in a temporary directory.
+func MustOpen(tb testing.TB) *store.DB {
+	tb.Helper()
+	db, err := store.Open(context.Background(), filepath.Join(tb.TempDir(), "runbook.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestOpen(t *testing.T) {
+	t.Run("AppliesMigrationsOnce", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "runbook.db")
+		ctx := context.Background()
+		for range 2 {
+			db, err := store.Open(ctx, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := db.SchemaVersion(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v < 1 {
+				t.Fatalf("schema version = %d, want at least 1", v)
+			}
+			if err := db.Ping(ctx); err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+		}
+	})
+	t.Run("ErrPathRequired", func(t *testing.T) {
+		_, err := store.Open(context.Background(), "")
+		if runbook.ErrorCode(err) != runbook.EINVALID {
+			t.Fatalf("err = %v, want EINVALID", err)
+		}
+	})
+	t.Run("ErrUnwritableDirectory", func(t *testing.T) {
+		_, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "missing", "dir", "runbook.db"))
+		if err == nil {
+			t.Fatal("opened a database in a directory that does not exist")
+		}
+	})
+}
+
+func TestInbox(t *testing.T) {
+	ctx := context.Background()
+	env := runbook.Envelope{ID: "Ev1", Type: "events_api", Payload: []byte(`{"x":1}`)}
+
+	t.Run("ClaimOnce", func(t *testing.T) {
+		inbox := MustOpen(t).Inbox()
+		if got, err := inbox.Claim(ctx, env); err != nil || got != nil {
+			t.Fatalf("first claim = %v, %v; want new", got, err)
+		}
+		got, err := inbox.Claim(ctx, env)
+		if err != nil || got == nil {
+			t.Fatalf("second claim = %v, %v; want the existing envelope", got, err)
+		}
+		if got.Done || got.Acked || string(got.Payload) != `{"x":1}` {
+			t.Fatalf("existing envelope = %+v", got)
+		}
+	})
+
+	t.Run("CompleteKeepsReply", func(t *testing.T) {
+		inbox := MustOpen(t).Inbox()
+		inbox.Claim(ctx, env)
+		if err := inbox.Complete(ctx, env.ID, []byte(`{"text":"hi"}`)); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := inbox.Claim(ctx, env)
+		if got == nil || !got.Done || string(got.Reply) != `{"text":"hi"}` {
+			t.Fatalf("after complete, claim = %+v; want done with reply", got)
+		}
+	})
+
+	t.Run("UnfinishedListsAckedNotDone", func(t *testing.T) {
+		inbox := MustOpen(t).Inbox()
+		for _, id := range []string{"a", "b", "c"} {
+			inbox.Claim(ctx, runbook.Envelope{ID: id, Type: "slash_commands", Payload: []byte("{}")})
+		}
+		inbox.MarkAcked(ctx, "a")
+		inbox.MarkAcked(ctx, "b")
+		inbox.Complete(ctx, "b", nil)
+		got, err := inbox.Unfinished(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].ID != "a" {
+			t.Fatalf("unfinished = %+v; want only a", got)
+		}
+	})
+
+	t.Run("ErrCompleteUnknown", func(t *testing.T) {
+		inbox := MustOpen(t).Inbox()
+		if err := inbox.Complete(ctx, "nope", nil); runbook.ErrorCode(err) != runbook.ENOTFOUND {
+			t.Fatalf("err = %v, want ENOTFOUND", err)
+		}
+	})
+
+	t.Run("PruneForgetsOldDone", func(t *testing.T) {
+		db := MustOpen(t)
+		now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+		db.Now = func() time.Time { return now }
+		inbox := db.Inbox()
+		inbox.Claim(ctx, runbook.Envelope{ID: "old", Type: "t", Payload: []byte("{}")})
+		inbox.Complete(ctx, "old", nil)
+		inbox.Claim(ctx, runbook.Envelope{ID: "old-open", Type: "t", Payload: []byte("{}")})
+		now = now.Add(48 * time.Hour)
+		inbox.Claim(ctx, runbook.Envelope{ID: "new", Type: "t", Payload: []byte("{}")})
+		inbox.Complete(ctx, "new", nil)
+		n, err := inbox.Prune(ctx, now.Add(-24*time.Hour))
+		if err != nil || n != 1 {
+			t.Fatalf("prune = %d, %v; want 1", n, err)
+		}
+		if got, _ := inbox.Claim(ctx, runbook.Envelope{ID: "old", Type: "t", Payload: []byte("{}")}); got != nil {
+			t.Fatal("pruned envelope is still remembered")
+		}
+		if got, _ := inbox.Claim(ctx, runbook.Envelope{ID: "old-open", Type: "t", Payload: []byte("{}")}); got == nil {
+			t.Fatal("an unfinished envelope was pruned")
+		}
+	})
+}
+
+// TestInboxConcurrentClaims shows that many goroutines claiming the same envelope get
+// exactly one "new", the property the bot's exactly-once handling rests on.
+func TestInboxConcurrentClaims(t *testing.T) {
+	inbox := MustOpen(t).Inbox()
+	ctx := context.Background()
+	const n = 32
+	results := make(chan bool, n)
+	for range n {
+		go func() {
+			got, err := inbox.Claim(ctx, runbook.Envelope{ID: "same", Type: "t", Payload: []byte("{}")})
+			if err != nil {
+				t.Error(err)
+			}
+			results <- got == nil
+		}()
+	}
+	fresh := 0
+	for range n {
+		if <-results {
+			fresh++
+		}
+	}
+	if fresh != 1 {
+		t.Fatalf("%d claims saw the envelope as new, want exactly 1", fresh)
+	}
+}
