@@ -1,0 +1,287 @@
+// Package bot owns Runbook's Socket Mode connection: it acks every envelope within
+// Slack's deadline, recognises redeliveries, turns envelopes into runbook.Requests and
+// hands them to a bounded pool of workers, and shuts down without losing work.
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/runbookhq/runbook"
+)
+
+// Options tune the bot. Zero values take the defaults.
+type Options struct {
+	// Workers is how many requests are handled at once (default 8).
+	Workers int
+	// Queue is how many accepted requests may wait for a worker (default 256).
+	Queue int
+	// AckBudget is how long a handler may take to put its answer in the ack of a slash
+	// command; slower answers are acked empty and sent afterwards (default 2 s, under
+	// Slack's 3 s deadline).
+	AckBudget time.Duration
+	// ShutdownTimeout bounds how long in-flight requests may take to finish after a stop
+	// signal (default 10 s).
+	ShutdownTimeout time.Duration
+	// AckTimeout bounds how long an ack may wait for a connection (default 5 s); an ack
+	// that cannot go out is redelivered by Slack and recognised then.
+	AckTimeout time.Duration
+	Logger     *slog.Logger
+	Now        func() time.Time
+}
+
+func (o *Options) setDefaults() {
+	if o.Workers <= 0 {
+		o.Workers = 8
+	}
+	if o.Queue <= 0 {
+		o.Queue = 256
+	}
+	if o.AckBudget <= 0 {
+		o.AckBudget = 2 * time.Second
+	}
+	if o.ShutdownTimeout <= 0 {
+		o.ShutdownTimeout = 10 * time.Second
+	}
+	if o.AckTimeout <= 0 {
+		o.AckTimeout = 5 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// Bot is a running Socket Mode bot.
+type Bot struct {
+	socket  *socketmode.Client
+	slack   runbook.Slack
+	handler runbook.Handler
+	inbox   runbook.Inbox
+	opts    Options
+	log     *slog.Logger
+
+	identity runbook.Identity
+
+	// mu guards sends on jobs against its close when draining begins.
+	mu       sync.RWMutex
+	jobs     chan job
+	draining bool
+
+	inflightMu sync.Mutex
+	inflight   map[string]bool
+
+	connected atomic.Bool
+	// acks tracks acks sent outside a worker, so that shutdown waits for them.
+	acks sync.WaitGroup
+}
+
+// job is one envelope waiting for a worker. Resumed jobs were acked by an earlier
+// process, which died before finishing them.
+type job struct {
+	env     envelope
+	resumed bool
+}
+
+// New returns a bot that reads envelopes from socket, answers through slack, and
+// remembers envelopes in inbox.
+func New(socket *socketmode.Client, slack runbook.Slack, handler runbook.Handler, inbox runbook.Inbox, opts Options) *Bot {
+	opts.setDefaults()
+	return &Bot{
+		socket:   socket,
+		slack:    slack,
+		handler:  handler,
+		inbox:    inbox,
+		opts:     opts,
+		log:      opts.Logger,
+		jobs:     make(chan job, opts.Queue),
+		inflight: make(map[string]bool),
+	}
+}
+
+// Connected reports whether the Socket Mode connection is up.
+func (b *Bot) Connected() bool { return b.connected.Load() }
+
+// Identity is who the bot is; it is known once Run has started.
+func (b *Bot) Identity() runbook.Identity { return b.identity }
+
+// Run connects and serves until ctx is cancelled, then stops taking work, lets
+// in-flight requests finish within the shutdown timeout, and returns nil. It returns an
+// error if Slack rejects the tokens.
+func (b *Bot) Run(ctx context.Context) error {
+	id, err := b.slack.Identify(ctx)
+	if err != nil {
+		return fmt.Errorf("check bot token: %w", err)
+	}
+	b.identity = id
+	b.log.Info("starting", "team", id.Team, "bot_user", id.BotUserID)
+
+	// The connection and the workers outlive ctx: they are stopped in order below, so
+	// that in-flight work can still ack after the stop signal.
+	connCtx, stopConn := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopConn()
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+
+	var workers sync.WaitGroup
+	for range b.opts.Workers {
+		workers.Go(func() {
+			for j := range b.jobs {
+				b.process(workCtx, j)
+			}
+		})
+	}
+	b.resumeUnfinished(ctx)
+
+	var background sync.WaitGroup
+	socketErr := make(chan error, 1)
+	background.Go(func() { socketErr <- b.socket.RunContext(connCtx) })
+	background.Go(func() { b.read(connCtx) })
+	background.Go(func() { b.prune(connCtx) })
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		b.log.Info("stopping: finishing in-flight requests", "timeout", b.opts.ShutdownTimeout)
+	case err := <-socketErr:
+		runErr = explainSocketError(err)
+	}
+	b.drain(&workers, stopWork)
+	b.acks.Wait()
+	stopConn()
+	background.Wait()
+	b.connected.Store(false)
+	return runErr
+}
+
+// drain stops taking envelopes and waits for the workers, cancelling their context if
+// they outlast the shutdown timeout.
+func (b *Bot) drain(workers *sync.WaitGroup, stopWork context.CancelFunc) {
+	b.mu.Lock()
+	b.draining = true
+	close(b.jobs)
+	b.mu.Unlock()
+
+	done := make(chan struct{})
+	go func() { workers.Wait(); close(done) }()
+	timer := time.NewTimer(b.opts.ShutdownTimeout)
+	defer timer.Stop()
+	select {
+	case <-done:
+		return
+	case <-timer.C:
+		b.log.Warn("shutdown timeout: cancelling in-flight requests")
+		stopWork()
+	}
+	<-done
+}
+
+// enqueue hands an envelope to the workers without blocking the reader. It reports
+// false when the queue is full or the bot is stopping.
+func (b *Bot) enqueue(j job) bool {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.draining {
+		return false
+	}
+	select {
+	case b.jobs <- j:
+		return true
+	default:
+		return false
+	}
+}
+
+// begin marks a request as being handled in this process; it reports false if it is
+// already, e.g. when Slack redelivers an envelope whose handler is still running.
+func (b *Bot) begin(id string) bool {
+	b.inflightMu.Lock()
+	defer b.inflightMu.Unlock()
+	if b.inflight[id] {
+		return false
+	}
+	b.inflight[id] = true
+	return true
+}
+
+func (b *Bot) end(id string) {
+	b.inflightMu.Lock()
+	defer b.inflightMu.Unlock()
+	delete(b.inflight, id)
+}
+
+// resumeUnfinished queues the envelopes an earlier process acked but did not finish.
+func (b *Bot) resumeUnfinished(ctx context.Context) {
+	envs, err := b.inbox.Unfinished(ctx)
+	if err != nil {
+		b.log.Error("list unfinished requests", "err", err)
+		return
+	}
+	for _, e := range envs {
+		b.log.Info("resuming request", "request", e.ID, "type", e.Type)
+		j := job{env: envelope{EnvelopeID: e.ID, Type: e.Type, Payload: e.Payload}, resumed: true}
+		select {
+		case b.jobs <- j:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// prune forgets handled envelopes once Slack can no longer redeliver them.
+func (b *Bot) prune(ctx context.Context) {
+	ticker := time.NewTicker(time.Hour)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+			n, err := b.inbox.Prune(ctx, b.opts.Now().Add(-24*time.Hour))
+			if err != nil {
+				b.log.Warn("prune handled envelopes", "err", err)
+				continue
+			}
+			b.log.Debug("pruned handled envelopes", "count", n)
+		}
+	}
+}
+
+// ack acknowledges an envelope, with an optional response payload. It never blocks for
+// longer than the ack timeout: an ack that cannot go out makes Slack redeliver, and the
+// redelivery is recognised.
+func (b *Bot) ack(env envelope, payload []byte) {
+	ctx, cancel := context.WithTimeout(context.Background(), b.opts.AckTimeout)
+	defer cancel()
+	var body any
+	if len(payload) > 0 {
+		body = json.RawMessage(payload)
+	}
+	if err := b.socket.AckCtx(ctx, env.EnvelopeID, body); err != nil {
+		b.log.Warn("ack failed; Slack will redeliver", "envelope", env.EnvelopeID, "err", err)
+	}
+}
+
+// explainSocketError turns the errors that end Socket Mode for good into sentences.
+func explainSocketError(err error) error {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return nil
+	}
+	switch err.Error() {
+	case "invalid_auth", "not_authed":
+		return errors.New("slack rejected the app-level token (invalid_auth): check slack.appToken (an xapp- token with connections:write)")
+	case "account_inactive", "token_revoked":
+		return fmt.Errorf("slack says the app-level token is no longer valid (%s): create a new one", err)
+	}
+	return fmt.Errorf("socket mode: %w", err)
+}

@@ -1,0 +1,271 @@
+package bot
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/runbookhq/runbook"
+)
+
+// Envelope types of Socket Mode.
+const (
+	typeSlashCommands = "slash_commands"
+	typeEventsAPI     = "events_api"
+	typeInteractive   = "interactive"
+)
+
+// maxEnvelope bounds what the bot will decode; Slack's own payloads are far smaller.
+const maxEnvelope = 1 << 20
+
+// envelope is a Socket Mode request as it came over the wire.
+type envelope struct {
+	EnvelopeID             string          `json:"envelope_id"`
+	Type                   string          `json:"type"`
+	Payload                json.RawMessage `json:"payload"`
+	AcceptsResponsePayload bool            `json:"accepts_response_payload"`
+	RetryAttempt           int             `json:"retry_attempt"`
+}
+
+// errIgnored marks envelopes that are well formed but not for the bot (other event
+// types, modal closes, shortcuts): they are acked and dropped.
+var errIgnored = errors.New("not a request for the bot")
+
+// decodeRequest turns an envelope into the one request type handlers see. It decodes
+// the payload itself rather than trusting slack-go's typed events, because real slash
+// command payloads carry is_enterprise_install as a string, which slack-go's struct
+// rejects.
+func decodeRequest(env envelope, botUserID string, now time.Time) (*runbook.Request, error) {
+	if len(env.Payload) > maxEnvelope {
+		return nil, fmt.Errorf("payload of %d bytes is over the %d-byte limit", len(env.Payload), maxEnvelope)
+	}
+	if env.EnvelopeID == "" {
+		return nil, errors.New("envelope has no envelope_id")
+	}
+	var (
+		req *runbook.Request
+		err error
+	)
+	switch env.Type {
+	case typeSlashCommands:
+		req, err = decodeSlashCommand(env.Payload)
+	case typeEventsAPI:
+		req, err = decodeEvent(env.Payload, botUserID)
+	case typeInteractive:
+		req, err = decodeInteraction(env.Payload)
+	default:
+		return nil, fmt.Errorf("envelope type %q: %w", env.Type, errIgnored)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if req.ID == "" {
+		req.ID = env.EnvelopeID
+	}
+	req.ReceivedAt = now
+	return req, nil
+}
+
+type slashPayload struct {
+	TeamID      string `json:"team_id"`
+	ChannelID   string `json:"channel_id"`
+	ChannelName string `json:"channel_name"`
+	UserID      string `json:"user_id"`
+	UserName    string `json:"user_name"`
+	Command     string `json:"command"`
+	Text        string `json:"text"`
+	ResponseURL string `json:"response_url"`
+	TriggerID   string `json:"trigger_id"`
+}
+
+func decodeSlashCommand(raw json.RawMessage) (*runbook.Request, error) {
+	var p slashPayload
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return nil, fmt.Errorf("decode slash command: %w", err)
+	}
+	if p.UserID == "" || p.ChannelID == "" {
+		return nil, errors.New("slash command without user_id or channel_id")
+	}
+	return &runbook.Request{
+		Kind:        runbook.KindCommand,
+		TeamID:      p.TeamID,
+		UserID:      p.UserID,
+		UserName:    p.UserName,
+		ChannelID:   p.ChannelID,
+		ChannelName: p.ChannelName,
+		Command:     p.Command,
+		Text:        p.Text,
+		ResponseURL: p.ResponseURL,
+		TriggerID:   p.TriggerID,
+	}, nil
+}
+
+type eventPayload struct {
+	TeamID  string `json:"team_id"`
+	EventID string `json:"event_id"`
+	Type    string `json:"type"`
+	Event   struct {
+		Type     string `json:"type"`
+		User     string `json:"user"`
+		BotID    string `json:"bot_id"`
+		Text     string `json:"text"`
+		TS       string `json:"ts"`
+		ThreadTS string `json:"thread_ts"`
+		Channel  string `json:"channel"`
+	} `json:"event"`
+}
+
+func decodeEvent(raw json.RawMessage, botUserID string) (*runbook.Request, error) {
+	var p eventPayload
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return nil, fmt.Errorf("decode event: %w", err)
+	}
+	ev := p.Event
+	if p.Type != "event_callback" || ev.Type != "app_mention" {
+		return nil, fmt.Errorf("event %q/%q: %w", p.Type, ev.Type, errIgnored)
+	}
+	if ev.BotID != "" || ev.User == "" || ev.User == botUserID {
+		return nil, fmt.Errorf("mention by a bot: %w", errIgnored)
+	}
+	if ev.Channel == "" || ev.TS == "" {
+		return nil, errors.New("app_mention without channel or ts")
+	}
+	thread := ev.ThreadTS
+	if thread == "" {
+		thread = ev.TS
+	}
+	return &runbook.Request{
+		Kind:      runbook.KindMention,
+		ID:        p.EventID,
+		TeamID:    p.TeamID,
+		UserID:    ev.User,
+		ChannelID: ev.Channel,
+		Text:      afterMention(ev.Text, botUserID),
+		ThreadTS:  thread,
+	}, nil
+}
+
+// afterMention returns what follows the bot's mention in a message, so that
+// "@Runbook status INC-4" and "/runbook status INC-4" read the same. Without the bot's
+// id it drops the first user mention.
+func afterMention(text, botUserID string) string {
+	rest := text
+	for {
+		start := strings.Index(rest, "<@")
+		if start < 0 {
+			return strings.TrimSpace(text)
+		}
+		end := strings.IndexByte(rest[start:], '>')
+		if end < 0 {
+			return strings.TrimSpace(text)
+		}
+		id, _, _ := strings.Cut(rest[start+2:start+end], "|")
+		if botUserID == "" || id == botUserID {
+			return strings.TrimSpace(rest[start+end+1:])
+		}
+		rest = rest[start+end+1:]
+	}
+}
+
+type interactionPayload struct {
+	Type string `json:"type"`
+	User struct {
+		ID       string `json:"id"`
+		Username string `json:"username"`
+		TeamID   string `json:"team_id"`
+	} `json:"user"`
+	Team struct {
+		ID string `json:"id"`
+	} `json:"team"`
+	Channel struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	} `json:"channel"`
+	Container struct {
+		MessageTS string `json:"message_ts"`
+		ChannelID string `json:"channel_id"`
+	} `json:"container"`
+	TriggerID   string `json:"trigger_id"`
+	ResponseURL string `json:"response_url"`
+	Actions     []struct {
+		ActionID string `json:"action_id"`
+		BlockID  string `json:"block_id"`
+		Value    string `json:"value"`
+	} `json:"actions"`
+	View struct {
+		ID              string `json:"id"`
+		CallbackID      string `json:"callback_id"`
+		PrivateMetadata string `json:"private_metadata"`
+		State           struct {
+			Values map[string]map[string]inputValue `json:"values"`
+		} `json:"state"`
+	} `json:"view"`
+}
+
+// inputValue is one input's state in a submitted view; which field is set depends on
+// the input's type.
+type inputValue struct {
+	Type           string `json:"type"`
+	Value          string `json:"value"`
+	SelectedOption *struct {
+		Value string `json:"value"`
+	} `json:"selected_option"`
+	SelectedUser string `json:"selected_user"`
+}
+
+func (v inputValue) String() string {
+	switch {
+	case v.SelectedOption != nil:
+		return v.SelectedOption.Value
+	case v.SelectedUser != "":
+		return v.SelectedUser
+	}
+	return v.Value
+}
+
+func decodeInteraction(raw json.RawMessage) (*runbook.Request, error) {
+	var p interactionPayload
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return nil, fmt.Errorf("decode interaction: %w", err)
+	}
+	if p.User.ID == "" {
+		return nil, errors.New("interaction without user")
+	}
+	req := &runbook.Request{
+		TeamID:      p.Team.ID,
+		UserID:      p.User.ID,
+		UserName:    p.User.Username,
+		ChannelID:   p.Channel.ID,
+		ChannelName: p.Channel.Name,
+		ResponseURL: p.ResponseURL,
+		TriggerID:   p.TriggerID,
+	}
+	if req.ChannelID == "" {
+		req.ChannelID = p.Container.ChannelID
+	}
+	switch p.Type {
+	case "block_actions":
+		if len(p.Actions) == 0 {
+			return nil, errors.New("block_actions without actions")
+		}
+		a := p.Actions[0]
+		req.Kind = runbook.KindAction
+		req.Action = &runbook.Action{ActionID: a.ActionID, BlockID: a.BlockID, Value: a.Value, MessageTS: p.Container.MessageTS}
+	case "view_submission":
+		values := make(map[string]map[string]string, len(p.View.State.Values))
+		for block, inputs := range p.View.State.Values {
+			values[block] = make(map[string]string, len(inputs))
+			for action, v := range inputs {
+				values[block][action] = v.String()
+			}
+		}
+		req.Kind = runbook.KindViewSubmission
+		req.View = &runbook.ViewSubmission{ViewID: p.View.ID, CallbackID: p.View.CallbackID,
+			PrivateMetadata: p.View.PrivateMetadata, Values: values}
+	default:
+		return nil, fmt.Errorf("interaction %q: %w", p.Type, errIgnored)
+	}
+	return req, nil
+}

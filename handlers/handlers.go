@@ -1,0 +1,126 @@
+// Package handlers answers what people ask of Runbook: it parses the command language
+// shared by /runbook and @Runbook, checks who may do what, calls into the domain, and
+// writes the replies (Block Kit) that the bot delivers.
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/runbookhq/runbook"
+)
+
+// Handlers is the runbook.Handler for every kind of request.
+type Handlers struct {
+	log      *slog.Logger
+	commands []*command
+	byName   map[string]*command
+}
+
+var _ runbook.Handler = (*Handlers)(nil)
+
+// Deps is what the handlers need from the rest of the program.
+type Deps struct {
+	Logger *slog.Logger
+}
+
+// New returns the handlers.
+func New(deps Deps) *Handlers {
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	h := &Handlers{log: deps.Logger, byName: map[string]*command{}}
+	h.register(&command{
+		name:    "help",
+		usage:   "help [command]",
+		summary: "Show what Runbook can do, or how to use one command.",
+		run:     h.help,
+	})
+	return h
+}
+
+func (h *Handlers) register(c *command) {
+	h.commands = append(h.commands, c)
+	h.byName[c.name] = c
+}
+
+// Handle answers one request.
+func (h *Handlers) Handle(ctx context.Context, req *runbook.Request) (*runbook.Reply, error) {
+	switch req.Kind {
+	case runbook.KindCommand, runbook.KindMention:
+		return h.command(ctx, req)
+	case runbook.KindAction:
+		return privateText(":grey_question: That button is no longer in use; nothing was changed."), nil
+	case runbook.KindViewSubmission:
+		return nil, nil
+	}
+	return nil, fmt.Errorf("unknown request kind %q", req.Kind)
+}
+
+// command is one verb of the command language.
+type command struct {
+	name    string
+	usage   string // after the prefix: "status [INC-id]"
+	summary string
+	run     func(ctx context.Context, inv *invocation) (*runbook.Reply, error)
+}
+
+// invocation is a parsed command: its words, and how the person reached the bot, so
+// that answers quote the form they typed ("/runbook …" or "@Runbook …").
+type invocation struct {
+	req    *runbook.Request
+	prefix string
+	args   []Token
+}
+
+// prefix is how the person addressed the bot, for usage lines.
+func prefix(req *runbook.Request) string {
+	if req.Kind == runbook.KindMention {
+		return "@Runbook"
+	}
+	if req.Command != "" {
+		return req.Command
+	}
+	return "/runbook"
+}
+
+func (h *Handlers) command(ctx context.Context, req *runbook.Request) (*runbook.Reply, error) {
+	tokens, err := Tokenize(req.Text)
+	if err != nil {
+		return nil, runbook.Errorf(runbook.EINVALID, "I could not read that: %s.", err)
+	}
+	p := prefix(req)
+	if len(tokens) == 0 {
+		return h.help(ctx, &invocation{req: req, prefix: p})
+	}
+	verb := strings.ToLower(tokens[0].Text)
+	c, ok := h.byName[verb]
+	if !ok || tokens[0].Kind != Word {
+		return h.unknown(p, tokens[0].Text), nil
+	}
+	reply, err := c.run(ctx, &invocation{req: req, prefix: p, args: tokens[1:]})
+	if err != nil && runbook.ErrorCode(err) == runbook.EINVALID {
+		// A malformed command is answered with what was wrong and how it is written.
+		return usageError(runbook.ErrorMessage(err), p, c), nil
+	}
+	return reply, err
+}
+
+func (h *Handlers) names() []string {
+	out := make([]string, len(h.commands))
+	for i, c := range h.commands {
+		out[i] = c.name
+	}
+	return out
+}
+
+func (h *Handlers) unknown(prefix, verb string) *runbook.Reply {
+	text := fmt.Sprintf("I don't know the command `%s`.", escape(verb))
+	if s := runbook.Suggest(strings.ToLower(verb), h.names()); s != "" {
+		text += fmt.Sprintf(" Did you mean `%s %s`?", prefix, s)
+	}
+	text += fmt.Sprintf(" Type `%s help` to see what I can do.", prefix)
+	return privateText(":grey_question: " + text)
+}
