@@ -34,13 +34,13 @@ type Token struct {
 // quotePairs maps each opening quote to the quotes that may close it. Phones type
 // “smart” quotes; people mix them with straight ones.
 var quotePairs = map[rune]string{
-	'"': `"”“`,
-	'“': `”"“`,
-	'”': `”"“`,
-	'‘': `’'‘`,
-	'’': `’'‘`,
+	'"':  `"”“`,
+	'“':  `”"“`,
+	'”':  `”"“`,
+	'‘':  `’'‘`,
+	'’':  `’'‘`,
 	'\'': `'’‘`,
-	'«': `»`,
+	'«':  `»`,
 }
 
 // Tokenize splits Slack-encoded command text into tokens. Words are separated by any
