@@ -1,0 +1,69 @@
+// Command bot runs Runbook, the Slack bot that runs incident runbooks from chat.
+//
+//	bot [run] [--config FILE]   connect to Slack and serve (the default)
+//	bot validate [--config FILE] check the configuration without connecting
+//	bot version                 print the version
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// A second signal while shutting down forces the exit.
+	go func() {
+		<-ctx.Done()
+		stop()
+		forced := make(chan os.Signal, 1)
+		signal.Notify(forced, os.Interrupt, syscall.SIGTERM)
+		<-forced
+		fmt.Fprintln(os.Stderr, "bot: second signal, exiting now")
+		os.Exit(130)
+	}()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Environ()))
+}
+
+const usage = `Runbook runs incident runbooks from Slack.
+
+Usage:
+  bot [run] [--config FILE]        connect to Slack and serve (the default)
+  bot validate [--config FILE]     check the configuration without connecting
+  bot version                      print the version
+  bot help                         show this help
+
+The configuration file defaults to $RUNBOOK_CONFIG, else config.yaml if it exists.
+Environment variables override it: SLACK_BOT_TOKEN, SLACK_APP_TOKEN, and
+RUNBOOK_<SECTION>__<KEY> (for example RUNBOOK_STORE__PATH).
+`
+
+// run is the whole program, minus the process: it returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
+	name := "run"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		name, args = args[0], args[1:]
+	}
+	switch name {
+	case "run":
+		return cmdRun(ctx, args, stderr, environ)
+	case "validate":
+		return cmdValidate(args, stdout, stderr, environ)
+	case "version":
+		fmt.Fprintln(stdout, "runbook", version)
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "bot: unknown command %q\n\n%s", name, usage)
+	return 2
+}

@@ -1,0 +1,777 @@
+// Package config loads Runbook's configuration.
+//
+// Load layers, in order: built-in defaults (Default), an optional YAML file,
+// RUNBOOK_* environment overrides, then expands ${NAME} references in string
+// values from the environment, decodes strictly (unknown keys are errors) and
+// runs Validate. Slack tokens are Secrets: they never appear in errors, fmt
+// output or log/slog output.
+//
+// Environment overrides: RUNBOOK_ followed by the key path with "__" between
+// levels, matched case-insensitively (underscores inside a level are
+// ignored): RUNBOOK_SLACK__BOTTOKEN sets slack.botToken,
+// RUNBOOK_BOT__SHUTDOWN_TIMEOUT sets bot.shutdownTimeout,
+// RUNBOOK_SERVICES__PAYMENTS__SLACK__CHANNEL sets
+// services.payments.slack.channel. List keys take comma-separated values. A
+// RUNBOOK_ variable that matches no key is an error, except RUNBOOK_CONFIG
+// (ConfigPathEnv), which names the config file for the command line. When
+// slack.botToken or slack.appToken is still empty, SLACK_BOT_TOKEN and
+// SLACK_APP_TOKEN fill it.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/knadh/koanf/maps"
+	"github.com/knadh/koanf/parsers/yaml"
+	"github.com/knadh/koanf/providers/confmap"
+	"github.com/knadh/koanf/providers/env/v2"
+	"github.com/knadh/koanf/providers/file"
+	"github.com/knadh/koanf/v2"
+)
+
+// Environment variable names Load reads besides ${NAME} references.
+const (
+	EnvPrefix     = "RUNBOOK_"        // RUNBOOK_<SECTION>__<KEY> overrides a key
+	ConfigPathEnv = "RUNBOOK_CONFIG"  // reserved for the config file path; Load ignores it
+	BotTokenEnv   = "SLACK_BOT_TOKEN" // fills slack.botToken when it is empty
+	AppTokenEnv   = "SLACK_APP_TOKEN" // fills slack.appToken when it is empty
+)
+
+// Config is Runbook's configuration. Field keys (koanf tags) are the keys of
+// the YAML file.
+type Config struct {
+	Slack     Slack              `koanf:"slack"`
+	Services  map[string]Service `koanf:"services"`
+	Store     Store              `koanf:"store"`
+	Runbooks  Runbooks           `koanf:"runbooks"`
+	Approvals Approvals          `koanf:"approvals"`
+	Incidents Incidents          `koanf:"incidents"`
+	Log       Log                `koanf:"log"`
+	Bot       Bot                `koanf:"bot"`
+	HTTP      HTTP               `koanf:"http"`
+}
+
+// Slack configures the Slack connection and where the bot posts.
+type Slack struct {
+	BotToken             Secret `koanf:"botToken"`             // xoxb-…
+	AppToken             Secret `koanf:"appToken"`             // xapp-…, for Socket Mode
+	APIURL               string `koanf:"apiURL"`               // Web API base URL, ending in /
+	DefaultChannel       string `koanf:"defaultChannel"`       // fallback channel for services without one
+	ApprovalChannel      string `koanf:"approvalChannel"`      // where approval requests go
+	InvestigationUpdates bool   `koanf:"investigationUpdates"` // post investigation progress
+	UpdateChannel        string `koanf:"updateChannel"`        // where investigation updates go
+	Command              string `koanf:"command"`              // the slash command, e.g. /runbook
+}
+
+// Service is per-service configuration, keyed by service name.
+type Service struct {
+	Slack ServiceSlack `koanf:"slack"`
+}
+
+// ServiceSlack is a service's Slack settings.
+type ServiceSlack struct {
+	Channel string `koanf:"channel"`
+}
+
+// Store configures the database.
+type Store struct {
+	Path string `koanf:"path"`
+}
+
+// Runbooks configures where runbooks are read from.
+type Runbooks struct {
+	Dir string `koanf:"dir"`
+}
+
+// Approvals configures who approves risky steps and how many must.
+type Approvals struct {
+	Approvers           []string       `koanf:"approvers"`           // user ids, @handles, user group handles or ids
+	AllowSelfApproval   bool           `koanf:"allowSelfApproval"`   // may the requester approve their own step
+	Required            map[string]int `koanf:"required"`            // risk level → approvals needed
+	Timeout             time.Duration  `koanf:"timeout"`             // how long a request waits
+	RequireDenialReason bool           `koanf:"requireDenialReason"` // denials must give a reason
+}
+
+// Incidents lists the severities and statuses incidents may have.
+type Incidents struct {
+	Severities []string `koanf:"severities"`
+	Statuses   []string `koanf:"statuses"`
+}
+
+// Log configures logging.
+type Log struct {
+	Level  string `koanf:"level"`  // debug, info, warn or error
+	Format string `koanf:"format"` // text or json
+}
+
+// Bot configures the event-handling machinery.
+type Bot struct {
+	Workers         int           `koanf:"workers"`         // concurrent handlers
+	Queue           int           `koanf:"queue"`           // events waiting for a worker
+	ShutdownTimeout time.Duration `koanf:"shutdownTimeout"` // grace period on shutdown
+	AckBudget       time.Duration `koanf:"ackBudget"`       // how long a handler may take to put its reply in the ack
+}
+
+// HTTP configures the optional HTTP listener.
+type HTTP struct {
+	Addr string `koanf:"addr"` // host:port; "" turns it off
+}
+
+// riskLevels are the keys approvals.required accepts.
+var riskLevels = []string{"low", "medium", "high", "critical"}
+
+// Default returns the built-in defaults. It has no tokens, so it passes
+// Validate but not RequireTokens.
+func Default() *Config {
+	return &Config{
+		Slack: Slack{
+			APIURL:  "https://slack.com/api/",
+			Command: "/runbook",
+		},
+		Services: map[string]Service{},
+		Store:    Store{Path: "runbook.db"},
+		Runbooks: Runbooks{Dir: "runbooks"},
+		Approvals: Approvals{
+			Approvers:         []string{},
+			AllowSelfApproval: false,
+			Required:          map[string]int{"low": 1, "medium": 1, "high": 1, "critical": 2},
+			Timeout:           30 * time.Minute,
+		},
+		Incidents: Incidents{
+			Severities: []string{"sev0", "sev1", "sev2", "sev3", "sev4"},
+			Statuses:   []string{"detected", "investigating", "mitigating", "resolved"},
+		},
+		Log: Log{Level: "info", Format: "text"},
+		Bot: Bot{
+			Workers:         8,
+			Queue:           256,
+			ShutdownTimeout: 10 * time.Second,
+			AckBudget:       2 * time.Second,
+		},
+	}
+}
+
+// ServiceChannel returns the service's Slack channel, or slack.defaultChannel
+// when the service has none. An exact name match wins over a
+// case-insensitive one.
+func (c *Config) ServiceChannel(service string) string {
+	if s, ok := c.Services[service]; ok && s.Slack.Channel != "" {
+		return s.Slack.Channel
+	}
+	if _, ok := c.Services[service]; !ok {
+		for name, s := range c.Services {
+			if strings.EqualFold(name, service) && s.Slack.Channel != "" {
+				return s.Slack.Channel
+			}
+		}
+	}
+	return c.Slack.DefaultChannel
+}
+
+// SlogLevel returns log.level as a slog.Level (info if it is not valid).
+func (l Log) SlogLevel() slog.Level {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(l.Level)); err != nil {
+		return slog.LevelInfo
+	}
+	return lv
+}
+
+// Redacted returns the configuration as a nested map keyed like the YAML
+// file, with tokens shown as "[redacted]" ("" when unset) and durations as
+// strings. It is safe to print or log.
+func (c Config) Redacted() map[string]any {
+	return toMap(reflect.ValueOf(c), rootSchema(), true)
+}
+
+// String renders Redacted as YAML.
+func (c Config) String() string {
+	b, err := yaml.Parser().Marshal(c.Redacted())
+	if err != nil {
+		return "config: " + err.Error()
+	}
+	return string(b)
+}
+
+// LogValue logs the configuration as groups keyed like the YAML file, with
+// tokens redacted.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(toAttrs(reflect.ValueOf(c), rootSchema())...)
+}
+
+// LogValue logs the Slack section with tokens redacted.
+func (s Slack) LogValue() slog.Value {
+	return slog.GroupValue(toAttrs(reflect.ValueOf(s), rootSchema().field("slack"))...)
+}
+
+// Load reads the configuration: defaults, then the YAML file at path (skipped
+// when path is ""; an error when it does not exist), then environment
+// overrides from environ (as returned by os.Environ; nil means an empty
+// environment), then ${NAME} expansion, strict decoding and Validate. It does
+// not call RequireTokens. Every line of a returned error starts with
+// "config: " and contains no token or expanded value.
+func Load(path string, environ []string) (*Config, error) {
+	l := &loader{env: environMap(environ)}
+	cfg, err := l.load(path, environ)
+	if err != nil {
+		return nil, l.scrub(err)
+	}
+	return cfg, nil
+}
+
+type loader struct {
+	env     map[string]string
+	secrets []string          // token values, scrubbed from errors as a second line of defence
+	origins map[string]string // key path → environment variable that set it
+}
+
+func environMap(environ []string) map[string]string {
+	m := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		k, v, ok := strings.Cut(kv, "=")
+		if ok && k != "" {
+			m[k] = v // the last entry wins, as with exec.Cmd.Env
+		}
+	}
+	return m
+}
+
+func (l *loader) load(path string, environ []string) (*Config, error) {
+	for _, k := range []string{BotTokenEnv, AppTokenEnv} {
+		l.secrets = append(l.secrets, l.env[k])
+	}
+
+	ko := koanf.New(".")
+	if err := ko.Load(confmap.Provider(toMap(reflect.ValueOf(*Default()), rootSchema(), false), ""), nil); err != nil {
+		return nil, fmt.Errorf("config: loading defaults: %v", err)
+	}
+
+	if path != "" {
+		if err := loadFile(ko, path); err != nil {
+			return nil, err
+		}
+	}
+
+	envErrs := l.loadEnv(ko, environ)
+
+	raw := ko.Raw()
+	l.collectTokens(raw)
+	if errs := append(envErrs, checkKeys(raw)...); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+
+	exp := &expander{lookup: func(name string) (string, bool) {
+		v, ok := l.env[name]
+		return v, ok
+	}}
+	expanded, _ := exp.value(raw, nil).(map[string]any)
+	if len(exp.errs) > 0 {
+		return nil, errors.Join(exp.errs...)
+	}
+
+	// SLACK_BOT_TOKEN / SLACK_APP_TOKEN fill tokens still empty.
+	if slack, ok := expanded["slack"].(map[string]any); ok {
+		for key, name := range map[string]string{"botToken": BotTokenEnv, "appToken": AppTokenEnv} {
+			cur, present := slack[key]
+			if s, isString := cur.(string); !present || cur == nil || isString && s == "" {
+				if v := l.env[name]; v != "" {
+					slack[key] = v
+				}
+			}
+		}
+	}
+	l.collectTokens(expanded)
+
+	final := koanf.New(".")
+	if err := final.Load(confmap.Provider(expanded, ""), nil); err != nil {
+		return nil, fmt.Errorf("config: %v", err)
+	}
+	cfg := &Config{}
+	err := final.UnmarshalWithConf("", cfg, koanf.UnmarshalConf{
+		Tag: "koanf",
+		DecoderConfig: &mapstructure.DecoderConfig{
+			DecodeHook: mapstructure.ComposeDecodeHookFunc(
+				durationNeedsUnitHook,
+				mapstructure.StringToTimeDurationHookFunc(),
+				mapstructure.TextUnmarshallerHookFunc(),
+			),
+			WeaklyTypedInput: true,
+			ErrorUnused:      true,
+			MatchName:        func(mapKey, fieldName string) bool { return mapKey == fieldName },
+		},
+	})
+	if err != nil {
+		return nil, l.decodeErrors(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// loadFile merges the YAML file at path into ko. YAML nulls (a key with
+// nothing after the colon, e.g. a section whose keys are all commented out)
+// mean "not set" and keep the default.
+func loadFile(ko *koanf.Koanf, path string) error {
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("config: config file %s does not exist", path)
+	case err != nil:
+		return fmt.Errorf("config: cannot read config file %s: %v", path, unwrapPathError(err))
+	case fi.IsDir():
+		return fmt.Errorf("config: config file %s is a directory", path)
+	}
+	err = ko.Load(file.Provider(path), yaml.Parser(), koanf.WithMergeFunc(func(src, dest map[string]any) error {
+		maps.Merge(dropNils(src), dest)
+		return nil
+	}))
+	var pe *fs.PathError
+	switch {
+	case errors.As(err, &pe):
+		return fmt.Errorf("config: cannot read config file %s: %v", path, pe.Err)
+	case err != nil:
+		return fmt.Errorf("config: %s: %s", path, yamlError(err))
+	}
+	return nil
+}
+
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+var backquoted = regexp.MustCompile("`[^`]*`")
+
+// yamlError makes a YAML parse error one line and drops quoted values.
+func yamlError(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg = strings.TrimPrefix(msg, "unmarshal errors:")
+	if strings.Contains(msg, "into map[string]interface {}") || strings.Contains(msg, "into map[string]any") {
+		return "the top level must be a mapping of keys"
+	}
+	msg = backquoted.ReplaceAllString(msg, "value")
+	fields := strings.Fields(msg)
+	return strings.Join(fields, " ")
+}
+
+// dropNils returns m without nil values, recursively, so that a YAML null
+// does not wipe a default.
+func dropNils(m map[string]any) map[string]any {
+	maps.IntfaceKeysToStrings(m)
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		switch x := v.(type) {
+		case nil:
+			continue
+		case map[string]any:
+			out[k] = dropNils(x)
+		default:
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// loadEnv applies RUNBOOK_ overrides through koanf's env provider and
+// returns an error for each variable that names no key.
+func (l *loader) loadEnv(ko *koanf.Koanf, environ []string) []error {
+	var errs []error
+	// Map keys (service names, risk levels) already present keep their
+	// spelling; new ones from the environment are lower-cased.
+	existing := map[string][]string{}
+	for _, p := range []string{"services", "approvals.required"} {
+		existing[p] = ko.MapKeys(p)
+	}
+	l.origins = map[string]string{}
+	prov := env.Provider(".", env.Opt{
+		Prefix:      EnvPrefix,
+		EnvironFunc: func() []string { return environ },
+		TransformFunc: func(name, value string) (string, any) {
+			if name == ConfigPathEnv || name == EnvPrefix {
+				return "", nil
+			}
+			n, key, err := envKey(name, existing)
+			if err != nil {
+				errs = append(errs, err)
+				return "", nil
+			}
+			l.origins[key] = name
+			if n.typ == secretType {
+				l.secrets = append(l.secrets, value)
+			}
+			if n.typ.Kind() == reflect.Slice {
+				items := []any{}
+				for item := range strings.SplitSeq(value, ",") {
+					if item = strings.TrimSpace(item); item != "" {
+						items = append(items, item)
+					}
+				}
+				return key, items
+			}
+			return key, value
+		},
+	})
+	if err := ko.Load(prov, nil); err != nil {
+		errs = append(errs, fmt.Errorf("config: reading the environment: %v", err))
+	}
+	// The provider visits variables in order; report them sorted.
+	sortErrors(errs)
+	return errs
+}
+
+// envKey maps RUNBOOK_A__B__C onto a schema key path.
+func envKey(name string, existing map[string][]string) (*node, string, error) {
+	segs := strings.Split(strings.TrimPrefix(name, EnvPrefix), "__")
+	n := rootSchema()
+	var path []string
+	for i, seg := range segs {
+		if seg == "" || strings.Contains(seg, ".") {
+			return nil, "", fmt.Errorf("config: %s does not name a config key", displayKey(name))
+		}
+		switch n.kind {
+		case kindSection:
+			f := n.fieldFold(seg)
+			if f == nil {
+				msg := fmt.Sprintf("config: %s does not name a config key", displayKey(name))
+				if best := closest(strings.ReplaceAll(seg, "_", ""), n.fields); best != nil {
+					suggested := EnvPrefix + strings.Join(append(segs[:i:i], strings.ToUpper(best.name)), "__")
+					msg += fmt.Sprintf(" (did you mean %s, for %s?)", suggested, best.path)
+				}
+				return nil, "", errors.New(msg)
+			}
+			n = f
+			path = append(path, f.name)
+		case kindMap:
+			key := strings.ToLower(seg)
+			for _, k := range existing[strings.Join(path, ".")] {
+				if strings.EqualFold(k, seg) {
+					key = k
+					break
+				}
+			}
+			n = n.elem
+			path = append(path, key)
+		case kindLeaf:
+			return nil, "", fmt.Errorf("config: %s does not name a config key: %s has no keys under it", displayKey(name), strings.Join(path, "."))
+		}
+	}
+	if n.kind != kindLeaf {
+		return nil, "", fmt.Errorf("config: %s names the section %s, not a key: set its keys, e.g. %s__<KEY>", displayKey(name), strings.Join(path, "."), displayKey(name))
+	}
+	return n, strings.Join(path, "."), nil
+}
+
+func sortErrors(errs []error) {
+	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+}
+
+// collectTokens remembers the token values in raw so that they can be
+// scrubbed from any error.
+func (l *loader) collectTokens(raw map[string]any) {
+	slack, ok := raw["slack"].(map[string]any)
+	if !ok {
+		return
+	}
+	for _, k := range []string{"botToken", "appToken"} {
+		// Before expansion a value may be a ${NAME} reference, which is not
+		// secret and names the variable in messages.
+		if s, ok := slack[k].(string); ok && !strings.Contains(s, "${") {
+			l.secrets = append(l.secrets, s)
+		}
+	}
+}
+
+// durationNeedsUnitHook rejects bare numbers for durations: YAML "timeout: 30"
+// would otherwise mean 30 nanoseconds.
+func durationNeedsUnitHook(from, to reflect.Type, data any) (any, error) {
+	if to != durationType || from == durationType {
+		return data, nil
+	}
+	switch from.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return nil, errors.New("duration needs a unit")
+	}
+	return data, nil
+}
+
+// decodeErrors turns mapstructure's errors into one line per key that says
+// what the key must be, without the offending value (which may be an
+// expanded secret).
+func (l *loader) decodeErrors(err error) error {
+	var names []string
+	var walk func(error)
+	walk = func(e error) {
+		var inner *mapstructure.DecodeError
+		switch x := e.(type) {
+		case *mapstructure.DecodeError:
+			// The innermost DecodeError carries the full path.
+			if errors.As(x.Unwrap(), &inner) {
+				walk(x.Unwrap())
+			} else {
+				names = append(names, x.Name())
+			}
+		case interface{ Unwrap() []error }:
+			for _, c := range x.Unwrap() {
+				walk(c)
+			}
+		case interface{ Unwrap() error }:
+			if u := x.Unwrap(); u != nil {
+				walk(u)
+			} else {
+				names = append(names, "")
+			}
+		default:
+			names = append(names, "")
+		}
+	}
+	walk(err)
+
+	var errs []error
+	seen := map[string]bool{}
+	for _, name := range names {
+		var msg string
+		if n, p := lookupPath(name); n != nil && p != "" {
+			msg = fmt.Sprintf("config: %s must be %s", displayKey(p), n.describe())
+			if origin, ok := l.origins[p]; ok {
+				msg += " (set by " + origin + ")"
+			}
+		} else if name != "" {
+			msg = fmt.Sprintf("config: %s has an invalid value", displayKey(name))
+		} else {
+			msg = "config: invalid configuration"
+		}
+		if !seen[msg] {
+			seen[msg] = true
+			errs = append(errs, errors.New(msg))
+		}
+	}
+	sortErrors(errs)
+	return errors.Join(errs...)
+}
+
+// scrub replaces any secret that made it into an error's text. Messages are
+// built without values; this is a second line of defence.
+func (l *loader) scrub(err error) error {
+	msg := err.Error()
+	out := msg
+	for _, s := range l.secrets {
+		if len(s) >= 6 {
+			out = strings.ReplaceAll(out, s, redacted)
+		}
+	}
+	if out == msg {
+		return err
+	}
+	return errors.New(out)
+}
+
+// ---- validation ----
+
+// Validate checks everything except the Slack tokens and returns every
+// problem found, one per line.
+func (c *Config) Validate() error {
+	var v problems
+
+	if !validAPIURL(c.Slack.APIURL) {
+		v.add("slack.apiURL must be an http(s) URL ending in /")
+	}
+	for _, ch := range []struct{ key, val string }{
+		{"slack.defaultChannel", c.Slack.DefaultChannel},
+		{"slack.approvalChannel", c.Slack.ApprovalChannel},
+		{"slack.updateChannel", c.Slack.UpdateChannel},
+	} {
+		v.channel(ch.key, ch.val)
+	}
+	switch {
+	case c.Slack.Command == "":
+		v.add("slack.command is required, e.g. /runbook")
+	case !strings.HasPrefix(c.Slack.Command, "/") || len(c.Slack.Command) < 2 || strings.ContainsFunc(c.Slack.Command, isSpace):
+		v.add("slack.command must be a slash command such as /runbook")
+	}
+	for _, name := range sortedKeys(anyMap(c.Services)) {
+		if name == "" {
+			v.add("services has a service with an empty name")
+			continue
+		}
+		v.channel("services."+displayKey(name)+".slack.channel", c.Services[name].Slack.Channel)
+	}
+
+	if c.Store.Path == "" {
+		v.add("store.path is required")
+	}
+	if c.Runbooks.Dir == "" {
+		v.add("runbooks.dir is required")
+	}
+
+	for i, a := range c.Approvals.Approvers {
+		if strings.TrimSpace(a) == "" || strings.ContainsFunc(a, isSpace) {
+			v.add(fmt.Sprintf("approvals.approvers[%d] must be a user id, @handle or user group, without spaces", i))
+		}
+	}
+	for _, level := range sortedKeys(anyMap(c.Approvals.Required)) {
+		if !contains(riskLevels, level) {
+			v.add(fmt.Sprintf("approvals.required.%s is not a risk level: use %s", displayKey(level), orList(riskLevels)))
+			continue
+		}
+		if c.Approvals.Required[level] < 1 {
+			v.add(fmt.Sprintf("approvals.required.%s must be at least 1", level))
+		}
+	}
+	for _, level := range riskLevels {
+		if _, ok := c.Approvals.Required[level]; !ok {
+			v.add(fmt.Sprintf("approvals.required.%s is missing", level))
+		}
+	}
+	if c.Approvals.Timeout <= 0 {
+		v.add("approvals.timeout must be positive")
+	}
+
+	v.list("incidents.severities", c.Incidents.Severities)
+	v.list("incidents.statuses", c.Incidents.Statuses)
+
+	if !contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
+		v.add("log.level must be one of debug, info, warn, error")
+	}
+	if !contains([]string{"text", "json"}, c.Log.Format) {
+		v.add("log.format must be text or json")
+	}
+
+	if c.Bot.Workers < 1 {
+		v.add("bot.workers must be at least 1")
+	}
+	if c.Bot.Queue < 0 {
+		v.add("bot.queue must not be negative")
+	}
+	if c.Bot.ShutdownTimeout <= 0 {
+		v.add("bot.shutdownTimeout must be positive")
+	}
+	switch {
+	case c.Bot.AckBudget <= 0:
+		v.add("bot.ackBudget must be positive")
+	case c.Bot.AckBudget >= 3*time.Second:
+		v.add("bot.ackBudget must be less than 3s, Slack's deadline for acknowledging an event")
+	}
+
+	if c.HTTP.Addr != "" && !validAddr(c.HTTP.Addr) {
+		v.add(`http.addr must be host:port, e.g. ":8080" or "127.0.0.1:8080", or "" to turn it off`)
+	}
+	return v.err()
+}
+
+// RequireTokens checks the Slack tokens, which running the bot needs and
+// checking a config file does not. It returns every problem found.
+func (c *Config) RequireTokens() error {
+	var v problems
+	v.token("slack.botToken", c.Slack.BotToken, "xoxb-", BotTokenEnv)
+	v.token("slack.appToken", c.Slack.AppToken, "xapp-", AppTokenEnv)
+	return v.err()
+}
+
+type problems []error
+
+func (p *problems) add(msg string) { *p = append(*p, errors.New("config: "+msg)) }
+
+func (p *problems) err() error { return errors.Join(*p...) }
+
+func (p *problems) token(key string, s Secret, prefix, envName string) {
+	t := s.Reveal()
+	switch {
+	case t == "":
+		p.add(key + " is required: set it in the config file or " + envName)
+	case strings.ContainsFunc(t, isSpace):
+		p.add(key + " must not contain spaces or line breaks (check for a trailing newline)")
+	case !strings.HasPrefix(t, prefix):
+		p.add(key + " must start with " + prefix)
+	case len(t) == len(prefix):
+		p.add(key + " is only the " + prefix + " prefix")
+	}
+}
+
+func (p *problems) channel(key, ch string) {
+	if strings.ContainsFunc(ch, isSpace) {
+		p.add(key + " must be a channel name or id without spaces")
+	}
+}
+
+func (p *problems) list(key string, items []string) {
+	if len(items) == 0 {
+		p.add(key + " must not be empty")
+		return
+	}
+	first := map[string]int{}
+	for i, it := range items {
+		j, dup := first[it]
+		switch {
+		case strings.TrimSpace(it) == "" || strings.ContainsFunc(it, isSpace):
+			p.add(fmt.Sprintf("%s[%d] must be a word without spaces", key, i))
+		case dup:
+			// Indexes, not values: a value may come from the environment.
+			p.add(fmt.Sprintf("%s[%d] repeats %s[%d]", key, i, key, j))
+		default:
+			first[it] = i
+		}
+	}
+}
+
+func validAPIURL(s string) bool {
+	if !strings.HasPrefix(s, "http://") && !strings.HasPrefix(s, "https://") || !strings.HasSuffix(s, "/") {
+		return false
+	}
+	host, _, _ := strings.Cut(strings.SplitN(s, "://", 2)[1], "/")
+	return host != "" && !strings.ContainsAny(s, " \t\r\n?#")
+}
+
+func validAddr(s string) bool {
+	_, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return false
+	}
+	n, err := strconv.Atoi(port)
+	return err == nil && n >= 0 && n <= 65535
+}
+
+func isSpace(r rune) bool {
+	return r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\v' || r == '\f'
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func orList(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
+}
+
+func anyMap[V any](m map[string]V) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
