@@ -46,7 +46,7 @@ func (c *Client) Identify(ctx context.Context) (runbook.Identity, error) {
 		return err
 	})
 	if err != nil {
-		return runbook.Identity{}, explain("auth.test", err)
+		return runbook.Identity{}, explainAuth(explain("auth.test", err))
 	}
 	return runbook.Identity{TeamID: res.TeamID, Team: res.Team, BotUserID: res.UserID, BotID: res.BotID}, nil
 }
@@ -143,6 +143,19 @@ func explain(method string, err error) error {
 		return fmt.Errorf("%s: %w", method, &SlackError{Method: method, Code: se.Err})
 	}
 	return fmt.Errorf("%s: %w", method, err)
+}
+
+// explainAuth turns a rejected bot token into a sentence that says what to fix.
+func explainAuth(err error) error {
+	switch code := Code(err); code {
+	case "invalid_auth", "not_authed":
+		return fmt.Errorf("%w: %w", runbook.Errorf(runbook.EFORBIDDEN,
+			"Slack rejected the bot token (%s): check slack.botToken, the xoxb- token on your app's OAuth & Permissions page", code), err)
+	case "account_inactive", "token_revoked":
+		return fmt.Errorf("%w: %w", runbook.Errorf(runbook.EFORBIDDEN,
+			"Slack says the bot token is no longer valid (%s): reinstall the app and update slack.botToken", code), err)
+	}
+	return err
 }
 
 // SlackError is an error code Slack answered with ("channel_not_found", …).
