@@ -35,7 +35,7 @@ func (b *Bot) process(ctx context.Context, j job) {
 		return
 	}
 	if !b.begin(req.ID) {
-		b.log.Debug("redelivery of a request still being handled", "request", req.ID)
+		b.ackInFlight(j, req)
 		return
 	}
 	defer b.end(req.ID)
@@ -54,6 +54,22 @@ func (b *Bot) process(ctx context.Context, j job) {
 		return
 	}
 	b.handle(ctx, j, req)
+}
+
+// ackInFlight acks a redelivery of a request this process is still handling, so that
+// Slack stops resending it. The request is first recorded as acked: should the process
+// die before finishing it, the next one resumes it instead of forgetting it.
+func (b *Bot) ackInFlight(j job, req *runbook.Request) {
+	b.log.Debug("redelivery of a request still being handled", "request", req.ID)
+	if j.resumed {
+		return
+	}
+	if err := b.inbox.MarkAcked(context.Background(), req.ID); err != nil {
+		// Not acked: Slack's next redelivery is the retry.
+		b.log.Warn("cannot record ack of a redelivery", "request", req.ID, "err", err)
+		return
+	}
+	b.ack(j.env, nil)
 }
 
 func (b *Bot) stopping() bool {

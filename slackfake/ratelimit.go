@@ -1,0 +1,129 @@
+package slackfake
+
+import (
+	"time"
+)
+
+// limits holds rate limits and injected faults, guarded by Server.mu.
+type limits struct {
+	methods   map[string]*bucket
+	chanRate  float64 // chat.postMessage per channel, tokens per second
+	chanBurst float64
+	channels  map[string]*bucket
+	faults    map[string]*fault
+}
+
+type fault struct {
+	remaining, status int
+}
+
+// bucket is a token bucket: it holds up to burst tokens and gains rate
+// tokens per second; a call takes one.
+type bucket struct {
+	rate, burst, tokens float64
+	last                time.Time
+}
+
+func newBucket(rate, burst float64) *bucket {
+	return &bucket{rate: rate, burst: burst, tokens: burst, last: time.Now()}
+}
+
+// take takes a token, or reports how long until one is available.
+func (b *bucket) take(now time.Time) (wait time.Duration, ok bool) {
+	b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
+	b.last = now
+	if b.tokens >= 1 {
+		b.tokens--
+		return 0, true
+	}
+	return time.Duration((1 - b.tokens) / b.rate * float64(time.Second)), false
+}
+
+func (l *limits) init() {
+	l.methods = make(map[string]*bucket)
+	l.channels = make(map[string]*bucket)
+	l.faults = make(map[string]*fault)
+}
+
+// takeFault consumes an injected fault for method, if one is pending.
+func (l *limits) takeFault(method string) (status int, ok bool) {
+	f := l.faults[method]
+	if f == nil {
+		return 0, false
+	}
+	f.remaining--
+	if f.remaining <= 0 {
+		delete(l.faults, method)
+	}
+	return f.status, true
+}
+
+// take applies the method's limit and, for chat.postMessage, the channel's.
+func (l *limits) take(s *Server, q *apiRequest) (time.Duration, bool) {
+	now := time.Now()
+	if b := l.methods[q.method]; b != nil {
+		if wait, ok := b.take(now); !ok {
+			return wait, true
+		}
+	}
+	if q.method == "chat.postMessage" && l.chanRate > 0 {
+		key := q.str("channel")
+		if c := s.lookupChannel(key); c != nil {
+			key = c.id
+		}
+		b := l.channels[key]
+		if b == nil {
+			b = newBucket(l.chanRate, l.chanBurst)
+			l.channels[key] = b
+		}
+		if wait, ok := b.take(now); !ok {
+			return wait, true
+		}
+	}
+	return 0, false
+}
+
+// SetRateLimit limits a Web API method to perMinute calls a minute with
+// bursts of up to burst calls (at least 1). Calls over the limit get HTTP
+// 429 with a Retry-After header (whole seconds, at least 1) and
+// {"ok":false,"error":"ratelimited"}, which slack-go reports as
+// *slack.RateLimitedError. perMinute <= 0 removes the limit. Limits are off
+// by default.
+func (s *Server) SetRateLimit(method string, perMinute, burst int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if perMinute <= 0 {
+		delete(s.limits.methods, method)
+		return
+	}
+	s.limits.methods[method] = newBucket(float64(perMinute)/60, float64(max(burst, 1)))
+}
+
+// SetChannelRateLimit limits chat.postMessage per channel to perSecond
+// messages a second with bursts of up to burst (at least 1), like Slack's
+// "about one message per second per channel". perSecond <= 0 removes the
+// limit.
+func (s *Server) SetChannelRateLimit(perSecond float64, burst int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limits.channels = make(map[string]*bucket)
+	if perSecond <= 0 {
+		s.limits.chanRate = 0
+		return
+	}
+	s.limits.chanRate, s.limits.chanBurst = perSecond, float64(max(burst, 1))
+}
+
+// FailNext answers the next n calls of a Web API method with the given HTTP
+// status (for example 500 or 503) and a plain-text body, as Slack's front
+// end does on outages. Status 429 answers like a rate limit, with
+// Retry-After: 1. n <= 0 cancels pending failures.
+func (s *Server) FailNext(method string, n, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n <= 0 {
+		delete(s.limits.faults, method)
+		return
+	}
+	s.limits.faults[method] = &fault{remaining: n, status: status}
+}

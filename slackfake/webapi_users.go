@@ -1,0 +1,52 @@
+package slackfake
+
+import (
+	"strings"
+)
+
+func (s *Server) usersInfo(q *apiRequest) (map[string]any, *apiError) {
+	u := s.users[q.str("user")]
+	if u == nil {
+		return nil, fail("user_not_found")
+	}
+	return map[string]any{"user": s.userJSON(u)}, nil
+}
+
+func (s *Server) usersList(q *apiRequest) (map[string]any, *apiError) {
+	items, next, err := page(q, "user", s.userOrder, func(id string) string { return id }, 200, 1000)
+	if err != nil {
+		return nil, err
+	}
+	members := make([]any, 0, len(items))
+	for _, id := range items {
+		members = append(members, s.userJSON(s.users[id]))
+	}
+	return map[string]any{"members": members, "cache_ts": s.lastTS / 1e6,
+		"response_metadata": map[string]any{"next_cursor": next}}, nil
+}
+
+func (s *Server) usersLookupByEmail(q *apiRequest) (map[string]any, *apiError) {
+	email := q.str("email")
+	for _, id := range s.userOrder {
+		if u := s.users[id]; email != "" && strings.EqualFold(u.email, email) {
+			return map[string]any{"user": s.userJSON(u)}, nil
+		}
+	}
+	return nil, fail("users_not_found")
+}
+
+func (s *Server) usergroupsList(q *apiRequest) (map[string]any, *apiError) {
+	groups := make([]any, 0, len(s.groupOrder))
+	for _, id := range s.groupOrder {
+		groups = append(groups, s.userGroupJSON(s.groups[id], q.boolean("include_users")))
+	}
+	return map[string]any{"usergroups": groups}, nil
+}
+
+func (s *Server) usergroupsUsersList(q *apiRequest) (map[string]any, *apiError) {
+	g := s.groups[q.str("usergroup")]
+	if g == nil {
+		return nil, fail("no_such_subteam")
+	}
+	return map[string]any{"users": append([]string{}, g.users...)}, nil
+}
