@@ -133,6 +133,12 @@ func (b *Bot) handle(ctx context.Context, j job, req *runbook.Request) {
 		}
 	}
 
+	if ctx.Err() != nil {
+		// Cut short by shutdown: left unfinished (and recorded as acked if it was), so
+		// that the next process runs it again rather than taking the cut for an answer.
+		b.log.Warn("request interrupted by shutdown", "request", req.ID)
+		return
+	}
 	var ackPayload []byte
 	if !acked {
 		ackPayload = b.ackPayload(j.env, req, reply)

@@ -135,7 +135,8 @@ func special(inner string) Token {
 	case strings.Contains(body, ":"):
 		return Token{Kind: Link, Text: decodeEntities(body)}
 	}
-	return Token{Kind: Word, Text: decodeEntities(inner)}
+	// Not a form Slack produces: keep it as written.
+	return Token{Kind: Word, Text: "<" + decodeEntities(inner) + ">"}
 }
 
 func orDefault(s, def string) string {

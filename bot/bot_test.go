@@ -1,0 +1,237 @@
+package bot_test
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/bot"
+	"github.com/runbookhq/runbook/slackapi"
+	"github.com/runbookhq/runbook/slackfake"
+	"github.com/runbookhq/runbook/store"
+)
+
+// rig is a bot with a test handler, connected to the emulator through the real
+// slack-go client.
+type rig struct {
+	t       *testing.T
+	slack   *slackfake.Server
+	db      *store.DB
+	user    slackfake.User
+	channel slackfake.Channel
+	cancel  context.CancelFunc
+	done    chan error
+}
+
+func newRig(t *testing.T, handler runbook.HandlerFunc, opts bot.Options) *rig {
+	t.Helper()
+	srv, err := slackfake.New(slackfake.Options{AckTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "bot.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	r := &rig{t: t, slack: srv, db: db}
+	r.user = srv.AddUser("alice")
+	r.channel = srv.AddChannel("ops", slackfake.ChannelMembers(r.user.ID))
+	r.start(handler, opts)
+	return r
+}
+
+func (r *rig) start(handler runbook.HandlerFunc, opts bot.Options) {
+	api := slack.New(r.slack.BotToken(), slack.OptionAppLevelToken(r.slack.AppToken()), slack.OptionAPIURL(r.slack.APIURL()))
+	b := bot.New(socketmode.New(api), slackapi.New(api, nil, nil), handler, r.db.Inbox(), opts)
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel, r.done = cancel, make(chan error, 1)
+	go func() { r.done <- b.Run(ctx) }()
+	r.t.Cleanup(r.stop)
+	r.wait("connection", func() bool { return r.slack.Connections() > 0 })
+}
+
+// stop stops the bot and waits for Run to return.
+func (r *rig) stop() {
+	if r.cancel == nil {
+		return
+	}
+	r.cancel()
+	r.cancel = nil
+	if err := <-r.done; err != nil {
+		r.t.Errorf("Run: %v", err)
+	}
+}
+
+func (r *rig) wait(what string, cond func() bool) {
+	r.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := r.slack.Wait(ctx, cond); err != nil {
+		r.t.Fatalf("waiting for %s: %v", what, err)
+	}
+}
+
+func (r *rig) ack(d *slackfake.Delivery) slackfake.Ack {
+	r.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ack, err := d.WaitAck(ctx)
+	if err != nil {
+		r.t.Fatalf("no ack for %s: %v", d.EnvelopeID, err)
+	}
+	return ack
+}
+
+func (r *rig) slash(text string) *slackfake.Delivery {
+	return r.slack.SlashCommand(r.user.ID, r.channel.ID, "/runbook", text)
+}
+
+func echo(_ context.Context, req *runbook.Request) (*runbook.Reply, error) {
+	return &runbook.Reply{Text: "you said " + req.Text}, nil
+}
+
+func ackText(t *testing.T, ack slackfake.Ack) string {
+	t.Helper()
+	var m struct{ Text string }
+	if len(ack.Payload) > 0 {
+		if err := json.Unmarshal(ack.Payload, &m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return m.Text
+}
+
+func TestSlowAnswerIsAckedFirstThenSent(t *testing.T) {
+	release := make(chan struct{})
+	r := newRig(t, func(ctx context.Context, req *runbook.Request) (*runbook.Reply, error) {
+		<-release
+		return echo(ctx, req)
+	}, bot.Options{AckBudget: 50 * time.Millisecond})
+	d := r.slash("slow one")
+	if ack := r.ack(d); len(ack.Payload) != 0 {
+		t.Fatalf("ack carried %s before the handler answered", ack.Payload)
+	}
+	close(release)
+	r.wait("the answer through the response_url", func() bool {
+		for _, m := range r.slack.Ephemerals(r.channel.ID, r.user.ID) {
+			if m.Text == "you said slow one" {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+func TestHandlerPanicIsAnsweredAndTheBotGoesOn(t *testing.T) {
+	r := newRig(t, func(ctx context.Context, req *runbook.Request) (*runbook.Reply, error) {
+		if req.Text == "boom" {
+			panic("kaboom")
+		}
+		return echo(ctx, req)
+	}, bot.Options{})
+	if got := ackText(t, r.ack(r.slash("boom"))); !strings.Contains(got, "Something went wrong") || strings.Contains(got, "kaboom") {
+		t.Fatalf("answer to a panic = %q; want a generic sentence without internals", got)
+	}
+	if got := ackText(t, r.ack(r.slash("still there?"))); got != "you said still there?" {
+		t.Fatalf("after a panic, answer = %q", got)
+	}
+}
+
+func TestMalformedEnvelopesAreDroppedCleanly(t *testing.T) {
+	r := newRig(t, echo, bot.Options{})
+	bad := []struct {
+		typ     string
+		payload any
+	}{
+		{"slash_commands", map[string]any{"text": "no user or channel"}},
+		{"slash_commands", "not an object"},
+		{"interactive", map[string]any{"type": "block_actions", "user": map[string]any{"id": "U1"}}},
+		{"events_api", map[string]any{"type": "event_callback", "event": map[string]any{"type": "reaction_added"}}},
+		{"something_new", map[string]any{}},
+	}
+	for _, b := range bad {
+		d := r.slack.Send(b.typ, b.payload, true)
+		if ack := r.ack(d); len(ack.Payload) != 0 {
+			t.Errorf("%s %v: acked with %s, want a plain ack", b.typ, b.payload, ack.Payload)
+		}
+	}
+	if got := ackText(t, r.ack(r.slash("ok"))); got != "you said ok" {
+		t.Fatalf("after malformed envelopes, answer = %q", got)
+	}
+}
+
+func TestBusyBotSaysSo(t *testing.T) {
+	release := make(chan struct{})
+	var started atomic.Int32
+	r := newRig(t, func(ctx context.Context, req *runbook.Request) (*runbook.Reply, error) {
+		started.Add(1)
+		<-release
+		return echo(ctx, req)
+	}, bot.Options{Workers: 1, Queue: 1, AckBudget: 20 * time.Millisecond})
+	defer close(release)
+	r.ack(r.slash("first")) // taken by the one worker, acked after the budget
+	r.wait("the worker to be busy", func() bool { return started.Load() == 1 })
+	r.slash("second") // waits in the queue
+	third := r.slash("third")
+	if got := ackText(t, r.ack(third)); !strings.Contains(got, "busy") {
+		t.Fatalf("with every worker and slot taken, answer = %q; want a busy message", got)
+	}
+}
+
+func TestShutdownFinishesInFlightWork(t *testing.T) {
+	entered := make(chan struct{})
+	release := make(chan struct{})
+	r := newRig(t, func(ctx context.Context, req *runbook.Request) (*runbook.Reply, error) {
+		close(entered)
+		<-release
+		return echo(ctx, req)
+	}, bot.Options{AckBudget: 2 * time.Second, ShutdownTimeout: 10 * time.Second})
+	d := r.slash("in flight")
+	<-entered
+	r.cancel()
+	r.cancel = nil
+	close(release)
+	if err := <-r.done; err != nil {
+		t.Fatal(err)
+	}
+	if got := ackText(t, r.ack(d)); got != "you said in flight" {
+		t.Fatalf("in-flight command answered %q after a stop signal", got)
+	}
+}
+
+func TestShutdownTimeoutInterruptsAndResumesLater(t *testing.T) {
+	entered := make(chan struct{}, 1)
+	r := newRig(t, func(ctx context.Context, req *runbook.Request) (*runbook.Reply, error) {
+		entered <- struct{}{}
+		<-ctx.Done() // never finishes on its own
+		return nil, ctx.Err()
+	}, bot.Options{AckBudget: 20 * time.Millisecond, ShutdownTimeout: 100 * time.Millisecond})
+	d := r.slash("stuck")
+	<-entered
+	r.ack(d) // acked empty once the budget ran out
+	r.stop()
+	if ephemerals := r.slack.Ephemerals(r.channel.ID, r.user.ID); len(ephemerals) != 0 {
+		t.Fatalf("an interrupted command was answered: %+v", ephemerals)
+	}
+
+	// The next process finishes it, answering through the response_url.
+	r.start(echo, bot.Options{})
+	r.wait("the resumed command's answer", func() bool {
+		for _, m := range r.slack.Ephemerals(r.channel.ID, r.user.ID) {
+			if m.Text == "you said stuck" {
+				return true
+			}
+		}
+		return false
+	})
+}

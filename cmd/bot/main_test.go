@@ -1,0 +1,141 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/runbookhq/runbook/slackfake"
+)
+
+const (
+	fakeBot = "xoxb-1111-2222-secretbotvalue"
+	fakeApp = "xapp-1-A1-3333-secretappvalue"
+)
+
+func writeConfig(t *testing.T, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// runBot runs the command line and returns its exit code and what it printed.
+func runBot(t *testing.T, environ []string, args ...string) (int, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, &out, &errOut, environ)
+	return code, out.String() + errOut.String()
+}
+
+func TestConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name    string
+		config  string
+		environ []string
+		want    string
+	}{
+		{
+			name:    "UnknownKey",
+			config:  "slack:\n  botTokn: x\n",
+			environ: []string{"SLACK_BOT_TOKEN=" + fakeBot, "SLACK_APP_TOKEN=" + fakeApp},
+			want:    "slack.botTokn",
+		},
+		{
+			name:    "UnsetVariable",
+			config:  "slack:\n  botToken: ${MY_BOT_TOKEN}\n",
+			environ: []string{"SLACK_APP_TOKEN=" + fakeApp},
+			want:    "slack.botToken refers to ${MY_BOT_TOKEN}, which is not set",
+		},
+		{
+			name:    "MissingToken",
+			config:  "store:\n  path: " + filepath.Join(dir, "a.db") + "\n",
+			environ: []string{"SLACK_APP_TOKEN=" + fakeApp},
+			want:    "slack.botToken is required",
+		},
+		{
+			name:    "WrongTokenKind",
+			config:  "store:\n  path: " + filepath.Join(dir, "b.db") + "\n",
+			environ: []string{"SLACK_BOT_TOKEN=" + fakeApp, "SLACK_APP_TOKEN=" + fakeBot},
+			want:    "slack.botToken must start with xoxb-",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out := runBot(t, tt.environ, "run", "--config", writeConfig(t, tt.config))
+			if code == 0 {
+				t.Fatalf("exit code 0; output:\n%s", out)
+			}
+			if !strings.Contains(out, tt.want) {
+				t.Errorf("output does not say %q:\n%s", tt.want, out)
+			}
+			if strings.Contains(out, "secretbotvalue") || strings.Contains(out, "secretappvalue") {
+				t.Errorf("a token was printed:\n%s", out)
+			}
+			if strings.Contains(out, "goroutine ") || strings.Contains(out, ".go:") {
+				t.Errorf("output looks like a stack trace:\n%s", out)
+			}
+		})
+	}
+}
+
+func TestMissingConfigFile(t *testing.T) {
+	code, out := runBot(t, nil, "run", "--config", filepath.Join(t.TempDir(), "nope.yaml"))
+	if code == 0 || !strings.Contains(out, "nope.yaml") {
+		t.Fatalf("code %d, output %q; want a failure naming the file", code, out)
+	}
+}
+
+func TestInvalidAuth(t *testing.T) {
+	srv, err := slackfake.New(slackfake.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	cfg := "slack:\n  apiURL: " + srv.APIURL() + "\nstore:\n  path: " + filepath.Join(t.TempDir(), "r.db") + "\n"
+	code, out := runBot(t, []string{"SLACK_BOT_TOKEN=" + fakeBot, "SLACK_APP_TOKEN=" + srv.AppToken()}, "--config", writeConfig(t, cfg))
+	if code != 1 {
+		t.Fatalf("exit code %d, want 1; output:\n%s", code, out)
+	}
+	want := "bot: Slack rejected the bot token (invalid_auth): check slack.botToken"
+	if !strings.HasPrefix(strings.TrimSpace(out), want) || strings.Count(strings.TrimSpace(out), "\n") != 0 {
+		t.Fatalf("output = %q, want one line starting %q", out, want)
+	}
+	if strings.Contains(out, "secretbotvalue") {
+		t.Fatal("the token was printed")
+	}
+}
+
+func TestInvalidAppToken(t *testing.T) {
+	srv, err := slackfake.New(slackfake.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	cfg := "slack:\n  apiURL: " + srv.APIURL() + "\nstore:\n  path: " + filepath.Join(t.TempDir(), "r.db") + "\n"
+	code, out := runBot(t, []string{"SLACK_BOT_TOKEN=" + srv.BotToken(), "SLACK_APP_TOKEN=" + fakeApp}, "--config", writeConfig(t, cfg))
+	if code != 1 || !strings.Contains(out, "check slack.appToken") {
+		t.Fatalf("exit code %d, output %q; want a sentence about the app token", code, out)
+	}
+	if strings.Contains(out, "secretappvalue") {
+		t.Fatal("the token was printed")
+	}
+}
+
+func TestVersionAndHelp(t *testing.T) {
+	if code, out := runBot(t, nil, "version"); code != 0 || !strings.HasPrefix(out, "runbook ") {
+		t.Errorf("version: %d %q", code, out)
+	}
+	if code, out := runBot(t, nil, "help"); code != 0 || !strings.Contains(out, "bot validate") {
+		t.Errorf("help: %d %q", code, out)
+	}
+	if code, out := runBot(t, nil, "frobnicate"); code != 2 || !strings.Contains(out, `unknown command "frobnicate"`) {
+		t.Errorf("unknown: %d %q", code, out)
+	}
+}
