@@ -1,0 +1,95 @@
+package slackapi_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/slackapi"
+	"github.com/runbookhq/runbook/slackfake"
+)
+
+func newClient(t *testing.T, token string) (*slackapi.Client, *slackfake.Server) {
+	t.Helper()
+	srv, err := slackfake.New(slackfake.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	if token == "" {
+		token = srv.BotToken()
+	}
+	return slackapi.New(slack.New(token, slack.OptionAPIURL(srv.APIURL())), nil, nil), srv
+}
+
+func TestIdentify(t *testing.T) {
+	c, srv := newClient(t, "")
+	id, err := c.Identify(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id.BotUserID != srv.BotUserID() || id.TeamID != srv.TeamID() {
+		t.Fatalf("identity = %+v", id)
+	}
+}
+
+func TestIdentifyRejectedToken(t *testing.T) {
+	c, _ := newClient(t, "xoxb-not-the-right-one")
+	_, err := c.Identify(context.Background())
+	if runbook.ErrorCode(err) != runbook.EFORBIDDEN || !strings.Contains(runbook.ErrorMessage(err), "invalid_auth") {
+		t.Fatalf("err = %v; want EFORBIDDEN naming invalid_auth", err)
+	}
+	if strings.Contains(err.Error(), "not-the-right-one") {
+		t.Fatal("the token is in the error")
+	}
+}
+
+func TestPostMessageRidesOutRateLimits(t *testing.T) {
+	c, srv := newClient(t, "")
+	ch := srv.AddChannel("ops")
+	srv.SetRateLimit("chat.postMessage", 60, 1) // one per second after the first
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for _, text := range []string{"one", "two"} {
+		if _, err := c.PostMessage(ctx, runbook.Message{Channel: ch.ID, Text: text}); err != nil {
+			t.Fatalf("post %q: %v", text, err)
+		}
+	}
+	var got []string
+	for _, m := range srv.Messages(ch.ID) {
+		got = append(got, m.Text)
+	}
+	if strings.Join(got, ",") != "one,two" {
+		t.Fatalf("channel holds %v; want each message once, in order", got)
+	}
+	if srv.Calls("chat.postMessage") < 3 {
+		t.Fatalf("only %d calls: the rate limit was never hit", srv.Calls("chat.postMessage"))
+	}
+}
+
+func TestSlackErrorCode(t *testing.T) {
+	c, _ := newClient(t, "")
+	_, err := c.PostMessage(context.Background(), runbook.Message{Channel: "C_NOPE", Text: "hi"})
+	if slackapi.Code(err) != "channel_not_found" {
+		t.Fatalf("Code(%v) = %q, want channel_not_found", err, slackapi.Code(err))
+	}
+}
+
+func TestRespond(t *testing.T) {
+	c, srv := newClient(t, "")
+	u := srv.AddUser("alice")
+	ch := srv.AddChannel("ops", slackfake.ChannelMembers(u.ID))
+	d := srv.SlashCommand(u.ID, ch.ID, "/runbook", "help")
+	err := c.Respond(context.Background(), d.ResponseURL, runbook.Reply{Text: "later answer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eph := srv.Ephemerals(ch.ID, u.ID)
+	if len(eph) != 1 || eph[0].Text != "later answer" {
+		t.Fatalf("ephemerals = %+v", eph)
+	}
+}
