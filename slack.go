@@ -2,6 +2,7 @@ package runbook
 
 import (
 	"context"
+	"errors"
 
 	"github.com/slack-go/slack"
 )
@@ -49,4 +50,64 @@ type Slack interface {
 	// Respond answers through a response_url, which works even in channels the bot is
 	// not a member of. Public replies are posted in the channel.
 	Respond(ctx context.Context, responseURL string, reply Reply) error
+	Channels
+}
+
+// Conversation is a Slack channel as the bot sees it.
+type Conversation struct {
+	ID       string
+	Name     string
+	Private  bool
+	Archived bool
+	Creator  string
+	Topic    string
+}
+
+// HistoryMessage is a message read back from a channel.
+type HistoryMessage struct {
+	TS       string
+	User     string
+	BotID    string
+	Text     string
+	Metadata *MessageMetadata
+}
+
+// Channels is the part of Slack that runbook steps act on.
+type Channels interface {
+	// ResolveChannel turns "#name", "name" or an id into a channel id.
+	ResolveChannel(ctx context.Context, ref string) (string, error)
+	CreateChannel(ctx context.Context, name string, private bool) (Conversation, error)
+	// FindChannel finds a channel by exact name, archived ones included.
+	FindChannel(ctx context.Context, name string) (Conversation, error)
+	InviteToChannel(ctx context.Context, channel string, users []string) error
+	SetTopic(ctx context.Context, channel, topic string) error
+	SetPurpose(ctx context.Context, channel, purpose string) error
+	ArchiveChannel(ctx context.Context, channel string) error
+	// History returns the newest messages of a channel, newest first, with metadata.
+	History(ctx context.Context, channel string, limit int) ([]HistoryMessage, error)
+	Permalink(ctx context.Context, channel, ts string) (string, error)
+	Pin(ctx context.Context, channel, ts string) error
+	// OpenDM opens (or finds) the direct-message channel with a user.
+	OpenDM(ctx context.Context, user string) (string, error)
+	// ResolveUser turns "U123", "<@U123>", "@handle" or "handle" into a user id.
+	ResolveUser(ctx context.Context, ref string) (string, error)
+	// GroupMembers lists the users of a user group given as "S123" or "@handle".
+	GroupMembers(ctx context.Context, ref string) ([]string, error)
+}
+
+// SlackError is an error code Slack answered a Web API call with ("channel_not_found",
+// "name_taken", …). Callers branch on Code and explain it to people.
+type SlackError struct {
+	Method string
+	Code   string
+}
+
+func (e *SlackError) Error() string { return e.Method + ": slack error " + e.Code }
+
+// SlackCode returns the Slack error code in err's chain, or "".
+func SlackCode(err error) string {
+	if se, ok := errors.AsType[*SlackError](err); ok {
+		return se.Code
+	}
+	return ""
 }

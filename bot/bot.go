@@ -62,6 +62,9 @@ func (o *Options) setDefaults() {
 	}
 }
 
+// ackFlushGrace is how long the connection stays open after the last worker finished.
+const ackFlushGrace = 250 * time.Millisecond
+
 // Bot is a running Socket Mode bot.
 type Bot struct {
 	socket  *socketmode.Client
@@ -158,6 +161,12 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 	b.drain(&workers, stopWork)
 	b.acks.Wait()
+	// slack-go's Ack returns once the ack is queued, not once it is written, and its
+	// sender drops the queue when the connection closes: give it a moment to flush the
+	// last acks so that handled slash commands do not end as dispatch_failed.
+	if runErr == nil {
+		time.Sleep(ackFlushGrace)
+	}
 	stopConn()
 	background.Wait()
 	b.connected.Store(false)

@@ -1,6 +1,6 @@
 // Package slackapi implements runbook.Slack over slack-go's Web API client. It is the
-// one place that calls Slack's Web API, so that rate limiting, retries and the
-// translation of Slack's error codes live in one spot.
+// one place that calls Slack's Web API, so that retries and the translation of Slack's
+// error codes live in one spot.
 package slackapi
 
 import (
@@ -21,8 +21,12 @@ type Client struct {
 	api  *slack.Client
 	http *http.Client
 	log  *slog.Logger
-	// MaxAttempts bounds how often one call is tried when Slack answers 429.
-	MaxAttempts int
+	// MaxAttempts bounds how often one call is tried when Slack answers 429 or 5xx or
+	// times out; MaxElapsed bounds the time spent retrying it; RetryInterval is the
+	// first pause between tries (429s wait for Retry-After instead).
+	MaxAttempts   int
+	MaxElapsed    time.Duration
+	RetryInterval time.Duration
 }
 
 var _ runbook.Slack = (*Client)(nil)
@@ -35,51 +39,40 @@ func New(api *slack.Client, httpClient *http.Client, logger *slog.Logger) *Clien
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Client{api: api, http: httpClient, log: logger, MaxAttempts: 5}
+	return &Client{api: api, http: httpClient, log: logger, MaxAttempts: 8, MaxElapsed: 2 * time.Minute, RetryInterval: 500 * time.Millisecond}
 }
 
 // Identify calls auth.test.
 func (c *Client) Identify(ctx context.Context) (runbook.Identity, error) {
-	var res *slack.AuthTestResponse
-	err := c.retry(ctx, func() (err error) {
-		res, err = c.api.AuthTestContext(ctx)
-		return err
-	})
+	res, err := call(ctx, c, "auth.test", func() (*slack.AuthTestResponse, error) { return c.api.AuthTestContext(ctx) })
 	if err != nil {
-		return runbook.Identity{}, explainAuth(explain("auth.test", err))
+		return runbook.Identity{}, explainAuth(err)
 	}
 	return runbook.Identity{TeamID: res.TeamID, Team: res.Team, BotUserID: res.UserID, BotID: res.BotID}, nil
 }
 
 // PostMessage calls chat.postMessage.
 func (c *Client) PostMessage(ctx context.Context, msg runbook.Message) (runbook.PostedMessage, error) {
-	var channel, ts string
-	err := c.retry(ctx, func() (err error) {
-		channel, ts, err = c.api.PostMessageContext(ctx, msg.Channel, messageOptions(msg)...)
-		return err
+	return call(ctx, c, "chat.postMessage", func() (runbook.PostedMessage, error) {
+		channel, ts, err := c.api.PostMessageContext(ctx, msg.Channel, messageOptions(msg)...)
+		return runbook.PostedMessage{Channel: channel, TS: ts}, err
 	})
-	if err != nil {
-		return runbook.PostedMessage{}, explain("chat.postMessage", err)
-	}
-	return runbook.PostedMessage{Channel: channel, TS: ts}, nil
 }
 
 // UpdateMessage calls chat.update.
 func (c *Client) UpdateMessage(ctx context.Context, channel, ts string, msg runbook.Message) error {
-	err := c.retry(ctx, func() error {
+	return do(ctx, c, "chat.update", func() error {
 		_, _, _, err := c.api.UpdateMessageContext(ctx, channel, ts, messageOptions(msg)...)
 		return err
 	})
-	return explain("chat.update", err)
 }
 
 // PostEphemeral calls chat.postEphemeral.
 func (c *Client) PostEphemeral(ctx context.Context, channel, user string, msg runbook.Message) error {
-	err := c.retry(ctx, func() error {
+	return do(ctx, c, "chat.postEphemeral", func() error {
 		_, err := c.api.PostEphemeralContext(ctx, channel, user, messageOptions(msg)...)
 		return err
 	})
-	return explain("chat.postEphemeral", err)
 }
 
 // Respond posts a reply to a response_url.
@@ -91,11 +84,10 @@ func (c *Client) Respond(ctx context.Context, responseURL string, reply runbook.
 	if len(reply.Blocks) > 0 {
 		msg.Blocks = &slack.Blocks{BlockSet: reply.Blocks}
 	}
-	err := c.retry(ctx, func() error {
+	// The URL itself is a credential: it is never part of an error.
+	return do(ctx, c, "response_url", func() error {
 		return slack.PostWebhookCustomHTTPContext(ctx, responseURL, c.http, msg)
 	})
-	// The URL itself is a credential: it is never part of an error.
-	return explain("response_url", err)
 }
 
 func messageOptions(msg runbook.Message) []slack.MsgOption {
@@ -112,42 +104,21 @@ func messageOptions(msg runbook.Message) []slack.MsgOption {
 	return opts
 }
 
-// retry calls fn until it succeeds, fails with something other than a rate limit, or
-// has been tried MaxAttempts times. A 429 waits as long as Slack's Retry-After asks.
-func (c *Client) retry(ctx context.Context, fn func() error) error {
-	for attempt := 1; ; attempt++ {
-		err := fn()
-		rl, limited := errors.AsType[*slack.RateLimitedError](err)
-		if !limited || attempt >= c.MaxAttempts {
-			return err
-		}
-		wait := max(rl.RetryAfter, time.Second)
-		c.log.Debug("rate limited by Slack", "retry_after", wait, "attempt", attempt)
-		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return errors.Join(err, ctx.Err())
-		case <-timer.C:
-		}
-	}
-}
-
 // explain wraps a Slack error with the method that failed; a Slack error code becomes a
-// *SlackError callers can branch on.
+// *runbook.SlackError callers can branch on.
 func explain(method string, err error) error {
 	if err == nil {
 		return nil
 	}
 	if se, ok := errors.AsType[slack.SlackErrorResponse](err); ok {
-		return fmt.Errorf("%s: %w", method, &SlackError{Method: method, Code: se.Err})
+		return &runbook.SlackError{Method: method, Code: se.Err}
 	}
 	return fmt.Errorf("%s: %w", method, err)
 }
 
 // explainAuth turns a rejected bot token into a sentence that says what to fix.
 func explainAuth(err error) error {
-	switch code := Code(err); code {
+	switch code := runbook.SlackCode(err); code {
 	case "invalid_auth", "not_authed":
 		return fmt.Errorf("%w: %w", runbook.Errorf(runbook.EFORBIDDEN,
 			"Slack rejected the bot token (%s): check slack.botToken, the xoxb- token on your app's OAuth & Permissions page", code), err)
@@ -156,20 +127,4 @@ func explainAuth(err error) error {
 			"Slack says the bot token is no longer valid (%s): reinstall the app and update slack.botToken", code), err)
 	}
 	return err
-}
-
-// SlackError is an error code Slack answered with ("channel_not_found", …).
-type SlackError struct {
-	Method string
-	Code   string
-}
-
-func (e *SlackError) Error() string { return "slack error " + e.Code }
-
-// Code returns the Slack error code in err's chain, or "".
-func Code(err error) string {
-	if se, ok := errors.AsType[*SlackError](err); ok {
-		return se.Code
-	}
-	return ""
 }

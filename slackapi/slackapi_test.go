@@ -74,8 +74,8 @@ func TestPostMessageRidesOutRateLimits(t *testing.T) {
 func TestSlackErrorCode(t *testing.T) {
 	c, _ := newClient(t, "")
 	_, err := c.PostMessage(context.Background(), runbook.Message{Channel: "C_NOPE", Text: "hi"})
-	if slackapi.Code(err) != "channel_not_found" {
-		t.Fatalf("Code(%v) = %q, want channel_not_found", err, slackapi.Code(err))
+	if runbook.SlackCode(err) != "channel_not_found" {
+		t.Fatalf("Code(%v) = %q, want channel_not_found", err, runbook.SlackCode(err))
 	}
 }
 

@@ -1,0 +1,226 @@
+package slackapi
+
+import (
+	"context"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/runbookhq/runbook"
+)
+
+// ResolveChannel turns "#name", "<#C1|name>", "name" or an id into a channel id.
+func (c *Client) ResolveChannel(ctx context.Context, ref string) (string, error) {
+	ref = strings.TrimSpace(ref)
+	if inner, ok := strings.CutPrefix(ref, "<#"); ok {
+		id, _, _ := strings.Cut(strings.TrimSuffix(inner, ">"), "|")
+		return id, nil
+	}
+	if looksLikeID(ref, "CGD") {
+		return ref, nil
+	}
+	ch, err := c.FindChannel(ctx, strings.TrimPrefix(ref, "#"))
+	if err != nil {
+		return "", err
+	}
+	return ch.ID, nil
+}
+
+// looksLikeID reports whether s has the shape of a Slack id starting with one of the
+// given letters (C123ABC…): upper-case letters and digits only.
+func looksLikeID(s, prefixes string) bool {
+	if len(s) < 3 || !strings.ContainsRune(prefixes, rune(s[0])) {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// CreateChannel calls conversations.create.
+func (c *Client) CreateChannel(ctx context.Context, name string, private bool) (runbook.Conversation, error) {
+	ch, err := call(ctx, c, "conversations.create", func() (*slack.Channel, error) {
+		return c.api.CreateConversationContext(ctx, slack.CreateConversationParams{ChannelName: name, IsPrivate: private})
+	})
+	if err != nil {
+		return runbook.Conversation{}, err
+	}
+	return conversation(ch), nil
+}
+
+// FindChannel pages through conversations.list for a channel of that exact name.
+func (c *Client) FindChannel(ctx context.Context, name string) (runbook.Conversation, error) {
+	cursor := ""
+	for {
+		page, next, err := c.listPage(ctx, cursor)
+		if err != nil {
+			return runbook.Conversation{}, err
+		}
+		for i := range page {
+			if page[i].Name == name {
+				return conversation(&page[i]), nil
+			}
+		}
+		if next == "" {
+			return runbook.Conversation{}, &runbook.SlackError{Method: "conversations.list", Code: "channel_not_found"}
+		}
+		cursor = next
+	}
+}
+
+type channelPage struct {
+	channels []slack.Channel
+	next     string
+}
+
+func (c *Client) listPage(ctx context.Context, cursor string) ([]slack.Channel, string, error) {
+	p, err := call(ctx, c, "conversations.list", func() (channelPage, error) {
+		chs, next, err := c.api.GetConversationsContext(ctx, &slack.GetConversationsParameters{
+			Cursor: cursor, Limit: 200, Types: []string{"public_channel", "private_channel"}})
+		return channelPage{chs, next}, err
+	})
+	return p.channels, p.next, err
+}
+
+func conversation(ch *slack.Channel) runbook.Conversation {
+	return runbook.Conversation{ID: ch.ID, Name: ch.Name, Private: ch.IsPrivate, Archived: ch.IsArchived,
+		Creator: ch.Creator, Topic: ch.Topic.Value}
+}
+
+// InviteToChannel calls conversations.invite; people already in the channel are fine.
+func (c *Client) InviteToChannel(ctx context.Context, channel string, users []string) error {
+	if len(users) == 0 {
+		return nil
+	}
+	err := do(ctx, c, "conversations.invite", func() error {
+		_, err := c.api.InviteUsersToConversationContext(ctx, channel, users...)
+		return err
+	})
+	if runbook.SlackCode(err) == "already_in_channel" {
+		return nil
+	}
+	return err
+}
+
+// SetTopic calls conversations.setTopic.
+func (c *Client) SetTopic(ctx context.Context, channel, topic string) error {
+	return do(ctx, c, "conversations.setTopic", func() error {
+		_, err := c.api.SetTopicOfConversationContext(ctx, channel, topic)
+		return err
+	})
+}
+
+// SetPurpose calls conversations.setPurpose.
+func (c *Client) SetPurpose(ctx context.Context, channel, purpose string) error {
+	return do(ctx, c, "conversations.setPurpose", func() error {
+		_, err := c.api.SetPurposeOfConversationContext(ctx, channel, purpose)
+		return err
+	})
+}
+
+// ArchiveChannel calls conversations.archive; an archived channel is fine.
+func (c *Client) ArchiveChannel(ctx context.Context, channel string) error {
+	err := do(ctx, c, "conversations.archive", func() error { return c.api.ArchiveConversationContext(ctx, channel) })
+	if runbook.SlackCode(err) == "already_archived" {
+		return nil
+	}
+	return err
+}
+
+// History calls conversations.history with metadata.
+func (c *Client) History(ctx context.Context, channel string, limit int) ([]runbook.HistoryMessage, error) {
+	res, err := call(ctx, c, "conversations.history", func() (*slack.GetConversationHistoryResponse, error) {
+		return c.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{ChannelID: channel, Limit: limit, IncludeAllMetadata: true})
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]runbook.HistoryMessage, 0, len(res.Messages))
+	for _, m := range res.Messages {
+		hm := runbook.HistoryMessage{TS: m.Timestamp, User: m.User, BotID: m.BotID, Text: m.Text}
+		if m.Metadata.EventType != "" {
+			hm.Metadata = &runbook.MessageMetadata{EventType: m.Metadata.EventType, Payload: m.Metadata.EventPayload}
+		}
+		out = append(out, hm)
+	}
+	return out, nil
+}
+
+// Permalink calls chat.getPermalink.
+func (c *Client) Permalink(ctx context.Context, channel, ts string) (string, error) {
+	return call(ctx, c, "chat.getPermalink", func() (string, error) {
+		return c.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: channel, Ts: ts})
+	})
+}
+
+// Pin calls pins.add.
+func (c *Client) Pin(ctx context.Context, channel, ts string) error {
+	err := do(ctx, c, "pins.add", func() error { return c.api.AddPinContext(ctx, channel, slack.NewRefToMessage(channel, ts)) })
+	if runbook.SlackCode(err) == "already_pinned" {
+		return nil
+	}
+	return err
+}
+
+// OpenDM calls conversations.open.
+func (c *Client) OpenDM(ctx context.Context, user string) (string, error) {
+	return call(ctx, c, "conversations.open", func() (string, error) {
+		ch, _, _, err := c.api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{user}, ReturnIM: true})
+		if err != nil {
+			return "", err
+		}
+		return ch.ID, nil
+	})
+}
+
+// ResolveUser turns "U123", "<@U123>", "@handle" or "handle" into a user id.
+func (c *Client) ResolveUser(ctx context.Context, ref string) (string, error) {
+	ref = strings.TrimSpace(ref)
+	if inner, ok := strings.CutPrefix(ref, "<@"); ok {
+		id, _, _ := strings.Cut(strings.TrimSuffix(inner, ">"), "|")
+		return id, nil
+	}
+	if looksLikeID(ref, "UW") {
+		return ref, nil
+	}
+	handle := strings.TrimPrefix(ref, "@")
+	users, err := call(ctx, c, "users.list", func() ([]slack.User, error) { return c.api.GetUsersContext(ctx) })
+	if err != nil {
+		return "", err
+	}
+	for _, u := range users {
+		if !u.Deleted && (u.Name == handle || u.Profile.DisplayName == handle) {
+			return u.ID, nil
+		}
+	}
+	return "", &runbook.SlackError{Method: "users.list", Code: "user_not_found"}
+}
+
+// GroupMembers lists the users of a user group given as "S123", "<!subteam^S123>" or
+// "@handle".
+func (c *Client) GroupMembers(ctx context.Context, ref string) ([]string, error) {
+	id := strings.TrimSpace(ref)
+	if inner, ok := strings.CutPrefix(id, "<!subteam^"); ok {
+		id, _, _ = strings.Cut(strings.TrimSuffix(inner, ">"), "|")
+	}
+	if !looksLikeID(id, "S") {
+		groups, err := call(ctx, c, "usergroups.list", func() ([]slack.UserGroup, error) { return c.api.GetUserGroupsContext(ctx) })
+		if err != nil {
+			return nil, err
+		}
+		handle := strings.TrimPrefix(id, "@")
+		id = ""
+		for _, g := range groups {
+			if g.Handle == handle {
+				id = g.ID
+			}
+		}
+		if id == "" {
+			return nil, &runbook.SlackError{Method: "usergroups.list", Code: "no_such_subteam"}
+		}
+	}
+	return call(ctx, c, "usergroups.users.list", func() ([]string, error) { return c.api.GetUserGroupMembersContext(ctx, id) })
+}
