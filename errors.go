@@ -3,6 +3,7 @@ package runbook
 import (
 	"errors"
 	"fmt"
+	"strconv"
 )
 
 // Error codes. Callers branch on these; the edge (handlers) turns them into a sentence
@@ -54,3 +55,5 @@ func ErrorMessage(err error) string {
 	}
 	return "Something went wrong on Runbook's side; it has been logged."
 }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,60 @@
+package runbook
+
+import (
+	"context"
+	"time"
+)
+
+// ApprovalState is where an approval request stands. It is decided once.
+type ApprovalState string
+
+// Approval states: pending, then exactly one of the others.
+const (
+	ApprovalPending   ApprovalState = "pending"
+	ApprovalApproved  ApprovalState = "approved"
+	ApprovalDenied    ApprovalState = "denied"
+	ApprovalExpired   ApprovalState = "expired"
+	ApprovalCancelled ApprovalState = "cancelled"
+)
+
+// Approval is a request, made by a run's approval.request step, for a person to allow
+// or refuse a risky operation.
+type Approval struct {
+	ID          int64
+	RunID       int64
+	StepIndex   int
+	IncidentID  int64
+	Operation   string
+	Risk        string
+	Rollback    string
+	Reason      string
+	RequestedBy string
+	// Channel and MessageTS locate the request message, updated in place once decided.
+	Channel   string
+	MessageTS string
+	State     ApprovalState
+	DecidedBy string
+	DecidedAt time.Time
+	// Note is the reason given with the decision.
+	Note      string
+	ExpiresAt time.Time
+	CreatedAt time.Time
+}
+
+// Key is the approval's human id, "APR-7".
+func (a *Approval) Key() string { return "APR-" + itoa(a.ID) }
+
+// ApprovalStore keeps approval requests.
+type ApprovalStore interface {
+	// CreateApproval stores a pending request for a run's step, or returns the one
+	// already stored for it (a resumed step must not ask twice); created says which.
+	CreateApproval(ctx context.Context, a *Approval) (created bool, err error)
+	Approval(ctx context.Context, id int64) (*Approval, error)
+	ApprovalForStep(ctx context.Context, runID int64, step int) (*Approval, error)
+	SetApprovalMessage(ctx context.Context, id int64, channel, ts string) error
+	// DecideApproval moves a pending request to a final state; it reports false if the
+	// request was no longer pending, so that racing clicks decide once.
+	DecideApproval(ctx context.Context, id int64, to ApprovalState, by, note string) (bool, error)
+	// PendingApprovals lists pending requests, oldest first.
+	PendingApprovals(ctx context.Context) ([]*Approval, error)
+}

@@ -1,0 +1,165 @@
+package runbook
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Incident is something going wrong that people are responding to in Slack.
+type Incident struct {
+	// ID is the incident's number; people see it as its Key, "INC-<ID>".
+	ID       int64
+	Title    string
+	Severity string
+	Status   string
+	Service  string
+	// Commander is the Slack user id of whoever leads the response, or "".
+	Commander string
+	// Channel is the incident's own Slack channel id, once a runbook has created it.
+	Channel string
+	// AnnouncementChannel and AnnouncementTS say where the declaration was announced,
+	// so that status changes can edit that message in place.
+	AnnouncementChannel string
+	AnnouncementTS      string
+	// Fields holds custom fields. Incidents read from a store always have a non-nil map.
+	Fields    map[string]string
+	CreatedBy string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	// ResolvedAt is zero while the incident is open; a store lists an incident as open
+	// exactly when it is zero.
+	ResolvedAt time.Time
+}
+
+// incidentKeyPrefix starts every incident's human key.
+const incidentKeyPrefix = "INC-"
+
+// Key returns the incident's human key, such as "INC-42".
+func (i *Incident) Key() string { return IncidentKey(i.ID) }
+
+// IncidentKey returns the human key of the incident numbered id, such as "INC-42".
+func IncidentKey(id int64) string { return incidentKeyPrefix + strconv.FormatInt(id, 10) }
+
+// ParseIncidentKey reads an incident id as people type it: "INC-42" in any letter case,
+// optionally after a "#", or the bare number "42". Anything else is EINVALID.
+func ParseIncidentKey(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	if t == "" {
+		return 0, Errorf(EINVALID, "Give an incident id, like INC-42.")
+	}
+	digits := strings.TrimPrefix(t, "#")
+	if len(digits) >= len(incidentKeyPrefix) && strings.EqualFold(digits[:len(incidentKeyPrefix)], incidentKeyPrefix) {
+		digits = digits[len(incidentKeyPrefix):]
+	}
+	// strconv would also take a sign or underscores; an id is plain digits.
+	if digits == "" || strings.TrimLeft(digits, "0123456789") != "" {
+		return 0, notAnIncidentKey(t)
+	}
+	id, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, notAnIncidentKey(t)
+	}
+	return id, nil
+}
+
+// maxQuoted bounds how much of someone's input an error message repeats back.
+const maxQuoted = 40
+
+func notAnIncidentKey(s string) error {
+	if utf8.RuneCountInString(s) > maxQuoted {
+		s = string([]rune(s)[:maxQuoted]) + "…"
+	}
+	return Errorf(EINVALID, "“%s” is not an incident id (like INC-42)", s)
+}
+
+// TemplateData returns the incident as runbook templates see it under incident.* (and
+// Activity.*). commander and channel are Slack mentions ("<@U…>", "<#C…>"), or "" when
+// unset; commander_id and channel_id are the bare ids.
+func (i *Incident) TemplateData() map[string]any {
+	fields := make(map[string]any, len(i.Fields))
+	for k, v := range i.Fields {
+		fields[k] = v
+	}
+	return map[string]any{
+		"id":           i.Key(),
+		"number":       i.ID,
+		"title":        i.Title,
+		"severity":     i.Severity,
+		"status":       i.Status,
+		"service":      i.Service,
+		"commander":    mention("@", i.Commander),
+		"commander_id": i.Commander,
+		"channel":      mention("#", i.Channel),
+		"channel_id":   i.Channel,
+		"url":          "",
+		"created_at":   i.CreatedAt.UTC().Format(time.RFC3339),
+		"fields":       fields,
+	}
+}
+
+// mention returns Slack's mention markup for a user ("@") or channel ("#") id, or "".
+func mention(sigil, id string) string {
+	if id == "" {
+		return ""
+	}
+	return "<" + sigil + id + ">"
+}
+
+// Timeline entry kinds the project writes; others may be added.
+const (
+	TimelineDeclared = "declared"
+	TimelineStatus   = "status"
+	TimelineSeverity = "severity"
+	TimelineNote     = "note"
+	TimelineRun      = "run"
+	TimelineApproval = "approval"
+	TimelineResolved = "resolved"
+)
+
+// ActorRunbook is the Actor of timeline entries that Runbook itself wrote.
+const ActorRunbook = "runbook"
+
+// TimelineEntry is one thing that happened during an incident.
+type TimelineEntry struct {
+	IncidentID int64
+	// At is when it happened; a store fills in the current time when it is zero.
+	At time.Time
+	// Actor is the Slack user id of who did it, or ActorRunbook.
+	Actor string
+	// Kind says what happened: one of the Timeline* constants, or another word.
+	Kind string
+	Text string
+}
+
+// IncidentFilter narrows ListIncidents.
+type IncidentFilter struct {
+	// Open, if set, keeps only open (true) or only resolved (false) incidents.
+	Open *bool
+	// Limit caps how many incidents are returned; 0 means no cap.
+	Limit int
+}
+
+// IncidentStore keeps incidents and their timelines.
+type IncidentStore interface {
+	// CreateIncident stores inc, setting its ID, CreatedAt and UpdatedAt, and writes a
+	// "declared" timeline entry in the same transaction.
+	CreateIncident(ctx context.Context, inc *Incident) error
+	// Incident returns the incident numbered id, or ENOTFOUND.
+	Incident(ctx context.Context, id int64) (*Incident, error)
+	// IncidentByChannel returns the incident whose own channel is channelID, or ENOTFOUND.
+	IncidentByChannel(ctx context.Context, channelID string) (*Incident, error)
+	// UpdateIncident reads the incident, lets fn change it and writes it back, all in
+	// one write transaction, so concurrent updates never lose each other's changes.
+	// If fn returns an error nothing is written and that error is returned. It sets
+	// UpdatedAt and returns the incident as stored.
+	UpdateIncident(ctx context.Context, id int64, fn func(*Incident) error) (*Incident, error)
+	// ListIncidents returns the incidents that match f, newest first.
+	ListIncidents(ctx context.Context, f IncidentFilter) ([]*Incident, error)
+	// AddTimeline appends an entry to an incident's timeline.
+	AddTimeline(ctx context.Context, e TimelineEntry) error
+	// Timeline returns an incident's timeline, oldest first, or ENOTFOUND.
+	Timeline(ctx context.Context, id int64) ([]TimelineEntry, error)
+}

@@ -1,0 +1,94 @@
+package runbook
+
+import (
+	"context"
+	"time"
+)
+
+// RunState is where a run of a runbook stands.
+type RunState string
+
+// Run states. A run is active while running or waiting for an approval; every other
+// state is final.
+const (
+	RunRunning         RunState = "running"
+	RunWaitingApproval RunState = "waiting_approval"
+	RunSucceeded       RunState = "succeeded"
+	RunFailed          RunState = "failed"
+	RunDenied          RunState = "denied"
+	RunExpired         RunState = "expired"
+	RunCancelled       RunState = "cancelled"
+)
+
+// Final reports whether nothing more happens to a run in this state.
+func (s RunState) Final() bool {
+	return s != RunRunning && s != RunWaitingApproval
+}
+
+// StepState is where one step of a run stands.
+type StepState string
+
+// Step states.
+const (
+	StepPending   StepState = "pending"
+	StepRunning   StepState = "running"
+	StepSucceeded StepState = "succeeded"
+	StepFailed    StepState = "failed"
+	StepSkipped   StepState = "skipped"
+)
+
+// Run is one execution of a runbook.
+type Run struct {
+	ID         int64
+	Runbook    string
+	IncidentID int64 // 0 when the run is not about an incident
+	Params     map[string]any
+	State      RunState
+	// StartedBy is the Slack user who started the run ("" for a trigger); Channel and
+	// ThreadTS are where they started it, so that a failure is reported there.
+	StartedBy string
+	Channel   string
+	ThreadTS  string
+	Error     string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	Steps     []StepRun
+}
+
+// Key is the run's human id, "R-12".
+func (r *Run) Key() string { return "R-" + itoa(r.ID) }
+
+// StepRun is the state of one step of a run. Outputs are committed before the next
+// step starts, so a restarted process resumes with them.
+type StepRun struct {
+	Index      int
+	StepID     string
+	Action     string
+	State      StepState
+	Outputs    map[string]any
+	Error      string
+	Attempts   int
+	StartedAt  time.Time
+	FinishedAt time.Time
+}
+
+// RunStore keeps runs and their steps.
+type RunStore interface {
+	// CreateRun stores a new run in state running with its steps pending, and sets its ID.
+	CreateRun(ctx context.Context, run *Run) error
+	Run(ctx context.Context, id int64) (*Run, error)
+	// ActiveRuns lists runs that are running or waiting for an approval, oldest first.
+	ActiveRuns(ctx context.Context) ([]*Run, error)
+	ListRuns(ctx context.Context, incidentID int64, limit int) ([]*Run, error)
+	// StartStep marks a step running and counts the attempt; it fails with ECONFLICT
+	// unless the run is running and the step pending or running.
+	StartStep(ctx context.Context, runID int64, index int) (attempt int, err error)
+	// RecordProgress saves what a running step has done so far, so that a retry after
+	// a crash can find it (the name of a channel it was creating, say).
+	RecordProgress(ctx context.Context, runID int64, index int, progress map[string]any) error
+	// FinishStep records a step's end state, outputs and error.
+	FinishStep(ctx context.Context, runID int64, index int, state StepState, outputs map[string]any, errMsg string) error
+	// SetRunState moves a run to a new state if it is in one of from; it reports
+	// whether it did, so that two racing callers decide once.
+	SetRunState(ctx context.Context, runID int64, from []RunState, to RunState, errMsg string) (bool, error)
+}

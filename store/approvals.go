@@ -1,0 +1,128 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/runbookhq/runbook"
+)
+
+// Approvals is the SQLite implementation of runbook.ApprovalStore.
+type Approvals struct{ db *DB }
+
+var _ runbook.ApprovalStore = (*Approvals)(nil)
+
+// Approvals returns the approval store.
+func (db *DB) Approvals() *Approvals { return &Approvals{db: db} }
+
+const approvalColumns = `id, run_id, step_index, COALESCE(incident_id, 0), operation, risk, rollback, reason, requested_by,
+	channel, message_ts, state, decided_by, COALESCE(decided_at, 0), note, expires_at, created_at`
+
+// CreateApproval stores a pending request, or returns the one stored for the step.
+func (s *Approvals) CreateApproval(ctx context.Context, a *runbook.Approval) (bool, error) {
+	now := s.db.Now()
+	var created bool
+	err := s.db.update(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO approvals (run_id, step_index, incident_id, operation, risk, rollback, reason,
+			requested_by, state, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+			ON CONFLICT (run_id, step_index) DO NOTHING`,
+			a.RunID, a.StepIndex, nullID(a.IncidentID), a.Operation, a.Risk, a.Rollback, a.Reason, a.RequestedBy,
+			a.ExpiresAt.UnixMilli(), now.UnixMilli())
+		if err != nil {
+			return fmt.Errorf("insert approval: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		created = n == 1
+		got, err := scanApproval(tx.QueryRowContext(ctx, "SELECT "+approvalColumns+" FROM approvals WHERE run_id = ? AND step_index = ?", a.RunID, a.StepIndex))
+		if err != nil {
+			return err
+		}
+		*a = *got
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("create approval for R-%d: %w", a.RunID, err)
+	}
+	return created, nil
+}
+
+// Approval returns one approval request.
+func (s *Approvals) Approval(ctx context.Context, id int64) (*runbook.Approval, error) {
+	a, err := scanApproval(s.db.read.QueryRowContext(ctx, "SELECT "+approvalColumns+" FROM approvals WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, runbook.Errorf(runbook.ENOTFOUND, "APR-%d does not exist.", id)
+	}
+	return a, err
+}
+
+// ApprovalForStep returns the request a run's step made.
+func (s *Approvals) ApprovalForStep(ctx context.Context, runID int64, step int) (*runbook.Approval, error) {
+	a, err := scanApproval(s.db.read.QueryRowContext(ctx, "SELECT "+approvalColumns+" FROM approvals WHERE run_id = ? AND step_index = ?", runID, step))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, runbook.Errorf(runbook.ENOTFOUND, "R-%d step %d has asked for no approval.", runID, step+1)
+	}
+	return a, err
+}
+
+// SetApprovalMessage records where the request message was posted.
+func (s *Approvals) SetApprovalMessage(ctx context.Context, id int64, channel, ts string) error {
+	return s.db.update(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "UPDATE approvals SET channel = ?, message_ts = ? WHERE id = ?", channel, ts, id)
+		return err
+	})
+}
+
+// DecideApproval moves a pending request to a final state, once.
+func (s *Approvals) DecideApproval(ctx context.Context, id int64, to runbook.ApprovalState, by, note string) (bool, error) {
+	if to == runbook.ApprovalPending {
+		return false, errors.New("DecideApproval: pending is not a decision")
+	}
+	var decided bool
+	err := s.db.update(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE approvals SET state = ?, decided_by = ?, decided_at = ?, note = ?
+			WHERE id = ? AND state = 'pending'`, string(to), by, s.db.Now().UnixMilli(), note, id)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		decided = n == 1
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("decide APR-%d: %w", id, err)
+	}
+	return decided, nil
+}
+
+// PendingApprovals lists pending requests, oldest first.
+func (s *Approvals) PendingApprovals(ctx context.Context) ([]*runbook.Approval, error) {
+	rows, err := s.db.read.QueryContext(ctx, "SELECT "+approvalColumns+" FROM approvals WHERE state = 'pending' ORDER BY id")
+	if err != nil {
+		return nil, fmt.Errorf("list pending approvals: %w", err)
+	}
+	defer rows.Close()
+	var out []*runbook.Approval
+	for rows.Next() {
+		a, err := scanApproval(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+func scanApproval(row scanner) (*runbook.Approval, error) {
+	var a runbook.Approval
+	var decided, expires, created int64
+	err := row.Scan(&a.ID, &a.RunID, &a.StepIndex, &a.IncidentID, &a.Operation, &a.Risk, &a.Rollback, &a.Reason, &a.RequestedBy,
+		&a.Channel, &a.MessageTS, &a.State, &a.DecidedBy, &decided, &a.Note, &expires, &created)
+	if err != nil {
+		return nil, err
+	}
+	a.DecidedAt, a.ExpiresAt, a.CreatedAt = optionalTime(decided), time.UnixMilli(expires), time.UnixMilli(created)
+	return &a, nil
+}

@@ -1,0 +1,340 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/runbookhq/runbook"
+)
+
+// Incidents is the SQLite implementation of runbook.IncidentStore.
+type Incidents struct{ db *DB }
+
+var _ runbook.IncidentStore = (*Incidents)(nil)
+
+// Incidents returns the incident store.
+func (db *DB) Incidents() *Incidents { return &Incidents{db: db} }
+
+const incidentColumns = `id, title, severity, status, service, commander, channel,
+	announcement_channel, announcement_ts, fields, created_by, created_at, updated_at, resolved_at`
+
+// CreateIncident stores inc and its "declared" timeline entry, and sets inc's ID,
+// CreatedAt and UpdatedAt.
+func (s *Incidents) CreateIncident(ctx context.Context, inc *runbook.Incident) error {
+	if err := validateIncident(inc); err != nil {
+		return err
+	}
+	fields, err := encodeFields(inc.Fields)
+	if err != nil {
+		return err
+	}
+	now := millis(s.db.Now())
+	var id int64
+	err = s.db.update(ctx, func(tx *sql.Tx) error {
+		if err := checkChannelFree(ctx, tx, inc.Channel, 0); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO incidents (title, severity, status, service,
+			commander, channel, announcement_channel, announcement_ts, fields, created_by,
+			created_at, updated_at, resolved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			inc.Title, inc.Severity, inc.Status, inc.Service, inc.Commander, inc.Channel,
+			inc.AnnouncementChannel, inc.AnnouncementTS, fields, inc.CreatedBy,
+			now.UnixMilli(), now.UnixMilli(), nullMillis(inc.ResolvedAt))
+		if err != nil {
+			return fmt.Errorf("insert incident: %w", err)
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		return addTimeline(ctx, tx, runbook.TimelineEntry{
+			IncidentID: id,
+			At:         now,
+			Actor:      inc.CreatedBy,
+			Kind:       runbook.TimelineDeclared,
+			Text:       fmt.Sprintf("Declared %s: %s", inc.Severity, inc.Title),
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("create incident: %w", err)
+	}
+	inc.ID, inc.CreatedAt, inc.UpdatedAt = id, now, now
+	if !inc.ResolvedAt.IsZero() {
+		inc.ResolvedAt = millis(inc.ResolvedAt)
+	}
+	return nil
+}
+
+// Incident returns the incident numbered id.
+func (s *Incidents) Incident(ctx context.Context, id int64) (*runbook.Incident, error) {
+	return findIncident(ctx, s.db.read, id)
+}
+
+// IncidentByChannel returns the incident whose own channel is channelID.
+func (s *Incidents) IncidentByChannel(ctx context.Context, channelID string) (*runbook.Incident, error) {
+	if channelID == "" {
+		return nil, runbook.Errorf(runbook.ENOTFOUND, "No incident uses this channel.")
+	}
+	inc, err := scanIncident(s.db.read.QueryRowContext(ctx,
+		"SELECT "+incidentColumns+" FROM incidents WHERE channel = ?", channelID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, runbook.Errorf(runbook.ENOTFOUND, "No incident uses <#%s>.", channelID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find incident by channel %s: %w", channelID, err)
+	}
+	return inc, nil
+}
+
+// UpdateIncident reads the incident, applies fn and writes the result, in one write
+// transaction: since there is one writer, concurrent updates apply one after another.
+// fn runs while the write lock is held, so it must be quick and must not call the
+// store. It may not change ID, CreatedBy or CreatedAt.
+func (s *Incidents) UpdateIncident(ctx context.Context, id int64, fn func(*runbook.Incident) error) (*runbook.Incident, error) {
+	var out *runbook.Incident
+	err := s.db.update(ctx, func(tx *sql.Tx) error {
+		inc, err := findIncident(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		createdBy, createdAt := inc.CreatedBy, inc.CreatedAt
+		if err := fn(inc); err != nil {
+			return err
+		}
+		inc.ID, inc.CreatedBy, inc.CreatedAt = id, createdBy, createdAt
+		inc.UpdatedAt = millis(s.db.Now())
+		if !inc.ResolvedAt.IsZero() {
+			inc.ResolvedAt = millis(inc.ResolvedAt)
+		}
+		if err := validateIncident(inc); err != nil {
+			return err
+		}
+		if err := checkChannelFree(ctx, tx, inc.Channel, id); err != nil {
+			return err
+		}
+		fields, err := encodeFields(inc.Fields)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE incidents SET title = ?, severity = ?, status = ?,
+			service = ?, commander = ?, channel = ?, announcement_channel = ?, announcement_ts = ?,
+			fields = ?, updated_at = ?, resolved_at = ? WHERE id = ?`,
+			inc.Title, inc.Severity, inc.Status, inc.Service, inc.Commander, inc.Channel,
+			inc.AnnouncementChannel, inc.AnnouncementTS, fields, inc.UpdatedAt.UnixMilli(),
+			nullMillis(inc.ResolvedAt), id); err != nil {
+			return fmt.Errorf("write incident: %w", err)
+		}
+		out = inc
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update %s: %w", runbook.IncidentKey(id), err)
+	}
+	return out, nil
+}
+
+// ListIncidents returns the incidents that match f, newest first.
+func (s *Incidents) ListIncidents(ctx context.Context, f runbook.IncidentFilter) ([]*runbook.Incident, error) {
+	query := "SELECT " + incidentColumns + " FROM incidents"
+	var args []any
+	if f.Open != nil {
+		if *f.Open {
+			query += " WHERE resolved_at IS NULL"
+		} else {
+			query += " WHERE resolved_at IS NOT NULL"
+		}
+	}
+	query += " ORDER BY id DESC"
+	if f.Limit > 0 {
+		query += " LIMIT ?"
+		args = append(args, f.Limit)
+	}
+	rows, err := s.db.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list incidents: %w", err)
+	}
+	defer rows.Close()
+	var out []*runbook.Incident
+	for rows.Next() {
+		inc, err := scanIncident(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, inc)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list incidents: %w", err)
+	}
+	return out, nil
+}
+
+// AddTimeline appends e to its incident's timeline. An empty Actor is recorded as
+// runbook.ActorRunbook and a zero At as the current time.
+func (s *Incidents) AddTimeline(ctx context.Context, e runbook.TimelineEntry) error {
+	if e.At.IsZero() {
+		e.At = s.db.Now()
+	}
+	err := s.db.update(ctx, func(tx *sql.Tx) error {
+		if err := incidentExists(ctx, tx, e.IncidentID); err != nil {
+			return err
+		}
+		return addTimeline(ctx, tx, e)
+	})
+	if err != nil {
+		return fmt.Errorf("add to timeline of %s: %w", runbook.IncidentKey(e.IncidentID), err)
+	}
+	return nil
+}
+
+// Timeline returns the incident's timeline, oldest first.
+func (s *Incidents) Timeline(ctx context.Context, id int64) ([]runbook.TimelineEntry, error) {
+	// One read transaction, so the existence check and the list see the same snapshot.
+	tx, err := s.db.read.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := incidentExists(ctx, tx, id); err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT incident_id, at, actor, kind, text
+		FROM incident_timeline WHERE incident_id = ? ORDER BY at, id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("read timeline of %s: %w", runbook.IncidentKey(id), err)
+	}
+	defer rows.Close()
+	var out []runbook.TimelineEntry
+	for rows.Next() {
+		var e runbook.TimelineEntry
+		var at int64
+		if err := rows.Scan(&e.IncidentID, &at, &e.Actor, &e.Kind, &e.Text); err != nil {
+			return nil, fmt.Errorf("scan timeline entry: %w", err)
+		}
+		e.At = time.UnixMilli(at)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read timeline of %s: %w", runbook.IncidentKey(id), err)
+	}
+	return out, nil
+}
+
+// querier is what the helpers below need of a *sql.DB or *sql.Tx.
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func findIncident(ctx context.Context, q querier, id int64) (*runbook.Incident, error) {
+	inc, err := scanIncident(q.QueryRowContext(ctx, "SELECT "+incidentColumns+" FROM incidents WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, runbook.Errorf(runbook.ENOTFOUND, "%s does not exist", runbook.IncidentKey(id))
+	}
+	return inc, err
+}
+
+func incidentExists(ctx context.Context, q querier, id int64) error {
+	var one int
+	err := q.QueryRowContext(ctx, "SELECT 1 FROM incidents WHERE id = ?", id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return runbook.Errorf(runbook.ENOTFOUND, "%s does not exist", runbook.IncidentKey(id))
+	}
+	return err
+}
+
+// checkChannelFree makes sure no incident other than self already owns channel, so
+// that IncidentByChannel has one answer. The unique index would refuse it too, but
+// with an error no person could act on.
+func checkChannelFree(ctx context.Context, tx *sql.Tx, channel string, self int64) error {
+	if channel == "" {
+		return nil
+	}
+	var other int64
+	err := tx.QueryRowContext(ctx, "SELECT id FROM incidents WHERE channel = ? AND id <> ?", channel, self).Scan(&other)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return fmt.Errorf("check channel %s: %w", channel, err)
+	}
+	return runbook.Errorf(runbook.ECONFLICT, "<#%s> is already the channel of %s.", channel, runbook.IncidentKey(other))
+}
+
+func addTimeline(ctx context.Context, tx *sql.Tx, e runbook.TimelineEntry) error {
+	if strings.TrimSpace(e.Kind) == "" {
+		return runbook.Errorf(runbook.EINVALID, "A timeline entry needs a kind.")
+	}
+	if e.Actor == "" {
+		e.Actor = runbook.ActorRunbook
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO incident_timeline (incident_id, at, actor, kind, text)
+		VALUES (?, ?, ?, ?, ?)`, e.IncidentID, e.At.UnixMilli(), e.Actor, e.Kind, e.Text); err != nil {
+		return fmt.Errorf("insert timeline entry: %w", err)
+	}
+	return nil
+}
+
+func validateIncident(inc *runbook.Incident) error {
+	switch {
+	case strings.TrimSpace(inc.Title) == "":
+		return runbook.Errorf(runbook.EINVALID, "An incident needs a title.")
+	case inc.Severity == "":
+		return runbook.Errorf(runbook.EINVALID, "An incident needs a severity.")
+	case inc.Status == "":
+		return runbook.Errorf(runbook.EINVALID, "An incident needs a status.")
+	}
+	return nil
+}
+
+func scanIncident(row scanner) (*runbook.Incident, error) {
+	var inc runbook.Incident
+	var fields string
+	var created, updated int64
+	var resolved sql.NullInt64
+	if err := row.Scan(&inc.ID, &inc.Title, &inc.Severity, &inc.Status, &inc.Service, &inc.Commander,
+		&inc.Channel, &inc.AnnouncementChannel, &inc.AnnouncementTS, &fields, &inc.CreatedBy,
+		&created, &updated, &resolved); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("scan incident: %w", err)
+	}
+	if err := json.Unmarshal([]byte(fields), &inc.Fields); err != nil {
+		return nil, fmt.Errorf("decode fields of %s: %w", inc.Key(), err)
+	}
+	if inc.Fields == nil {
+		inc.Fields = map[string]string{}
+	}
+	inc.CreatedAt = time.UnixMilli(created)
+	inc.UpdatedAt = time.UnixMilli(updated)
+	if resolved.Valid {
+		inc.ResolvedAt = time.UnixMilli(resolved.Int64)
+	}
+	return &inc, nil
+}
+
+func encodeFields(fields map[string]string) (string, error) {
+	if len(fields) == 0 {
+		return "{}", nil
+	}
+	b, err := json.Marshal(fields)
+	if err != nil {
+		return "", fmt.Errorf("encode fields: %w", err)
+	}
+	return string(b), nil
+}
+
+// millis drops t's precision below a millisecond, so what a caller is handed equals
+// what a later read returns.
+func millis(t time.Time) time.Time { return time.UnixMilli(t.UnixMilli()) }
+
+// nullMillis stores a zero time as NULL.
+func nullMillis(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMilli()
+}

@@ -1,0 +1,241 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/runbookhq/runbook"
+)
+
+// Runs is the SQLite implementation of runbook.RunStore.
+type Runs struct{ db *DB }
+
+var _ runbook.RunStore = (*Runs)(nil)
+
+// Runs returns the run store.
+func (db *DB) Runs() *Runs { return &Runs{db: db} }
+
+// CreateRun stores a new run, running, with every step pending.
+func (s *Runs) CreateRun(ctx context.Context, run *runbook.Run) error {
+	params, err := json.Marshal(orEmpty(run.Params))
+	if err != nil {
+		return fmt.Errorf("encode params: %w", err)
+	}
+	now := s.db.Now()
+	err = s.db.update(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO runs (runbook, incident_id, params, state, started_by, channel, thread_ts, created_at, updated_at)
+			VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?)`,
+			run.Runbook, nullID(run.IncidentID), string(params), run.StartedBy, run.Channel, run.ThreadTS, now.UnixMilli(), now.UnixMilli())
+		if err != nil {
+			return fmt.Errorf("insert run: %w", err)
+		}
+		if run.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		for i, st := range run.Steps {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO run_steps (run_id, idx, step_id, action, state) VALUES (?, ?, ?, ?, 'pending')`,
+				run.ID, i, st.StepID, st.Action); err != nil {
+				return fmt.Errorf("insert step %d: %w", i, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("create run of %s: %w", run.Runbook, err)
+	}
+	run.State, run.CreatedAt, run.UpdatedAt = runbook.RunRunning, now, now
+	for i := range run.Steps {
+		run.Steps[i].Index, run.Steps[i].State = i, runbook.StepPending
+	}
+	return nil
+}
+
+// Run returns a run with its steps.
+func (s *Runs) Run(ctx context.Context, id int64) (*runbook.Run, error) {
+	runs, err := s.query(ctx, "WHERE id = ?", id)
+	if err != nil {
+		return nil, err
+	}
+	if len(runs) == 0 {
+		return nil, runbook.Errorf(runbook.ENOTFOUND, "R-%d does not exist.", id)
+	}
+	return runs[0], nil
+}
+
+// ActiveRuns lists runs that are running or waiting for an approval, oldest first.
+func (s *Runs) ActiveRuns(ctx context.Context) ([]*runbook.Run, error) {
+	return s.query(ctx, "WHERE state IN ('running', 'waiting_approval') ORDER BY id")
+}
+
+// ListRuns lists the newest runs, of one incident when incidentID is not 0.
+func (s *Runs) ListRuns(ctx context.Context, incidentID int64, limit int) ([]*runbook.Run, error) {
+	if limit <= 0 {
+		limit = 20
+	}
+	if incidentID != 0 {
+		return s.query(ctx, "WHERE incident_id = ? ORDER BY id DESC LIMIT ?", incidentID, limit)
+	}
+	return s.query(ctx, "ORDER BY id DESC LIMIT ?", limit)
+}
+
+// StartStep marks a step running and counts the attempt.
+func (s *Runs) StartStep(ctx context.Context, runID int64, index int) (int, error) {
+	var attempts int
+	err := s.db.update(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `UPDATE run_steps SET state = 'running', attempts = attempts + 1, started_at = COALESCE(started_at, ?)
+			WHERE run_id = ? AND idx = ? AND state IN ('pending', 'running')
+			AND (SELECT state FROM runs WHERE id = ?) = 'running'
+			RETURNING attempts`, s.db.Now().UnixMilli(), runID, index, runID).Scan(&attempts)
+		if errors.Is(err, sql.ErrNoRows) {
+			return runbook.Errorf(runbook.ECONFLICT, "step %d of R-%d cannot start now", index+1, runID)
+		}
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("start step %d of R-%d: %w", index, runID, err)
+	}
+	return attempts, nil
+}
+
+// FinishStep records how a step ended.
+func (s *Runs) FinishStep(ctx context.Context, runID int64, index int, state runbook.StepState, outputs map[string]any, errMsg string) error {
+	out, err := json.Marshal(orEmpty(outputs))
+	if err != nil {
+		return fmt.Errorf("encode outputs: %w", err)
+	}
+	now := s.db.Now().UnixMilli()
+	return s.db.update(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE run_steps SET state = ?, outputs = ?, error = ?, finished_at = ? WHERE run_id = ? AND idx = ?`,
+			string(state), string(out), errMsg, now, runID, index)
+		if err != nil {
+			return fmt.Errorf("finish step %d of R-%d: %w", index, runID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return runbook.Errorf(runbook.ENOTFOUND, "R-%d has no step %d", runID, index+1)
+		}
+		_, err = tx.ExecContext(ctx, "UPDATE runs SET updated_at = ? WHERE id = ?", now, runID)
+		return err
+	})
+}
+
+// SetRunState moves a run from one of the given states to another, once.
+func (s *Runs) SetRunState(ctx context.Context, runID int64, from []runbook.RunState, to runbook.RunState, errMsg string) (bool, error) {
+	if len(from) == 0 {
+		return false, errors.New("SetRunState: no from states")
+	}
+	args := []any{string(to), errMsg, s.db.Now().UnixMilli(), runID}
+	for _, f := range from {
+		args = append(args, string(f))
+	}
+	var changed bool
+	err := s.db.update(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE runs SET state = ?, error = ?, updated_at = ? WHERE id = ? AND state IN (?`+
+			strings.Repeat(", ?", len(from)-1)+")", args...)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		changed = n == 1
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("set R-%d to %s: %w", runID, to, err)
+	}
+	return changed, nil
+}
+
+func (s *Runs) query(ctx context.Context, where string, args ...any) ([]*runbook.Run, error) {
+	rows, err := s.db.read.QueryContext(ctx, `SELECT id, runbook, COALESCE(incident_id, 0), params, state, started_by, channel, thread_ts, error, created_at, updated_at
+		FROM runs `+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("query runs: %w", err)
+	}
+	var runs []*runbook.Run
+	for rows.Next() {
+		var r runbook.Run
+		var params string
+		var created, updated int64
+		if err := rows.Scan(&r.ID, &r.Runbook, &r.IncidentID, &params, &r.State, &r.StartedBy, &r.Channel, &r.ThreadTS, &r.Error, &created, &updated); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("scan run: %w", err)
+		}
+		if err := json.Unmarshal([]byte(params), &r.Params); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("decode params of R-%d: %w", r.ID, err)
+		}
+		r.CreatedAt, r.UpdatedAt = time.UnixMilli(created), time.UnixMilli(updated)
+		runs = append(runs, &r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, r := range runs {
+		if r.Steps, err = s.steps(ctx, r.ID); err != nil {
+			return nil, err
+		}
+	}
+	return runs, nil
+}
+
+func (s *Runs) steps(ctx context.Context, runID int64) ([]runbook.StepRun, error) {
+	rows, err := s.db.read.QueryContext(ctx, `SELECT idx, step_id, action, state, outputs, error, attempts, COALESCE(started_at, 0), COALESCE(finished_at, 0)
+		FROM run_steps WHERE run_id = ? ORDER BY idx`, runID)
+	if err != nil {
+		return nil, fmt.Errorf("query steps of R-%d: %w", runID, err)
+	}
+	defer rows.Close()
+	var steps []runbook.StepRun
+	for rows.Next() {
+		var st runbook.StepRun
+		var outputs string
+		var started, finished int64
+		if err := rows.Scan(&st.Index, &st.StepID, &st.Action, &st.State, &outputs, &st.Error, &st.Attempts, &started, &finished); err != nil {
+			return nil, fmt.Errorf("scan step: %w", err)
+		}
+		if err := json.Unmarshal([]byte(outputs), &st.Outputs); err != nil {
+			return nil, fmt.Errorf("decode outputs of R-%d step %d: %w", runID, st.Index, err)
+		}
+		st.StartedAt, st.FinishedAt = optionalTime(started), optionalTime(finished)
+		steps = append(steps, st)
+	}
+	return steps, rows.Err()
+}
+
+func optionalTime(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms)
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+func orEmpty(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
+}
+
+// RecordProgress saves a running step's partial outputs.
+func (s *Runs) RecordProgress(ctx context.Context, runID int64, index int, progress map[string]any) error {
+	out, err := json.Marshal(orEmpty(progress))
+	if err != nil {
+		return fmt.Errorf("encode progress: %w", err)
+	}
+	return s.db.update(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "UPDATE run_steps SET outputs = ? WHERE run_id = ? AND idx = ? AND state = 'running'", string(out), runID, index)
+		return err
+	})
+}
