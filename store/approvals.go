@@ -27,10 +27,10 @@ func (s *Approvals) CreateApproval(ctx context.Context, a *runbook.Approval) (bo
 	var created bool
 	err := s.db.update(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO approvals (run_id, step_index, incident_id, operation, risk, rollback, reason,
-			requested_by, state, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+			requested_by, channel, state, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
 			ON CONFLICT (run_id, step_index) DO NOTHING`,
 			a.RunID, a.StepIndex, nullID(a.IncidentID), a.Operation, a.Risk, a.Rollback, a.Reason, a.RequestedBy,
-			a.ExpiresAt.UnixMilli(), now.UnixMilli())
+			a.Channel, a.ExpiresAt.UnixMilli(), now.UnixMilli())
 		if err != nil {
 			return fmt.Errorf("insert approval: %w", err)
 		}

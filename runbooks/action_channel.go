@@ -1,0 +1,276 @@
+package runbooks
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/runbookhq/runbook"
+)
+
+// maxChannelName is Slack's limit on a channel name.
+const maxChannelName = 80
+
+// maxSuffix bounds how many "-2", "-3"… names create_channel tries.
+const maxSuffix = 50
+
+// ChannelName makes a name valid for Slack: lowercase, anything but letters, digits,
+// "-" and "_" turned into "-", runs of "-" folded, at most 80 characters. It fails when
+// nothing Slack accepts is left.
+func ChannelName(name string) (string, error) {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(name) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '_':
+			b.WriteRune(r)
+			dash = false
+		case !dash && b.Len() > 0:
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	out := strings.Trim(b.String(), "-_")
+	if len(out) > maxChannelName {
+		out = strings.TrimRight(out[:maxChannelName], "-_")
+	}
+	if out == "" {
+		return "", runbook.Errorf(runbook.EINVALID, "the channel name %q has no letters or digits Slack accepts", name)
+	}
+	return out, nil
+}
+
+// withSuffix returns name-n, shortened so that it stays within Slack's limit.
+func withSuffix(name string, n int) string {
+	if n <= 1 {
+		return name
+	}
+	suffix := fmt.Sprintf("-%d", n)
+	if len(name)+len(suffix) > maxChannelName {
+		name = strings.TrimRight(name[:maxChannelName-len(suffix)], "-_")
+	}
+	return name + suffix
+}
+
+// createChannel creates the incident's channel (or reuses one), sets its topic and
+// purpose and invites people. A retry after a crash adopts the channel the earlier
+// attempt created instead of making a second one.
+func createChannel(ctx context.Context, s *stepRun) (map[string]any, error) {
+	base, err := ChannelName(s.str("name"))
+	if err != nil {
+		return nil, err
+	}
+	ch, err := s.adoptChannel(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if ch == nil {
+		if ch, err = s.newChannel(ctx, base); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.setUpChannel(ctx, ch.ID); err != nil {
+		return nil, err
+	}
+	if err := s.claimForIncident(ctx, ch.ID); err != nil {
+		return nil, err
+	}
+	return map[string]any{"id": ch.ID, "name": ch.Name}, nil
+}
+
+// adoptChannel finds the channel an earlier attempt of this step created.
+func (s *stepRun) adoptChannel(ctx context.Context) (*runbook.Conversation, error) {
+	name, _ := s.progress["channel_name"].(string)
+	if s.attempt <= 1 || name == "" {
+		return nil, nil
+	}
+	ch, err := s.e.d.Slack.FindChannel(ctx, name)
+	if runbook.SlackCode(err) == "channel_not_found" {
+		return nil, nil // the earlier attempt died before Slack created it
+	}
+	if err != nil {
+		return nil, err
+	}
+	if ch.Creator != s.e.bot.BotUserID {
+		return nil, nil // someone else's channel took the name meanwhile
+	}
+	return &ch, nil
+}
+
+// newChannel creates a channel named base, or base-2, base-3… when the name is taken
+// (on_exists: suffix), or reuses the existing one (on_exists: reuse).
+func (s *stepRun) newChannel(ctx context.Context, base string) (*runbook.Conversation, error) {
+	for n := 1; n <= maxSuffix; n++ {
+		name := withSuffix(base, n)
+		// Written before the call: if the process dies after Slack created the channel,
+		// the retry knows its name.
+		if err := s.saveProgress(ctx, map[string]any{"channel_name": name}); err != nil {
+			return nil, err
+		}
+		ch, err := s.e.d.Slack.CreateChannel(ctx, name, s.flag("private"))
+		if err == nil {
+			return &ch, nil
+		}
+		if runbook.SlackCode(err) != "name_taken" {
+			return nil, fmt.Errorf("create #%s: %w", name, err)
+		}
+		if s.str("on_exists") == "reuse" {
+			return s.reuseChannel(ctx, name)
+		}
+	}
+	return nil, runbook.Errorf(runbook.ECONFLICT, "#%s and %d numbered variants are all taken", base, maxSuffix-1)
+}
+
+func (s *stepRun) reuseChannel(ctx context.Context, name string) (*runbook.Conversation, error) {
+	ch, err := s.e.d.Slack.FindChannel(ctx, name)
+	if runbook.SlackCode(err) == "channel_not_found" {
+		return nil, runbook.Errorf(runbook.EINVALID, "#%s exists but the bot cannot see it (a private channel?): invite the bot or choose another name", name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if ch.Archived {
+		return nil, runbook.Errorf(runbook.EINVALID, "#%s exists but is archived: unarchive it or choose another name", name)
+	}
+	return &ch, nil
+}
+
+// setUpChannel applies topic, purpose and invitations; each is safe to repeat.
+func (s *stepRun) setUpChannel(ctx context.Context, channel string) error {
+	if topic := s.str("topic"); topic != "" {
+		if err := s.e.d.Slack.SetTopic(ctx, channel, truncate(topic, 250)); err != nil {
+			return fmt.Errorf("set topic: %w", err)
+		}
+	}
+	if purpose := s.str("purpose"); purpose != "" {
+		if err := s.e.d.Slack.SetPurpose(ctx, channel, truncate(purpose, 250)); err != nil {
+			return fmt.Errorf("set purpose: %w", err)
+		}
+	}
+	users, err := s.people(ctx, s.list("invite"))
+	if err != nil {
+		return err
+	}
+	return s.e.d.Slack.InviteToChannel(ctx, channel, without(users, s.e.bot.BotUserID))
+}
+
+// claimForIncident makes a new channel the incident's own, if it has none yet.
+func (s *stepRun) claimForIncident(ctx context.Context, channel string) error {
+	if s.run.IncidentID == 0 {
+		return nil
+	}
+	_, err := s.e.d.Incidents.UpdateIncident(ctx, s.run.IncidentID, func(inc *runbook.Incident) error {
+		if inc.Channel == "" {
+			inc.Channel = channel
+		}
+		return nil
+	})
+	return err
+}
+
+// people turns invite entries into user ids: ids, <@mentions>, @handles, user groups
+// (by id or @handle), and "commander" for the incident's commander.
+func (s *stepRun) people(ctx context.Context, refs []string) ([]string, error) {
+	var out []string
+	for _, ref := range refs {
+		ids, err := s.resolvePeople(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			if !slices.Contains(out, id) {
+				out = append(out, id)
+			}
+		}
+	}
+	return out, nil
+}
+
+func (s *stepRun) resolvePeople(ctx context.Context, ref string) ([]string, error) {
+	slackAPI := s.e.d.Slack
+	switch {
+	case ref == "":
+		return nil, nil
+	case strings.EqualFold(ref, "commander"):
+		inc, err := s.incident(ctx)
+		if err != nil || inc.Commander == "" {
+			return nil, err
+		}
+		return []string{inc.Commander}, nil
+	case strings.HasPrefix(ref, "<!subteam^"), strings.HasPrefix(ref, "S") && strings.ToUpper(ref) == ref:
+		return slackAPI.GroupMembers(ctx, ref)
+	}
+	id, err := slackAPI.ResolveUser(ctx, ref)
+	if runbook.SlackCode(err) == "user_not_found" && strings.HasPrefix(ref, "@") {
+		// "@oncall" may be a user group handle rather than a person.
+		if members, gerr := slackAPI.GroupMembers(ctx, ref); gerr == nil {
+			return members, nil
+		}
+		return nil, runbook.Errorf(runbook.EINVALID, "%s is neither a user nor a user group in this workspace", ref)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find %s: %w", ref, err)
+	}
+	return []string{id}, nil
+}
+
+// invite adds people to a channel.
+func invite(ctx context.Context, s *stepRun) (map[string]any, error) {
+	channel, err := s.e.d.Slack.ResolveChannel(ctx, s.str("channel"))
+	if err != nil {
+		return nil, err
+	}
+	users, err := s.people(ctx, s.list("users"))
+	if err != nil {
+		return nil, err
+	}
+	users = without(users, s.e.bot.BotUserID)
+	if err := s.e.d.Slack.InviteToChannel(ctx, channel, users); err != nil {
+		return nil, err
+	}
+	return map[string]any{"invited": strings.Join(users, ",")}, nil
+}
+
+// setTopic sets a channel's topic.
+func setTopic(ctx context.Context, s *stepRun) (map[string]any, error) {
+	channel, err := s.e.d.Slack.ResolveChannel(ctx, s.str("channel"))
+	if err != nil {
+		return nil, err
+	}
+	topic := truncate(s.str("topic"), 250)
+	if err := s.e.d.Slack.SetTopic(ctx, channel, topic); err != nil {
+		return nil, err
+	}
+	return map[string]any{"topic": topic}, nil
+}
+
+// archiveChannel archives a channel; an archived one is fine.
+func archiveChannel(ctx context.Context, s *stepRun) (map[string]any, error) {
+	channel, err := s.e.d.Slack.ResolveChannel(ctx, s.str("channel"))
+	if err != nil {
+		return nil, err
+	}
+	if err := s.e.d.Slack.ArchiveChannel(ctx, channel); err != nil {
+		return nil, err
+	}
+	return map[string]any{"archived": true}, nil
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+func without(list []string, s string) []string {
+	out := list[:0:0]
+	for _, x := range list {
+		if x != s {
+			out = append(out, x)
+		}
+	}
+	return out
+}

@@ -1,0 +1,140 @@
+package runbooks
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/runbookhq/runbook"
+)
+
+// actionFunc does one step. It may be called again for the same step after a crash
+// (attempt > 1): it must then find what its earlier attempt did rather than repeat it.
+type actionFunc func(ctx context.Context, s *stepRun) (map[string]any, error)
+
+// actionRuns implements every action of Actions.
+var actionRuns = map[string]actionFunc{
+	"slack.send_message":    sendMessage,
+	"slack.dm":              directMessage,
+	"slack.create_channel":  createChannel,
+	"slack.invite":          invite,
+	"slack.set_topic":       setTopic,
+	"slack.archive_channel": archiveChannel,
+	"incident.update":       updateIncident,
+}
+
+// stepRun is one attempt at one step, with its rendered inputs.
+type stepRun struct {
+	e        *Executor
+	run      *runbook.Run
+	def      Step
+	index    int
+	attempt  int
+	in       map[string]any
+	progress map[string]any
+}
+
+// str returns a string input, or its declared default.
+func (s *stepRun) str(name string) string {
+	if v, ok := s.in[name]; ok && v != nil {
+		return strings.TrimSpace(fmt.Sprint(v))
+	}
+	in, _ := Actions[s.def.Action].Input(name)
+	return in.Default
+}
+
+// flag returns a bool input; a rendered template counts if it is Truthy.
+func (s *stepRun) flag(name string) bool {
+	switch v := s.in[name].(type) {
+	case bool:
+		return v
+	case string:
+		return Truthy(v)
+	}
+	return false
+}
+
+// list returns a list input; a single string is a one-item list, and a rendered
+// template may hold several items separated by commas or spaces.
+func (s *stepRun) list(name string) []string {
+	var raw []string
+	switch v := s.in[name].(type) {
+	case []any:
+		for _, x := range v {
+			raw = append(raw, fmt.Sprint(x))
+		}
+	case string:
+		raw = []string{v}
+	}
+	var out []string
+	for _, r := range raw {
+		out = append(out, strings.FieldsFunc(r, func(c rune) bool { return c == ',' || c == ' ' })...)
+	}
+	return out
+}
+
+// blocks returns the Block Kit input as slack-go blocks.
+func (s *stepRun) blocks(name string) ([]slack.Block, error) {
+	v, ok := s.in[name]
+	if !ok || v == nil {
+		return nil, nil
+	}
+	var raw []byte
+	if str, isStr := v.(string); isStr {
+		raw = []byte(str)
+	} else {
+		var err error
+		if raw, err = json.Marshal(v); err != nil {
+			return nil, fmt.Errorf("blocks: %w", err)
+		}
+	}
+	var blocks slack.Blocks
+	if err := json.Unmarshal(raw, &blocks); err != nil {
+		return nil, runbook.Errorf(runbook.EINVALID, "the blocks are not valid Block Kit JSON once rendered: %v", err)
+	}
+	return blocks.BlockSet, nil
+}
+
+// saveProgress records what the step is about to do, for a retry to find.
+func (s *stepRun) saveProgress(ctx context.Context, p map[string]any) error {
+	s.progress = p
+	return s.e.d.Runs.RecordProgress(ctx, s.run.ID, s.index, p)
+}
+
+// marker tags the messages a step posts with Slack message metadata, so that a retry
+// after a crash finds the message instead of posting it again.
+func (s *stepRun) marker() *runbook.MessageMetadata {
+	return &runbook.MessageMetadata{EventType: "runbook_step", Payload: map[string]any{
+		"run": strconv.FormatInt(s.run.ID, 10), "step": strconv.Itoa(s.index)}}
+}
+
+// posted finds, on a retry, the message an earlier attempt of this step posted.
+func (s *stepRun) posted(ctx context.Context, channel string) (string, bool, error) {
+	if s.attempt <= 1 {
+		return "", false, nil
+	}
+	history, err := s.e.d.Slack.History(ctx, channel, 100)
+	if err != nil {
+		return "", false, err
+	}
+	want := s.marker().Payload
+	for _, m := range history {
+		if m.Metadata != nil && m.Metadata.EventType == "runbook_step" &&
+			fmt.Sprint(m.Metadata.Payload["run"]) == want["run"] && fmt.Sprint(m.Metadata.Payload["step"]) == want["step"] {
+			return m.TS, true, nil
+		}
+	}
+	return "", false, nil
+}
+
+// incident returns the run's incident, or an error if the run has none.
+func (s *stepRun) incident(ctx context.Context) (*runbook.Incident, error) {
+	if s.run.IncidentID == 0 {
+		return nil, runbook.Errorf(runbook.EINVALID, "this run is not about an incident; start it with an incident id")
+	}
+	return s.e.d.Incidents.Incident(ctx, s.run.IncidentID)
+}

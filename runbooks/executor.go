@@ -1,0 +1,279 @@
+package runbooks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/runbookhq/runbook"
+)
+
+// Deps is what the executor works with.
+type Deps struct {
+	Runs      runbook.RunStore
+	Incidents runbook.IncidentStore
+	Approvals runbook.ApprovalStore
+	Slack     runbook.Slack
+	// Catalog returns the runbooks currently loaded.
+	Catalog func() *Catalog
+	Logger  *slog.Logger
+	Now     func() time.Time
+	// ApprovalChannel is where approval requests go when a step names no channel;
+	// DefaultChannel is where failures of runs nobody started by hand are reported.
+	ApprovalChannel string
+	DefaultChannel  string
+	// ApprovalTimeout is how long a request waits when its step sets no timeout.
+	ApprovalTimeout time.Duration
+	// Severities and Statuses are what incident.update accepts.
+	Severities []string
+	Statuses   []string
+	// OnApprovalRequested is called once a request message is posted (optional).
+	OnApprovalRequested func(ctx context.Context, a *runbook.Approval)
+}
+
+// Executor runs runbooks as durable state machines: every step's state and outputs are
+// in the store before the next step starts, so a restarted process resumes each run
+// where it stopped, and an approval step parks its run until the request is decided.
+type Executor struct {
+	d   Deps
+	log *slog.Logger
+	bot runbook.Identity
+
+	mu      sync.Mutex
+	ctx     context.Context
+	cancel  context.CancelFunc
+	driving map[int64]bool // runs with a driver goroutine
+	again   map[int64]bool // runs kicked while being driven: look again when done
+	wg      sync.WaitGroup
+}
+
+// NewExecutor returns an executor; Start makes it run.
+func NewExecutor(d Deps) *Executor {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.ApprovalTimeout <= 0 {
+		d.ApprovalTimeout = 30 * time.Minute
+	}
+	return &Executor{d: d, log: d.Logger, driving: map[int64]bool{}, again: map[int64]bool{}}
+}
+
+// Start learns who the bot is and resumes every run a previous process left running.
+// Runs waiting for an approval stay parked until the approval is decided.
+func (e *Executor) Start(ctx context.Context) error {
+	id, err := e.d.Slack.Identify(ctx)
+	if err != nil {
+		return fmt.Errorf("executor: %w", err)
+	}
+	e.mu.Lock()
+	e.bot = id
+	e.ctx, e.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	e.mu.Unlock()
+	active, err := e.d.Runs.ActiveRuns(ctx)
+	if err != nil {
+		return fmt.Errorf("executor: list active runs: %w", err)
+	}
+	for _, r := range active {
+		if r.State == runbook.RunRunning {
+			e.log.Info("resuming run", "run", r.Key(), "runbook", r.Runbook)
+			e.Kick(r.ID)
+		}
+	}
+	return nil
+}
+
+// Stop interrupts the runs being driven and waits for their drivers. An interrupted
+// step stays running in the store and is retried, safely, by the next Start.
+func (e *Executor) Stop() {
+	e.mu.Lock()
+	if e.cancel != nil {
+		e.cancel()
+	}
+	e.mu.Unlock()
+	e.wg.Wait()
+}
+
+// RunInput says what to run and for whom.
+type RunInput struct {
+	IncidentID int64
+	Params     map[string]any // already bound by Runbook.BindParams
+	StartedBy  string
+	Channel    string
+	ThreadTS   string
+}
+
+// StartRun records a new run of rb and starts driving it in the background.
+func (e *Executor) StartRun(ctx context.Context, rb *Runbook, in RunInput) (*runbook.Run, error) {
+	run := &runbook.Run{Runbook: rb.Name, IncidentID: in.IncidentID, Params: in.Params,
+		StartedBy: in.StartedBy, Channel: in.Channel, ThreadTS: in.ThreadTS}
+	for _, st := range rb.Steps {
+		run.Steps = append(run.Steps, runbook.StepRun{StepID: st.ID, Action: st.Action})
+	}
+	if err := e.d.Runs.CreateRun(ctx, run); err != nil {
+		return nil, err
+	}
+	e.log.Info("run started", "run", run.Key(), "runbook", rb.Name, "by", in.StartedBy)
+	e.Kick(run.ID)
+	return run, nil
+}
+
+// Kick makes sure a driver looks at the run: after it was started, resumed, or its
+// approval was decided. Kicking a run that is being driven makes its driver look again.
+func (e *Executor) Kick(runID int64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.ctx == nil || e.ctx.Err() != nil {
+		return // stopped: the next Start resumes it
+	}
+	if e.driving[runID] {
+		e.again[runID] = true
+		return
+	}
+	e.driving[runID] = true
+	ctx := e.ctx
+	e.wg.Go(func() { e.drive(ctx, runID) })
+}
+
+// Cancel ends an active run as cancelled; its pending approval is cancelled with it.
+func (e *Executor) Cancel(ctx context.Context, runID int64, by string) error {
+	ok, err := e.d.Runs.SetRunState(ctx, runID, []runbook.RunState{runbook.RunRunning, runbook.RunWaitingApproval},
+		runbook.RunCancelled, "cancelled by "+by)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		run, err := e.d.Runs.Run(ctx, runID)
+		if err != nil {
+			return err
+		}
+		return runbook.Errorf(runbook.ECONFLICT, "%s has already ended (%s).", run.Key(), run.State)
+	}
+	e.cancelApprovals(ctx, runID, by)
+	return nil
+}
+
+// drive advances a run until it parks, ends, or the executor stops.
+func (e *Executor) drive(ctx context.Context, runID int64) {
+	defer func() {
+		if r := recover(); r != nil {
+			e.log.Error("run driver panicked", "run", runID, "panic", r)
+		}
+	}()
+	for {
+		e.advance(ctx, runID)
+		e.mu.Lock()
+		if !e.again[runID] || ctx.Err() != nil {
+			delete(e.driving, runID)
+			delete(e.again, runID)
+			e.mu.Unlock()
+			return
+		}
+		delete(e.again, runID)
+		e.mu.Unlock()
+	}
+}
+
+// advance runs steps of one run until it parks or ends.
+func (e *Executor) advance(ctx context.Context, runID int64) {
+	for ctx.Err() == nil {
+		run, err := e.d.Runs.Run(ctx, runID)
+		if err != nil {
+			e.logErr("load run", runID, err)
+			return
+		}
+		if run.State != runbook.RunRunning && run.State != runbook.RunWaitingApproval {
+			return
+		}
+		rb, ok := e.d.Catalog().Get(run.Runbook)
+		if !ok || len(rb.Steps) != len(run.Steps) {
+			e.endRun(ctx, run, runbook.RunFailed, fmt.Sprintf("the runbook %s is no longer loaded, or its steps changed since the run started", run.Runbook))
+			return
+		}
+		next := nextStep(run)
+		if next < 0 {
+			e.endRun(ctx, run, runbook.RunSucceeded, "")
+			return
+		}
+		if !e.step(ctx, run, rb, next) {
+			return
+		}
+	}
+}
+
+// nextStep returns the index of the first step still to do, or -1.
+func nextStep(run *runbook.Run) int {
+	for i, st := range run.Steps {
+		switch st.State {
+		case runbook.StepPending, runbook.StepRunning:
+			return i
+		}
+	}
+	return -1
+}
+
+// endRun moves an active run to a final state and tells people about a failure.
+func (e *Executor) endRun(ctx context.Context, run *runbook.Run, to runbook.RunState, why string) {
+	ok, err := e.d.Runs.SetRunState(ctx, run.ID, []runbook.RunState{runbook.RunRunning, runbook.RunWaitingApproval}, to, why)
+	if err != nil {
+		e.logErr("end run", run.ID, err)
+		return
+	}
+	if !ok {
+		return
+	}
+	e.log.Info("run ended", "run", run.Key(), "state", to, "why", why)
+	if to != runbook.RunSucceeded {
+		e.report(ctx, run, to, why)
+	}
+}
+
+// report tells the person who started a run that it did not succeed, where they
+// started it; runs started by a trigger report to the incident's or default channel.
+func (e *Executor) report(ctx context.Context, run *runbook.Run, state runbook.RunState, why string) {
+	channel, thread := run.Channel, run.ThreadTS
+	if channel == "" && run.IncidentID != 0 {
+		if inc, err := e.d.Incidents.Incident(ctx, run.IncidentID); err == nil {
+			channel = inc.Channel
+		}
+	}
+	if channel == "" {
+		channel = e.d.DefaultChannel
+	}
+	if channel == "" {
+		e.log.Warn("no channel to report a run's end in", "run", run.Key(), "state", state)
+		return
+	}
+	who := ""
+	if run.StartedBy != "" {
+		who = "<@" + run.StartedBy + "> "
+	}
+	text := fmt.Sprintf(":x: %sRunbook *%s* (%s) %s: %s", who, Escape(run.Runbook), run.Key(), stateVerb(state), why)
+	if _, err := e.d.Slack.PostMessage(ctx, runbook.Message{Channel: channel, ThreadTS: thread, Text: text}); err != nil {
+		e.logErr("report run end", run.ID, err)
+	}
+}
+
+func stateVerb(s runbook.RunState) string {
+	switch s {
+	case runbook.RunDenied:
+		return "stopped, approval denied"
+	case runbook.RunExpired:
+		return "stopped, approval expired"
+	case runbook.RunCancelled:
+		return "was cancelled"
+	}
+	return "failed"
+}
+
+func (e *Executor) logErr(what string, runID int64, err error) {
+	if errors.Is(err, context.Canceled) {
+		return
+	}
+	e.log.Error(what, "run", runID, "err", err)
+}

@@ -1,0 +1,131 @@
+package runbooks
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/runbookhq/runbook"
+)
+
+// step runs step i of a run. It reports whether the run may go on to the next step.
+func (e *Executor) step(ctx context.Context, run *runbook.Run, rb *Runbook, i int) bool {
+	def := rb.Steps[i]
+	data, err := e.templateData(ctx, run, rb)
+	if err != nil {
+		return e.failStep(ctx, run, def, i, err)
+	}
+	if def.When != "" {
+		when, err := Render(def.When, data)
+		if err != nil {
+			return e.failStep(ctx, run, def, i, fmt.Errorf("when: %w", err))
+		}
+		if !Truthy(when) {
+			return e.finish(ctx, run, i, runbook.StepSkipped, blankOutputs(def.Action), "")
+		}
+	}
+	if def.Action == "approval.request" {
+		return e.approvalStep(ctx, run, rb, i, data)
+	}
+	attempt, err := e.d.Runs.StartStep(ctx, run.ID, i)
+	if err != nil {
+		e.logErr("start step", run.ID, err)
+		return false
+	}
+	with, err := RenderValue(def.With, data)
+	if err != nil {
+		return e.failStep(ctx, run, def, i, err)
+	}
+	s := &stepRun{e: e, run: run, def: def, index: i, attempt: attempt, in: with.(map[string]any), progress: run.Steps[i].Outputs}
+	outputs, err := actionRuns[def.Action](ctx, s)
+	if ctx.Err() != nil {
+		return false // interrupted: the step stays running and is retried on resume
+	}
+	if err != nil {
+		return e.failStep(ctx, run, def, i, err)
+	}
+	return e.finish(ctx, run, i, runbook.StepSucceeded, outputs, "")
+}
+
+// finish records a step's end; it reports whether that worked.
+func (e *Executor) finish(ctx context.Context, run *runbook.Run, i int, state runbook.StepState, outputs map[string]any, msg string) bool {
+	if err := e.d.Runs.FinishStep(ctx, run.ID, i, state, outputs, msg); err != nil {
+		e.logErr("finish step", run.ID, err)
+		return false
+	}
+	return true
+}
+
+// failStep records a failed step and ends the run, unless the step may fail.
+func (e *Executor) failStep(ctx context.Context, run *runbook.Run, def Step, i int, err error) bool {
+	msg := fmt.Sprintf("step %d (%s) failed: %s", i+1, def.Action, explain(err))
+	if def.ID != "" {
+		msg = fmt.Sprintf("step %d “%s” (%s) failed: %s", i+1, def.ID, def.Action, explain(err))
+	}
+	e.log.Warn("step failed", "run", run.Key(), "step", i+1, "action", def.Action, "err", err)
+	if !e.finish(ctx, run, i, runbook.StepFailed, blankOutputs(def.Action), msg) {
+		return false
+	}
+	if def.OnError == OnErrorContinue {
+		return true
+	}
+	e.endRun(ctx, run, runbook.RunFailed, msg)
+	return false
+}
+
+// blankOutputs gives a step that did not run every output it declares, empty, so that
+// later templates can test them ({{#steps.x.ts}}…) rather than fail on a missing name.
+func blankOutputs(action string) map[string]any {
+	out := map[string]any{}
+	for _, name := range Actions[action].Outputs {
+		out[name] = ""
+	}
+	if action == "approval.request" {
+		out["approved"] = false
+	}
+	return out
+}
+
+// templateData is what a step's templates see: incident (and its alias Activity),
+// params, the outputs of earlier steps, the run and the person who started it.
+func (e *Executor) templateData(ctx context.Context, run *runbook.Run, rb *Runbook) (map[string]any, error) {
+	steps := map[string]any{}
+	for i, st := range run.Steps {
+		if rb.Steps[i].ID == "" || (st.State != runbook.StepSucceeded && st.State != runbook.StepSkipped && st.State != runbook.StepFailed) {
+			continue
+		}
+		steps[rb.Steps[i].ID] = st.Outputs
+	}
+	params := map[string]any{}
+	for _, p := range rb.Params {
+		if p.Default != nil {
+			params[p.Name] = p.Default
+		}
+	}
+	for k, v := range run.Params {
+		params[k] = v
+	}
+	user := map[string]any{"id": run.StartedBy, "name": mention(run.StartedBy)}
+	data := map[string]any{
+		"params": params,
+		"steps":  steps,
+		"run":    map[string]any{"id": run.Key(), "runbook": run.Runbook, "started_by": mention(run.StartedBy), "started_at": run.CreatedAt.UTC().Format(time.RFC3339)},
+		"user":   user,
+	}
+	if run.IncidentID != 0 {
+		inc, err := e.d.Incidents.Incident(ctx, run.IncidentID)
+		if err != nil {
+			return nil, err
+		}
+		data["incident"] = inc.TemplateData()
+		data["Activity"] = data["incident"]
+	}
+	return data, nil
+}
+
+func mention(user string) string {
+	if user == "" {
+		return ""
+	}
+	return "<@" + user + ">"
+}

@@ -1,0 +1,140 @@
+package runbooks
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Events a runbook can be triggered by.
+const (
+	EventIncidentDeclared = "incident.declared"
+	EventIncidentUpdated  = "incident.updated"
+	EventIncidentResolved = "incident.resolved"
+)
+
+// Events lists the trigger events, in the order they are shown to people.
+var Events = []string{EventIncidentDeclared, EventIncidentUpdated, EventIncidentResolved}
+
+// Param types.
+const (
+	TypeString  = "string"
+	TypeInteger = "integer"
+	TypeNumber  = "number"
+	TypeBoolean = "boolean"
+	TypeEnum    = "enum"
+)
+
+// ParamTypes lists the param types a runbook may declare.
+var ParamTypes = []string{TypeString, TypeInteger, TypeNumber, TypeBoolean, TypeEnum}
+
+// What a run does when a step fails.
+const (
+	OnErrorFail     = "fail"     // stop the run (the default)
+	OnErrorContinue = "continue" // record the failure and go on with the next step
+)
+
+// Runbook is one runbook file, loaded and checked.
+type Runbook struct {
+	Name        string
+	Description string
+	// File is where the runbook was loaded from, as given to LoadDir, LoadFile or Parse.
+	File     string
+	Triggers []Trigger
+	Params   []Param
+	Steps    []Step
+
+	nameLine int // where the name is, for problems found across files
+}
+
+// Trigger starts a runbook when an incident event happens and the incident matches
+// every condition that is set. An empty condition matches anything.
+type Trigger struct {
+	Event    string
+	Severity []string
+	Service  []string
+	Status   []string
+}
+
+// Param is a typed input of a runbook, given in chat as key=value.
+type Param struct {
+	Name        string
+	Type        string // one of ParamTypes
+	Description string
+	Required    bool
+	// Default is used when the param is not given: nil, or a value of the param's Go
+	// type (string for string and enum, int for integer, float64 for number, bool for
+	// boolean).
+	Default any
+	// Values are the allowed values of an enum param.
+	Values []string
+}
+
+// Step is one action of a runbook.
+type Step struct {
+	// ID names the step so later steps can use its outputs as {{steps.<id>.<output>}};
+	// empty when no step refers to it.
+	ID string
+	// Action is a key of Actions.
+	Action string
+	// When is a template; the step is skipped unless it renders Truthy. Empty means
+	// always.
+	When string
+	// OnError is OnErrorFail or OnErrorContinue (never empty).
+	OnError string
+	// With holds the action's inputs, checked against the action's InputSpec and
+	// normalised by input type: string → string; bool → bool, or a template string;
+	// int → int, or a template string; list → []any of strings; blocks → []any of
+	// map[string]any, or a JSON/template string; duration → string. Nested values
+	// are map[string]any, []any, string, bool, int, float64 or nil. Never nil.
+	With map[string]any
+	// Line is where the step starts in its file.
+	Line int
+}
+
+// Matches reports whether the trigger fires for event on an incident, given as the
+// incident map of the template data (keys severity, service, status). Conditions
+// compare case-insensitively; an incident without the field does not match a
+// condition on it.
+func (t Trigger) Matches(event string, incident map[string]any) bool {
+	if t.Event != event {
+		return false
+	}
+	return matchCondition(t.Severity, incident["severity"]) &&
+		matchCondition(t.Service, incident["service"]) &&
+		matchCondition(t.Status, incident["status"])
+}
+
+// matchCondition reports whether value is one of allowed; an empty allowed matches all.
+func matchCondition(allowed []string, value any) bool {
+	if len(allowed) == 0 {
+		return true
+	}
+	if value == nil {
+		return false
+	}
+	s := strings.TrimSpace(fmt.Sprint(value))
+	return slices.ContainsFunc(allowed, func(a string) bool { return strings.EqualFold(a, s) })
+}
+
+// Triggered reports whether any of the runbook's triggers fires for event on incident.
+func (r *Runbook) Triggered(event string, incident map[string]any) bool {
+	return slices.ContainsFunc(r.Triggers, func(t Trigger) bool { return t.Matches(event, incident) })
+}
+
+// StepIndex returns the index of the step with the given id, or -1.
+func (r *Runbook) StepIndex(id string) int {
+	if id == "" {
+		return -1
+	}
+	return slices.IndexFunc(r.Steps, func(s Step) bool { return s.ID == id })
+}
+
+// Param returns the param called name.
+func (r *Runbook) Param(name string) (Param, bool) {
+	i := slices.IndexFunc(r.Params, func(p Param) bool { return p.Name == name })
+	if i < 0 {
+		return Param{}, false
+	}
+	return r.Params[i], true
+}
