@@ -1,0 +1,458 @@
+package runbooks_test
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/runbooks"
+	"github.com/runbookhq/runbook/slackapi"
+	"github.com/runbookhq/runbook/slackfake"
+	"github.com/runbookhq/runbook/store"
+)
+
+// world is an executor with a real store, talking to the emulator through the real
+// Slack adapter.
+type world struct {
+	t        *testing.T
+	slack    *slackfake.Server
+	db       *store.DB
+	catalog  *runbooks.Catalog
+	exec     *runbooks.Executor
+	alice    slackfake.User
+	bob      slackfake.User
+	ops      slackfake.Channel
+	incident *runbook.Incident
+	// hold, when set, is called before the emulator answers a Web API call.
+	mu   sync.Mutex
+	hold func(call slackfake.APICall)
+}
+
+func newWorld(t *testing.T, files ...string) *world {
+	t.Helper()
+	w := &world{t: t}
+	srv, err := slackfake.New(slackfake.Options{OnAPICall: func(c slackfake.APICall) {
+		w.mu.Lock()
+		hold := w.hold
+		w.mu.Unlock()
+		if hold != nil {
+			hold(c)
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	w.slack = srv
+	w.db, err = store.Open(context.Background(), filepath.Join(t.TempDir(), "r.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.db.Close() })
+	var rbs []*runbooks.Runbook
+	for i, f := range files {
+		rb, err := runbooks.Parse("test"+string(rune('a'+i))+".yaml", []byte(f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rbs = append(rbs, rb)
+	}
+	examples, err := runbooks.LoadDir("examples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.catalog = runbooks.NewCatalog(append(rbs, examples.List()...)...)
+	w.alice = srv.AddUser("alice")
+	w.bob = srv.AddUser("bob")
+	srv.AddUserGroup("oncall", w.bob.ID)
+	w.ops = srv.AddChannel("ops", slackfake.ChannelMembers(w.alice.ID))
+	srv.AddChannel("incidents")
+	w.incident = &runbook.Incident{Title: "Checkout <!channel> is down", Severity: "sev1", Status: "investigating",
+		Service: "checkout", Commander: w.alice.ID, CreatedBy: w.alice.ID}
+	if err := w.db.Incidents().CreateIncident(context.Background(), w.incident); err != nil {
+		t.Fatal(err)
+	}
+	w.start()
+	return w
+}
+
+// start starts an executor process on the world's database.
+func (w *world) start() {
+	w.t.Helper()
+	api := slack.New(w.slack.BotToken(), slack.OptionAPIURL(w.slack.APIURL()))
+	adapter := slackapi.New(api, nil, nil)
+	adapter.RetryInterval = 50 * time.Millisecond
+	w.exec = runbooks.NewExecutor(runbooks.Deps{
+		Runs: w.db.Runs(), Incidents: w.db.Incidents(), Approvals: w.db.Approvals(), Slack: adapter,
+		Catalog: func() *runbooks.Catalog { return w.catalog }, ApprovalChannel: "#ops",
+		Severities: []string{"sev0", "sev1", "sev2"}, Statuses: []string{"investigating", "mitigating", "resolved"},
+	})
+	if err := w.exec.Start(context.Background()); err != nil {
+		w.t.Fatal(err)
+	}
+	w.t.Cleanup(w.exec.Stop)
+}
+
+func (w *world) setHold(fn func(slackfake.APICall)) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.hold = fn
+}
+
+func (w *world) run(name string, params map[string]any) *runbook.Run {
+	w.t.Helper()
+	rb, ok := w.catalog.Get(name)
+	if !ok {
+		w.t.Fatalf("no runbook %s", name)
+	}
+	run, err := w.exec.StartRun(context.Background(), rb, runbooks.RunInput{IncidentID: w.incident.ID, Params: params,
+		StartedBy: w.alice.ID, Channel: w.ops.ID})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return run
+}
+
+// waitRun polls the store until the run is in one of the given states.
+func (w *world) waitRun(id int64, states ...runbook.RunState) *runbook.Run {
+	w.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		run, err := w.db.Runs().Run(context.Background(), id)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		for _, s := range states {
+			if run.State == s {
+				return run
+			}
+		}
+		if time.Now().After(deadline) {
+			w.t.Fatalf("R-%d is %s (error %q); want %v\nsteps: %+v", id, run.State, run.Error, states, run.Steps)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (w *world) channelNamed(name string) slackfake.Channel {
+	w.t.Helper()
+	ch, ok := w.slack.Channel(name)
+	if !ok {
+		w.t.Fatalf("no channel #%s; channels: %+v", name, w.slack.Channels())
+	}
+	return ch
+}
+
+// botMessages are the top-level and threaded messages the bot posted in a channel.
+func (w *world) botMessages(channel string) []slackfake.Message {
+	var out []slackfake.Message
+	for _, m := range w.slack.Messages(channel) {
+		if m.BotID != "" && m.SubType == "" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func TestExamplesValidate(t *testing.T) {
+	c, err := runbooks.LoadDir("examples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.Names(), ","); got != "scale-up,sev1-kickoff,wrap-up" {
+		t.Fatalf("examples = %s", got)
+	}
+}
+
+func TestSev1Kickoff(t *testing.T) {
+	w := newWorld(t)
+	run := w.waitRun(w.run("sev1-kickoff", nil).ID, runbook.RunSucceeded)
+	ch := w.channelNamed("inc-1-checkout")
+	if !strings.Contains(ch.Topic, "sev1 | investigating | Checkout") {
+		t.Errorf("topic = %q", ch.Topic)
+	}
+	for _, u := range []string{w.alice.ID, w.bob.ID} {
+		if !strings.Contains(strings.Join(ch.Members, ","), u) {
+			t.Errorf("%s was not invited; members %v", u, ch.Members)
+		}
+	}
+	msgs := w.botMessages(ch.ID)
+	if len(msgs) != 2 {
+		t.Fatalf("bot posted %d messages in the incident channel, want 2: %+v", len(msgs), msgs)
+	}
+	announce := msgs[0]
+	if !announce.Pinned || !strings.Contains(announce.Text, "INC-1 Checkout &lt;!channel&gt; is down") ||
+		!strings.Contains(announce.Text, "Commander: <@"+w.alice.ID+">") {
+		t.Errorf("announcement = %+v", announce)
+	}
+	if msgs[1].ThreadTS != announce.TS {
+		t.Errorf("the follow-up is not in the announcement's thread: %+v", msgs[1])
+	}
+	inc, _ := w.db.Incidents().Incident(context.Background(), w.incident.ID)
+	if inc.Channel != ch.ID {
+		t.Errorf("incident channel = %q, want the new channel %s", inc.Channel, ch.ID)
+	}
+	if run.Steps[0].Outputs["name"] != "inc-1-checkout" {
+		t.Errorf("outputs = %v", run.Steps[0].Outputs)
+	}
+}
+
+const createOnly = `
+name: make-channel
+steps:
+  - id: ch
+    action: slack.create_channel
+    with: { name: "{{params.name}}", on_exists: "{{params.on_exists}}" }
+  - action: slack.send_message
+    with: { channel: "{{steps.ch.id}}", text: "made {{steps.ch.name}}" }
+params:
+  - { name: name, type: string, required: true }
+  - { name: on_exists, type: enum, values: [suffix, reuse], default: suffix }
+`
+
+func TestCreateChannel(t *testing.T) {
+	t.Run("NameTakenAddsSuffix", func(t *testing.T) {
+		w := newWorld(t, createOnly)
+		w.slack.AddChannel("inc-7")
+		w.slack.AddChannel("inc-7-2")
+		run := w.waitRun(w.run("make-channel", map[string]any{"name": "INC 7", "on_exists": "suffix"}).ID, runbook.RunSucceeded)
+		if run.Steps[0].Outputs["name"] != "inc-7-3" {
+			t.Fatalf("created %v, want inc-7-3", run.Steps[0].Outputs["name"])
+		}
+	})
+	t.Run("NameTakenReuses", func(t *testing.T) {
+		w := newWorld(t, createOnly)
+		existing := w.slack.AddChannel("war-room")
+		run := w.waitRun(w.run("make-channel", map[string]any{"name": "war-room", "on_exists": "reuse"}).ID, runbook.RunSucceeded)
+		if run.Steps[0].Outputs["id"] != existing.ID || len(w.botMessages(existing.ID)) != 1 {
+			t.Fatalf("outputs %v; want the existing channel %s reused and posted in", run.Steps[0].Outputs, existing.ID)
+		}
+	})
+	t.Run("ErrArchivedReuse", func(t *testing.T) {
+		w := newWorld(t, createOnly)
+		w.slack.AddChannel("old-room", slackfake.ChannelArchived())
+		run := w.waitRun(w.run("make-channel", map[string]any{"name": "old-room", "on_exists": "reuse"}).ID, runbook.RunFailed)
+		if !strings.Contains(run.Error, "#old-room exists but is archived") {
+			t.Fatalf("error = %q", run.Error)
+		}
+	})
+	t.Run("ErrInvalidName", func(t *testing.T) {
+		w := newWorld(t, createOnly)
+		run := w.waitRun(w.run("make-channel", map[string]any{"name": "!!!"}).ID, runbook.RunFailed)
+		want := `step 1 “ch” (slack.create_channel) failed: the channel name "!!!" has no letters or digits Slack accepts`
+		if run.Error != want {
+			t.Fatalf("error = %q\nwant    %q", run.Error, want)
+		}
+		// The person who started the run is told, where they started it.
+		msgs := w.botMessages(w.ops.ID)
+		if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "<@"+w.alice.ID+">") || !strings.Contains(msgs[0].Text, "has no letters or digits") {
+			t.Fatalf("failure report = %+v", msgs)
+		}
+	})
+	t.Run("LongNameIsShortened", func(t *testing.T) {
+		w := newWorld(t, createOnly)
+		run := w.waitRun(w.run("make-channel", map[string]any{"name": strings.Repeat("Very Long Name ", 10)}).ID, runbook.RunSucceeded)
+		if n := len(run.Steps[0].Outputs["name"].(string)); n > 80 {
+			t.Fatalf("name of %d characters", n)
+		}
+	})
+}
+
+const postTo = `
+name: post
+params:
+  - { name: channel, type: string, required: true }
+steps:
+  - action: slack.send_message
+    with: { channel: "{{params.channel}}", text: "hello" }
+`
+
+func TestSendMessageFailures(t *testing.T) {
+	for _, tt := range []struct{ name, setup, want string }{
+		{"PrivateChannelBotIsNotIn", "private", "the bot cannot see that channel: invite it or check the name (channel_not_found)"},
+		{"Archived", "archived", "that channel is archived (is_archived)"},
+		{"Unknown", "", "the bot cannot see that channel: invite it or check the name (channel_not_found)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t, postTo)
+			channel := "#nowhere"
+			switch tt.setup {
+			case "private":
+				channel = w.slack.AddChannel("secret", slackfake.ChannelPrivate(), slackfake.ChannelWithoutBot()).ID
+			case "archived":
+				channel = w.slack.AddChannel("attic", slackfake.ChannelArchived()).ID
+			}
+			run := w.waitRun(w.run("post", map[string]any{"channel": channel}).ID, runbook.RunFailed)
+			if !strings.HasSuffix(run.Error, tt.want) {
+				t.Fatalf("error = %q, want it to end %q", run.Error, tt.want)
+			}
+		})
+	}
+}
+
+const burst = `
+name: burst
+steps:
+  - { action: slack.send_message, with: { channel: "#ops", text: "one" } }
+  - { action: slack.send_message, with: { channel: "#ops", text: "two" } }
+  - { action: slack.send_message, with: { channel: "#ops", text: "three" } }
+  - { action: slack.send_message, with: { channel: "#ops", text: "four" } }
+`
+
+func TestRateLimitStormIsRiddenOut(t *testing.T) {
+	w := newWorld(t, burst)
+	w.slack.SetChannelRateLimit(2, 1)
+	w.slack.SetRateLimit("conversations.list", 120, 1)
+	w.waitRun(w.run("burst", nil).ID, runbook.RunSucceeded)
+	var got []string
+	for _, m := range w.botMessages(w.ops.ID) {
+		got = append(got, m.Text)
+	}
+	if strings.Join(got, ",") != "one,two,three,four" {
+		t.Fatalf("messages = %v; want each once, in order", got)
+	}
+	if w.slack.Calls("chat.postMessage") <= 4 && w.slack.Calls("conversations.list") <= 4 {
+		t.Fatal("no call was rate limited: the test did not test anything")
+	}
+}
+
+func TestApprovalParksAndResumes(t *testing.T) {
+	decide := func(t *testing.T, w *world, run *runbook.Run, to runbook.ApprovalState) {
+		t.Helper()
+		w.waitRun(run.ID, runbook.RunWaitingApproval)
+		a, err := w.db.Approvals().ApprovalForStep(context.Background(), run.ID, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, ok := w.slack.Message(a.Channel, a.MessageTS)
+		if !ok || a.Channel != w.ops.ID || !strings.Contains(string(msg.Blocks), "Scale checkout to 8 tasks") ||
+			!strings.Contains(string(msg.Blocks), runbooks.ActionApprove) || !strings.Contains(string(msg.Blocks), "--desired-count 4") {
+			t.Fatalf("request message = %+v", msg)
+		}
+		if ok, err := w.db.Approvals().DecideApproval(context.Background(), a.ID, to, w.bob.ID, "not now"); !ok || err != nil {
+			t.Fatalf("decide = %v, %v", ok, err)
+		}
+		w.exec.Kick(run.ID)
+	}
+	t.Run("Approved", func(t *testing.T) {
+		w := newWorld(t)
+		w.slack.AddChannel("inc-room")
+		w.db.Incidents().UpdateIncident(context.Background(), w.incident.ID, func(i *runbook.Incident) error {
+			ch, _ := w.slack.Channel("inc-room")
+			i.Channel = ch.ID
+			return nil
+		})
+		run := w.run("scale-up", map[string]any{"service": "checkout", "count": 8})
+		decide(t, w, run, runbook.ApprovalApproved)
+		done := w.waitRun(run.ID, runbook.RunSucceeded)
+		if done.Steps[0].Outputs["decided_by"] != "<@"+w.bob.ID+">" {
+			t.Fatalf("outputs = %v", done.Steps[0].Outputs)
+		}
+		ch, _ := w.slack.Channel("inc-room")
+		if msgs := w.botMessages(ch.ID); len(msgs) != 1 || !strings.Contains(msgs[0].Text, "approved by <@"+w.bob.ID+">") {
+			t.Fatalf("after approval: %+v", msgs)
+		}
+		inc, _ := w.db.Incidents().Incident(context.Background(), w.incident.ID)
+		if inc.Status != "mitigating" {
+			t.Fatalf("incident status = %s, want mitigating", inc.Status)
+		}
+	})
+	t.Run("Denied", func(t *testing.T) {
+		w := newWorld(t)
+		run := w.run("scale-up", map[string]any{"service": "checkout", "count": 8})
+		decide(t, w, run, runbook.ApprovalDenied)
+		done := w.waitRun(run.ID, runbook.RunDenied)
+		if done.Steps[1].State != runbook.StepPending {
+			t.Fatalf("a step ran after a denial: %+v", done.Steps)
+		}
+		if !strings.Contains(done.Error, "was denied by <@"+w.bob.ID+">: not now") {
+			t.Fatalf("error = %q", done.Error)
+		}
+	})
+	t.Run("RestartWhileWaiting", func(t *testing.T) {
+		w := newWorld(t)
+		run := w.run("scale-up", map[string]any{"service": "checkout", "count": 8})
+		w.waitRun(run.ID, runbook.RunWaitingApproval)
+		w.exec.Stop()
+		w.start()
+		decide(t, w, run, runbook.ApprovalDenied)
+		w.waitRun(run.ID, runbook.RunDenied)
+		if n := len(w.botMessages(w.ops.ID)); n != 2 { // the request, and the report of the denial
+			t.Fatalf("%d messages in #ops; the request was posted twice?", n)
+		}
+	})
+}
+
+// TestCrashDuringStepResumesWithoutRepeating stops the executor while Slack is handling
+// a call (Slack does the work, the bot never hears back), then starts a new one on the
+// same database: the step is retried, adopts what Slack did, and nothing is duplicated.
+func TestCrashDuringStepResumesWithoutRepeating(t *testing.T) {
+	for _, method := range []string{"conversations.create", "chat.postMessage"} {
+		t.Run(method, func(t *testing.T) {
+			w := newWorld(t)
+			release := make(chan struct{})
+			entered := make(chan struct{})
+			var once sync.Once
+			w.setHold(func(c slackfake.APICall) {
+				if c.Method == method {
+					once.Do(func() { close(entered); <-release })
+				}
+			})
+			run := w.run("sev1-kickoff", nil)
+			<-entered
+			stopped := make(chan struct{})
+			go func() { w.exec.Stop(); close(stopped) }()
+			<-stopped // the call was cut off: the step is still "running" in the store
+			close(release)
+			if r, _ := w.db.Runs().Run(context.Background(), run.ID); r.State != runbook.RunRunning {
+				t.Fatalf("after the crash the run is %s", r.State)
+			}
+			w.start()
+			done := w.waitRun(run.ID, runbook.RunSucceeded)
+			if got := w.slack.Calls("conversations.create"); got != 1 {
+				t.Errorf("conversations.create called %d times, want 1", got)
+			}
+			ch := w.channelNamed("inc-1-checkout")
+			if n := len(w.botMessages(ch.ID)); n != 2 {
+				t.Errorf("%d bot messages in the channel, want 2 (no duplicate)", n)
+			}
+			if _, ok := w.slack.Channel("inc-1-checkout-2"); ok {
+				t.Error("a second channel was created")
+			}
+			attempts := 0
+			for _, st := range done.Steps {
+				attempts += st.Attempts
+			}
+			if attempts != len(done.Steps)+1 {
+				t.Errorf("attempts = %d over %d steps, want exactly one retry", attempts, len(done.Steps))
+			}
+		})
+	}
+}
+
+func TestTemplateDataOfTheRun(t *testing.T) {
+	w := newWorld(t, `
+name: echo
+params:
+  - { name: note, type: string, default: "none" }
+steps:
+  - action: slack.send_message
+    with:
+      channel: "#ops"
+      text: "{{run.id}} {{run.runbook}} by {{user.name}} for {{Activity.id}} ({{incident.severity}}): {{params.note}}"
+`)
+	w.waitRun(w.run("echo", map[string]any{"note": "a & b"}).ID, runbook.RunSucceeded)
+	msgs := w.botMessages(w.ops.ID)
+	want := "R-1 echo by <@" + w.alice.ID + "> for INC-1 (sev1): a &amp; b"
+	if len(msgs) != 1 || msgs[0].Text != want {
+		b, _ := json.Marshal(msgs)
+		t.Fatalf("messages = %s\nwant %q", b, want)
+	}
+}
