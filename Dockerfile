@@ -12,7 +12,7 @@ RUN CGO_ENABLED=1 go build -trimpath \
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/bot /usr/local/bin/bot
-COPY --from=build /src/runbooks /etc/runbook/runbooks
+COPY --from=build /src/runbooks/examples /etc/runbook/runbooks
 COPY --from=build /src/config.example.yaml /etc/runbook/config.example.yaml
 # The database lives on /data and the configuration on /config; mount both.
 ENV RUNBOOK_CONFIG=/config/config.yaml \

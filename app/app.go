@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -17,6 +18,7 @@ import (
 	"github.com/runbookhq/runbook/bot"
 	"github.com/runbookhq/runbook/config"
 	"github.com/runbookhq/runbook/handlers"
+	"github.com/runbookhq/runbook/runbooks"
 	"github.com/runbookhq/runbook/slackapi"
 	"github.com/runbookhq/runbook/store"
 )
@@ -31,11 +33,13 @@ type Options struct {
 
 // App is an assembled Runbook.
 type App struct {
-	Config *config.Config
-	DB     *store.DB
-	Bot    *bot.Bot
-	Slack  *slackapi.Client
-	log    *slog.Logger
+	Config   *config.Config
+	DB       *store.DB
+	Bot      *bot.Bot
+	Slack    *slackapi.Client
+	Executor *runbooks.Executor
+	catalog  atomic.Pointer[runbooks.Catalog]
+	log      *slog.Logger
 }
 
 // New opens the store and builds the bot. It does not connect; Run does.
@@ -66,20 +70,64 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	}
 	socket := socketmode.New(api, socketOpts...)
 	adapter := slackapi.New(api, httpClient, logger.With("component", "slack"))
+	a := &App{Config: cfg, DB: db, Slack: adapter, log: logger}
+	a.catalog.Store(runbooks.NewCatalog())
+	a.Executor = runbooks.NewExecutor(runbooks.Deps{
+		Runs: db.Runs(), Incidents: db.Incidents(), Approvals: db.Approvals(), Slack: adapter,
+		Catalog:         a.Catalog,
+		Logger:          logger.With("component", "executor"),
+		ApprovalChannel: cfg.Slack.ApprovalChannel,
+		DefaultChannel:  cfg.Slack.DefaultChannel,
+		ApprovalTimeout: cfg.Approvals.Timeout,
+		Severities:      cfg.Incidents.Severities,
+		Statuses:        cfg.Incidents.Statuses,
+	})
 
 	h := handlers.New(handlers.Deps{Logger: logger.With("component", "handlers")})
-	b := bot.New(socket, adapter, h, db.Inbox(), bot.Options{
+	a.Bot = bot.New(socket, adapter, h, db.Inbox(), bot.Options{
 		Workers:         cfg.Bot.Workers,
 		Queue:           cfg.Bot.Queue,
 		AckBudget:       cfg.Bot.AckBudget,
 		ShutdownTimeout: cfg.Bot.ShutdownTimeout,
 		Logger:          logger.With("component", "bot"),
 	})
-	return &App{Config: cfg, DB: db, Bot: b, Slack: adapter, log: logger}, nil
+	return a, nil
 }
 
-// Run serves until ctx is cancelled or Slack rejects the tokens.
+// Catalog returns the runbooks loaded when Run started.
+func (a *App) Catalog() *runbooks.Catalog { return a.catalog.Load() }
+
+// loadRunbooks loads the runbooks directory. A broken file is logged and left out,
+// rather than keeping the bot from starting in the middle of an incident; `bot
+// validate` is the place to catch it.
+func loadRunbooks(dir string, logger *slog.Logger) *runbooks.Catalog {
+	catalog, err := runbooks.LoadDir(dir)
+	if ps, ok := errors.AsType[*runbooks.Problems](err); ok {
+		for _, p := range *ps {
+			logger.Error("runbook left out", "problem", p.String())
+		}
+	} else if err != nil {
+		logger.Error("no runbooks loaded", "dir", dir, "err", err)
+	}
+	if catalog == nil {
+		catalog = runbooks.NewCatalog()
+	}
+	logger.Info("runbooks loaded", "dir", dir, "count", len(catalog.Names()))
+	return catalog
+}
+
+// Run resumes unfinished runs and serves until ctx is cancelled or Slack rejects the
+// tokens; then it stops the runs in flight (they resume at the next start).
 func (a *App) Run(ctx context.Context) error {
+	// Checked first, so that a wrong token is the one line a person sees.
+	if _, err := a.Slack.Identify(ctx); err != nil {
+		return err
+	}
+	a.catalog.Store(loadRunbooks(a.Config.Runbooks.Dir, a.log))
+	if err := a.Executor.Start(ctx); err != nil {
+		return err
+	}
+	defer a.Executor.Stop()
 	return a.Bot.Run(ctx)
 }
 

@@ -139,3 +139,38 @@ func TestVersionAndHelp(t *testing.T) {
 		t.Errorf("unknown: %d %q", code, out)
 	}
 }
+
+func TestValidate(t *testing.T) {
+	t.Run("ExamplesAreValid", func(t *testing.T) {
+		code, out := runBot(t, nil, "validate", "--config", "../../config.example.yaml", "../../runbooks/examples")
+		if code != 0 || !strings.Contains(out, "3 runbook(s)") || !strings.Contains(out, "sev1-kickoff") {
+			t.Fatalf("validate examples: %d\n%s", code, out)
+		}
+	})
+	t.Run("ProblemsArePrintedWithFileAndLine", func(t *testing.T) {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "bad.yaml"), []byte("name: bad\nsteps:\n  - action: slack.send_mesage\n    with: { text: hi }\n"), 0o600)
+		os.WriteFile(filepath.Join(dir, "worse.yml"), []byte("name: worse\nsteps:\n  - action: slack.set_topic\n    with: { channel: \"#x\", topic: \"{{incident.titel}}\" }\n"), 0o600)
+		code, out := runBot(t, nil, "validate", "--config", writeConfig(t, "log:\n  level: info\n"), dir)
+		if code != 1 {
+			t.Fatalf("exit %d, want 1:\n%s", code, out)
+		}
+		for _, want := range []string{
+			filepath.Join(dir, "bad.yaml") + ":3: ",
+			`unknown action "slack.send_mesage" (did you mean "slack.send_message"?)`,
+			filepath.Join(dir, "worse.yml") + ":4: ",
+			`did you mean "incident.title"?`,
+			"2 problem(s)",
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("output lacks %q:\n%s", want, out)
+			}
+		}
+	})
+	t.Run("NoTokensNeeded", func(t *testing.T) {
+		code, out := runBot(t, nil, "validate", "--config", "../../config.example.yaml", "../../runbooks/examples")
+		if code != 0 || strings.Contains(out, "xoxb-validate") {
+			t.Fatalf("validate without tokens: %d\n%s", code, out)
+		}
+	})
+}

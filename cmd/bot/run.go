@@ -8,11 +8,13 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/runbookhq/runbook"
 	"github.com/runbookhq/runbook/app"
 	"github.com/runbookhq/runbook/config"
+	"github.com/runbookhq/runbook/runbooks"
 )
 
 func cmdRun(ctx context.Context, args []string, stderr io.Writer, environ []string) int {
@@ -35,13 +37,57 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer, environ []stri
 	return 0
 }
 
+// cmdValidate checks the configuration and every runbook without connecting to Slack,
+// printing each problem; teams run it in their own CI.
 func cmdValidate(args []string, stdout, stderr io.Writer, environ []string) int {
-	cfg, code := loadConfig("validate", args, stderr, environ)
-	if cfg == nil {
-		return code
+	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "configuration file (YAML)")
+	if err := fs.Parse(args); err != nil {
+		return 2
 	}
-	fmt.Fprintln(stdout, "configuration is valid")
+	if fs.NArg() > 1 {
+		fmt.Fprintln(stderr, "bot: validate takes at most one directory of runbooks")
+		return 2
+	}
+	if *path == "" {
+		*path = defaultConfigPath(environ)
+	}
+	cfg, err := config.Load(*path, withPlaceholderTokens(environ))
+	if err != nil {
+		printError(stderr, err)
+		return 1
+	}
+	dir := cfg.Runbooks.Dir
+	if fs.NArg() == 1 {
+		dir = fs.Arg(0)
+	}
+	catalog, err := runbooks.LoadDir(dir)
+	if err != nil {
+		if ps, ok := errors.AsType[*runbooks.Problems](err); ok {
+			for _, p := range *ps {
+				fmt.Fprintln(stderr, p.String())
+			}
+			fmt.Fprintf(stderr, "%d problem(s) in %s\n", len(*ps), dir)
+			return 1
+		}
+		printError(stderr, err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "configuration is valid; %d runbook(s) in %s are valid: %s\n", len(catalog.Names()), dir, strings.Join(catalog.Names(), ", "))
 	return 0
+}
+
+// withPlaceholderTokens lets validate run where the tokens are not set (a team's CI):
+// it never connects, so a config that refers to ${SLACK_BOT_TOKEN} need not fail.
+func withPlaceholderTokens(environ []string) []string {
+	out := slices.Clone(environ)
+	for name, placeholder := range map[string]string{"SLACK_BOT_TOKEN": "xoxb-validate", "SLACK_APP_TOKEN": "xapp-validate"} {
+		if !slices.ContainsFunc(environ, func(kv string) bool { return strings.HasPrefix(kv, name+"=") }) {
+			out = append(out, name+"="+placeholder)
+		}
+	}
+	return out
 }
 
 // loadConfig parses the subcommand's flags and loads the configuration. It returns nil
