@@ -155,7 +155,7 @@ var Actions = map[string]ActionSpec{
 		Inputs: []InputSpec{
 			{Name: "operation", Type: InputString, Required: true, Summary: "what will be done if approved"},
 			{Name: "risk", Type: InputString, Summary: "low, medium, high or critical", Values: []string{"low", "medium", "high", "critical"}, Default: "medium"},
-			{Name: "channel", Type: InputString, Summary: "where to ask (default: the incident channel)", check: checkChannel},
+			{Name: "channel", Type: InputString, Summary: "where to ask (default: slack.approvalChannel, else the incident channel)", check: checkChannel},
 			{Name: "rollback", Type: InputString, Summary: "how to undo the operation"},
 			{Name: "reason", Type: InputString, Summary: "why the operation is needed"},
 			{Name: "approvers", Type: InputList, Summary: "who may decide: user ids, @handles or user groups", check: checkUser},

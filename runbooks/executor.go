@@ -277,3 +277,24 @@ func (e *Executor) logErr(what string, runID int64, err error) {
 	}
 	e.log.Error(what, "run", runID, "err", err)
 }
+
+// Trigger starts every runbook whose trigger matches an incident event
+// (EventIncidentDeclared, …), and returns the runs it started.
+func (e *Executor) Trigger(ctx context.Context, event string, inc *runbook.Incident, by string) ([]*runbook.Run, error) {
+	var started []*runbook.Run
+	var errs []error
+	for _, rb := range e.d.Catalog().Triggered(event, inc.TemplateData()) {
+		params, err := rb.BindParams(nil)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", rb.Name, err))
+			continue
+		}
+		run, err := e.StartRun(ctx, rb, RunInput{IncidentID: inc.ID, Params: params, StartedBy: by})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", rb.Name, err))
+			continue
+		}
+		started = append(started, run)
+	}
+	return started, errors.Join(errs...)
+}

@@ -456,3 +456,40 @@ steps:
 		t.Fatalf("messages = %s\nwant %q", b, want)
 	}
 }
+
+func TestServerErrorsAreRetried(t *testing.T) {
+	w := newWorld(t, burst)
+	w.slack.FailNext("chat.postMessage", 3, 503)
+	w.waitRun(w.run("burst", nil).ID, runbook.RunSucceeded)
+	if n := len(w.botMessages(w.ops.ID)); n != 4 {
+		t.Fatalf("%d messages after 503s, want 4", n)
+	}
+}
+
+func TestTriggers(t *testing.T) {
+	w := newWorld(t)
+	started, err := w.exec.Trigger(context.Background(), runbooks.EventIncidentDeclared, w.incident, w.alice.ID)
+	if err != nil || len(started) != 1 || started[0].Runbook != "sev1-kickoff" {
+		t.Fatalf("declared sev1 started %v, %v; want the kickoff", started, err)
+	}
+	w.waitRun(started[0].ID, runbook.RunSucceeded)
+	inc, _ := w.db.Incidents().Incident(context.Background(), w.incident.ID)
+	started, err = w.exec.Trigger(context.Background(), runbooks.EventIncidentResolved, inc, w.alice.ID)
+	if err != nil || len(started) != 1 || started[0].Runbook != "wrap-up" {
+		t.Fatalf("resolved started %v, %v; want the wrap-up", started, err)
+	}
+	w.waitRun(started[0].ID, runbook.RunSucceeded)
+	if ch := w.channelNamed("inc-1-checkout"); !ch.Archived {
+		t.Error("the wrap-up did not archive the incident channel")
+	}
+	incidents, _ := w.slack.Channel("incidents")
+	if msgs := w.botMessages(incidents.ID); len(msgs) != 1 || !strings.Contains(msgs[0].Text, "INC-1") {
+		t.Errorf("summary = %+v", msgs)
+	}
+
+	sev3 := &runbook.Incident{Title: "slow", Severity: "sev3", Status: "investigating"}
+	w.db.Incidents().CreateIncident(context.Background(), sev3)
+	if started, _ := w.exec.Trigger(context.Background(), runbooks.EventIncidentDeclared, sev3, ""); len(started) != 0 {
+		t.Fatalf("a sev3 started %v", started)
+	}
+}
