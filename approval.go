@@ -29,6 +29,11 @@ type Approval struct {
 	Rollback    string
 	Reason      string
 	RequestedBy string
+	// Approvers may decide (user ids, @handles, user groups; resolved when a click
+	// arrives); empty means the configured approvers. Required is how many distinct
+	// approvals are needed; any one denial decides.
+	Approvers []string
+	Required  int
 	// Channel and MessageTS locate the request message, updated in place once decided.
 	Channel   string
 	MessageTS string

@@ -79,6 +79,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		ApprovalChannel: cfg.Slack.ApprovalChannel,
 		DefaultChannel:  cfg.Slack.DefaultChannel,
 		ApprovalTimeout: cfg.Approvals.Timeout,
+		Approvers:       cfg.Approvals.Approvers,
+		Required:        cfg.Approvals.Required,
 		Severities:      cfg.Incidents.Severities,
 		Statuses:        cfg.Incidents.Statuses,
 	})

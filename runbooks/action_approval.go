@@ -3,6 +3,7 @@ package runbooks
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -63,9 +64,21 @@ func (e *Executor) approvalFor(ctx context.Context, run *runbook.Run, def Step, 
 			return nil, runbook.Errorf(runbook.EINVALID, "timeout %q is not a duration like 15m", t)
 		}
 	}
+	risk := strings.ToLower(s.str("risk"))
+	approvers := s.list("approvers")
+	if len(approvers) == 0 {
+		approvers = e.d.Approvers
+	}
+	required := max(e.d.Required[risk], 1)
+	if _, set := s.in["required"]; set {
+		if required, err = strconv.Atoi(s.str("required")); err != nil || required < 1 {
+			return nil, runbook.Errorf(runbook.EINVALID, "required must be a whole number of at least 1, got %q", s.str("required"))
+		}
+	}
 	a := &runbook.Approval{RunID: run.ID, StepIndex: i, IncidentID: run.IncidentID,
-		Operation: s.str("operation"), Risk: strings.ToLower(s.str("risk")), Rollback: s.str("rollback"), Reason: s.str("reason"),
-		RequestedBy: run.StartedBy, Channel: s.str("channel"), ExpiresAt: e.d.Now().Add(timeout)}
+		Operation: s.str("operation"), Risk: risk, Rollback: s.str("rollback"), Reason: s.str("reason"),
+		RequestedBy: run.StartedBy, Approvers: approvers, Required: required, Channel: s.str("channel"),
+		ExpiresAt: e.d.Now().Add(timeout)}
 	if _, err := e.d.Approvals.CreateApproval(ctx, a); err != nil {
 		return nil, err
 	}

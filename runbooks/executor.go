@@ -27,6 +27,10 @@ type Deps struct {
 	DefaultChannel  string
 	// ApprovalTimeout is how long a request waits when its step sets no timeout.
 	ApprovalTimeout time.Duration
+	// Approvers may decide requests whose step names none; Required is how many
+	// distinct approvals each risk level needs when the step does not say.
+	Approvers []string
+	Required  map[string]int
 	// Severities and Statuses are what incident.update accepts.
 	Severities []string
 	Statuses   []string

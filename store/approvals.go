@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -19,18 +20,22 @@ var _ runbook.ApprovalStore = (*Approvals)(nil)
 func (db *DB) Approvals() *Approvals { return &Approvals{db: db} }
 
 const approvalColumns = `id, run_id, step_index, COALESCE(incident_id, 0), operation, risk, rollback, reason, requested_by,
-	channel, message_ts, state, decided_by, COALESCE(decided_at, 0), note, expires_at, created_at`
+	approvers, required, channel, message_ts, state, decided_by, COALESCE(decided_at, 0), note, expires_at, created_at`
 
 // CreateApproval stores a pending request, or returns the one stored for the step.
 func (s *Approvals) CreateApproval(ctx context.Context, a *runbook.Approval) (bool, error) {
 	now := s.db.Now()
 	var created bool
 	err := s.db.update(ctx, func(tx *sql.Tx) error {
+		approvers, err := json.Marshal(orNoStrings(a.Approvers))
+		if err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO approvals (run_id, step_index, incident_id, operation, risk, rollback, reason,
-			requested_by, channel, state, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+			requested_by, approvers, required, channel, state, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
 			ON CONFLICT (run_id, step_index) DO NOTHING`,
 			a.RunID, a.StepIndex, nullID(a.IncidentID), a.Operation, a.Risk, a.Rollback, a.Reason, a.RequestedBy,
-			a.Channel, a.ExpiresAt.UnixMilli(), now.UnixMilli())
+			string(approvers), max(a.Required, 1), a.Channel, a.ExpiresAt.UnixMilli(), now.UnixMilli())
 		if err != nil {
 			return fmt.Errorf("insert approval: %w", err)
 		}
@@ -118,11 +123,22 @@ func (s *Approvals) PendingApprovals(ctx context.Context) ([]*runbook.Approval, 
 func scanApproval(row scanner) (*runbook.Approval, error) {
 	var a runbook.Approval
 	var decided, expires, created int64
+	var approvers string
 	err := row.Scan(&a.ID, &a.RunID, &a.StepIndex, &a.IncidentID, &a.Operation, &a.Risk, &a.Rollback, &a.Reason, &a.RequestedBy,
-		&a.Channel, &a.MessageTS, &a.State, &a.DecidedBy, &decided, &a.Note, &expires, &created)
+		&approvers, &a.Required, &a.Channel, &a.MessageTS, &a.State, &a.DecidedBy, &decided, &a.Note, &expires, &created)
 	if err != nil {
 		return nil, err
 	}
+	if err := json.Unmarshal([]byte(approvers), &a.Approvers); err != nil {
+		return nil, fmt.Errorf("decode approvers of APR-%d: %w", a.ID, err)
+	}
 	a.DecidedAt, a.ExpiresAt, a.CreatedAt = optionalTime(decided), time.UnixMilli(expires), time.UnixMilli(created)
 	return &a, nil
+}
+
+func orNoStrings(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
