@@ -50,6 +50,8 @@ type Slack interface {
 	// Respond answers through a response_url, which works even in channels the bot is
 	// not a member of. Public replies are posted in the channel.
 	Respond(ctx context.Context, responseURL string, reply Reply) error
+	// OpenModal opens a modal in answer to a request's trigger id (valid for 3 s).
+	OpenModal(ctx context.Context, triggerID string, modal slack.ModalViewRequest) (viewID string, err error)
 	Channels
 }
 

@@ -128,3 +128,14 @@ func explainAuth(err error) error {
 	}
 	return err
 }
+
+// OpenModal calls views.open.
+func (c *Client) OpenModal(ctx context.Context, triggerID string, modal slack.ModalViewRequest) (string, error) {
+	return call(ctx, c, "views.open", func() (string, error) {
+		res, err := c.api.OpenViewContext(ctx, triggerID, modal)
+		if err != nil {
+			return "", err
+		}
+		return res.ID, nil
+	})
+}
