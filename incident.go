@@ -24,6 +24,9 @@ type Incident struct {
 	// so that status changes can edit that message in place.
 	AnnouncementChannel string
 	AnnouncementTS      string
+	// UpdatesTS is the root message of the incident's thread in the investigation
+	// updates channel, so that its updates stay together.
+	UpdatesTS string
 	// Fields holds custom fields. Incidents read from a store always have a non-nil map.
 	Fields    map[string]string
 	CreatedBy string

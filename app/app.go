@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 	"github.com/runbookhq/runbook/bot"
 	"github.com/runbookhq/runbook/config"
 	"github.com/runbookhq/runbook/handlers"
+	"github.com/runbookhq/runbook/incidents"
 	"github.com/runbookhq/runbook/runbooks"
 	"github.com/runbookhq/runbook/slackapi"
 	"github.com/runbookhq/runbook/store"
@@ -33,13 +36,14 @@ type Options struct {
 
 // App is an assembled Runbook.
 type App struct {
-	Config   *config.Config
-	DB       *store.DB
-	Bot      *bot.Bot
-	Slack    *slackapi.Client
-	Executor *runbooks.Executor
-	catalog  atomic.Pointer[runbooks.Catalog]
-	log      *slog.Logger
+	Config    *config.Config
+	DB        *store.DB
+	Bot       *bot.Bot
+	Slack     *slackapi.Client
+	Executor  *runbooks.Executor
+	Incidents *incidents.Service
+	catalog   atomic.Pointer[runbooks.Catalog]
+	log       *slog.Logger
 }
 
 // New opens the store and builds the bot. It does not connect; Run does.
@@ -83,9 +87,28 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Required:        cfg.Approvals.Required,
 		Severities:      cfg.Incidents.Severities,
 		Statuses:        cfg.Incidents.Statuses,
+		OnProgress: func(ctx context.Context, incidentID int64, text string) {
+			a.Incidents.Progress(ctx, incidentID, text)
+		},
 	})
 
-	h := handlers.New(handlers.Deps{Logger: logger.With("component", "handlers")})
+	a.Incidents = incidents.New(db.Incidents(), adapter, a.Executor, incidents.Config{
+		Severities:           cfg.Incidents.Severities,
+		Statuses:             cfg.Incidents.Statuses,
+		ServiceChannel:       cfg.ServiceChannel,
+		InvestigationUpdates: cfg.Slack.InvestigationUpdates,
+		UpdateChannel:        cfg.Slack.UpdateChannel,
+	}, logger.With("component", "incidents"))
+	h := handlers.New(handlers.Deps{
+		Logger:        logger.With("component", "handlers"),
+		Incidents:     a.Incidents,
+		IncidentStore: db.Incidents(),
+		Runs:          db.Runs(),
+		Executor:      a.Executor,
+		Catalog:       a.Catalog,
+		Slack:         adapter,
+		Services:      slices.Sorted(maps.Keys(cfg.Services)),
+	})
 	a.Bot = bot.New(socket, adapter, h, db.Inbox(), bot.Options{
 		Workers:         cfg.Bot.Workers,
 		Queue:           cfg.Bot.Queue,

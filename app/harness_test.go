@@ -32,7 +32,8 @@ type harness struct {
 }
 
 // start starts the emulator and a bot connected to it; both stop when the test ends.
-func start(t *testing.T) *harness {
+// Options adjust the configuration before the bot starts.
+func start(t *testing.T, opts ...func(*config.Config)) *harness {
 	t.Helper()
 	srv, err := slackfake.New(slackfake.Options{AckTimeout: time.Second})
 	if err != nil {
@@ -44,6 +45,10 @@ func start(t *testing.T) *harness {
 	cfg.Slack.AppToken = config.Secret(srv.AppToken())
 	cfg.Slack.APIURL = srv.APIURL()
 	cfg.Store.Path = filepath.Join(t.TempDir(), "runbook.db")
+	cfg.Runbooks.Dir = "../runbooks/examples"
+	for _, o := range opts {
+		o(cfg)
+	}
 	h := &harness{t: t, slack: srv, cfg: cfg, logs: &syncBuffer{}}
 	h.alice = srv.AddUser("alice")
 	h.general = srv.AddChannel("general", slackfake.ChannelMembers(h.alice.ID))
@@ -136,4 +141,34 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// currentApp is the running bot's app.
+func (h *harness) currentApp() *app.App {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.app
+}
+
+// waitForStore polls a condition on the database (which the emulator cannot signal).
+func (h *harness) waitForStore(what string, cond func() bool) {
+	h.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("waiting for %s: timed out\nlogs:\n%s", what, h.logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// botTopLevel returns the bot's top-level messages in a channel.
+func (h *harness) botTopLevel(channel string) []slackfake.Message {
+	var out []slackfake.Message
+	for _, m := range h.slack.Messages(channel) {
+		if m.BotID != "" && m.SubType == "" && (m.ThreadTS == "" || m.ThreadTS == m.TS) {
+			out = append(out, m)
+		}
+	}
+	return out
 }

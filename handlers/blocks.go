@@ -1,11 +1,10 @@
 package handlers
 
 import (
-	"strings"
-
 	"github.com/slack-go/slack"
 
 	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/runbooks"
 )
 
 // maxSectionText is Slack's limit on a section's text.
@@ -24,11 +23,9 @@ func privateText(text string) *runbook.Reply {
 	return &runbook.Reply{Visibility: runbook.Private, Text: text, Blocks: []slack.Block{section(text)}}
 }
 
-// escape makes user-typed text safe to quote in mrkdwn: it can never become a mention
-// or a link.
-func escape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
+// escape makes text safe to quote in mrkdwn: it can never become a mass mention or a
+// link (a mention of one person is kept).
+func escape(s string) string { return runbooks.Escape(s) }
 
 func truncate(s string, n int) string {
 	r := []rune(s)

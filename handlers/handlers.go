@@ -10,10 +10,14 @@ import (
 	"strings"
 
 	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/incidents"
+	"github.com/runbookhq/runbook/runbooks"
 )
 
 // Handlers is the runbook.Handler for every kind of request.
 type Handlers struct {
+	Deps
+	store    runbook.IncidentStore
 	log      *slog.Logger
 	commands []*command
 	byName   map[string]*command
@@ -21,9 +25,25 @@ type Handlers struct {
 
 var _ runbook.Handler = (*Handlers)(nil)
 
+// Executor runs runbooks.
+type Executor interface {
+	StartRun(ctx context.Context, rb *runbooks.Runbook, in runbooks.RunInput) (*runbook.Run, error)
+	Cancel(ctx context.Context, runID int64, by string) error
+}
+
 // Deps is what the handlers need from the rest of the program.
 type Deps struct {
-	Logger *slog.Logger
+	Logger    *slog.Logger
+	Incidents *incidents.Service
+	// store reads incidents; Incidents changes them.
+	IncidentStore runbook.IncidentStore
+	Runs          runbook.RunStore
+	Executor      Executor
+	Catalog       func() *runbooks.Catalog
+	Slack         runbook.Slack
+	// Services are the configured service names, so that "declare sev1 checkout …"
+	// can tell a service from the first word of a title.
+	Services []string
 }
 
 // New returns the handlers.
@@ -31,19 +51,12 @@ func New(deps Deps) *Handlers {
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
-	h := &Handlers{log: deps.Logger, byName: map[string]*command{}}
-	h.register(&command{
-		name:    "help",
-		usage:   "help [command]",
-		summary: "Show what Runbook can do, or how to use one command.",
-		run:     h.help,
-	})
+	h := &Handlers{Deps: deps, log: deps.Logger, byName: map[string]*command{}}
+	h.store = deps.IncidentStore
+	for _, c := range h.commandTable() {
+		h.register(c)
+	}
 	return h
-}
-
-func (h *Handlers) register(c *command) {
-	h.commands = append(h.commands, c)
-	h.byName[c.name] = c
 }
 
 // Handle answers one request.
@@ -52,9 +65,9 @@ func (h *Handlers) Handle(ctx context.Context, req *runbook.Request) (*runbook.R
 	case runbook.KindCommand, runbook.KindMention:
 		return h.command(ctx, req)
 	case runbook.KindAction:
-		return privateText(":grey_question: That button is no longer in use; nothing was changed."), nil
+		return h.action(ctx, req)
 	case runbook.KindViewSubmission:
-		return nil, nil
+		return h.viewSubmission(ctx, req)
 	}
 	return nil, fmt.Errorf("unknown request kind %q", req.Kind)
 }

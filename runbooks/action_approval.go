@@ -129,6 +129,7 @@ func (e *Executor) requestApproval(ctx context.Context, run *runbook.Run, i int,
 	if e.d.OnApprovalRequested != nil {
 		e.d.OnApprovalRequested(ctx, a)
 	}
+	e.progress(ctx, run, fmt.Sprintf(":raised_hand: %s requested for *%s* (%s risk), from runbook %s (%s)", a.Key(), a.Operation, a.Risk, run.Runbook, run.Key()))
 	return nil
 }
 
@@ -140,6 +141,9 @@ func (e *Executor) decided(ctx context.Context, run *runbook.Run, def Step, i in
 		"decided_at": a.DecidedAt.UTC().Format(time.RFC3339), "reason": a.Note, "approval_id": a.Key()}
 	if !e.finish(ctx, run, i, runbook.StepSucceeded, outputs, "") {
 		return false
+	}
+	if a.State == runbook.ApprovalApproved {
+		e.progress(ctx, run, fmt.Sprintf(":white_check_mark: %s approved by %s", a.Key(), mention(a.DecidedBy)))
 	}
 	if a.State == runbook.ApprovalApproved || def.OnError == OnErrorContinue {
 		_, err := e.d.Runs.SetRunState(ctx, run.ID, []runbook.RunState{runbook.RunWaitingApproval, runbook.RunRunning}, runbook.RunRunning, "")

@@ -36,6 +36,9 @@ type Deps struct {
 	Statuses   []string
 	// OnApprovalRequested is called once a request message is posted (optional).
 	OnApprovalRequested func(ctx context.Context, a *runbook.Approval)
+	// OnProgress hears what happens to runs about an incident (a run ended badly, an
+	// approval was requested or decided), for investigation updates (optional).
+	OnProgress func(ctx context.Context, incidentID int64, text string)
 }
 
 // Executor runs runbooks as durable state machines: every step's state and outputs are
@@ -234,6 +237,7 @@ func (e *Executor) endRun(ctx context.Context, run *runbook.Run, to runbook.RunS
 	e.log.Info("run ended", "run", run.Key(), "state", to, "why", why)
 	if to != runbook.RunSucceeded {
 		e.report(ctx, run, to, why)
+		e.progress(ctx, run, fmt.Sprintf(":x: Runbook *%s* (%s) %s: %s", run.Runbook, run.Key(), stateVerb(to), why))
 	}
 }
 
@@ -301,4 +305,11 @@ func (e *Executor) Trigger(ctx context.Context, event string, inc *runbook.Incid
 		started = append(started, run)
 	}
 	return started, errors.Join(errs...)
+}
+
+// progress passes news of a run about an incident to OnProgress.
+func (e *Executor) progress(ctx context.Context, run *runbook.Run, text string) {
+	if e.d.OnProgress != nil && run.IncidentID != 0 {
+		e.d.OnProgress(ctx, run.IncidentID, text)
+	}
 }

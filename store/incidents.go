@@ -21,7 +21,7 @@ var _ runbook.IncidentStore = (*Incidents)(nil)
 func (db *DB) Incidents() *Incidents { return &Incidents{db: db} }
 
 const incidentColumns = `id, title, severity, status, service, commander, channel,
-	announcement_channel, announcement_ts, fields, created_by, created_at, updated_at, resolved_at`
+	announcement_channel, announcement_ts, updates_ts, fields, created_by, created_at, updated_at, resolved_at`
 
 // CreateIncident stores inc and its "declared" timeline entry, and sets inc's ID,
 // CreatedAt and UpdatedAt.
@@ -40,10 +40,10 @@ func (s *Incidents) CreateIncident(ctx context.Context, inc *runbook.Incident) e
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO incidents (title, severity, status, service,
-			commander, channel, announcement_channel, announcement_ts, fields, created_by,
-			created_at, updated_at, resolved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			commander, channel, announcement_channel, announcement_ts, updates_ts, fields, created_by,
+			created_at, updated_at, resolved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			inc.Title, inc.Severity, inc.Status, inc.Service, inc.Commander, inc.Channel,
-			inc.AnnouncementChannel, inc.AnnouncementTS, fields, inc.CreatedBy,
+			inc.AnnouncementChannel, inc.AnnouncementTS, inc.UpdatesTS, fields, inc.CreatedBy,
 			now.UnixMilli(), now.UnixMilli(), nullMillis(inc.ResolvedAt))
 		if err != nil {
 			return fmt.Errorf("insert incident: %w", err)
@@ -122,9 +122,9 @@ func (s *Incidents) UpdateIncident(ctx context.Context, id int64, fn func(*runbo
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE incidents SET title = ?, severity = ?, status = ?,
 			service = ?, commander = ?, channel = ?, announcement_channel = ?, announcement_ts = ?,
-			fields = ?, updated_at = ?, resolved_at = ? WHERE id = ?`,
+			updates_ts = ?, fields = ?, updated_at = ?, resolved_at = ? WHERE id = ?`,
 			inc.Title, inc.Severity, inc.Status, inc.Service, inc.Commander, inc.Channel,
-			inc.AnnouncementChannel, inc.AnnouncementTS, fields, inc.UpdatedAt.UnixMilli(),
+			inc.AnnouncementChannel, inc.AnnouncementTS, inc.UpdatesTS, fields, inc.UpdatedAt.UnixMilli(),
 			nullMillis(inc.ResolvedAt), id); err != nil {
 			return fmt.Errorf("write incident: %w", err)
 		}
@@ -295,7 +295,7 @@ func scanIncident(row scanner) (*runbook.Incident, error) {
 	var created, updated int64
 	var resolved sql.NullInt64
 	if err := row.Scan(&inc.ID, &inc.Title, &inc.Severity, &inc.Status, &inc.Service, &inc.Commander,
-		&inc.Channel, &inc.AnnouncementChannel, &inc.AnnouncementTS, &fields, &inc.CreatedBy,
+		&inc.Channel, &inc.AnnouncementChannel, &inc.AnnouncementTS, &inc.UpdatesTS, &fields, &inc.CreatedBy,
 		&created, &updated, &resolved); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, err

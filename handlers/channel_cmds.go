@@ -1,0 +1,113 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/runbookhq/runbook"
+)
+
+// massMentions are neutralised in text the bot posts for someone: the bot must not
+// become a way to page a whole channel.
+var massMentions = strings.NewReplacer("<!channel>", "@channel", "<!here>", "@here", "<!everyone>", "@everyone")
+
+// post: post to #channel: <text>
+func (h *Handlers) post(ctx context.Context, inv *invocation) (*runbook.Reply, error) {
+	if len(inv.args) < 2 || !strings.EqualFold(inv.args[0].Text, "to") {
+		return nil, runbook.Errorf(runbook.EINVALID, "Say where to post: post to #channel: your message.")
+	}
+	target := inv.args[1]
+	if target.Kind != Channel && !strings.HasPrefix(target.Text, "#") {
+		return nil, runbook.Errorf(runbook.EINVALID, "“%s” is not a channel; write it as #channel.", escape(target.Text))
+	}
+	text := textAfterColon(inv.req.Text)
+	if text == "" {
+		return nil, runbook.Errorf(runbook.EINVALID, "Nothing to post: put the message after a colon, as in post to #ops: deploy paused.")
+	}
+	channel, name, err := h.channel(ctx, target)
+	if err != nil {
+		return nil, err
+	}
+	msg := runbook.Message{Channel: channel, Text: massMentions.Replace(text) + fmt.Sprintf("\n_— posted for <@%s>_", inv.req.UserID)}
+	if _, err := h.Slack.PostMessage(ctx, msg); err != nil {
+		return nil, channelError(name, err)
+	}
+	return privateText(fmt.Sprintf(":incoming_envelope: Posted to %s.", name)), nil
+}
+
+// textAfterColon returns what follows the first ": " (or ":" at the end of the
+// channel), as Slack sent it, so mentions and links in it survive.
+func textAfterColon(raw string) string {
+	i := strings.Index(raw, ":")
+	for i >= 0 && i+1 < len(raw) && raw[i+1] != ' ' && raw[i+1] != '\t' {
+		// a colon inside a link (<https://…>) or an emoji (:fire:) is not the separator
+		next := strings.Index(raw[i+1:], ":")
+		if next < 0 {
+			return ""
+		}
+		i += next + 1
+	}
+	if i < 0 {
+		return ""
+	}
+	return strings.TrimSpace(raw[i+1:])
+}
+
+// show: show recent messages in #channel
+func (h *Handlers) show(ctx context.Context, inv *invocation) (*runbook.Reply, error) {
+	words := inv.args
+	if len(words) < 2 || !strings.EqualFold(words[0].Text, "recent") {
+		return nil, runbook.Errorf(runbook.EINVALID, "Say which channel: show recent messages in #channel.")
+	}
+	target := words[len(words)-1]
+	if target.Kind != Channel && !strings.HasPrefix(target.Text, "#") {
+		return nil, runbook.Errorf(runbook.EINVALID, "“%s” is not a channel; write it as #channel.", escape(target.Text))
+	}
+	channel, name, err := h.channel(ctx, target)
+	if err != nil {
+		return nil, err
+	}
+	history, err := h.Slack.History(ctx, channel, 10)
+	if err != nil {
+		return nil, channelError(name, err)
+	}
+	if len(history) == 0 {
+		return privateText(fmt.Sprintf("%s has no messages yet.", name)), nil
+	}
+	var lines []string
+	for i := len(history) - 1; i >= 0; i-- { // oldest first, as in Slack
+		m := history[i]
+		who := mentionOr(m.User, "a bot")
+		lines = append(lines, fmt.Sprintf("%s: %s", who, truncate(massMentions.Replace(m.Text), 300)))
+	}
+	return listReply(fmt.Sprintf("Latest messages in %s", name), lines), nil
+}
+
+// channel resolves a channel token to its id and a name to show.
+func (h *Handlers) channel(ctx context.Context, t Token) (id, name string, err error) {
+	if t.Kind == Channel {
+		return t.ID, "<#" + t.ID + ">", nil
+	}
+	name = strings.TrimSuffix(t.Text, ":")
+	id, err = h.Slack.ResolveChannel(ctx, name)
+	if err != nil {
+		return "", "", channelError(escape(name), err)
+	}
+	return id, "<#" + id + ">", nil
+}
+
+// channelError says, in a sentence, why a channel cannot be used.
+func channelError(name string, err error) error {
+	switch runbook.SlackCode(err) {
+	case "channel_not_found":
+		return runbook.Errorf(runbook.EINVALID, "I can't see %s: it does not exist, or it is private and I'm not in it. Invite me with `/invite @Runbook`.", name)
+	case "not_in_channel":
+		return runbook.Errorf(runbook.EINVALID, "I'm not in %s. Invite me with `/invite @Runbook`.", name)
+	case "is_archived":
+		return runbook.Errorf(runbook.EINVALID, "%s is archived.", name)
+	case "msg_too_long":
+		return runbook.Errorf(runbook.EINVALID, "That message is longer than Slack's 40,000 characters.")
+	}
+	return err
+}

@@ -1,0 +1,243 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/incidents"
+)
+
+// declare: declare <severity> [service] <title…>, or a form when given nothing.
+func (h *Handlers) declare(ctx context.Context, inv *invocation) (*runbook.Reply, error) {
+	a := parseArgs(inv.args)
+	if len(a.words) == 0 && len(a.opts) == 0 {
+		return h.openDeclareForm(ctx, inv)
+	}
+	if len(a.words) == 0 {
+		return nil, runbook.Errorf(runbook.EINVALID, "Give a severity and a title.")
+	}
+	d := incidents.Declaration{Severity: strings.ToLower(a.words[0].Text), By: inv.req.UserID}
+	if err := h.Incidents.CheckSeverity(d.Severity); err != nil {
+		return nil, err
+	}
+	rest := 1
+	if svc, ok := a.opts["service"]; ok {
+		d.Service = svc.Text
+	} else if len(a.words) > 2 && slices.Contains(h.Services, strings.ToLower(a.words[1].Text)) {
+		d.Service, rest = strings.ToLower(a.words[1].Text), 2
+	}
+	if c, ok := a.opts["commander"]; ok {
+		id, err := h.resolveUser(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		d.Commander = id
+	}
+	d.Title = a.text(rest)
+	if d.Title == "" {
+		return nil, runbook.Errorf(runbook.EINVALID, "Give the incident a title.")
+	}
+	out, err := h.Incidents.Declare(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	return declaredReply(out), nil
+}
+
+func declaredReply(out *incidents.Declared) *runbook.Reply {
+	inc := out.Incident
+	text := fmt.Sprintf(":rotating_light: Declared *%s* %s (%s).", inc.Key(), escape(inc.Title), inc.Severity)
+	if out.AnnouncedIn != "" {
+		text += fmt.Sprintf(" Announced in <#%s>.", out.AnnouncedIn)
+	}
+	if len(out.Runs) > 0 {
+		var names []string
+		for _, r := range out.Runs {
+			names = append(names, fmt.Sprintf("*%s* (%s)", r.Runbook, r.Key()))
+		}
+		text += " Started " + strings.Join(names, ", ") + "."
+	}
+	return &runbook.Reply{Visibility: runbook.Private, Text: text, Blocks: []slack.Block{section(text)}}
+}
+
+// resolveUser turns a commander=… value into a user id.
+func (h *Handlers) resolveUser(ctx context.Context, t Token) (string, error) {
+	if id, ok := userID(t); ok {
+		return id, nil
+	}
+	id, err := h.Slack.ResolveUser(ctx, t.Text)
+	if runbook.SlackCode(err) == "user_not_found" {
+		return "", runbook.Errorf(runbook.EINVALID, "I can't find a user %s.", escape(t.Text))
+	}
+	return id, err
+}
+
+// status: status [INC-id]
+func (h *Handlers) status(ctx context.Context, inv *invocation) (*runbook.Reply, error) {
+	a := parseArgs(inv.args)
+	inc, _, err := h.incidentArg(ctx, inv, a, 0)
+	if err != nil {
+		return nil, err
+	}
+	msg := incidents.Announcement(inc)
+	return &runbook.Reply{Visibility: runbook.Private, Text: msg.Text, Blocks: msg.Blocks}, nil
+}
+
+// update: update <INC-id> status=… severity=… commander=@… note="…"
+func (h *Handlers) update(ctx context.Context, inv *invocation) (*runbook.Reply, error) {
+	a := parseArgs(inv.args)
+	inc, used, err := h.incidentArg(ctx, inv, a, 0)
+	if err != nil {
+		return nil, err
+	}
+	if extra := len(a.words) - boolInt(used); extra > 0 {
+		return nil, runbook.Errorf(runbook.EINVALID, "I don't understand “%s”: write changes as key=value.", escape(a.text(boolInt(used))))
+	}
+	c := incidents.Change{By: inv.req.UserID}
+	for _, key := range a.order {
+		v := a.opts[key]
+		switch key {
+		case "status":
+			c.Status = v.Text
+		case "severity", "sev":
+			c.Severity = v.Text
+		case "note":
+			c.Note = v.Text
+		case "commander":
+			if c.Commander, err = h.resolveUser(ctx, v); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, unknownOption(key, []string{"status", "severity", "commander", "note"})
+		}
+	}
+	updated, err := h.Incidents.Update(ctx, inc.ID, c)
+	if err != nil {
+		return nil, err
+	}
+	return privateText(fmt.Sprintf(":pencil2: Updated *%s*: %s, %s, commander %s.", updated.Key(), updated.Severity, updated.Status, mentionOr(updated.Commander, "none"))), nil
+}
+
+// resolve: resolve <INC-id> [note…]
+func (h *Handlers) resolve(ctx context.Context, inv *invocation) (*runbook.Reply, error) {
+	a := parseArgs(inv.args)
+	inc, used, err := h.incidentArg(ctx, inv, a, 0)
+	if err != nil {
+		return nil, err
+	}
+	note := a.text(boolInt(used))
+	if n, ok := a.opts["note"]; ok {
+		note = n.Text
+	}
+	resolved, err := h.Incidents.Resolve(ctx, inc.ID, note, inv.req.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return privateText(fmt.Sprintf(":white_check_mark: Resolved *%s* %s.", resolved.Key(), escape(resolved.Title))), nil
+}
+
+// list: list [open|all]
+func (h *Handlers) list(ctx context.Context, inv *invocation) (*runbook.Reply, error) {
+	a := parseArgs(inv.args)
+	open := true
+	if len(a.words) > 0 {
+		switch strings.ToLower(a.words[0].Text) {
+		case "open":
+		case "all":
+			open = false
+		default:
+			return nil, runbook.Errorf(runbook.EINVALID, "List “open” or “all” incidents, not “%s”.", escape(a.words[0].Text))
+		}
+	}
+	f := runbook.IncidentFilter{Limit: 20}
+	if open {
+		f.Open = &open
+	}
+	list, err := h.store.ListIncidents(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return privateText("No open incidents. :relieved:"), nil
+	}
+	var lines []string
+	for _, inc := range list {
+		state := inc.Status
+		if !inc.ResolvedAt.IsZero() {
+			state = "resolved"
+		}
+		lines = append(lines, fmt.Sprintf("*%s* %s · %s · %s · %s", inc.Key(), escape(inc.Title), inc.Severity, state, mentionOr(inc.Commander, "no commander")))
+	}
+	return listReply(fmt.Sprintf("%d incident(s)", len(list)), lines), nil
+}
+
+// timeline: timeline <INC-id>
+func (h *Handlers) timeline(ctx context.Context, inv *invocation) (*runbook.Reply, error) {
+	a := parseArgs(inv.args)
+	inc, _, err := h.incidentArg(ctx, inv, a, 0)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := h.store.Timeline(ctx, inc.ID)
+	if err != nil {
+		return nil, err
+	}
+	var lines []string
+	for _, e := range entries {
+		lines = append(lines, fmt.Sprintf("`%s` %s — %s", e.At.UTC().Format("Jan 02 15:04"), actor(e.Actor), escape(e.Text)))
+	}
+	return listReply(fmt.Sprintf("Timeline of %s %s", inc.Key(), escape(inc.Title)), lines), nil
+}
+
+func actor(a string) string {
+	if strings.HasPrefix(a, "U") || strings.HasPrefix(a, "W") {
+		return "<@" + a + ">"
+	}
+	return escape(a)
+}
+
+func mentionOr(user, none string) string {
+	if user == "" {
+		return none
+	}
+	return "<@" + user + ">"
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func unknownOption(key string, known []string) error {
+	msg := fmt.Sprintf("I don't know the option “%s”", escape(key))
+	if s := runbook.Suggest(key, known); s != "" {
+		msg += fmt.Sprintf(" (did you mean “%s”?)", s)
+	}
+	return runbook.Errorf(runbook.EINVALID, "%s; use %s.", msg, strings.Join(known, ", "))
+}
+
+// listReply is a heading and lines, split over sections to stay within Slack's limits.
+func listReply(heading string, lines []string) *runbook.Reply {
+	blocks := []slack.Block{section("*" + heading + "*")}
+	var chunk []string
+	size := 0
+	for _, l := range lines {
+		if size+len(l) > maxSectionText-100 || len(blocks) >= 45 {
+			blocks = append(blocks, section(strings.Join(chunk, "\n")))
+			chunk, size = nil, 0
+		}
+		chunk = append(chunk, l)
+		size += len(l) + 1
+	}
+	if len(chunk) > 0 && len(blocks) < 49 {
+		blocks = append(blocks, section(strings.Join(chunk, "\n")))
+	}
+	return &runbook.Reply{Visibility: runbook.Private, Text: heading, Blocks: blocks}
+}

@@ -1,0 +1,180 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/runbooks"
+)
+
+// runRunbook: run <runbook> [INC-id] [key=value …]
+func (h *Handlers) runRunbook(ctx context.Context, inv *invocation) (*runbook.Reply, error) {
+	a := parseArgs(inv.args)
+	if len(a.words) == 0 {
+		return nil, runbook.Errorf(runbook.EINVALID, "Which runbook? %s", h.runbookNames())
+	}
+	name := strings.ToLower(a.words[0].Text)
+	rb, ok := h.Catalog().Get(name)
+	if !ok {
+		msg := fmt.Sprintf("There is no runbook “%s”.", escape(a.words[0].Text))
+		if s := runbook.Suggest(name, h.Catalog().Names()); s != "" {
+			msg += fmt.Sprintf(" Did you mean “%s”?", s)
+		}
+		return nil, runbook.Errorf(runbook.EINVALID, "%s %s", msg, h.runbookNames())
+	}
+	in := runbooks.RunInput{StartedBy: inv.req.UserID, Channel: inv.req.ChannelID, ThreadTS: threadOf(inv.req)}
+	var inc *runbook.Incident
+	if len(a.words) > 1 {
+		var err error
+		if inc, _, err = h.incidentArg(ctx, inv, a, 1); err != nil {
+			return nil, err
+		}
+		if len(a.words) > 2 {
+			return nil, runbook.Errorf(runbook.EINVALID, "I don't understand “%s”: give parameters as key=value.", escape(a.text(2)))
+		}
+	} else if found, err := h.store.IncidentByChannel(ctx, inv.req.ChannelID); err == nil {
+		inc = found // run in an incident channel: it is about that incident
+	}
+	if inc != nil {
+		in.IncidentID = inc.ID
+	}
+	given := map[string]string{}
+	for k, v := range a.opts {
+		given[k] = v.Text
+	}
+	params, err := rb.BindParams(given)
+	if err != nil {
+		return nil, err
+	}
+	in.Params = params
+	run, err := h.Executor.StartRun(ctx, rb, in)
+	if err != nil {
+		return nil, err
+	}
+	text := fmt.Sprintf(":arrow_forward: Started *%s* (%s)", rb.Name, run.Key())
+	if inc != nil {
+		text += fmt.Sprintf(" for *%s*", inc.Key())
+		h.Incidents.Progress(ctx, inc.ID, fmt.Sprintf(":arrow_forward: Runbook *%s* started (%s) by <@%s>", rb.Name, run.Key(), inv.req.UserID))
+	}
+	text += fmt.Sprintf(". `%s runs` shows how it goes.", inv.prefix)
+	return privateText(text), nil
+}
+
+func threadOf(req *runbook.Request) string {
+	if req.Kind == runbook.KindMention {
+		return req.ThreadTS
+	}
+	return ""
+}
+
+func (h *Handlers) runbookNames() string {
+	names := h.Catalog().Names()
+	if len(names) == 0 {
+		return "No runbooks are loaded."
+	}
+	return "Runbooks: " + strings.Join(names, ", ") + "."
+}
+
+// listRunbooks: runbooks
+func (h *Handlers) listRunbooks(ctx context.Context, inv *invocation) (*runbook.Reply, error) {
+	list := h.Catalog().List()
+	if len(list) == 0 {
+		return privateText("No runbooks are loaded. Put runbook files in the directory `runbooks.dir` names."), nil
+	}
+	var lines []string
+	for _, rb := range list {
+		line := fmt.Sprintf("*%s* — %s", rb.Name, escape(rb.Description))
+		var params []string
+		for _, p := range rb.Params {
+			ps := p.Name + "=" + p.Type
+			if !p.Required {
+				ps = "[" + ps + "]"
+			}
+			params = append(params, ps)
+		}
+		if len(params) > 0 {
+			line += " `" + strings.Join(params, " ") + "`"
+		}
+		lines = append(lines, line)
+	}
+	return listReply(fmt.Sprintf("%d runbook(s). Run one with `%s run <runbook> [INC-id] [key=value …]`", len(list), inv.prefix), lines), nil
+}
+
+// listRuns: runs [INC-id]
+func (h *Handlers) listRuns(ctx context.Context, inv *invocation) (*runbook.Reply, error) {
+	a := parseArgs(inv.args)
+	var incidentID int64
+	heading := "Recent runs"
+	if len(a.words) > 0 {
+		inc, _, err := h.incidentArg(ctx, inv, a, 0)
+		if err != nil {
+			return nil, err
+		}
+		incidentID, heading = inc.ID, "Runs for "+inc.Key()
+	} else if inc, err := h.store.IncidentByChannel(ctx, inv.req.ChannelID); err == nil {
+		incidentID, heading = inc.ID, "Runs for "+inc.Key()
+	}
+	runs, err := h.Runs.ListRuns(ctx, incidentID, 15)
+	if err != nil {
+		return nil, err
+	}
+	if len(runs) == 0 {
+		return privateText(heading + ": none yet."), nil
+	}
+	var lines []string
+	for _, r := range runs {
+		lines = append(lines, runLine(r))
+	}
+	return listReply(heading, lines), nil
+}
+
+var runBadges = map[runbook.RunState]string{
+	runbook.RunRunning: ":arrows_counterclockwise:", runbook.RunWaitingApproval: ":hourglass:",
+	runbook.RunSucceeded: ":white_check_mark:", runbook.RunFailed: ":x:", runbook.RunDenied: ":no_entry:",
+	runbook.RunExpired: ":alarm_clock:", runbook.RunCancelled: ":heavy_multiplication_x:",
+}
+
+func runLine(r *runbook.Run) string {
+	done := 0
+	for _, st := range r.Steps {
+		if st.State != runbook.StepPending && st.State != runbook.StepRunning {
+			done++
+		}
+	}
+	line := fmt.Sprintf("%s *%s* %s — %s, %d/%d steps", runBadges[r.State], r.Key(), r.Runbook, strings.ReplaceAll(string(r.State), "_", " "), done, len(r.Steps))
+	if r.IncidentID != 0 {
+		line += " · " + runbook.IncidentKey(r.IncidentID)
+	}
+	if r.Error != "" {
+		line += "\n      " + escape(r.Error)
+	}
+	return line
+}
+
+// cancel: cancel <run-id>
+func (h *Handlers) cancel(ctx context.Context, inv *invocation) (*runbook.Reply, error) {
+	a := parseArgs(inv.args)
+	if len(a.words) != 1 {
+		return nil, runbook.Errorf(runbook.EINVALID, "Give one run id, like R-12.")
+	}
+	id, err := parseRunKey(a.words[0].Text)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.Executor.Cancel(ctx, id, inv.req.UserID); err != nil {
+		return nil, err
+	}
+	return privateText(fmt.Sprintf(":heavy_multiplication_x: Cancelled R-%d.", id)), nil
+}
+
+func parseRunKey(s string) (int64, error) {
+	t := strings.ToUpper(strings.TrimSpace(s))
+	t = strings.TrimPrefix(t, "R-")
+	var id int64
+	if _, err := fmt.Sscan(t, &id); err != nil || id <= 0 || fmt.Sprint(id) != t {
+		return 0, runbook.Errorf(runbook.EINVALID, "“%s” is not a run id (like R-12).", escape(s))
+	}
+	return id, nil
+}

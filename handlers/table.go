@@ -1,0 +1,45 @@
+package handlers
+
+import (
+	"context"
+
+	"github.com/runbookhq/runbook"
+)
+
+// commandTable lists every command, in the order help shows them.
+func (h *Handlers) commandTable() []*command {
+	return []*command{
+		{name: "declare", usage: "declare <severity> [service] <title…>", summary: "Declare an incident (no arguments opens a form).", run: h.declare},
+		{name: "status", usage: "status [INC-id]", summary: "Show an incident (in its channel the id is implied).", run: h.status},
+		{name: "update", usage: `update <INC-id> [status=…] [severity=…] [commander=@…] [note="…"]`, summary: "Change an incident.", run: h.update},
+		{name: "resolve", usage: "resolve <INC-id> [note…]", summary: "Resolve an incident.", run: h.resolve},
+		{name: "list", usage: "list [open|all]", summary: "List incidents (open ones by default).", run: h.list},
+		{name: "timeline", usage: "timeline <INC-id>", summary: "Show what happened in an incident, in order.", run: h.timeline},
+		{name: "run", usage: "run <runbook> [INC-id] [key=value …]", summary: "Run a runbook, for an incident if given.", run: h.runRunbook},
+		{name: "runbooks", usage: "runbooks", summary: "List the runbooks you can run.", run: h.listRunbooks},
+		{name: "runs", usage: "runs [INC-id]", summary: "Show recent runs and where they stand.", run: h.listRuns},
+		{name: "cancel", usage: "cancel <run-id>", summary: "Cancel a run that is still going.", run: h.cancel},
+		{name: "post", usage: "post to #channel: <text>", summary: "Post a message to a channel as Runbook.", run: h.post},
+		{name: "show", usage: "show recent messages in #channel", summary: "Show a channel's latest messages.", run: h.show},
+		{name: "help", usage: "help [command]", summary: "Show what Runbook can do, or how to use one command.", run: h.help},
+	}
+}
+
+// action answers a button click. Buttons of unknown kinds are answered, never ignored.
+func (h *Handlers) action(ctx context.Context, req *runbook.Request) (*runbook.Reply, error) {
+	return privateText(":grey_question: That button is no longer in use; nothing was changed."), nil
+}
+
+// viewSubmission answers a submitted modal.
+func (h *Handlers) viewSubmission(ctx context.Context, req *runbook.Request) (*runbook.Reply, error) {
+	switch req.View.CallbackID {
+	case declareCallback:
+		return h.declareSubmitted(ctx, req)
+	}
+	return nil, nil
+}
+
+func (h *Handlers) register(c *command) {
+	h.commands = append(h.commands, c)
+	h.byName[c.name] = c
+}

@@ -1,0 +1,377 @@
+// Package incidents is the incident service: declaring, updating and resolving
+// incidents, and keeping Slack in step with them — the announcement edited in place,
+// the incident channel's topic refreshed on every change, investigation updates
+// threaded per incident, and the runbooks whose triggers match started.
+package incidents
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/runbooks"
+)
+
+// Triggerer starts the runbooks whose triggers match an incident event.
+type Triggerer interface {
+	Trigger(ctx context.Context, event string, inc *runbook.Incident, by string) ([]*runbook.Run, error)
+}
+
+// Config is the part of the configuration the service follows.
+type Config struct {
+	Severities []string
+	Statuses   []string
+	// ServiceChannel returns where a service's incidents are announced (the service's
+	// channel, else slack.defaultChannel).
+	ServiceChannel func(service string) string
+	// InvestigationUpdates turns on progress posts to UpdateChannel.
+	InvestigationUpdates bool
+	UpdateChannel        string
+}
+
+// Service declares and changes incidents.
+type Service struct {
+	store   runbook.IncidentStore
+	slack   runbook.Slack
+	trigger Triggerer
+	cfg     Config
+	log     *slog.Logger
+	Now     func() time.Time
+}
+
+// New returns the incident service.
+func New(store runbook.IncidentStore, slack runbook.Slack, trigger Triggerer, cfg Config, logger *slog.Logger) *Service {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ServiceChannel == nil {
+		cfg.ServiceChannel = func(string) string { return "" }
+	}
+	return &Service{store: store, slack: slack, trigger: trigger, cfg: cfg, log: logger, Now: time.Now}
+}
+
+// Severities and Statuses are the configured lists.
+func (s *Service) Severities() []string { return s.cfg.Severities }
+
+// Statuses are the configured statuses, in order; the last one resolves.
+func (s *Service) Statuses() []string { return s.cfg.Statuses }
+
+// Declaration is what a person gives to declare an incident.
+type Declaration struct {
+	Title     string
+	Severity  string
+	Service   string
+	Commander string
+	By        string
+}
+
+// Declared is a new incident and what happened because of it.
+type Declared struct {
+	Incident *runbook.Incident
+	Runs     []*runbook.Run
+	// AnnouncedIn is the channel the declaration was announced in ("" if nowhere).
+	AnnouncedIn string
+}
+
+// Declare records a new incident, announces it, and starts its triggered runbooks.
+// Slack failures after the incident is recorded are logged, not returned: the incident
+// exists, and the person is told what happened through Declared.
+func (s *Service) Declare(ctx context.Context, d Declaration) (*Declared, error) {
+	d.Severity = strings.ToLower(strings.TrimSpace(d.Severity))
+	if err := s.CheckSeverity(d.Severity); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(d.Title) == "" {
+		return nil, runbook.Errorf(runbook.EINVALID, "Give the incident a title.")
+	}
+	inc := &runbook.Incident{Title: strings.TrimSpace(d.Title), Severity: d.Severity, Status: s.cfg.Statuses[0],
+		Service: strings.ToLower(d.Service), Commander: d.Commander, CreatedBy: d.By}
+	if err := s.store.CreateIncident(ctx, inc); err != nil {
+		return nil, err
+	}
+	out := &Declared{Incident: inc}
+	out.AnnouncedIn = s.announce(ctx, inc)
+	s.Progress(ctx, inc.ID, fmt.Sprintf(":rotating_light: %s declared by %s: *%s* (%s)", inc.Key(), mention(d.By), runbooks.Escape(inc.Title), inc.Severity))
+	runs, err := s.trigger.Trigger(ctx, runbooks.EventIncidentDeclared, inc, d.By)
+	if err != nil {
+		s.log.Error("start triggered runbooks", "incident", inc.Key(), "err", err)
+	}
+	out.Runs = runs
+	s.progressRuns(ctx, inc, runs)
+	if fresh, err := s.store.Incident(ctx, inc.ID); err == nil {
+		out.Incident = fresh
+	}
+	return out, nil
+}
+
+// CheckSeverity says whether severity is one of the configured ones.
+func (s *Service) CheckSeverity(severity string) error {
+	if slices.Contains(s.cfg.Severities, severity) {
+		return nil
+	}
+	msg := fmt.Sprintf("“%s” is not a severity; use one of %s.", severity, strings.Join(s.cfg.Severities, ", "))
+	if severity == "" {
+		msg = fmt.Sprintf("Give a severity: one of %s.", strings.Join(s.cfg.Severities, ", "))
+	}
+	return runbook.Errorf(runbook.EINVALID, "%s", msg)
+}
+
+// CheckStatus says whether status is one of the configured ones.
+func (s *Service) CheckStatus(status string) error {
+	if slices.Contains(s.cfg.Statuses, status) {
+		return nil
+	}
+	return runbook.Errorf(runbook.EINVALID, "“%s” is not a status; use one of %s.", status, strings.Join(s.cfg.Statuses, ", "))
+}
+
+// announce posts the declaration to the service's channel and remembers where, so
+// that later changes edit it in place.
+func (s *Service) announce(ctx context.Context, inc *runbook.Incident) string {
+	channel := s.cfg.ServiceChannel(inc.Service)
+	if channel == "" {
+		return ""
+	}
+	msg := Announcement(inc)
+	msg.Channel = channel
+	posted, err := s.slack.PostMessage(ctx, msg)
+	if err != nil {
+		s.log.Warn("cannot announce incident", "incident", inc.Key(), "channel", channel, "err", err)
+		return ""
+	}
+	_, err = s.store.UpdateIncident(ctx, inc.ID, func(i *runbook.Incident) error {
+		i.AnnouncementChannel, i.AnnouncementTS = posted.Channel, posted.TS
+		return nil
+	})
+	if err != nil {
+		s.log.Error("remember announcement", "incident", inc.Key(), "err", err)
+	}
+	return posted.Channel
+}
+
+// Change is an update to an incident; empty fields stay as they are.
+type Change struct {
+	Status    string
+	Severity  string
+	Commander string
+	Note      string
+	By        string
+}
+
+// Update applies a change, records it in the timeline, refreshes Slack and starts
+// the runbooks triggered by it. Resolving (the last status) also starts the
+// incident.resolved runbooks.
+func (s *Service) Update(ctx context.Context, id int64, c Change) (*runbook.Incident, error) {
+	c.Status, c.Severity = strings.ToLower(c.Status), strings.ToLower(c.Severity)
+	if c.Status != "" {
+		if err := s.CheckStatus(c.Status); err != nil {
+			return nil, err
+		}
+	}
+	if c.Severity != "" {
+		if err := s.CheckSeverity(c.Severity); err != nil {
+			return nil, err
+		}
+	}
+	if c.Status == "" && c.Severity == "" && c.Commander == "" && c.Note == "" {
+		return nil, runbook.Errorf(runbook.EINVALID, "Say what to change: status=…, severity=…, commander=@… or note=\"…\".")
+	}
+	var before runbook.Incident
+	inc, err := s.store.UpdateIncident(ctx, id, func(i *runbook.Incident) error {
+		before = *i
+		return s.apply(i, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.record(ctx, &before, inc, c)
+	s.refresh(ctx, inc)
+	s.Progress(ctx, inc.ID, describeChange(&before, inc, c))
+	s.triggerAfter(ctx, &before, inc, c.By)
+	return inc, nil
+}
+
+// Resolve moves an incident to the last status.
+func (s *Service) Resolve(ctx context.Context, id int64, note, by string) (*runbook.Incident, error) {
+	return s.Update(ctx, id, Change{Status: s.resolved(), Note: note, By: by})
+}
+
+func (s *Service) resolved() string { return s.cfg.Statuses[len(s.cfg.Statuses)-1] }
+
+// apply changes i; it runs inside the store's write transaction and must not call out.
+func (s *Service) apply(i *runbook.Incident, c Change) error {
+	if c.Status != "" {
+		if !i.ResolvedAt.IsZero() && c.Status == s.resolved() {
+			return runbook.Errorf(runbook.ECONFLICT, "%s is already resolved.", i.Key())
+		}
+		i.Status = c.Status
+		if c.Status == s.resolved() {
+			i.ResolvedAt = s.Now()
+		} else {
+			i.ResolvedAt = time.Time{}
+		}
+	}
+	if c.Severity != "" {
+		i.Severity = c.Severity
+	}
+	if c.Commander != "" {
+		i.Commander = c.Commander
+	}
+	return nil
+}
+
+// record writes the change to the incident's timeline.
+func (s *Service) record(ctx context.Context, before, after *runbook.Incident, c Change) {
+	var entries []runbook.TimelineEntry
+	if after.Status != before.Status {
+		kind := runbook.TimelineStatus
+		if after.Status == s.resolved() {
+			kind = runbook.TimelineResolved
+		}
+		entries = append(entries, runbook.TimelineEntry{Kind: kind, Text: fmt.Sprintf("status %s → %s", before.Status, after.Status)})
+	}
+	if after.Severity != before.Severity {
+		entries = append(entries, runbook.TimelineEntry{Kind: runbook.TimelineSeverity, Text: fmt.Sprintf("severity %s → %s", before.Severity, after.Severity)})
+	}
+	if after.Commander != before.Commander {
+		entries = append(entries, runbook.TimelineEntry{Kind: "commander", Text: "commander is now " + mention(after.Commander)})
+	}
+	if c.Note != "" {
+		entries = append(entries, runbook.TimelineEntry{Kind: runbook.TimelineNote, Text: c.Note})
+	}
+	for _, e := range entries {
+		e.IncidentID, e.Actor = after.ID, c.By
+		if err := s.store.AddTimeline(ctx, e); err != nil {
+			s.log.Error("write timeline", "incident", after.Key(), "err", err)
+		}
+	}
+}
+
+// refresh brings Slack in step with the incident: the announcement is edited in place
+// and the incident channel's topic shows severity, status and commander.
+func (s *Service) refresh(ctx context.Context, inc *runbook.Incident) {
+	if inc.AnnouncementTS != "" {
+		if err := s.slack.UpdateMessage(ctx, inc.AnnouncementChannel, inc.AnnouncementTS, Announcement(inc)); err != nil {
+			s.log.Warn("cannot update announcement", "incident", inc.Key(), "err", err)
+		}
+	}
+	if inc.Channel != "" && inc.ResolvedAt.IsZero() {
+		if err := s.slack.SetTopic(ctx, inc.Channel, Topic(inc)); err != nil {
+			s.log.Warn("cannot refresh topic", "incident", inc.Key(), "err", err)
+		}
+	}
+}
+
+// triggerAfter starts the runbooks an update triggers.
+func (s *Service) triggerAfter(ctx context.Context, before, after *runbook.Incident, by string) {
+	event := runbooks.EventIncidentUpdated
+	if after.Status == s.resolved() && before.Status != after.Status {
+		event = runbooks.EventIncidentResolved
+	}
+	runs, err := s.trigger.Trigger(ctx, event, after, by)
+	if err != nil {
+		s.log.Error("start triggered runbooks", "incident", after.Key(), "err", err)
+	}
+	s.progressRuns(ctx, after, runs)
+}
+
+func (s *Service) progressRuns(ctx context.Context, inc *runbook.Incident, runs []*runbook.Run) {
+	for _, r := range runs {
+		s.Progress(ctx, inc.ID, fmt.Sprintf(":arrow_forward: Runbook *%s* started (%s)", r.Runbook, r.Key()))
+	}
+}
+
+// Progress posts an investigation update for an incident, in its thread in the
+// updates channel, when investigation updates are on. It never fails the caller.
+func (s *Service) Progress(ctx context.Context, incidentID int64, text string) {
+	if !s.cfg.InvestigationUpdates || s.cfg.UpdateChannel == "" || incidentID == 0 {
+		return
+	}
+	if err := s.progress(ctx, incidentID, text); err != nil {
+		s.log.Warn("cannot post investigation update", "incident", incidentID, "err", err)
+	}
+}
+
+func (s *Service) progress(ctx context.Context, incidentID int64, text string) error {
+	inc, err := s.store.Incident(ctx, incidentID)
+	if err != nil {
+		return err
+	}
+	root, err := s.updatesRoot(ctx, inc)
+	if err != nil {
+		return err
+	}
+	_, err = s.slack.PostMessage(ctx, runbook.Message{Channel: s.cfg.UpdateChannel, ThreadTS: root, Text: text})
+	return err
+}
+
+// updatesRoot is the message the incident's updates thread under: its announcement
+// when that is in the updates channel, else a root message posted once.
+func (s *Service) updatesRoot(ctx context.Context, inc *runbook.Incident) (string, error) {
+	if inc.UpdatesTS != "" {
+		return inc.UpdatesTS, nil
+	}
+	channel, err := s.slack.ResolveChannel(ctx, s.cfg.UpdateChannel)
+	if err != nil {
+		return "", err
+	}
+	root := ""
+	if inc.AnnouncementChannel == channel && inc.AnnouncementTS != "" {
+		root = inc.AnnouncementTS
+	} else {
+		posted, err := s.slack.PostMessage(ctx, runbook.Message{Channel: channel,
+			Text: fmt.Sprintf(":mag: Investigation updates for *%s %s*", inc.Key(), runbooks.Escape(inc.Title))})
+		if err != nil {
+			return "", err
+		}
+		root = posted.TS
+	}
+	_, err = s.store.UpdateIncident(ctx, inc.ID, func(i *runbook.Incident) error {
+		if i.UpdatesTS == "" {
+			i.UpdatesTS = root
+		}
+		root = i.UpdatesTS
+		return nil
+	})
+	return root, err
+}
+
+// describeChange is the investigation update for a change.
+func describeChange(before, after *runbook.Incident, c Change) string {
+	var parts []string
+	if after.Status != before.Status {
+		parts = append(parts, fmt.Sprintf("status %s → *%s*", before.Status, after.Status))
+	}
+	if after.Severity != before.Severity {
+		parts = append(parts, fmt.Sprintf("severity %s → *%s*", before.Severity, after.Severity))
+	}
+	if after.Commander != before.Commander {
+		parts = append(parts, "commander "+mention(after.Commander))
+	}
+	text := fmt.Sprintf(":pencil2: %s updated by %s", after.Key(), mention(c.By))
+	if len(parts) > 0 {
+		text += ": " + strings.Join(parts, ", ")
+	}
+	if c.Note != "" {
+		text += "\n> " + runbooks.Escape(c.Note)
+	}
+	if !after.ResolvedAt.IsZero() && before.ResolvedAt.IsZero() {
+		text = ":white_check_mark: " + strings.TrimPrefix(text, ":pencil2: ")
+	}
+	return text
+}
+
+func mention(user string) string {
+	if user == "" {
+		return "nobody"
+	}
+	return "<@" + user + ">"
+}
+
+// ErrNoIncident is returned when a command needs an incident and none is given or
+// implied by the channel.
+var ErrNoIncident = errors.New("no incident")
