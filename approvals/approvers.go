@@ -1,0 +1,178 @@
+package approvals
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/runbooks"
+)
+
+// approversOf returns who may decide a request: its own approvers, else the configured.
+func (s *Service) approversOf(a *runbook.Approval) []string {
+	if len(a.Approvers) > 0 {
+		return a.Approvers
+	}
+	return s.cfg.Approvers
+}
+
+// mayDecide reports whether a person may approve or deny a request: they are among its
+// approvers (resolved now, so that a change of on-call rota counts), the list is empty,
+// or they are the requester withdrawing their own request with a denial.
+func (s *Service) mayDecide(ctx context.Context, d Decision, a *runbook.Approval) (bool, error) {
+	if !d.Approve && d.UserID == a.RequestedBy {
+		return true, nil
+	}
+	return newMembership(s.slack).has(ctx, d.UserID, s.approversOf(a))
+}
+
+// PendingFor lists the pending requests a person may approve now: not expired, they
+// are an approver, and not their own request unless self-approval is allowed.
+func (s *Service) PendingFor(ctx context.Context, userID string) ([]*runbook.Approval, error) {
+	pending, err := s.store.PendingApprovals(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("pending approvals for %s: %w", userID, err)
+	}
+	m := newMembership(s.slack)
+	now := s.cfg.Now()
+	var out []*runbook.Approval
+	for _, a := range pending {
+		if !now.Before(a.ExpiresAt) || (a.RequestedBy == userID && !s.cfg.AllowSelfApproval) {
+			continue
+		}
+		ok, err := m.has(ctx, userID, s.approversOf(a))
+		if err != nil {
+			return nil, fmt.Errorf("pending approvals for %s: %w", userID, err)
+		}
+		if ok {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// membership resolves approver entries to users, remembering each entry's members for
+// the length of one question.
+type membership struct {
+	slack   runbook.Channels
+	members map[string][]string
+}
+
+func newMembership(slack runbook.Channels) *membership {
+	return &membership{slack: slack, members: map[string][]string{}}
+}
+
+// has reports whether user is one of the entries, or a member of one. An empty list
+// lets anyone in. Entries naming a user id are checked first, without asking Slack.
+func (m *membership) has(ctx context.Context, user string, entries []string) (bool, error) {
+	if len(entries) == 0 {
+		return true, nil
+	}
+	for _, e := range entries {
+		if id, ok := userID(e); ok && id == user {
+			return true, nil
+		}
+	}
+	for _, e := range entries {
+		if _, ok := userID(e); ok {
+			continue
+		}
+		members, err := m.resolve(ctx, e)
+		if err != nil {
+			return false, err
+		}
+		if slices.Contains(members, user) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// resolve returns the users an entry names: a user group's members for "S…" or
+// "<!subteam^S…>"; for a handle, the user of that name, else the group of that handle.
+// An entry naming nobody has no members.
+func (m *membership) resolve(ctx context.Context, entry string) ([]string, error) {
+	if members, ok := m.members[entry]; ok {
+		return members, nil
+	}
+	var members []string
+	var err error
+	if groupID(entry) {
+		members, err = m.group(ctx, entry)
+	} else if id, uerr := m.slack.ResolveUser(ctx, entry); uerr == nil {
+		members = []string{id}
+	} else if runbook.SlackCode(uerr) == "user_not_found" {
+		members, err = m.group(ctx, entry)
+	} else {
+		err = uerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("resolve approver %q: %w", entry, err)
+	}
+	m.members[entry] = members
+	return members, nil
+}
+
+// group lists a user group's members; a group that does not exist has none.
+func (m *membership) group(ctx context.Context, ref string) ([]string, error) {
+	members, err := m.slack.GroupMembers(ctx, ref)
+	switch runbook.SlackCode(err) {
+	case "":
+		return members, err
+	case "no_such_subteam", "subteam_not_found":
+		return nil, nil
+	}
+	return nil, err
+}
+
+// userID returns the user an entry names by id: "U123", "W123" or "<@U123>".
+func userID(entry string) (string, bool) {
+	e := strings.TrimSpace(entry)
+	if inner, ok := strings.CutPrefix(e, "<@"); ok {
+		id, _, _ := strings.Cut(strings.TrimSuffix(inner, ">"), "|")
+		return id, id != ""
+	}
+	return e, looksLikeID(e, "UW")
+}
+
+// groupID reports whether an entry names a user group by id: "S123" or "<!subteam^S123>".
+func groupID(entry string) bool {
+	e := strings.TrimSpace(entry)
+	return strings.HasPrefix(e, "<!subteam^") || looksLikeID(e, "S")
+}
+
+// looksLikeID reports whether s has the shape of a Slack id starting with one of the
+// given letters: upper-case letters and digits only.
+func looksLikeID(s, prefixes string) bool {
+	if len(s) < 3 || !strings.ContainsRune(prefixes, rune(s[0])) {
+		return false
+	}
+	return strings.Trim(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == ""
+}
+
+// approverList shows approver entries to people: "<@U1>, @oncall".
+func approverList(entries []string, none string) string {
+	if len(entries) == 0 {
+		return none
+	}
+	shown := make([]string, len(entries))
+	for i, e := range entries {
+		shown[i] = showApprover(strings.TrimSpace(e))
+	}
+	return strings.Join(shown, ", ")
+}
+
+func showApprover(e string) string {
+	if strings.HasPrefix(e, "<@") || strings.HasPrefix(e, "<!subteam^") {
+		return e
+	}
+	if id, ok := userID(e); ok {
+		return "<@" + id + ">"
+	}
+	if groupID(e) {
+		return "<!subteam^" + e + ">"
+	}
+	return "@" + runbooks.Escape(strings.TrimPrefix(e, "@"))
+}

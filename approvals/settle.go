@@ -1,0 +1,155 @@
+package approvals
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/runbookhq/runbook"
+)
+
+// expire moves an overdue request to expired; if this call did it, it follows up. It
+// returns the request as stored afterwards.
+func (s *Service) expire(ctx context.Context, a *runbook.Approval) (*runbook.Approval, error) {
+	won, err := s.store.DecideApproval(ctx, a.ID, runbook.ApprovalExpired, "", "")
+	if err != nil {
+		return nil, fmt.Errorf("expire %s: %w", a.Key(), err)
+	}
+	fresh, err := s.store.Approval(ctx, a.ID)
+	if err != nil {
+		return nil, fmt.Errorf("expire %s: %w", a.Key(), err)
+	}
+	if won {
+		s.log.Info("approval expired", "approval", a.Key(), "run", a.RunID)
+		s.settle(ctx, fresh, nil, "no decision by "+clock(fresh.ExpiresAt))
+	}
+	return fresh, nil
+}
+
+// settle follows up a request that was just decided, expired or cancelled, by the one
+// caller that did it: the request message is updated in place, the audit log and the
+// incident's timeline say what happened, and the run is kicked to read the decision.
+// Failures are logged, not returned: the decision stands whatever Slack says (the
+// adapter has already retried), and the run must not stay parked.
+func (s *Service) settle(ctx context.Context, a *runbook.Approval, approvers []string, detail string) {
+	inc := s.incident(ctx, a.IncidentID)
+	if a.MessageTS != "" {
+		if err := s.slack.UpdateMessage(ctx, a.Channel, a.MessageTS, decidedMessage(a, inc, approvers)); err != nil {
+			s.logErr("update approval message", err, "approval", a.Key())
+		}
+	}
+	s.record(ctx, entry(a, decider(a), settledAction(a.State), detail))
+	if inc != nil {
+		line := fmt.Sprintf("%s: %s", a.Key(), statusLine(a, approvers))
+		if err := s.incidents.AddTimeline(ctx, runbook.TimelineEntry{IncidentID: inc.ID, Actor: decider(a),
+			Kind: runbook.TimelineApproval, Text: line}); err != nil {
+			s.logErr("add approval to timeline", err, "approval", a.Key())
+		}
+	}
+	s.resumer.Kick(a.RunID)
+	if err := s.store.SettleApproval(ctx, a.ID); err != nil {
+		s.logErr("settle approval", err, "approval", a.Key())
+	}
+}
+
+// settleStale follows up requests decided at or before a time that nobody followed up:
+// a crash came between the decision and its follow-up, or something other than this
+// service (the executor cancelling a run) decided them.
+func (s *Service) settleStale(ctx context.Context, decidedBefore time.Time) error {
+	stale, err := s.store.UnsettledApprovals(ctx, decidedBefore)
+	if err != nil {
+		return fmt.Errorf("approvals: %w", err)
+	}
+	for _, a := range stale {
+		s.log.Info("following up a decided approval", "approval", a.Key(), "state", a.State, "run", a.RunID)
+		s.settle(ctx, a, nil, fmt.Sprintf("%s; followed up late (after a restart, or decided outside the approvals service)", a.State))
+	}
+	return nil
+}
+
+// incident returns the request's incident, or nil.
+func (s *Service) incident(ctx context.Context, id int64) *runbook.Incident {
+	if id == 0 || s.incidents == nil {
+		return nil
+	}
+	inc, err := s.incidents.Incident(ctx, id)
+	if err != nil {
+		if runbook.ErrorCode(err) != runbook.ENOTFOUND {
+			s.logErr("load incident", err, "incident", id)
+		}
+		return nil
+	}
+	return inc
+}
+
+// Requested records that a request was made and posted; the executor calls it through
+// its OnApprovalRequested hook. It also wakes the sweeper, as the new request may
+// expire before any other.
+func (s *Service) Requested(ctx context.Context, a *runbook.Approval) {
+	detail := fmt.Sprintf("%s (risk %s); %s from %s; expires %s", a.Operation, orWord(a.Risk, "unset"),
+		plural(max(a.Required, 1), "approval", "approvals"), approverList(s.approversOf(a), "anyone but the requester"), clock(a.ExpiresAt))
+	s.record(ctx, entry(a, orWord(a.RequestedBy, runbook.ActorRunbook), runbook.AuditApprovalRequested, detail))
+	s.poke()
+}
+
+// Cancelled follows up the cancellation of a request: it cancels the request if it is
+// still pending, then updates its message, audits it and kicks its run. Call it once
+// per cancellation (after the executor has cancelled the run, say); by and note are
+// taken from a.DecidedBy and a.Note.
+func (s *Service) Cancelled(ctx context.Context, a *runbook.Approval) error {
+	cur, err := s.store.Approval(ctx, a.ID)
+	if err != nil {
+		return fmt.Errorf("cancel %s: %w", a.Key(), err)
+	}
+	if cur.State == runbook.ApprovalPending {
+		if _, err := s.store.DecideApproval(ctx, a.ID, runbook.ApprovalCancelled, a.DecidedBy, a.Note); err != nil {
+			return fmt.Errorf("cancel %s: %w", a.Key(), err)
+		}
+		if cur, err = s.store.Approval(ctx, a.ID); err != nil {
+			return fmt.Errorf("cancel %s: %w", a.Key(), err)
+		}
+	}
+	if cur.State != runbook.ApprovalCancelled {
+		return runbook.Errorf(runbook.ECONFLICT, "%s was %s before it could be cancelled.", cur.Key(), cur.State)
+	}
+	s.settle(ctx, cur, nil, orWord(cur.Note, "cancelled"))
+	return nil
+}
+
+// record writes an audit entry, logging a failure.
+func (s *Service) record(ctx context.Context, e runbook.AuditEntry) {
+	if err := s.recordErr(ctx, e); err != nil {
+		s.logErr("audit", err, "action", e.Action, "approval", e.ApprovalID)
+	}
+}
+
+func (s *Service) recordErr(ctx context.Context, e runbook.AuditEntry) error {
+	e.At = s.cfg.Now()
+	if err := s.audit.Record(ctx, e); err != nil {
+		return fmt.Errorf("audit %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+// entry is an audit entry about a request.
+func entry(a *runbook.Approval, actor, action, detail string) runbook.AuditEntry {
+	return runbook.AuditEntry{Actor: actor, Action: action, IncidentID: a.IncidentID, RunID: a.RunID, ApprovalID: a.ID, Detail: detail}
+}
+
+// decider is who the audit log names for a request's end.
+func decider(a *runbook.Approval) string {
+	if a.State == runbook.ApprovalExpired {
+		return runbook.ActorRunbook
+	}
+	return orWord(a.DecidedBy, runbook.ActorRunbook)
+}
+
+func settledAction(state runbook.ApprovalState) string {
+	switch state {
+	case runbook.ApprovalExpired:
+		return runbook.AuditApprovalExpired
+	case runbook.ApprovalCancelled:
+		return runbook.AuditApprovalCancelled
+	}
+	return runbook.AuditApprovalDecided
+}

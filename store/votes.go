@@ -1,0 +1,159 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/runbookhq/runbook"
+)
+
+// CastVote records a person's approve or deny vote on a pending request and decides the
+// request when the vote completes it: once the required number of distinct people have
+// approved, or at the first denial. It all happens in one write transaction, so that
+// double clicks, racing approvers and redelivered clicks decide a request exactly once;
+// VoteResult.Decided tells the one caller that decided it.
+//
+// A repeated approval by the same person is reported (Repeat), not counted. A person who
+// approved and then denies changes their vote: a denial always stops the request.
+// A request that is no longer pending is returned as it is; one past its expiry is
+// reported Overdue and left for the caller to expire.
+func (s *Approvals) CastVote(ctx context.Context, approvalID int64, user string, approve bool, note string) (runbook.VoteResult, error) {
+	if user == "" {
+		return runbook.VoteResult{}, runbook.Errorf(runbook.EINVALID, "A vote needs the person who cast it.")
+	}
+	now := s.db.Now()
+	var res runbook.VoteResult
+	err := s.db.update(ctx, func(tx *sql.Tx) error {
+		a, err := approvalTx(ctx, tx, approvalID)
+		if err != nil {
+			return err
+		}
+		res.Approval = a
+		if a.State != runbook.ApprovalPending {
+			return nil
+		}
+		if !now.Before(a.ExpiresAt) {
+			res.Overdue = true
+			return nil
+		}
+		return s.vote(ctx, tx, a, user, approve, note, now, &res)
+	})
+	if err != nil {
+		return runbook.VoteResult{}, fmt.Errorf("vote on APR-%d: %w", approvalID, err)
+	}
+	return res, nil
+}
+
+// vote inserts the vote, counts the approvals and decides the request if the vote
+// completes it.
+func (s *Approvals) vote(ctx context.Context, tx *sql.Tx, a *runbook.Approval, user string, approve bool, note string,
+	now time.Time, res *runbook.VoteResult) error {
+	counted, err := insertVote(ctx, tx, a.ID, user, approve, note, now)
+	if err != nil {
+		return err
+	}
+	res.Repeat = !counted
+	if res.Approvers, err = approversOf(ctx, tx, a.ID); err != nil {
+		return err
+	}
+	if approve && len(res.Approvers) < a.Required {
+		return nil
+	}
+	to := runbook.ApprovalApproved
+	if !approve {
+		to = runbook.ApprovalDenied
+	}
+	if res.Decided, err = decideTx(ctx, tx, a.ID, to, user, note, now); err != nil {
+		return err
+	}
+	res.Approval, err = approvalTx(ctx, tx, a.ID)
+	return err
+}
+
+// insertVote stores a vote; it reports false for a repeated approval, which changes
+// nothing. A denial replaces the person's earlier approval.
+func insertVote(ctx context.Context, tx *sql.Tx, id int64, user string, approve bool, note string, now time.Time) (bool, error) {
+	res, err := tx.ExecContext(ctx, `INSERT INTO approval_votes (approval_id, user, approve, note, at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (approval_id, user) DO UPDATE SET approve = 0, note = excluded.note, at = excluded.at
+		WHERE excluded.approve = 0 AND approve = 1`, id, user, approve, note, now.UnixMilli())
+	if err != nil {
+		return false, fmt.Errorf("insert vote: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// approversOf lists who has approved a request, in the order they did.
+func approversOf(ctx context.Context, tx *sql.Tx, id int64) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT user FROM approval_votes WHERE approval_id = ? AND approve = 1 ORDER BY at, rowid", id)
+	if err != nil {
+		return nil, fmt.Errorf("count approvals: %w", err)
+	}
+	defer rows.Close()
+	var users []string
+	for rows.Next() {
+		var u string
+		if err := rows.Scan(&u); err != nil {
+			return nil, fmt.Errorf("scan vote: %w", err)
+		}
+		users = append(users, u)
+	}
+	return users, rows.Err()
+}
+
+// decideTx is the conditional update every decision goes through.
+func decideTx(ctx context.Context, tx *sql.Tx, id int64, to runbook.ApprovalState, by, note string, now time.Time) (bool, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE approvals SET state = ?, decided_by = ?, decided_at = ?, note = ?
+		WHERE id = ? AND state = 'pending'`, string(to), by, now.UnixMilli(), note, id)
+	if err != nil {
+		return false, fmt.Errorf("decide: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+func approvalTx(ctx context.Context, tx *sql.Tx, id int64) (*runbook.Approval, error) {
+	a, err := scanApproval(tx.QueryRowContext(ctx, "SELECT "+approvalColumns+" FROM approvals WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, runbook.Errorf(runbook.ENOTFOUND, "APR-%d does not exist.", id)
+	}
+	return a, err
+}
+
+// UnsettledApprovals lists requests decided (or expired, or cancelled) at or before the
+// given time whose follow-up — the request message updated, the run resumed — was never
+// recorded as done: a crash interrupted it, or something other than the approvals
+// service decided them. Oldest first.
+func (s *Approvals) UnsettledApprovals(ctx context.Context, decidedBefore time.Time) ([]*runbook.Approval, error) {
+	rows, err := s.db.read.QueryContext(ctx, "SELECT "+approvalColumns+` FROM approvals
+		WHERE state <> 'pending' AND settled_at IS NULL AND COALESCE(decided_at, 0) <= ? ORDER BY id`, decidedBefore.UnixMilli())
+	if err != nil {
+		return nil, fmt.Errorf("list unsettled approvals: %w", err)
+	}
+	defer rows.Close()
+	var out []*runbook.Approval
+	for rows.Next() {
+		a, err := scanApproval(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// SettleApproval records that a decided request has been followed up.
+func (s *Approvals) SettleApproval(ctx context.Context, id int64) error {
+	err := s.db.update(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "UPDATE approvals SET settled_at = ? WHERE id = ? AND state <> 'pending' AND settled_at IS NULL",
+			s.db.Now().UnixMilli(), id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("settle APR-%d: %w", id, err)
+	}
+	return nil
+}
