@@ -17,6 +17,8 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 
+	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/approvals"
 	"github.com/runbookhq/runbook/bot"
 	"github.com/runbookhq/runbook/config"
 	"github.com/runbookhq/runbook/handlers"
@@ -42,6 +44,7 @@ type App struct {
 	Slack     *slackapi.Client
 	Executor  *runbooks.Executor
 	Incidents *incidents.Service
+	Approvals *approvals.Service
 	catalog   atomic.Pointer[runbooks.Catalog]
 	log       *slog.Logger
 }
@@ -90,7 +93,15 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		OnProgress: func(ctx context.Context, incidentID int64, text string) {
 			a.Incidents.Progress(ctx, incidentID, text)
 		},
+		OnApprovalRequested: func(ctx context.Context, ap *runbook.Approval) { a.Approvals.Requested(ctx, ap) },
+		CancelApproval:      func(ctx context.Context, ap *runbook.Approval) error { return a.Approvals.Cancelled(ctx, ap) },
 	})
+	a.Approvals = approvals.New(db.Approvals(), adapter, a.Executor, db.Audit(), db.Incidents(), approvals.Config{
+		Approvers:           cfg.Approvals.Approvers,
+		AllowSelfApproval:   cfg.Approvals.AllowSelfApproval,
+		RequireDenialReason: cfg.Approvals.RequireDenialReason,
+		SweepInterval:       cfg.Approvals.SweepInterval,
+	}, logger.With("component", "approvals"))
 
 	a.Incidents = incidents.New(db.Incidents(), adapter, a.Executor, incidents.Config{
 		Severities:           cfg.Incidents.Severities,
@@ -108,6 +119,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Catalog:       a.Catalog,
 		Slack:         adapter,
 		Services:      slices.Sorted(maps.Keys(cfg.Services)),
+		Approvals:     a.Approvals,
+		Audit:         db.Audit(),
 	})
 	a.Bot = bot.New(socket, adapter, h, db.Inbox(), bot.Options{
 		Workers:         cfg.Bot.Workers,
@@ -153,6 +166,12 @@ func (a *App) Run(ctx context.Context) error {
 		return err
 	}
 	defer a.Executor.Stop()
+	// After the executor (settling a decision resumes its run), before the bot serves
+	// clicks.
+	if err := a.Approvals.Start(ctx); err != nil {
+		return err
+	}
+	defer a.Approvals.Stop()
 	return a.Bot.Run(ctx)
 }
 

@@ -19,15 +19,17 @@ type incidentWorld struct {
 	updates   slackfake.Channel
 }
 
-func startIncidents(t *testing.T) *incidentWorld {
+func startIncidents(t *testing.T) *incidentWorld { return startIncidentsWith(t) }
+
+func startIncidentsWith(t *testing.T, opts ...func(*config.Config)) *incidentWorld {
 	t.Helper()
 	var w incidentWorld
-	w.harness = start(t, func(c *config.Config) {
+	w.harness = start(t, append([]func(*config.Config){func(c *config.Config) {
 		c.Slack.DefaultChannel = "#incidents"
 		c.Slack.InvestigationUpdates = true
 		c.Slack.UpdateChannel = "#incident-updates"
 		c.Services = map[string]config.Service{"payments": {Slack: config.ServiceSlack{Channel: "#payments-incidents"}}}
-	})
+	}}, opts...)...)
 	w.bob = w.slack.AddUser("bob")
 	w.slack.AddUserGroup("oncall", w.bob.ID)
 	w.incidents = w.slack.AddChannel("incidents")

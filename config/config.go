@@ -102,6 +102,7 @@ type Approvals struct {
 	Required            map[string]int `koanf:"required"`            // risk level → approvals needed
 	Timeout             time.Duration  `koanf:"timeout"`             // how long a request waits
 	RequireDenialReason bool           `koanf:"requireDenialReason"` // denials must give a reason
+	SweepInterval       time.Duration  `koanf:"sweepInterval"`       // how often overdue requests are expired
 }
 
 // Incidents lists the severities and statuses incidents may have.
@@ -148,6 +149,7 @@ func Default() *Config {
 			AllowSelfApproval: false,
 			Required:          map[string]int{"low": 1, "medium": 1, "high": 1, "critical": 2},
 			Timeout:           30 * time.Minute,
+			SweepInterval:     15 * time.Second,
 		},
 		Incidents: Incidents{
 			Severities: []string{"sev0", "sev1", "sev2", "sev3", "sev4"},
@@ -639,6 +641,9 @@ func (c *Config) Validate() error {
 		if _, ok := c.Approvals.Required[level]; !ok {
 			v.add(fmt.Sprintf("approvals.required.%s is missing", level))
 		}
+	}
+	if c.Approvals.SweepInterval <= 0 {
+		v.add("approvals.sweepInterval must be positive")
 	}
 	if c.Approvals.Timeout <= 0 {
 		v.add("approvals.timeout must be positive")

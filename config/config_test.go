@@ -58,9 +58,10 @@ func TestDefaults(t *testing.T) {
 		Store:    Store{Path: "runbook.db"},
 		Runbooks: Runbooks{Dir: "runbooks"},
 		Approvals: Approvals{
-			Approvers: []string{},
-			Required:  map[string]int{"low": 1, "medium": 1, "high": 1, "critical": 2},
-			Timeout:   30 * time.Minute,
+			Approvers:     []string{},
+			Required:      map[string]int{"low": 1, "medium": 1, "high": 1, "critical": 2},
+			Timeout:       30 * time.Minute,
+			SweepInterval: 15 * time.Second,
 		},
 		Incidents: Incidents{
 			Severities: []string{"sev0", "sev1", "sev2", "sev3", "sev4"},

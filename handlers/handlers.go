@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/approvals"
 	"github.com/runbookhq/runbook/incidents"
 	"github.com/runbookhq/runbook/runbooks"
 )
@@ -41,6 +42,8 @@ type Deps struct {
 	Executor      Executor
 	Catalog       func() *runbooks.Catalog
 	Slack         runbook.Slack
+	Approvals     *approvals.Service
+	Audit         runbook.AuditStore
 	// Services are the configured service names, so that "declare sev1 checkout …"
 	// can tell a service from the first word of a title.
 	Services []string

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/approvals"
 )
 
 // commandTable lists every command, in the order help shows them.
@@ -19,6 +20,10 @@ func (h *Handlers) commandTable() []*command {
 		{name: "runbooks", usage: "runbooks", summary: "List the runbooks you can run.", run: h.listRunbooks},
 		{name: "runs", usage: "runs [INC-id]", summary: "Show recent runs and where they stand.", run: h.listRuns},
 		{name: "cancel", usage: "cancel <run-id>", summary: "Cancel a run that is still going.", run: h.cancel},
+		{name: "approvals", usage: "approvals", summary: "List the approvals waiting for you.", run: h.pendingApprovals},
+		{name: "approve", usage: "approve <APR-id>", summary: "Approve a request, as the Approve button does.", run: h.approveCmd},
+		{name: "deny", usage: "deny <APR-id> [reason…]", summary: "Deny a request, as the Deny button does.", run: h.denyCmd},
+		{name: "audit", usage: "audit [INC-id]", summary: "Show the audit log: every request, click and decision.", run: h.auditLog},
 		{name: "post", usage: "post to #channel: <text>", summary: "Post a message to a channel as Runbook.", run: h.post},
 		{name: "show", usage: "show recent messages in #channel", summary: "Show a channel's latest messages.", run: h.show},
 		{name: "help", usage: "help [command]", summary: "Show what Runbook can do, or how to use one command.", run: h.help},
@@ -27,6 +32,13 @@ func (h *Handlers) commandTable() []*command {
 
 // action answers a button click. Buttons of unknown kinds are answered, never ignored.
 func (h *Handlers) action(ctx context.Context, req *runbook.Request) (*runbook.Reply, error) {
+	d, ok, err := approvals.DecisionFrom(req)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		return h.decide(ctx, req, d)
+	}
 	return privateText(":grey_question: That button is no longer in use; nothing was changed."), nil
 }
 
@@ -35,6 +47,12 @@ func (h *Handlers) viewSubmission(ctx context.Context, req *runbook.Request) (*r
 	switch req.View.CallbackID {
 	case declareCallback:
 		return h.declareSubmitted(ctx, req)
+	case approvals.DenyReasonCallbackID:
+		d, _, err := approvals.DecisionFrom(req)
+		if err != nil {
+			return nil, err
+		}
+		return h.decide(ctx, req, d)
 	}
 	return nil, nil
 }

@@ -175,10 +175,18 @@ func (e *Executor) cancelApprovals(ctx context.Context, runID int64, by string) 
 		return
 	}
 	for _, a := range pending {
-		if a.RunID == runID {
-			if _, err := e.d.Approvals.DecideApproval(ctx, a.ID, runbook.ApprovalCancelled, by, "the run was cancelled"); err != nil {
-				e.logErr("cancel approval", runID, err)
-			}
+		if a.RunID != runID {
+			continue
+		}
+		var err error
+		if e.d.CancelApproval != nil {
+			a.DecidedBy, a.Note = by, "the run was cancelled"
+			err = e.d.CancelApproval(ctx, a)
+		} else {
+			_, err = e.d.Approvals.DecideApproval(ctx, a.ID, runbook.ApprovalCancelled, by, "the run was cancelled")
+		}
+		if err != nil {
+			e.logErr("cancel approval", runID, err)
 		}
 	}
 }

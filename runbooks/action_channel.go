@@ -217,7 +217,7 @@ func (s *stepRun) resolvePeople(ctx context.Context, ref string) ([]string, erro
 
 // invite adds people to a channel.
 func invite(ctx context.Context, s *stepRun) (map[string]any, error) {
-	channel, err := s.e.d.Slack.ResolveChannel(ctx, s.str("channel"))
+	channel, err := s.channel(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -234,7 +234,7 @@ func invite(ctx context.Context, s *stepRun) (map[string]any, error) {
 
 // setTopic sets a channel's topic.
 func setTopic(ctx context.Context, s *stepRun) (map[string]any, error) {
-	channel, err := s.e.d.Slack.ResolveChannel(ctx, s.str("channel"))
+	channel, err := s.channel(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +247,7 @@ func setTopic(ctx context.Context, s *stepRun) (map[string]any, error) {
 
 // archiveChannel archives a channel; an archived one is fine.
 func archiveChannel(ctx context.Context, s *stepRun) (map[string]any, error) {
-	channel, err := s.e.d.Slack.ResolveChannel(ctx, s.str("channel"))
+	channel, err := s.channel(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -9,7 +9,7 @@ import (
 // sendMessage posts text and/or blocks to a channel, optionally in the thread of an
 // earlier step's message, and pins it if asked.
 func sendMessage(ctx context.Context, s *stepRun) (map[string]any, error) {
-	channel, err := s.e.d.Slack.ResolveChannel(ctx, s.str("channel"))
+	channel, err := s.channel(ctx)
 	if err != nil {
 		return nil, err
 	}

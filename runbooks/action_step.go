@@ -138,3 +138,13 @@ func (s *stepRun) incident(ctx context.Context) (*runbook.Incident, error) {
 	}
 	return s.e.d.Incidents.Incident(ctx, s.run.IncidentID)
 }
+
+// channel resolves the step's channel input; one that renders to nothing is a clear
+// error rather than Slack's channel_not_found.
+func (s *stepRun) channel(ctx context.Context) (string, error) {
+	ref := s.str("channel")
+	if ref == "" {
+		return "", runbook.Errorf(runbook.EINVALID, "the channel is empty once rendered (%q)", fmt.Sprint(s.def.With["channel"]))
+	}
+	return s.e.d.Slack.ResolveChannel(ctx, ref)
+}

@@ -36,6 +36,10 @@ type Deps struct {
 	Statuses   []string
 	// OnApprovalRequested is called once a request message is posted (optional).
 	OnApprovalRequested func(ctx context.Context, a *runbook.Approval)
+	// CancelApproval cancels a pending approval of a cancelled run and settles it (its
+	// message updated, the cancellation audited); without it the request is only
+	// marked cancelled.
+	CancelApproval func(ctx context.Context, a *runbook.Approval) error
 	// OnProgress hears what happens to runs about an incident (a run ended badly, an
 	// approval was requested or decided), for investigation updates (optional).
 	OnProgress func(ctx context.Context, incidentID int64, text string)
