@@ -19,7 +19,11 @@ func (c *Client) ResolveChannel(ctx context.Context, ref string) (string, error)
 	if looksLikeID(ref, "CGD") {
 		return ref, nil
 	}
-	ch, err := c.FindChannel(ctx, strings.TrimPrefix(ref, "#"))
+	name := strings.TrimPrefix(ref, "#")
+	if v, ok := c.cache.get("channel:" + name); ok {
+		return v.(runbook.Conversation).ID, nil
+	}
+	ch, err := c.FindChannel(ctx, name)
 	if err != nil {
 		return "", err
 	}
@@ -48,11 +52,33 @@ func (c *Client) CreateChannel(ctx context.Context, name string, private bool) (
 	if err != nil {
 		return runbook.Conversation{}, err
 	}
-	return conversation(ch), nil
+	created := conversation(ch)
+	c.cache.put("channel:"+created.Name, created)
+	return created, nil
 }
 
-// FindChannel pages through conversations.list for a channel of that exact name.
+// FindChannel pages through conversations.list for a channel of that exact name. An
+// answer is remembered for a few minutes, except whether the channel is archived,
+// which is always asked again.
 func (c *Client) FindChannel(ctx context.Context, name string) (runbook.Conversation, error) {
+	if v, ok := c.cache.get("channel:" + name); ok {
+		ch := v.(runbook.Conversation)
+		info, err := call(ctx, c, "conversations.info", func() (*slack.Channel, error) {
+			return c.api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: ch.ID})
+		})
+		if err == nil && info.Name == name {
+			return conversation(info), nil
+		}
+		c.cache.forget("channel:" + name) // renamed or gone: look it up afresh
+	}
+	ch, err := c.listChannel(ctx, name)
+	if err == nil {
+		c.cache.put("channel:"+name, ch)
+	}
+	return ch, err
+}
+
+func (c *Client) listChannel(ctx context.Context, name string) (runbook.Conversation, error) {
 	cursor := ""
 	for {
 		page, next, err := c.listPage(ctx, cursor)
@@ -187,16 +213,33 @@ func (c *Client) ResolveUser(ctx context.Context, ref string) (string, error) {
 		return ref, nil
 	}
 	handle := strings.TrimPrefix(ref, "@")
+	if v, ok := c.cache.get("user:" + handle); ok {
+		if v.(string) == "" {
+			return "", &runbook.SlackError{Method: "users.list", Code: "user_not_found"}
+		}
+		return v.(string), nil
+	}
 	users, err := call(ctx, c, "users.list", func() ([]slack.User, error) { return c.api.GetUsersContext(ctx) })
 	if err != nil {
 		return "", err
 	}
+	found := ""
 	for _, u := range users {
-		if !u.Deleted && (u.Name == handle || u.Profile.DisplayName == handle) {
-			return u.ID, nil
+		if u.Deleted {
+			continue
+		}
+		c.cache.put("user:"+u.Name, u.ID)
+		if u.Name == handle || u.Profile.DisplayName == handle {
+			found = u.ID
 		}
 	}
-	return "", &runbook.SlackError{Method: "users.list", Code: "user_not_found"}
+	if found == "" {
+		// Remembered briefly too: "@oncall" is asked as a user before it is tried as a
+		// group, on every click.
+		c.cache.putFor("user:"+handle, "", membersTTL)
+		return "", &runbook.SlackError{Method: "users.list", Code: "user_not_found"}
+	}
+	return found, nil
 }
 
 // GroupMembers lists the users of a user group given as "S123", "<!subteam^S123>" or
@@ -207,20 +250,40 @@ func (c *Client) GroupMembers(ctx context.Context, ref string) ([]string, error)
 		id, _, _ = strings.Cut(strings.TrimSuffix(inner, ">"), "|")
 	}
 	if !looksLikeID(id, "S") {
-		groups, err := call(ctx, c, "usergroups.list", func() ([]slack.UserGroup, error) { return c.api.GetUserGroupsContext(ctx) })
-		if err != nil {
+		var err error
+		if id, err = c.groupID(ctx, strings.TrimPrefix(id, "@")); err != nil {
 			return nil, err
 		}
-		handle := strings.TrimPrefix(id, "@")
-		id = ""
-		for _, g := range groups {
-			if g.Handle == handle {
-				id = g.ID
-			}
-		}
-		if id == "" {
-			return nil, &runbook.SlackError{Method: "usergroups.list", Code: "no_such_subteam"}
+	}
+	// Members are remembered only briefly: they decide who may approve.
+	if v, ok := c.cache.get("members:" + id); ok {
+		return v.([]string), nil
+	}
+	members, err := call(ctx, c, "usergroups.users.list", func() ([]string, error) { return c.api.GetUserGroupMembersContext(ctx, id) })
+	if err == nil {
+		c.cache.putFor("members:"+id, members, membersTTL)
+	}
+	return members, err
+}
+
+// groupID finds a user group's id by its handle.
+func (c *Client) groupID(ctx context.Context, handle string) (string, error) {
+	if v, ok := c.cache.get("group:" + handle); ok {
+		return v.(string), nil
+	}
+	groups, err := call(ctx, c, "usergroups.list", func() ([]slack.UserGroup, error) { return c.api.GetUserGroupsContext(ctx) })
+	if err != nil {
+		return "", err
+	}
+	found := ""
+	for _, g := range groups {
+		c.cache.put("group:"+g.Handle, g.ID)
+		if g.Handle == handle {
+			found = g.ID
 		}
 	}
-	return call(ctx, c, "usergroups.users.list", func() ([]string, error) { return c.api.GetUserGroupMembersContext(ctx, id) })
+	if found == "" {
+		return "", &runbook.SlackError{Method: "usergroups.list", Code: "no_such_subteam"}
+	}
+	return found, nil
 }

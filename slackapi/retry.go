@@ -44,12 +44,22 @@ func classify(err error) error {
 	return backoff.Permanent(err)
 }
 
-// call runs fn with retries for transient failures, within MaxAttempts and ctx.
+// call runs fn with retries for transient failures, within MaxAttempts and ctx. Each
+// try waits for the method's rate budget first.
 func call[T any](ctx context.Context, c *Client, method string, fn func() (T, error)) (T, error) {
+	return callIn(ctx, c, method, "", fn)
+}
+
+// callIn is call for a method whose budget is per channel (chat.postMessage).
+func callIn[T any](ctx context.Context, c *Client, method, channel string, fn func() (T, error)) (T, error) {
 	policy := backoff.NewExponentialBackOff()
 	policy.InitialInterval = c.RetryInterval
 	policy.MaxInterval = 30 * time.Second
 	res, err := backoff.Retry(ctx, func() (T, error) {
+		if err := c.limits.wait(ctx, method, channel); err != nil {
+			var zero T
+			return zero, backoff.Permanent(err)
+		}
 		res, err := fn()
 		return res, classify(err)
 	},

@@ -27,6 +27,9 @@ type Client struct {
 	MaxAttempts   int
 	MaxElapsed    time.Duration
 	RetryInterval time.Duration
+
+	limits *limiter
+	cache  *lookups
 }
 
 var _ runbook.Slack = (*Client)(nil)
@@ -39,7 +42,8 @@ func New(api *slack.Client, httpClient *http.Client, logger *slog.Logger) *Clien
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Client{api: api, http: httpClient, log: logger, MaxAttempts: 8, MaxElapsed: 2 * time.Minute, RetryInterval: 500 * time.Millisecond}
+	return &Client{api: api, http: httpClient, log: logger, MaxAttempts: 8, MaxElapsed: 2 * time.Minute,
+		RetryInterval: 500 * time.Millisecond, limits: newLimiter(), cache: newLookups()}
 }
 
 // Identify calls auth.test.
@@ -53,7 +57,7 @@ func (c *Client) Identify(ctx context.Context) (runbook.Identity, error) {
 
 // PostMessage calls chat.postMessage.
 func (c *Client) PostMessage(ctx context.Context, msg runbook.Message) (runbook.PostedMessage, error) {
-	return call(ctx, c, "chat.postMessage", func() (runbook.PostedMessage, error) {
+	return callIn(ctx, c, "chat.postMessage", msg.Channel, func() (runbook.PostedMessage, error) {
 		channel, ts, err := c.api.PostMessageContext(ctx, msg.Channel, messageOptions(msg)...)
 		return runbook.PostedMessage{Channel: channel, TS: ts}, err
 	})

@@ -2,6 +2,7 @@ package slackapi_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -91,5 +92,60 @@ func TestRespond(t *testing.T) {
 	eph := srv.Ephemerals(ch.ID, u.ID)
 	if len(eph) != 1 || eph[0].Text != "later answer" {
 		t.Fatalf("ephemerals = %+v", eph)
+	}
+}
+
+// TestStaysUnderSlackLimits posts a burst to one channel whose Slack limit is about one
+// message a second: the client paces itself, so Slack never answers 429.
+func TestStaysUnderSlackLimits(t *testing.T) {
+	c, srv := newClient(t, "")
+	ch := srv.AddChannel("ops")
+	srv.SetChannelRateLimit(1, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var want []string
+	for i := range 6 {
+		text := fmt.Sprintf("update %d", i)
+		want = append(want, text)
+		if _, err := c.PostMessage(ctx, runbook.Message{Channel: ch.ID, Text: text}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, call := range srv.APICalls() {
+		if call.Status == 429 {
+			t.Fatalf("Slack answered 429 to %s: the client did not pace itself", call.Method)
+		}
+	}
+	var got []string
+	for _, m := range srv.Messages(ch.ID) {
+		got = append(got, m.Text)
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("messages = %v, want %v", got, want)
+	}
+}
+
+// TestLookupsAreRemembered: finding #ops twice asks conversations.list (a tier-2
+// method) once.
+func TestLookupsAreRemembered(t *testing.T) {
+	c, srv := newClient(t, "")
+	ch := srv.AddChannel("ops")
+	for range 3 {
+		id, err := c.ResolveChannel(context.Background(), "#ops")
+		if err != nil || id != ch.ID {
+			t.Fatalf("ResolveChannel = %q, %v", id, err)
+		}
+	}
+	if n := srv.Calls("conversations.list"); n != 1 {
+		t.Fatalf("conversations.list called %d times, want 1", n)
+	}
+	srv.AddUser("alice")
+	for range 3 {
+		if _, err := c.ResolveUser(context.Background(), "@nobody"); runbook.SlackCode(err) != "user_not_found" {
+			t.Fatalf("ResolveUser(@nobody) = %v", err)
+		}
+	}
+	if n := srv.Calls("users.list"); n != 1 {
+		t.Fatalf("users.list called %d times, want 1", n)
 	}
 }

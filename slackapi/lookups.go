@@ -1,0 +1,57 @@
+package slackapi
+
+import (
+	"sync"
+	"time"
+)
+
+// lookupTTL is how long a name-to-id answer is trusted. conversations.list and
+// users.list are tier-2 methods (about 20 calls a minute): without a memory of their
+// answers, a busy incident would spend its budget finding #ops again and again.
+const lookupTTL = 5 * time.Minute
+
+// membersTTL is how long a user group's members are trusted: they decide who may
+// approve, so a removal takes effect within this long.
+const membersTTL = 30 * time.Second
+
+// lookups remembers recent name-to-id answers: channels by name, users and groups by
+// handle.
+type lookups struct {
+	mu      sync.Mutex
+	entries map[string]lookup
+	now     func() time.Time
+}
+
+type lookup struct {
+	value any
+	until time.Time
+}
+
+func newLookups() *lookups { return &lookups{entries: map[string]lookup{}, now: time.Now} }
+
+func (l *lookups) get(key string) (any, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e, ok := l.entries[key]
+	if !ok || l.now().After(e.until) {
+		return nil, false
+	}
+	return e.value, true
+}
+
+func (l *lookups) put(key string, value any) { l.putFor(key, value, lookupTTL) }
+
+func (l *lookups) putFor(key string, value any, ttl time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.entries) > 10_000 {
+		clear(l.entries) // a crude bound; the next lookups refill it
+	}
+	l.entries[key] = lookup{value: value, until: l.now().Add(ttl)}
+}
+
+func (l *lookups) forget(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.entries, key)
+}
