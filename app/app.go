@@ -23,6 +23,7 @@ import (
 	"github.com/runbookhq/runbook/config"
 	"github.com/runbookhq/runbook/handlers"
 	"github.com/runbookhq/runbook/incidents"
+	"github.com/runbookhq/runbook/observe"
 	"github.com/runbookhq/runbook/runbooks"
 	"github.com/runbookhq/runbook/slackapi"
 	"github.com/runbookhq/runbook/store"
@@ -31,6 +32,9 @@ import (
 // Options are the parts of the environment the configuration does not cover.
 type Options struct {
 	Logger *slog.Logger
+	// HealthWindow is how long Slack may be silent before /healthz fails (the ping
+	// interval, when zero).
+	HealthWindow time.Duration
 	// PingInterval is how long the bot waits for Slack's ping before it reconnects
 	// (slack-go's default, 30 s, when zero).
 	PingInterval time.Duration
@@ -45,6 +49,8 @@ type App struct {
 	Executor  *runbooks.Executor
 	Incidents *incidents.Service
 	Approvals *approvals.Service
+	Metrics   *observe.Metrics
+	HTTP      *observe.Server
 	catalog   atomic.Pointer[runbooks.Catalog]
 	log       *slog.Logger
 }
@@ -71,13 +77,16 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		slack.OptionHTTPClient(httpClient),
 		slack.OptionLog(slackLog),
 	)
-	socketOpts := []socketmode.Option{socketmode.OptionLog(slackLog)}
+	liveness := &bot.Liveness{}
+	socketOpts := []socketmode.Option{socketmode.OptionLog(slackLog), socketmode.OptionDialer(liveness.Dialer())}
 	if opts.PingInterval > 0 {
 		socketOpts = append(socketOpts, socketmode.OptionPingInterval(opts.PingInterval))
 	}
 	socket := socketmode.New(api, socketOpts...)
 	adapter := slackapi.New(api, httpClient, logger.With("component", "slack"))
 	a := &App{Config: cfg, DB: db, Slack: adapter, log: logger}
+	a.Metrics = observe.NewMetrics(db.Runs().StateCounts, db.Approvals().StateCounts)
+	adapter.OnCall = a.Metrics.SlackCall
 	a.catalog.Store(runbooks.NewCatalog())
 	a.Executor = runbooks.NewExecutor(runbooks.Deps{
 		Runs: db.Runs(), Incidents: db.Incidents(), Approvals: db.Approvals(), Slack: adapter,
@@ -128,7 +137,22 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		AckBudget:       cfg.Bot.AckBudget,
 		ShutdownTimeout: cfg.Bot.ShutdownTimeout,
 		Logger:          logger.With("component", "bot"),
+		Observer:        a.Metrics,
+		Liveness:        liveness,
 	})
+	if cfg.HTTP.Addr != "" {
+		window := opts.HealthWindow
+		if window <= 0 {
+			window = max(opts.PingInterval, 30*time.Second)
+		}
+		health := observe.HealthFunc(func(ctx context.Context) error {
+			return errors.Join(a.Bot.Healthy(window), db.Ping(ctx))
+		})
+		if a.HTTP, err = observe.Listen(cfg.HTTP.Addr, a.Metrics, health, logger.With("component", "http")); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	return a, nil
 }
 
@@ -166,6 +190,10 @@ func (a *App) Run(ctx context.Context) error {
 		return err
 	}
 	defer a.Executor.Stop()
+	if a.HTTP != nil {
+		a.HTTP.Start()
+		a.log.Info("serving /healthz and /metrics", "addr", a.HTTP.Addr())
+	}
 	// After the executor (settling a decision resumes its run), before the bot serves
 	// clicks.
 	if err := a.Approvals.Start(ctx); err != nil {
@@ -175,7 +203,10 @@ func (a *App) Run(ctx context.Context) error {
 	return a.Bot.Run(ctx)
 }
 
-// Close releases the store.
+// Close releases the store and the HTTP listener.
 func (a *App) Close() error {
+	if a.HTTP != nil {
+		a.HTTP.Stop()
+	}
 	return a.DB.Close()
 }

@@ -36,6 +36,10 @@ type Options struct {
 	AckTimeout time.Duration
 	Logger     *slog.Logger
 	Now        func() time.Time
+	// Observer hears envelopes, acks and failures (metrics); Liveness, when the socket
+	// was dialled through its Dialer, says when Slack was last heard from.
+	Observer Observer
+	Liveness *Liveness
 }
 
 func (o *Options) setDefaults() {
@@ -59,6 +63,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Observer == nil {
+		o.Observer = noObserver{}
 	}
 }
 
@@ -85,6 +92,8 @@ type Bot struct {
 	inflight   map[string]bool
 
 	connected atomic.Bool
+	// connections counts Socket Mode connections, to tell reconnects.
+	connections atomic.Int64
 	// acks tracks acks sent outside a worker, so that shutdown waits for them.
 	acks sync.WaitGroup
 }
@@ -92,8 +101,9 @@ type Bot struct {
 // job is one envelope waiting for a worker. Resumed jobs were acked by an earlier
 // process, which died before finishing them.
 type job struct {
-	env     envelope
-	resumed bool
+	env      envelope
+	resumed  bool
+	received time.Time
 }
 
 // New returns a bot that reads envelopes from socket, answers through slack, and
@@ -278,6 +288,14 @@ func (b *Bot) ack(env envelope, payload []byte) {
 	}
 	if err := b.socket.AckCtx(ctx, env.EnvelopeID, body); err != nil {
 		b.log.Warn("ack failed; Slack will redeliver", "envelope", env.EnvelopeID, "err", err)
+	}
+}
+
+// ackJob acks a job's envelope and records how long it waited.
+func (b *Bot) ackJob(j job, payload []byte) {
+	b.ack(j.env, payload)
+	if !j.received.IsZero() {
+		b.opts.Observer.Acked(time.Since(j.received))
 	}
 }
 

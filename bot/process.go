@@ -49,7 +49,7 @@ func (b *Bot) process(ctx context.Context, j job) {
 	if prior != nil && prior.Done {
 		b.log.Info("redelivery of a handled request", "request", req.ID, "attempt", j.env.RetryAttempt)
 		if !j.resumed {
-			b.ack(j.env, prior.Reply)
+			b.ackJob(j, prior.Reply)
 		}
 		return
 	}
@@ -86,7 +86,7 @@ func (b *Bot) dropEnvelope(j job, err error) {
 		b.log.Warn("dropping malformed envelope", "envelope", j.env.EnvelopeID, "type", j.env.Type, "err", err)
 	}
 	if !j.resumed {
-		b.ack(j.env, nil)
+		b.ackJob(j, nil)
 	}
 }
 
@@ -127,7 +127,7 @@ func (b *Bot) handle(ctx context.Context, j job, req *runbook.Request) {
 			if err := b.inbox.MarkAcked(ctx, req.ID); err != nil {
 				b.log.Warn("cannot record ack", "request", req.ID, "err", err)
 			}
-			b.ack(j.env, nil)
+			b.ackJob(j, nil)
 			acked = true
 			reply = <-outcome
 		}
@@ -147,7 +147,7 @@ func (b *Bot) handle(ctx context.Context, j job, req *runbook.Request) {
 		b.log.Error("cannot record handled request", "request", req.ID, "err", err)
 	}
 	if !acked {
-		b.ack(j.env, ackPayload)
+		b.ackJob(j, ackPayload)
 	}
 	if ackPayload == nil {
 		b.deliver(ctx, req, reply)
@@ -159,6 +159,7 @@ func (b *Bot) call(ctx context.Context, req *runbook.Request) (reply *runbook.Re
 	defer func() {
 		if r := recover(); r != nil {
 			b.log.Error("handler panicked", "request", req.ID, "kind", req.Kind, "panic", r, "stack", string(debug.Stack()))
+			b.opts.Observer.HandlerError(string(req.Kind))
 			reply = errorReply(errors.New("panic"))
 		}
 	}()
@@ -166,6 +167,7 @@ func (b *Bot) call(ctx context.Context, req *runbook.Request) (reply *runbook.Re
 	if err != nil {
 		if runbook.ErrorCode(err) == runbook.EINTERNAL {
 			b.log.Error("handler failed", "request", req.ID, "kind", req.Kind, "err", err)
+			b.opts.Observer.HandlerError(string(req.Kind))
 		}
 		return errorReply(err)
 	}

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
@@ -34,6 +35,9 @@ func (b *Bot) observe(evt socketmode.Event) {
 		b.log.Debug("connecting to Slack")
 	case socketmode.EventTypeConnected:
 		b.log.Info("connected to Slack")
+		if b.connections.Add(1) > 1 {
+			b.opts.Observer.Reconnected()
+		}
 	case socketmode.EventTypeHello:
 		b.connected.Store(true)
 	case socketmode.EventTypeConnectionError:
@@ -83,7 +87,8 @@ func (b *Bot) acceptRaw(raw json.RawMessage) {
 // accept hands an envelope to the workers. When they are all busy, a slash command is
 // acked with a "busy" answer and anything else is left unacked for Slack to redeliver.
 func (b *Bot) accept(env envelope) {
-	if b.enqueue(job{env: env}) {
+	b.opts.Observer.Envelope(env.Type)
+	if b.enqueue(job{env: env, received: time.Now()}) {
 		return
 	}
 	b.log.Warn("no worker free; request not taken", "envelope", env.EnvelopeID, "type", env.Type)

@@ -61,6 +61,7 @@ func callIn[T any](ctx context.Context, c *Client, method, channel string, fn fu
 			return zero, backoff.Permanent(err)
 		}
 		res, err := fn()
+		c.observe(method, err)
 		return res, classify(err)
 	},
 		backoff.WithBackOff(policy),
@@ -80,4 +81,21 @@ func callIn[T any](ctx context.Context, c *Client, method, channel string, fn fu
 func do(ctx context.Context, c *Client, method string, fn func() error) error {
 	_, err := call(ctx, c, method, func() (struct{}, error) { return struct{}{}, fn() })
 	return err
+}
+
+// observe passes a call's result to OnCall.
+func (c *Client) observe(method string, err error) {
+	if c.OnCall == nil {
+		return
+	}
+	result := "ok"
+	if err != nil {
+		result = "error"
+		if se, ok := errors.AsType[slack.SlackErrorResponse](err); ok {
+			result = se.Err
+		} else if _, ok := errors.AsType[*slack.RateLimitedError](err); ok {
+			result = "ratelimited"
+		}
+	}
+	c.OnCall(method, result)
 }

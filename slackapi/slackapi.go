@@ -28,6 +28,10 @@ type Client struct {
 	MaxElapsed    time.Duration
 	RetryInterval time.Duration
 
+	// OnCall, if set, hears every Web API call's result: "ok", Slack's error code,
+	// "ratelimited" or "error" (metrics).
+	OnCall func(method, result string)
+
 	limits *limiter
 	cache  *lookups
 }

@@ -142,3 +142,8 @@ func orNoStrings(s []string) []string {
 	}
 	return s
 }
+
+// StateCounts counts approval requests by state.
+func (s *Approvals) StateCounts(ctx context.Context) (map[string]int, error) {
+	return countBy(ctx, s.db, "SELECT state, COUNT(*) FROM approvals GROUP BY state")
+}

@@ -239,3 +239,26 @@ func (s *Runs) RecordProgress(ctx context.Context, runID int64, index int, progr
 		return err
 	})
 }
+
+// StateCounts counts runs by state.
+func (s *Runs) StateCounts(ctx context.Context) (map[string]int, error) {
+	return countBy(ctx, s.db, "SELECT state, COUNT(*) FROM runs GROUP BY state")
+}
+
+func countBy(ctx context.Context, db *DB, query string) (map[string]int, error) {
+	rows, err := db.read.QueryContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("count: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var state string
+		var n int
+		if err := rows.Scan(&state, &n); err != nil {
+			return nil, err
+		}
+		out[state] = n
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,113 @@
+package app_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/runbookhq/runbook/app"
+	"github.com/runbookhq/runbook/config"
+)
+
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(body)
+}
+
+func startObserved(t *testing.T) (*incidentWorld, string) {
+	t.Helper()
+	w := startIncidentsWith(t, func(c *config.Config) { c.HTTP.Addr = "127.0.0.1:0" })
+	return w, "http://" + w.currentApp().HTTP.Addr()
+}
+
+// metricValue sums the samples of a series whose labels contain every given label.
+func metricValue(body, name string, labels ...string) float64 {
+	total := 0.0
+	re := regexp.MustCompile(`(?m)^` + name + `(\{[^}]*\})? ([0-9.e+-]+)$`)
+	for _, m := range re.FindAllStringSubmatch(body, -1) {
+		ok := true
+		for _, l := range labels {
+			ok = ok && strings.Contains(m[1], l)
+		}
+		if ok {
+			v, _ := strconv.ParseFloat(m[2], 64)
+			total += v
+		}
+	}
+	return total
+}
+
+func TestMetricsMoveWithTraffic(t *testing.T) {
+	w, base := startObserved(t)
+	_, before := httpGet(t, base+"/metrics")
+	w.command("declare sev1 checkout is down")
+	w.runsDone(1, 1)
+	w.slack.DropConnections()
+	w.waitFor("a reconnect", func() bool { return w.slack.ConnectCount() >= 2 && w.slack.Connections() > 0 })
+	w.command("status INC-1")
+	code, after := httpGet(t, base+"/metrics")
+	if code != 200 {
+		t.Fatalf("/metrics answered %d", code)
+	}
+	for _, s := range []struct {
+		name   string
+		labels []string
+	}{
+		{"runbook_envelopes_total", []string{`type="slash_commands"`}},
+		{"runbook_ack_seconds_count", nil},
+		{"runbook_slack_calls_total", []string{`method="chat.postMessage"`, `result="ok"`}},
+		{"runbook_slack_calls_total", []string{`method="conversations.create"`}},
+		{"runbook_runs", []string{`state="succeeded"`}},
+		{"runbook_socket_reconnects_total", nil},
+	} {
+		if metricValue(after, s.name, s.labels...) <= metricValue(before, s.name, s.labels...) {
+			t.Errorf("%s%v did not move: before %v, after %v", s.name, s.labels, metricValue(before, s.name, s.labels...), metricValue(after, s.name, s.labels...))
+		}
+	}
+	for _, name := range []string{"runbook_handler_errors_total", "runbook_slack_ratelimited_total", "runbook_approvals"} {
+		if !strings.Contains(after, "# HELP "+name) {
+			t.Errorf("/metrics has no %s series", name)
+		}
+	}
+}
+
+func TestHealthz(t *testing.T) {
+	h := start(t, func(c *config.Config) { c.HTTP.Addr = "127.0.0.1:0" })
+	h.stop()
+	// A bot that hears nothing from Slack for a second is unhealthy.
+	a, err := app.New(t.Context(), h.cfg, app.Options{PingInterval: 2 * time.Second, HealthWindow: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.mu.Lock()
+	h.app = nil
+	h.mu.Unlock()
+	done := make(chan error, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { done <- a.Run(ctx) }()
+	defer func() { cancel(); <-done; a.Close() }()
+	base := "http://" + a.HTTP.Addr()
+	healthy := func() bool { code, _ := httpGet(t, base+"/healthz"); return code == 200 }
+	h.waitForStore("healthy once connected", healthy)
+
+	h.slack.PausePings(true)
+	h.waitForStore("unhealthy without pings", func() bool { return !healthy() })
+	h.slack.PausePings(false)
+	h.waitForStore("healthy after pings resume", healthy)
+
+	h.slack.FailNext("apps.connections.open", 2, 500)
+	h.slack.DropConnections()
+	h.waitForStore("unhealthy while disconnected", func() bool { return !healthy() })
+	h.waitForStore("healthy after the reconnect", healthy)
+}

@@ -1,0 +1,85 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Observer hears what the bot does, for metrics. Every method must be cheap and safe
+// for concurrent use.
+type Observer interface {
+	Envelope(typ string)
+	Acked(d time.Duration)
+	HandlerError(kind string)
+	Reconnected()
+}
+
+type noObserver struct{}
+
+func (noObserver) Envelope(string)     {}
+func (noObserver) Acked(time.Duration) {}
+func (noObserver) HandlerError(string) {}
+func (noObserver) Reconnected()        {}
+
+// Liveness notes when bytes last arrived from Slack on the socket. Slack pings every
+// few seconds, so a socket that has been silent for longer than the ping interval is
+// dead even if no one has noticed yet.
+type Liveness struct {
+	lastRead atomic.Int64 // unix nanoseconds
+}
+
+// Dialer returns a websocket dialer (for socketmode.OptionDialer) whose connections
+// report their reads.
+func (l *Liveness) Dialer() *websocket.Dialer {
+	d := *websocket.DefaultDialer
+	d.HandshakeTimeout = 10 * time.Second
+	base := &net.Dialer{Timeout: 10 * time.Second}
+	d.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := base.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &watchedConn{Conn: conn, l: l}, nil
+	}
+	return &d
+}
+
+// LastRead is when Slack last sent anything; zero before the first connection.
+func (l *Liveness) LastRead() time.Time {
+	n := l.lastRead.Load()
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}
+
+type watchedConn struct {
+	net.Conn
+	l *Liveness
+}
+
+func (c *watchedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.l.lastRead.Store(time.Now().UnixNano())
+	}
+	return n, err
+}
+
+// Healthy says whether the bot is connected and Slack was heard from within window.
+func (b *Bot) Healthy(window time.Duration) error {
+	if !b.Connected() {
+		return errors.New("not connected to Slack")
+	}
+	if b.opts.Liveness != nil {
+		if last := b.opts.Liveness.LastRead(); time.Since(last) > window {
+			return errors.New("no word from Slack for " + time.Since(last).Round(time.Second).String())
+		}
+	}
+	return nil
+}
