@@ -2,6 +2,8 @@ package slackapi
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -14,9 +16,9 @@ import (
 var tiers = map[string]int{
 	"conversations.create": 20, "conversations.archive": 20, "conversations.setTopic": 20,
 	"conversations.setPurpose": 20, "conversations.list": 20, "users.list": 20, "usergroups.list": 20,
-	"chat.update": 50, "chat.delete": 50, "conversations.invite": 50, "conversations.history": 50,
+	"chat.update": 50, "conversations.invite": 50, "conversations.history": 50,
 	"conversations.info": 50, "conversations.open": 50, "usergroups.users.list": 50, "pins.add": 50,
-	"chat.getPermalink": 100, "chat.postEphemeral": 100, "users.info": 100, "views.open": 100, "auth.test": 100,
+	"chat.getPermalink": 100, "chat.postEphemeral": 100, "views.open": 100, "auth.test": 100,
 }
 
 // Messages to one channel: about one a second, with a short burst.
@@ -74,4 +76,9 @@ func (l *limiter) channel(id string) *rate.Limiter {
 	c := rate.NewLimiter(perChannelRate, perChannelBurst)
 	l.channels[id] = c
 	return c
+}
+
+// PacedMethods lists the methods with a rate budget.
+func PacedMethods() []string {
+	return append(slices.Sorted(maps.Keys(tiers)), "chat.postMessage")
 }

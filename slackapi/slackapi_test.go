@@ -149,3 +149,13 @@ func TestLookupsAreRemembered(t *testing.T) {
 		t.Fatalf("users.list called %d times, want 1", n)
 	}
 }
+
+// TestEveryPacedMethodHasScopes: a method the adapter paces is one it calls, so the
+// manifest must ask for its scopes.
+func TestEveryPacedMethodHasScopes(t *testing.T) {
+	for _, method := range slackapi.PacedMethods() {
+		if _, ok := slackapi.MethodScopes[method]; !ok {
+			t.Errorf("%s is called but has no entry in MethodScopes", method)
+		}
+	}
+}
