@@ -104,9 +104,14 @@ func (s *Approvals) DecideApproval(ctx context.Context, id int64, to runbook.App
 
 // PendingApprovals lists pending requests, oldest first.
 func (s *Approvals) PendingApprovals(ctx context.Context) ([]*runbook.Approval, error) {
-	rows, err := s.db.read.QueryContext(ctx, "SELECT "+approvalColumns+" FROM approvals WHERE state = 'pending' ORDER BY id")
+	return s.query(ctx, "pending approvals", "WHERE state = 'pending' ORDER BY id")
+}
+
+// query lists the approvals a WHERE clause selects; what names them in errors.
+func (s *Approvals) query(ctx context.Context, what, where string, args ...any) ([]*runbook.Approval, error) {
+	rows, err := s.db.read.QueryContext(ctx, "SELECT "+approvalColumns+" FROM approvals "+where, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list pending approvals: %w", err)
+		return nil, fmt.Errorf("list %s: %w", what, err)
 	}
 	defer rows.Close()
 	var out []*runbook.Approval

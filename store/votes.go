@@ -128,21 +128,8 @@ func approvalTx(ctx context.Context, tx *sql.Tx, id int64) (*runbook.Approval, e
 // recorded as done: a crash interrupted it, or something other than the approvals
 // service decided them. Oldest first.
 func (s *Approvals) UnsettledApprovals(ctx context.Context, decidedBefore time.Time) ([]*runbook.Approval, error) {
-	rows, err := s.db.read.QueryContext(ctx, "SELECT "+approvalColumns+` FROM approvals
-		WHERE state <> 'pending' AND settled_at IS NULL AND COALESCE(decided_at, 0) <= ? ORDER BY id`, decidedBefore.UnixMilli())
-	if err != nil {
-		return nil, fmt.Errorf("list unsettled approvals: %w", err)
-	}
-	defer rows.Close()
-	var out []*runbook.Approval
-	for rows.Next() {
-		a, err := scanApproval(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return s.query(ctx, "unsettled approvals", `WHERE state <> 'pending' AND settled_at IS NULL
+		AND COALESCE(decided_at, 0) <= ? ORDER BY id`, decidedBefore.UnixMilli())
 }
 
 // SettleApproval records that a decided request has been followed up.
