@@ -38,6 +38,7 @@ const usage = `Runbook runs incident runbooks from Slack.
 Usage:
   bot [run] [--config FILE]        connect to Slack and serve (the default)
   bot validate [--config FILE]     check the configuration without connecting
+  bot demo [--step|--interactive]  play an incident against a built-in Slack emulator
   bot version                      print the version
   bot help                         show this help
 
@@ -57,6 +58,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 		return cmdRun(ctx, args, stderr, environ)
 	case "validate":
 		return cmdValidate(args, stdout, stderr, environ)
+	case "demo":
+		return cmdDemo(ctx, args, stdout, stderr, environ)
 	case "version":
 		fmt.Fprintln(stdout, "runbook", version)
 		return 0

@@ -1,0 +1,75 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/slackfake"
+)
+
+const (
+	// actTimeout bounds every wait: an act that takes longer has failed.
+	actTimeout = 10 * time.Second
+	// recheck is how often a condition is re-checked between changes in the
+	// emulator, for what only the database shows.
+	recheck = 20 * time.Millisecond
+)
+
+// waitFor waits until cond holds. It re-checks cond after every change in the
+// emulator, and every few milliseconds for the database, which the emulator cannot
+// signal. It fails if the bot stops or actTimeout passes.
+func (w *world) waitFor(ctx context.Context, what string, cond func() bool) error {
+	ctx, cancel := context.WithTimeout(ctx, actTimeout)
+	defer cancel()
+	for {
+		if done, err := w.exited(); done {
+			return fmt.Errorf("the bot stopped while waiting for %s: %v", what, err)
+		}
+		short, stop := context.WithTimeout(ctx, recheck)
+		err := w.srv.Wait(short, cond)
+		stop()
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, slackfake.ErrClosed):
+			return fmt.Errorf("the Slack emulator closed while waiting for %s", what)
+		case errors.Is(ctx.Err(), context.DeadlineExceeded):
+			return fmt.Errorf("timed out after %s waiting for %s", actTimeout, what)
+		case ctx.Err() != nil:
+			return fmt.Errorf("interrupted while waiting for %s", what)
+		}
+	}
+}
+
+// quiet reports whether the bot has nothing in flight: no run is running, and every
+// run waiting for an approval has its request posted and still pending (a decided
+// request whose run has not resumed yet is in flight).
+func (w *world) quiet(ctx context.Context) bool {
+	active, err := w.app.DB.Runs().ActiveRuns(ctx)
+	if err != nil {
+		return false
+	}
+	pending, err := w.app.DB.Approvals().PendingApprovals(ctx)
+	if err != nil {
+		return false
+	}
+	for _, r := range active {
+		if r.State != runbook.RunWaitingApproval || !posted(pending, r.ID) {
+			return false
+		}
+	}
+	return true
+}
+
+// posted reports whether a run has a pending approval request with its message.
+func posted(pending []*runbook.Approval, runID int64) bool {
+	for _, a := range pending {
+		if a.RunID == runID && a.MessageTS != "" {
+			return true
+		}
+	}
+	return false
+}
