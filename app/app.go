@@ -103,7 +103,10 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 			a.Incidents.Progress(ctx, incidentID, text)
 		},
 		OnApprovalRequested: func(ctx context.Context, ap *runbook.Approval) { a.Approvals.Requested(ctx, ap) },
-		CancelApproval:      func(ctx context.Context, ap *runbook.Approval) error { return a.Approvals.Cancelled(ctx, ap) },
+		OnIncidentChanged: func(ctx context.Context, before, after *runbook.Incident, by string) {
+			a.Incidents.Changed(ctx, before, after, by)
+		},
+		CancelApproval: func(ctx context.Context, ap *runbook.Approval) error { return a.Approvals.Cancelled(ctx, ap) },
 	})
 	a.Approvals = approvals.New(db.Approvals(), adapter, a.Executor, db.Audit(), db.Incidents(), approvals.Config{
 		Approvers:           cfg.Approvals.Approvers,

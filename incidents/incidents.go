@@ -89,6 +89,10 @@ func (s *Service) Declare(ctx context.Context, d Declaration) (*Declared, error)
 	if strings.TrimSpace(d.Title) == "" {
 		return nil, runbook.Errorf(runbook.EINVALID, "Give the incident a title.")
 	}
+	if d.Commander == "" {
+		// Whoever declares leads until they hand over (update commander=@…).
+		d.Commander = d.By
+	}
 	inc := &runbook.Incident{Title: strings.TrimSpace(d.Title), Severity: d.Severity, Status: s.cfg.Statuses[0],
 		Service: strings.ToLower(d.Service), Commander: d.Commander, CreatedBy: d.By}
 	if err := s.store.CreateIncident(ctx, inc); err != nil {
@@ -189,10 +193,22 @@ func (s *Service) Update(ctx context.Context, id int64, c Change) (*runbook.Inci
 		return nil, err
 	}
 	s.record(ctx, &before, inc, c)
-	s.refresh(ctx, inc)
-	s.Progress(ctx, inc.ID, describeChange(&before, inc, c))
-	s.triggerAfter(ctx, &before, inc, c.By)
+	s.Changed(ctx, &before, inc, c.By)
+	if c.Note != "" && before.Status == inc.Status && before.Severity == inc.Severity && before.Commander == inc.Commander {
+		s.Progress(ctx, inc.ID, describeChange(&before, inc, c))
+	}
 	return inc, nil
+}
+
+// Changed brings Slack in step with a change already stored — by a command or by a
+// runbook's incident.update step: the announcement and the channel topic are
+// refreshed, an investigation update is posted, and triggered runbooks start.
+func (s *Service) Changed(ctx context.Context, before, after *runbook.Incident, by string) {
+	s.refresh(ctx, after)
+	if before.Status != after.Status || before.Severity != after.Severity || before.Commander != after.Commander {
+		s.Progress(ctx, after.ID, describeChange(before, after, Change{By: by}))
+	}
+	s.triggerAfter(ctx, before, after, by)
 }
 
 // Resolve moves an incident to the last status.
@@ -352,7 +368,7 @@ func describeChange(before, after *runbook.Incident, c Change) string {
 	if after.Commander != before.Commander {
 		parts = append(parts, "commander "+mention(after.Commander))
 	}
-	text := fmt.Sprintf(":pencil2: %s updated by %s", after.Key(), mention(c.By))
+	text := fmt.Sprintf(":pencil2: %s updated by %s", after.Key(), actor(c.By))
 	if len(parts) > 0 {
 		text += ": " + strings.Join(parts, ", ")
 	}
@@ -363,6 +379,14 @@ func describeChange(before, after *runbook.Incident, c Change) string {
 		text = ":white_check_mark: " + strings.TrimPrefix(text, ":pencil2: ")
 	}
 	return text
+}
+
+// actor names who changed something: a user's mention, or a runbook run as itself.
+func actor(by string) string {
+	if strings.HasPrefix(by, "runbook ") {
+		return by
+	}
+	return mention(by)
 }
 
 func mention(user string) string {

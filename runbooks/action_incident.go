@@ -21,7 +21,9 @@ func updateIncident(ctx context.Context, s *stepRun) (map[string]any, error) {
 	if severity != "" && len(s.e.d.Severities) > 0 && !slices.Contains(s.e.d.Severities, severity) {
 		return nil, runbook.Errorf(runbook.EINVALID, "%q is not a severity; use one of %s", severity, strings.Join(s.e.d.Severities, ", "))
 	}
+	var before runbook.Incident
 	inc, err := s.e.d.Incidents.UpdateIncident(ctx, s.run.IncidentID, func(inc *runbook.Incident) error {
+		before = *inc
 		if status != "" {
 			inc.Status = status
 		}
@@ -35,6 +37,9 @@ func updateIncident(ctx context.Context, s *stepRun) (map[string]any, error) {
 	}
 	if err := s.timeline(ctx, status, severity); err != nil {
 		return nil, err
+	}
+	if s.e.d.OnIncidentChanged != nil {
+		s.e.d.OnIncidentChanged(ctx, &before, inc, "runbook "+s.run.Key())
 	}
 	return map[string]any{"status": inc.Status, "severity": inc.Severity}, nil
 }

@@ -40,6 +40,9 @@ type Deps struct {
 	// message updated, the cancellation audited); without it the request is only
 	// marked cancelled.
 	CancelApproval func(ctx context.Context, a *runbook.Approval) error
+	// OnIncidentChanged hears that a step changed an incident (incident.update), so that
+	// Slack is brought in step: the announcement, the channel topic (optional).
+	OnIncidentChanged func(ctx context.Context, before, after *runbook.Incident, by string)
 	// OnProgress hears what happens to runs about an incident (a run ended badly, an
 	// approval was requested or decided), for investigation updates (optional).
 	OnProgress func(ctx context.Context, incidentID int64, text string)
