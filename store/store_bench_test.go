@@ -1,0 +1,67 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/runbookhq/runbook"
+)
+
+// BenchmarkInboxClaimComplete is the store's share of every envelope: recorded when it
+// arrives, marked done with its reply when handled (two write transactions).
+func BenchmarkInboxClaimComplete(b *testing.B) {
+	db := MustOpen(b)
+	inbox := db.Inbox()
+	ctx := context.Background()
+	payload := []byte(`{"team_id":"T1","channel_id":"C1","user_id":"U1","command":"/runbook","text":"status INC-1"}`)
+	reply := []byte(`{"response_type":"ephemeral","text":"INC-1 checkout errors"}`)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		id := fmt.Sprintf("env-%d", i)
+		prior, err := inbox.Claim(ctx, runbook.Envelope{ID: id, Type: "slash_commands", Payload: payload})
+		if err != nil || prior != nil {
+			b.Fatalf("claim: %v %v", prior, err)
+		}
+		if err := inbox.Complete(ctx, id, reply); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkInboxClaimRedelivery is a redelivery: the claim finds the envelope handled.
+func BenchmarkInboxClaimRedelivery(b *testing.B) {
+	db := MustOpen(b)
+	inbox := db.Inbox()
+	ctx := context.Background()
+	env := runbook.Envelope{ID: "env-1", Type: "events_api", Payload: []byte(`{}`)}
+	if _, err := inbox.Claim(ctx, env); err != nil {
+		b.Fatal(err)
+	}
+	if err := inbox.Complete(ctx, env.ID, nil); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		prior, err := inbox.Claim(ctx, env)
+		if err != nil || prior == nil || !prior.Done {
+			b.Fatalf("claim of a handled envelope: %v %v", prior, err)
+		}
+	}
+}
+
+func BenchmarkCreateIncident(b *testing.B) {
+	db := MustOpen(b)
+	incidents := db.Incidents()
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		inc := &runbook.Incident{Title: "Checkout errors after the deploy", Severity: "sev2", Status: "detected",
+			Service: "payments", CreatedBy: "U1"}
+		if err := incidents.CreateIncident(ctx, inc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
