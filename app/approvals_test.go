@@ -47,6 +47,7 @@ func startApproval(t *testing.T, opts ...func(*config.Config)) *approvalWorld {
 
 func (w *approvalWorld) click(user slackfake.User, action string) string {
 	w.t.Helper()
+	before := len(w.slack.Ephemerals(w.ops.ID, user.ID))
 	d, err := w.slack.ClickButton(user.ID, w.ops.ID, w.approval.MessageTS, action)
 	if err != nil {
 		w.t.Fatal(err)
@@ -57,7 +58,7 @@ func (w *approvalWorld) click(user slackfake.User, action string) string {
 	var got string
 	w.waitFor("the answer to "+user.Name+"'s click", func() bool {
 		eph := w.slack.Ephemerals(w.ops.ID, user.ID)
-		if len(eph) == 0 {
+		if len(eph) == before {
 			return false
 		}
 		got = eph[len(eph)-1].Text

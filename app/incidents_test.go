@@ -41,6 +41,7 @@ func startIncidentsWith(t *testing.T, opts ...func(*config.Config)) *incidentWor
 // command sends a slash command and returns the text of its answer.
 func (w *incidentWorld) command(text string) string {
 	w.t.Helper()
+	before := len(w.slack.Ephemerals(w.general.ID, w.alice.ID))
 	d := w.slack.SlashCommand(w.alice.ID, w.general.ID, "/runbook", text)
 	ack, err := d.WaitAck(w.ctx())
 	if err != nil {
@@ -54,7 +55,7 @@ func (w *incidentWorld) command(text string) string {
 	var got string
 	w.waitFor("the answer to "+text, func() bool {
 		eph := w.slack.Ephemerals(w.general.ID, w.alice.ID)
-		if len(eph) == 0 {
+		if len(eph) == before {
 			return false
 		}
 		got = eph[len(eph)-1].Text + string(eph[len(eph)-1].Blocks)
