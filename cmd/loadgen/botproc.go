@@ -82,6 +82,8 @@ func startSubprocess(w *world, binary string, logOut io.Writer) (*subprocess, er
 	cmd.Env = w.environ()
 	cmd.Dir = w.dir
 	cmd.Stdout, cmd.Stderr = logOut, logOut
+	// Wait returns even if something the bot started holds its output open.
+	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", binary, err)
 	}
