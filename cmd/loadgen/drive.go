@@ -204,6 +204,7 @@ func (dr *driver) send(ctx context.Context, n int, rate float64) (time.Time, tim
 		limit = start.Add(time.Duration(n)*time.Millisecond + 30*time.Second)
 	}
 	var window []*envelope
+	perKind := map[string]int{}
 	clicks := 0
 	for i := range n {
 		if ctx.Err() != nil || time.Now().After(limit) {
@@ -216,8 +217,12 @@ func (dr *driver) send(ctx context.Context, n int, rate float64) (time.Time, tim
 		} else if dr.o.window > 0 {
 			window = dr.room(window, limit)
 		}
-		ch := w.talk[i%len(w.talk)].ID
-		e := &envelope{kind: dr.seq.next(), at: time.Now(), channel: ch}
+		kind := dr.seq.next()
+		// Each kind goes round the channels on its own, so that every channel gets its
+		// share of each kind whatever the mix.
+		ch := w.talk[perKind[kind]%len(w.talk)].ID
+		perKind[kind]++
+		e := &envelope{kind: kind, at: time.Now(), channel: ch}
 		switch e.kind {
 		case kindStatus:
 			e.d = w.srv.SlashCommand(w.alice.ID, ch, "/runbook", "status INC-1")

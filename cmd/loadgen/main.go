@@ -1,18 +1,32 @@
 // Command loadgen puts Runbook under load. It starts the Slack emulator (slackfake) on
 // 127.0.0.1, starts the real bot against it — in this process (app.New), or as a
-// subprocess running the binary given with --bot-binary so that its memory can be
-// measured — and sends Socket Mode envelopes at a steady rate or all at once:
+// subprocess running the binary given with --bot-binary, pointed at the emulator by a
+// generated configuration file and the tokens in its environment, so that its memory
+// can be measured — and sends Socket Mode envelopes at a steady rate or all at once:
 //
-//	loadgen --rate 500 --duration 60s --mix status=1
-//	loadgen --burst 10000 --bot-binary ./bot
-//	loadgen --burst 1000 --mix declare=1 --bot-binary ./bot
-//	loadgen --bot-binary ./bot              # no load: start-up time and idle memory
+//	loadgen --bot-binary ./bot --rate 500 --duration 60s          # /runbook status INC-1
+//	loadgen --bot-binary ./bot --burst 10000
+//	loadgen --bot-binary ./bot --burst 1000 --mix declare=1      # each runs a 3-step runbook
+//	loadgen --bot-binary ./bot --rate 100 --mix status=2,mention=1,click=1,declare=1 --channels 50
+//	loadgen --bot-binary ./bot --starts 5 --idle 5s               # no load: start-up and idle memory
 //
-// It reports envelopes sent and acked, ack latency (the emulator sending the envelope →
-// its ack arriving), end-to-end latency (sent → the bot's first Web API call caused by
-// it, by the emulator's clock), redeliveries, errors, the bot's peak memory and, for a
-// subprocess, the time from its start to its Socket Mode connection. All traffic stays
-// on loopback; every wait is bounded and the command stops by itself.
+// Kinds: status (/runbook status INC-1, answered in the ack), mention (@Runbook help,
+// answered in its thread), click (Approve on a pending request, by someone who may not
+// approve it: refused privately, so the request stays clickable), declare (/runbook
+// declare …, which starts the 3-step lg-declared runbook).
+//
+// It reports envelopes sent and acked, ack latency (queued in the emulator → its ack
+// received), end-to-end latency (sent → the bot's first Web API call caused by it, by the
+// emulator's clock: a mention's thread reply, a click's response_url answer, a declared
+// run's message with --runbook slack), redeliveries, errors (ack warnings such as "busy"
+// or "try again", failed runs), the bot's memory (a subprocess: VmRSS when idle and
+// VmHWM; in this process: Go heap and stacks, labelled so), and for a subprocess the time
+// from its start to its Socket Mode connection. --json prints the same as JSON.
+//
+// A burst is sent as fast as the bot takes it, with at most --burst-window envelopes
+// unacked: the emulator drops a connection whose 256-frame outgoing buffer overflows.
+// All traffic stays on loopback; every loop and wait is bounded in count and time, and
+// the command stops by itself.
 package main
 
 import (
@@ -87,7 +101,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.SetOutput(stderr)
 	var o options
 	var mixSpec string
-	fs.StringVar(&o.botBinary, "bot-binary", "", "run this bot binary as a subprocess (`bot run --config …`); default: the bot in this process")
+	fs.StringVar(&o.botBinary, "bot-binary", "", "run the bot binary at `PATH` as a subprocess (bot run --config FILE); default: the bot in this process")
 	fs.Float64Var(&o.rate, "rate", 0, "envelopes per second, for --duration")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "how long to send at --rate")
 	fs.IntVar(&o.burst, "burst", 0, "send this many envelopes at once instead of a rate")

@@ -21,18 +21,18 @@ const slackAckDeadline = 3 * time.Second
 // report is what one scenario measured. Durations are in milliseconds.
 type report struct {
 	Scenario struct {
-		Bot      string         `json:"bot"` // "subprocess PATH" or "in-process"
-		Mode     string         `json:"mode"`
-		Rate     float64        `json:"rate_per_s,omitempty"`
-		Duration string         `json:"duration,omitempty"`
-		Burst    int            `json:"burst,omitempty"`
-		Window   int            `json:"burst_window,omitempty"`
-		Mix      map[string]int `json:"mix"`
-		Workers  int            `json:"bot_workers,omitempty"`
-		Queue    int            `json:"bot_queue,omitempty"`
-		Runbook  string         `json:"declare_runbook"`
-		Channels int            `json:"channels"`
-		GOMAXPRO int            `json:"loadgen_gomaxprocs"`
+		Bot        string         `json:"bot"` // "subprocess PATH" or "in-process"
+		Mode       string         `json:"mode"`
+		Rate       float64        `json:"rate_per_s,omitempty"`
+		Duration   string         `json:"duration,omitempty"`
+		Burst      int            `json:"burst,omitempty"`
+		Window     int            `json:"burst_window,omitempty"`
+		Mix        map[string]int `json:"mix"`
+		Workers    int            `json:"bot_workers,omitempty"`
+		Queue      int            `json:"bot_queue,omitempty"`
+		Runbook    string         `json:"declare_runbook"`
+		Channels   int            `json:"channels"`
+		GOMAXPROCS int            `json:"loadgen_gomaxprocs"`
 	} `json:"scenario"`
 
 	Sent         int                    `json:"sent"`
@@ -114,7 +114,7 @@ func newReport(o options) *report {
 	r.Scenario.Mix = o.mix
 	r.Scenario.Workers, r.Scenario.Queue, r.Scenario.Runbook = o.workers, o.queue, o.runbook
 	r.Scenario.Channels = o.channels
-	r.Scenario.GOMAXPRO = runtime.GOMAXPROCS(0)
+	r.Scenario.GOMAXPROCS = runtime.GOMAXPROCS(0)
 	return r
 }
 
