@@ -78,8 +78,7 @@ func NewExecutor(d Deps) *Executor {
 	return &Executor{d: d, log: d.Logger, driving: map[int64]bool{}, again: map[int64]bool{}}
 }
 
-// Start learns who the bot is and resumes every run a previous process left running.
-// Runs waiting for an approval stay parked until the approval is decided.
+// Start learns who the bot is and resumes every run a previous process left active.
 func (e *Executor) Start(ctx context.Context) error {
 	id, err := e.d.Slack.Identify(ctx)
 	if err != nil {
@@ -94,10 +93,11 @@ func (e *Executor) Start(ctx context.Context) error {
 		return fmt.Errorf("executor: list active runs: %w", err)
 	}
 	for _, r := range active {
-		if r.State == runbook.RunRunning {
-			e.log.Info("resuming run", "run", r.Key(), "runbook", r.Runbook)
-			e.Kick(r.ID)
-		}
+		// Runs waiting for an approval are looked at too: their approval may have been
+		// decided by a process that died before it resumed them. One still pending just
+		// parks again.
+		e.log.Info("resuming run", "run", r.Key(), "runbook", r.Runbook, "state", r.State)
+		e.Kick(r.ID)
 	}
 	return nil
 }
