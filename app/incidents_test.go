@@ -337,3 +337,14 @@ func TestStatusInIncidentChannel(t *testing.T) {
 		t.Fatalf("status in the incident channel = %q", reply.Text)
 	}
 }
+
+func TestHugeInputIsAnswered(t *testing.T) {
+	w := startIncidents(t)
+	long := strings.Repeat("x", 40000)
+	if answer := w.command(long); !strings.Contains(answer, "I don't know the command") {
+		t.Fatalf("a 40,000-character word answered %q", answer)
+	}
+	if answer := w.command("declare sev1 " + long); !strings.Contains(answer, "keep it under 200") {
+		t.Fatalf("a 40,000-character title answered %.200q", answer)
+	}
+}

@@ -133,7 +133,7 @@ func (h *Handlers) names() []string {
 }
 
 func (h *Handlers) unknown(prefix, verb string) *runbook.Reply {
-	text := fmt.Sprintf("I don't know the command `%s`.", escape(verb))
+	text := fmt.Sprintf("I don't know the command `%s`.", escape(truncate(verb, 40)))
 	if s := runbook.Suggest(strings.ToLower(verb), h.names()); s != "" {
 		text += fmt.Sprintf(" Did you mean `%s %s`?", prefix, s)
 	}

@@ -34,6 +34,9 @@ type Config struct {
 	UpdateChannel        string
 }
 
+// maxTitle keeps titles short enough for topics, announcements and channel names.
+const maxTitle = 200
+
 // Service declares and changes incidents.
 type Service struct {
 	store   runbook.IncidentStore
@@ -88,6 +91,9 @@ func (s *Service) Declare(ctx context.Context, d Declaration) (*Declared, error)
 	}
 	if strings.TrimSpace(d.Title) == "" {
 		return nil, runbook.Errorf(runbook.EINVALID, "Give the incident a title.")
+	}
+	if n := len([]rune(d.Title)); n > maxTitle {
+		return nil, runbook.Errorf(runbook.EINVALID, "That title is %d characters long; keep it under %d.", n, maxTitle)
 	}
 	if d.Commander == "" {
 		// Whoever declares leads until they hand over (update commander=@…).
