@@ -12,8 +12,7 @@ import (
 // ResolveChannel turns "#name", "<#C1|name>", "name" or an id into a channel id.
 func (c *Client) ResolveChannel(ctx context.Context, ref string) (string, error) {
 	ref = strings.TrimSpace(ref)
-	if inner, ok := strings.CutPrefix(ref, "<#"); ok {
-		id, _, _ := strings.Cut(strings.TrimSuffix(inner, ">"), "|")
+	if id, ok := refID(ref, "<#"); ok {
 		return id, nil
 	}
 	if looksLikeID(ref, "CGD") {
@@ -28,6 +27,17 @@ func (c *Client) ResolveChannel(ctx context.Context, ref string) (string, error)
 		return "", err
 	}
 	return ch.ID, nil
+}
+
+// refID returns the id inside a Slack reference that starts with prefix:
+// "<#C1|ops>" with "<#" gives "C1".
+func refID(ref, prefix string) (string, bool) {
+	inner, ok := strings.CutPrefix(ref, prefix)
+	if !ok {
+		return "", false
+	}
+	id, _, _ := strings.Cut(strings.TrimSuffix(inner, ">"), "|")
+	return id, true
 }
 
 // looksLikeID reports whether s has the shape of a Slack id starting with one of the
@@ -205,8 +215,7 @@ func (c *Client) OpenDM(ctx context.Context, user string) (string, error) {
 // ResolveUser turns "U123", "<@U123>", "@handle" or "handle" into a user id.
 func (c *Client) ResolveUser(ctx context.Context, ref string) (string, error) {
 	ref = strings.TrimSpace(ref)
-	if inner, ok := strings.CutPrefix(ref, "<@"); ok {
-		id, _, _ := strings.Cut(strings.TrimSuffix(inner, ">"), "|")
+	if id, ok := refID(ref, "<@"); ok {
 		return id, nil
 	}
 	if looksLikeID(ref, "UW") {
@@ -246,8 +255,8 @@ func (c *Client) ResolveUser(ctx context.Context, ref string) (string, error) {
 // "@handle".
 func (c *Client) GroupMembers(ctx context.Context, ref string) ([]string, error) {
 	id := strings.TrimSpace(ref)
-	if inner, ok := strings.CutPrefix(id, "<!subteam^"); ok {
-		id, _, _ = strings.Cut(strings.TrimSuffix(inner, ">"), "|")
+	if sub, ok := refID(id, "<!subteam^"); ok {
+		id = sub
 	}
 	if !looksLikeID(id, "S") {
 		var err error
