@@ -20,8 +20,12 @@ type Envelope struct {
 	Acked bool
 	// Done says the request was handled; Reply is what its ack carried, repeated if Slack
 	// redelivers the envelope because that ack was lost.
-	Done       bool
-	Reply      []byte
+	Done  bool
+	Reply []byte
+	// Delivery is an answer that goes out through the Web API after the ack (a thread
+	// reply, a response_url message), kept until Slack has it so that a crash does not
+	// lose it. Its encoding belongs to the bot.
+	Delivery   []byte
 	ReceivedAt time.Time
 }
 
@@ -32,10 +36,15 @@ type Inbox interface {
 	Claim(ctx context.Context, env Envelope) (*Envelope, error)
 	// MarkAcked records that the envelope's ack went out before it was done.
 	MarkAcked(ctx context.Context, id string) error
-	// Complete records that the envelope was handled and what its ack carried.
-	Complete(ctx context.Context, id string, reply []byte) error
+	// Complete records that the envelope was handled, what its ack carried, and the
+	// delivery still owed for it (nil if none), in one write.
+	Complete(ctx context.Context, id string, reply, delivery []byte) error
+	// Delivered records that the envelope's delivery reached Slack, or was given up.
+	Delivered(ctx context.Context, id string) error
 	// Unfinished lists envelopes that were acked but never completed, oldest first.
 	Unfinished(ctx context.Context) ([]Envelope, error)
+	// Undelivered lists completed envelopes whose delivery is still owed, oldest first.
+	Undelivered(ctx context.Context) ([]Envelope, error)
 	// Prune forgets completed envelopes received before the given time.
 	Prune(ctx context.Context, before time.Time) (int, error)
 }

@@ -87,6 +87,9 @@ type Channels interface {
 	ArchiveChannel(ctx context.Context, channel string) error
 	// History returns the newest messages of a channel, newest first, with metadata.
 	History(ctx context.Context, channel string, limit int) ([]HistoryMessage, error)
+	// ThreadReplies returns a thread, root first and then its replies oldest first, with
+	// metadata.
+	ThreadReplies(ctx context.Context, channel, threadTS string, limit int) ([]HistoryMessage, error)
 	Permalink(ctx context.Context, channel, ts string) (string, error)
 	Pin(ctx context.Context, channel, ts string) error
 	// OpenDM opens (or finds) the direct-message channel with a user.

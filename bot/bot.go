@@ -82,6 +82,8 @@ type Bot struct {
 	log     *slog.Logger
 
 	identity runbook.Identity
+	// out delivers what acks cannot carry; it exists while Run runs.
+	out *outbox
 
 	// mu guards sends on jobs against its close when draining begins.
 	mu       sync.RWMutex
@@ -145,6 +147,9 @@ func (b *Bot) Run(ctx context.Context) error {
 	defer stopConn()
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
+	outCtx, stopOut := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopOut()
+	b.out = newOutbox(outCtx, b.slack, b.inbox, b.log)
 
 	var workers sync.WaitGroup
 	for range b.opts.Workers {
@@ -154,6 +159,7 @@ func (b *Bot) Run(ctx context.Context) error {
 			}
 		})
 	}
+	b.resumeUndelivered(ctx)
 	b.resumeUnfinished(ctx)
 
 	var background sync.WaitGroup
@@ -169,13 +175,19 @@ func (b *Bot) Run(ctx context.Context) error {
 	case err := <-socketErr:
 		runErr = explainSocketError(err)
 	}
-	b.drain(&workers, stopWork)
+	// The last ack needs a moment to flush after the work ends: the work gets what
+	// remains of the shutdown timeout after that moment.
+	deadline := time.Now().Add(max(b.opts.ShutdownTimeout-ackFlushGrace, 0))
+	b.drain(&workers, stopWork, deadline)
 	b.acks.Wait()
 	// slack-go's Ack returns once the ack is queued, not once it is written, and its
 	// sender drops the queue when the connection closes: give it a moment to flush the
-	// last acks so that handled slash commands do not end as dispatch_failed.
+	// last acks so that handled slash commands do not end as dispatch_failed. Replies
+	// still queued are sent meanwhile.
+	flushed := time.After(ackFlushGrace)
+	b.out.wait(deadline, stopOut)
 	if runErr == nil {
-		time.Sleep(ackFlushGrace)
+		<-flushed
 	}
 	stopConn()
 	background.Wait()
@@ -184,8 +196,8 @@ func (b *Bot) Run(ctx context.Context) error {
 }
 
 // drain stops taking envelopes and waits for the workers, cancelling their context if
-// they outlast the shutdown timeout.
-func (b *Bot) drain(workers *sync.WaitGroup, stopWork context.CancelFunc) {
+// they outlast the deadline.
+func (b *Bot) drain(workers *sync.WaitGroup, stopWork context.CancelFunc, deadline time.Time) {
 	b.mu.Lock()
 	b.draining = true
 	close(b.jobs)
@@ -193,7 +205,7 @@ func (b *Bot) drain(workers *sync.WaitGroup, stopWork context.CancelFunc) {
 
 	done := make(chan struct{})
 	go func() { workers.Wait(); close(done) }()
-	timer := time.NewTimer(b.opts.ShutdownTimeout)
+	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
 	select {
 	case <-done:
@@ -237,6 +249,28 @@ func (b *Bot) end(id string) {
 	b.inflightMu.Lock()
 	defer b.inflightMu.Unlock()
 	delete(b.inflight, id)
+}
+
+// resumeUndelivered queues the replies an earlier process owed but did not send.
+func (b *Bot) resumeUndelivered(ctx context.Context) {
+	envs, err := b.inbox.Undelivered(ctx)
+	if err != nil {
+		b.log.Error("list undelivered replies", "err", err)
+		return
+	}
+	for _, e := range envs {
+		d, err := decodeDelivery(e.ID, e.Delivery)
+		if err != nil {
+			b.log.Error("dropping a reply that cannot be read", "request", e.ID, "err", err)
+			if err := b.inbox.Delivered(ctx, e.ID); err != nil {
+				b.log.Warn("cannot forget an unreadable reply", "request", e.ID, "err", err)
+			}
+			continue
+		}
+		b.log.Info("resuming reply", "request", e.ID, "kind", d.Kind)
+		d.resumed = true
+		b.out.enqueue(d)
+	}
 }
 
 // resumeUnfinished queues the envelopes an earlier process acked but did not finish.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"runtime/debug"
 	"time"
 
@@ -26,12 +25,16 @@ func (b *Bot) process(ctx context.Context, j job) {
 			b.log.Error("panic while processing an envelope", "envelope", j.env.EnvelopeID, "panic", r, "stack", string(debug.Stack()))
 		}
 	}()
-	if b.stopping() && !j.resumed {
-		return // not acked: Slack redelivers it to the next connection
+	if b.stopping() && !j.resumed && j.env.Type == typeEventsAPI {
+		return // not acked: Slack redelivers events to the next connection
 	}
 	req, err := decodeRequest(j.env, b.identity.BotUserID, b.opts.Now())
 	if err != nil {
 		b.dropEnvelope(j, err)
+		return
+	}
+	if ctx.Err() != nil {
+		b.answerRestarting(j, req)
 		return
 	}
 	if !b.begin(req.ID) {
@@ -40,10 +43,8 @@ func (b *Bot) process(ctx context.Context, j job) {
 	}
 	defer b.end(req.ID)
 
-	prior, err := b.inbox.Claim(ctx, runbook.Envelope{ID: req.ID, Type: j.env.Type, Payload: j.env.Payload})
-	if err != nil {
-		b.log.Error("cannot record request", "request", req.ID, "err", err)
-		b.answerUnrecorded(j, req, err)
+	prior, ok := b.claim(ctx, j, req)
+	if !ok {
 		return
 	}
 	if prior != nil && prior.Done {
@@ -54,6 +55,64 @@ func (b *Bot) process(ctx context.Context, j job) {
 		return
 	}
 	b.handle(ctx, j, req)
+}
+
+// minAckWait is the least time a request gets to answer in its ack, however long it
+// waited for a worker: a fast answer in the ack beats an empty ack and a follow-up.
+const minAckWait = 100 * time.Millisecond
+
+// ackWait is how long the ack may still wait. Slack's deadline runs from when it sent
+// the envelope, so the budget runs from when the envelope arrived, not from when a
+// worker took it.
+func (b *Bot) ackWait(j job) time.Duration {
+	return max(time.Until(j.received.Add(b.opts.AckBudget)), minAckWait)
+}
+
+// redelivered says whether Slack sends an envelope of this type again when it is not
+// acked in time. Only events are; a slash command, click or form submission that is
+// not acked in time shows the person an error.
+func redelivered(typ string) bool { return typ == typeEventsAPI }
+
+// claim records the request in the inbox, returning what an earlier delivery of it
+// left there. It reports false when the request must not be handled now, having dealt
+// with it. A request Slack will not send again cannot wait for a slow store past its
+// ack deadline: it is answered "try again" and, should the store record it after all,
+// recorded as done with that answer, so that it is never acted on.
+func (b *Bot) claim(ctx context.Context, j job, req *runbook.Request) (*runbook.Envelope, bool) {
+	env := runbook.Envelope{ID: req.ID, Type: j.env.Type, Payload: j.env.Payload}
+	type claimed struct {
+		prior *runbook.Envelope
+		err   error
+	}
+	result := make(chan claimed, 1)
+	go func() { // always received below
+		prior, err := b.inbox.Claim(ctx, env)
+		result <- claimed{prior, err}
+	}()
+	var deadline <-chan time.Time
+	if !j.resumed && !redelivered(j.env.Type) {
+		timer := time.NewTimer(b.ackWait(j))
+		defer timer.Stop()
+		deadline = timer.C
+	}
+	select {
+	case c := <-result:
+		if c.err != nil {
+			b.log.Error("cannot record request", "request", req.ID, "err", c.err)
+			b.answerUnrecorded(j, req, c.err)
+			return nil, false
+		}
+		return c.prior, true
+	case <-deadline:
+	}
+	b.log.Warn("store too slow to record a request before Slack's deadline; answered try again", "request", req.ID)
+	payload := b.answerUnrecorded(j, req, runbook.Errorf(runbook.EUNAVAILABLE, "Runbook's database is busy; try again in a moment."))
+	if c := <-result; c.err == nil && c.prior == nil {
+		if err := b.inbox.Complete(ctx, req.ID, payload, nil); err != nil {
+			b.log.Warn("cannot record answered request", "request", req.ID, "err", err)
+		}
+	}
+	return nil, false
 }
 
 // ackInFlight acks a redelivery of a request this process is still handling, so that
@@ -90,19 +149,45 @@ func (b *Bot) dropEnvelope(j job, err error) {
 	}
 }
 
-// answerUnrecorded deals with a request the store could not record. A slash command is
-// answered "try again" (Slack never resends those); other envelopes stay unacked, and
-// Slack's redelivery is the retry.
-func (b *Bot) answerUnrecorded(j job, req *runbook.Request, err error) {
-	if j.resumed || req.Kind != runbook.KindCommand {
+// restartingText answers a slash command that arrives too late in a shutdown to be
+// handled.
+const restartingText = ":hourglass: Runbook is restarting; try again in a few seconds."
+
+// answerRestarting deals with a request taken after shutdown gave up on in-flight work.
+// An event stays unacked for Slack to redeliver to the next process, a slash command
+// is told to try again, and a click or form submission stays unacked, so Slack shows
+// the person it did not go through.
+func (b *Bot) answerRestarting(j job, req *runbook.Request) {
+	if j.resumed || req.Kind != runbook.KindCommand || !j.env.AcceptsResponsePayload {
 		return
+	}
+	payload, _ := json.Marshal(messagePayload{ResponseType: "ephemeral", Text: restartingText})
+	b.ackJob(j, payload)
+}
+
+// answerUnrecorded deals with a request the store could not record, returning what its
+// ack carried. A slash command is answered "try again" in its ack, a click or form
+// submission is acked and answered through its response_url; events stay unacked, and
+// Slack's redelivery is the retry.
+func (b *Bot) answerUnrecorded(j job, req *runbook.Request, err error) []byte {
+	if j.resumed || redelivered(j.env.Type) {
+		return nil
 	}
 	text := ":warning: " + runbook.ErrorMessage(err)
 	if runbook.ErrorCode(err) == runbook.EINTERNAL {
-		text = ":warning: Runbook could not record your command; try again in a moment."
+		text = ":warning: Runbook could not record your request; try again in a moment."
+	}
+	if req.Kind != runbook.KindCommand {
+		b.ackJob(j, nil)
+		if d := newDelivery(req, &runbook.Reply{Text: text}); d != nil {
+			d.Request = "" // not in the inbox
+			b.out.enqueue(*d)
+		}
+		return nil
 	}
 	payload, _ := json.Marshal(messagePayload{ResponseType: "ephemeral", Text: text})
-	b.ack(j.env, payload)
+	b.ackJob(j, payload)
+	return payload
 }
 
 // handle runs the handler. If it answers within the ack budget the answer travels in the
@@ -117,7 +202,7 @@ func (b *Bot) handle(ctx context.Context, j job, req *runbook.Request) {
 	if acked {
 		reply = <-outcome
 	} else {
-		budget := time.NewTimer(b.opts.AckBudget)
+		budget := time.NewTimer(b.ackWait(j))
 		select {
 		case reply = <-outcome:
 			budget.Stop()
@@ -143,14 +228,24 @@ func (b *Bot) handle(ctx context.Context, j job, req *runbook.Request) {
 	if !acked {
 		ackPayload = b.ackPayload(j.env, req, reply)
 	}
-	if err := b.inbox.Complete(ctx, req.ID, ackPayload); err != nil {
+	// What the ack cannot carry is owed through the Web API. It is recorded with the
+	// request, in one write, so that a crash before Slack has it does not lose it.
+	var owed *delivery
+	if ackPayload == nil {
+		owed = newDelivery(req, reply)
+	}
+	encoded, err := owed.encode()
+	if err != nil {
+		b.log.Error("cannot keep reply", "request", req.ID, "err", err)
+	}
+	if err := b.inbox.Complete(ctx, req.ID, ackPayload, encoded); err != nil {
 		b.log.Error("cannot record handled request", "request", req.ID, "err", err)
 	}
 	if !acked {
 		b.ackJob(j, ackPayload)
 	}
-	if ackPayload == nil {
-		b.deliver(ctx, req, reply)
+	if owed != nil {
+		b.out.enqueue(*owed)
 	}
 }
 
@@ -219,26 +314,4 @@ func (b *Bot) ackPayload(env envelope, req *runbook.Request, reply *runbook.Repl
 		return nil
 	}
 	return payload
-}
-
-// deliver sends a reply through the Web API: in the mention's thread, or to the person
-// who typed the command or clicked the button.
-func (b *Bot) deliver(ctx context.Context, req *runbook.Request, reply *runbook.Reply) {
-	if reply == nil || (reply.Text == "" && len(reply.Blocks) == 0) {
-		return
-	}
-	var err error
-	switch {
-	case req.Kind == runbook.KindMention:
-		_, err = b.slack.PostMessage(ctx, runbook.Message{Channel: req.ChannelID, ThreadTS: req.ThreadTS, Text: reply.Text, Blocks: reply.Blocks})
-	case req.ResponseURL != "":
-		err = b.slack.Respond(ctx, req.ResponseURL, *reply)
-	case req.ChannelID != "":
-		err = b.slack.PostEphemeral(ctx, req.ChannelID, req.UserID, runbook.Message{Text: reply.Text, Blocks: reply.Blocks})
-	default:
-		err = fmt.Errorf("no channel to answer %s request in", req.Kind)
-	}
-	if err != nil {
-		b.log.Warn("cannot deliver reply", "request", req.ID, "kind", req.Kind, "err", err)
-	}
 }

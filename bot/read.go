@@ -84,16 +84,23 @@ func (b *Bot) acceptRaw(raw json.RawMessage) {
 	b.accept(env)
 }
 
-// accept hands an envelope to the workers. When they are all busy, a slash command is
-// acked with a "busy" answer and anything else is left unacked for Slack to redeliver.
+// accept hands an envelope to the workers. When they are all busy, or the bot is
+// stopping, a slash command is acked with an answer that says so and anything else is
+// left unacked: Slack redelivers events, and shows the person a click that failed.
 func (b *Bot) accept(env envelope) {
 	b.opts.Observer.Envelope(env.Type)
 	if b.enqueue(job{env: env, received: time.Now()}) {
 		return
 	}
-	b.log.Warn("no worker free; request not taken", "envelope", env.EnvelopeID, "type", env.Type)
+	text := busyText
+	if b.stopping() {
+		text = restartingText
+		b.log.Info("stopping; request not taken", "envelope", env.EnvelopeID, "type", env.Type)
+	} else {
+		b.log.Warn("no worker free; request not taken", "envelope", env.EnvelopeID, "type", env.Type)
+	}
 	if env.Type == typeSlashCommands && env.AcceptsResponsePayload {
-		payload, _ := json.Marshal(messagePayload{ResponseType: "ephemeral", Text: busyText})
+		payload, _ := json.Marshal(messagePayload{ResponseType: "ephemeral", Text: text})
 		b.acks.Go(func() { b.ack(env, payload) })
 	}
 }

@@ -156,8 +156,6 @@ func TestDatabaseLockedPastSlacksDeadline(t *testing.T) {
 	w := newWorld(t, slackfake.Options{}, nil)
 	general := w.channel("general")
 	w.startInProcess(w.config())
-	bugs := &knownBugs{t: t}
-	defer bugs.done()
 
 	release := lockDB(t, w.db)
 	defer release()
@@ -185,10 +183,12 @@ func TestDatabaseLockedPastSlacksDeadline(t *testing.T) {
 		}
 		if took := ack.At.Sub(s.at); took > 3*time.Second {
 			late++
-			bugs.errorf("slash command acked %s after it was sent (answer %.60q): Slack has shown the person dispatch_failed", took.Round(time.Millisecond), answer)
+			t.Errorf("slash command acked %s after it was sent (answer %.60q): Slack has shown the person dispatch_failed", took.Round(time.Millisecond), answer)
 		}
 	}
-	t.Logf("%d of %d slash commands acked past Slack's deadline", late, len(all))
+	if late == 0 {
+		t.Logf("all %d slash commands were acked within Slack's deadline", len(all))
+	}
 	ack, err := waitAckFor(w.slack.SlashCommand(w.alice.ID, general.ID, "/runbook", "help"), 5*time.Second)
 	if err != nil || !strings.Contains(ackText(ack), "Runbook commands") {
 		t.Fatalf("help after the lock: %v %.200q", err, ackText(ack))

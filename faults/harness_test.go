@@ -310,7 +310,10 @@ func (w *world) startSubprocess(configPath string) *subprocess {
 			env = append(env, kv)
 		}
 	}
-	cmd.Env = append(env, "SLACK_BOT_TOKEN="+w.slack.BotToken(), "SLACK_APP_TOKEN="+w.slack.AppToken())
+	cmd.Env = append(env, "SLACK_BOT_TOKEN="+w.slack.BotToken(), "SLACK_APP_TOKEN="+w.slack.AppToken(),
+		// A race-enabled binary otherwise sleeps a second at exit, which is not the
+		// bot's shutdown time.
+		"GORACE=atexit_sleep_ms=0 "+os.Getenv("GORACE"))
 	cmd.Stdout, cmd.Stderr = f, f
 	before := w.slack.ConnectCount()
 	if err := cmd.Start(); err != nil {
@@ -423,4 +426,13 @@ func grepLines(logs string, substrs ...string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// eventID is the event id of a delivered event: the id the bot records it under.
+func eventID(d *slackfake.Delivery) string {
+	var p struct {
+		EventID string `json:"event_id"`
+	}
+	_ = json.Unmarshal(d.Payload, &p)
+	return p.EventID
 }

@@ -174,15 +174,33 @@ func (c *Client) History(ctx context.Context, channel string, limit int) ([]runb
 	if err != nil {
 		return nil, err
 	}
-	out := make([]runbook.HistoryMessage, 0, len(res.Messages))
-	for _, m := range res.Messages {
+	return historyMessages(res.Messages), nil
+}
+
+// ThreadReplies calls conversations.replies with metadata: the thread's root message
+// first, then its replies, oldest first.
+func (c *Client) ThreadReplies(ctx context.Context, channel, threadTS string, limit int) ([]runbook.HistoryMessage, error) {
+	msgs, err := call(ctx, c, "conversations.replies", func() ([]slack.Message, error) {
+		msgs, _, _, err := c.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
+			ChannelID: channel, Timestamp: threadTS, Limit: limit, IncludeAllMetadata: true})
+		return msgs, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return historyMessages(msgs), nil
+}
+
+func historyMessages(msgs []slack.Message) []runbook.HistoryMessage {
+	out := make([]runbook.HistoryMessage, 0, len(msgs))
+	for _, m := range msgs {
 		hm := runbook.HistoryMessage{TS: m.Timestamp, User: m.User, BotID: m.BotID, Text: m.Text}
 		if m.Metadata.EventType != "" {
 			hm.Metadata = &runbook.MessageMetadata{EventType: m.Metadata.EventType, Payload: m.Metadata.EventPayload}
 		}
 		out = append(out, hm)
 	}
-	return out, nil
+	return out
 }
 
 // Permalink calls chat.getPermalink.

@@ -16,7 +16,7 @@ import (
 var tiers = map[string]int{
 	"conversations.create": 20, "conversations.archive": 20, "conversations.setTopic": 20,
 	"conversations.setPurpose": 20, "conversations.list": 20, "users.list": 20, "usergroups.list": 20,
-	"chat.update": 50, "conversations.invite": 50, "conversations.history": 50,
+	"chat.update": 50, "conversations.invite": 50, "conversations.history": 50, "conversations.replies": 50,
 	"conversations.info": 50, "conversations.open": 50, "usergroups.users.list": 50, "pins.add": 50,
 	"chat.getPermalink": 100, "chat.postEphemeral": 100, "views.open": 100, "auth.test": 100,
 }

@@ -22,6 +22,7 @@ var MethodScopes = map[string][]string{
 	"conversations.list":       {"channels:read", "groups:read"},
 	"conversations.info":       {"channels:read", "groups:read"},
 	"conversations.history":    {"channels:history", "groups:history"},
+	"conversations.replies":    {"channels:history", "groups:history"},
 	"conversations.open":       {"im:write"},
 	"users.list":               {"users:read"},
 	"usergroups.list":          {"usergroups:read"},

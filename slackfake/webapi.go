@@ -237,6 +237,7 @@ func (s *Server) recordCall(call APICall) {
 	s.mu.Lock()
 	s.callLog = append(s.callLog, call)
 	hook := s.opts.OnAPICall
+	s.notifyLocked() // a Wait on calls, failed ones included, wakes
 	s.mu.Unlock()
 	if hook != nil {
 		hook(call)

@@ -48,10 +48,16 @@ func (s *Inbox) MarkAcked(ctx context.Context, id string) error {
 	return s.set(ctx, id, "UPDATE envelopes SET acked = 1 WHERE id = ?", id)
 }
 
-// Complete records the envelope as handled, with the payload its ack carried.
-func (s *Inbox) Complete(ctx context.Context, id string, reply []byte) error {
-	return s.set(ctx, id, "UPDATE envelopes SET done = 1, acked = 1, reply = ?, done_at = ? WHERE id = ?",
-		reply, s.db.Now().UnixMilli(), id)
+// Complete records the envelope as handled, with the payload its ack carried and the
+// delivery still owed for it.
+func (s *Inbox) Complete(ctx context.Context, id string, reply, delivery []byte) error {
+	return s.set(ctx, id, "UPDATE envelopes SET done = 1, acked = 1, reply = ?, delivery = ?, done_at = ? WHERE id = ?",
+		reply, delivery, s.db.Now().UnixMilli(), id)
+}
+
+// Delivered forgets the envelope's owed delivery.
+func (s *Inbox) Delivered(ctx context.Context, id string) error {
+	return s.set(ctx, id, "UPDATE envelopes SET delivery = NULL WHERE id = ?", id)
 }
 
 func (s *Inbox) set(ctx context.Context, id, query string, args ...any) error {
@@ -74,10 +80,20 @@ func (s *Inbox) set(ctx context.Context, id, query string, args ...any) error {
 // Unfinished lists envelopes that were acked but not completed, oldest first: the
 // process stopped while handling them and Slack will not send them again.
 func (s *Inbox) Unfinished(ctx context.Context) ([]runbook.Envelope, error) {
-	rows, err := s.db.read.QueryContext(ctx, `SELECT id, type, payload, acked, done, reply, received_at
-		FROM envelopes WHERE done = 0 AND acked = 1 ORDER BY received_at, id`)
+	return s.list(ctx, "unfinished", "done = 0 AND acked = 1")
+}
+
+// Undelivered lists handled envelopes whose answer never reached Slack, oldest first:
+// the process stopped before delivering it.
+func (s *Inbox) Undelivered(ctx context.Context) ([]runbook.Envelope, error) {
+	return s.list(ctx, "undelivered", "done = 1 AND delivery IS NOT NULL")
+}
+
+func (s *Inbox) list(ctx context.Context, what, where string) ([]runbook.Envelope, error) {
+	rows, err := s.db.read.QueryContext(ctx, `SELECT `+envelopeColumns+`
+		FROM envelopes WHERE `+where+` ORDER BY received_at, id`)
 	if err != nil {
-		return nil, fmt.Errorf("list unfinished envelopes: %w", err)
+		return nil, fmt.Errorf("list %s envelopes: %w", what, err)
 	}
 	defer rows.Close()
 	var out []runbook.Envelope
@@ -111,9 +127,10 @@ func (s *Inbox) Prune(ctx context.Context, before time.Time) (int, error) {
 
 type scanner interface{ Scan(dest ...any) error }
 
+const envelopeColumns = "id, type, payload, acked, done, reply, delivery, received_at"
+
 func findEnvelope(ctx context.Context, tx *sql.Tx, id string) (*runbook.Envelope, error) {
-	env, err := scanEnvelope(tx.QueryRowContext(ctx, `SELECT id, type, payload, acked, done, reply, received_at
-		FROM envelopes WHERE id = ?`, id))
+	env, err := scanEnvelope(tx.QueryRowContext(ctx, `SELECT `+envelopeColumns+` FROM envelopes WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, runbook.Errorf(runbook.ENOTFOUND, "no envelope %s", id)
 	}
@@ -123,7 +140,7 @@ func findEnvelope(ctx context.Context, tx *sql.Tx, id string) (*runbook.Envelope
 func scanEnvelope(row scanner) (*runbook.Envelope, error) {
 	var env runbook.Envelope
 	var received int64
-	if err := row.Scan(&env.ID, &env.Type, &env.Payload, &env.Acked, &env.Done, &env.Reply, &received); err != nil {
+	if err := row.Scan(&env.ID, &env.Type, &env.Payload, &env.Acked, &env.Done, &env.Reply, &env.Delivery, &received); err != nil {
 		return nil, fmt.Errorf("scan envelope: %w", err)
 	}
 	env.ReceivedAt = time.UnixMilli(received)

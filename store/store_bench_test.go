@@ -25,7 +25,7 @@ func BenchmarkInboxClaimComplete(b *testing.B) {
 		if err != nil || prior != nil {
 			b.Fatalf("claim: %v %v", prior, err)
 		}
-		if err := inbox.Complete(ctx, id, reply); err != nil {
+		if err := inbox.Complete(ctx, id, reply, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -40,7 +40,7 @@ func BenchmarkInboxClaimRedelivery(b *testing.B) {
 	if _, err := inbox.Claim(ctx, env); err != nil {
 		b.Fatal(err)
 	}
-	if err := inbox.Complete(ctx, env.ID, nil); err != nil {
+	if err := inbox.Complete(ctx, env.ID, nil, nil); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()

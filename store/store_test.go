@@ -78,7 +78,7 @@ func TestInbox(t *testing.T) {
 	t.Run("CompleteKeepsReply", func(t *testing.T) {
 		inbox := MustOpen(t).Inbox()
 		inbox.Claim(ctx, env)
-		if err := inbox.Complete(ctx, env.ID, []byte(`{"text":"hi"}`)); err != nil {
+		if err := inbox.Complete(ctx, env.ID, []byte(`{"text":"hi"}`), nil); err != nil {
 			t.Fatal(err)
 		}
 		got, _ := inbox.Claim(ctx, env)
@@ -94,7 +94,7 @@ func TestInbox(t *testing.T) {
 		}
 		inbox.MarkAcked(ctx, "a")
 		inbox.MarkAcked(ctx, "b")
-		inbox.Complete(ctx, "b", nil)
+		inbox.Complete(ctx, "b", nil, nil)
 		got, err := inbox.Unfinished(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -104,9 +104,32 @@ func TestInbox(t *testing.T) {
 		}
 	})
 
+	t.Run("DeliveryOwedUntilDelivered", func(t *testing.T) {
+		inbox := MustOpen(t).Inbox()
+		for _, id := range []string{"a", "b", "c"} {
+			inbox.Claim(ctx, runbook.Envelope{ID: id, Type: "events_api", Payload: []byte("{}")})
+		}
+		inbox.Complete(ctx, "a", nil, []byte(`{"text":"to a"}`))
+		inbox.Complete(ctx, "b", nil, []byte(`{"text":"to b"}`))
+		inbox.Complete(ctx, "c", nil, nil)
+		if err := inbox.Delivered(ctx, "a"); err != nil {
+			t.Fatal(err)
+		}
+		got, err := inbox.Undelivered(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].ID != "b" || string(got[0].Delivery) != `{"text":"to b"}` {
+			t.Fatalf("undelivered = %+v; want only b with its delivery", got)
+		}
+		if err := inbox.Delivered(ctx, "nope"); runbook.ErrorCode(err) != runbook.ENOTFOUND {
+			t.Fatalf("delivered(unknown) = %v, want ENOTFOUND", err)
+		}
+	})
+
 	t.Run("ErrCompleteUnknown", func(t *testing.T) {
 		inbox := MustOpen(t).Inbox()
-		if err := inbox.Complete(ctx, "nope", nil); runbook.ErrorCode(err) != runbook.ENOTFOUND {
+		if err := inbox.Complete(ctx, "nope", nil, nil); runbook.ErrorCode(err) != runbook.ENOTFOUND {
 			t.Fatalf("err = %v, want ENOTFOUND", err)
 		}
 	})
@@ -117,11 +140,11 @@ func TestInbox(t *testing.T) {
 		db.Now = func() time.Time { return now }
 		inbox := db.Inbox()
 		inbox.Claim(ctx, runbook.Envelope{ID: "old", Type: "t", Payload: []byte("{}")})
-		inbox.Complete(ctx, "old", nil)
+		inbox.Complete(ctx, "old", nil, nil)
 		inbox.Claim(ctx, runbook.Envelope{ID: "old-open", Type: "t", Payload: []byte("{}")})
 		now = now.Add(48 * time.Hour)
 		inbox.Claim(ctx, runbook.Envelope{ID: "new", Type: "t", Payload: []byte("{}")})
-		inbox.Complete(ctx, "new", nil)
+		inbox.Complete(ctx, "new", nil, nil)
 		n, err := inbox.Prune(ctx, now.Add(-24*time.Hour))
 		if err != nil || n != 1 {
 			t.Fatalf("prune = %d, %v; want 1", n, err)

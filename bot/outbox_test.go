@@ -1,0 +1,186 @@
+package bot_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/bot"
+	"github.com/runbookhq/runbook/slackfake"
+)
+
+// threadReplies are the bot's replies in a mention's thread.
+func (r *rig) threadReplies(ts string) []slackfake.Message {
+	var out []slackfake.Message
+	for _, m := range r.slack.Messages(r.channel.ID) {
+		if m.ThreadTS == ts && m.TS != ts && m.BotID != "" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// A channel full of mentions is answered about once a second, as Slack allows; while
+// those replies wait their turn, the one worker must be free to answer someone else
+// within Slack's 3-second deadline, and every mention still gets its reply, in order.
+func TestBusyChannelDoesNotHoldTheWorkers(t *testing.T) {
+	r := newRig(t, echo, bot.Options{Workers: 1})
+	var mentions []*slackfake.Delivery
+	for i := range 7 {
+		mentions = append(mentions, r.slack.Mention(r.user.ID, r.channel.ID, fmt.Sprintf("m%d", i), ""))
+	}
+	r.wait("the first mention's reply", func() bool { return len(r.threadReplies(mentions[0].TS)) == 1 })
+
+	other := r.slack.AddChannel("support", slackfake.ChannelMembers(r.user.ID))
+	sent := time.Now()
+	d := r.slack.SlashCommand(r.user.ID, other.ID, "/runbook", "quick")
+	ack := r.ack(d)
+	if got := ackText(t, ack); got != "you said quick" {
+		t.Fatalf("while a channel's replies queue, a command elsewhere was answered %q", got)
+	}
+	if late := ack.At.Sub(sent); late > 3*time.Second {
+		t.Fatalf("a command elsewhere was acked %s after it was sent, past Slack's deadline: the worker waited on another channel's pacing", late)
+	}
+
+	r.wait("a reply to every mention", func() bool { return len(r.threadReplies(mentions[len(mentions)-1].TS)) == 1 })
+	var order []string
+	for _, m := range r.slack.Messages(r.channel.ID) {
+		if m.BotID != "" {
+			order = append(order, strings.TrimPrefix(m.Text, "you said "))
+		}
+	}
+	if got := strings.Join(order, " "); got != "m0 m1 m2 m3 m4 m5 m6" {
+		t.Fatalf("replies posted in the order %q", got)
+	}
+	for i, m := range mentions {
+		if n := len(r.threadReplies(m.TS)); n != 1 {
+			t.Errorf("mention %d has %d replies, want 1", i, n)
+		}
+	}
+}
+
+// A reply Slack would not take before the bot stopped is kept, and the next process
+// posts it, once.
+func TestReplyOwedAtStopIsSentByTheNextProcess(t *testing.T) {
+	r := newRig(t, echo, bot.Options{ShutdownTimeout: 200 * time.Millisecond})
+	r.slack.FailNext("chat.postMessage", 1000, http.StatusServiceUnavailable)
+	d := r.slack.Mention(r.user.ID, r.channel.ID, "are you there", "")
+	r.ack(d)
+	r.wait("a try at the reply", func() bool { return r.slack.Calls("chat.postMessage") > 0 })
+	r.stop()
+	if n := len(r.threadReplies(d.TS)); n != 0 {
+		t.Fatalf("%d replies while Slack refused them", n)
+	}
+	owed, err := r.db.Inbox().Undelivered(context.Background())
+	if err != nil || len(owed) != 1 {
+		t.Fatalf("owed replies after the stop = %d, %v; want the one", len(owed), err)
+	}
+
+	r.slack.FailNext("chat.postMessage", 0, 0)
+	r.start(echo, bot.Options{})
+	r.wait("the owed reply", func() bool { return len(r.threadReplies(d.TS)) > 0 })
+	r.stop()
+	if got := r.threadReplies(d.TS); len(got) != 1 || got[0].Text != "you said are you there" {
+		t.Fatalf("thread after the restart = %+v; want the one reply", got)
+	}
+	if owed, _ := r.db.Inbox().Undelivered(context.Background()); len(owed) != 0 {
+		t.Fatalf("%d replies still owed after delivery", len(owed))
+	}
+}
+
+// A process that posted a reply and died before recording so leaves it owed: the next
+// process finds it in the thread and does not post it again.
+func TestOwedReplyAlreadyInTheThreadIsNotPostedTwice(t *testing.T) {
+	r := newRig(t, echo, bot.Options{})
+	d := r.slack.Mention(r.user.ID, r.channel.ID, "once", "")
+	r.wait("the reply", func() bool { return len(r.threadReplies(d.TS)) == 1 })
+	r.stop()
+
+	// As the dead process would have left it: handled, with the reply still owed.
+	ctx := context.Background()
+	id := eventID(t, d)
+	prior, err := r.db.Inbox().Claim(ctx, runbook.Envelope{ID: id, Type: "events_api", Payload: []byte("{}")})
+	if err != nil || prior == nil {
+		t.Fatalf("the mention is not in the inbox as %s: %v", id, err)
+	}
+	owed := fmt.Appendf(nil, `{"kind":"mention","channel":%q,"thread_ts":%q,"text":"you said once"}`, r.channel.ID, d.TS)
+	if err := r.db.Inbox().Complete(ctx, id, nil, owed); err != nil {
+		t.Fatal(err)
+	}
+
+	r.start(echo, bot.Options{})
+	poll(t, "the owed reply to be settled", func() bool {
+		left, _ := r.db.Inbox().Undelivered(ctx)
+		return len(left) == 0
+	})
+	if n := len(r.threadReplies(d.TS)); n != 1 {
+		t.Fatalf("%d replies in the thread, want 1", n)
+	}
+}
+
+// A slash command that arrives as the bot stops is still handled: Slack never sends a
+// slash command again, so leaving it unacked would show the person dispatch_failed.
+func TestCommandQueuedAtShutdownIsAnswered(t *testing.T) {
+	entered := make(chan struct{}, 1)
+	release := make(chan struct{})
+	seen := &counter{}
+	r := newRig(t, func(ctx context.Context, req *runbook.Request) (*runbook.Reply, error) {
+		if req.Text == "hold" {
+			entered <- struct{}{}
+			<-release
+		}
+		return echo(ctx, req)
+	}, bot.Options{Workers: 1, ShutdownTimeout: 10 * time.Second, Observer: seen})
+	first := r.slash("hold")
+	<-entered
+	queued := r.slash("queued")
+	poll(t, "the second command to be queued", func() bool { return seen.envelopes.Load() == 2 })
+	r.cancel()
+	r.cancel = nil
+	close(release)
+	if err := <-r.done; err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []*slackfake.Delivery{first, queued} {
+		ack := r.ack(d)
+		if got := ackText(t, ack); !strings.HasPrefix(got, "you said") {
+			t.Errorf("a command taken before the stop was answered %q", got)
+		}
+	}
+}
+
+// eventID is the event id of a delivered event, the id the bot records it under.
+func eventID(t *testing.T, d *slackfake.Delivery) string {
+	t.Helper()
+	var p struct {
+		EventID string `json:"event_id"`
+	}
+	if err := json.Unmarshal(d.Payload, &p); err != nil || p.EventID == "" {
+		t.Fatalf("no event id in %s: %v", d.Payload, err)
+	}
+	return p.EventID
+}
+
+// poll waits for cond, which depends on more than the emulator's state.
+func poll(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for start := time.Now(); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Since(start) > 10*time.Second {
+			t.Fatalf("waiting for %s: timed out", what)
+		}
+	}
+}
+
+// counter is an Observer that counts the envelopes the bot takes.
+type counter struct{ envelopes atomic.Int32 }
+
+func (c *counter) Envelope(string)     { c.envelopes.Add(1) }
+func (c *counter) Acked(time.Duration) {}
+func (c *counter) HandlerError(string) {}
+func (c *counter) Reconnected()        {}
