@@ -30,8 +30,13 @@ type Incident struct {
 	// Fields holds custom fields. Incidents read from a store always have a non-nil map.
 	Fields    map[string]string
 	CreatedBy string
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	// RequestKey is the id of the request that declared the incident (Request.ID), or
+	// "". A request handled twice — redelivered by Slack, or finished by the next
+	// process after a crash — finds the incident it declared by it instead of
+	// declaring another.
+	RequestKey string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 	// ResolvedAt is zero while the incident is open; a store lists an incident as open
 	// exactly when it is zero.
 	ResolvedAt time.Time
@@ -148,10 +153,15 @@ type IncidentFilter struct {
 // IncidentStore keeps incidents and their timelines.
 type IncidentStore interface {
 	// CreateIncident stores inc, setting its ID, CreatedAt and UpdatedAt, and writes a
-	// "declared" timeline entry in the same transaction.
+	// "declared" timeline entry in the same transaction. If inc.RequestKey is set and
+	// an incident was already created under it, nothing is written and inc is set to
+	// that incident.
 	CreateIncident(ctx context.Context, inc *Incident) error
 	// Incident returns the incident numbered id, or ENOTFOUND.
 	Incident(ctx context.Context, id int64) (*Incident, error)
+	// IncidentByRequestKey returns the incident created under a request key, or
+	// ENOTFOUND.
+	IncidentByRequestKey(ctx context.Context, key string) (*Incident, error)
 	// IncidentByChannel returns the incident whose own channel is channelID, or ENOTFOUND.
 	IncidentByChannel(ctx context.Context, channelID string) (*Incident, error)
 	// UpdateIncident reads the incident, lets fn change it and writes it back, all in
@@ -159,6 +169,11 @@ type IncidentStore interface {
 	// If fn returns an error nothing is written and that error is returned. It sets
 	// UpdatedAt and returns the incident as stored.
 	UpdateIncident(ctx context.Context, id int64, fn func(*Incident) error) (*Incident, error)
+	// UpdateIncidentOnce is UpdateIncident for a change a request asks for, applied at
+	// most once per request key however often the request is handled: when key was
+	// applied already, fn is not called, nothing is written, and the incident is
+	// returned as stored with applied false. An empty key is always applied.
+	UpdateIncidentOnce(ctx context.Context, id int64, key string, fn func(*Incident) error) (inc *Incident, applied bool, err error)
 	// ListIncidents returns the incidents that match f, newest first.
 	ListIncidents(ctx context.Context, f IncidentFilter) ([]*Incident, error)
 	// AddTimeline appends an entry to an incident's timeline.

@@ -49,10 +49,14 @@ type Run struct {
 	StartedBy string
 	Channel   string
 	ThreadTS  string
-	Error     string
-	CreatedAt time.Time
-	UpdatedAt time.Time
-	Steps     []StepRun
+	// RequestKey identifies what started the run — the request's id, or one derived
+	// from it for a triggered run — so that handling the request again finds this
+	// run instead of starting another. "" when there is no such key.
+	RequestKey string
+	Error      string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	Steps      []StepRun
 }
 
 // Key is the run's human id, "R-12".
@@ -74,9 +78,13 @@ type StepRun struct {
 
 // RunStore keeps runs and their steps.
 type RunStore interface {
-	// CreateRun stores a new run in state running with its steps pending, and sets its ID.
+	// CreateRun stores a new run in state running with its steps pending, and sets its
+	// ID. If run.RequestKey is set and a run was already created under it, nothing is
+	// written and run is set to that run.
 	CreateRun(ctx context.Context, run *Run) error
 	Run(ctx context.Context, id int64) (*Run, error)
+	// RunByRequestKey returns the run created under a request key, or ENOTFOUND.
+	RunByRequestKey(ctx context.Context, key string) (*Run, error)
 	// ActiveRuns lists runs that are running or waiting for an approval, oldest first.
 	ActiveRuns(ctx context.Context) ([]*Run, error)
 	ListRuns(ctx context.Context, incidentID int64, limit int) ([]*Run, error)

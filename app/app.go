@@ -49,10 +49,13 @@ type App struct {
 	Executor  *runbooks.Executor
 	Incidents *incidents.Service
 	Approvals *approvals.Service
-	Metrics   *observe.Metrics
-	HTTP      *observe.Server
-	catalog   atomic.Pointer[runbooks.Catalog]
-	log       *slog.Logger
+	// Handler answers requests; the bot calls it, and tests may call it directly to
+	// handle one request twice as a crash and its redelivery would.
+	Handler runbook.Handler
+	Metrics *observe.Metrics
+	HTTP    *observe.Server
+	catalog atomic.Pointer[runbooks.Catalog]
+	log     *slog.Logger
 }
 
 // New opens the store and builds the bot. It does not connect; Run does.
@@ -103,8 +106,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 			a.Incidents.Progress(ctx, incidentID, text)
 		},
 		OnApprovalRequested: func(ctx context.Context, ap *runbook.Approval) { a.Approvals.Requested(ctx, ap) },
-		OnIncidentChanged: func(ctx context.Context, before, after *runbook.Incident, by string) {
-			a.Incidents.Changed(ctx, before, after, by)
+		OnIncidentChanged: func(ctx context.Context, before, after *runbook.Incident, by, key string) {
+			a.Incidents.Changed(ctx, before, after, by, key)
 		},
 		CancelApproval: func(ctx context.Context, ap *runbook.Approval) error { return a.Approvals.Cancelled(ctx, ap) },
 	})
@@ -134,6 +137,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Approvals:     a.Approvals,
 		Audit:         db.Audit(),
 	})
+	a.Handler = h
 	a.Bot = bot.New(socket, adapter, h, db.Inbox(), bot.Options{
 		Workers:         cfg.Bot.Workers,
 		Queue:           cfg.Bot.Queue,

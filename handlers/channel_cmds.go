@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/runbooks"
 )
 
 // massMentions are neutralised in text the bot posts for someone: the bot must not
@@ -30,10 +31,35 @@ func (h *Handlers) post(ctx context.Context, inv *invocation) (*runbook.Reply, e
 		return nil, err
 	}
 	msg := runbook.Message{Channel: channel, Text: massMentions.Replace(text) + fmt.Sprintf("\n_— posted for <@%s>_", inv.req.UserID)}
-	if _, err := h.Slack.PostMessage(ctx, msg); err != nil {
+	if err := h.postOnce(ctx, inv.req, msg); err != nil {
 		return nil, channelError(name, err)
 	}
 	return privateText(fmt.Sprintf(":incoming_envelope: Posted to %s.", name)), nil
+}
+
+// postedEvent is the metadata event type of messages posted for someone, tagged with
+// the request, so that the request handled twice posts once.
+const postedEvent = "runbook_post"
+
+// postOnce posts msg for req unless the channel already shows a message posted for
+// it — by a first attempt at the request that a crash interrupted before it was
+// recorded as done. A channel the bot cannot read (a public one it is not in) is
+// posted to without looking.
+func (h *Handlers) postOnce(ctx context.Context, req *runbook.Request, msg runbook.Message) error {
+	if req.ID != "" {
+		tag := runbook.MessageMetadata{EventType: postedEvent, Payload: map[string]any{"request": req.ID}}
+		_, found, err := runbooks.FindTagged(ctx, h.Slack, msg.Channel, tag)
+		if err != nil {
+			h.log.Debug("cannot look for an earlier post", "request", req.ID, "channel", msg.Channel, "err", err)
+		}
+		if found {
+			h.log.Info("already posted for this request", "request", req.ID, "channel", msg.Channel)
+			return nil
+		}
+		msg.Metadata = &tag
+	}
+	_, err := h.Slack.PostMessage(ctx, msg)
+	return err
 }
 
 // textAfterColon returns what follows the first ": " (or ":" at the end of the

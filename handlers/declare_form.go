@@ -58,6 +58,7 @@ func (h *Handlers) declareSubmitted(ctx context.Context, req *runbook.Request) (
 		Severity: strings.TrimSpace(v["severity"]["severity"]),
 		Service:  strings.TrimSpace(v["service"]["service"]),
 		By:       req.UserID,
+		Key:      req.ID,
 	}
 	problems := map[string]string{}
 	if d.Title == "" {

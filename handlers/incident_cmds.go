@@ -21,7 +21,7 @@ func (h *Handlers) declare(ctx context.Context, inv *invocation) (*runbook.Reply
 	if len(a.words) == 0 {
 		return nil, runbook.Errorf(runbook.EINVALID, "Give a severity and a title.")
 	}
-	d := incidents.Declaration{Severity: strings.ToLower(a.words[0].Text), By: inv.req.UserID}
+	d := incidents.Declaration{Severity: strings.ToLower(a.words[0].Text), By: inv.req.UserID, Key: inv.req.ID}
 	if err := h.Incidents.CheckSeverity(d.Severity); err != nil {
 		return nil, err
 	}
@@ -98,7 +98,7 @@ func (h *Handlers) update(ctx context.Context, inv *invocation) (*runbook.Reply,
 	if extra := len(a.words) - boolInt(used); extra > 0 {
 		return nil, runbook.Errorf(runbook.EINVALID, "I don't understand “%s”: write changes as key=value.", escape(a.text(boolInt(used))))
 	}
-	c := incidents.Change{By: inv.req.UserID}
+	c := incidents.Change{By: inv.req.UserID, Key: inv.req.ID}
 	for _, key := range a.order {
 		v := a.opts[key]
 		switch key {
@@ -134,7 +134,7 @@ func (h *Handlers) resolve(ctx context.Context, inv *invocation) (*runbook.Reply
 	if n, ok := a.opts["note"]; ok {
 		note = n.Text
 	}
-	resolved, err := h.Incidents.Resolve(ctx, inc.ID, note, inv.req.UserID)
+	resolved, err := h.Incidents.Resolve(ctx, inc.ID, incidents.Change{Note: note, By: inv.req.UserID, Key: inv.req.ID})
 	if err != nil {
 		return nil, err
 	}

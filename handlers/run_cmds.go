@@ -24,7 +24,8 @@ func (h *Handlers) runRunbook(ctx context.Context, inv *invocation) (*runbook.Re
 		}
 		return nil, runbook.Errorf(runbook.EINVALID, "%s %s", msg, h.runbookNames())
 	}
-	in := runbooks.RunInput{StartedBy: inv.req.UserID, Channel: inv.req.ChannelID, ThreadTS: threadOf(inv.req)}
+	// Keyed by the request, so that handling it again answers with the run it started.
+	in := runbooks.RunInput{StartedBy: inv.req.UserID, Channel: inv.req.ChannelID, ThreadTS: threadOf(inv.req), Key: inv.req.ID}
 	var inc *runbook.Incident
 	if len(a.words) > 1 {
 		var err error
@@ -56,7 +57,6 @@ func (h *Handlers) runRunbook(ctx context.Context, inv *invocation) (*runbook.Re
 	text := fmt.Sprintf(":arrow_forward: Started *%s* (%s)", rb.Name, run.Key())
 	if inc != nil {
 		text += fmt.Sprintf(" for *%s*", inc.Key())
-		h.Incidents.Progress(ctx, inc.ID, fmt.Sprintf(":arrow_forward: Runbook *%s* started (%s) by <@%s>", rb.Name, run.Key(), inv.req.UserID))
 	}
 	text += fmt.Sprintf(". `%s runs` shows how it goes.", inv.prefix)
 	return privateText(text), nil

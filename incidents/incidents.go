@@ -19,7 +19,9 @@ import (
 
 // Triggerer starts the runbooks whose triggers match an incident event.
 type Triggerer interface {
-	Trigger(ctx context.Context, event string, inc *runbook.Incident, by string) ([]*runbook.Run, error)
+	// Trigger starts them; key is the id of the request that caused the event, or "",
+	// so that a request handled twice starts each runbook once.
+	Trigger(ctx context.Context, event string, inc *runbook.Incident, by, key string) ([]*runbook.Run, error)
 }
 
 // Config is the part of the configuration the service follows.
@@ -71,6 +73,11 @@ type Declaration struct {
 	Service   string
 	Commander string
 	By        string
+	// Key is the id of the request that declares (Request.ID), or "". The same
+	// request handled again — a redelivery, or a restart finishing it — declares
+	// nothing new: it finds its incident, finishes what the first attempt left undone
+	// (the announcement, the triggered runs) and answers as the first would have.
+	Key string
 }
 
 // Declared is a new incident and what happened because of it.
@@ -99,24 +106,47 @@ func (s *Service) Declare(ctx context.Context, d Declaration) (*Declared, error)
 		// Whoever declares leads until they hand over (update commander=@…).
 		d.Commander = d.By
 	}
-	inc := &runbook.Incident{Title: strings.TrimSpace(d.Title), Severity: d.Severity, Status: s.cfg.Statuses[0],
-		Service: strings.ToLower(d.Service), Commander: d.Commander, CreatedBy: d.By}
-	if err := s.store.CreateIncident(ctx, inc); err != nil {
+	inc, again, err := s.create(ctx, d)
+	if err != nil {
 		return nil, err
 	}
 	out := &Declared{Incident: inc}
-	out.AnnouncedIn = s.announce(ctx, inc)
-	s.Progress(ctx, inc.ID, fmt.Sprintf(":rotating_light: %s declared by %s: *%s* (%s)", inc.Key(), mention(d.By), runbooks.Escape(inc.Title), inc.Severity))
-	runs, err := s.trigger.Trigger(ctx, runbooks.EventIncidentDeclared, inc, d.By)
+	out.AnnouncedIn = s.announce(ctx, inc, again)
+	// The declaration is the first investigation update; once its thread exists, the
+	// update went out.
+	if inc.UpdatesTS == "" {
+		s.Progress(ctx, inc.ID, fmt.Sprintf(":rotating_light: %s declared by %s: *%s* (%s)", inc.Key(), mention(d.By), runbooks.Escape(inc.Title), inc.Severity))
+	}
+	runs, err := s.trigger.Trigger(ctx, runbooks.EventIncidentDeclared, inc, d.By, d.Key)
 	if err != nil {
 		s.log.Error("start triggered runbooks", "incident", inc.Key(), "err", err)
 	}
 	out.Runs = runs
-	s.progressRuns(ctx, inc, runs)
 	if fresh, err := s.store.Incident(ctx, inc.ID); err == nil {
 		out.Incident = fresh
 	}
 	return out, nil
+}
+
+// create stores the declared incident, or finds the one this request declared
+// already (again is then true).
+func (s *Service) create(ctx context.Context, d Declaration) (inc *runbook.Incident, again bool, err error) {
+	if d.Key != "" {
+		found, err := s.store.IncidentByRequestKey(ctx, d.Key)
+		if err == nil {
+			s.log.Info("incident already declared by this request", "incident", found.Key(), "request", d.Key)
+			return found, true, nil
+		}
+		if runbook.ErrorCode(err) != runbook.ENOTFOUND {
+			return nil, false, err
+		}
+	}
+	inc = &runbook.Incident{Title: strings.TrimSpace(d.Title), Severity: d.Severity, Status: s.cfg.Statuses[0],
+		Service: strings.ToLower(d.Service), Commander: d.Commander, CreatedBy: d.By, RequestKey: d.Key}
+	if err := s.store.CreateIncident(ctx, inc); err != nil {
+		return nil, false, err
+	}
+	return inc, false, nil
 }
 
 // CheckSeverity says whether severity is one of the configured ones.
@@ -139,21 +169,43 @@ func (s *Service) CheckStatus(status string) error {
 	return runbook.Errorf(runbook.EINVALID, "“%s” is not a status; use one of %s.", status, strings.Join(s.cfg.Statuses, ", "))
 }
 
+// announcementEvent is the metadata event type of announcements, by which a repeated
+// declaration finds the one an interrupted attempt posted.
+const announcementEvent = "runbook_incident"
+
 // announce posts the declaration to the service's channel and remembers where, so
-// that later changes edit it in place.
-func (s *Service) announce(ctx context.Context, inc *runbook.Incident) string {
+// that later changes edit it in place. An incident announced already is not announced
+// again; when again (the declaring request is being handled a second time) and no
+// announcement was recorded, one posted just before a crash is looked for and adopted.
+func (s *Service) announce(ctx context.Context, inc *runbook.Incident, again bool) string {
+	if inc.AnnouncementTS != "" {
+		return inc.AnnouncementChannel
+	}
 	channel := s.cfg.ServiceChannel(inc.Service)
 	if channel == "" {
 		return ""
 	}
-	msg := Announcement(inc)
-	msg.Channel = channel
-	posted, err := s.slack.PostMessage(ctx, msg)
-	if err != nil {
-		s.log.Warn("cannot announce incident", "incident", inc.Key(), "channel", channel, "err", err)
-		return ""
+	tag := runbook.MessageMetadata{EventType: announcementEvent, Payload: map[string]any{"incident": inc.Key()}}
+	var posted runbook.PostedMessage
+	found := false
+	if again {
+		var err error
+		if posted, found, err = runbooks.FindTagged(ctx, s.slack, channel, tag); err != nil {
+			// Not being able to look (the bot may post in a channel it cannot read)
+			// is no reason to leave the incident unannounced.
+			s.log.Warn("cannot look for an earlier announcement", "incident", inc.Key(), "channel", channel, "err", err)
+		}
 	}
-	_, err = s.store.UpdateIncident(ctx, inc.ID, func(i *runbook.Incident) error {
+	if !found {
+		msg := Announcement(inc)
+		msg.Channel, msg.Metadata = channel, &tag
+		var err error
+		if posted, err = s.slack.PostMessage(ctx, msg); err != nil {
+			s.log.Warn("cannot announce incident", "incident", inc.Key(), "channel", channel, "err", err)
+			return ""
+		}
+	}
+	_, err := s.store.UpdateIncident(ctx, inc.ID, func(i *runbook.Incident) error {
 		i.AnnouncementChannel, i.AnnouncementTS = posted.Channel, posted.TS
 		return nil
 	})
@@ -170,6 +222,10 @@ type Change struct {
 	Commander string
 	Note      string
 	By        string
+	// Key is the id of the request that asks for the change (Request.ID), or "". The
+	// change is applied once per key: the request handled again brings Slack in step
+	// and starts what the change triggers, but neither records nor announces it twice.
+	Key string
 }
 
 // Update applies a change, records it in the timeline, refreshes Slack and starts
@@ -191,15 +247,27 @@ func (s *Service) Update(ctx context.Context, id int64, c Change) (*runbook.Inci
 		return nil, runbook.Errorf(runbook.EINVALID, "Say what to change: status=…, severity=…, commander=@… or note=\"…\".")
 	}
 	var before runbook.Incident
-	inc, err := s.store.UpdateIncident(ctx, id, func(i *runbook.Incident) error {
+	inc, applied, err := s.store.UpdateIncidentOnce(ctx, id, c.Key, func(i *runbook.Incident) error {
 		before = *i
 		return s.apply(i, c)
 	})
 	if err != nil {
 		return nil, err
 	}
+	if !applied {
+		// This request changed the incident already; an interrupted first attempt may
+		// have left Slack behind or the triggered runbooks unstarted.
+		s.log.Info("change already applied by this request", "incident", inc.Key(), "request", c.Key)
+		s.refresh(ctx, inc)
+		event := runbooks.EventIncidentUpdated
+		if c.Status == s.resolved() {
+			event = runbooks.EventIncidentResolved
+		}
+		s.triggerRunbooks(ctx, event, inc, c.By, c.Key)
+		return inc, nil
+	}
 	s.record(ctx, &before, inc, c)
-	s.Changed(ctx, &before, inc, c.By)
+	s.Changed(ctx, &before, inc, c.By, c.Key)
 	if c.Note != "" && before.Status == inc.Status && before.Severity == inc.Severity && before.Commander == inc.Commander {
 		s.Progress(ctx, inc.ID, describeChange(&before, inc, c))
 	}
@@ -208,18 +276,24 @@ func (s *Service) Update(ctx context.Context, id int64, c Change) (*runbook.Inci
 
 // Changed brings Slack in step with a change already stored — by a command or by a
 // runbook's incident.update step: the announcement and the channel topic are
-// refreshed, an investigation update is posted, and triggered runbooks start.
-func (s *Service) Changed(ctx context.Context, before, after *runbook.Incident, by string) {
+// refreshed, an investigation update is posted, and triggered runbooks start. key
+// names the change (see Change.Key), so that its runbooks start once.
+func (s *Service) Changed(ctx context.Context, before, after *runbook.Incident, by, key string) {
 	s.refresh(ctx, after)
 	if before.Status != after.Status || before.Severity != after.Severity || before.Commander != after.Commander {
 		s.Progress(ctx, after.ID, describeChange(before, after, Change{By: by}))
 	}
-	s.triggerAfter(ctx, before, after, by)
+	event := runbooks.EventIncidentUpdated
+	if after.Status == s.resolved() && before.Status != after.Status {
+		event = runbooks.EventIncidentResolved
+	}
+	s.triggerRunbooks(ctx, event, after, by, key)
 }
 
-// Resolve moves an incident to the last status.
-func (s *Service) Resolve(ctx context.Context, id int64, note, by string) (*runbook.Incident, error) {
-	return s.Update(ctx, id, Change{Status: s.resolved(), Note: note, By: by})
+// Resolve moves an incident to the last status; c says by whom, with what note, for
+// which request. Its Status, Severity and Commander are ignored.
+func (s *Service) Resolve(ctx context.Context, id int64, c Change) (*runbook.Incident, error) {
+	return s.Update(ctx, id, Change{Status: s.resolved(), Note: c.Note, By: c.By, Key: c.Key})
 }
 
 func (s *Service) resolved() string { return s.cfg.Statuses[len(s.cfg.Statuses)-1] }
@@ -288,22 +362,11 @@ func (s *Service) refresh(ctx context.Context, inc *runbook.Incident) {
 	}
 }
 
-// triggerAfter starts the runbooks an update triggers.
-func (s *Service) triggerAfter(ctx context.Context, before, after *runbook.Incident, by string) {
-	event := runbooks.EventIncidentUpdated
-	if after.Status == s.resolved() && before.Status != after.Status {
-		event = runbooks.EventIncidentResolved
-	}
-	runs, err := s.trigger.Trigger(ctx, event, after, by)
-	if err != nil {
-		s.log.Error("start triggered runbooks", "incident", after.Key(), "err", err)
-	}
-	s.progressRuns(ctx, after, runs)
-}
-
-func (s *Service) progressRuns(ctx context.Context, inc *runbook.Incident, runs []*runbook.Run) {
-	for _, r := range runs {
-		s.Progress(ctx, inc.ID, fmt.Sprintf(":arrow_forward: Runbook *%s* started (%s)", r.Runbook, r.Key()))
+// triggerRunbooks starts the runbooks an incident event triggers. Their runs say
+// themselves that they started.
+func (s *Service) triggerRunbooks(ctx context.Context, event string, inc *runbook.Incident, by, key string) {
+	if _, err := s.trigger.Trigger(ctx, event, inc, by, key); err != nil {
+		s.log.Error("start triggered runbooks", "incident", inc.Key(), "err", err)
 	}
 }
 

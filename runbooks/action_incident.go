@@ -2,6 +2,7 @@ package runbooks
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -39,7 +40,7 @@ func updateIncident(ctx context.Context, s *stepRun) (map[string]any, error) {
 		return nil, err
 	}
 	if s.e.d.OnIncidentChanged != nil {
-		s.e.d.OnIncidentChanged(ctx, &before, inc, "runbook "+s.run.Key())
+		s.e.d.OnIncidentChanged(ctx, &before, inc, "runbook "+s.run.Key(), fmt.Sprintf("%s/%d", s.run.Key(), s.index))
 	}
 	return map[string]any{"status": inc.Status, "severity": inc.Severity}, nil
 }

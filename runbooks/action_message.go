@@ -2,6 +2,7 @@ package runbooks
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/runbookhq/runbook"
 )
@@ -67,6 +68,42 @@ func post(ctx context.Context, s *stepRun, channel, thread string, pin bool) (ma
 		link = "" // a missing permalink is no reason to fail a posted message
 	}
 	return map[string]any{"channel": channel, "ts": ts, "permalink": link}, nil
+}
+
+// historyDepth is how far back a retry looks for the message an earlier attempt
+// posted: one page of history, which a crash-and-restart does not outrun.
+const historyDepth = 100
+
+// FindTagged looks in a channel's recent history for a message tagged with metadata
+// of tag's event type and payload, as posted by an attempt that was interrupted before
+// it could record the message, so that a retry adopts it instead of posting again.
+// channel is an id or a "#name".
+func FindTagged(ctx context.Context, slack runbook.Channels, channel string, tag runbook.MessageMetadata) (runbook.PostedMessage, bool, error) {
+	id, err := slack.ResolveChannel(ctx, channel)
+	if err != nil {
+		return runbook.PostedMessage{}, false, err
+	}
+	history, err := slack.History(ctx, id, historyDepth)
+	if err != nil {
+		return runbook.PostedMessage{}, false, err
+	}
+	for _, m := range history {
+		if m.Metadata != nil && m.Metadata.EventType == tag.EventType && samePayload(m.Metadata.Payload, tag.Payload) {
+			return runbook.PostedMessage{Channel: id, TS: m.TS}, true, nil
+		}
+	}
+	return runbook.PostedMessage{}, false, nil
+}
+
+// samePayload reports whether got carries every value of want (as Slack returns
+// them, which may not be strings).
+func samePayload(got, want map[string]any) bool {
+	for k, v := range want {
+		if fmt.Sprint(got[k]) != fmt.Sprint(v) {
+			return false
+		}
+	}
+	return true
 }
 
 // stepOutput returns an output of an earlier step of the run, by step id.

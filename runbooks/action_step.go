@@ -117,18 +117,8 @@ func (s *stepRun) posted(ctx context.Context, channel string) (string, bool, err
 	if s.attempt <= 1 {
 		return "", false, nil
 	}
-	history, err := s.e.d.Slack.History(ctx, channel, 100)
-	if err != nil {
-		return "", false, err
-	}
-	want := s.marker().Payload
-	for _, m := range history {
-		if m.Metadata != nil && m.Metadata.EventType == "runbook_step" &&
-			fmt.Sprint(m.Metadata.Payload["run"]) == want["run"] && fmt.Sprint(m.Metadata.Payload["step"]) == want["step"] {
-			return m.TS, true, nil
-		}
-	}
-	return "", false, nil
+	m, found, err := FindTagged(ctx, s.e.d.Slack, channel, *s.marker())
+	return m.TS, found, err
 }
 
 // incident returns the run's incident, or an error if the run has none.

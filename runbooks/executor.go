@@ -41,8 +41,10 @@ type Deps struct {
 	// marked cancelled.
 	CancelApproval func(ctx context.Context, a *runbook.Approval) error
 	// OnIncidentChanged hears that a step changed an incident (incident.update), so that
-	// Slack is brought in step: the announcement, the channel topic (optional).
-	OnIncidentChanged func(ctx context.Context, before, after *runbook.Incident, by string)
+	// Slack is brought in step: the announcement, the channel topic (optional). key
+	// names the step's change ("R-3/2"), so that a step retried after a crash starts
+	// the runbooks the change triggers once.
+	OnIncidentChanged func(ctx context.Context, before, after *runbook.Incident, by, key string)
 	// OnProgress hears what happens to runs about an incident (a run ended badly, an
 	// approval was requested or decided), for investigation updates (optional).
 	OnProgress func(ctx context.Context, incidentID int64, text string)
@@ -120,12 +122,34 @@ type RunInput struct {
 	StartedBy  string
 	Channel    string
 	ThreadTS   string
+	// Key is the id of the request that starts the run (Request.ID), or "". A request
+	// handled twice — redelivered, or finished by the next process after a crash —
+	// gets the run it started the first time instead of a second one.
+	Key string
 }
 
-// StartRun records a new run of rb and starts driving it in the background.
+// StartRun records a new run of rb and starts driving it in the background. A run
+// started under in.Key already is returned as it stands (and looked at again, in case
+// the process that started it died before driving it).
 func (e *Executor) StartRun(ctx context.Context, rb *Runbook, in RunInput) (*runbook.Run, error) {
+	return e.start(ctx, rb, in, "")
+}
+
+// start is StartRun for a person (event "") or for an incident event's trigger.
+func (e *Executor) start(ctx context.Context, rb *Runbook, in RunInput, event string) (*runbook.Run, error) {
+	if in.Key != "" {
+		run, err := e.d.Runs.RunByRequestKey(ctx, in.Key)
+		if err == nil {
+			e.log.Info("run already started by this request", "run", run.Key(), "runbook", run.Runbook, "request", in.Key)
+			e.Kick(run.ID)
+			return run, nil
+		}
+		if runbook.ErrorCode(err) != runbook.ENOTFOUND {
+			return nil, err
+		}
+	}
 	run := &runbook.Run{Runbook: rb.Name, IncidentID: in.IncidentID, Params: in.Params,
-		StartedBy: in.StartedBy, Channel: in.Channel, ThreadTS: in.ThreadTS}
+		StartedBy: in.StartedBy, Channel: in.Channel, ThreadTS: in.ThreadTS, RequestKey: in.Key}
 	for _, st := range rb.Steps {
 		run.Steps = append(run.Steps, runbook.StepRun{StepID: st.ID, Action: st.Action})
 	}
@@ -133,6 +157,13 @@ func (e *Executor) StartRun(ctx context.Context, rb *Runbook, in RunInput) (*run
 		return nil, err
 	}
 	e.log.Info("run started", "run", run.Key(), "runbook", rb.Name, "by", in.StartedBy)
+	text := fmt.Sprintf(":arrow_forward: Runbook *%s* started (%s)", Escape(rb.Name), run.Key())
+	if event == "" && in.StartedBy != "" {
+		text += " by <@" + in.StartedBy + ">"
+	}
+	// Said here, where a new run is told from one a repeated request found, and
+	// before the run's own news.
+	e.progress(ctx, run, text)
 	e.Kick(run.ID)
 	return run, nil
 }
@@ -155,6 +186,8 @@ func (e *Executor) Kick(runID int64) {
 }
 
 // Cancel ends an active run as cancelled; its pending approval is cancelled with it.
+// Cancelling a run that was cancelled already finishes what an interrupted cancel may
+// have left (its approval) and answers ECONFLICT.
 func (e *Executor) Cancel(ctx context.Context, runID int64, by string) error {
 	ok, err := e.d.Runs.SetRunState(ctx, runID, []runbook.RunState{runbook.RunRunning, runbook.RunWaitingApproval},
 		runbook.RunCancelled, "cancelled by "+by)
@@ -165,6 +198,9 @@ func (e *Executor) Cancel(ctx context.Context, runID int64, by string) error {
 		run, err := e.d.Runs.Run(ctx, runID)
 		if err != nil {
 			return err
+		}
+		if run.State == runbook.RunCancelled {
+			e.cancelApprovals(ctx, runID, by)
 		}
 		return runbook.Errorf(runbook.ECONFLICT, "%s has already ended (%s).", run.Key(), run.State)
 	}
@@ -294,8 +330,10 @@ func (e *Executor) logErr(what string, runID int64, err error) {
 }
 
 // Trigger starts every runbook whose trigger matches an incident event
-// (EventIncidentDeclared, …), and returns the runs it started.
-func (e *Executor) Trigger(ctx context.Context, event string, inc *runbook.Incident, by string) ([]*runbook.Run, error) {
+// (EventIncidentDeclared, …), and returns the runs it started. key is the id of the
+// request that caused the event, or ""; each run gets a key derived from it, so that
+// the request handled twice starts each runbook once.
+func (e *Executor) Trigger(ctx context.Context, event string, inc *runbook.Incident, by, key string) ([]*runbook.Run, error) {
 	var started []*runbook.Run
 	var errs []error
 	for _, rb := range e.d.Catalog().Triggered(event, inc.TemplateData()) {
@@ -304,7 +342,8 @@ func (e *Executor) Trigger(ctx context.Context, event string, inc *runbook.Incid
 			errs = append(errs, fmt.Errorf("%s: %w", rb.Name, err))
 			continue
 		}
-		run, err := e.StartRun(ctx, rb, RunInput{IncidentID: inc.ID, Params: params, StartedBy: by})
+		in := RunInput{IncidentID: inc.ID, Params: params, StartedBy: by, Key: TriggerKey(key, event, rb.Name)}
+		run, err := e.start(ctx, rb, in, event)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", rb.Name, err))
 			continue
@@ -312,6 +351,15 @@ func (e *Executor) Trigger(ctx context.Context, event string, inc *runbook.Incid
 		started = append(started, run)
 	}
 	return started, errors.Join(errs...)
+}
+
+// TriggerKey is the key of the run of a runbook an event triggered, derived from the
+// key of the request that caused the event; "" without one.
+func TriggerKey(key, event, name string) string {
+	if key == "" {
+		return ""
+	}
+	return key + "/" + event + "/" + name
 }
 
 // progress passes news of a run about an incident to OnProgress.

@@ -468,13 +468,13 @@ func TestServerErrorsAreRetried(t *testing.T) {
 
 func TestTriggers(t *testing.T) {
 	w := newWorld(t)
-	started, err := w.exec.Trigger(context.Background(), runbooks.EventIncidentDeclared, w.incident, w.alice.ID)
+	started, err := w.exec.Trigger(context.Background(), runbooks.EventIncidentDeclared, w.incident, w.alice.ID, "")
 	if err != nil || len(started) != 1 || started[0].Runbook != "sev1-kickoff" {
 		t.Fatalf("declared sev1 started %v, %v; want the kickoff", started, err)
 	}
 	w.waitRun(started[0].ID, runbook.RunSucceeded)
 	inc, _ := w.db.Incidents().Incident(context.Background(), w.incident.ID)
-	started, err = w.exec.Trigger(context.Background(), runbooks.EventIncidentResolved, inc, w.alice.ID)
+	started, err = w.exec.Trigger(context.Background(), runbooks.EventIncidentResolved, inc, w.alice.ID, "")
 	if err != nil || len(started) != 1 || started[0].Runbook != "wrap-up" {
 		t.Fatalf("resolved started %v, %v; want the wrap-up", started, err)
 	}
@@ -489,7 +489,7 @@ func TestTriggers(t *testing.T) {
 
 	sev3 := &runbook.Incident{Title: "slow", Severity: "sev3", Status: "investigating"}
 	w.db.Incidents().CreateIncident(context.Background(), sev3)
-	if started, _ := w.exec.Trigger(context.Background(), runbooks.EventIncidentDeclared, sev3, ""); len(started) != 0 {
+	if started, _ := w.exec.Trigger(context.Background(), runbooks.EventIncidentDeclared, sev3, "", ""); len(started) != 0 {
 		t.Fatalf("a sev3 started %v", started)
 	}
 }

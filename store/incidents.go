@@ -21,10 +21,12 @@ var _ runbook.IncidentStore = (*Incidents)(nil)
 func (db *DB) Incidents() *Incidents { return &Incidents{db: db} }
 
 const incidentColumns = `id, title, severity, status, service, commander, channel,
-	announcement_channel, announcement_ts, updates_ts, fields, created_by, created_at, updated_at, resolved_at`
+	announcement_channel, announcement_ts, updates_ts, fields, created_by, created_at, updated_at, resolved_at,
+	COALESCE(request_key, '')`
 
 // CreateIncident stores inc and its "declared" timeline entry, and sets inc's ID,
-// CreatedAt and UpdatedAt.
+// CreatedAt and UpdatedAt. If inc.RequestKey is set and an incident was created under
+// it already, nothing is written and inc is set to that incident.
 func (s *Incidents) CreateIncident(ctx context.Context, inc *runbook.Incident) error {
 	if err := validateIncident(inc); err != nil {
 		return err
@@ -35,16 +37,24 @@ func (s *Incidents) CreateIncident(ctx context.Context, inc *runbook.Incident) e
 	}
 	now := millis(s.db.Now())
 	var id int64
+	var existing *runbook.Incident
 	err = s.db.update(ctx, func(tx *sql.Tx) error {
+		// Looked up in the write transaction, so two handlings of one request racing
+		// still create one incident.
+		found, err := incidentByRequestKey(ctx, tx, inc.RequestKey)
+		if err != nil || found != nil {
+			existing = found
+			return err
+		}
 		if err := checkChannelFree(ctx, tx, inc.Channel, 0); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO incidents (title, severity, status, service,
 			commander, channel, announcement_channel, announcement_ts, updates_ts, fields, created_by,
-			created_at, updated_at, resolved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			created_at, updated_at, resolved_at, request_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			inc.Title, inc.Severity, inc.Status, inc.Service, inc.Commander, inc.Channel,
 			inc.AnnouncementChannel, inc.AnnouncementTS, inc.UpdatesTS, fields, inc.CreatedBy,
-			now.UnixMilli(), now.UnixMilli(), nullMillis(inc.ResolvedAt))
+			now.UnixMilli(), now.UnixMilli(), nullMillis(inc.ResolvedAt), nullString(inc.RequestKey))
 		if err != nil {
 			return fmt.Errorf("insert incident: %w", err)
 		}
@@ -62,6 +72,10 @@ func (s *Incidents) CreateIncident(ctx context.Context, inc *runbook.Incident) e
 	if err != nil {
 		return fmt.Errorf("create incident: %w", err)
 	}
+	if existing != nil {
+		*inc = *existing
+		return nil
+	}
 	inc.ID, inc.CreatedAt, inc.UpdatedAt = id, now, now
 	if !inc.ResolvedAt.IsZero() {
 		inc.ResolvedAt = millis(inc.ResolvedAt)
@@ -72,6 +86,18 @@ func (s *Incidents) CreateIncident(ctx context.Context, inc *runbook.Incident) e
 // Incident returns the incident numbered id.
 func (s *Incidents) Incident(ctx context.Context, id int64) (*runbook.Incident, error) {
 	return findIncident(ctx, s.db.read, id)
+}
+
+// IncidentByRequestKey returns the incident created under a request key.
+func (s *Incidents) IncidentByRequestKey(ctx context.Context, key string) (*runbook.Incident, error) {
+	inc, err := incidentByRequestKey(ctx, s.db.read, key)
+	if err != nil {
+		return nil, fmt.Errorf("find incident by request: %w", err)
+	}
+	if inc == nil {
+		return nil, runbook.Errorf(runbook.ENOTFOUND, "No incident was declared by this request.")
+	}
+	return inc, nil
 }
 
 // IncidentByChannel returns the incident whose own channel is channelID.
@@ -93,48 +119,91 @@ func (s *Incidents) IncidentByChannel(ctx context.Context, channelID string) (*r
 // UpdateIncident reads the incident, applies fn and writes the result, in one write
 // transaction: since there is one writer, concurrent updates apply one after another.
 // fn runs while the write lock is held, so it must be quick and must not call the
-// store. It may not change ID, CreatedBy or CreatedAt.
+// store. It may not change ID, CreatedBy, CreatedAt or RequestKey.
 func (s *Incidents) UpdateIncident(ctx context.Context, id int64, fn func(*runbook.Incident) error) (*runbook.Incident, error) {
+	inc, _, err := s.UpdateIncidentOnce(ctx, id, "", fn)
+	return inc, err
+}
+
+// UpdateIncidentOnce is UpdateIncident applied at most once per request key: the key
+// is recorded in the transaction that writes the change, and a key recorded already
+// returns the incident as stored, unchanged, with applied false.
+func (s *Incidents) UpdateIncidentOnce(ctx context.Context, id int64, key string, fn func(*runbook.Incident) error) (*runbook.Incident, bool, error) {
 	var out *runbook.Incident
+	applied := false
 	err := s.db.update(ctx, func(tx *sql.Tx) error {
 		inc, err := findIncident(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		createdBy, createdAt := inc.CreatedBy, inc.CreatedAt
-		if err := fn(inc); err != nil {
+		if done, err := changeApplied(ctx, tx, key); err != nil || done {
+			out = inc
 			return err
 		}
-		inc.ID, inc.CreatedBy, inc.CreatedAt = id, createdBy, createdAt
-		inc.UpdatedAt = millis(s.db.Now())
-		if !inc.ResolvedAt.IsZero() {
-			inc.ResolvedAt = millis(inc.ResolvedAt)
-		}
-		if err := validateIncident(inc); err != nil {
+		if err := updateIncident(ctx, tx, inc, s.db.Now(), fn); err != nil {
 			return err
 		}
-		if err := checkChannelFree(ctx, tx, inc.Channel, id); err != nil {
-			return err
+		if key != "" {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO incident_changes (request_key, incident_id, at) VALUES (?, ?, ?)",
+				key, id, inc.UpdatedAt.UnixMilli()); err != nil {
+				return fmt.Errorf("record change: %w", err)
+			}
 		}
-		fields, err := encodeFields(inc.Fields)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE incidents SET title = ?, severity = ?, status = ?,
-			service = ?, commander = ?, channel = ?, announcement_channel = ?, announcement_ts = ?,
-			updates_ts = ?, fields = ?, updated_at = ?, resolved_at = ? WHERE id = ?`,
-			inc.Title, inc.Severity, inc.Status, inc.Service, inc.Commander, inc.Channel,
-			inc.AnnouncementChannel, inc.AnnouncementTS, inc.UpdatesTS, fields, inc.UpdatedAt.UnixMilli(),
-			nullMillis(inc.ResolvedAt), id); err != nil {
-			return fmt.Errorf("write incident: %w", err)
-		}
-		out = inc
+		out, applied = inc, true
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("update %s: %w", runbook.IncidentKey(id), err)
+		return nil, false, fmt.Errorf("update %s: %w", runbook.IncidentKey(id), err)
 	}
-	return out, nil
+	return out, applied, nil
+}
+
+// updateIncident applies fn to inc, as read in tx, and writes it back.
+func updateIncident(ctx context.Context, tx *sql.Tx, inc *runbook.Incident, now time.Time, fn func(*runbook.Incident) error) error {
+	id, createdBy, createdAt, key := inc.ID, inc.CreatedBy, inc.CreatedAt, inc.RequestKey
+	if err := fn(inc); err != nil {
+		return err
+	}
+	inc.ID, inc.CreatedBy, inc.CreatedAt, inc.RequestKey = id, createdBy, createdAt, key
+	inc.UpdatedAt = millis(now)
+	if !inc.ResolvedAt.IsZero() {
+		inc.ResolvedAt = millis(inc.ResolvedAt)
+	}
+	if err := validateIncident(inc); err != nil {
+		return err
+	}
+	if err := checkChannelFree(ctx, tx, inc.Channel, id); err != nil {
+		return err
+	}
+	fields, err := encodeFields(inc.Fields)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE incidents SET title = ?, severity = ?, status = ?,
+		service = ?, commander = ?, channel = ?, announcement_channel = ?, announcement_ts = ?,
+		updates_ts = ?, fields = ?, updated_at = ?, resolved_at = ? WHERE id = ?`,
+		inc.Title, inc.Severity, inc.Status, inc.Service, inc.Commander, inc.Channel,
+		inc.AnnouncementChannel, inc.AnnouncementTS, inc.UpdatesTS, fields, inc.UpdatedAt.UnixMilli(),
+		nullMillis(inc.ResolvedAt), id); err != nil {
+		return fmt.Errorf("write incident: %w", err)
+	}
+	return nil
+}
+
+// changeApplied reports whether the change asked for under key was applied already.
+func changeApplied(ctx context.Context, tx *sql.Tx, key string) (bool, error) {
+	if key == "" {
+		return false, nil
+	}
+	var one int
+	err := tx.QueryRowContext(ctx, "SELECT 1 FROM incident_changes WHERE request_key = ?", key).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("look up change: %w", err)
+	}
+	return true, nil
 }
 
 // ListIncidents returns the incidents that match f, newest first.
@@ -236,6 +305,18 @@ func findIncident(ctx context.Context, q querier, id int64) (*runbook.Incident, 
 	return inc, err
 }
 
+// incidentByRequestKey returns the incident created under key, or nil.
+func incidentByRequestKey(ctx context.Context, q querier, key string) (*runbook.Incident, error) {
+	if key == "" {
+		return nil, nil
+	}
+	inc, err := scanIncident(q.QueryRowContext(ctx, "SELECT "+incidentColumns+" FROM incidents WHERE request_key = ?", key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return inc, err
+}
+
 func incidentExists(ctx context.Context, q querier, id int64) error {
 	var one int
 	err := q.QueryRowContext(ctx, "SELECT 1 FROM incidents WHERE id = ?", id).Scan(&one)
@@ -296,7 +377,7 @@ func scanIncident(row scanner) (*runbook.Incident, error) {
 	var resolved sql.NullInt64
 	if err := row.Scan(&inc.ID, &inc.Title, &inc.Severity, &inc.Status, &inc.Service, &inc.Commander,
 		&inc.Channel, &inc.AnnouncementChannel, &inc.AnnouncementTS, &inc.UpdatesTS, &fields, &inc.CreatedBy,
-		&created, &updated, &resolved); err != nil {
+		&created, &updated, &resolved, &inc.RequestKey); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, err
 		}
@@ -330,6 +411,14 @@ func encodeFields(fields map[string]string) (string, error) {
 // millis drops t's precision below a millisecond, so what a caller is handed equals
 // what a later read returns.
 func millis(t time.Time) time.Time { return time.UnixMilli(t.UnixMilli()) }
+
+// nullString stores an empty string as NULL, for unique columns that are optional.
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
 
 // nullMillis stores a zero time as NULL.
 func nullMillis(t time.Time) any {

@@ -20,17 +20,28 @@ var _ runbook.RunStore = (*Runs)(nil)
 // Runs returns the run store.
 func (db *DB) Runs() *Runs { return &Runs{db: db} }
 
-// CreateRun stores a new run, running, with every step pending.
+// CreateRun stores a new run, running, with every step pending. If run.RequestKey is
+// set and a run was created under it already, nothing is written and run is set to
+// that run.
 func (s *Runs) CreateRun(ctx context.Context, run *runbook.Run) error {
 	params, err := json.Marshal(orEmpty(run.Params))
 	if err != nil {
 		return fmt.Errorf("encode params: %w", err)
 	}
 	now := s.db.Now()
+	var existing int64
 	err = s.db.update(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO runs (runbook, incident_id, params, state, started_by, channel, thread_ts, created_at, updated_at)
-			VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?)`,
-			run.Runbook, nullID(run.IncidentID), string(params), run.StartedBy, run.Channel, run.ThreadTS, now.UnixMilli(), now.UnixMilli())
+		// Looked up in the write transaction, so two handlings of one request racing
+		// still create one run.
+		found, err := runIDByRequestKey(ctx, tx, run.RequestKey)
+		if err != nil || found != 0 {
+			existing = found
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO runs (runbook, incident_id, params, state, started_by, channel, thread_ts, request_key, created_at, updated_at)
+			VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)`,
+			run.Runbook, nullID(run.IncidentID), string(params), run.StartedBy, run.Channel, run.ThreadTS, nullString(run.RequestKey),
+			now.UnixMilli(), now.UnixMilli())
 		if err != nil {
 			return fmt.Errorf("insert run: %w", err)
 		}
@@ -48,11 +59,44 @@ func (s *Runs) CreateRun(ctx context.Context, run *runbook.Run) error {
 	if err != nil {
 		return fmt.Errorf("create run of %s: %w", run.Runbook, err)
 	}
+	if existing != 0 {
+		found, err := s.Run(ctx, existing)
+		if err != nil {
+			return err
+		}
+		*run = *found
+		return nil
+	}
 	run.State, run.CreatedAt, run.UpdatedAt = runbook.RunRunning, now, now
 	for i := range run.Steps {
 		run.Steps[i].Index, run.Steps[i].State = i, runbook.StepPending
 	}
 	return nil
+}
+
+// RunByRequestKey returns the run created under a request key.
+func (s *Runs) RunByRequestKey(ctx context.Context, key string) (*runbook.Run, error) {
+	id, err := runIDByRequestKey(ctx, s.db.read, key)
+	if err != nil {
+		return nil, fmt.Errorf("find run by request: %w", err)
+	}
+	if id == 0 {
+		return nil, runbook.Errorf(runbook.ENOTFOUND, "No run was started by this request.")
+	}
+	return s.Run(ctx, id)
+}
+
+// runIDByRequestKey returns the id of the run created under key, or 0.
+func runIDByRequestKey(ctx context.Context, q querier, key string) (int64, error) {
+	if key == "" {
+		return 0, nil
+	}
+	var id int64
+	err := q.QueryRowContext(ctx, "SELECT id FROM runs WHERE request_key = ?", key).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return id, err
 }
 
 // Run returns a run with its steps.
@@ -150,7 +194,8 @@ func (s *Runs) SetRunState(ctx context.Context, runID int64, from []runbook.RunS
 }
 
 func (s *Runs) query(ctx context.Context, where string, args ...any) ([]*runbook.Run, error) {
-	rows, err := s.db.read.QueryContext(ctx, `SELECT id, runbook, COALESCE(incident_id, 0), params, state, started_by, channel, thread_ts, error, created_at, updated_at
+	rows, err := s.db.read.QueryContext(ctx, `SELECT id, runbook, COALESCE(incident_id, 0), params, state, started_by, channel, thread_ts,
+		COALESCE(request_key, ''), error, created_at, updated_at
 		FROM runs `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("query runs: %w", err)
@@ -160,7 +205,7 @@ func (s *Runs) query(ctx context.Context, where string, args ...any) ([]*runbook
 		var r runbook.Run
 		var params string
 		var created, updated int64
-		if err := rows.Scan(&r.ID, &r.Runbook, &r.IncidentID, &params, &r.State, &r.StartedBy, &r.Channel, &r.ThreadTS, &r.Error, &created, &updated); err != nil {
+		if err := rows.Scan(&r.ID, &r.Runbook, &r.IncidentID, &params, &r.State, &r.StartedBy, &r.Channel, &r.ThreadTS, &r.RequestKey, &r.Error, &created, &updated); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("scan run: %w", err)
 		}
