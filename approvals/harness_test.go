@@ -75,6 +75,32 @@ type world struct {
 	exec    *runbooks.Executor
 	svc     *approvals.Service
 	adapter *slackapi.Client
+	// onCall, if set, runs when the emulator has handled a Web API call and before the
+	// bot has its answer: what it does happens between the call and what follows it.
+	onCall func(slackfake.APICall)
+}
+
+// apiCalled passes an emulator's call to onCall.
+func (w *world) apiCalled(c slackfake.APICall) {
+	w.mu.Lock()
+	f := w.onCall
+	w.mu.Unlock()
+	if f != nil {
+		f(c)
+	}
+}
+
+// betweenCallAndAnswer runs f once, after the emulator has handled the first call of a
+// method and before the bot has its answer.
+func (w *world) betweenCallAndAnswer(method string, f func()) {
+	var once sync.Once
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.onCall = func(c slackfake.APICall) {
+		if c.Method == method && c.Error == "" {
+			once.Do(f)
+		}
+	}
 }
 
 // kickCounter counts the resumes the service asks for, and passes them on.
@@ -100,12 +126,13 @@ func (k *kickCounter) count(runID int64) int {
 
 func newWorld(t *testing.T, configure ...func(*approvals.Config)) *world {
 	t.Helper()
-	srv, err := slackfake.New(slackfake.Options{})
+	w := &world{t: t, kicks: &kickCounter{n: map[int64]int{}}}
+	srv, err := slackfake.New(slackfake.Options{OnAPICall: w.apiCalled})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	w := &world{t: t, srv: srv, kicks: &kickCounter{n: map[int64]int{}}}
+	w.srv = srv
 	w.db, err = store.Open(context.Background(), filepath.Join(t.TempDir(), "r.db"))
 	if err != nil {
 		t.Fatal(err)

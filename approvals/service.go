@@ -56,9 +56,17 @@ type Store interface {
 	// transaction; VoteResult.Decided tells the one caller that decided it.
 	CastVote(ctx context.Context, approvalID int64, user string, approve bool, note string) (runbook.VoteResult, error)
 	// UnsettledApprovals lists requests decided at or before a time whose follow-up was
-	// never recorded as done; SettleApproval records it.
+	// never recorded as done (SettleApproval), or whose request message was never
+	// recorded as updated (SettleApprovalMessage).
 	UnsettledApprovals(ctx context.Context, decidedBefore time.Time) ([]*runbook.Approval, error)
-	SettleApproval(ctx context.Context, id int64) error
+	// SettleApproval records the follow-up as done together with the audit and
+	// timeline entries saying how the request ended, in one transaction, unless it was
+	// already; settled reports whether this call did it.
+	SettleApproval(ctx context.Context, id int64, audit runbook.AuditEntry, timeline *runbook.TimelineEntry) (settled bool, err error)
+	// SettleApprovalMessage records that the request message at ts shows the decision.
+	SettleApprovalMessage(ctx context.Context, id int64, ts string) error
+	// ApprovedBy lists the people whose approvals of a request count, in order.
+	ApprovedBy(ctx context.Context, id int64) ([]string, error)
 }
 
 // Service decides approval requests.

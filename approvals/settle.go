@@ -26,30 +26,68 @@ func (s *Service) expire(ctx context.Context, a *runbook.Approval) (*runbook.App
 	return fresh, nil
 }
 
-// settle follows up a request that was just decided, expired or cancelled, by the one
-// caller that did it: the request message is updated in place, the audit log and the
-// incident's timeline say what happened, and the run is kicked to read the decision.
+// settle follows up a request that was decided, expired or cancelled: the request
+// message is updated in place, the audit log and the incident's timeline say what
+// happened, and the run is kicked to read the decision. The entries are written in the
+// transaction that marks the request settled, so that a follow-up done twice (after a
+// crash, or by a sweep racing a click) writes them once; the rest is safe to repeat.
+// The message has its own mark (showDecision), so it does not depend on this one. The
+// kick comes last, so that the entries are in before the run moves on: a crash before
+// it loses nothing, as the executor looks at every parked run when it starts.
 // Failures are logged, not returned: the decision stands whatever Slack says (the
 // adapter has already retried), and the run must not stay parked.
 func (s *Service) settle(ctx context.Context, a *runbook.Approval, approvers []string, detail string) {
 	inc := s.incident(ctx, a.IncidentID)
-	if a.MessageTS != "" {
-		if err := s.slack.UpdateMessage(ctx, a.Channel, a.MessageTS, decidedMessage(a, inc, approvers)); err != nil {
-			s.logErr("update approval message", err, "approval", a.Key())
-		}
+	if approvers == nil {
+		approvers = s.approvedBy(ctx, a)
 	}
-	s.record(ctx, entry(a, decider(a), settledAction(a.State), detail))
+	s.showDecision(ctx, a, inc, approvers)
+	var line *runbook.TimelineEntry
 	if inc != nil {
-		line := fmt.Sprintf("%s: %s", a.Key(), statusLine(a, approvers))
-		if err := s.incidents.AddTimeline(ctx, runbook.TimelineEntry{IncidentID: inc.ID, Actor: decider(a),
-			Kind: runbook.TimelineApproval, Text: line}); err != nil {
-			s.logErr("add approval to timeline", err, "approval", a.Key())
-		}
+		line = &runbook.TimelineEntry{IncidentID: inc.ID, Actor: decider(a), Kind: runbook.TimelineApproval,
+			Text: fmt.Sprintf("%s: %s", a.Key(), statusLine(a, approvers))}
 	}
-	s.resumer.Kick(a.RunID)
-	if err := s.store.SettleApproval(ctx, a.ID); err != nil {
+	e := entry(a, decider(a), settledAction(a.State), detail)
+	e.At = s.cfg.Now()
+	if _, err := s.store.SettleApproval(ctx, a.ID, e, line); err != nil {
 		s.logErr("settle approval", err, "approval", a.Key())
 	}
+	s.resumer.Kick(a.RunID)
+}
+
+// showDecision updates the request message to show how the request ended, and records
+// that it did. A request whose message is not recorded yet (a click decided it between
+// chat.postMessage and the executor recording the message) has nothing to update here:
+// Requested updates it once it is recorded, or the next sweep or start does.
+// The message counts as settled even if Slack refused the update after the adapter's
+// retries, so that a deleted message is not retried at every sweep; a late click on
+// its buttons is still told the request was decided.
+func (s *Service) showDecision(ctx context.Context, a *runbook.Approval, inc *runbook.Incident, approvers []string) {
+	if a.MessageTS == "" {
+		return
+	}
+	if err := s.slack.UpdateMessage(ctx, a.Channel, a.MessageTS, decidedMessage(a, inc, approvers)); err != nil {
+		s.logErr("update approval message", err, "approval", a.Key())
+	}
+	if err := s.store.SettleApprovalMessage(ctx, a.ID, a.MessageTS); err != nil {
+		s.logErr("settle approval message", err, "approval", a.Key())
+	}
+}
+
+// approvedBy lists who approved a request, for a follow-up that was not told (a late
+// one, or the message of a request recorded after its decision), so that every path
+// shows the same message. Nil for a request not approved, or if the store fails: the
+// message then names the last approver alone.
+func (s *Service) approvedBy(ctx context.Context, a *runbook.Approval) []string {
+	if a.State != runbook.ApprovalApproved {
+		return nil
+	}
+	users, err := s.store.ApprovedBy(ctx, a.ID)
+	if err != nil {
+		s.logErr("list approvers", err, "approval", a.Key())
+		return nil
+	}
+	return users
 }
 
 // settleStale follows up requests decided at or before a time that nobody followed up:
@@ -82,14 +120,28 @@ func (s *Service) incident(ctx context.Context, id int64) *runbook.Incident {
 	return inc
 }
 
-// Requested records that a request was made and posted; the executor calls it through
-// its OnApprovalRequested hook. It also wakes the sweeper, as the new request may
-// expire before any other.
+// Requested records that a request was made and its message posted; the executor calls
+// it through its OnApprovalRequested hook once the message is recorded. It also wakes
+// the sweeper, as the new request may expire before any other, and updates the message
+// at once if the request was decided before the message was recorded.
 func (s *Service) Requested(ctx context.Context, a *runbook.Approval) {
 	detail := fmt.Sprintf("%s (risk %s); %s from %s; expires %s", a.Operation, orWord(a.Risk, "unset"),
 		plural(max(a.Required, 1), "approval", "approvals"), approverList(s.approversOf(a), "anyone but the requester"), clock(a.ExpiresAt))
 	s.record(ctx, entry(a, orWord(a.RequestedBy, runbook.ActorRunbook), runbook.AuditApprovalRequested, detail))
 	s.poke()
+	// A click may have decided the request between chat.postMessage and the executor
+	// recording the message, and its follow-up then had no message to update; or the
+	// executor found, after a crash, a message it had posted for a request since
+	// decided. Either way the message still has its buttons: update it now. (If this
+	// fails or the process dies first, the next sweep or start finds it unsettled.)
+	cur, err := s.store.Approval(ctx, a.ID)
+	if err != nil {
+		s.logErr("reload approval", err, "approval", a.Key())
+		return
+	}
+	if cur.State != runbook.ApprovalPending {
+		s.showDecision(ctx, cur, s.incident(ctx, cur.IncidentID), s.approvedBy(ctx, cur))
+	}
 }
 
 // Cancelled follows up the cancellation of a request: it cancels the request if it is

@@ -43,6 +43,15 @@ func (e *Executor) approvalStep(ctx context.Context, run *runbook.Run, rb *Runbo
 		}
 		return false
 	}
+	if a.MessageTS == "" {
+		// The request was decided before its message was recorded: the process died
+		// between chat.postMessage and SetApprovalMessage, after or before a click. The
+		// message, if one was posted, still has its buttons; record it so that it is
+		// updated to show the decision.
+		if err := e.adoptRequest(ctx, run, i, a); err != nil {
+			e.logErr("find approval request message", run.ID, err)
+		}
+	}
 	return e.decided(ctx, run, def, i, a)
 }
 
@@ -87,24 +96,8 @@ func (e *Executor) approvalFor(ctx context.Context, run *runbook.Run, def Step, 
 
 // requestApproval posts the request message, once, and records where it is.
 func (e *Executor) requestApproval(ctx context.Context, run *runbook.Run, i int, a *runbook.Approval) error {
-	channel := a.Channel
-	var inc *runbook.Incident
-	if run.IncidentID != 0 {
-		inc, _ = e.d.Incidents.Incident(ctx, run.IncidentID)
-	}
-	if channel == "" {
-		channel = e.d.ApprovalChannel
-	}
-	if channel == "" && inc != nil {
-		channel = inc.Channel
-	}
-	if channel == "" {
-		channel = run.Channel
-	}
-	if channel == "" {
-		return runbook.Errorf(runbook.EINVALID, "there is no channel to ask for the approval in: set the step's channel or slack.approvalChannel")
-	}
-	id, err := e.d.Slack.ResolveChannel(ctx, channel)
+	inc := e.requestIncident(ctx, run)
+	id, err := e.requestChannel(ctx, run, a, inc)
 	if err != nil {
 		return err
 	}
@@ -122,15 +115,69 @@ func (e *Executor) requestApproval(ctx context.Context, run *runbook.Run, i int,
 		}
 		id, ts = posted.Channel, posted.TS
 	}
-	if err := e.d.Approvals.SetApprovalMessage(ctx, a.ID, id, ts); err != nil {
+	if err := e.recordRequest(ctx, a, id, ts); err != nil {
 		return err
-	}
-	a.Channel, a.MessageTS = id, ts
-	if e.d.OnApprovalRequested != nil {
-		e.d.OnApprovalRequested(ctx, a)
 	}
 	e.progress(ctx, run, fmt.Sprintf(":raised_hand: %s requested for *%s* (%s risk), from runbook %s (%s)", a.Key(), a.Operation, a.Risk, run.Runbook, run.Key()))
 	return nil
+}
+
+// adoptRequest finds the request message an earlier attempt of the step posted but did
+// not record, by its metadata, and records it as requestApproval would have.
+func (e *Executor) adoptRequest(ctx context.Context, run *runbook.Run, i int, a *runbook.Approval) error {
+	id, err := e.requestChannel(ctx, run, a, e.requestIncident(ctx, run))
+	if err != nil {
+		return err
+	}
+	s := &stepRun{e: e, run: run, index: i, attempt: run.Steps[i].Attempts + 1}
+	ts, found, err := s.posted(ctx, id)
+	if err != nil || !found {
+		return err
+	}
+	e.log.Info("found an approval request message posted before a restart", "run", run.Key(), "approval", a.Key(), "state", a.State)
+	return e.recordRequest(ctx, a, id, ts)
+}
+
+// recordRequest records where the request message is and tells OnApprovalRequested,
+// which also updates the message if the request was decided before this.
+func (e *Executor) recordRequest(ctx context.Context, a *runbook.Approval, channel, ts string) error {
+	if err := e.d.Approvals.SetApprovalMessage(ctx, a.ID, channel, ts); err != nil {
+		return err
+	}
+	a.Channel, a.MessageTS = channel, ts
+	if e.d.OnApprovalRequested != nil {
+		e.d.OnApprovalRequested(ctx, a)
+	}
+	return nil
+}
+
+// requestIncident is the run's incident, shown in the request message; nil if it has
+// none or it cannot be read.
+func (e *Executor) requestIncident(ctx context.Context, run *runbook.Run) *runbook.Incident {
+	if run.IncidentID == 0 {
+		return nil
+	}
+	inc, _ := e.d.Incidents.Incident(ctx, run.IncidentID)
+	return inc
+}
+
+// requestChannel resolves where a request is asked: the step's channel, else the
+// configured approval channel, the incident's, or where the run was started.
+func (e *Executor) requestChannel(ctx context.Context, run *runbook.Run, a *runbook.Approval, inc *runbook.Incident) (string, error) {
+	channel := a.Channel
+	if channel == "" {
+		channel = e.d.ApprovalChannel
+	}
+	if channel == "" && inc != nil {
+		channel = inc.Channel
+	}
+	if channel == "" {
+		channel = run.Channel
+	}
+	if channel == "" {
+		return "", runbook.Errorf(runbook.EINVALID, "there is no channel to ask for the approval in: set the step's channel or slack.approvalChannel")
+	}
+	return e.d.Slack.ResolveChannel(ctx, channel)
 }
 
 // decided records a decided approval as the step's outputs. Approved: the run goes on.

@@ -72,12 +72,18 @@ func (s *Approvals) ApprovalForStep(ctx context.Context, runID int64, step int) 
 	return a, err
 }
 
-// SetApprovalMessage records where the request message was posted.
+// SetApprovalMessage records where the request message was posted. A message other
+// than the one recorded before has not been updated to show any decision yet.
 func (s *Approvals) SetApprovalMessage(ctx context.Context, id int64, channel, ts string) error {
-	return s.db.update(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, "UPDATE approvals SET channel = ?, message_ts = ? WHERE id = ?", channel, ts, id)
+	err := s.db.update(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE approvals SET channel = ?, message_ts = ?,
+			message_settled_at = CASE WHEN message_ts = ? THEN message_settled_at ELSE NULL END WHERE id = ?`, channel, ts, ts, id)
 		return err
 	})
+	if err != nil {
+		return fmt.Errorf("record the message of APR-%d: %w", id, err)
+	}
+	return nil
 }
 
 // DecideApproval moves a pending request to a final state, once.

@@ -19,20 +19,27 @@ func (db *DB) Audit() *AuditLog { return &AuditLog{db: db} }
 
 // Record appends an entry to the audit log.
 func (s *AuditLog) Record(ctx context.Context, e runbook.AuditEntry) error {
-	if e.Action == "" || e.Actor == "" {
-		return fmt.Errorf("record audit entry: actor and action are required (got %q, %q)", e.Actor, e.Action)
-	}
-	if e.At.IsZero() {
-		e.At = s.db.Now()
-	}
-	err := s.db.update(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action, incident_id, run_id, approval_id, detail)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, e.At.UnixMilli(), e.Actor, e.Action,
-			nullID(e.IncidentID), nullID(e.RunID), nullID(e.ApprovalID), e.Detail)
-		return err
-	})
+	err := s.db.update(ctx, func(tx *sql.Tx) error { return insertAudit(ctx, tx, e, s.db.Now()) })
 	if err != nil {
 		return fmt.Errorf("record audit entry %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+// insertAudit appends an entry to the audit log inside a transaction, so that an entry
+// can be written together with the change it records; now stands in for a zero At.
+func insertAudit(ctx context.Context, tx *sql.Tx, e runbook.AuditEntry, now time.Time) error {
+	if e.Action == "" || e.Actor == "" {
+		return fmt.Errorf("actor and action are required (got %q, %q)", e.Actor, e.Action)
+	}
+	if e.At.IsZero() {
+		e.At = now
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action, incident_id, run_id, approval_id, detail)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, e.At.UnixMilli(), e.Actor, e.Action,
+		nullID(e.IncidentID), nullID(e.RunID), nullID(e.ApprovalID), e.Detail)
+	if err != nil {
+		return fmt.Errorf("insert audit entry: %w", err)
 	}
 	return nil
 }

@@ -124,23 +124,93 @@ func approvalTx(ctx context.Context, tx *sql.Tx, id int64) (*runbook.Approval, e
 }
 
 // UnsettledApprovals lists requests decided (or expired, or cancelled) at or before the
-// given time whose follow-up — the request message updated, the run resumed — was never
-// recorded as done: a crash interrupted it, or something other than the approvals
-// service decided them. Oldest first.
+// given time whose follow-up was never recorded as done — a crash interrupted it, or
+// something other than the approvals service decided them — or whose request message
+// was recorded after the follow-up and so was never updated to show the decision.
+// Oldest first.
 func (s *Approvals) UnsettledApprovals(ctx context.Context, decidedBefore time.Time) ([]*runbook.Approval, error) {
-	return s.query(ctx, "unsettled approvals", `WHERE state <> 'pending' AND settled_at IS NULL
-		AND COALESCE(decided_at, 0) <= ? ORDER BY id`, decidedBefore.UnixMilli())
+	// Two selects rather than one OR, so that each uses its partial index.
+	before := decidedBefore.UnixMilli()
+	return s.query(ctx, "unsettled approvals", `WHERE id IN (
+		SELECT id FROM approvals WHERE state <> 'pending' AND settled_at IS NULL AND COALESCE(decided_at, 0) <= ?
+		UNION
+		SELECT id FROM approvals WHERE state <> 'pending' AND message_ts <> '' AND message_settled_at IS NULL
+			AND COALESCE(decided_at, 0) <= ?) ORDER BY id`, before, before)
 }
 
-// SettleApproval records that a decided request has been followed up.
-func (s *Approvals) SettleApproval(ctx context.Context, id int64) error {
+// SettleApproval records that a decided request has been followed up, together with
+// the audit entry and the incident timeline entry (nil: none) that say how it ended,
+// in one transaction, unless it was already recorded: settled reports whether this call
+// did it. A follow-up repeated after a crash, or by two callers at once, so writes
+// them once. The timeline entry is left out if its incident no longer exists.
+func (s *Approvals) SettleApproval(ctx context.Context, id int64, audit runbook.AuditEntry, timeline *runbook.TimelineEntry) (bool, error) {
+	now := s.db.Now()
+	var settled bool
 	err := s.db.update(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, "UPDATE approvals SET settled_at = ? WHERE id = ? AND state <> 'pending' AND settled_at IS NULL",
-			s.db.Now().UnixMilli(), id)
+		res, err := tx.ExecContext(ctx, "UPDATE approvals SET settled_at = ? WHERE id = ? AND state <> 'pending' AND settled_at IS NULL",
+			now.UnixMilli(), id)
+		if err != nil {
+			return fmt.Errorf("mark settled: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		settled = true
+		if err := insertAudit(ctx, tx, audit, now); err != nil {
+			return err
+		}
+		return settleTimeline(ctx, tx, timeline, now)
+	})
+	if err != nil {
+		return false, fmt.Errorf("settle APR-%d: %w", id, err)
+	}
+	return settled, nil
+}
+
+// settleTimeline adds a settled request's timeline entry, if it has one and its
+// incident still exists: a vanished incident must not keep the request unsettled.
+func settleTimeline(ctx context.Context, tx *sql.Tx, e *runbook.TimelineEntry, now time.Time) error {
+	if e == nil {
+		return nil
+	}
+	if err := incidentExists(ctx, tx, e.IncidentID); runbook.ErrorCode(err) == runbook.ENOTFOUND {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if e.At.IsZero() {
+		e.At = now
+	}
+	return addTimeline(ctx, tx, *e)
+}
+
+// SettleApprovalMessage records that the request message at ts was updated to show the
+// decision. It changes nothing if the request's message is no longer at ts, so that a
+// message recorded meanwhile is still updated.
+func (s *Approvals) SettleApprovalMessage(ctx context.Context, id int64, ts string) error {
+	err := s.db.update(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE approvals SET message_settled_at = ?
+			WHERE id = ? AND state <> 'pending' AND message_ts = ? AND message_ts <> '' AND message_settled_at IS NULL`,
+			s.db.Now().UnixMilli(), id, ts)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("settle APR-%d: %w", id, err)
+		return fmt.Errorf("settle the message of APR-%d: %w", id, err)
 	}
 	return nil
+}
+
+// ApprovedBy lists the people whose approvals of a request count, in the order they
+// gave them.
+func (s *Approvals) ApprovedBy(ctx context.Context, id int64) ([]string, error) {
+	tx, err := s.db.read.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	users, err := approversOf(ctx, tx, id)
+	if err != nil {
+		return nil, fmt.Errorf("approvers of APR-%d: %w", id, err)
+	}
+	return users, nil
 }
