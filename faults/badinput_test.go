@@ -16,8 +16,6 @@ func TestBadInput(t *testing.T) {
 	general := w.channel("general")
 	w.startInProcess(w.config())
 	conns := w.slack.ConnectCount()
-	bugs := &knownBugs{t: t}
-	defer bugs.done()
 
 	slash := func(fields map[string]any) map[string]any {
 		p := map[string]any{"team_id": w.slack.TeamID(), "channel_id": general.ID, "channel_name": "general",

@@ -388,32 +388,6 @@ func lastLine(logs, substr string) string {
 	return ""
 }
 
-// knownBugs collects failures caused by bugs that are reported and not yet fixed, so
-// that the rest of a test keeps guarding what works. With FAULTS_KNOWN_BUGS=1 they fail
-// the test; otherwise the test ends as skipped, listing them (go test -v shows them).
-type knownBugs struct {
-	t     *testing.T
-	found []string
-}
-
-func (k *knownBugs) errorf(format string, args ...any) {
-	k.t.Helper()
-	msg := fmt.Sprintf(format, args...)
-	if os.Getenv("FAULTS_KNOWN_BUGS") != "" {
-		k.t.Error("known bug: " + msg)
-		return
-	}
-	k.found = append(k.found, msg)
-}
-
-// done skips the test if known bugs showed up (a test that also failed stays failed).
-func (k *knownBugs) done() {
-	k.t.Helper()
-	if len(k.found) > 0 {
-		k.t.Skipf("KNOWN BUGS (reported; FAULTS_KNOWN_BUGS=1 makes them failures):\n%s", strings.Join(k.found, "\n"))
-	}
-}
-
 // grepLines returns the lines of logs that contain any of substrs.
 func grepLines(logs string, substrs ...string) string {
 	var out []string

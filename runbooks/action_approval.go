@@ -183,20 +183,24 @@ func (e *Executor) requestChannel(ctx context.Context, run *runbook.Run, a *runb
 // decided records a decided approval as the step's outputs. Approved: the run goes on.
 // Otherwise it stops as denied, expired or cancelled, unless the step may fail
 // (on_error: continue), in which case later steps see approved = false.
+//
+// The run's state changes before the step is finished: a process that dies in between
+// leaves the step unfinished, and the next one comes back here. The other order would
+// leave a finished approval step in a run still parked on it, which nothing moves.
 func (e *Executor) decided(ctx context.Context, run *runbook.Run, def Step, i int, a *runbook.Approval) bool {
 	outputs := map[string]any{"approved": a.State == runbook.ApprovalApproved, "decided_by": mention(a.DecidedBy),
 		"decided_at": a.DecidedAt.UTC().Format(time.RFC3339), "reason": a.Note, "approval_id": a.Key()}
-	if !e.finish(ctx, run, i, runbook.StepSucceeded, outputs, "") {
-		return false
-	}
-	if a.State == runbook.ApprovalApproved {
-		e.progress(ctx, run, fmt.Sprintf(":white_check_mark: %s approved by %s", a.Key(), mention(a.DecidedBy)))
-	}
 	if a.State == runbook.ApprovalApproved || def.OnError == OnErrorContinue {
 		_, err := e.d.Runs.SetRunState(ctx, run.ID, []runbook.RunState{runbook.RunWaitingApproval, runbook.RunRunning}, runbook.RunRunning, "")
 		if err != nil {
 			e.logErr("resume run", run.ID, err)
 			return false
+		}
+		if !e.finish(ctx, run, i, runbook.StepSucceeded, outputs, "") {
+			return false
+		}
+		if a.State == runbook.ApprovalApproved {
+			e.progress(ctx, run, fmt.Sprintf(":white_check_mark: %s approved by %s", a.Key(), mention(a.DecidedBy)))
 		}
 		return true
 	}
@@ -211,6 +215,7 @@ func (e *Executor) decided(ctx context.Context, run *runbook.Run, def Step, i in
 		why += ": " + a.Note
 	}
 	e.endRun(ctx, run, to, why)
+	e.finish(ctx, run, i, runbook.StepSucceeded, outputs, "")
 	return false
 }
 
