@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
@@ -26,24 +27,32 @@ var migrations embed.FS
 
 // DB is an open Runbook database. Writes go through one connection, so that SQLite
 // never answers "database is locked" to two writers racing; reads use a small pool.
+//
+// Checkpoints of the write-ahead log do not run on the writer but on a goroutine of the
+// DB's own (checkpoint.go); Close stops it.
 type DB struct {
 	path  string
 	write *sql.DB
 	read  *sql.DB
+	ckpt  *checkpointer
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Open opens (creating if needed) the database at path and applies any migrations the
 // binary carries that the file has not seen yet.
 func Open(ctx context.Context, path string) (*DB, error) {
+	return open(ctx, path, defaultCheckpoints)
+}
+
+func open(ctx context.Context, path string, cp checkpointConfig) (*DB, error) {
 	if path == "" {
 		return nil, runbook.Errorf(runbook.EINVALID, "store.path is empty")
 	}
-	write, err := sql.Open("sqlite3", dsn(path, false))
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
+	write := sql.OpenDB(newWriterConnector(dsn(path, false), cp.walLimit))
 	write.SetMaxOpenConns(1)
 	read, err := sql.Open("sqlite3", dsn(path, true))
 	if err != nil {
@@ -51,11 +60,18 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	read.SetMaxOpenConns(4)
-	db := &DB{path: path, write: write, read: read, Now: time.Now}
+	ckpt, err := newCheckpointer(path, write, cp)
+	if err != nil {
+		write.Close()
+		read.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	db := &DB{path: path, write: write, read: read, ckpt: ckpt, Now: time.Now}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
+	db.ckpt.start()
 	return db, nil
 }
 
@@ -64,9 +80,18 @@ func Open(ctx context.Context, path string) (*DB, error) {
 // transactions so a read-then-write transaction takes the write lock up front, and
 // foreign keys on.
 func dsn(path string, readOnly bool) string {
+	return dsnBusy(path, readOnly, busyTimeout)
+}
+
+// busyTimeout is how long a connection waits for a lock before SQLite answers "database
+// is locked".
+const busyTimeout = 5 * time.Second
+
+// dsnBusy is dsn with another busy timeout.
+func dsnBusy(path string, readOnly bool, busy time.Duration) string {
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
-	q.Set("_busy_timeout", "5000")
+	q.Set("_busy_timeout", strconv.FormatInt(busy.Milliseconds(), 10))
 	q.Set("_foreign_keys", "on")
 	q.Set("_synchronous", "NORMAL")
 	q.Set("_txlock", "immediate")
@@ -77,18 +102,33 @@ func dsn(path string, readOnly bool) string {
 	return "file:" + path + "?" + q.Encode()
 }
 
-// Close closes the database.
+// Close stops the background checkpoints, closes the readers and the writer, then
+// checkpoints the whole WAL into the database file and truncates it, so that a closed
+// database is one file. Calling it again returns the first call's result.
 func (db *DB) Close() error {
-	return errors.Join(db.read.Close(), db.write.Close())
+	db.closeOnce.Do(func() {
+		db.ckpt.stop()
+		// The writer is closed before the last checkpoint so that nothing is written
+		// after it. (A transaction still running keeps its connection until it ends;
+		// the checkpoint waits for it for up to checkpointBusy, or leaves its pages in
+		// the WAL, where the next Open finds them.)
+		errs := []error{db.read.Close(), db.write.Close()}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		errs = append(errs, db.ckpt.final(ctx), db.ckpt.conn.Close())
+		db.closeErr = errors.Join(errs...)
+	})
+	return db.closeErr
 }
 
-// Ping checks that the database answers.
+// Ping checks that the database answers, and that the WAL checkpoints are keeping up:
+// it returns the last background checkpoint's failure until one succeeds.
 func (db *DB) Ping(ctx context.Context) error {
 	var one int
 	if err := db.read.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
 		return fmt.Errorf("ping database: %w", err)
 	}
-	return nil
+	return db.ckpt.Err()
 }
 
 // update runs fn in a write transaction and commits it if fn returns nil.

@@ -1,0 +1,262 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
+)
+
+// WAL checkpoints.
+//
+// In WAL mode every commit appends pages to the -wal file, and a checkpoint copies them
+// back into the database file so that the WAL can start over. By default SQLite runs
+// that checkpoint itself, inside the commit that takes the WAL past 1,000 pages, on the
+// connection that made it. Here that is the store's only writer connection, so every
+// ~1,000 pages (every ~170 envelopes at 500 commands/s) one commit also copied the pages
+// and fsynced the WAL and the database file, and every write queued behind it waited:
+// the ack p99 at 500/s was 6–8 ms for a median of 0.6–0.7 ms (BENCHMARKS.md, (b)).
+//
+// So the writer has automatic checkpoints turned off (wal_autocheckpoint=0, set on every
+// connection the writer pool opens, not once, because database/sql may replace it), and
+// a goroutine owned by DB checkpoints instead:
+//
+//   - Every checkpointEvery, a PASSIVE checkpoint from a connection of its own. It takes
+//     no lock that a writer or a reader waits for: it copies what no reader still needs,
+//     and its fsyncs are not part of any commit.
+//   - Passive checkpoints alone do not bound the WAL. It only starts over when a writer
+//     begins with every frame copied and no reader in it, and a checkpoint takes a few
+//     milliseconds (two fsyncs), during which the next commit usually lands: at 500
+//     commands/s it never started over, and grew by ~12 MB a second. So when the WAL
+//     holds more than walLimit after a passive checkpoint, a RESTART checkpoint follows
+//     on the writer's connection: it copies the few frames committed since, waits for
+//     the readers still in the WAL (for at most checkpointBusy, not the writer's 5 s),
+//     and the next commit writes from the start of the file again. Writes queue behind
+//     it, as they did behind every automatic checkpoint, but it is every ~64 MB instead
+//     of every 4 MB and copies little (at 500/s: 6–14 ms every ~5.7 s). It runs on the
+//     writer's connection, taking its turn like a write, because from another
+//     connection it would have to win the write lock from a writer that lets go of it
+//     for microseconds between transactions (SQLite's busy handler polls; in a test
+//     writing without pause it waited ~400 ms while the WAL grew 30 MB).
+//   - RESTART, not TRUNCATE: the file keeps its size and is written over. Truncating
+//     it gives the blocks back, and on the benchmark machine (ext4 mounted with
+//     discard) a TRUNCATE of 64 MB held the writer for ~45 ms.
+//   - journal_size_limit on the writer (twice walLimit) shrinks a WAL file that grew
+//     past that, when the WAL starts over; in steady use the file stays at about
+//     walLimit.
+//   - Close stops the goroutine and runs a last TRUNCATE checkpoint, so a closed database
+//     is one file.
+//
+// A checkpoint that fails, or a WAL past walLimit that the RESTART checkpoint could not
+// start over, is returned by Ping until a later checkpoint succeeds (DB has no logger;
+// Ping is what /healthz calls). The last checkpoint's error is returned by Close.
+const (
+	checkpointEvery = 250 * time.Millisecond
+	walLimit        = 64 << 20 // bytes
+	checkpointBusy  = time.Second
+)
+
+// checkpointConfig is the checkpointer's settings; tests use smaller ones.
+type checkpointConfig struct {
+	every    time.Duration // 0: no background checkpoints (tests call tick)
+	walLimit int64         // bytes of WAL after a passive checkpoint that call for a RESTART one
+	busy     time.Duration // how long a RESTART or the last checkpoint waits for readers
+}
+
+var defaultCheckpoints = checkpointConfig{every: checkpointEvery, walLimit: walLimit, busy: checkpointBusy}
+
+// writerConnector opens the writer pool's connections: go-sqlite3's DSN has no
+// parameter for wal_autocheckpoint or journal_size_limit, so they are set by a
+// ConnectHook on each new connection.
+type writerConnector struct {
+	dsn    string
+	driver *sqlite3.SQLiteDriver
+}
+
+func newWriterConnector(dsn string, walLimit int64) writerConnector {
+	return writerConnector{dsn: dsn, driver: &sqlite3.SQLiteDriver{
+		ConnectHook: func(c *sqlite3.SQLiteConn) error {
+			for _, pragma := range []string{
+				"PRAGMA wal_autocheckpoint = 0", // the checkpointer does it, off the commit path
+				fmt.Sprintf("PRAGMA journal_size_limit = %d", 2*walLimit),
+			} {
+				if _, err := c.Exec(pragma, nil); err != nil {
+					return fmt.Errorf("%s: %w", pragma, err)
+				}
+			}
+			return nil
+		},
+	}}
+}
+
+func (c writerConnector) Connect(context.Context) (driver.Conn, error) { return c.driver.Open(c.dsn) }
+func (c writerConnector) Driver() driver.Driver                        { return c.driver }
+
+// checkpointer runs the WAL checkpoints: passive ones on a connection of its own (the
+// read pool is read-only, and SQLite does not checkpoint from a read-only connection),
+// restarting ones on the writer's.
+type checkpointer struct {
+	conn  *sql.DB
+	write *sql.DB
+	cfg   checkpointConfig
+
+	cancel context.CancelFunc // stops the goroutine, and interrupts a checkpoint waiting for locks
+	done   chan struct{}      // closed when the goroutine has returned; nil if it never started
+
+	mu  sync.Mutex
+	err error // the last background checkpoint's failure; nil once one succeeds
+
+	passive, restart atomic.Int64 // checkpoints run, for tests
+}
+
+func newCheckpointer(path string, write *sql.DB, cfg checkpointConfig) (*checkpointer, error) {
+	conn, err := sql.Open("sqlite3", dsnBusy(path, false, cfg.busy))
+	if err != nil {
+		return nil, err
+	}
+	conn.SetMaxOpenConns(1)
+	return &checkpointer{conn: conn, write: write, cfg: cfg}, nil
+}
+
+// start starts the background checkpoints, if cfg.every is set.
+func (c *checkpointer) start() {
+	if c.cfg.every <= 0 {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c.cancel, c.done = cancel, make(chan struct{})
+	go c.run(ctx)
+}
+
+func (c *checkpointer) run(ctx context.Context) {
+	defer close(c.done)
+	tick := time.NewTicker(c.cfg.every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		c.tick(ctx)
+	}
+}
+
+// tick runs one background checkpoint and keeps its outcome for Ping.
+func (c *checkpointer) tick(ctx context.Context) {
+	err := c.checkpoint(ctx)
+	if ctx.Err() != nil {
+		return // interrupted by Close, which checkpoints last
+	}
+	c.mu.Lock()
+	c.err = err
+	c.mu.Unlock()
+}
+
+// Err returns the last background checkpoint's error, if no checkpoint has succeeded
+// since.
+func (c *checkpointer) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// checkpoint runs a PASSIVE checkpoint and, if the WAL is still past the limit, a
+// RESTART one on the writer's connection. It is an error if the WAL cannot start over.
+func (c *checkpointer) checkpoint(ctx context.Context) error {
+	_, frames, err := runCheckpoint(ctx, c.conn, "PASSIVE")
+	if err != nil {
+		return err
+	}
+	c.passive.Add(1)
+	size, err := c.walBytes(ctx, frames)
+	if err != nil || size <= c.cfg.walLimit {
+		return err
+	}
+	busy, frames, err := c.restartOnWriter(ctx)
+	if err != nil {
+		return err
+	}
+	c.restart.Add(1)
+	if busy {
+		size, err := c.walBytes(ctx, frames)
+		return errors.Join(err, fmt.Errorf("WAL checkpoint: the WAL holds %d MiB (limit %d MiB) and could not start over: a reader or another process held the database for more than %s",
+			size>>20, c.cfg.walLimit>>20, c.cfg.busy))
+	}
+	return nil
+}
+
+// restartOnWriter runs a RESTART checkpoint on the writer's connection, waiting for
+// readers for at most cfg.busy.
+func (c *checkpointer) restartOnWriter(ctx context.Context) (busy bool, frames int64, err error) {
+	conn, err := c.write.Conn(ctx) // in the queue with the writes
+	if err != nil {
+		return false, 0, fmt.Errorf("WAL checkpoint: %w", err)
+	}
+	setBusy := func(ctx context.Context, d time.Duration) error {
+		_, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", d.Milliseconds()))
+		return err
+	}
+	defer func() {
+		// Not ctx: Close may have cancelled it, and the writer must get its 5 s back.
+		if rerr := setBusy(context.Background(), busyTimeout); rerr != nil {
+			// A writer that gives up on locks after cfg.busy is not to be used: discard it.
+			conn.Raw(func(any) error { return driver.ErrBadConn })
+			err = errors.Join(err, fmt.Errorf("WAL checkpoint: restore the writer's busy timeout: %w", rerr))
+		}
+		conn.Close()
+	}()
+	if err := setBusy(ctx, c.cfg.busy); err != nil {
+		return false, 0, fmt.Errorf("WAL checkpoint: set busy timeout: %w", err)
+	}
+	return runCheckpoint(ctx, conn, "RESTART")
+}
+
+// final is Close's checkpoint: everything into the database file and the WAL truncated.
+// If a connection still open elsewhere keeps it from finishing, that is not an error:
+// the WAL keeps the data, and the next checkpoint or open copies it.
+func (c *checkpointer) final(ctx context.Context) error {
+	_, _, err := runCheckpoint(ctx, c.conn, "TRUNCATE")
+	return err
+}
+
+// runCheckpoint runs one checkpoint. busy is SQLite's report that it could not finish
+// (for PASSIVE, because a reader or writer is still using the WAL; for RESTART and
+// TRUNCATE, because the busy timeout ran out); frames is how many frames the WAL holds.
+func runCheckpoint(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, mode string) (busy bool, frames int64, err error) {
+	var b, log, copied int64
+	if err := q.QueryRowContext(ctx, "PRAGMA wal_checkpoint("+mode+")").Scan(&b, &log, &copied); err != nil {
+		return false, 0, fmt.Errorf("WAL checkpoint (%s): %w", mode, err)
+	}
+	return b != 0, log, nil
+}
+
+// walBytes is the size of a WAL of that many frames: a 32-byte header, then a 24-byte
+// header and a page per frame.
+func (c *checkpointer) walBytes(ctx context.Context, frames int64) (int64, error) {
+	if frames <= 0 {
+		return 0, nil
+	}
+	var pageSize int64
+	if err := c.conn.QueryRowContext(ctx, "PRAGMA page_size").Scan(&pageSize); err != nil {
+		return 0, fmt.Errorf("read page size: %w", err)
+	}
+	return 32 + frames*(24+pageSize), nil
+}
+
+// stop stops the background checkpoints and waits for the goroutine to return; a
+// checkpoint waiting for locks is interrupted.
+func (c *checkpointer) stop() {
+	if c.done != nil {
+		c.cancel()
+		<-c.done
+	}
+}
