@@ -71,6 +71,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", cfg.Store.Path, err)
 	}
+	db.SetLogger(logger.With("component", "store"))
 
 	httpClient := &http.Client{Timeout: 30 * time.Second}
 	slackLog := slog.NewLogLogger(logger.With("component", "slack-go").Handler(), slog.LevelDebug)

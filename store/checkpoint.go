@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -54,8 +55,10 @@ import (
 //     is one file.
 //
 // A checkpoint that fails, or a WAL past walLimit that the RESTART checkpoint could not
-// start over, is returned by Ping until a later checkpoint succeeds (DB has no logger;
-// Ping is what /healthz calls). The last checkpoint's error is returned by Close.
+// start over, is logged (DB.SetLogger) when it starts and when checkpoints recover, and
+// CheckpointErr reports it meanwhile. It does not fail Ping, which /healthz calls: a
+// long read holding the WAL is no reason to restart the bot, and a restart would not
+// help. The last checkpoint's error is returned by Close.
 const (
 	checkpointEvery = 250 * time.Millisecond
 	walLimit        = 64 << 20 // bytes
@@ -112,6 +115,8 @@ type checkpointer struct {
 	mu  sync.Mutex
 	err error // the last background checkpoint's failure; nil once one succeeds
 
+	log atomic.Pointer[slog.Logger]
+
 	passive, restart atomic.Int64 // checkpoints run, for tests
 }
 
@@ -155,8 +160,17 @@ func (c *checkpointer) tick(ctx context.Context) {
 		return // interrupted by Close, which checkpoints last
 	}
 	c.mu.Lock()
+	was := c.err
 	c.err = err
 	c.mu.Unlock()
+	log := c.log.Load()
+	switch {
+	case log == nil:
+	case err != nil && was == nil:
+		log.Warn("WAL checkpoints are failing; the WAL file grows until they succeed", "err", err)
+	case err == nil && was != nil:
+		log.Info("WAL checkpoints succeed again")
+	}
 }
 
 // Err returns the last background checkpoint's error, if no checkpoint has succeeded

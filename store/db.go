@@ -9,6 +9,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"log/slog"
 	"io/fs"
 	"net/url"
 	"sort"
@@ -121,15 +122,22 @@ func (db *DB) Close() error {
 	return db.closeErr
 }
 
-// Ping checks that the database answers, and that the WAL checkpoints are keeping up:
-// it returns the last background checkpoint's failure until one succeeds.
+// Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error {
 	var one int
 	if err := db.read.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
 		return fmt.Errorf("ping database: %w", err)
 	}
-	return db.ckpt.Err()
+	return nil
 }
+
+// CheckpointErr returns the last background WAL checkpoint's failure, until one
+// succeeds.
+func (db *DB) CheckpointErr() error { return db.ckpt.Err() }
+
+// SetLogger makes the DB log what happens in its background: WAL checkpoints that
+// start failing, and recover.
+func (db *DB) SetLogger(l *slog.Logger) { db.ckpt.log.Store(l) }
 
 // update runs fn in a write transaction and commits it if fn returns nil.
 func (db *DB) update(ctx context.Context, fn func(tx *sql.Tx) error) error {
@@ -167,16 +175,18 @@ func (db *DB) migrate(ctx context.Context) error {
 			version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT`); err != nil {
 			return fmt.Errorf("create schema_migrations: %w", err)
 		}
-		var current int
-		if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&current); err != nil {
-			return fmt.Errorf("read schema version: %w", err)
+		applied, err := appliedMigrations(ctx, tx)
+		if err != nil {
+			return err
 		}
+		// Every migration not yet applied is, in order, even one numbered below the
+		// newest applied: branches that each add one land in either order.
 		for _, f := range files {
 			version, err := migrationVersion(f)
 			if err != nil {
 				return err
 			}
-			if version <= current {
+			if applied[version] {
 				continue
 			}
 			body, err := migrations.ReadFile(f)
@@ -193,6 +203,23 @@ func (db *DB) migrate(ctx context.Context) error {
 		}
 		return nil
 	})
+}
+
+func appliedMigrations(ctx context.Context, tx *sql.Tx) (map[int]bool, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT version FROM schema_migrations")
+	if err != nil {
+		return nil, fmt.Errorf("read applied migrations: %w", err)
+	}
+	defer rows.Close()
+	applied := map[int]bool{}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("read applied migrations: %w", err)
+		}
+		applied[v] = true
+	}
+	return applied, rows.Err()
 }
 
 // migrationVersion reads the number a migration file's name starts with.

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"testing"
 	"time"
@@ -41,6 +42,36 @@ func TestOpen(t *testing.T) {
 				t.Fatal(err)
 			}
 			db.Close()
+		}
+	})
+	t.Run("AppliesAMigrationNumberedBelowTheNewest", func(t *testing.T) {
+		// As a database migrated by a build that had 0010 but not yet 0008 would be.
+		path := filepath.Join(t.TempDir(), "runbook.db")
+		ctx := context.Background()
+		db, err := store.Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		raw, err := sql.Open("sqlite3", "file:"+path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{"DROP INDEX envelopes_undelivered", "ALTER TABLE envelopes DROP COLUMN delivery",
+			"DELETE FROM schema_migrations WHERE version = 8"} {
+			if _, err := raw.Exec(q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		raw.Close()
+
+		db, err = store.Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.Inbox().Undelivered(ctx); err != nil {
+			t.Fatalf("after reopening, the missing migration is still missing: %v", err)
 		}
 	})
 	t.Run("ErrPathRequired", func(t *testing.T) {
