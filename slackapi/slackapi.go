@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -34,6 +35,9 @@ type Client struct {
 
 	limits *limiter
 	cache  *lookups
+	// identity is auth.test's answer, which does not change for a token: the app, the
+	// executor and the bot each ask at start, and Slack is asked once.
+	identity atomic.Pointer[runbook.Identity]
 }
 
 var _ runbook.Slack = (*Client)(nil)
@@ -50,13 +54,18 @@ func New(api *slack.Client, httpClient *http.Client, logger *slog.Logger) *Clien
 		RetryInterval: 500 * time.Millisecond, limits: newLimiter(), cache: newLookups()}
 }
 
-// Identify calls auth.test.
+// Identify calls auth.test, once it has succeeded no more.
 func (c *Client) Identify(ctx context.Context) (runbook.Identity, error) {
+	if id := c.identity.Load(); id != nil {
+		return *id, nil
+	}
 	res, err := call(ctx, c, "auth.test", func() (*slack.AuthTestResponse, error) { return c.api.AuthTestContext(ctx) })
 	if err != nil {
 		return runbook.Identity{}, explainAuth(err)
 	}
-	return runbook.Identity{TeamID: res.TeamID, Team: res.Team, BotUserID: res.UserID, BotID: res.BotID}, nil
+	id := runbook.Identity{TeamID: res.TeamID, Team: res.Team, BotUserID: res.UserID, BotID: res.BotID}
+	c.identity.Store(&id)
+	return id, nil
 }
 
 // PostMessage calls chat.postMessage.

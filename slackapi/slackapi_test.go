@@ -36,6 +36,15 @@ func TestIdentify(t *testing.T) {
 	if id.BotUserID != srv.BotUserID() || id.TeamID != srv.TeamID() {
 		t.Fatalf("identity = %+v", id)
 	}
+	// The app, the executor and the bot each ask at start; Slack is asked once.
+	for range 2 {
+		if again, err := c.Identify(context.Background()); err != nil || again != id {
+			t.Fatalf("identity asked again = %+v, %v", again, err)
+		}
+	}
+	if n := srv.Calls("auth.test"); n != 1 {
+		t.Fatalf("auth.test called %d times, want 1", n)
+	}
 }
 
 func TestIdentifyRejectedToken(t *testing.T) {
