@@ -11,6 +11,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -194,6 +195,11 @@ func (a *App) Run(ctx context.Context) error {
 		return err
 	}
 	a.catalog.Store(loadRunbooks(a.Config.Runbooks.Dir, a.log))
+	// Investigation updates are posted apart from the work that reports them; at the
+	// stop signal, what is queued is posted while the bot drains.
+	var updates sync.WaitGroup
+	updates.Go(func() { a.Incidents.Run(ctx) })
+	defer updates.Wait()
 	if err := a.Executor.Start(ctx); err != nil {
 		return err
 	}

@@ -163,34 +163,40 @@ func TestInvestigationUpdatesAreThreaded(t *testing.T) {
 	w.runsDone(1, 0)
 	w.command("update INC-1 status=mitigating")
 	w.command("resolve INC-1")
-	msgs := w.slack.Messages(w.updates.ID)
-	var roots, replies int
-	var rootTS string
-	for _, m := range msgs {
-		if m.BotID == "" || m.SubType != "" {
-			continue
+	// Updates are posted apart from the commands, lines for one incident together.
+	var roots int
+	var all string
+	w.waitFor("the resolution in the updates thread", func() bool {
+		roots, all = 0, ""
+		var rootTS string
+		msgs := w.slack.Messages(w.updates.ID)
+		for _, m := range msgs {
+			if m.BotID != "" && m.SubType == "" && (m.ThreadTS == "" || m.ThreadTS == m.TS) {
+				roots++
+				rootTS = m.TS
+			}
 		}
-		if m.ThreadTS == "" || m.ThreadTS == m.TS {
-			roots++
-			rootTS = m.TS
-		} else {
-			replies++
+		var texts []string
+		for _, m := range msgs {
+			if m.ThreadTS == rootTS && m.TS != rootTS {
+				texts = append(texts, m.Text)
+			}
 		}
+		all = strings.Join(texts, "\n")
+		return strings.Contains(all, "resolved")
+	})
+	if roots != 1 {
+		t.Fatalf("%d roots in the updates channel; want one thread per incident", roots)
 	}
-	if roots != 1 || replies < 3 {
-		t.Fatalf("%d roots and %d replies in the updates channel; want one thread per incident", roots, replies)
-	}
-	var texts []string
-	for _, m := range msgs {
-		if m.ThreadTS == rootTS && m.TS != rootTS {
-			texts = append(texts, m.Text)
-		}
-	}
-	all := strings.Join(texts, "\n")
+	last := -1
 	for _, want := range []string{"INC-1 declared", "status detected → *mitigating*", "resolved"} {
-		if !strings.Contains(all, want) {
+		i := strings.Index(all, want)
+		if i < 0 {
 			t.Errorf("updates lack %q:\n%s", want, all)
+		} else if i < last {
+			t.Errorf("%q is out of order:\n%s", want, all)
 		}
+		last = i
 	}
 }
 

@@ -47,6 +47,7 @@ type Service struct {
 	cfg     Config
 	log     *slog.Logger
 	Now     func() time.Time
+	updates *updatePoster
 }
 
 // New returns the incident service.
@@ -57,7 +58,19 @@ func New(store runbook.IncidentStore, slack runbook.Slack, trigger Triggerer, cf
 	if cfg.ServiceChannel == nil {
 		cfg.ServiceChannel = func(string) string { return "" }
 	}
-	return &Service{store: store, slack: slack, trigger: trigger, cfg: cfg, log: logger, Now: time.Now}
+	s := &Service{store: store, slack: slack, trigger: trigger, cfg: cfg, log: logger, Now: time.Now}
+	s.updates = newUpdatePoster(s.progress, logger)
+	return s
+}
+
+// updatesFlush bounds how long investigation updates still queued at a stop may take.
+const updatesFlush = 2 * time.Second
+
+// Run posts investigation updates, apart from the commands and run steps that report
+// them, until ctx ends; then it posts what is still queued, for at most a couple of
+// seconds. Without Run, Progress posts in line.
+func (s *Service) Run(ctx context.Context) {
+	s.updates.run(ctx, updatesFlush)
 }
 
 // Severities and Statuses are the configured lists.
@@ -371,9 +384,13 @@ func (s *Service) triggerRunbooks(ctx context.Context, event string, inc *runboo
 }
 
 // Progress posts an investigation update for an incident, in its thread in the
-// updates channel, when investigation updates are on. It never fails the caller.
+// updates channel, when investigation updates are on: queued while Run runs, else at
+// once. It never fails the caller.
 func (s *Service) Progress(ctx context.Context, incidentID int64, text string) {
 	if !s.cfg.InvestigationUpdates || s.cfg.UpdateChannel == "" || incidentID == 0 {
+		return
+	}
+	if s.updates.add(incidentID, text) {
 		return
 	}
 	if err := s.progress(ctx, incidentID, text); err != nil {

@@ -1,0 +1,134 @@
+package incidents
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+)
+
+// maxUpdateText bounds one investigation-update message: lines waiting for the same
+// incident are posted together up to this length.
+const maxUpdateText = 3000
+
+// updatePoster posts investigation updates apart from whoever reports them. They all
+// go to one channel, which Slack lets the bot post to about once a second: posted in
+// line, a busy minute of incidents would hold every command and run step that reports
+// progress behind the channel's pace. Lines waiting for the same incident go out as one
+// message, so the channel keeps up however many there are.
+//
+// The queue is in memory: an update is a notice of something the timeline and the runs
+// already record, and a process that dies loses the few still queued.
+type updatePoster struct {
+	post func(ctx context.Context, incidentID int64, text string) error
+	log  *slog.Logger
+
+	mu      sync.Mutex
+	pending map[int64][]string
+	order   []int64 // incidents with lines waiting, oldest first
+	running bool
+	wake    chan struct{}
+}
+
+func newUpdatePoster(post func(context.Context, int64, string) error, log *slog.Logger) *updatePoster {
+	return &updatePoster{post: post, log: log, pending: map[int64][]string{}, wake: make(chan struct{}, 1)}
+}
+
+// add queues a line for an incident's thread; it reports false when no sender runs, and
+// the caller posts it itself.
+func (p *updatePoster) add(incidentID int64, text string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.running {
+		return false
+	}
+	if len(p.pending[incidentID]) == 0 {
+		p.order = append(p.order, incidentID)
+	}
+	p.pending[incidentID] = append(p.pending[incidentID], text)
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// take removes the next message to post: the oldest waiting incident's lines, as many
+// as fit in one message. An incident with more lines waits behind the others.
+func (p *updatePoster) take() (int64, string, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.order) == 0 {
+		return 0, "", false
+	}
+	id := p.order[0]
+	p.order = p.order[1:]
+	lines := p.pending[id]
+	n, size := 1, len(lines[0])
+	for n < len(lines) && size+1+len(lines[n]) <= maxUpdateText {
+		size += 1 + len(lines[n])
+		n++
+	}
+	text := strings.Join(lines[:n], "\n")
+	if n < len(lines) {
+		p.pending[id] = lines[n:]
+		p.order = append(p.order, id)
+	} else {
+		delete(p.pending, id)
+	}
+	return id, text, true
+}
+
+// run posts queued updates until ctx ends, then for at most flush longer; what is left
+// after that is logged and dropped. A post under way when ctx ends is not cut short: it
+// has the flush time too.
+func (p *updatePoster) run(ctx context.Context, flush time.Duration) {
+	posts, cancelPosts := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelPosts()
+	// The flush time starts with the stop signal (a later call of cancelPosts is a
+	// no-op once run has returned).
+	stopWatch := context.AfterFunc(ctx, func() { time.AfterFunc(flush, cancelPosts) })
+	defer stopWatch()
+
+	p.mu.Lock()
+	p.running = true
+	p.mu.Unlock()
+	for ctx.Err() == nil {
+		p.sendAll(posts)
+		select {
+		case <-p.wake:
+		case <-ctx.Done():
+		}
+	}
+	p.mu.Lock()
+	p.running = false // from here, Progress posts in line
+	p.mu.Unlock()
+	p.sendAll(posts)
+	if left := p.dropAll(); left > 0 {
+		p.log.Warn("investigation updates not posted before stopping", "count", left)
+	}
+}
+
+func (p *updatePoster) sendAll(ctx context.Context) {
+	for ctx.Err() == nil {
+		id, text, ok := p.take()
+		if !ok {
+			return
+		}
+		if err := p.post(ctx, id, text); err != nil {
+			p.log.Warn("cannot post investigation update", "incident", id, "err", err)
+		}
+	}
+}
+
+func (p *updatePoster) dropAll() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, lines := range p.pending {
+		n += len(lines)
+	}
+	p.pending, p.order = map[int64][]string{}, nil
+	return n
+}
