@@ -125,8 +125,10 @@ func TestRefusals(t *testing.T) {
 			t.Fatal("a refused click resumed the run")
 		}
 	})
+	var bobAgain *slackfake.Delivery
 	t.Run("AlreadyDecided", func(t *testing.T) {
 		late := w.press(w.dave, a, runbooks.ActionApprove) // in flight while bob decides
+		bobAgain = w.press(w.bob, a, runbooks.ActionApprove)
 		if out := w.click(w.bob, a, runbooks.ActionApprove); !out.Decided {
 			t.Fatalf("outcome = %+v", out)
 		}
@@ -137,6 +139,24 @@ func TestRefusals(t *testing.T) {
 			t.Fatalf("outcome = %+v", out)
 		}
 		w.unchanged(before, a, w.dave.ID)
+	})
+	t.Run("ByTheSamePersonAgain", func(t *testing.T) {
+		// bob's own click again (a double click, or the click handled again after a
+		// crash): his decision stands, and he is not told he was refused.
+		if bobAgain == nil {
+			t.Skip("AlreadyDecided failed")
+		}
+		before := w.snapshot(a)
+		out := w.handle(bobAgain)
+		if out.Refused || out.Decided || out.Message != "You already approved "+a.Key()+"." {
+			t.Fatalf("outcome = %+v", out)
+		}
+		if after := w.snapshot(a); after.state != before.state || after.message != before.message || after.run != before.run {
+			t.Errorf("a repeated decision changed something:\nbefore %+v\nafter  %+v", before, after)
+		}
+		if e := w.audit()[0]; e.Action != runbook.AuditApprovalClick || e.Actor != w.bob.ID || !strings.Contains(e.Detail, "repeated") {
+			t.Errorf("newest audit entry = %+v, want bob's click, repeated", e)
+		}
 	})
 }
 

@@ -82,6 +82,12 @@ func (s *Service) Decide(ctx context.Context, d Decision) (Outcome, error) {
 // says the decision was refused (or checking failed).
 func (s *Service) screen(ctx context.Context, d Decision, a *runbook.Approval) (out Outcome, done bool, err error) {
 	if a.State != runbook.ApprovalPending {
+		if sameDecision(d, a) {
+			// The person's own decision again: a second click on a button Slack had not
+			// yet replaced, or the same click handled again after a crash. It stands.
+			err = s.recordErr(ctx, entry(a, d.UserID, runbook.AuditApprovalClick, describe(d)+": repeated; the decision stands"))
+			return Outcome{State: a.State, Approval: a, Message: fmt.Sprintf("You already %s %s.", a.State, a.Key())}, true, err
+		}
 		out, err = s.refuse(ctx, d, a, closedSentence(a), "the request is "+string(a.State))
 		return out, true, err
 	}
@@ -107,6 +113,12 @@ func (s *Service) screen(ctx context.Context, d Decision, a *runbook.Approval) (
 		return out, true, err
 	}
 	return Outcome{}, false, nil
+}
+
+// sameDecision says d repeats the decision that decided a.
+func sameDecision(d Decision, a *runbook.Approval) bool {
+	return d.UserID == a.DecidedBy && ((d.Approve && a.State == runbook.ApprovalApproved) ||
+		(!d.Approve && a.State == runbook.ApprovalDenied))
 }
 
 // late expires a pending request found past its expiry (the sweeper had not got to it
