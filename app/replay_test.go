@@ -51,11 +51,15 @@ func (w *incidentWorld) handleTwice(req *runbook.Request, want ...string) {
 }
 
 // updateTexts returns the bot's replies in the investigation updates channel's threads.
+// updateTexts are the lines of the investigation updates posted so far, once every
+// update queued has been posted.
 func (w *incidentWorld) updateTexts() []string {
+	w.t.Helper()
+	w.waitForStore("investigation updates to be posted", func() bool { return w.currentApp().Incidents.UpdatesWaiting() == 0 })
 	var out []string
 	for _, m := range w.slack.Messages(w.updates.ID) {
 		if m.BotID != "" && m.ThreadTS != "" && m.ThreadTS != m.TS {
-			out = append(out, m.Text)
+			out = append(out, strings.Split(m.Text, "\n")...)
 		}
 	}
 	return out

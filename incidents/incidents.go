@@ -125,9 +125,10 @@ func (s *Service) Declare(ctx context.Context, d Declaration) (*Declared, error)
 	}
 	out := &Declared{Incident: inc}
 	out.AnnouncedIn = s.announce(ctx, inc, again)
-	// The declaration is the first investigation update; once its thread exists, the
-	// update went out.
-	if inc.UpdatesTS == "" {
+	// The declaration is the first investigation update, reported by the handling that
+	// declared it: updates are queued, so a second handling of the same request cannot
+	// tell from the thread whether it went out.
+	if !again {
 		s.Progress(ctx, inc.ID, fmt.Sprintf(":rotating_light: %s declared by %s: *%s* (%s)", inc.Key(), mention(d.By), runbooks.Escape(inc.Title), inc.Severity))
 	}
 	runs, err := s.trigger.Trigger(ctx, runbooks.EventIncidentDeclared, inc, d.By, d.Key)
@@ -382,6 +383,9 @@ func (s *Service) triggerRunbooks(ctx context.Context, event string, inc *runboo
 		s.log.Error("start triggered runbooks", "incident", inc.Key(), "err", err)
 	}
 }
+
+// UpdatesWaiting is how many investigation-update lines are queued or being posted.
+func (s *Service) UpdatesWaiting() int { return s.updates.waiting() }
 
 // Progress posts an investigation update for an incident, in its thread in the
 // updates channel, when investigation updates are on: queued while Run runs, else at

@@ -27,6 +27,7 @@ type updatePoster struct {
 	mu      sync.Mutex
 	pending map[int64][]string
 	order   []int64 // incidents with lines waiting, oldest first
+	unsent  int     // lines queued or being posted
 	running bool
 	wake    chan struct{}
 }
@@ -47,6 +48,7 @@ func (p *updatePoster) add(incidentID int64, text string) bool {
 		p.order = append(p.order, incidentID)
 	}
 	p.pending[incidentID] = append(p.pending[incidentID], text)
+	p.unsent++
 	select {
 	case p.wake <- struct{}{}:
 	default:
@@ -56,28 +58,41 @@ func (p *updatePoster) add(incidentID int64, text string) bool {
 
 // take removes the next message to post: the oldest waiting incident's lines, as many
 // as fit in one message. An incident with more lines waits behind the others.
-func (p *updatePoster) take() (int64, string, bool) {
+func (p *updatePoster) take() (id int64, text string, lines int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if len(p.order) == 0 {
-		return 0, "", false
+		return 0, "", 0
 	}
-	id := p.order[0]
+	id = p.order[0]
 	p.order = p.order[1:]
-	lines := p.pending[id]
-	n, size := 1, len(lines[0])
-	for n < len(lines) && size+1+len(lines[n]) <= maxUpdateText {
-		size += 1 + len(lines[n])
+	queued := p.pending[id]
+	n, size := 1, len(queued[0])
+	for n < len(queued) && size+1+len(queued[n]) <= maxUpdateText {
+		size += 1 + len(queued[n])
 		n++
 	}
-	text := strings.Join(lines[:n], "\n")
-	if n < len(lines) {
-		p.pending[id] = lines[n:]
+	if n < len(queued) {
+		p.pending[id] = queued[n:]
 		p.order = append(p.order, id)
 	} else {
 		delete(p.pending, id)
 	}
-	return id, text, true
+	return id, strings.Join(queued[:n], "\n"), n
+}
+
+// sent counts lines as no longer waiting.
+func (p *updatePoster) sent(lines int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.unsent -= lines
+}
+
+// waiting is how many lines are queued or being posted.
+func (p *updatePoster) waiting() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.unsent
 }
 
 // run posts queued updates until ctx ends, then for at most flush longer; what is left
@@ -112,13 +127,14 @@ func (p *updatePoster) run(ctx context.Context, flush time.Duration) {
 
 func (p *updatePoster) sendAll(ctx context.Context) {
 	for ctx.Err() == nil {
-		id, text, ok := p.take()
-		if !ok {
+		id, text, lines := p.take()
+		if lines == 0 {
 			return
 		}
 		if err := p.post(ctx, id, text); err != nil {
 			p.log.Warn("cannot post investigation update", "incident", id, "err", err)
 		}
+		p.sent(lines)
 	}
 }
 
@@ -130,5 +146,6 @@ func (p *updatePoster) dropAll() int {
 		n += len(lines)
 	}
 	p.pending, p.order = map[int64][]string{}, nil
+	p.unsent -= n
 	return n
 }

@@ -64,6 +64,9 @@ func TestUpdatesWaitingForAnIncidentGoOutTogether(t *testing.T) {
 	if fmt.Sprint(p.posted) != fmt.Sprint(want) {
 		t.Fatalf("posted %q, want %q", p.posted, want)
 	}
+	if n := p.waiting(); n != 0 {
+		t.Fatalf("%d lines still counted as waiting after all were posted", n)
+	}
 }
 
 // Lines that do not fit in one message are split, in order.
@@ -76,8 +79,8 @@ func TestLongUpdatesAreSplit(t *testing.T) {
 		p.add(7, line)
 	}
 	_, first, _ := p.take()
-	_, second, ok := p.take()
-	if !ok || len(first) != 2*len(line)+1 || second != line {
+	_, second, n := p.take()
+	if n != 1 || len(first) != 2*len(line)+1 || second != line {
 		t.Fatalf("messages of %d and %d bytes, want two lines then one", len(first), len(second))
 	}
 }
