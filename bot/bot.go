@@ -203,16 +203,24 @@ func (b *Bot) drain(workers *sync.WaitGroup, stopWork context.CancelFunc, deadli
 	close(b.jobs)
 	b.mu.Unlock()
 
+	waitOrCancel(workers, deadline, func() {
+		b.log.Warn("shutdown timeout: cancelling in-flight requests")
+		stopWork()
+	})
+}
+
+// waitOrCancel waits for wg; if it is not done by deadline, it calls cancel, which must
+// make what wg waits for return soon, and goes on waiting.
+func waitOrCancel(wg *sync.WaitGroup, deadline time.Time, cancel func()) {
 	done := make(chan struct{})
-	go func() { workers.Wait(); close(done) }()
+	go func() { wg.Wait(); close(done) }()
 	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
 	select {
 	case <-done:
 		return
 	case <-timer.C:
-		b.log.Warn("shutdown timeout: cancelling in-flight requests")
-		stopWork()
+		cancel()
 	}
 	<-done
 }

@@ -205,16 +205,8 @@ func (o *outbox) posted(ctx context.Context, d delivery) bool {
 // wait lets the queues empty until deadline, then gives up on what is left (the inbox
 // keeps it) and waits for the senders to stop.
 func (o *outbox) wait(deadline time.Time, giveUp context.CancelFunc) {
-	done := make(chan struct{})
-	go func() { o.senders.Wait(); close(done) }()
-	timer := time.NewTimer(time.Until(deadline))
-	defer timer.Stop()
-	select {
-	case <-done:
-		return
-	case <-timer.C:
+	waitOrCancel(&o.senders, deadline, func() {
 		o.log.Warn("shutdown timeout: replies still queued are left for the next start")
 		giveUp()
-	}
-	<-done
+	})
 }
