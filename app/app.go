@@ -197,9 +197,10 @@ func (a *App) Run(ctx context.Context) error {
 	a.catalog.Store(loadRunbooks(a.Config.Runbooks.Dir, a.log))
 	// Investigation updates are posted apart from the work that reports them; at the
 	// stop signal, what is queued is posted while the bot drains.
+	updatesCtx, stopUpdates := context.WithCancel(ctx) // also stopped when Run fails
 	var updates sync.WaitGroup
-	updates.Go(func() { a.Incidents.Run(ctx) })
-	defer updates.Wait()
+	updates.Go(func() { a.Incidents.Run(updatesCtx) })
+	defer func() { stopUpdates(); updates.Wait() }()
 	if err := a.Executor.Start(ctx); err != nil {
 		return err
 	}
