@@ -3,6 +3,7 @@ package runbook
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/slack-go/slack"
 )
@@ -72,6 +73,20 @@ type HistoryMessage struct {
 	BotID    string
 	Text     string
 	Metadata *MessageMetadata
+}
+
+// Tagged reports whether the message carries tag: its event type, and every value of
+// its payload (compared as text, since Slack may hand numbers back as numbers).
+func (m HistoryMessage) Tagged(tag MessageMetadata) bool {
+	if m.Metadata == nil || m.Metadata.EventType != tag.EventType {
+		return false
+	}
+	for k, v := range tag.Payload {
+		if fmt.Sprint(m.Metadata.Payload[k]) != fmt.Sprint(v) {
+			return false
+		}
+	}
+	return true
 }
 
 // Channels is the part of Slack that runbook steps act on.

@@ -82,6 +82,11 @@ func (d *delivery) queue() string {
 	return "private " + d.Channel + " " + d.User + " " + d.ResponseURL
 }
 
+// tag marks a thread reply as the answer to its request.
+func (d *delivery) tag() runbook.MessageMetadata {
+	return runbook.MessageMetadata{EventType: replyEventType, Payload: map[string]any{"request": d.Request}}
+}
+
 func (d *delivery) reply() runbook.Reply {
 	r := runbook.Reply{Text: d.Text}
 	if d.Public {
@@ -171,9 +176,9 @@ func (o *outbox) post(ctx context.Context, d delivery) error {
 		if d.resumed && o.posted(ctx, d) {
 			return nil
 		}
-		meta := &runbook.MessageMetadata{EventType: replyEventType, Payload: map[string]any{"request": d.Request}}
+		tag := d.tag()
 		r := d.reply()
-		_, err := o.slack.PostMessage(ctx, runbook.Message{Channel: d.Channel, ThreadTS: d.ThreadTS, Text: r.Text, Blocks: r.Blocks, Metadata: meta})
+		_, err := o.slack.PostMessage(ctx, runbook.Message{Channel: d.Channel, ThreadTS: d.ThreadTS, Text: r.Text, Blocks: r.Blocks, Metadata: &tag})
 		return err
 	case d.ResponseURL != "":
 		return o.slack.Respond(ctx, d.ResponseURL, d.reply())
@@ -195,7 +200,7 @@ func (o *outbox) posted(ctx context.Context, d delivery) bool {
 		return false
 	}
 	for _, m := range msgs {
-		if m.Metadata != nil && m.Metadata.EventType == replyEventType && m.Metadata.Payload["request"] == d.Request {
+		if m.Tagged(d.tag()) {
 			return true
 		}
 	}

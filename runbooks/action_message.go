@@ -2,7 +2,6 @@ package runbooks
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/runbookhq/runbook"
 )
@@ -88,22 +87,11 @@ func FindTagged(ctx context.Context, slack runbook.Channels, channel string, tag
 		return runbook.PostedMessage{}, false, err
 	}
 	for _, m := range history {
-		if m.Metadata != nil && m.Metadata.EventType == tag.EventType && samePayload(m.Metadata.Payload, tag.Payload) {
+		if m.Tagged(tag) {
 			return runbook.PostedMessage{Channel: id, TS: m.TS}, true, nil
 		}
 	}
 	return runbook.PostedMessage{}, false, nil
-}
-
-// samePayload reports whether got carries every value of want (as Slack returns
-// them, which may not be strings).
-func samePayload(got, want map[string]any) bool {
-	for k, v := range want {
-		if fmt.Sprint(got[k]) != fmt.Sprint(v) {
-			return false
-		}
-	}
-	return true
 }
 
 // stepOutput returns an output of an earlier step of the run, by step id.
