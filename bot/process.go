@@ -161,7 +161,7 @@ func (b *Bot) answerRestarting(j job, req *runbook.Request) {
 	if j.resumed || req.Kind != runbook.KindCommand || !j.env.AcceptsResponsePayload {
 		return
 	}
-	payload, _ := json.Marshal(messagePayload{ResponseType: "ephemeral", Text: restartingText})
+	payload := ephemeral(restartingText)
 	b.ackJob(j, payload)
 }
 
@@ -185,7 +185,7 @@ func (b *Bot) answerUnrecorded(j job, req *runbook.Request, err error) []byte {
 		}
 		return nil
 	}
-	payload, _ := json.Marshal(messagePayload{ResponseType: "ephemeral", Text: text})
+	payload := ephemeral(text)
 	b.ackJob(j, payload)
 	return payload
 }
@@ -278,6 +278,12 @@ type messagePayload struct {
 	ResponseType string        `json:"response_type,omitempty"`
 	Text         string        `json:"text,omitempty"`
 	Blocks       []slack.Block `json:"blocks,omitempty"`
+}
+
+// ephemeral is an ack payload that shows text to the person who sent the request.
+func ephemeral(text string) []byte {
+	payload, _ := json.Marshal(messagePayload{ResponseType: "ephemeral", Text: text}) // cannot fail: strings only
+	return payload
 }
 
 // ackPayload is what the ack carries for this reply, or nil when the reply must go

@@ -100,7 +100,7 @@ func (b *Bot) accept(env envelope) {
 		b.log.Warn("no worker free; request not taken", "envelope", env.EnvelopeID, "type", env.Type)
 	}
 	if env.Type == typeSlashCommands && env.AcceptsResponsePayload {
-		payload, _ := json.Marshal(messagePayload{ResponseType: "ephemeral", Text: text})
+		payload := ephemeral(text)
 		b.acks.Go(func() { b.ack(env, payload) })
 	}
 }
