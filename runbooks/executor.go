@@ -34,7 +34,9 @@ type Deps struct {
 	// Severities and Statuses are what incident.update accepts.
 	Severities []string
 	Statuses   []string
-	// OnApprovalRequested is called once a request message is posted (optional).
+	// OnApprovalRequested is called once a request message is recorded (optional):
+	// after it is posted, or when it is found after a crash, possibly decided by then,
+	// so that the message can be brought in line with the decision.
 	OnApprovalRequested func(ctx context.Context, a *runbook.Approval)
 	// CancelApproval cancels a pending approval of a cancelled run and settles it (its
 	// message updated, the cancellation audited); without it the request is only
