@@ -25,7 +25,7 @@ type Approval struct {
 	StepIndex   int
 	IncidentID  int64
 	Operation   string
-	Risk        string
+	Risk        Risk
 	Rollback    string
 	Reason      string
 	RequestedBy string
@@ -47,7 +47,7 @@ type Approval struct {
 }
 
 // Key is the approval's human id, "APR-7".
-func (a *Approval) Key() string { return "APR-" + itoa(a.ID) }
+func (a *Approval) Key() string { return ApprovalKey(a.ID) }
 
 // ApprovalStore keeps approval requests.
 type ApprovalStore interface {

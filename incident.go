@@ -2,10 +2,7 @@ package runbook
 
 import (
 	"context"
-	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Incident is something going wrong that people are responding to in Slack.
@@ -42,46 +39,8 @@ type Incident struct {
 	ResolvedAt time.Time
 }
 
-// incidentKeyPrefix starts every incident's human key.
-const incidentKeyPrefix = "INC-"
-
 // Key returns the incident's human key, such as "INC-42".
 func (i *Incident) Key() string { return IncidentKey(i.ID) }
-
-// IncidentKey returns the human key of the incident numbered id, such as "INC-42".
-func IncidentKey(id int64) string { return incidentKeyPrefix + strconv.FormatInt(id, 10) }
-
-// ParseIncidentKey reads an incident id as people type it: "INC-42" in any letter case,
-// optionally after a "#", or the bare number "42". Anything else is EINVALID.
-func ParseIncidentKey(s string) (int64, error) {
-	t := strings.TrimSpace(s)
-	if t == "" {
-		return 0, Errorf(EINVALID, "Give an incident id, like INC-42.")
-	}
-	digits := strings.TrimPrefix(t, "#")
-	if len(digits) >= len(incidentKeyPrefix) && strings.EqualFold(digits[:len(incidentKeyPrefix)], incidentKeyPrefix) {
-		digits = digits[len(incidentKeyPrefix):]
-	}
-	// strconv would also take a sign or underscores; an id is plain digits.
-	if digits == "" || strings.TrimLeft(digits, "0123456789") != "" {
-		return 0, notAnIncidentKey(t)
-	}
-	id, err := strconv.ParseInt(digits, 10, 64)
-	if err != nil || id <= 0 {
-		return 0, notAnIncidentKey(t)
-	}
-	return id, nil
-}
-
-// maxQuoted bounds how much of someone's input an error message repeats back.
-const maxQuoted = 40
-
-func notAnIncidentKey(s string) error {
-	if utf8.RuneCountInString(s) > maxQuoted {
-		s = string([]rune(s)[:maxQuoted]) + "…"
-	}
-	return Errorf(EINVALID, "“%s” is not an incident id (like INC-42)", s)
-}
 
 // TemplateData returns the incident as runbook templates see it under incident.* (and
 // Activity.*). commander and channel are Slack mentions ("<@U…>", "<#C…>"), or "" when
@@ -115,6 +74,26 @@ func mention(sigil, id string) string {
 	}
 	return "<" + sigil + id + ">"
 }
+
+// IncidentChange is an update to an incident, from a person or a runbook step; empty
+// fields stay as they are.
+type IncidentChange struct {
+	Status    string
+	Severity  string
+	Commander string
+	Note      string
+	// By is who asks: a Slack user id, or RunActor for a runbook step.
+	By string
+	// Key is the id of the request that asks for the change (Request.ID, or a run's
+	// step), or "". The change is applied once per key: the request handled again
+	// brings Slack in step and starts what the change triggers, but neither records
+	// nor announces it twice.
+	Key string
+}
+
+// RunActor is how a run appears as the actor of a change or timeline entry:
+// "runbook R-12".
+func RunActor(runID int64) string { return ActorRunbook + " " + RunKey(runID) }
 
 // Timeline entry kinds the project writes; others may be added.
 const (

@@ -60,7 +60,7 @@ type Run struct {
 }
 
 // Key is the run's human id, "R-12".
-func (r *Run) Key() string { return "R-" + itoa(r.ID) }
+func (r *Run) Key() string { return RunKey(r.ID) }
 
 // StepRun is the state of one step of a run. Outputs are committed before the next
 // step starts, so a restarted process resumes with them.

@@ -89,6 +89,31 @@ func (m HistoryMessage) Tagged(tag MessageMetadata) bool {
 	return true
 }
 
+// historyDepth is how far back a retry looks for the message an earlier attempt
+// posted: one page of history, which a crash-and-restart does not outrun.
+const historyDepth = 100
+
+// FindTagged looks in a channel's recent history for a message tagged with metadata
+// of tag's event type and payload, as posted by an attempt that was interrupted before
+// it could record the message, so that a retry adopts it instead of posting again.
+// channel is an id or a "#name".
+func FindTagged(ctx context.Context, slack Channels, channel string, tag MessageMetadata) (PostedMessage, bool, error) {
+	id, err := slack.ResolveChannel(ctx, channel)
+	if err != nil {
+		return PostedMessage{}, false, err
+	}
+	history, err := slack.History(ctx, id, historyDepth)
+	if err != nil {
+		return PostedMessage{}, false, err
+	}
+	for _, m := range history {
+		if m.Tagged(tag) {
+			return PostedMessage{Channel: id, TS: m.TS}, true, nil
+		}
+	}
+	return PostedMessage{}, false, nil
+}
+
 // Channels is the part of Slack that runbook steps act on.
 type Channels interface {
 	// ResolveChannel turns "#name", "name" or an id into a channel id.

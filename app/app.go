@@ -22,6 +22,7 @@ import (
 	"github.com/runbookhq/runbook/approvals"
 	"github.com/runbookhq/runbook/bot"
 	"github.com/runbookhq/runbook/config"
+	"github.com/runbookhq/runbook/engine"
 	"github.com/runbookhq/runbook/handlers"
 	"github.com/runbookhq/runbook/incidents"
 	"github.com/runbookhq/runbook/observe"
@@ -47,7 +48,7 @@ type App struct {
 	DB        *store.DB
 	Bot       *bot.Bot
 	Slack     *slackapi.Client
-	Executor  *runbooks.Executor
+	Executor  *engine.Executor
 	Incidents *incidents.Service
 	Approvals *approvals.Service
 	// Handler answers requests; the bot calls it, and tests may call it directly to
@@ -93,40 +94,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	a.Metrics = observe.NewMetrics(db.Runs().StateCounts, db.Approvals().StateCounts)
 	adapter.OnCall = a.Metrics.SlackCall
 	a.catalog.Store(runbooks.NewCatalog())
-	a.Executor = runbooks.NewExecutor(runbooks.Deps{
-		Runs: db.Runs(), Incidents: db.Incidents(), Approvals: db.Approvals(), Slack: adapter,
-		Catalog:         a.Catalog,
-		Logger:          logger.With("component", "executor"),
-		ApprovalChannel: cfg.Slack.ApprovalChannel,
-		DefaultChannel:  cfg.Slack.DefaultChannel,
-		ApprovalTimeout: cfg.Approvals.Timeout,
-		Approvers:       cfg.Approvals.Approvers,
-		Required:        cfg.Approvals.Required,
-		Severities:      cfg.Incidents.Severities,
-		Statuses:        cfg.Incidents.Statuses,
-		OnProgress: func(ctx context.Context, incidentID int64, text string) {
-			a.Incidents.Progress(ctx, incidentID, text)
-		},
-		OnApprovalRequested: func(ctx context.Context, ap *runbook.Approval) { a.Approvals.Requested(ctx, ap) },
-		OnIncidentChanged: func(ctx context.Context, before, after *runbook.Incident, by, key string) {
-			a.Incidents.Changed(ctx, before, after, by, key)
-		},
-		CancelApproval: func(ctx context.Context, ap *runbook.Approval) error { return a.Approvals.Cancelled(ctx, ap) },
-	})
-	a.Approvals = approvals.New(db.Approvals(), adapter, a.Executor, db.Audit(), db.Incidents(), approvals.Config{
-		Approvers:           cfg.Approvals.Approvers,
-		AllowSelfApproval:   cfg.Approvals.AllowSelfApproval,
-		RequireDenialReason: cfg.Approvals.RequireDenialReason,
-		SweepInterval:       cfg.Approvals.SweepInterval,
-	}, logger.With("component", "approvals"))
-
-	a.Incidents = incidents.New(db.Incidents(), adapter, a.Executor, incidents.Config{
-		Severities:           cfg.Incidents.Severities,
-		Statuses:             cfg.Incidents.Statuses,
-		ServiceChannel:       cfg.ServiceChannel,
-		InvestigationUpdates: cfg.Slack.InvestigationUpdates,
-		UpdateChannel:        cfg.Slack.UpdateChannel,
-	}, logger.With("component", "incidents"))
+	a.assemble(cfg, db, adapter, logger)
 	h := handlers.New(handlers.Deps{
 		Logger:        logger.With("component", "handlers"),
 		Incidents:     a.Incidents,
@@ -163,6 +131,45 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		}
 	}
 	return a, nil
+}
+
+// assemble builds the services in order, each from what was built before it: the
+// investigation updates, the engine, the incident and approval services that use the
+// engine, and last the engine's action families, which act through those services.
+func (a *App) assemble(cfg *config.Config, db *store.DB, adapter *slackapi.Client, logger *slog.Logger) {
+	updateChannel := ""
+	if cfg.Slack.InvestigationUpdates {
+		updateChannel = cfg.Slack.UpdateChannel
+	}
+	updates := incidents.NewUpdates(db.Incidents(), adapter, updateChannel, logger.With("component", "incidents"))
+	a.Executor = engine.New(engine.Deps{
+		Runs: db.Runs(), Incidents: db.Incidents(), Slack: adapter,
+		Catalog:        a.Catalog,
+		Logger:         logger.With("component", "executor"),
+		DefaultChannel: cfg.Slack.DefaultChannel,
+		Progress:       updates,
+	})
+	a.Incidents = incidents.New(db.Incidents(), adapter, a.Executor, updates, incidents.Config{
+		Severities:     cfg.Incidents.Severities,
+		Statuses:       cfg.Incidents.Statuses,
+		ServiceChannel: cfg.ServiceChannel,
+	}, logger.With("component", "incidents"))
+	a.Approvals = approvals.New(db.Approvals(), adapter, a.Executor, db.Audit(), db.Incidents(), approvals.Config{
+		Approvers:           cfg.Approvals.Approvers,
+		AllowSelfApproval:   cfg.Approvals.AllowSelfApproval,
+		RequireDenialReason: cfg.Approvals.RequireDenialReason,
+		SweepInterval:       cfg.Approvals.SweepInterval,
+	}, logger.With("component", "approvals"))
+	a.Executor.Register(
+		engine.SlackActions(a.Incidents),
+		engine.IncidentActions(a.Incidents),
+		engine.ApprovalActions(db.Approvals(), a.Approvals, engine.ApprovalSettings{
+			Channel:   cfg.Slack.ApprovalChannel,
+			Timeout:   cfg.Approvals.Timeout,
+			Approvers: cfg.Approvals.Approvers,
+			Required:  cfg.Approvals.Required,
+		}),
+	)
 }
 
 // Catalog returns the runbooks loaded when Run started.

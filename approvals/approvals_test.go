@@ -11,8 +11,8 @@ import (
 
 	"github.com/runbookhq/runbook"
 	"github.com/runbookhq/runbook/approvals"
-	"github.com/runbookhq/runbook/runbooks"
 	"github.com/runbookhq/runbook/slackfake"
+	"github.com/runbookhq/runbook/slackui"
 )
 
 var scaleParams = map[string]any{"service": "checkout", "count": 8}
@@ -20,9 +20,9 @@ var scaleParams = map[string]any{"service": "checkout", "count": 8}
 func TestApprove(t *testing.T) {
 	w := newWorld(t)
 	run, a := w.run("scale-up", scaleParams)
-	contains(t, "request", w.message(a), runbooks.ActionApprove, "Scale checkout to 8 tasks")
+	contains(t, "request", w.message(a), slackui.ActionApprove, "Scale checkout to 8 tasks")
 
-	out := w.click(w.bob, a, runbooks.ActionApprove) // bob is in @oncall
+	out := w.click(w.bob, a, slackui.ActionApprove) // bob is in @oncall
 	if !out.Decided || out.State != runbook.ApprovalApproved || out.Message != "You approved "+a.Key()+"." {
 		t.Fatalf("outcome = %+v", out)
 	}
@@ -32,7 +32,7 @@ func TestApprove(t *testing.T) {
 	}
 	msg := w.message(a)
 	contains(t, "updated request", msg, "Approval needed: "+a.Key(), "Scale checkout to 8 tasks", "✅ Approved by <@"+w.bob.ID+"> at ")
-	if strings.Contains(msg, runbooks.ActionApprove) || strings.Contains(msg, runbooks.ActionDeny) {
+	if strings.Contains(msg, slackui.ActionApprove) || strings.Contains(msg, slackui.ActionDeny) {
 		t.Errorf("the buttons are still there:\n%s", msg)
 	}
 	if n := w.srv.Calls("chat.update"); n != 1 {
@@ -56,7 +56,7 @@ func TestApprove(t *testing.T) {
 func TestDeny(t *testing.T) {
 	w := newWorld(t)
 	run, a := w.run("scale-up", scaleParams)
-	out := w.click(w.carol, a, runbooks.ActionDeny) // carol is an approver by handle
+	out := w.click(w.carol, a, slackui.ActionDeny) // carol is an approver by handle
 	if !out.Decided || out.State != runbook.ApprovalDenied || out.Message != "You denied "+a.Key()+"." {
 		t.Fatalf("outcome = %+v", out)
 	}
@@ -66,7 +66,7 @@ func TestDeny(t *testing.T) {
 	}
 	msg := w.message(a)
 	contains(t, "updated request", msg, "❌ Denied by <@"+w.carol.ID+">")
-	if strings.Contains(msg, runbooks.ActionApprove) {
+	if strings.Contains(msg, slackui.ActionApprove) {
 		t.Errorf("the buttons are still there:\n%s", msg)
 	}
 }
@@ -74,7 +74,7 @@ func TestDeny(t *testing.T) {
 func TestRequesterMayWithdraw(t *testing.T) {
 	w := newWorld(t, func(c *approvals.Config) { c.Approvers = []string{"@oncall"} })
 	run, a := w.run("gate", nil)
-	if out := w.click(w.alice, a, runbooks.ActionDeny); !out.Decided || out.State != runbook.ApprovalDenied {
+	if out := w.click(w.alice, a, slackui.ActionDeny); !out.Decided || out.State != runbook.ApprovalDenied {
 		t.Fatalf("the requester could not deny their own request: %+v", out)
 	}
 	w.waitRun(run.ID, runbook.RunDenied)
@@ -86,7 +86,7 @@ func TestRefusals(t *testing.T) {
 
 	t.Run("NotAnApprover", func(t *testing.T) {
 		before := w.snapshot(a)
-		out := w.click(w.dave, a, runbooks.ActionApprove)
+		out := w.click(w.dave, a, slackui.ActionApprove)
 		want := "You are not an approver for " + a.Key() + ". Approvers: @oncall, <@" + w.alice.ID + ">, @carol."
 		if !out.Refused || out.Decided || out.Message != want {
 			t.Fatalf("outcome = %+v\nwant message %q", out, want)
@@ -96,14 +96,14 @@ func TestRefusals(t *testing.T) {
 	})
 	t.Run("NotAnApproverDenying", func(t *testing.T) {
 		before := w.snapshot(a)
-		if out := w.click(w.dave, a, runbooks.ActionDeny); !out.Refused {
+		if out := w.click(w.dave, a, slackui.ActionDeny); !out.Refused {
 			t.Fatalf("outcome = %+v", out)
 		}
 		w.unchanged(before, a, w.dave.ID)
 	})
 	t.Run("SelfApproval", func(t *testing.T) {
 		before := w.snapshot(a)
-		out := w.click(w.alice, a, runbooks.ActionApprove) // alice asked, and is an approver
+		out := w.click(w.alice, a, slackui.ActionApprove) // alice asked, and is an approver
 		if !out.Refused || out.Message != "You asked for "+a.Key()+", so someone else must approve it." {
 			t.Fatalf("outcome = %+v", out)
 		}
@@ -127,9 +127,9 @@ func TestRefusals(t *testing.T) {
 	})
 	var bobAgain *slackfake.Delivery
 	t.Run("AlreadyDecided", func(t *testing.T) {
-		late := w.press(w.dave, a, runbooks.ActionApprove) // in flight while bob decides
-		bobAgain = w.press(w.bob, a, runbooks.ActionApprove)
-		if out := w.click(w.bob, a, runbooks.ActionApprove); !out.Decided {
+		late := w.press(w.dave, a, slackui.ActionApprove) // in flight while bob decides
+		bobAgain = w.press(w.bob, a, slackui.ActionApprove)
+		if out := w.click(w.bob, a, slackui.ActionApprove); !out.Decided {
 			t.Fatalf("outcome = %+v", out)
 		}
 		w.waitRun(run.ID, runbook.RunSucceeded)
@@ -168,13 +168,13 @@ func TestRacingClicks(t *testing.T) {
 	passed := 0
 	for i := range 12 {
 		run, a := w.run("gate", nil)
-		second := runbooks.ActionApprove
+		second := slackui.ActionApprove
 		if i%2 == 1 {
-			second = runbooks.ActionDeny
+			second = slackui.ActionDeny
 		}
 		var clicks []*slackfake.Delivery
 		for range 2 {
-			clicks = append(clicks, w.press(w.bob, a, runbooks.ActionApprove), w.press(w.carol, a, second))
+			clicks = append(clicks, w.press(w.bob, a, slackui.ActionApprove), w.press(w.carol, a, second))
 		}
 		updates := w.srv.Calls("chat.update")
 		var decided atomic.Int32
@@ -228,18 +228,18 @@ func TestTwoApprovalsForCriticalRisk(t *testing.T) {
 	if a.Required != 2 {
 		t.Fatalf("required = %d, want 2", a.Required)
 	}
-	first := w.click(w.bob, a, runbooks.ActionApprove)
+	first := w.click(w.bob, a, slackui.ActionApprove)
 	if first.Decided || first.State != runbook.ApprovalPending || first.Message != "You approved "+a.Key()+"; 1 more approval is needed." {
 		t.Fatalf("first = %+v", first)
 	}
-	repeat := w.click(w.bob, a, runbooks.ActionApprove)
+	repeat := w.click(w.bob, a, slackui.ActionApprove)
 	if repeat.Decided || repeat.State != runbook.ApprovalPending || repeat.Message != "You already approved "+a.Key()+"; 1 more approval is needed." {
 		t.Fatalf("repeat = %+v", repeat)
 	}
 	if w.srv.Calls("chat.update") != 0 || w.kicks.count(run.ID) != 0 {
 		t.Fatal("a partial approval updated the message or resumed the run")
 	}
-	second := w.click(w.carol, a, runbooks.ActionApprove)
+	second := w.click(w.carol, a, slackui.ActionApprove)
 	if !second.Decided || second.State != runbook.ApprovalApproved {
 		t.Fatalf("second = %+v", second)
 	}
@@ -259,14 +259,14 @@ func TestExpiry(t *testing.T) {
 	w := newWorld(t)
 	begin := time.Now()
 	run, a := w.run("short-gate", nil)
-	late := w.press(w.bob, a, runbooks.ActionApprove)
+	late := w.press(w.bob, a, slackui.ActionApprove)
 	w.waitRun(run.ID, runbook.RunExpired)
 	if took := time.Since(begin); took > 5*time.Second {
 		t.Errorf("expiry took %s; the sweeper did not wake at the request's expiry", took)
 	}
 	msg := w.message(a)
 	contains(t, "expired request", msg, "⌛ Expired — no decision by "+a.ExpiresAt.UTC().Format("15:04")+" UTC")
-	if strings.Contains(msg, runbooks.ActionApprove) {
+	if strings.Contains(msg, slackui.ActionApprove) {
 		t.Errorf("the buttons are still there:\n%s", msg)
 	}
 	before := w.snapshot(a)
@@ -290,7 +290,7 @@ func TestClickPastExpiry(t *testing.T) {
 	})
 	run, a := w.run("gate", nil)
 	skew.Store(int64(time.Hour))
-	out := w.click(w.bob, a, runbooks.ActionApprove)
+	out := w.click(w.bob, a, slackui.ActionApprove)
 	if !out.Refused || out.Decided || out.State != runbook.ApprovalExpired || !strings.Contains(out.Message, "with no decision; nothing was changed.") {
 		t.Fatalf("outcome = %+v", out)
 	}
@@ -307,7 +307,7 @@ func TestRestart(t *testing.T) {
 	w := newWorld(t)
 	run, a := w.run("scale-up", scaleParams)
 	w.restart()
-	if out := w.click(w.bob, a, runbooks.ActionApprove); !out.Decided {
+	if out := w.click(w.bob, a, slackui.ActionApprove); !out.Decided {
 		t.Fatalf("outcome = %+v", out)
 	}
 	w.waitRun(run.ID, runbook.RunSucceeded)
@@ -340,7 +340,7 @@ func TestCrashAfterDecision(t *testing.T) {
 func TestDenialReason(t *testing.T) {
 	w := newWorld(t, func(c *approvals.Config) { c.RequireDenialReason = true })
 	run, a := w.run("scale-up", scaleParams)
-	click := w.press(w.carol, a, runbooks.ActionDeny)
+	click := w.press(w.carol, a, slackui.ActionDeny)
 	out := w.handle(click)
 	if !out.NeedsReason || out.Decided || out.State != runbook.ApprovalPending || out.Approval == nil {
 		t.Fatalf("outcome = %+v", out)
@@ -348,12 +348,12 @@ func TestDenialReason(t *testing.T) {
 	if got := w.approval(run.ID).State; got != runbook.ApprovalPending {
 		t.Fatalf("asking for a reason changed the request to %s", got)
 	}
-	viewID, err := w.adapter.OpenModal(context.Background(), click.TriggerID, w.service().DenialModal(out.Approval))
+	viewID, err := w.adapter.OpenModal(context.Background(), click.TriggerID, slackui.DenialModal(out.Approval))
 	if err != nil {
 		t.Fatal(err)
 	}
 	submit, err := w.srv.SubmitView(w.carol.ID, viewID, map[string]map[string]string{
-		approvals.ReasonBlockID: {approvals.ReasonActionID: "not during peak <!channel>"}})
+		slackui.ReasonBlockID: {slackui.ReasonActionID: "not during peak <!channel>"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -397,15 +397,13 @@ func TestPendingFor(t *testing.T) {
 	}
 }
 
-// TestCancelled cancels a run waiting for its approval: the request message says so.
+// TestCancelled cancels a run waiting for its approval: the request is cancelled with
+// it, and its message says so.
 func TestCancelled(t *testing.T) {
 	w := newWorld(t)
 	run, a := w.run("gate", nil)
 	ctx := context.Background()
 	if err := w.executor().Cancel(ctx, run.ID, w.alice.ID); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.service().Cancelled(ctx, a); err != nil {
 		t.Fatal(err)
 	}
 	w.waitRun(run.ID, runbook.RunCancelled)

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/runbookhq/runbook"
-	"github.com/runbookhq/runbook/runbooks"
+	"github.com/runbookhq/runbook/slackui"
 )
 
 // approversOf returns who may decide a request: its own approvers, else the configured.
@@ -174,5 +174,5 @@ func showApprover(e string) string {
 	if groupID(e) {
 		return "<!subteam^" + e + ">"
 	}
-	return "@" + runbooks.Escape(strings.TrimPrefix(e, "@"))
+	return "@" + slackui.Escape(strings.TrimPrefix(e, "@"))
 }

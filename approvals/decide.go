@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/slackui"
 )
 
 // How a decision reached the bot.
@@ -58,10 +59,10 @@ func (s *Service) Decide(ctx context.Context, d Decision) (Outcome, error) {
 	d.Via, d.Note = cmp.Or(d.Via, ViaButton), strings.TrimSpace(d.Note)
 	a, err := s.store.Approval(ctx, d.ApprovalID)
 	if runbook.ErrorCode(err) == runbook.ENOTFOUND {
-		return s.refuse(ctx, d, nil, fmt.Sprintf("There is no approval %s.", key(d.ApprovalID)), "no such approval")
+		return s.refuse(ctx, d, nil, fmt.Sprintf("There is no approval %s.", runbook.ApprovalKey(d.ApprovalID)), "no such approval")
 	}
 	if err != nil {
-		return Outcome{}, fmt.Errorf("decide %s: %w", key(d.ApprovalID), err)
+		return Outcome{}, fmt.Errorf("decide %s: %w", runbook.ApprovalKey(d.ApprovalID), err)
 	}
 	if out, done, err := s.screen(ctx, d, a); done {
 		return out, err
@@ -201,9 +202,9 @@ func tally(res runbook.VoteResult) string {
 func decision(d Decision, res runbook.VoteResult) string {
 	a := res.Approval
 	if a.State == runbook.ApprovalApproved {
-		return fmt.Sprintf("approved via %s by %s (%s)", d.Via, people(res.Approvers), tally(res))
+		return fmt.Sprintf("approved via %s by %s (%s)", d.Via, slackui.People(res.Approvers), tally(res))
 	}
-	return fmt.Sprintf("%s via %s by %s%s", a.State, d.Via, mention(a.DecidedBy), noteSuffix(a.Note))
+	return fmt.Sprintf("%s via %s by %s%s", a.State, d.Via, slackui.Mention(a.DecidedBy), noteSuffix(a.Note))
 }
 
 func noteSuffix(note string) string {

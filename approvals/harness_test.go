@@ -14,6 +14,9 @@ import (
 
 	"github.com/runbookhq/runbook"
 	"github.com/runbookhq/runbook/approvals"
+	"github.com/runbookhq/runbook/engine"
+	"github.com/runbookhq/runbook/handlers"
+	"github.com/runbookhq/runbook/incidents"
 	"github.com/runbookhq/runbook/runbooks"
 	"github.com/runbookhq/runbook/slackapi"
 	"github.com/runbookhq/runbook/slackfake"
@@ -72,7 +75,7 @@ type world struct {
 	incident                *runbook.Incident
 
 	mu      sync.Mutex
-	exec    *runbooks.Executor
+	exec    *engine.Executor
 	svc     *approvals.Service
 	adapter *slackapi.Client
 	// onCall, if set, runs when the emulator has handled a Web API call and before the
@@ -107,7 +110,7 @@ func (w *world) betweenCallAndAnswer(method string, f func()) {
 type kickCounter struct {
 	mu   sync.Mutex
 	n    map[int64]int
-	exec *runbooks.Executor
+	exec *engine.Executor
 }
 
 func (k *kickCounter) Kick(runID int64) {
@@ -181,14 +184,13 @@ func (w *world) start() {
 	api := slack.New(w.srv.BotToken(), slack.OptionAPIURL(w.srv.APIURL()))
 	adapter := slackapi.New(api, nil, nil)
 	adapter.RetryInterval = 50 * time.Millisecond
-	exec := runbooks.NewExecutor(runbooks.Deps{
-		Runs: w.db.Runs(), Incidents: w.db.Incidents(), Approvals: w.db.Approvals(), Slack: adapter,
-		Catalog: func() *runbooks.Catalog { return w.catalog }, ApprovalChannel: "#ops",
-		Required:   map[string]int{"critical": 2},
-		Severities: []string{"sev0", "sev1", "sev2"}, Statuses: []string{"investigating", "mitigating", "resolved"},
-		OnApprovalRequested: func(ctx context.Context, a *runbook.Approval) { w.service().Requested(ctx, a) },
-	})
+	exec := engine.New(engine.Deps{Runs: w.db.Runs(), Incidents: w.db.Incidents(), Slack: adapter,
+		Catalog: func() *runbooks.Catalog { return w.catalog }})
 	svc := approvals.New(w.db.Approvals(), adapter, w.kicks, w.db.Audit(), w.db.Incidents(), w.cfg, nil)
+	inc := incidents.New(w.db.Incidents(), adapter, exec, incidents.NewUpdates(w.db.Incidents(), adapter, "", nil),
+		incidents.Config{Severities: []string{"sev0", "sev1", "sev2"}, Statuses: []string{"investigating", "mitigating", "resolved"}}, nil)
+	exec.Register(engine.SlackActions(inc), engine.IncidentActions(inc), engine.ApprovalActions(w.db.Approvals(), svc,
+		engine.ApprovalSettings{Channel: "#ops", Required: map[string]int{"critical": 2}}))
 	w.mu.Lock()
 	w.exec, w.svc, w.adapter = exec, svc, adapter
 	w.mu.Unlock()
@@ -221,7 +223,7 @@ func (w *world) service() *approvals.Service {
 	return w.svc
 }
 
-func (w *world) executor() *runbooks.Executor {
+func (w *world) executor() *engine.Executor {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.exec
@@ -234,7 +236,7 @@ func (w *world) run(name string, params map[string]any) (*runbook.Run, *runbook.
 	if !ok {
 		w.t.Fatalf("no runbook %s", name)
 	}
-	run, err := w.executor().StartRun(context.Background(), rb, runbooks.RunInput{IncidentID: w.incident.ID, Params: params,
+	run, err := w.executor().StartRun(context.Background(), rb, engine.RunInput{IncidentID: w.incident.ID, Params: params,
 		StartedBy: w.alice.ID, Channel: w.ops.ID})
 	if err != nil {
 		w.t.Fatal(err)
@@ -301,7 +303,7 @@ func (w *world) handleErr(d *slackfake.Delivery) (approvals.Outcome, error) {
 	if err != nil {
 		return approvals.Outcome{}, err
 	}
-	dec, ok, err := approvals.DecisionFrom(req)
+	dec, ok, err := handlers.DecisionFrom(req)
 	if err != nil || !ok {
 		return approvals.Outcome{}, fmt.Errorf("not a decision: %v, %w (%+v)", ok, err, req)
 	}

@@ -44,7 +44,7 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Resumer makes a run look at its approval again; *runbooks.Executor satisfies it.
+// Resumer makes a run look at its approval again; *engine.Executor satisfies it.
 type Resumer interface {
 	Kick(runID int64)
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/slackui"
 )
 
 // expire moves an overdue request to expired; if this call did it, it follows up. It
@@ -21,7 +22,7 @@ func (s *Service) expire(ctx context.Context, a *runbook.Approval) (*runbook.App
 	}
 	if won {
 		s.log.Info("approval expired", "approval", a.Key(), "run", a.RunID)
-		s.settle(ctx, fresh, nil, "no decision by "+clock(fresh.ExpiresAt))
+		s.settle(ctx, fresh, nil, "no decision by "+slackui.Clock(fresh.ExpiresAt))
 	}
 	return fresh, nil
 }
@@ -45,7 +46,7 @@ func (s *Service) settle(ctx context.Context, a *runbook.Approval, approvers []s
 	var line *runbook.TimelineEntry
 	if inc != nil {
 		line = &runbook.TimelineEntry{IncidentID: inc.ID, Actor: decider(a), Kind: runbook.TimelineApproval,
-			Text: fmt.Sprintf("%s: %s", a.Key(), statusLine(a, approvers))}
+			Text: fmt.Sprintf("%s: %s", a.Key(), slackui.ApprovalStatus(a, approvers))}
 	}
 	e := entry(a, decider(a), settledAction(a.State), detail)
 	e.At = s.cfg.Now()
@@ -66,7 +67,7 @@ func (s *Service) showDecision(ctx context.Context, a *runbook.Approval, inc *ru
 	if a.MessageTS == "" {
 		return
 	}
-	if err := s.slack.UpdateMessage(ctx, a.Channel, a.MessageTS, decidedMessage(a, inc, approvers)); err != nil {
+	if err := s.slack.UpdateMessage(ctx, a.Channel, a.MessageTS, slackui.DecidedApproval(a, inc, approvers)); err != nil {
 		s.logErr("update approval message", err, "approval", a.Key())
 	}
 	if err := s.store.SettleApprovalMessage(ctx, a.ID, a.MessageTS); err != nil {
@@ -125,9 +126,9 @@ func (s *Service) incident(ctx context.Context, id int64) *runbook.Incident {
 // the sweeper, as the new request may expire before any other, and updates the message
 // at once if the request was decided before the message was recorded.
 func (s *Service) Requested(ctx context.Context, a *runbook.Approval) {
-	detail := fmt.Sprintf("%s (risk %s); %s from %s; expires %s", a.Operation, orWord(a.Risk, "unset"),
-		plural(max(a.Required, 1), "approval", "approvals"), approverList(s.approversOf(a), "anyone but the requester"), clock(a.ExpiresAt))
-	s.record(ctx, entry(a, orWord(a.RequestedBy, runbook.ActorRunbook), runbook.AuditApprovalRequested, detail))
+	detail := fmt.Sprintf("%s (risk %s); %s from %s; expires %s", a.Operation, slackui.Or(string(a.Risk), "unset"),
+		plural(max(a.Required, 1), "approval", "approvals"), approverList(s.approversOf(a), "anyone but the requester"), slackui.Clock(a.ExpiresAt))
+	s.record(ctx, entry(a, slackui.Or(a.RequestedBy, runbook.ActorRunbook), runbook.AuditApprovalRequested, detail))
 	s.poke()
 	// A click may have decided the request between chat.postMessage and the executor
 	// recording the message, and its follow-up then had no message to update; or the
@@ -164,7 +165,7 @@ func (s *Service) Cancelled(ctx context.Context, a *runbook.Approval) error {
 	if cur.State != runbook.ApprovalCancelled {
 		return runbook.Errorf(runbook.ECONFLICT, "%s was %s before it could be cancelled.", cur.Key(), cur.State)
 	}
-	s.settle(ctx, cur, nil, orWord(cur.Note, "cancelled"))
+	s.settle(ctx, cur, nil, slackui.Or(cur.Note, "cancelled"))
 	return nil
 }
 
@@ -193,7 +194,7 @@ func decider(a *runbook.Approval) string {
 	if a.State == runbook.ApprovalExpired {
 		return runbook.ActorRunbook
 	}
-	return orWord(a.DecidedBy, runbook.ActorRunbook)
+	return slackui.Or(a.DecidedBy, runbook.ActorRunbook)
 }
 
 func settledAction(state runbook.ApprovalState) string {

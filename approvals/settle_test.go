@@ -9,7 +9,8 @@ import (
 
 	"github.com/runbookhq/runbook"
 	"github.com/runbookhq/runbook/approvals"
-	"github.com/runbookhq/runbook/runbooks"
+	"github.com/runbookhq/runbook/engine"
+	"github.com/runbookhq/runbook/slackui"
 )
 
 // TestClickBeforeMessageRecorded has bob approve between the executor's
@@ -20,7 +21,7 @@ func TestClickBeforeMessageRecorded(t *testing.T) {
 	clicked := make(chan error, 1)
 	w.betweenCallAndAnswer("chat.postMessage", func() {
 		msgs := w.srv.Messages(w.ops.ID)
-		d, err := w.srv.ClickButton(w.bob.ID, w.ops.ID, msgs[len(msgs)-1].TS, runbooks.ActionApprove)
+		d, err := w.srv.ClickButton(w.bob.ID, w.ops.ID, msgs[len(msgs)-1].TS, slackui.ActionApprove)
 		if err == nil {
 			var out approvals.Outcome
 			if out, err = w.handleErr(d); err == nil && !out.Decided {
@@ -30,7 +31,7 @@ func TestClickBeforeMessageRecorded(t *testing.T) {
 		clicked <- err
 	})
 	rb, _ := w.catalog.Get("scale-up")
-	run, err := w.executor().StartRun(context.Background(), rb, runbooks.RunInput{IncidentID: w.incident.ID,
+	run, err := w.executor().StartRun(context.Background(), rb, engine.RunInput{IncidentID: w.incident.ID,
 		Params: scaleParams, StartedBy: w.alice.ID, Channel: w.ops.ID})
 	if err != nil {
 		t.Fatal(err)
@@ -183,7 +184,7 @@ func (w *world) showsApproved(a *runbook.Approval) {
 	w.t.Helper()
 	msg := w.message(a)
 	contains(w.t, "updated request", msg, "✅ Approved by <@"+w.bob.ID+">")
-	if strings.Contains(msg, runbooks.ActionApprove) || strings.Contains(msg, runbooks.ActionDeny) {
+	if strings.Contains(msg, slackui.ActionApprove) || strings.Contains(msg, slackui.ActionDeny) {
 		w.t.Errorf("%s keeps its buttons:\n%s", a.Key(), msg)
 	}
 }

@@ -39,6 +39,7 @@ import (
 	"github.com/knadh/koanf/providers/env/v2"
 	"github.com/knadh/koanf/providers/file"
 	"github.com/knadh/koanf/v2"
+	"github.com/runbookhq/runbook"
 )
 
 // Environment variable names Load reads besides ${NAME} references.
@@ -131,7 +132,7 @@ type HTTP struct {
 }
 
 // riskLevels are the keys approvals.required accepts.
-var riskLevels = []string{"low", "medium", "high", "critical"}
+var riskLevels = runbook.RiskNames()
 
 // Default returns the built-in defaults. It has no tokens, so it passes
 // Validate but not RequireTokens.

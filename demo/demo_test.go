@@ -77,7 +77,7 @@ func TestGoldenShowsEveryAct(t *testing.T) {
 		"#inc-1-checkout  alice: /runbook resolve INC-1 rolled back the bad deploy",
 		"#incidents  Runbook: ✅ INC-1 Checkout is failing is resolved",
 		"#inc-1-checkout  Runbook archived the channel",
-		"runbook R-2  status    status set to mitigating",
+		"runbook R-2  status    status detected → mitigating",
 		"APR-1  approved by bob",
 		"carol  approval.refused",
 	} {

@@ -118,7 +118,7 @@ func approvalRows(ctx context.Context, w *world, n *names, out io.Writer) error 
 			decision += ": " + a.Note
 		}
 		fmt.Fprintf(out, "  %s\t%s\t%s\t(risk %s, requested by %s for R-%d, needs %d of %s)\n", a.Key(), decision, a.Operation,
-			orDash(a.Risk), orDash(personOr(n, a.RequestedBy)), a.RunID, max(a.Required, 1), strings.Join(a.Approvers, ", "))
+			orDash(string(a.Risk)), orDash(personOr(n, a.RequestedBy)), a.RunID, max(a.Required, 1), strings.Join(a.Approvers, ", "))
 	}
 	return emptyOr(out, count)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/runbookhq/runbook"
 	"github.com/runbookhq/runbook/approvals"
+	"github.com/runbookhq/runbook/slackui"
 )
 
 // decide applies an approve or deny, from a button or a command, and answers the
@@ -18,14 +19,14 @@ func (h *Handlers) decide(ctx context.Context, req *runbook.Request, d approvals
 	}
 	if out.NeedsReason && out.Approval != nil {
 		if req.Kind == runbook.KindViewSubmission {
-			return &runbook.Reply{ViewErrors: map[string]string{approvals.ReasonBlockID: out.Message}}, nil
+			return &runbook.Reply{ViewErrors: map[string]string{slackui.ReasonBlockID: out.Message}}, nil
 		}
 		if req.TriggerID != "" {
-			if _, err := h.Slack.OpenModal(ctx, req.TriggerID, h.Approvals.DenialModal(out.Approval)); err == nil {
+			if _, err := h.Slack.OpenModal(ctx, req.TriggerID, slackui.DenialModal(out.Approval)); err == nil {
 				return nil, nil
 			}
 		}
-		return privateText(fmt.Sprintf(":memo: %s Use `%s deny %s <reason>`.", out.Message, prefix(req), out.Approval.Key())), nil
+		return slackui.PrivateText(fmt.Sprintf(":memo: %s Use `%s deny %s <reason>`.", out.Message, prefix(req), out.Approval.Key())), nil
 	}
 	icon := ":white_check_mark:"
 	if out.Refused {
@@ -40,7 +41,7 @@ func (h *Handlers) decide(ctx context.Context, req *runbook.Request, d approvals
 		}
 		return nil, nil
 	}
-	return privateText(icon + " " + out.Message), nil
+	return slackui.PrivateText(icon + " " + out.Message), nil
 }
 
 // approveCmd: approve <APR-id>
@@ -58,7 +59,7 @@ func (h *Handlers) decideCmd(ctx context.Context, inv *invocation, approve bool)
 	if len(a.words) == 0 {
 		return nil, runbook.Errorf(runbook.EINVALID, "Which approval? Give its id, like APR-7; `%s approvals` lists yours.", inv.prefix)
 	}
-	id, err := h.Approvals.ParseID(a.words[0].Text)
+	id, err := runbook.ParseApprovalKey(a.words[0].Text)
 	if err != nil {
 		return nil, err
 	}
@@ -77,18 +78,18 @@ func (h *Handlers) pendingApprovals(ctx context.Context, inv *invocation) (*runb
 		return nil, err
 	}
 	if len(list) == 0 {
-		return privateText("No approvals are waiting for you."), nil
+		return slackui.PrivateText("No approvals are waiting for you."), nil
 	}
 	var lines []string
 	for _, a := range list {
-		line := fmt.Sprintf("*%s* %s · %s risk · asked by %s · expires <!date^%d^{time}|%s>", a.Key(), escape(a.Operation), a.Risk,
+		line := fmt.Sprintf("*%s* %s · %s risk · asked by %s · expires <!date^%d^{time}|%s>", a.Key(), slackui.Escape(a.Operation), a.Risk,
 			mentionOr(a.RequestedBy, "a trigger"), a.ExpiresAt.Unix(), a.ExpiresAt.UTC().Format("15:04 UTC"))
 		if a.IncidentID != 0 {
 			line += " · " + runbook.IncidentKey(a.IncidentID)
 		}
 		lines = append(lines, line)
 	}
-	return listReply(fmt.Sprintf("%d approval(s) waiting for you. Decide with the buttons, or `%s approve <id>` / `%s deny <id> <reason>`", len(list), inv.prefix, inv.prefix), lines), nil
+	return slackui.List(fmt.Sprintf("%d approval(s) waiting for you. Decide with the buttons, or `%s approve <id>` / `%s deny <id> <reason>`", len(list), inv.prefix, inv.prefix), lines), nil
 }
 
 // auditLog: audit [INC-id]
@@ -108,7 +109,7 @@ func (h *Handlers) auditLog(ctx context.Context, inv *invocation) (*runbook.Repl
 		return nil, err
 	}
 	if len(entries) == 0 {
-		return privateText(heading + ": nothing yet."), nil
+		return slackui.PrivateText(heading + ": nothing yet."), nil
 	}
 	var lines []string
 	for _, e := range entries {
@@ -118,9 +119,9 @@ func (h *Handlers) auditLog(ctx context.Context, inv *invocation) (*runbook.Repl
 			line += fmt.Sprintf(" APR-%d", e.ApprovalID)
 		}
 		if e.Detail != "" {
-			line += " — " + escape(truncate(e.Detail, 200))
+			line += " — " + slackui.Escape(slackui.Truncate(e.Detail, 200))
 		}
 		lines = append(lines, line)
 	}
-	return listReply(heading+" (newest first)", lines), nil
+	return slackui.List(heading+" (newest first)", lines), nil
 }

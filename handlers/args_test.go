@@ -66,16 +66,6 @@ func TestIds(t *testing.T) {
 			t.Errorf("looksLikeIncident(%q) = %v", in, got)
 		}
 	}
-	for in, want := range map[string]int64{"R-12": 12, "r-3": 3, "7": 7} {
-		if got, err := parseRunKey(in); err != nil || got != want {
-			t.Errorf("parseRunKey(%q) = %d, %v", in, got, err)
-		}
-	}
-	for _, in := range []string{"R-", "R-0", "R-1x", "twelve", "R--1"} {
-		if _, err := parseRunKey(in); err == nil {
-			t.Errorf("parseRunKey(%q) accepted", in)
-		}
-	}
 }
 
 // FuzzCommandText feeds arbitrary command text through the whole parse: tokens,

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/runbookhq/runbook"
-	"github.com/runbookhq/runbook/runbooks"
+	"github.com/runbookhq/runbook/slackui"
 )
 
 // massMentions are neutralised in text the bot posts for someone: the bot must not
@@ -20,7 +20,7 @@ func (h *Handlers) post(ctx context.Context, inv *invocation) (*runbook.Reply, e
 	}
 	target := inv.args[1]
 	if target.Kind != Channel && !strings.HasPrefix(target.Text, "#") {
-		return nil, runbook.Errorf(runbook.EINVALID, "“%s” is not a channel; write it as #channel.", escape(target.Text))
+		return nil, runbook.Errorf(runbook.EINVALID, "“%s” is not a channel; write it as #channel.", slackui.Escape(target.Text))
 	}
 	text := textAfterColon(inv.req.Text)
 	if text == "" {
@@ -34,7 +34,7 @@ func (h *Handlers) post(ctx context.Context, inv *invocation) (*runbook.Reply, e
 	if err := h.postOnce(ctx, inv.req, msg); err != nil {
 		return nil, channelError(name, err)
 	}
-	return privateText(fmt.Sprintf(":incoming_envelope: Posted to %s.", name)), nil
+	return slackui.PrivateText(fmt.Sprintf(":incoming_envelope: Posted to %s.", name)), nil
 }
 
 // postedEvent is the metadata event type of messages posted for someone, tagged with
@@ -48,7 +48,7 @@ const postedEvent = "runbook_post"
 func (h *Handlers) postOnce(ctx context.Context, req *runbook.Request, msg runbook.Message) error {
 	if req.ID != "" {
 		tag := runbook.MessageMetadata{EventType: postedEvent, Payload: map[string]any{"request": req.ID}}
-		_, found, err := runbooks.FindTagged(ctx, h.Slack, msg.Channel, tag)
+		_, found, err := runbook.FindTagged(ctx, h.Slack, msg.Channel, tag)
 		if err != nil {
 			h.log.Debug("cannot look for an earlier post", "request", req.ID, "channel", msg.Channel, "err", err)
 		}
@@ -88,7 +88,7 @@ func (h *Handlers) show(ctx context.Context, inv *invocation) (*runbook.Reply, e
 	}
 	target := words[len(words)-1]
 	if target.Kind != Channel && !strings.HasPrefix(target.Text, "#") {
-		return nil, runbook.Errorf(runbook.EINVALID, "“%s” is not a channel; write it as #channel.", escape(target.Text))
+		return nil, runbook.Errorf(runbook.EINVALID, "“%s” is not a channel; write it as #channel.", slackui.Escape(target.Text))
 	}
 	channel, name, err := h.channel(ctx, target)
 	if err != nil {
@@ -99,15 +99,15 @@ func (h *Handlers) show(ctx context.Context, inv *invocation) (*runbook.Reply, e
 		return nil, channelError(name, err)
 	}
 	if len(history) == 0 {
-		return privateText(fmt.Sprintf("%s has no messages yet.", name)), nil
+		return slackui.PrivateText(fmt.Sprintf("%s has no messages yet.", name)), nil
 	}
 	var lines []string
 	for i := len(history) - 1; i >= 0; i-- { // oldest first, as in Slack
 		m := history[i]
 		who := mentionOr(m.User, "a bot")
-		lines = append(lines, fmt.Sprintf("%s: %s", who, truncate(massMentions.Replace(m.Text), 300)))
+		lines = append(lines, fmt.Sprintf("%s: %s", who, slackui.Truncate(massMentions.Replace(m.Text), 300)))
 	}
-	return listReply(fmt.Sprintf("Latest messages in %s", name), lines), nil
+	return slackui.List(fmt.Sprintf("Latest messages in %s", name), lines), nil
 }
 
 // channel resolves a channel token to its id and a name to show.
@@ -118,7 +118,7 @@ func (h *Handlers) channel(ctx context.Context, t Token) (id, name string, err e
 	name = strings.TrimSuffix(t.Text, ":")
 	id, err = h.Slack.ResolveChannel(ctx, name)
 	if err != nil {
-		return "", "", channelError(escape(name), err)
+		return "", "", channelError(slackui.Escape(name), err)
 	}
 	return id, "<#" + id + ">", nil
 }

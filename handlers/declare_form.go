@@ -5,48 +5,20 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/slack-go/slack"
-
 	"github.com/runbookhq/runbook"
 	"github.com/runbookhq/runbook/incidents"
+	"github.com/runbookhq/runbook/slackui"
 )
-
-// declareCallback is the callback id of the declare form.
-const declareCallback = "incident.declare"
 
 // openDeclareForm answers a bare `declare` with a form: title, severity, service.
 func (h *Handlers) openDeclareForm(ctx context.Context, inv *invocation) (*runbook.Reply, error) {
 	if inv.req.TriggerID == "" {
 		return nil, runbook.Errorf(runbook.EINVALID, "Give a severity and a title: %s declare sev1 checkout is down.", inv.prefix)
 	}
-	if _, err := h.Slack.OpenModal(ctx, inv.req.TriggerID, h.declareForm(inv.req.ChannelID)); err != nil {
+	if _, err := h.Slack.OpenModal(ctx, inv.req.TriggerID, slackui.DeclareForm(inv.req.ChannelID, h.Incidents.Severities())); err != nil {
 		return nil, fmt.Errorf("open the declare form: %w", err)
 	}
 	return nil, nil
-}
-
-func (h *Handlers) declareForm(channel string) slack.ModalViewRequest {
-	plain := func(s string) *slack.TextBlockObject {
-		return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
-	}
-	title := slack.NewInputBlock("title", plain("Title"), nil, slack.NewPlainTextInputBlockElement(plain("Checkout is failing"), "title"))
-	var options []*slack.OptionBlockObject
-	for _, sev := range h.Incidents.Severities() {
-		options = append(options, slack.NewOptionBlockObject(sev, plain(sev), nil))
-	}
-	sevSelect := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Severity"), "severity", options...)
-	severity := slack.NewInputBlock("severity", plain("Severity"), nil, sevSelect)
-	service := slack.NewInputBlock("service", plain("Service"), nil, slack.NewPlainTextInputBlockElement(plain("checkout"), "service"))
-	service.Optional = true
-	return slack.ModalViewRequest{
-		Type:            slack.VTModal,
-		CallbackID:      declareCallback,
-		PrivateMetadata: channel,
-		Title:           plain("Declare an incident"),
-		Submit:          plain("Declare"),
-		Close:           plain("Cancel"),
-		Blocks:          slack.Blocks{BlockSet: []slack.Block{title, severity, service}},
-	}
 }
 
 // declareSubmitted declares the incident a submitted form describes; problems are

@@ -11,8 +11,10 @@ import (
 
 	"github.com/runbookhq/runbook"
 	"github.com/runbookhq/runbook/approvals"
+	"github.com/runbookhq/runbook/engine"
 	"github.com/runbookhq/runbook/incidents"
 	"github.com/runbookhq/runbook/runbooks"
+	"github.com/runbookhq/runbook/slackui"
 )
 
 // Handlers is the runbook.Handler for every kind of request.
@@ -28,7 +30,7 @@ var _ runbook.Handler = (*Handlers)(nil)
 
 // Executor runs runbooks.
 type Executor interface {
-	StartRun(ctx context.Context, rb *runbooks.Runbook, in runbooks.RunInput) (*runbook.Run, error)
+	StartRun(ctx context.Context, rb *runbooks.Runbook, in engine.RunInput) (*runbook.Run, error)
 	Cancel(ctx context.Context, runID int64, by string) error
 }
 
@@ -133,10 +135,10 @@ func (h *Handlers) names() []string {
 }
 
 func (h *Handlers) unknown(prefix, verb string) *runbook.Reply {
-	text := fmt.Sprintf("I don't know the command `%s`.", escape(truncate(verb, 40)))
+	text := fmt.Sprintf("I don't know the command `%s`.", slackui.Escape(slackui.Truncate(verb, 40)))
 	if s := runbook.Suggest(strings.ToLower(verb), h.names()); s != "" {
 		text += fmt.Sprintf(" Did you mean `%s %s`?", prefix, s)
 	}
 	text += fmt.Sprintf(" Type `%s help` to see what I can do.", prefix)
-	return privateText(":grey_question: " + text)
+	return slackui.PrivateText(":grey_question: " + text)
 }

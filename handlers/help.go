@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/slack-go/slack"
-
 	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/slackui"
 )
 
 func (h *Handlers) help(_ context.Context, inv *invocation) (*runbook.Reply, error) {
@@ -18,22 +17,21 @@ func (h *Handlers) help(_ context.Context, inv *invocation) (*runbook.Reply, err
 			return h.unknown(inv.prefix, inv.args[0].Text), nil
 		}
 		text := fmt.Sprintf("*%s*\n`%s %s`", c.summary, inv.prefix, c.usage)
-		return &runbook.Reply{Visibility: runbook.Private, Text: text, Blocks: []slack.Block{section(text)}}, nil
+		return slackui.PrivateText(text), nil
 	}
 	var lines []string
 	for _, c := range h.commands {
 		lines = append(lines, fmt.Sprintf("`%s %s`  %s", inv.prefix, c.usage, c.summary))
 	}
-	blocks := []slack.Block{
-		section("*Runbook* runs incident runbooks from Slack. Commands:"),
-		section(strings.Join(lines, "\n")),
-		context_(fmt.Sprintf("Type `%s help <command>` for one command. `/runbook` and `@Runbook` take the same commands.", inv.prefix)),
-	}
-	return &runbook.Reply{Visibility: runbook.Private, Text: "Runbook commands: " + strings.Join(h.names(), ", "), Blocks: blocks}, nil
+	return slackui.PrivateBlocks("Runbook commands: "+strings.Join(h.names(), ", "),
+		slackui.Section("*Runbook* runs incident runbooks from Slack. Commands:"),
+		slackui.Section(strings.Join(lines, "\n")),
+		slackui.Context(fmt.Sprintf("Type `%s help <command>` for one command. `/runbook` and `@Runbook` take the same commands.", inv.prefix)),
+	), nil
 }
 
 // usageError answers a malformed command with what was wrong and the usage line.
 func usageError(problem, prefix string, c *command) *runbook.Reply {
 	text := fmt.Sprintf(":warning: %s\nUsage: `%s %s`", problem, prefix, c.usage)
-	return privateText(text)
+	return slackui.PrivateText(text)
 }

@@ -6,10 +6,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/slack-go/slack"
-
 	"github.com/runbookhq/runbook"
 	"github.com/runbookhq/runbook/incidents"
+	"github.com/runbookhq/runbook/slackui"
 )
 
 // declare: declare <severity> [service] <title…>, or a form when given nothing.
@@ -51,7 +50,7 @@ func (h *Handlers) declare(ctx context.Context, inv *invocation) (*runbook.Reply
 
 func declaredReply(out *incidents.Declared) *runbook.Reply {
 	inc := out.Incident
-	text := fmt.Sprintf(":rotating_light: Declared *%s* %s (%s).", inc.Key(), escape(inc.Title), inc.Severity)
+	text := fmt.Sprintf(":rotating_light: Declared *%s* %s (%s).", inc.Key(), slackui.Escape(inc.Title), inc.Severity)
 	if out.AnnouncedIn != "" {
 		text += fmt.Sprintf(" Announced in <#%s>.", out.AnnouncedIn)
 	}
@@ -62,7 +61,7 @@ func declaredReply(out *incidents.Declared) *runbook.Reply {
 		}
 		text += " Started " + strings.Join(names, ", ") + "."
 	}
-	return &runbook.Reply{Visibility: runbook.Private, Text: text, Blocks: []slack.Block{section(text)}}
+	return slackui.PrivateText(text)
 }
 
 // resolveUser turns a commander=… value into a user id.
@@ -72,7 +71,7 @@ func (h *Handlers) resolveUser(ctx context.Context, t Token) (string, error) {
 	}
 	id, err := h.Slack.ResolveUser(ctx, t.Text)
 	if runbook.SlackCode(err) == "user_not_found" {
-		return "", runbook.Errorf(runbook.EINVALID, "I can't find a user %s.", escape(t.Text))
+		return "", runbook.Errorf(runbook.EINVALID, "I can't find a user %s.", slackui.Escape(t.Text))
 	}
 	return id, err
 }
@@ -84,7 +83,7 @@ func (h *Handlers) status(ctx context.Context, inv *invocation) (*runbook.Reply,
 	if err != nil {
 		return nil, err
 	}
-	msg := incidents.Announcement(inc)
+	msg := slackui.Announcement(inc)
 	return &runbook.Reply{Visibility: runbook.Private, Text: msg.Text, Blocks: msg.Blocks}, nil
 }
 
@@ -96,7 +95,7 @@ func (h *Handlers) update(ctx context.Context, inv *invocation) (*runbook.Reply,
 		return nil, err
 	}
 	if extra := len(a.words) - boolInt(used); extra > 0 {
-		return nil, runbook.Errorf(runbook.EINVALID, "I don't understand “%s”: write changes as key=value.", escape(a.text(boolInt(used))))
+		return nil, runbook.Errorf(runbook.EINVALID, "I don't understand “%s”: write changes as key=value.", slackui.Escape(a.text(boolInt(used))))
 	}
 	c := incidents.Change{By: inv.req.UserID, Key: inv.req.ID}
 	for _, key := range a.order {
@@ -120,7 +119,7 @@ func (h *Handlers) update(ctx context.Context, inv *invocation) (*runbook.Reply,
 	if err != nil {
 		return nil, err
 	}
-	return privateText(fmt.Sprintf(":pencil2: Updated *%s*: %s, %s, commander %s.", updated.Key(), updated.Severity, updated.Status, mentionOr(updated.Commander, "none"))), nil
+	return slackui.PrivateText(fmt.Sprintf(":pencil2: Updated *%s*: %s, %s, commander %s.", updated.Key(), updated.Severity, updated.Status, mentionOr(updated.Commander, "none"))), nil
 }
 
 // resolve: resolve <INC-id> [note…]
@@ -138,7 +137,7 @@ func (h *Handlers) resolve(ctx context.Context, inv *invocation) (*runbook.Reply
 	if err != nil {
 		return nil, err
 	}
-	return privateText(fmt.Sprintf(":white_check_mark: Resolved *%s* %s.", resolved.Key(), escape(resolved.Title))), nil
+	return slackui.PrivateText(fmt.Sprintf(":white_check_mark: Resolved *%s* %s.", resolved.Key(), slackui.Escape(resolved.Title))), nil
 }
 
 // list: list [open|all]
@@ -151,7 +150,7 @@ func (h *Handlers) list(ctx context.Context, inv *invocation) (*runbook.Reply, e
 		case "all":
 			open = false
 		default:
-			return nil, runbook.Errorf(runbook.EINVALID, "List “open” or “all” incidents, not “%s”.", escape(a.words[0].Text))
+			return nil, runbook.Errorf(runbook.EINVALID, "List “open” or “all” incidents, not “%s”.", slackui.Escape(a.words[0].Text))
 		}
 	}
 	f := runbook.IncidentFilter{Limit: 20}
@@ -163,7 +162,7 @@ func (h *Handlers) list(ctx context.Context, inv *invocation) (*runbook.Reply, e
 		return nil, err
 	}
 	if len(list) == 0 {
-		return privateText("No open incidents. :relieved:"), nil
+		return slackui.PrivateText("No open incidents. :relieved:"), nil
 	}
 	var lines []string
 	for _, inc := range list {
@@ -171,9 +170,9 @@ func (h *Handlers) list(ctx context.Context, inv *invocation) (*runbook.Reply, e
 		if !inc.ResolvedAt.IsZero() {
 			state = "resolved"
 		}
-		lines = append(lines, fmt.Sprintf("*%s* %s · %s · %s · %s", inc.Key(), escape(inc.Title), inc.Severity, state, mentionOr(inc.Commander, "no commander")))
+		lines = append(lines, fmt.Sprintf("*%s* %s · %s · %s · %s", inc.Key(), slackui.Escape(inc.Title), inc.Severity, state, mentionOr(inc.Commander, "no commander")))
 	}
-	return listReply(fmt.Sprintf("%d incident(s)", len(list)), lines), nil
+	return slackui.List(fmt.Sprintf("%d incident(s)", len(list)), lines), nil
 }
 
 // timeline: timeline <INC-id>
@@ -189,16 +188,16 @@ func (h *Handlers) timeline(ctx context.Context, inv *invocation) (*runbook.Repl
 	}
 	var lines []string
 	for _, e := range entries {
-		lines = append(lines, fmt.Sprintf("`%s` %s — %s", e.At.UTC().Format("Jan 02 15:04"), actor(e.Actor), escape(e.Text)))
+		lines = append(lines, fmt.Sprintf("`%s` %s — %s", e.At.UTC().Format("Jan 02 15:04"), actor(e.Actor), slackui.Escape(e.Text)))
 	}
-	return listReply(fmt.Sprintf("Timeline of %s %s", inc.Key(), escape(inc.Title)), lines), nil
+	return slackui.List(fmt.Sprintf("Timeline of %s %s", inc.Key(), slackui.Escape(inc.Title)), lines), nil
 }
 
 func actor(a string) string {
 	if strings.HasPrefix(a, "U") || strings.HasPrefix(a, "W") {
 		return "<@" + a + ">"
 	}
-	return escape(a)
+	return slackui.Escape(a)
 }
 
 func mentionOr(user, none string) string {
@@ -216,28 +215,9 @@ func boolInt(b bool) int {
 }
 
 func unknownOption(key string, known []string) error {
-	msg := fmt.Sprintf("I don't know the option “%s”", escape(key))
+	msg := fmt.Sprintf("I don't know the option “%s”", slackui.Escape(key))
 	if s := runbook.Suggest(key, known); s != "" {
 		msg += fmt.Sprintf(" (did you mean “%s”?)", s)
 	}
 	return runbook.Errorf(runbook.EINVALID, "%s; use %s.", msg, strings.Join(known, ", "))
-}
-
-// listReply is a heading and lines, split over sections to stay within Slack's limits.
-func listReply(heading string, lines []string) *runbook.Reply {
-	blocks := []slack.Block{section("*" + heading + "*")}
-	var chunk []string
-	size := 0
-	for _, l := range lines {
-		if size+len(l) > maxSectionText-100 || len(blocks) >= 45 {
-			blocks = append(blocks, section(strings.Join(chunk, "\n")))
-			chunk, size = nil, 0
-		}
-		chunk = append(chunk, l)
-		size += len(l) + 1
-	}
-	if len(chunk) > 0 && len(blocks) < 49 {
-		blocks = append(blocks, section(strings.Join(chunk, "\n")))
-	}
-	return &runbook.Reply{Visibility: runbook.Private, Text: heading, Blocks: blocks}
 }

@@ -6,7 +6,8 @@ import (
 	"strings"
 
 	"github.com/runbookhq/runbook"
-	"github.com/runbookhq/runbook/runbooks"
+	"github.com/runbookhq/runbook/engine"
+	"github.com/runbookhq/runbook/slackui"
 )
 
 // runRunbook: run <runbook> [INC-id] [key=value …]
@@ -18,14 +19,14 @@ func (h *Handlers) runRunbook(ctx context.Context, inv *invocation) (*runbook.Re
 	name := strings.ToLower(a.words[0].Text)
 	rb, ok := h.Catalog().Get(name)
 	if !ok {
-		msg := fmt.Sprintf("There is no runbook “%s”.", escape(a.words[0].Text))
+		msg := fmt.Sprintf("There is no runbook “%s”.", slackui.Escape(a.words[0].Text))
 		if s := runbook.Suggest(name, h.Catalog().Names()); s != "" {
 			msg += fmt.Sprintf(" Did you mean “%s”?", s)
 		}
 		return nil, runbook.Errorf(runbook.EINVALID, "%s %s", msg, h.runbookNames())
 	}
 	// Keyed by the request, so that handling it again answers with the run it started.
-	in := runbooks.RunInput{StartedBy: inv.req.UserID, Channel: inv.req.ChannelID, ThreadTS: threadOf(inv.req), Key: inv.req.ID}
+	in := engine.RunInput{StartedBy: inv.req.UserID, Channel: inv.req.ChannelID, ThreadTS: threadOf(inv.req), Key: inv.req.ID}
 	var inc *runbook.Incident
 	if len(a.words) > 1 {
 		var err error
@@ -33,7 +34,7 @@ func (h *Handlers) runRunbook(ctx context.Context, inv *invocation) (*runbook.Re
 			return nil, err
 		}
 		if len(a.words) > 2 {
-			return nil, runbook.Errorf(runbook.EINVALID, "I don't understand “%s”: give parameters as key=value.", escape(a.text(2)))
+			return nil, runbook.Errorf(runbook.EINVALID, "I don't understand “%s”: give parameters as key=value.", slackui.Escape(a.text(2)))
 		}
 	} else if found, err := h.store.IncidentByChannel(ctx, inv.req.ChannelID); err == nil {
 		inc = found // run in an incident channel: it is about that incident
@@ -59,7 +60,7 @@ func (h *Handlers) runRunbook(ctx context.Context, inv *invocation) (*runbook.Re
 		text += fmt.Sprintf(" for *%s*", inc.Key())
 	}
 	text += fmt.Sprintf(". `%s runs` shows how it goes.", inv.prefix)
-	return privateText(text), nil
+	return slackui.PrivateText(text), nil
 }
 
 func threadOf(req *runbook.Request) string {
@@ -81,11 +82,11 @@ func (h *Handlers) runbookNames() string {
 func (h *Handlers) listRunbooks(ctx context.Context, inv *invocation) (*runbook.Reply, error) {
 	list := h.Catalog().List()
 	if len(list) == 0 {
-		return privateText("No runbooks are loaded. Put runbook files in the directory `runbooks.dir` names."), nil
+		return slackui.PrivateText("No runbooks are loaded. Put runbook files in the directory `runbooks.dir` names."), nil
 	}
 	var lines []string
 	for _, rb := range list {
-		line := fmt.Sprintf("*%s* — %s", rb.Name, escape(rb.Description))
+		line := fmt.Sprintf("*%s* — %s", rb.Name, slackui.Escape(rb.Description))
 		var params []string
 		for _, p := range rb.Params {
 			ps := p.Name + "=" + p.Type
@@ -99,7 +100,7 @@ func (h *Handlers) listRunbooks(ctx context.Context, inv *invocation) (*runbook.
 		}
 		lines = append(lines, line)
 	}
-	return listReply(fmt.Sprintf("%d runbook(s). Run one with `%s run <runbook> [INC-id] [key=value …]`", len(list), inv.prefix), lines), nil
+	return slackui.List(fmt.Sprintf("%d runbook(s). Run one with `%s run <runbook> [INC-id] [key=value …]`", len(list), inv.prefix), lines), nil
 }
 
 // listRuns: runs [INC-id]
@@ -121,13 +122,13 @@ func (h *Handlers) listRuns(ctx context.Context, inv *invocation) (*runbook.Repl
 		return nil, err
 	}
 	if len(runs) == 0 {
-		return privateText(heading + ": none yet."), nil
+		return slackui.PrivateText(heading + ": none yet."), nil
 	}
 	var lines []string
 	for _, r := range runs {
 		lines = append(lines, runLine(r))
 	}
-	return listReply(heading, lines), nil
+	return slackui.List(heading, lines), nil
 }
 
 var runBadges = map[runbook.RunState]string{
@@ -148,7 +149,7 @@ func runLine(r *runbook.Run) string {
 		line += " · " + runbook.IncidentKey(r.IncidentID)
 	}
 	if r.Error != "" {
-		line += "\n      " + escape(r.Error)
+		line += "\n      " + slackui.Escape(r.Error)
 	}
 	return line
 }
@@ -159,22 +160,12 @@ func (h *Handlers) cancel(ctx context.Context, inv *invocation) (*runbook.Reply,
 	if len(a.words) != 1 {
 		return nil, runbook.Errorf(runbook.EINVALID, "Give one run id, like R-12.")
 	}
-	id, err := parseRunKey(a.words[0].Text)
+	id, err := runbook.ParseRunKey(a.words[0].Text)
 	if err != nil {
 		return nil, err
 	}
 	if err := h.Executor.Cancel(ctx, id, inv.req.UserID); err != nil {
 		return nil, err
 	}
-	return privateText(fmt.Sprintf(":heavy_multiplication_x: Cancelled R-%d.", id)), nil
-}
-
-func parseRunKey(s string) (int64, error) {
-	t := strings.ToUpper(strings.TrimSpace(s))
-	t = strings.TrimPrefix(t, "R-")
-	var id int64
-	if _, err := fmt.Sscan(t, &id); err != nil || id <= 0 || fmt.Sprint(id) != t {
-		return 0, runbook.Errorf(runbook.EINVALID, "“%s” is not a run id (like R-12).", escape(s))
-	}
-	return id, nil
+	return slackui.PrivateText(fmt.Sprintf(":heavy_multiplication_x: Cancelled R-%d.", id)), nil
 }

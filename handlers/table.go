@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/runbookhq/runbook"
-	"github.com/runbookhq/runbook/approvals"
+	"github.com/runbookhq/runbook/slackui"
 )
 
 // commandTable lists every command, in the order help shows them.
@@ -32,23 +32,23 @@ func (h *Handlers) commandTable() []*command {
 
 // action answers a button click. Buttons of unknown kinds are answered, never ignored.
 func (h *Handlers) action(ctx context.Context, req *runbook.Request) (*runbook.Reply, error) {
-	d, ok, err := approvals.DecisionFrom(req)
+	d, ok, err := DecisionFrom(req)
 	if err != nil {
 		return nil, err
 	}
 	if ok {
 		return h.decide(ctx, req, d)
 	}
-	return privateText(":grey_question: That button is no longer in use; nothing was changed."), nil
+	return slackui.PrivateText(":grey_question: That button is no longer in use; nothing was changed."), nil
 }
 
 // viewSubmission answers a submitted modal.
 func (h *Handlers) viewSubmission(ctx context.Context, req *runbook.Request) (*runbook.Reply, error) {
 	switch req.View.CallbackID {
-	case declareCallback:
+	case slackui.DeclareCallbackID:
 		return h.declareSubmitted(ctx, req)
-	case approvals.DenyReasonCallbackID:
-		d, _, err := approvals.DecisionFrom(req)
+	case slackui.DenyReasonCallbackID:
+		d, _, err := DecisionFrom(req)
 		if err != nil {
 			return nil, err
 		}

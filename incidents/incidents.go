@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/runbookhq/runbook"
-	"github.com/runbookhq/runbook/runbooks"
+	"github.com/runbookhq/runbook/slackui"
 )
 
 // Triggerer starts the runbooks whose triggers match an incident event.
@@ -31,9 +31,6 @@ type Config struct {
 	// ServiceChannel returns where a service's incidents are announced (the service's
 	// channel, else slack.defaultChannel).
 	ServiceChannel func(service string) string
-	// InvestigationUpdates turns on progress posts to UpdateChannel.
-	InvestigationUpdates bool
-	UpdateChannel        string
 }
 
 // maxTitle keeps titles short enough for topics, announcements and channel names.
@@ -47,31 +44,23 @@ type Service struct {
 	cfg     Config
 	log     *slog.Logger
 	Now     func() time.Time
-	updates *updatePoster
+	updates *Updates
 }
 
-// New returns the incident service.
-func New(store runbook.IncidentStore, slack runbook.Slack, trigger Triggerer, cfg Config, logger *slog.Logger) *Service {
+// New returns the incident service. It starts runbooks through trigger and posts
+// investigation updates through updates.
+func New(store runbook.IncidentStore, slack runbook.Slack, trigger Triggerer, updates *Updates, cfg Config, logger *slog.Logger) *Service {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.ServiceChannel == nil {
 		cfg.ServiceChannel = func(string) string { return "" }
 	}
-	s := &Service{store: store, slack: slack, trigger: trigger, cfg: cfg, log: logger, Now: time.Now}
-	s.updates = newUpdatePoster(s.progress, logger)
-	return s
+	return &Service{store: store, slack: slack, trigger: trigger, cfg: cfg, log: logger, Now: time.Now, updates: updates}
 }
 
-// updatesFlush bounds how long investigation updates still queued at a stop may take.
-const updatesFlush = 2 * time.Second
-
-// Run posts investigation updates, apart from the commands and run steps that report
-// them, until ctx ends; then it posts what is still queued, for at most a couple of
-// seconds. Without Run, Progress posts in line.
-func (s *Service) Run(ctx context.Context) {
-	s.updates.run(ctx, updatesFlush)
-}
+// Run posts investigation updates until ctx ends (see Updates.Run).
+func (s *Service) Run(ctx context.Context) { s.updates.Run(ctx) }
 
 // Severities and Statuses are the configured lists.
 func (s *Service) Severities() []string { return s.cfg.Severities }
@@ -129,9 +118,9 @@ func (s *Service) Declare(ctx context.Context, d Declaration) (*Declared, error)
 	// declared it: updates are queued, so a second handling of the same request cannot
 	// tell from the thread whether it went out.
 	if !again {
-		s.Progress(ctx, inc.ID, fmt.Sprintf(":rotating_light: %s declared by %s: *%s* (%s)", inc.Key(), mention(d.By), runbooks.Escape(inc.Title), inc.Severity))
+		s.Progress(ctx, inc.ID, fmt.Sprintf(":rotating_light: %s declared by %s: *%s* (%s)", inc.Key(), mention(d.By), slackui.Escape(inc.Title), inc.Severity))
 	}
-	runs, err := s.trigger.Trigger(ctx, runbooks.EventIncidentDeclared, inc, d.By, d.Key)
+	runs, err := s.trigger.Trigger(ctx, runbook.EventIncidentDeclared, inc, d.By, d.Key)
 	if err != nil {
 		s.log.Error("start triggered runbooks", "incident", inc.Key(), "err", err)
 	}
@@ -204,14 +193,14 @@ func (s *Service) announce(ctx context.Context, inc *runbook.Incident, again boo
 	found := false
 	if again {
 		var err error
-		if posted, found, err = runbooks.FindTagged(ctx, s.slack, channel, tag); err != nil {
+		if posted, found, err = runbook.FindTagged(ctx, s.slack, channel, tag); err != nil {
 			// Not being able to look (the bot may post in a channel it cannot read)
 			// is no reason to leave the incident unannounced.
 			s.log.Warn("cannot look for an earlier announcement", "incident", inc.Key(), "channel", channel, "err", err)
 		}
 	}
 	if !found {
-		msg := Announcement(inc)
+		msg := slackui.Announcement(inc)
 		msg.Channel, msg.Metadata = channel, &tag
 		var err error
 		if posted, err = s.slack.PostMessage(ctx, msg); err != nil {
@@ -230,17 +219,7 @@ func (s *Service) announce(ctx context.Context, inc *runbook.Incident, again boo
 }
 
 // Change is an update to an incident; empty fields stay as they are.
-type Change struct {
-	Status    string
-	Severity  string
-	Commander string
-	Note      string
-	By        string
-	// Key is the id of the request that asks for the change (Request.ID), or "". The
-	// change is applied once per key: the request handled again brings Slack in step
-	// and starts what the change triggers, but neither records nor announces it twice.
-	Key string
-}
+type Change = runbook.IncidentChange
 
 // Update applies a change, records it in the timeline, refreshes Slack and starts
 // the runbooks triggered by it. Resolving (the last status) also starts the
@@ -273,9 +252,9 @@ func (s *Service) Update(ctx context.Context, id int64, c Change) (*runbook.Inci
 		// have left Slack behind or the triggered runbooks unstarted.
 		s.log.Info("change already applied by this request", "incident", inc.Key(), "request", c.Key)
 		s.refresh(ctx, inc)
-		event := runbooks.EventIncidentUpdated
+		event := runbook.EventIncidentUpdated
 		if c.Status == s.resolved() {
-			event = runbooks.EventIncidentResolved
+			event = runbook.EventIncidentResolved
 		}
 		s.triggerRunbooks(ctx, event, inc, c.By, c.Key)
 		return inc, nil
@@ -297,9 +276,9 @@ func (s *Service) Changed(ctx context.Context, before, after *runbook.Incident, 
 	if before.Status != after.Status || before.Severity != after.Severity || before.Commander != after.Commander {
 		s.Progress(ctx, after.ID, describeChange(before, after, Change{By: by}))
 	}
-	event := runbooks.EventIncidentUpdated
+	event := runbook.EventIncidentUpdated
 	if after.Status == s.resolved() && before.Status != after.Status {
-		event = runbooks.EventIncidentResolved
+		event = runbook.EventIncidentResolved
 	}
 	s.triggerRunbooks(ctx, event, after, by, key)
 }
@@ -365,12 +344,12 @@ func (s *Service) record(ctx context.Context, before, after *runbook.Incident, c
 // and the incident channel's topic shows severity, status and commander.
 func (s *Service) refresh(ctx context.Context, inc *runbook.Incident) {
 	if inc.AnnouncementTS != "" {
-		if err := s.slack.UpdateMessage(ctx, inc.AnnouncementChannel, inc.AnnouncementTS, Announcement(inc)); err != nil {
+		if err := s.slack.UpdateMessage(ctx, inc.AnnouncementChannel, inc.AnnouncementTS, slackui.Announcement(inc)); err != nil {
 			s.log.Warn("cannot update announcement", "incident", inc.Key(), "err", err)
 		}
 	}
 	if inc.Channel != "" && inc.ResolvedAt.IsZero() {
-		if err := s.slack.SetTopic(ctx, inc.Channel, Topic(inc)); err != nil {
+		if err := s.slack.SetTopic(ctx, inc.Channel, slackui.Topic(inc)); err != nil {
 			s.log.Warn("cannot refresh topic", "incident", inc.Key(), "err", err)
 		}
 	}
@@ -385,65 +364,23 @@ func (s *Service) triggerRunbooks(ctx context.Context, event string, inc *runboo
 }
 
 // UpdatesWaiting is how many investigation-update lines are queued or being posted.
-func (s *Service) UpdatesWaiting() int { return s.updates.waiting() }
+func (s *Service) UpdatesWaiting() int { return s.updates.Waiting() }
 
-// Progress posts an investigation update for an incident, in its thread in the
-// updates channel, when investigation updates are on: queued while Run runs, else at
-// once. It never fails the caller.
+// Progress posts an investigation update for an incident (see Updates.Progress).
 func (s *Service) Progress(ctx context.Context, incidentID int64, text string) {
-	if !s.cfg.InvestigationUpdates || s.cfg.UpdateChannel == "" || incidentID == 0 {
-		return
-	}
-	if s.updates.add(incidentID, text) {
-		return
-	}
-	if err := s.progress(ctx, incidentID, text); err != nil {
-		s.log.Warn("cannot post investigation update", "incident", incidentID, "err", err)
-	}
+	s.updates.Progress(ctx, incidentID, text)
 }
 
-func (s *Service) progress(ctx context.Context, incidentID int64, text string) error {
-	inc, err := s.store.Incident(ctx, incidentID)
-	if err != nil {
-		return err
-	}
-	root, err := s.updatesRoot(ctx, inc)
-	if err != nil {
-		return err
-	}
-	_, err = s.slack.PostMessage(ctx, runbook.Message{Channel: s.cfg.UpdateChannel, ThreadTS: root, Text: text})
-	return err
-}
-
-// updatesRoot is the message the incident's updates thread under: its announcement
-// when that is in the updates channel, else a root message posted once.
-func (s *Service) updatesRoot(ctx context.Context, inc *runbook.Incident) (string, error) {
-	if inc.UpdatesTS != "" {
-		return inc.UpdatesTS, nil
-	}
-	channel, err := s.slack.ResolveChannel(ctx, s.cfg.UpdateChannel)
-	if err != nil {
-		return "", err
-	}
-	root := ""
-	if inc.AnnouncementChannel == channel && inc.AnnouncementTS != "" {
-		root = inc.AnnouncementTS
-	} else {
-		posted, err := s.slack.PostMessage(ctx, runbook.Message{Channel: channel,
-			Text: fmt.Sprintf(":mag: Investigation updates for *%s %s*", inc.Key(), runbooks.Escape(inc.Title))})
-		if err != nil {
-			return "", err
+// ClaimChannel makes channel the incident's own channel, unless it has one already:
+// a runbook created it for the incident.
+func (s *Service) ClaimChannel(ctx context.Context, id int64, channel string) error {
+	_, err := s.store.UpdateIncident(ctx, id, func(inc *runbook.Incident) error {
+		if inc.Channel == "" {
+			inc.Channel = channel
 		}
-		root = posted.TS
-	}
-	_, err = s.store.UpdateIncident(ctx, inc.ID, func(i *runbook.Incident) error {
-		if i.UpdatesTS == "" {
-			i.UpdatesTS = root
-		}
-		root = i.UpdatesTS
 		return nil
 	})
-	return root, err
+	return err
 }
 
 // describeChange is the investigation update for a change.
@@ -463,7 +400,7 @@ func describeChange(before, after *runbook.Incident, c Change) string {
 		text += ": " + strings.Join(parts, ", ")
 	}
 	if c.Note != "" {
-		text += "\n> " + runbooks.Escape(c.Note)
+		text += "\n> " + slackui.Escape(c.Note)
 	}
 	if !after.ResolvedAt.IsZero() && before.ResolvedAt.IsZero() {
 		text = ":white_check_mark: " + strings.TrimPrefix(text, ":pencil2: ")
@@ -479,12 +416,7 @@ func actor(by string) string {
 	return mention(by)
 }
 
-func mention(user string) string {
-	if user == "" {
-		return "nobody"
-	}
-	return "<@" + user + ">"
-}
+func mention(user string) string { return slackui.Or(slackui.Mention(user), "nobody") }
 
 // ErrNoIncident is returned when a command needs an incident and none is given or
 // implied by the channel.

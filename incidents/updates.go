@@ -2,11 +2,106 @@ package incidents
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/slackui"
 )
+
+// Updates posts investigation updates — declared, status changed, runbook started,
+// step failed, approval requested and decided, resolved — to one channel, threaded per
+// incident. The incident service and the runbook engine both report to it.
+type Updates struct {
+	store   runbook.IncidentStore
+	slack   runbook.Slack
+	channel string // "" when investigation updates are off
+	log     *slog.Logger
+	poster  *updatePoster
+}
+
+// NewUpdates returns the investigation-update poster for channel; "" turns updates off.
+func NewUpdates(store runbook.IncidentStore, slack runbook.Slack, channel string, logger *slog.Logger) *Updates {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	u := &Updates{store: store, slack: slack, channel: channel, log: logger}
+	u.poster = newUpdatePoster(u.post, logger)
+	return u
+}
+
+// updatesFlush bounds how long investigation updates still queued at a stop may take.
+const updatesFlush = 2 * time.Second
+
+// Run posts investigation updates, apart from the commands and run steps that report
+// them, until ctx ends; then it posts what is still queued, for at most a couple of
+// seconds. Without Run, Progress posts in line.
+func (u *Updates) Run(ctx context.Context) { u.poster.run(ctx, updatesFlush) }
+
+// Waiting is how many lines are queued or being posted.
+func (u *Updates) Waiting() int { return u.poster.waiting() }
+
+// Progress posts an investigation update for an incident, in its thread in the
+// updates channel, when investigation updates are on: queued while Run runs, else at
+// once. It never fails the caller.
+func (u *Updates) Progress(ctx context.Context, incidentID int64, text string) {
+	if u.channel == "" || incidentID == 0 {
+		return
+	}
+	if u.poster.add(incidentID, text) {
+		return
+	}
+	if err := u.post(ctx, incidentID, text); err != nil {
+		u.log.Warn("cannot post investigation update", "incident", incidentID, "err", err)
+	}
+}
+
+func (u *Updates) post(ctx context.Context, incidentID int64, text string) error {
+	inc, err := u.store.Incident(ctx, incidentID)
+	if err != nil {
+		return err
+	}
+	root, err := u.updatesRoot(ctx, inc)
+	if err != nil {
+		return err
+	}
+	_, err = u.slack.PostMessage(ctx, runbook.Message{Channel: u.channel, ThreadTS: root, Text: text})
+	return err
+}
+
+// updatesRoot is the message the incident's updates thread under: its announcement
+// when that is in the updates channel, else a root message posted once.
+func (u *Updates) updatesRoot(ctx context.Context, inc *runbook.Incident) (string, error) {
+	if inc.UpdatesTS != "" {
+		return inc.UpdatesTS, nil
+	}
+	channel, err := u.slack.ResolveChannel(ctx, u.channel)
+	if err != nil {
+		return "", err
+	}
+	root := ""
+	if inc.AnnouncementChannel == channel && inc.AnnouncementTS != "" {
+		root = inc.AnnouncementTS
+	} else {
+		posted, err := u.slack.PostMessage(ctx, runbook.Message{Channel: channel,
+			Text: fmt.Sprintf(":mag: Investigation updates for *%s %s*", inc.Key(), slackui.Escape(inc.Title))})
+		if err != nil {
+			return "", err
+		}
+		root = posted.TS
+	}
+	_, err = u.store.UpdateIncident(ctx, inc.ID, func(i *runbook.Incident) error {
+		if i.UpdatesTS == "" {
+			i.UpdatesTS = root
+		}
+		root = i.UpdatesTS
+		return nil
+	})
+	return root, err
+}
 
 // maxUpdateText bounds one investigation-update message: lines waiting for the same
 // incident are posted together up to this length.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/runbookhq/runbook"
 )
 
 // Metrics holds Runbook's Prometheus series. Its methods are the hooks the bot and
@@ -62,9 +63,18 @@ func NewMetrics(runs, approvals StateCounts) *Metrics {
 }
 
 var (
-	runStates      = []string{"running", "waiting_approval", "succeeded", "failed", "denied", "expired", "cancelled"}
-	approvalStates = []string{"pending", "approved", "denied", "expired", "cancelled"}
+	runStates      = names(runbook.RunStates)
+	approvalStates = names(runbook.ApprovalStates)
 )
+
+// names turns a list of states into label values.
+func names[S ~string](states []S) []string {
+	out := make([]string, len(states))
+	for i, s := range states {
+		out[i] = string(s)
+	}
+	return out
+}
 
 // Envelope counts an envelope of a Socket Mode type.
 func (m *Metrics) Envelope(typ string) { m.envelopes.WithLabelValues(typ).Inc() }

@@ -1,6 +1,8 @@
 package runbooks
 
 import (
+	"github.com/runbookhq/runbook"
+
 	"fmt"
 	"regexp"
 	"slices"
@@ -154,7 +156,7 @@ var Actions = map[string]ActionSpec{
 		Summary: "Ask for approval with Approve / Deny buttons and wait for the decision",
 		Inputs: []InputSpec{
 			{Name: "operation", Type: InputString, Required: true, Summary: "what will be done if approved"},
-			{Name: "risk", Type: InputString, Summary: "low, medium, high or critical", Values: []string{"low", "medium", "high", "critical"}, Default: "medium"},
+			{Name: "risk", Type: InputString, Summary: "low, medium, high or critical", Values: runbook.RiskNames(), Default: "medium"},
 			{Name: "channel", Type: InputString, Summary: "where to ask (default: slack.approvalChannel, else the incident channel)", check: checkChannel},
 			{Name: "rollback", Type: InputString, Summary: "how to undo the operation"},
 			{Name: "reason", Type: InputString, Summary: "why the operation is needed"},

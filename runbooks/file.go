@@ -6,16 +6,6 @@ import (
 	"strings"
 )
 
-// Events a runbook can be triggered by.
-const (
-	EventIncidentDeclared = "incident.declared"
-	EventIncidentUpdated  = "incident.updated"
-	EventIncidentResolved = "incident.resolved"
-)
-
-// Events lists the trigger events, in the order they are shown to people.
-var Events = []string{EventIncidentDeclared, EventIncidentUpdated, EventIncidentResolved}
-
 // Param types.
 const (
 	TypeString  = "string"

@@ -72,16 +72,16 @@ func TestTriggerMatches(t *testing.T) {
 		incident map[string]any
 		want     bool
 	}{
-		{"event only", Trigger{Event: EventIncidentDeclared}, EventIncidentDeclared, sev1, true},
-		{"other event", Trigger{Event: EventIncidentDeclared}, EventIncidentResolved, sev1, false},
-		{"severity in list", Trigger{Event: EventIncidentDeclared, Severity: []string{"sev0", "sev1"}}, EventIncidentDeclared, sev1, true},
-		{"severity not in list", Trigger{Event: EventIncidentDeclared, Severity: []string{"sev0"}}, EventIncidentDeclared, sev1, false},
-		{"case-insensitive", Trigger{Event: EventIncidentUpdated, Service: []string{"Checkout"}}, EventIncidentUpdated, sev1, true},
-		{"all conditions", Trigger{Event: EventIncidentUpdated, Severity: []string{"sev1"}, Service: []string{"checkout"}, Status: []string{"investigating"}}, EventIncidentUpdated, sev1, true},
-		{"one condition fails", Trigger{Event: EventIncidentUpdated, Severity: []string{"sev1"}, Status: []string{"resolved"}}, EventIncidentUpdated, sev1, false},
-		{"field missing", Trigger{Event: EventIncidentDeclared, Service: []string{"checkout"}}, EventIncidentDeclared, map[string]any{}, false},
-		{"nil incident", Trigger{Event: EventIncidentDeclared}, EventIncidentDeclared, nil, true},
-		{"non-string field", Trigger{Event: EventIncidentDeclared, Severity: []string{"1"}}, EventIncidentDeclared, map[string]any{"severity": 1}, true},
+		{"event only", Trigger{Event: runbook.EventIncidentDeclared}, runbook.EventIncidentDeclared, sev1, true},
+		{"other event", Trigger{Event: runbook.EventIncidentDeclared}, runbook.EventIncidentResolved, sev1, false},
+		{"severity in list", Trigger{Event: runbook.EventIncidentDeclared, Severity: []string{"sev0", "sev1"}}, runbook.EventIncidentDeclared, sev1, true},
+		{"severity not in list", Trigger{Event: runbook.EventIncidentDeclared, Severity: []string{"sev0"}}, runbook.EventIncidentDeclared, sev1, false},
+		{"case-insensitive", Trigger{Event: runbook.EventIncidentUpdated, Service: []string{"Checkout"}}, runbook.EventIncidentUpdated, sev1, true},
+		{"all conditions", Trigger{Event: runbook.EventIncidentUpdated, Severity: []string{"sev1"}, Service: []string{"checkout"}, Status: []string{"investigating"}}, runbook.EventIncidentUpdated, sev1, true},
+		{"one condition fails", Trigger{Event: runbook.EventIncidentUpdated, Severity: []string{"sev1"}, Status: []string{"resolved"}}, runbook.EventIncidentUpdated, sev1, false},
+		{"field missing", Trigger{Event: runbook.EventIncidentDeclared, Service: []string{"checkout"}}, runbook.EventIncidentDeclared, map[string]any{}, false},
+		{"nil incident", Trigger{Event: runbook.EventIncidentDeclared}, runbook.EventIncidentDeclared, nil, true},
+		{"non-string field", Trigger{Event: runbook.EventIncidentDeclared, Severity: []string{"1"}}, runbook.EventIncidentDeclared, map[string]any{"severity": 1}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,13 +103,13 @@ func TestCatalogTriggered(t *testing.T) {
 		}
 		return out
 	}
-	if got := names(c.Triggered(EventIncidentDeclared, map[string]any{"severity": "sev1"})); !reflect.DeepEqual(got, []string{"sev1-kickoff"}) {
+	if got := names(c.Triggered(runbook.EventIncidentDeclared, map[string]any{"severity": "sev1"})); !reflect.DeepEqual(got, []string{"sev1-kickoff"}) {
 		t.Errorf("declared sev1 → %v", got)
 	}
-	if got := names(c.Triggered(EventIncidentDeclared, map[string]any{"severity": "sev3"})); got != nil {
+	if got := names(c.Triggered(runbook.EventIncidentDeclared, map[string]any{"severity": "sev3"})); got != nil {
 		t.Errorf("declared sev3 → %v", got)
 	}
-	if got := names(c.Triggered(EventIncidentResolved, nil)); !reflect.DeepEqual(got, []string{"resolve"}) {
+	if got := names(c.Triggered(runbook.EventIncidentResolved, nil)); !reflect.DeepEqual(got, []string{"resolve"}) {
 		t.Errorf("resolved → %v", got)
 	}
 }

@@ -103,8 +103,8 @@ func (p *parser) trigger(prefix string, n *yaml.Node) Trigger {
 	switch {
 	case eventNode == nil || t.Event == "":
 		p.addf(n, "%smissing event", prefix)
-	case !slices.Contains(Events, t.Event):
-		p.unknownValue(eventNode, prefix, "event", t.Event, Events)
+	case !slices.Contains(runbook.IncidentEvents, t.Event):
+		p.unknownValue(eventNode, prefix, "event", t.Event, runbook.IncidentEvents)
 	}
 	return t
 }

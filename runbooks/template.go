@@ -4,37 +4,19 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/cbroglie/mustache"
+
 	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/slackui"
 )
 
 // The library's strict mode is a package global: it is set once, before anything can
 // render, and never toggled, so concurrent renders only ever read it.
 func init() { mustache.AllowMissingVariables = false }
-
-var slackEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
-
-// personalRef matches, once escaped, a mention of one user or a channel reference
-// (<@U123>, <@U123|name>, <#C123|name>): the values incident.commander and
-// incident.channel hold.
-var personalRef = regexp.MustCompile(`&lt;([@#][UWC][A-Z0-9]{2,}(?:\|[^&<>|]*)?)&gt;`)
-
-// Escape escapes text for Slack mrkdwn: only &, < and > (Slack shows any other entity,
-// such as &#34;, literally). Escaped text can never become a mass mention like
-// <!channel>, a group mention or a link; a mention of one user or a channel reference
-// is kept, so that {{incident.commander}} notifies the commander.
-func Escape(text string) string {
-	escaped := slackEscaper.Replace(text)
-	if !strings.Contains(escaped, "&lt;") {
-		return escaped
-	}
-	return personalRef.ReplaceAllString(escaped, "<$1>")
-}
 
 // errPartials is returned for {{> name}}: partials would read files and bypass escaping.
 var errPartials = errors.New("partials ({{> name}}) are not supported")
@@ -50,7 +32,7 @@ func parseTemplate(tmpl string) (*mustache.Template, error) {
 	if err != nil {
 		return nil, fmt.Errorf("template does not parse: %w", err)
 	}
-	t.Escape(Escape)
+	t.Escape(slackui.Escape)
 	return t, nil
 }
 

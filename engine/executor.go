@@ -1,4 +1,4 @@
-package runbooks
+package engine
 
 import (
 	"context"
@@ -9,47 +9,38 @@ import (
 	"time"
 
 	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/runbooks"
+	"github.com/runbookhq/runbook/slackui"
 )
 
-// Deps is what the executor works with.
+// Deps is what the executor works with. Action families bring their own
+// dependencies when they are registered.
 type Deps struct {
-	Runs      runbook.RunStore
-	Incidents runbook.IncidentStore
-	Approvals runbook.ApprovalStore
+	Runs runbook.RunStore
+	// Incidents reads incident state for templates and reports; changes go through
+	// the incidents service, by the incident action family.
+	Incidents IncidentReader
 	Slack     runbook.Slack
 	// Catalog returns the runbooks currently loaded.
-	Catalog func() *Catalog
+	Catalog func() *runbooks.Catalog
 	Logger  *slog.Logger
 	Now     func() time.Time
-	// ApprovalChannel is where approval requests go when a step names no channel;
 	// DefaultChannel is where failures of runs nobody started by hand are reported.
-	ApprovalChannel string
-	DefaultChannel  string
-	// ApprovalTimeout is how long a request waits when its step sets no timeout.
-	ApprovalTimeout time.Duration
-	// Approvers may decide requests whose step names none; Required is how many
-	// distinct approvals each risk level needs when the step does not say.
-	Approvers []string
-	Required  map[string]int
-	// Severities and Statuses are what incident.update accepts.
-	Severities []string
-	Statuses   []string
-	// OnApprovalRequested is called once a request message is recorded (optional):
-	// after it is posted, or when it is found after a crash, possibly decided by then,
-	// so that the message can be brought in line with the decision.
-	OnApprovalRequested func(ctx context.Context, a *runbook.Approval)
-	// CancelApproval cancels a pending approval of a cancelled run and settles it (its
-	// message updated, the cancellation audited); without it the request is only
-	// marked cancelled.
-	CancelApproval func(ctx context.Context, a *runbook.Approval) error
-	// OnIncidentChanged hears that a step changed an incident (incident.update), so that
-	// Slack is brought in step: the announcement, the channel topic (optional). key
-	// names the step's change ("R-3/2"), so that a step retried after a crash starts
-	// the runbooks the change triggers once.
-	OnIncidentChanged func(ctx context.Context, before, after *runbook.Incident, by, key string)
-	// OnProgress hears what happens to runs about an incident (a run ended badly, an
-	// approval was requested or decided), for investigation updates (optional).
-	OnProgress func(ctx context.Context, incidentID int64, text string)
+	DefaultChannel string
+	// Progress hears what happens to runs about an incident (a run started or ended
+	// badly, an approval was requested or decided), for investigation updates
+	// (optional).
+	Progress ProgressReporter
+}
+
+// IncidentReader reads incidents.
+type IncidentReader interface {
+	Incident(ctx context.Context, id int64) (*runbook.Incident, error)
+}
+
+// ProgressReporter hears news of an incident's runs.
+type ProgressReporter interface {
+	Progress(ctx context.Context, incidentID int64, text string)
 }
 
 // Executor runs runbooks as durable state machines: every step's state and outputs are
@@ -59,6 +50,9 @@ type Executor struct {
 	d   Deps
 	log *slog.Logger
 	bot runbook.Identity
+	// actions implement the steps, by action name; a family adds its own (Register).
+	actions  map[string]action
+	onCancel []func(ctx context.Context, runID int64, by string)
 
 	mu      sync.Mutex
 	ctx     context.Context
@@ -68,18 +62,15 @@ type Executor struct {
 	wg      sync.WaitGroup
 }
 
-// NewExecutor returns an executor; Start makes it run.
-func NewExecutor(d Deps) *Executor {
+// New returns an executor with no actions; Register adds them, and Start makes it run.
+func New(d Deps) *Executor {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	if d.ApprovalTimeout <= 0 {
-		d.ApprovalTimeout = 30 * time.Minute
-	}
-	return &Executor{d: d, log: d.Logger, driving: map[int64]bool{}, again: map[int64]bool{}}
+	return &Executor{d: d, log: d.Logger, actions: map[string]action{}, driving: map[int64]bool{}, again: map[int64]bool{}}
 }
 
 // Start learns who the bot is and resumes every run a previous process left active.
@@ -133,12 +124,12 @@ type RunInput struct {
 // StartRun records a new run of rb and starts driving it in the background. A run
 // started under in.Key already is returned as it stands (and looked at again, in case
 // the process that started it died before driving it).
-func (e *Executor) StartRun(ctx context.Context, rb *Runbook, in RunInput) (*runbook.Run, error) {
+func (e *Executor) StartRun(ctx context.Context, rb *runbooks.Runbook, in RunInput) (*runbook.Run, error) {
 	return e.start(ctx, rb, in, "")
 }
 
 // start is StartRun for a person (event "") or for an incident event's trigger.
-func (e *Executor) start(ctx context.Context, rb *Runbook, in RunInput, event string) (*runbook.Run, error) {
+func (e *Executor) start(ctx context.Context, rb *runbooks.Runbook, in RunInput, event string) (*runbook.Run, error) {
 	if in.Key != "" {
 		run, err := e.d.Runs.RunByRequestKey(ctx, in.Key)
 		if err == nil {
@@ -159,9 +150,9 @@ func (e *Executor) start(ctx context.Context, rb *Runbook, in RunInput, event st
 		return nil, err
 	}
 	e.log.Info("run started", "run", run.Key(), "runbook", rb.Name, "by", in.StartedBy)
-	text := fmt.Sprintf(":arrow_forward: Runbook *%s* started (%s)", Escape(rb.Name), run.Key())
+	text := fmt.Sprintf(":arrow_forward: Runbook *%s* started (%s)", slackui.Escape(rb.Name), run.Key())
 	if event == "" && in.StartedBy != "" {
-		text += " by <@" + in.StartedBy + ">"
+		text += " by " + slackui.Mention(in.StartedBy)
 	}
 	// Said here, where a new run is told from one a repeated request found, and
 	// before the run's own news.
@@ -202,12 +193,20 @@ func (e *Executor) Cancel(ctx context.Context, runID int64, by string) error {
 			return err
 		}
 		if run.State == runbook.RunCancelled {
-			e.cancelApprovals(ctx, runID, by)
+			e.cancelled(ctx, runID, by)
 		}
 		return runbook.Errorf(runbook.ECONFLICT, "%s has already ended (%s).", run.Key(), run.State)
 	}
-	e.cancelApprovals(ctx, runID, by)
+	e.cancelled(ctx, runID, by)
 	return nil
+}
+
+// cancelled tells the action families that a run was cancelled, so that what its
+// steps left waiting (an approval request) is cancelled with it.
+func (e *Executor) cancelled(ctx context.Context, runID int64, by string) {
+	for _, fn := range e.onCancel {
+		fn(ctx, runID, by)
+	}
 }
 
 // drive advances a run until it parks, ends, or the executor stops.
@@ -304,9 +303,9 @@ func (e *Executor) report(ctx context.Context, run *runbook.Run, state runbook.R
 	}
 	who := ""
 	if run.StartedBy != "" {
-		who = "<@" + run.StartedBy + "> "
+		who = slackui.Mention(run.StartedBy) + " "
 	}
-	text := fmt.Sprintf(":x: %sRunbook *%s* (%s) %s: %s", who, Escape(run.Runbook), run.Key(), stateVerb(state), why)
+	text := fmt.Sprintf(":x: %sRunbook *%s* (%s) %s: %s", who, slackui.Escape(run.Runbook), run.Key(), stateVerb(state), why)
 	if _, err := e.d.Slack.PostMessage(ctx, runbook.Message{Channel: channel, ThreadTS: thread, Text: text}); err != nil {
 		e.logErr("report run end", run.ID, err)
 	}
@@ -364,9 +363,9 @@ func TriggerKey(key, event, name string) string {
 	return key + "/" + event + "/" + name
 }
 
-// progress passes news of a run about an incident to OnProgress.
+// progress passes news of a run about an incident to Progress.
 func (e *Executor) progress(ctx context.Context, run *runbook.Run, text string) {
-	if e.d.OnProgress != nil && run.IncidentID != 0 {
-		e.d.OnProgress(ctx, run.IncidentID, text)
+	if e.d.Progress != nil && run.IncidentID != 0 {
+		e.d.Progress.Progress(ctx, run.IncidentID, text)
 	}
 }

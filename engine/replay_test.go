@@ -1,4 +1,4 @@
-package runbooks_test
+package engine_test
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/runbookhq/runbook"
-	"github.com/runbookhq/runbook/runbooks"
+	"github.com/runbookhq/runbook/engine"
 )
 
 // A request handled twice (redelivered, or finished again after a crash) carries the
@@ -14,7 +14,7 @@ import (
 func TestStartRunTwiceWithOneKey(t *testing.T) {
 	w := newWorld(t)
 	rb, _ := w.catalog.Get("sev1-kickoff")
-	in := runbooks.RunInput{IncidentID: w.incident.ID, StartedBy: w.alice.ID, Channel: w.ops.ID, Key: "Ev1"}
+	in := engine.RunInput{IncidentID: w.incident.ID, StartedBy: w.alice.ID, Channel: w.ops.ID, Key: "Ev1"}
 	first, err := w.exec.StartRun(context.Background(), rb, in)
 	if err != nil {
 		t.Fatal(err)
@@ -57,14 +57,14 @@ func TestStartRunTwiceWithOneKey(t *testing.T) {
 func TestTriggerTwiceWithOneKey(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	first, err := w.exec.Trigger(ctx, runbooks.EventIncidentDeclared, w.incident, w.alice.ID, "Ev1")
+	first, err := w.exec.Trigger(ctx, runbook.EventIncidentDeclared, w.incident, w.alice.ID, "Ev1")
 	if err != nil || len(first) != 1 {
 		t.Fatalf("trigger started %v, %v", first, err)
 	}
-	if want := runbooks.TriggerKey("Ev1", runbooks.EventIncidentDeclared, "sev1-kickoff"); first[0].RequestKey != want {
+	if want := engine.TriggerKey("Ev1", runbook.EventIncidentDeclared, "sev1-kickoff"); first[0].RequestKey != want {
 		t.Fatalf("run key = %q, want %q", first[0].RequestKey, want)
 	}
-	again, err := w.exec.Trigger(ctx, runbooks.EventIncidentDeclared, w.incident, w.alice.ID, "Ev1")
+	again, err := w.exec.Trigger(ctx, runbook.EventIncidentDeclared, w.incident, w.alice.ID, "Ev1")
 	if err != nil || len(again) != 1 || again[0].ID != first[0].ID {
 		t.Fatalf("second trigger gave %v, %v; want %s again", again, err, first[0].Key())
 	}
@@ -78,10 +78,10 @@ func TestTriggerTwiceWithOneKey(t *testing.T) {
 }
 
 func TestTriggerKey(t *testing.T) {
-	if got := runbooks.TriggerKey("", runbooks.EventIncidentDeclared, "kickoff"); got != "" {
+	if got := engine.TriggerKey("", runbook.EventIncidentDeclared, "kickoff"); got != "" {
 		t.Errorf("no request key gave %q, want none", got)
 	}
-	if got := runbooks.TriggerKey("Ev1", runbooks.EventIncidentDeclared, "kickoff"); got != "Ev1/incident.declared/kickoff" {
+	if got := engine.TriggerKey("Ev1", runbook.EventIncidentDeclared, "kickoff"); got != "Ev1/incident.declared/kickoff" {
 		t.Errorf("key = %q", got)
 	}
 }

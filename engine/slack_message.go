@@ -1,10 +1,33 @@
-package runbooks
+package engine
 
 import (
 	"context"
 
 	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/slackui"
 )
+
+// slackActions are the steps that talk in Slack: messages and channels.
+type slackActions struct{ incidents ChannelClaimer }
+
+// ChannelClaimer records a channel a run created as its incident's own channel.
+type ChannelClaimer interface {
+	// ClaimChannel sets the incident's channel, unless it has one already.
+	ClaimChannel(ctx context.Context, incidentID int64, channel string) error
+}
+
+// SlackActions posts messages and creates, sets up and archives channels; a channel
+// created for an incident becomes its channel through incidents.
+func SlackActions(incidents ChannelClaimer) Family { return slackActions{incidents: incidents} }
+
+func (f slackActions) register(e *Executor) {
+	e.handle("slack.send_message", sendMessage)
+	e.handle("slack.dm", directMessage)
+	e.handle("slack.create_channel", f.createChannel)
+	e.handle("slack.invite", invite)
+	e.handle("slack.set_topic", setTopic)
+	e.handle("slack.archive_channel", archiveChannel)
+}
 
 // sendMessage posts text and/or blocks to a channel, optionally in the thread of an
 // earlier step's message, and pins it if asked.
@@ -41,7 +64,7 @@ func directMessage(ctx context.Context, s *stepRun) (map[string]any, error) {
 // post posts the step's message once: a retry adopts the message an earlier attempt
 // posted, found by its metadata.
 func post(ctx context.Context, s *stepRun, channel, thread string, pin bool) (map[string]any, error) {
-	blocks, err := s.blocks("blocks")
+	blocks, err := slackui.ParseBlocks(s.in["blocks"])
 	if err != nil {
 		return nil, err
 	}
@@ -67,31 +90,6 @@ func post(ctx context.Context, s *stepRun, channel, thread string, pin bool) (ma
 		link = "" // a missing permalink is no reason to fail a posted message
 	}
 	return map[string]any{"channel": channel, "ts": ts, "permalink": link}, nil
-}
-
-// historyDepth is how far back a retry looks for the message an earlier attempt
-// posted: one page of history, which a crash-and-restart does not outrun.
-const historyDepth = 100
-
-// FindTagged looks in a channel's recent history for a message tagged with metadata
-// of tag's event type and payload, as posted by an attempt that was interrupted before
-// it could record the message, so that a retry adopts it instead of posting again.
-// channel is an id or a "#name".
-func FindTagged(ctx context.Context, slack runbook.Channels, channel string, tag runbook.MessageMetadata) (runbook.PostedMessage, bool, error) {
-	id, err := slack.ResolveChannel(ctx, channel)
-	if err != nil {
-		return runbook.PostedMessage{}, false, err
-	}
-	history, err := slack.History(ctx, id, historyDepth)
-	if err != nil {
-		return runbook.PostedMessage{}, false, err
-	}
-	for _, m := range history {
-		if m.Tagged(tag) {
-			return runbook.PostedMessage{Channel: id, TS: m.TS}, true, nil
-		}
-	}
-	return runbook.PostedMessage{}, false, nil
 }
 
 // stepOutput returns an output of an earlier step of the run, by step id.

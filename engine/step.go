@@ -1,4 +1,4 @@
-package runbooks
+package engine
 
 import (
 	"context"
@@ -6,38 +6,44 @@ import (
 	"time"
 
 	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/runbooks"
+	"github.com/runbookhq/runbook/slackui"
 )
 
 // step runs step i of a run. It reports whether the run may go on to the next step.
-func (e *Executor) step(ctx context.Context, run *runbook.Run, rb *Runbook, i int) bool {
+func (e *Executor) step(ctx context.Context, run *runbook.Run, rb *runbooks.Runbook, i int) bool {
 	def := rb.Steps[i]
 	data, err := e.templateData(ctx, run, rb)
 	if err != nil {
 		return e.failStep(ctx, run, def, i, err)
 	}
 	if def.When != "" {
-		when, err := Render(def.When, data)
+		when, err := runbooks.Render(def.When, data)
 		if err != nil {
 			return e.failStep(ctx, run, def, i, fmt.Errorf("when: %w", err))
 		}
-		if !Truthy(when) {
+		if !runbooks.Truthy(when) {
 			return e.finish(ctx, run, i, runbook.StepSkipped, blankOutputs(def.Action), "")
 		}
 	}
-	if def.Action == "approval.request" {
-		return e.approvalStep(ctx, run, rb, i, data)
+	act, ok := e.actions[def.Action]
+	if !ok {
+		return e.failStep(ctx, run, def, i, fmt.Errorf("the action %s is not available in this build", def.Action))
+	}
+	if act.drive != nil {
+		return act.drive(ctx, run, rb, i, data)
 	}
 	attempt, err := e.d.Runs.StartStep(ctx, run.ID, i)
 	if err != nil {
 		e.logErr("start step", run.ID, err)
 		return false
 	}
-	with, err := RenderValue(def.With, data)
+	with, err := runbooks.RenderValue(def.With, data)
 	if err != nil {
 		return e.failStep(ctx, run, def, i, err)
 	}
 	s := &stepRun{e: e, run: run, def: def, index: i, attempt: attempt, in: with.(map[string]any), progress: run.Steps[i].Outputs}
-	outputs, err := actionRuns[def.Action](ctx, s)
+	outputs, err := act.do(ctx, s)
 	if ctx.Err() != nil {
 		return false // interrupted: the step stays running and is retried on resume
 	}
@@ -57,7 +63,7 @@ func (e *Executor) finish(ctx context.Context, run *runbook.Run, i int, state ru
 }
 
 // failStep records a failed step and ends the run, unless the step may fail.
-func (e *Executor) failStep(ctx context.Context, run *runbook.Run, def Step, i int, err error) bool {
+func (e *Executor) failStep(ctx context.Context, run *runbook.Run, def runbooks.Step, i int, err error) bool {
 	msg := fmt.Sprintf("step %d (%s) failed: %s", i+1, def.Action, explain(err))
 	if def.ID != "" {
 		msg = fmt.Sprintf("step %d “%s” (%s) failed: %s", i+1, def.ID, def.Action, explain(err))
@@ -66,7 +72,7 @@ func (e *Executor) failStep(ctx context.Context, run *runbook.Run, def Step, i i
 	if !e.finish(ctx, run, i, runbook.StepFailed, blankOutputs(def.Action), msg) {
 		return false
 	}
-	if def.OnError == OnErrorContinue {
+	if def.OnError == runbooks.OnErrorContinue {
 		return true
 	}
 	e.endRun(ctx, run, runbook.RunFailed, msg)
@@ -77,7 +83,7 @@ func (e *Executor) failStep(ctx context.Context, run *runbook.Run, def Step, i i
 // later templates can test them ({{#steps.x.ts}}…) rather than fail on a missing name.
 func blankOutputs(action string) map[string]any {
 	out := map[string]any{}
-	for _, name := range Actions[action].Outputs {
+	for _, name := range runbooks.Actions[action].Outputs {
 		out[name] = ""
 	}
 	if action == "approval.request" {
@@ -88,7 +94,7 @@ func blankOutputs(action string) map[string]any {
 
 // templateData is what a step's templates see: incident (and its alias Activity),
 // params, the outputs of earlier steps, the run and the person who started it.
-func (e *Executor) templateData(ctx context.Context, run *runbook.Run, rb *Runbook) (map[string]any, error) {
+func (e *Executor) templateData(ctx context.Context, run *runbook.Run, rb *runbooks.Runbook) (map[string]any, error) {
 	steps := map[string]any{}
 	for i, st := range run.Steps {
 		if rb.Steps[i].ID == "" || (st.State != runbook.StepSucceeded && st.State != runbook.StepSkipped && st.State != runbook.StepFailed) {
@@ -105,11 +111,11 @@ func (e *Executor) templateData(ctx context.Context, run *runbook.Run, rb *Runbo
 	for k, v := range run.Params {
 		params[k] = v
 	}
-	user := map[string]any{"id": run.StartedBy, "name": mention(run.StartedBy)}
+	user := map[string]any{"id": run.StartedBy, "name": slackui.Mention(run.StartedBy)}
 	data := map[string]any{
 		"params": params,
 		"steps":  steps,
-		"run":    map[string]any{"id": run.Key(), "runbook": run.Runbook, "started_by": mention(run.StartedBy), "started_at": run.CreatedAt.UTC().Format(time.RFC3339)},
+		"run":    map[string]any{"id": run.Key(), "runbook": run.Runbook, "started_by": slackui.Mention(run.StartedBy), "started_at": run.CreatedAt.UTC().Format(time.RFC3339)},
 		"user":   user,
 	}
 	if run.IncidentID != 0 {
@@ -121,11 +127,4 @@ func (e *Executor) templateData(ctx context.Context, run *runbook.Run, rb *Runbo
 		data["Activity"] = data["incident"]
 	}
 	return data, nil
-}
-
-func mention(user string) string {
-	if user == "" {
-		return ""
-	}
-	return "<@" + user + ">"
 }

@@ -1,4 +1,4 @@
-package runbooks
+package engine
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/slackui"
 )
 
 // maxChannelName is Slack's limit on a channel name.
@@ -56,7 +57,7 @@ func withSuffix(name string, n int) string {
 // createChannel creates the incident's channel (or reuses one), sets its topic and
 // purpose and invites people. A retry after a crash adopts the channel the earlier
 // attempt created instead of making a second one.
-func createChannel(ctx context.Context, s *stepRun) (map[string]any, error) {
+func (f slackActions) createChannel(ctx context.Context, s *stepRun) (map[string]any, error) {
 	base, err := ChannelName(s.str("name"))
 	if err != nil {
 		return nil, err
@@ -73,7 +74,7 @@ func createChannel(ctx context.Context, s *stepRun) (map[string]any, error) {
 	if err := s.setUpChannel(ctx, ch.ID); err != nil {
 		return nil, err
 	}
-	if err := s.claimForIncident(ctx, ch.ID); err != nil {
+	if err := f.claim(ctx, s, ch.ID); err != nil {
 		return nil, err
 	}
 	return map[string]any{"id": ch.ID, "name": ch.Name}, nil
@@ -139,12 +140,12 @@ func (s *stepRun) reuseChannel(ctx context.Context, name string) (*runbook.Conve
 // setUpChannel applies topic, purpose and invitations; each is safe to repeat.
 func (s *stepRun) setUpChannel(ctx context.Context, channel string) error {
 	if topic := s.str("topic"); topic != "" {
-		if err := s.e.d.Slack.SetTopic(ctx, channel, truncate(topic, 250)); err != nil {
+		if err := s.e.d.Slack.SetTopic(ctx, channel, slackui.Truncate(topic, 250)); err != nil {
 			return fmt.Errorf("set topic: %w", err)
 		}
 	}
 	if purpose := s.str("purpose"); purpose != "" {
-		if err := s.e.d.Slack.SetPurpose(ctx, channel, truncate(purpose, 250)); err != nil {
+		if err := s.e.d.Slack.SetPurpose(ctx, channel, slackui.Truncate(purpose, 250)); err != nil {
 			return fmt.Errorf("set purpose: %w", err)
 		}
 	}
@@ -155,18 +156,12 @@ func (s *stepRun) setUpChannel(ctx context.Context, channel string) error {
 	return s.e.d.Slack.InviteToChannel(ctx, channel, without(users, s.e.bot.BotUserID))
 }
 
-// claimForIncident makes a new channel the incident's own, if it has none yet.
-func (s *stepRun) claimForIncident(ctx context.Context, channel string) error {
+// claim makes a new channel the incident's own, if it has none yet.
+func (f slackActions) claim(ctx context.Context, s *stepRun, channel string) error {
 	if s.run.IncidentID == 0 {
 		return nil
 	}
-	_, err := s.e.d.Incidents.UpdateIncident(ctx, s.run.IncidentID, func(inc *runbook.Incident) error {
-		if inc.Channel == "" {
-			inc.Channel = channel
-		}
-		return nil
-	})
-	return err
+	return f.incidents.ClaimChannel(ctx, s.run.IncidentID, channel)
 }
 
 // people turns invite entries into user ids: ids, <@mentions>, @handles, user groups
@@ -238,7 +233,7 @@ func setTopic(ctx context.Context, s *stepRun) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	topic := truncate(s.str("topic"), 250)
+	topic := slackui.Truncate(s.str("topic"), 250)
 	if err := s.e.d.Slack.SetTopic(ctx, channel, topic); err != nil {
 		return nil, err
 	}
@@ -255,14 +250,6 @@ func archiveChannel(ctx context.Context, s *stepRun) (map[string]any, error) {
 		return nil, err
 	}
 	return map[string]any{"archived": true}, nil
-}
-
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }
 
 func without(list []string, s string) []string {

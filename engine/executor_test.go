@@ -1,4 +1,4 @@
-package runbooks_test
+package engine_test
 
 import (
 	"context"
@@ -12,9 +12,13 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/approvals"
+	"github.com/runbookhq/runbook/engine"
+	"github.com/runbookhq/runbook/incidents"
 	"github.com/runbookhq/runbook/runbooks"
 	"github.com/runbookhq/runbook/slackapi"
 	"github.com/runbookhq/runbook/slackfake"
+	"github.com/runbookhq/runbook/slackui"
 	"github.com/runbookhq/runbook/store"
 )
 
@@ -25,7 +29,7 @@ type world struct {
 	slack    *slackfake.Server
 	db       *store.DB
 	catalog  *runbooks.Catalog
-	exec     *runbooks.Executor
+	exec     *engine.Executor
 	alice    slackfake.User
 	bob      slackfake.User
 	ops      slackfake.Channel
@@ -64,7 +68,7 @@ func newWorld(t *testing.T, files ...string) *world {
 		}
 		rbs = append(rbs, rb)
 	}
-	examples, err := runbooks.LoadDir("examples")
+	examples, err := runbooks.LoadDir("../runbooks/examples")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,11 +93,13 @@ func (w *world) start() {
 	api := slack.New(w.slack.BotToken(), slack.OptionAPIURL(w.slack.APIURL()))
 	adapter := slackapi.New(api, nil, nil)
 	adapter.RetryInterval = 50 * time.Millisecond
-	w.exec = runbooks.NewExecutor(runbooks.Deps{
-		Runs: w.db.Runs(), Incidents: w.db.Incidents(), Approvals: w.db.Approvals(), Slack: adapter,
-		Catalog: func() *runbooks.Catalog { return w.catalog }, ApprovalChannel: "#ops",
-		Severities: []string{"sev0", "sev1", "sev2"}, Statuses: []string{"investigating", "mitigating", "resolved"},
-	})
+	w.exec = engine.New(engine.Deps{Runs: w.db.Runs(), Incidents: w.db.Incidents(), Slack: adapter,
+		Catalog: func() *runbooks.Catalog { return w.catalog }})
+	inc := incidents.New(w.db.Incidents(), adapter, w.exec, incidents.NewUpdates(w.db.Incidents(), adapter, "", nil),
+		incidents.Config{Severities: []string{"sev0", "sev1", "sev2"}, Statuses: []string{"investigating", "mitigating", "resolved"}}, nil)
+	apr := approvals.New(w.db.Approvals(), adapter, w.exec, w.db.Audit(), w.db.Incidents(), approvals.Config{}, nil)
+	w.exec.Register(engine.SlackActions(inc), engine.IncidentActions(inc),
+		engine.ApprovalActions(w.db.Approvals(), apr, engine.ApprovalSettings{Channel: "#ops"}))
 	if err := w.exec.Start(context.Background()); err != nil {
 		w.t.Fatal(err)
 	}
@@ -112,7 +118,7 @@ func (w *world) run(name string, params map[string]any) *runbook.Run {
 	if !ok {
 		w.t.Fatalf("no runbook %s", name)
 	}
-	run, err := w.exec.StartRun(context.Background(), rb, runbooks.RunInput{IncidentID: w.incident.ID, Params: params,
+	run, err := w.exec.StartRun(context.Background(), rb, engine.RunInput{IncidentID: w.incident.ID, Params: params,
 		StartedBy: w.alice.ID, Channel: w.ops.ID})
 	if err != nil {
 		w.t.Fatal(err)
@@ -162,7 +168,7 @@ func (w *world) botMessages(channel string) []slackfake.Message {
 }
 
 func TestExamplesValidate(t *testing.T) {
-	c, err := runbooks.LoadDir("examples")
+	c, err := runbooks.LoadDir("../runbooks/examples")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,7 +339,7 @@ func TestApprovalParksAndResumes(t *testing.T) {
 		}
 		msg, ok := w.slack.Message(a.Channel, a.MessageTS)
 		if !ok || a.Channel != w.ops.ID || !strings.Contains(string(msg.Blocks), "Scale checkout to 8 tasks") ||
-			!strings.Contains(string(msg.Blocks), runbooks.ActionApprove) || !strings.Contains(string(msg.Blocks), "--desired-count 4") {
+			!strings.Contains(string(msg.Blocks), slackui.ActionApprove) || !strings.Contains(string(msg.Blocks), "--desired-count 4") {
 			t.Fatalf("request message = %+v", msg)
 		}
 		if ok, err := w.db.Approvals().DecideApproval(context.Background(), a.ID, to, w.bob.ID, "not now"); !ok || err != nil {
@@ -468,13 +474,13 @@ func TestServerErrorsAreRetried(t *testing.T) {
 
 func TestTriggers(t *testing.T) {
 	w := newWorld(t)
-	started, err := w.exec.Trigger(context.Background(), runbooks.EventIncidentDeclared, w.incident, w.alice.ID, "")
+	started, err := w.exec.Trigger(context.Background(), runbook.EventIncidentDeclared, w.incident, w.alice.ID, "")
 	if err != nil || len(started) != 1 || started[0].Runbook != "sev1-kickoff" {
 		t.Fatalf("declared sev1 started %v, %v; want the kickoff", started, err)
 	}
 	w.waitRun(started[0].ID, runbook.RunSucceeded)
 	inc, _ := w.db.Incidents().Incident(context.Background(), w.incident.ID)
-	started, err = w.exec.Trigger(context.Background(), runbooks.EventIncidentResolved, inc, w.alice.ID, "")
+	started, err = w.exec.Trigger(context.Background(), runbook.EventIncidentResolved, inc, w.alice.ID, "")
 	if err != nil || len(started) != 1 || started[0].Runbook != "wrap-up" {
 		t.Fatalf("resolved started %v, %v; want the wrap-up", started, err)
 	}
@@ -489,7 +495,7 @@ func TestTriggers(t *testing.T) {
 
 	sev3 := &runbook.Incident{Title: "slow", Severity: "sev3", Status: "investigating"}
 	w.db.Incidents().CreateIncident(context.Background(), sev3)
-	if started, _ := w.exec.Trigger(context.Background(), runbooks.EventIncidentDeclared, sev3, "", ""); len(started) != 0 {
+	if started, _ := w.exec.Trigger(context.Background(), runbook.EventIncidentDeclared, sev3, "", ""); len(started) != 0 {
 		t.Fatalf("a sev3 started %v", started)
 	}
 }

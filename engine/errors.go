@@ -1,4 +1,4 @@
-package runbooks
+package engine
 
 import (
 	"fmt"

@@ -1,37 +1,20 @@
-package runbooks
+package engine
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 
-	"github.com/slack-go/slack"
-
 	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/runbooks"
 )
-
-// actionFunc does one step. It may be called again for the same step after a crash
-// (attempt > 1): it must then find what its earlier attempt did rather than repeat it.
-type actionFunc func(ctx context.Context, s *stepRun) (map[string]any, error)
-
-// actionRuns implements every action of Actions.
-var actionRuns = map[string]actionFunc{
-	"slack.send_message":    sendMessage,
-	"slack.dm":              directMessage,
-	"slack.create_channel":  createChannel,
-	"slack.invite":          invite,
-	"slack.set_topic":       setTopic,
-	"slack.archive_channel": archiveChannel,
-	"incident.update":       updateIncident,
-}
 
 // stepRun is one attempt at one step, with its rendered inputs.
 type stepRun struct {
 	e        *Executor
 	run      *runbook.Run
-	def      Step
+	def      runbooks.Step
 	index    int
 	attempt  int
 	in       map[string]any
@@ -43,7 +26,7 @@ func (s *stepRun) str(name string) string {
 	if v, ok := s.in[name]; ok && v != nil {
 		return strings.TrimSpace(fmt.Sprint(v))
 	}
-	in, _ := Actions[s.def.Action].Input(name)
+	in, _ := runbooks.Actions[s.def.Action].Input(name)
 	return in.Default
 }
 
@@ -53,7 +36,7 @@ func (s *stepRun) flag(name string) bool {
 	case bool:
 		return v
 	case string:
-		return Truthy(v)
+		return runbooks.Truthy(v)
 	}
 	return false
 }
@@ -77,28 +60,6 @@ func (s *stepRun) list(name string) []string {
 	return out
 }
 
-// blocks returns the Block Kit input as slack-go blocks.
-func (s *stepRun) blocks(name string) ([]slack.Block, error) {
-	v, ok := s.in[name]
-	if !ok || v == nil {
-		return nil, nil
-	}
-	var raw []byte
-	if str, isStr := v.(string); isStr {
-		raw = []byte(str)
-	} else {
-		var err error
-		if raw, err = json.Marshal(v); err != nil {
-			return nil, fmt.Errorf("blocks: %w", err)
-		}
-	}
-	var blocks slack.Blocks
-	if err := json.Unmarshal(raw, &blocks); err != nil {
-		return nil, runbook.Errorf(runbook.EINVALID, "the blocks are not valid Block Kit JSON once rendered: %v", err)
-	}
-	return blocks.BlockSet, nil
-}
-
 // saveProgress records what the step is about to do, for a retry to find.
 func (s *stepRun) saveProgress(ctx context.Context, p map[string]any) error {
 	s.progress = p
@@ -117,7 +78,7 @@ func (s *stepRun) posted(ctx context.Context, channel string) (string, bool, err
 	if s.attempt <= 1 {
 		return "", false, nil
 	}
-	m, found, err := FindTagged(ctx, s.e.d.Slack, channel, *s.marker())
+	m, found, err := runbook.FindTagged(ctx, s.e.d.Slack, channel, *s.marker())
 	return m.TS, found, err
 }
 

@@ -1,0 +1,152 @@
+package slackui
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/slack-go/slack"
+
+	"github.com/runbookhq/runbook"
+)
+
+// Ids of the approval request message: the action ids of its buttons, whose value is
+// the approval's numeric id, and the block holding them.
+const (
+	ActionApprove  = "approval.approve"
+	ActionDeny     = "approval.deny"
+	ApprovalBlocks = "approval"
+)
+
+// The denial-reason modal: its callback id, and the block and action id of its one input.
+const (
+	DenyReasonCallbackID = "approval.deny_reason"
+	ReasonBlockID        = "reason"
+	ReasonActionID       = "reason"
+)
+
+// MaxNoteShown bounds how much of a reason the request message repeats, well inside
+// Slack's 3,000 characters per section; the denial form takes no more.
+const MaxNoteShown = 500
+
+// riskBadges shows a risk level at a glance.
+var riskBadges = map[runbook.Risk]string{
+	runbook.RiskLow: ":large_green_circle: low", runbook.RiskMedium: ":large_yellow_circle: medium",
+	runbook.RiskHigh: ":large_orange_circle: high", runbook.RiskCritical: ":red_circle: *critical*",
+}
+
+// RiskBadge is a risk level with its colour.
+func RiskBadge(risk runbook.Risk) string {
+	if b, ok := riskBadges[risk]; ok {
+		return b
+	}
+	return string(risk)
+}
+
+// ApprovalRequest is the message asking for a decision: operation, risk, incident,
+// who asked and why, the rollback, when it expires, and Approve / Deny buttons whose
+// value is the approval's id.
+func ApprovalRequest(a *runbook.Approval, inc *runbook.Incident) runbook.Message {
+	blocks := approvalFacts(a, inc)
+	value := strconv.FormatInt(a.ID, 10)
+	approve := slack.NewButtonBlockElement(ActionApprove, value, Plain("Approve"))
+	approve.Style = slack.StylePrimary
+	deny := slack.NewButtonBlockElement(ActionDeny, value, Plain("Deny"))
+	deny.Style = slack.StyleDanger
+	blocks = append(blocks, slack.NewActionBlock(ApprovalBlocks, approve, deny))
+	return runbook.Message{Text: fmt.Sprintf("Approval needed (%s): %s", a.Key(), a.Operation), Blocks: blocks}
+}
+
+// approvalFacts are the blocks a request shows before and after it is decided.
+func approvalFacts(a *runbook.Approval, inc *runbook.Incident) []slack.Block {
+	fields := []*slack.TextBlockObject{
+		Mrkdwn("*Operation*\n" + a.Operation),
+		Mrkdwn("*Risk*\n" + RiskBadge(a.Risk)),
+		Mrkdwn("*Requested by*\n" + Or(Mention(a.RequestedBy), "a trigger")),
+		Mrkdwn(fmt.Sprintf("*Expires*\n<!date^%d^{date_short_pretty} {time}|%s>", a.ExpiresAt.Unix(), a.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC"))),
+	}
+	if inc != nil {
+		fields = append(fields, Mrkdwn(fmt.Sprintf("*Incident*\n%s %s", inc.Key(), Escape(inc.Title))))
+	}
+	blocks := []slack.Block{
+		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, "Approval needed: "+a.Key(), true, false)),
+		slack.NewSectionBlock(nil, fields, nil),
+	}
+	if a.Reason != "" {
+		blocks = append(blocks, slack.NewSectionBlock(Mrkdwn("*Why*\n"+a.Reason), nil, nil))
+	}
+	if a.Rollback != "" {
+		blocks = append(blocks, slack.NewSectionBlock(Mrkdwn("*Rollback*\n```"+a.Rollback+"```"), nil, nil))
+	}
+	return blocks
+}
+
+// DecidedApproval is the request message updated in place once the request is
+// decided, expired or cancelled: the same header and fields, the buttons gone, and a
+// line that says what happened ("✅ Approved by <@U1> at 14:32 UTC"). approvers names
+// everyone who approved, when known.
+func DecidedApproval(a *runbook.Approval, inc *runbook.Incident, approvers []string) runbook.Message {
+	line := ApprovalStatus(a, approvers)
+	blocks := append(approvalFacts(a, inc), slack.NewSectionBlock(Mrkdwn(line), nil, nil))
+	return runbook.Message{Text: fmt.Sprintf("%s: %s — %s", a.Key(), a.Operation, line), Blocks: blocks}
+}
+
+// ApprovalStatus says how a request stands or ended.
+func ApprovalStatus(a *runbook.Approval, approvers []string) string {
+	note := ""
+	if a.Note != "" {
+		note = ": " + Escape(Truncate(a.Note, MaxNoteShown+1))
+	}
+	switch a.State {
+	case runbook.ApprovalApproved:
+		if len(approvers) == 0 {
+			approvers = []string{a.DecidedBy}
+		}
+		return "✅ Approved by " + People(approvers) + " at " + Clock(a.DecidedAt) + note
+	case runbook.ApprovalDenied:
+		return "❌ Denied by " + Mention(a.DecidedBy) + note
+	case runbook.ApprovalExpired:
+		return "⌛ Expired — no decision by " + Clock(a.ExpiresAt)
+	case runbook.ApprovalCancelled:
+		by := ""
+		if looksLikeUser(a.DecidedBy) {
+			by = " by " + Mention(a.DecidedBy)
+		}
+		return "🚫 Cancelled" + by + note
+	}
+	return "⏳ Waiting for a decision"
+}
+
+// looksLikeUser reports whether s is a Slack user id (U… or W…), not a word such as
+// "runbook" or "expiry".
+func looksLikeUser(s string) bool {
+	if len(s) < 3 || (s[0] != 'U' && s[0] != 'W') {
+		return false
+	}
+	for _, c := range s[1:] {
+		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// DenialModal asks for the reason of a denial. Its private metadata is the request's
+// id; its one input is block ReasonBlockID, action ReasonActionID.
+func DenialModal(a *runbook.Approval) slack.ModalViewRequest {
+	input := slack.NewPlainTextInputBlockElement(Plain("Not during peak traffic; retry after 18:00"), ReasonActionID)
+	input.Multiline = true
+	input.MaxLength = MaxNoteShown
+	blocks := []slack.Block{
+		slack.NewSectionBlock(Mrkdwn("*Operation*\n"+a.Operation), nil, nil),
+		slack.NewInputBlock(ReasonBlockID, Plain("Why are you denying it?"), nil, input),
+	}
+	return slack.ModalViewRequest{
+		Type:            slack.VTModal,
+		CallbackID:      DenyReasonCallbackID,
+		PrivateMetadata: strconv.FormatInt(a.ID, 10),
+		Title:           Plain("Deny " + a.Key()),
+		Submit:          Plain("Deny"),
+		Close:           Plain("Cancel"),
+		Blocks:          slack.Blocks{BlockSet: blocks},
+	}
+}

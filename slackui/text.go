@@ -1,0 +1,77 @@
+package slackui
+
+import (
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+var mrkdwnEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// personalRef matches, once escaped, a mention of one user or a channel reference
+// (<@U123>, <@U123|name>, <#C123|name>): the values incident.commander and
+// incident.channel hold.
+var personalRef = regexp.MustCompile(`&lt;([@#][UWC][A-Z0-9]{2,}(?:\|[^&<>|]*)?)&gt;`)
+
+// Escape escapes text for Slack mrkdwn: only &, < and > (Slack shows any other entity,
+// such as &#34;, literally). Escaped text can never become a mass mention like
+// <!channel>, a group mention or a link; a mention of one user or a channel reference
+// is kept, so that {{incident.commander}} notifies the commander.
+func Escape(text string) string {
+	escaped := mrkdwnEscaper.Replace(text)
+	if !strings.Contains(escaped, "&lt;") {
+		return escaped
+	}
+	return personalRef.ReplaceAllString(escaped, "<$1>")
+}
+
+// Mention is Slack's mention of a user id ("<@U1>"), or "" for none.
+func Mention(user string) string {
+	if user == "" {
+		return ""
+	}
+	return "<@" + user + ">"
+}
+
+// ChannelRef is Slack's link to a channel id ("<#C1>"), or "" for none.
+func ChannelRef(channel string) string {
+	if channel == "" {
+		return ""
+	}
+	return "<#" + channel + ">"
+}
+
+// People lists users as mentions: "<@A>", "<@A> and <@B>", "<@A>, <@B> and <@C>".
+func People(users []string) string {
+	m := make([]string, len(users))
+	for i, u := range users {
+		m[i] = Mention(u)
+	}
+	switch len(m) {
+	case 0:
+		return ""
+	case 1:
+		return m[0]
+	}
+	return strings.Join(m[:len(m)-1], ", ") + " and " + m[len(m)-1]
+}
+
+// Truncate cuts s to at most n characters, the last of them "…" when it was cut.
+func Truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
+}
+
+// Clock shows a time as people in several time zones read it: "15:02 UTC".
+func Clock(t time.Time) string { return t.UTC().Format("15:04") + " UTC" }
+
+// Or returns s, or none when s is empty.
+func Or(s, none string) string {
+	if s == "" {
+		return none
+	}
+	return s
+}
