@@ -3,10 +3,12 @@ package app_test
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/runbookhq/runbook/config"
+	"github.com/runbookhq/runbook/runbooks"
 )
 
 // closeOut is a runbook that resolves its incident from a step.
@@ -58,5 +60,16 @@ func TestRunbookStepResolvesLikeACommand(t *testing.T) {
 		if !strings.Contains(timeline, want) {
 			t.Errorf("timeline lacks %q:\n%s", want, timeline)
 		}
+	}
+}
+
+// Every action the runbook format declares is implemented by the engine the app
+// assembles, and the engine implements nothing the format does not declare, so
+// `bot validate` and a running bot agree on what a runbook may do.
+func TestEveryDeclaredActionIsImplemented(t *testing.T) {
+	h := start(t)
+	got, want := h.currentApp().Executor.ActionNames(), runbooks.ActionNames()
+	if !slices.Equal(got, want) {
+		t.Fatalf("engine implements %v; the format declares %v", got, want)
 	}
 }
