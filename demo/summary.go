@@ -117,8 +117,8 @@ func approvalRows(ctx context.Context, w *world, n *names, out io.Writer) error 
 		if a.Note != "" {
 			decision += ": " + a.Note
 		}
-		fmt.Fprintf(out, "  %s\t%s\t%s\t(risk %s, requested by %s for R-%d, needs %d of %s)\n", a.Key(), decision, a.Operation,
-			orDash(string(a.Risk)), orDash(personOr(n, a.RequestedBy)), a.RunID, max(a.Required, 1), strings.Join(a.Approvers, ", "))
+		fmt.Fprintf(out, "  %s\t%s\t%s\t(risk %s, requested by %s for %s, needs %d of %s)\n", a.Key(), decision, a.Operation,
+			orDash(string(a.Risk)), orDash(personOr(n, a.RequestedBy)), runbook.RunKey(a.RunID), max(a.Required, 1), strings.Join(a.Approvers, ", "))
 	}
 	return emptyOr(out, count)
 }
@@ -144,7 +144,7 @@ func clock(t time.Time) string { return t.UTC().Format("15:04:05") }
 func subject(e runbook.AuditEntry) string {
 	var parts []string
 	if e.RunID != 0 {
-		parts = append(parts, fmt.Sprintf("R-%d", e.RunID))
+		parts = append(parts, runbook.RunKey(e.RunID))
 	}
 	if e.IncidentID != 0 {
 		parts = append(parts, runbook.IncidentKey(e.IncidentID))
@@ -152,7 +152,7 @@ func subject(e runbook.AuditEntry) string {
 	if e.ApprovalID == 0 {
 		return orDash(strings.Join(parts, ", "))
 	}
-	s := fmt.Sprintf("APR-%d", e.ApprovalID)
+	s := runbook.ApprovalKey(e.ApprovalID)
 	if len(parts) > 0 {
 		s += " (" + strings.Join(parts, ", ") + ")"
 	}

@@ -116,7 +116,7 @@ func (h *Handlers) auditLog(ctx context.Context, inv *invocation) (*runbook.Repl
 		what := strings.TrimPrefix(e.Action, "approval.")
 		line := fmt.Sprintf("`%s` %s %s", e.At.UTC().Format("Jan 02 15:04:05"), actor(e.Actor), what)
 		if e.ApprovalID != 0 {
-			line += fmt.Sprintf(" APR-%d", e.ApprovalID)
+			line += " " + runbook.ApprovalKey(e.ApprovalID)
 		}
 		if e.Detail != "" {
 			line += " — " + slackui.Escape(slackui.Truncate(e.Detail, 200))

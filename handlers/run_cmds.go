@@ -167,5 +167,5 @@ func (h *Handlers) cancel(ctx context.Context, inv *invocation) (*runbook.Reply,
 	if err := h.Executor.Cancel(ctx, id, inv.req.UserID); err != nil {
 		return nil, err
 	}
-	return slackui.PrivateText(fmt.Sprintf(":heavy_multiplication_x: Cancelled R-%d.", id)), nil
+	return slackui.PrivateText(fmt.Sprintf(":heavy_multiplication_x: Cancelled %s.", runbook.RunKey(id))), nil
 }

@@ -49,7 +49,7 @@ func (s *Approvals) CreateApproval(ctx context.Context, a *runbook.Approval) (bo
 		return nil
 	})
 	if err != nil {
-		return false, fmt.Errorf("create approval for R-%d: %w", a.RunID, err)
+		return false, fmt.Errorf("create approval for %s: %w", runbook.RunKey(a.RunID), err)
 	}
 	return created, nil
 }
@@ -58,7 +58,7 @@ func (s *Approvals) CreateApproval(ctx context.Context, a *runbook.Approval) (bo
 func (s *Approvals) Approval(ctx context.Context, id int64) (*runbook.Approval, error) {
 	a, err := scanApproval(s.db.read.QueryRowContext(ctx, "SELECT "+approvalColumns+" FROM approvals WHERE id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, runbook.Errorf(runbook.ENOTFOUND, "APR-%d does not exist.", id)
+		return nil, runbook.Errorf(runbook.ENOTFOUND, "%s does not exist.", runbook.ApprovalKey(id))
 	}
 	return a, err
 }
@@ -67,7 +67,7 @@ func (s *Approvals) Approval(ctx context.Context, id int64) (*runbook.Approval, 
 func (s *Approvals) ApprovalForStep(ctx context.Context, runID int64, step int) (*runbook.Approval, error) {
 	a, err := scanApproval(s.db.read.QueryRowContext(ctx, "SELECT "+approvalColumns+" FROM approvals WHERE run_id = ? AND step_index = ?", runID, step))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, runbook.Errorf(runbook.ENOTFOUND, "R-%d step %d has asked for no approval.", runID, step+1)
+		return nil, runbook.Errorf(runbook.ENOTFOUND, "%s step %d has asked for no approval.", runbook.RunKey(runID), step+1)
 	}
 	return a, err
 }
@@ -81,7 +81,7 @@ func (s *Approvals) SetApprovalMessage(ctx context.Context, id int64, channel, t
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("record the message of APR-%d: %w", id, err)
+		return fmt.Errorf("record the message of %s: %w", runbook.ApprovalKey(id), err)
 	}
 	return nil
 }
@@ -103,7 +103,7 @@ func (s *Approvals) DecideApproval(ctx context.Context, id int64, to runbook.App
 		return nil
 	})
 	if err != nil {
-		return false, fmt.Errorf("decide APR-%d: %w", id, err)
+		return false, fmt.Errorf("decide %s: %w", runbook.ApprovalKey(id), err)
 	}
 	return decided, nil
 }
@@ -141,7 +141,7 @@ func scanApproval(row scanner) (*runbook.Approval, error) {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(approvers), &a.Approvers); err != nil {
-		return nil, fmt.Errorf("decode approvers of APR-%d: %w", a.ID, err)
+		return nil, fmt.Errorf("decode approvers of %s: %w", runbook.ApprovalKey(a.ID), err)
 	}
 	a.DecidedAt, a.ExpiresAt, a.CreatedAt = optionalTime(decided), time.UnixMilli(expires), time.UnixMilli(created)
 	return &a, nil

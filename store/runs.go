@@ -106,7 +106,7 @@ func (s *Runs) Run(ctx context.Context, id int64) (*runbook.Run, error) {
 		return nil, err
 	}
 	if len(runs) == 0 {
-		return nil, runbook.Errorf(runbook.ENOTFOUND, "R-%d does not exist.", id)
+		return nil, runbook.Errorf(runbook.ENOTFOUND, "%s does not exist.", runbook.RunKey(id))
 	}
 	return runs[0], nil
 }
@@ -136,12 +136,12 @@ func (s *Runs) StartStep(ctx context.Context, runID int64, index int) (int, erro
 			AND (SELECT state FROM runs WHERE id = ?) = 'running'
 			RETURNING attempts`, s.db.Now().UnixMilli(), runID, index, runID).Scan(&attempts)
 		if errors.Is(err, sql.ErrNoRows) {
-			return runbook.Errorf(runbook.ECONFLICT, "step %d of R-%d cannot start now", index+1, runID)
+			return runbook.Errorf(runbook.ECONFLICT, "step %d of %s cannot start now", index+1, runbook.RunKey(runID))
 		}
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("start step %d of R-%d: %w", index, runID, err)
+		return 0, fmt.Errorf("start step %d of %s: %w", index, runbook.RunKey(runID), err)
 	}
 	return attempts, nil
 }
@@ -157,10 +157,10 @@ func (s *Runs) FinishStep(ctx context.Context, runID int64, index int, state run
 		res, err := tx.ExecContext(ctx, `UPDATE run_steps SET state = ?, outputs = ?, error = ?, finished_at = ? WHERE run_id = ? AND idx = ?`,
 			string(state), string(out), errMsg, now, runID, index)
 		if err != nil {
-			return fmt.Errorf("finish step %d of R-%d: %w", index, runID, err)
+			return fmt.Errorf("finish step %d of %s: %w", index, runbook.RunKey(runID), err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return runbook.Errorf(runbook.ENOTFOUND, "R-%d has no step %d", runID, index+1)
+			return runbook.Errorf(runbook.ENOTFOUND, "%s has no step %d", runbook.RunKey(runID), index+1)
 		}
 		_, err = tx.ExecContext(ctx, "UPDATE runs SET updated_at = ? WHERE id = ?", now, runID)
 		return err
@@ -188,7 +188,7 @@ func (s *Runs) SetRunState(ctx context.Context, runID int64, from []runbook.RunS
 		return nil
 	})
 	if err != nil {
-		return false, fmt.Errorf("set R-%d to %s: %w", runID, to, err)
+		return false, fmt.Errorf("set %s to %s: %w", runbook.RunKey(runID), to, err)
 	}
 	return changed, nil
 }
@@ -211,7 +211,7 @@ func (s *Runs) query(ctx context.Context, where string, args ...any) ([]*runbook
 		}
 		if err := json.Unmarshal([]byte(params), &r.Params); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("decode params of R-%d: %w", r.ID, err)
+			return nil, fmt.Errorf("decode params of %s: %w", runbook.RunKey(r.ID), err)
 		}
 		r.CreatedAt, r.UpdatedAt = time.UnixMilli(created), time.UnixMilli(updated)
 		runs = append(runs, &r)
@@ -232,7 +232,7 @@ func (s *Runs) steps(ctx context.Context, runID int64) ([]runbook.StepRun, error
 	rows, err := s.db.read.QueryContext(ctx, `SELECT idx, step_id, action, state, outputs, error, attempts, COALESCE(started_at, 0), COALESCE(finished_at, 0)
 		FROM run_steps WHERE run_id = ? ORDER BY idx`, runID)
 	if err != nil {
-		return nil, fmt.Errorf("query steps of R-%d: %w", runID, err)
+		return nil, fmt.Errorf("query steps of %s: %w", runbook.RunKey(runID), err)
 	}
 	defer rows.Close()
 	var steps []runbook.StepRun
@@ -244,7 +244,7 @@ func (s *Runs) steps(ctx context.Context, runID int64) ([]runbook.StepRun, error
 			return nil, fmt.Errorf("scan step: %w", err)
 		}
 		if err := json.Unmarshal([]byte(outputs), &st.Outputs); err != nil {
-			return nil, fmt.Errorf("decode outputs of R-%d step %d: %w", runID, st.Index, err)
+			return nil, fmt.Errorf("decode outputs of %s step %d: %w", runbook.RunKey(runID), st.Index, err)
 		}
 		st.StartedAt, st.FinishedAt = optionalTime(started), optionalTime(finished)
 		steps = append(steps, st)

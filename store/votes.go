@@ -42,7 +42,7 @@ func (s *Approvals) CastVote(ctx context.Context, approvalID int64, user string,
 		return s.vote(ctx, tx, a, user, approve, note, now, &res)
 	})
 	if err != nil {
-		return runbook.VoteResult{}, fmt.Errorf("vote on APR-%d: %w", approvalID, err)
+		return runbook.VoteResult{}, fmt.Errorf("vote on %s: %w", runbook.ApprovalKey(approvalID), err)
 	}
 	return res, nil
 }
@@ -118,7 +118,7 @@ func decideTx(ctx context.Context, tx *sql.Tx, id int64, to runbook.ApprovalStat
 func approvalTx(ctx context.Context, tx *sql.Tx, id int64) (*runbook.Approval, error) {
 	a, err := scanApproval(tx.QueryRowContext(ctx, "SELECT "+approvalColumns+" FROM approvals WHERE id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, runbook.Errorf(runbook.ENOTFOUND, "APR-%d does not exist.", id)
+		return nil, runbook.Errorf(runbook.ENOTFOUND, "%s does not exist.", runbook.ApprovalKey(id))
 	}
 	return a, err
 }
@@ -162,7 +162,7 @@ func (s *Approvals) SettleApproval(ctx context.Context, id int64, audit runbook.
 		return settleTimeline(ctx, tx, timeline, now)
 	})
 	if err != nil {
-		return false, fmt.Errorf("settle APR-%d: %w", id, err)
+		return false, fmt.Errorf("settle %s: %w", runbook.ApprovalKey(id), err)
 	}
 	return settled, nil
 }
@@ -195,7 +195,7 @@ func (s *Approvals) SettleApprovalMessage(ctx context.Context, id int64, ts stri
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("settle the message of APR-%d: %w", id, err)
+		return fmt.Errorf("settle the message of %s: %w", runbook.ApprovalKey(id), err)
 	}
 	return nil
 }
@@ -210,7 +210,7 @@ func (s *Approvals) ApprovedBy(ctx context.Context, id int64) ([]string, error) 
 	defer tx.Rollback()
 	users, err := approversOf(ctx, tx, id)
 	if err != nil {
-		return nil, fmt.Errorf("approvers of APR-%d: %w", id, err)
+		return nil, fmt.Errorf("approvers of %s: %w", runbook.ApprovalKey(id), err)
 	}
 	return users, nil
 }
