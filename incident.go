@@ -42,39 +42,6 @@ type Incident struct {
 // Key returns the incident's human key, such as "INC-42".
 func (i *Incident) Key() string { return IncidentKey(i.ID) }
 
-// TemplateData returns the incident as runbook templates see it under incident.* (and
-// Activity.*). commander and channel are Slack mentions ("<@U…>", "<#C…>"), or "" when
-// unset; commander_id and channel_id are the bare ids.
-func (i *Incident) TemplateData() map[string]any {
-	fields := make(map[string]any, len(i.Fields))
-	for k, v := range i.Fields {
-		fields[k] = v
-	}
-	return map[string]any{
-		"id":           i.Key(),
-		"number":       i.ID,
-		"title":        i.Title,
-		"severity":     i.Severity,
-		"status":       i.Status,
-		"service":      i.Service,
-		"commander":    mention("@", i.Commander),
-		"commander_id": i.Commander,
-		"channel":      mention("#", i.Channel),
-		"channel_id":   i.Channel,
-		"url":          "",
-		"created_at":   i.CreatedAt.UTC().Format(time.RFC3339),
-		"fields":       fields,
-	}
-}
-
-// mention returns Slack's mention markup for a user ("@") or channel ("#") id, or "".
-func mention(sigil, id string) string {
-	if id == "" {
-		return ""
-	}
-	return "<" + sigil + id + ">"
-}
-
 // IncidentChange is an update to an incident, from a person or a runbook step; empty
 // fields stay as they are.
 type IncidentChange struct {

@@ -169,10 +169,10 @@ func showApprover(e string) string {
 		return e
 	}
 	if id, ok := userID(e); ok {
-		return "<@" + id + ">"
+		return slackui.Mention(id)
 	}
 	if groupID(e) {
-		return "<!subteam^" + e + ">"
+		return slackui.GroupMention(e)
 	}
 	return "@" + slackui.Escape(strings.TrimPrefix(e, "@"))
 }

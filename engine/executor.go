@@ -337,7 +337,7 @@ func (e *Executor) logErr(what string, runID int64, err error) {
 func (e *Executor) Trigger(ctx context.Context, event string, inc *runbook.Incident, by, key string) ([]*runbook.Run, error) {
 	var started []*runbook.Run
 	var errs []error
-	for _, rb := range e.d.Catalog().Triggered(event, inc.TemplateData()) {
+	for _, rb := range e.d.Catalog().Triggered(event, runbooks.IncidentData(inc)) {
 		params, err := rb.BindParams(nil)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", rb.Name, err))

@@ -123,7 +123,7 @@ func (e *Executor) templateData(ctx context.Context, run *runbook.Run, rb *runbo
 		if err != nil {
 			return nil, err
 		}
-		data["incident"] = inc.TemplateData()
+		data["incident"] = runbooks.IncidentData(inc)
 		data["Activity"] = data["incident"]
 	}
 	return data, nil

@@ -113,14 +113,14 @@ func (h *Handlers) show(ctx context.Context, inv *invocation) (*runbook.Reply, e
 // channel resolves a channel token to its id and a name to show.
 func (h *Handlers) channel(ctx context.Context, t Token) (id, name string, err error) {
 	if t.Kind == Channel {
-		return t.ID, "<#" + t.ID + ">", nil
+		return t.ID, slackui.ChannelRef(t.ID), nil
 	}
 	name = strings.TrimSuffix(t.Text, ":")
 	id, err = h.Slack.ResolveChannel(ctx, name)
 	if err != nil {
 		return "", "", channelError(slackui.Escape(name), err)
 	}
-	return id, "<#" + id + ">", nil
+	return id, slackui.ChannelRef(id), nil
 }
 
 // channelError says, in a sentence, why a channel cannot be used.

@@ -195,17 +195,12 @@ func (h *Handlers) timeline(ctx context.Context, inv *invocation) (*runbook.Repl
 
 func actor(a string) string {
 	if strings.HasPrefix(a, "U") || strings.HasPrefix(a, "W") {
-		return "<@" + a + ">"
+		return slackui.Mention(a)
 	}
 	return slackui.Escape(a)
 }
 
-func mentionOr(user, none string) string {
-	if user == "" {
-		return none
-	}
-	return "<@" + user + ">"
-}
+func mentionOr(user, none string) string { return slackui.Or(slackui.Mention(user), none) }
 
 func boolInt(b bool) int {
 	if b {

@@ -13,7 +13,7 @@ func benchData() map[string]any {
 		Status: "investigating", Service: "payments", Commander: "U0123ABCD", Channel: "C0INC42",
 		CreatedAt: time.Date(2026, 3, 1, 14, 7, 0, 0, time.UTC), Fields: map[string]string{"region": "eu-west-1"}}
 	return map[string]any{
-		"incident": inc.TemplateData(),
+		"incident": IncidentData(inc),
 		"params":   map[string]any{"service": "checkout-api", "count": 8},
 		"steps": map[string]any{"channel": map[string]any{"id": "C0INC42", "name": "inc-42-payments"},
 			"scale": map[string]any{"approved": true, "decided_by": "<@U0BOB>", "approval_id": "APR-7"}},

@@ -42,6 +42,9 @@ func ChannelRef(channel string) string {
 	return "<#" + channel + ">"
 }
 
+// GroupMention is Slack's mention of a user group id ("<!subteam^S1>").
+func GroupMention(group string) string { return "<!subteam^" + group + ">" }
+
 // People lists users as mentions: "<@A>", "<@A> and <@B>", "<@A>, <@B> and <@C>".
 func People(users []string) string {
 	m := make([]string, len(users))

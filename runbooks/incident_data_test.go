@@ -1,0 +1,60 @@
+package runbooks_test
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/runbooks"
+)
+
+func TestIncidentData(t *testing.T) {
+	created := time.Date(2026, 3, 1, 9, 30, 0, 0, time.FixedZone("CET", 3600))
+
+	t.Run("OK", func(t *testing.T) {
+		inc := &runbook.Incident{
+			ID: 42, Title: "Checkout is down", Severity: "sev1", Status: "investigating",
+			Service: "checkout", Commander: "U123", Channel: "C456",
+			Fields: map[string]string{"region": "eu-west-1"}, CreatedAt: created,
+		}
+		want := map[string]any{
+			"id":           "INC-42",
+			"number":       int64(42),
+			"title":        "Checkout is down",
+			"severity":     "sev1",
+			"status":       "investigating",
+			"service":      "checkout",
+			"commander":    "<@U123>",
+			"commander_id": "U123",
+			"channel":      "<#C456>",
+			"channel_id":   "C456",
+			"url":          "",
+			"created_at":   "2026-03-01T08:30:00Z",
+			"fields":       map[string]any{"region": "eu-west-1"},
+		}
+		if got := runbooks.IncidentData(inc); !reflect.DeepEqual(got, want) {
+			t.Fatalf("IncidentData() =\n%#v\nwant\n%#v", got, want)
+		}
+	})
+
+	t.Run("UnsetCommanderAndChannel", func(t *testing.T) {
+		got := runbooks.IncidentData(&runbook.Incident{ID: 1, CreatedAt: created})
+		for _, k := range []string{"commander", "commander_id", "channel", "channel_id"} {
+			if got[k] != "" {
+				t.Errorf("%s = %q, want \"\"", k, got[k])
+			}
+		}
+		if fields, ok := got["fields"].(map[string]any); !ok || len(fields) != 0 {
+			t.Errorf("fields = %#v, want an empty map", got["fields"])
+		}
+	})
+
+	t.Run("FieldsAreCopied", func(t *testing.T) {
+		inc := &runbook.Incident{ID: 1, Fields: map[string]string{"a": "1"}}
+		runbooks.IncidentData(inc)["fields"].(map[string]any)["a"] = "changed"
+		if inc.Fields["a"] != "1" {
+			t.Fatal("changing the template data changed the incident")
+		}
+	})
+}
