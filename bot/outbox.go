@@ -12,11 +12,8 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/slackui"
 )
-
-// replyEventType tags the bot's thread replies (Slack message metadata), so that a
-// reply owed by a process that died can be recognised as already posted.
-const replyEventType = "runbook_reply"
 
 // delivery is an answer that goes out through the Web API after the ack: a thread reply
 // to a mention, a response_url message, an ephemeral message. The inbox keeps it, in
@@ -84,7 +81,7 @@ func (d *delivery) queue() string {
 
 // tag marks a thread reply as the answer to its request.
 func (d *delivery) tag() runbook.MessageMetadata {
-	return runbook.MessageMetadata{EventType: replyEventType, Payload: map[string]any{"request": d.Request}}
+	return slackui.ReplyTag(d.Request)
 }
 
 func (d *delivery) reply() runbook.Reply {

@@ -3,11 +3,11 @@ package engine
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/runbookhq/runbook"
 	"github.com/runbookhq/runbook/runbooks"
+	"github.com/runbookhq/runbook/slackui"
 )
 
 // stepRun is one attempt at one step, with its rendered inputs.
@@ -69,8 +69,8 @@ func (s *stepRun) saveProgress(ctx context.Context, p map[string]any) error {
 // marker tags the messages a step posts with Slack message metadata, so that a retry
 // after a crash finds the message instead of posting it again.
 func (s *stepRun) marker() *runbook.MessageMetadata {
-	return &runbook.MessageMetadata{EventType: "runbook_step", Payload: map[string]any{
-		"run": strconv.FormatInt(s.run.ID, 10), "step": strconv.Itoa(s.index)}}
+	tag := slackui.StepTag(s.run.ID, s.index)
+	return &tag
 }
 
 // posted finds, on a retry, the message an earlier attempt of this step posted.

@@ -37,17 +37,13 @@ func (h *Handlers) post(ctx context.Context, inv *invocation) (*runbook.Reply, e
 	return slackui.PrivateText(fmt.Sprintf(":incoming_envelope: Posted to %s.", name)), nil
 }
 
-// postedEvent is the metadata event type of messages posted for someone, tagged with
-// the request, so that the request handled twice posts once.
-const postedEvent = "runbook_post"
-
 // postOnce posts msg for req unless the channel already shows a message posted for
 // it — by a first attempt at the request that a crash interrupted before it was
 // recorded as done. A channel the bot cannot read (a public one it is not in) is
 // posted to without looking.
 func (h *Handlers) postOnce(ctx context.Context, req *runbook.Request, msg runbook.Message) error {
 	if req.ID != "" {
-		tag := runbook.MessageMetadata{EventType: postedEvent, Payload: map[string]any{"request": req.ID}}
+		tag := slackui.PostTag(req.ID)
 		_, found, err := runbook.FindTagged(ctx, h.Slack, msg.Channel, tag)
 		if err != nil {
 			h.log.Debug("cannot look for an earlier post", "request", req.ID, "channel", msg.Channel, "err", err)

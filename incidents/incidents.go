@@ -172,10 +172,6 @@ func (s *Service) CheckStatus(status string) error {
 	return runbook.Errorf(runbook.EINVALID, "“%s” is not a status; use one of %s.", status, strings.Join(s.cfg.Statuses, ", "))
 }
 
-// announcementEvent is the metadata event type of announcements, by which a repeated
-// declaration finds the one an interrupted attempt posted.
-const announcementEvent = "runbook_incident"
-
 // announce posts the declaration to the service's channel and remembers where, so
 // that later changes edit it in place. An incident announced already is not announced
 // again; when again (the declaring request is being handled a second time) and no
@@ -188,7 +184,7 @@ func (s *Service) announce(ctx context.Context, inc *runbook.Incident, again boo
 	if channel == "" {
 		return ""
 	}
-	tag := runbook.MessageMetadata{EventType: announcementEvent, Payload: map[string]any{"incident": inc.Key()}}
+	tag := slackui.AnnouncementTag(inc)
 	var posted runbook.PostedMessage
 	found := false
 	if again {
