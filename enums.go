@@ -1,7 +1,5 @@
 package runbook
 
-import "slices"
-
 // Risk is how dangerous an operation behind an approval is.
 type Risk string
 
@@ -24,9 +22,6 @@ func RiskNames() []string {
 	}
 	return names
 }
-
-// Valid reports whether r is one of Risks.
-func (r Risk) Valid() bool { return slices.Contains(Risks, r) }
 
 // Incident events: what happens to an incident that runbooks can be triggered by.
 const (

@@ -157,7 +157,7 @@ func (f *approvalActions) requestApproval(ctx context.Context, run *runbook.Run,
 	if err := f.recordRequest(ctx, a, id, ts); err != nil {
 		return err
 	}
-	f.e.progress(ctx, run, fmt.Sprintf(":raised_hand: %s requested for *%s* (%s risk), from runbook %s (%s)", a.Key(), a.Operation, a.Risk, run.Runbook, run.Key()))
+	f.e.progress(ctx, run, slackui.ApprovalRequested(a, run))
 	return nil
 }
 
@@ -237,7 +237,7 @@ func (f *approvalActions) decided(ctx context.Context, run *runbook.Run, def run
 			return false
 		}
 		if a.State == runbook.ApprovalApproved {
-			f.e.progress(ctx, run, fmt.Sprintf(":white_check_mark: %s approved by %s", a.Key(), slackui.Mention(a.DecidedBy)))
+			f.e.progress(ctx, run, slackui.ApprovalGranted(a))
 		}
 		return true
 	}

@@ -150,10 +150,11 @@ func (e *Executor) start(ctx context.Context, rb *runbooks.Runbook, in RunInput,
 		return nil, err
 	}
 	e.log.Info("run started", "run", run.Key(), "runbook", rb.Name, "by", in.StartedBy)
-	text := fmt.Sprintf(":arrow_forward: Runbook *%s* started (%s)", slackui.Escape(rb.Name), run.Key())
-	if event == "" && in.StartedBy != "" {
-		text += " by " + slackui.Mention(in.StartedBy)
+	by := ""
+	if event == "" {
+		by = in.StartedBy
 	}
+	text := slackui.RunStarted(run, by)
 	// Said here, where a new run is told from one a repeated request found, and
 	// before the run's own news.
 	e.progress(ctx, run, text)
@@ -281,7 +282,7 @@ func (e *Executor) endRun(ctx context.Context, run *runbook.Run, to runbook.RunS
 	e.log.Info("run ended", "run", run.Key(), "state", to, "why", why)
 	if to != runbook.RunSucceeded {
 		e.report(ctx, run, to, why)
-		e.progress(ctx, run, fmt.Sprintf(":x: Runbook *%s* (%s) %s: %s", run.Runbook, run.Key(), stateVerb(to), why))
+		e.progress(ctx, run, slackui.RunEnded(run, to, why))
 	}
 }
 
@@ -301,26 +302,10 @@ func (e *Executor) report(ctx context.Context, run *runbook.Run, state runbook.R
 		e.log.Warn("no channel to report a run's end in", "run", run.Key(), "state", state)
 		return
 	}
-	who := ""
-	if run.StartedBy != "" {
-		who = slackui.Mention(run.StartedBy) + " "
-	}
-	text := fmt.Sprintf(":x: %sRunbook *%s* (%s) %s: %s", who, slackui.Escape(run.Runbook), run.Key(), stateVerb(state), why)
+	text := slackui.RunFailedReport(run, state, why)
 	if _, err := e.d.Slack.PostMessage(ctx, runbook.Message{Channel: channel, ThreadTS: thread, Text: text}); err != nil {
 		e.logErr("report run end", run.ID, err)
 	}
-}
-
-func stateVerb(s runbook.RunState) string {
-	switch s {
-	case runbook.RunDenied:
-		return "stopped, approval denied"
-	case runbook.RunExpired:
-		return "stopped, approval expired"
-	case runbook.RunCancelled:
-		return "was cancelled"
-	}
-	return "failed"
 }
 
 func (e *Executor) logErr(what string, runID int64, err error) {
