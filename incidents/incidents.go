@@ -118,7 +118,7 @@ func (s *Service) Declare(ctx context.Context, d Declaration) (*Declared, error)
 	// declared it: updates are queued, so a second handling of the same request cannot
 	// tell from the thread whether it went out.
 	if !again {
-		s.Progress(ctx, inc.ID, fmt.Sprintf(":rotating_light: %s declared by %s: *%s* (%s)", inc.Key(), mention(d.By), slackui.Escape(inc.Title), inc.Severity))
+		s.Progress(ctx, inc.ID, slackui.IncidentDeclared(inc, d.By))
 	}
 	runs, err := s.trigger.Trigger(ctx, runbook.EventIncidentDeclared, inc, d.By, d.Key)
 	if err != nil {
@@ -258,7 +258,7 @@ func (s *Service) Update(ctx context.Context, id int64, c Change) (*runbook.Inci
 	s.record(ctx, &before, inc, c)
 	s.Changed(ctx, &before, inc, c.By, c.Key)
 	if c.Note != "" && before.Status == inc.Status && before.Severity == inc.Severity && before.Commander == inc.Commander {
-		s.Progress(ctx, inc.ID, describeChange(&before, inc, c))
+		s.Progress(ctx, inc.ID, slackui.IncidentChanged(&before, inc, c.By, c.Note))
 	}
 	return inc, nil
 }
@@ -270,7 +270,7 @@ func (s *Service) Update(ctx context.Context, id int64, c Change) (*runbook.Inci
 func (s *Service) Changed(ctx context.Context, before, after *runbook.Incident, by, key string) {
 	s.refresh(ctx, after)
 	if before.Status != after.Status || before.Severity != after.Severity || before.Commander != after.Commander {
-		s.Progress(ctx, after.ID, describeChange(before, after, Change{By: by}))
+		s.Progress(ctx, after.ID, slackui.IncidentChanged(before, after, by, ""))
 	}
 	event := runbook.EventIncidentUpdated
 	if after.Status == s.resolved() && before.Status != after.Status {
@@ -323,7 +323,7 @@ func (s *Service) record(ctx context.Context, before, after *runbook.Incident, c
 		entries = append(entries, runbook.TimelineEntry{Kind: runbook.TimelineSeverity, Text: fmt.Sprintf("severity %s → %s", before.Severity, after.Severity)})
 	}
 	if after.Commander != before.Commander {
-		entries = append(entries, runbook.TimelineEntry{Kind: "commander", Text: "commander is now " + mention(after.Commander)})
+		entries = append(entries, runbook.TimelineEntry{Kind: "commander", Text: "commander is now " + slackui.Or(slackui.Mention(after.Commander), "nobody")})
 	}
 	if c.Note != "" {
 		entries = append(entries, runbook.TimelineEntry{Kind: runbook.TimelineNote, Text: c.Note})
@@ -378,41 +378,6 @@ func (s *Service) ClaimChannel(ctx context.Context, id int64, channel string) er
 	})
 	return err
 }
-
-// describeChange is the investigation update for a change.
-func describeChange(before, after *runbook.Incident, c Change) string {
-	var parts []string
-	if after.Status != before.Status {
-		parts = append(parts, fmt.Sprintf("status %s → *%s*", before.Status, after.Status))
-	}
-	if after.Severity != before.Severity {
-		parts = append(parts, fmt.Sprintf("severity %s → *%s*", before.Severity, after.Severity))
-	}
-	if after.Commander != before.Commander {
-		parts = append(parts, "commander "+mention(after.Commander))
-	}
-	text := fmt.Sprintf(":pencil2: %s updated by %s", after.Key(), actor(c.By))
-	if len(parts) > 0 {
-		text += ": " + strings.Join(parts, ", ")
-	}
-	if c.Note != "" {
-		text += "\n> " + slackui.Escape(c.Note)
-	}
-	if !after.ResolvedAt.IsZero() && before.ResolvedAt.IsZero() {
-		text = ":white_check_mark: " + strings.TrimPrefix(text, ":pencil2: ")
-	}
-	return text
-}
-
-// actor names who changed something: a user's mention, or a runbook run as itself.
-func actor(by string) string {
-	if strings.HasPrefix(by, "runbook ") {
-		return by
-	}
-	return mention(by)
-}
-
-func mention(user string) string { return slackui.Or(slackui.Mention(user), "nobody") }
 
 // ErrNoIncident is returned when a command needs an incident and none is given or
 // implied by the channel.

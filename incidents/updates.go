@@ -2,7 +2,6 @@ package incidents
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -87,7 +86,7 @@ func (u *Updates) updatesRoot(ctx context.Context, inc *runbook.Incident) (strin
 		root = inc.AnnouncementTS
 	} else {
 		posted, err := u.slack.PostMessage(ctx, runbook.Message{Channel: channel,
-			Text: fmt.Sprintf(":mag: Investigation updates for *%s %s*", inc.Key(), slackui.Escape(inc.Title))})
+			Text: slackui.UpdatesHeading(inc)})
 		if err != nil {
 			return "", err
 		}

@@ -78,3 +78,49 @@ func DeclareForm(channel string, severities []string) slack.ModalViewRequest {
 		Blocks:          slack.Blocks{BlockSet: []slack.Block{title, severity, service}},
 	}
 }
+
+// IncidentDeclared is the investigation update for a declaration.
+func IncidentDeclared(inc *runbook.Incident, by string) string {
+	return fmt.Sprintf(":rotating_light: %s declared by %s: *%s* (%s)", inc.Key(), personOrNobody(by), Escape(inc.Title), inc.Severity)
+}
+
+// IncidentChanged is the investigation update for a change by someone (a user id, or
+// runbook.RunActor), with the note they gave.
+func IncidentChanged(before, after *runbook.Incident, by, note string) string {
+	var parts []string
+	if after.Status != before.Status {
+		parts = append(parts, fmt.Sprintf("status %s → *%s*", before.Status, after.Status))
+	}
+	if after.Severity != before.Severity {
+		parts = append(parts, fmt.Sprintf("severity %s → *%s*", before.Severity, after.Severity))
+	}
+	if after.Commander != before.Commander {
+		parts = append(parts, "commander "+personOrNobody(after.Commander))
+	}
+	text := fmt.Sprintf(":pencil2: %s updated by %s", after.Key(), actor(by))
+	if len(parts) > 0 {
+		text += ": " + strings.Join(parts, ", ")
+	}
+	if note != "" {
+		text += "\n> " + Escape(note)
+	}
+	if !after.ResolvedAt.IsZero() && before.ResolvedAt.IsZero() {
+		text = ":white_check_mark: " + strings.TrimPrefix(text, ":pencil2: ")
+	}
+	return text
+}
+
+// UpdatesHeading is the root message of an incident's thread of investigation updates.
+func UpdatesHeading(inc *runbook.Incident) string {
+	return fmt.Sprintf(":mag: Investigation updates for *%s %s*", inc.Key(), Escape(inc.Title))
+}
+
+// actor names who changed something: a user's mention, or a runbook run as itself.
+func actor(by string) string {
+	if strings.HasPrefix(by, runbook.ActorRunbook+" ") {
+		return by
+	}
+	return personOrNobody(by)
+}
+
+func personOrNobody(user string) string { return Or(Mention(user), "nobody") }
