@@ -1,0 +1,113 @@
+package slackui_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/slackui"
+)
+
+func TestEscape(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"plain text", "plain text"},
+		{"a & b < c > d", "a &amp; b &lt; c &gt; d"},
+		{"<!channel> <!here|here> <!everyone>", "&lt;!channel&gt; &lt;!here|here&gt; &lt;!everyone&gt;"},
+		{"<!subteam^S123|@oncall>", "&lt;!subteam^S123|@oncall&gt;"},
+		{"<https://evil.example|click me>", "&lt;https://evil.example|click me&gt;"},
+		{"commander <@U123>", "commander <@U123>"},
+		{"in <#C456|ops>", "in <#C456|ops>"},
+		{"<@U123|bob> and <@W99>", "<@U123|bob> and <@W99>"},
+		{"&lt;!channel&gt;", "&amp;lt;!channel&amp;gt;"},
+	} {
+		if got := slackui.Escape(tc.in); got != tc.want {
+			t.Errorf("Escape(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// FuzzEscape holds Escape to its promise for any text a person or a runbook can put in
+// front of it: nothing escaped can mention a group or everyone, or become a link.
+func FuzzEscape(f *testing.F) {
+	for _, s := range []string{"<!channel>", "<@U1>", "<#C1|x>", "<!subteam^S1>", "<http://x|y>", "&lt;", "<@U1|<!here>>"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := slackui.Escape(s)
+		for _, bad := range []string{"<!", "<http", "<mailto", "<tel"} {
+			if strings.Contains(out, bad) {
+				t.Fatalf("Escape(%q) = %q holds %q", s, out, bad)
+			}
+		}
+		// Whatever is left between < and > is one person's or one channel's reference.
+		for rest := out; ; {
+			i := strings.IndexByte(rest, '<')
+			if i < 0 {
+				break
+			}
+			j := strings.IndexByte(rest[i:], '>')
+			if j < 0 || !(strings.HasPrefix(rest[i+1:], "@") || strings.HasPrefix(rest[i+1:], "#")) {
+				t.Fatalf("Escape(%q) = %q leaves %q", s, out, rest[i:])
+			}
+			rest = rest[i+j:]
+		}
+	})
+}
+
+func TestTruncate(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"exactly10!", 10, "exactly10!"},
+		{"a bit too long", 10, "a bit too…"},
+		{"ééééé", 3, "éé…"},
+	} {
+		got := slackui.Truncate(tc.in, tc.n)
+		if got != tc.want || utf8.RuneCountInString(got) > tc.n {
+			t.Errorf("Truncate(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
+		}
+	}
+}
+
+func TestPeople(t *testing.T) {
+	for _, tc := range []struct {
+		in   []string
+		want string
+	}{
+		{nil, ""},
+		{[]string{"U1"}, "<@U1>"},
+		{[]string{"U1", "U2"}, "<@U1> and <@U2>"},
+		{[]string{"U1", "U2", "U3"}, "<@U1>, <@U2> and <@U3>"},
+	} {
+		if got := slackui.People(tc.in); got != tc.want {
+			t.Errorf("People(%v) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// The incident channel's topic fits Slack's 250 characters however long the title.
+func TestTopic(t *testing.T) {
+	inc := &runbook.Incident{ID: 7, Severity: "sev1", Status: "investigating", Commander: "U1", Title: strings.Repeat("x", 400)}
+	got := slackui.Topic(inc)
+	if n := utf8.RuneCountInString(got); n != 250 || !strings.HasPrefix(got, "SEV1 | investigating | Commander: <@U1> | INC-7 x") || !strings.HasSuffix(got, "…") {
+		t.Fatalf("topic (%d characters) = %q", n, got)
+	}
+}
+
+// TestAnnouncement renders the announcement of an open and a resolved incident and
+// compares them with the golden files under testdata/.
+func TestAnnouncement(t *testing.T) {
+	at := time.Date(2026, 3, 1, 14, 32, 0, 0, time.UTC)
+	inc := &runbook.Incident{ID: 4, Title: "Checkout <!here> is down", Severity: "sev1", Status: "investigating",
+		Service: "checkout", Commander: "UALICE", Channel: "CINC", CreatedBy: "UALICE", CreatedAt: at}
+	msg := slackui.Announcement(inc)
+	golden(t, "announcement_open.json", map[string]any{"text": msg.Text, "blocks": msg.Blocks})
+	inc.Status, inc.ResolvedAt = "resolved", at.Add(time.Hour)
+	msg = slackui.Announcement(inc)
+	golden(t, "announcement_resolved.json", map[string]any{"text": msg.Text, "blocks": msg.Blocks})
+}
