@@ -9,10 +9,6 @@ import (
 	"github.com/runbookhq/runbook/slackui"
 )
 
-// massMentions are neutralised in text the bot posts for someone: the bot must not
-// become a way to page a whole channel.
-var massMentions = strings.NewReplacer("<!channel>", "@channel", "<!here>", "@here", "<!everyone>", "@everyone")
-
 // post: post to #channel: <text>
 func (h *Handlers) post(ctx context.Context, inv *invocation) (*runbook.Reply, error) {
 	if len(inv.args) < 2 || !strings.EqualFold(inv.args[0].Text, "to") {
@@ -30,7 +26,7 @@ func (h *Handlers) post(ctx context.Context, inv *invocation) (*runbook.Reply, e
 	if err != nil {
 		return nil, err
 	}
-	msg := runbook.Message{Channel: channel, Text: massMentions.Replace(text) + fmt.Sprintf("\n_— posted for <@%s>_", inv.req.UserID)}
+	msg := runbook.Message{Channel: channel, Text: slackui.Neutralize(text) + fmt.Sprintf("\n_— posted for <@%s>_", inv.req.UserID)}
 	if err := h.postOnce(ctx, inv.req, msg); err != nil {
 		return nil, channelError(name, err)
 	}
@@ -101,7 +97,7 @@ func (h *Handlers) show(ctx context.Context, inv *invocation) (*runbook.Reply, e
 	for i := len(history) - 1; i >= 0; i-- { // oldest first, as in Slack
 		m := history[i]
 		who := mentionOr(m.User, "a bot")
-		lines = append(lines, fmt.Sprintf("%s: %s", who, slackui.Truncate(massMentions.Replace(m.Text), 300)))
+		lines = append(lines, fmt.Sprintf("%s: %s", who, slackui.Truncate(slackui.Neutralize(m.Text), 300)))
 	}
 	return slackui.List(fmt.Sprintf("Latest messages in %s", name), lines), nil
 }

@@ -78,3 +78,33 @@ func Or(s, none string) string {
 	}
 	return s
 }
+
+// massMention matches every form of a mention that pages more than one person:
+// <!here>, <!channel>, <!everyone> and user groups (<!subteam^S123>), each with or
+// without a |label.
+var massMention = regexp.MustCompile(`<!(here|channel|everyone|group)(?:\|[^>]*)?>|<!subteam\^[^|>]*(?:\|([^>]*))?>`)
+
+// Neutralize turns the mass and group mentions in text someone asked the bot to post
+// into plain words ("@here", "@oncall"), so that the bot never becomes a way to page a
+// channel or a team; mentions of one person, channel links and links stay.
+func Neutralize(text string) string {
+	// A label may hide another mention (<!channel|<!here>>): replace until none is left.
+	for massMention.MatchString(text) {
+		text = massMention.ReplaceAllStringFunc(text, neutralWord)
+	}
+	return text
+}
+
+// neutralWord is the plain word for one mass or group mention.
+func neutralWord(m string) string {
+	sub := massMention.FindStringSubmatch(m)
+	switch {
+	case sub[1] != "":
+		return "@" + sub[1]
+	case strings.HasPrefix(sub[2], "@"):
+		return sub[2]
+	case sub[2] != "":
+		return "@" + sub[2]
+	}
+	return "@group"
+}

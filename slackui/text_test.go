@@ -1,6 +1,7 @@
 package slackui_test
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -110,4 +111,38 @@ func TestAnnouncement(t *testing.T) {
 	inc.Status, inc.ResolvedAt = "resolved", at.Add(time.Hour)
 	msg = slackui.Announcement(inc)
 	golden(t, "announcement_resolved.json", map[string]any{"text": msg.Text, "blocks": msg.Blocks})
+}
+
+// Text the bot posts for someone can never page a channel or a group, in any of the
+// forms Slack accepts.
+func TestNeutralize(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"deploy paused <!here>", "deploy paused @here"},
+		{"<!channel> <!everyone> <!group>", "@channel @everyone @group"},
+		{"<!here|here> <!channel|channel> <!everyone|everyone>", "@here @channel @everyone"},
+		{"ping <!subteam^S0123ABC>", "ping @group"},
+		{"ping <!subteam^S0123ABC|@oncall>", "ping @oncall"},
+		{"ping <!subteam^S0123ABC|oncall>", "ping @oncall"},
+		{"ask <@U123> in <#C456|ops>, see <https://status.example|status>", "ask <@U123> in <#C456|ops>, see <https://status.example|status>"},
+		{"at <!date^1700000000^{time}|12:00>", "at <!date^1700000000^{time}|12:00>"},
+	} {
+		if got := slackui.Neutralize(tc.in); got != tc.want {
+			t.Errorf("Neutralize(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// pager is the start of anything Slack reads as a mass or group mention.
+var pager = regexp.MustCompile(`<!(here|channel|everyone|group)(\|[^>]*)?>|<!subteam\^[^>]*>`)
+
+func FuzzNeutralize(f *testing.F) {
+	for _, s := range []string{"<!here>", "<!subteam^S1|@x>", "<!channel|<!here>>", "<<!here>>"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := slackui.Neutralize(s)
+		if m := pager.FindString(out); m != "" {
+			t.Fatalf("Neutralize(%q) = %q still pages with %q", s, out, m)
+		}
+	})
 }
