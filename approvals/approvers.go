@@ -71,12 +71,12 @@ func (m *membership) has(ctx context.Context, user string, entries []string) (bo
 		return true, nil
 	}
 	for _, e := range entries {
-		if id, ok := userID(e); ok && id == user {
+		if id, ok := runbook.UserRef(e); ok && id == user {
 			return true, nil
 		}
 	}
 	for _, e := range entries {
-		if _, ok := userID(e); ok {
+		if _, ok := runbook.UserRef(e); ok {
 			continue
 		}
 		members, err := m.resolve(ctx, e)
@@ -90,66 +90,21 @@ func (m *membership) has(ctx context.Context, user string, entries []string) (bo
 	return false, nil
 }
 
-// resolve returns the users an entry names: a user group's members for "S…" or
-// "<!subteam^S…>"; for a handle, the user of that name, else the group of that handle.
-// An entry naming nobody has no members.
+// resolve returns the users an entry names (see runbook.People): an entry naming
+// nobody has no members.
 func (m *membership) resolve(ctx context.Context, entry string) ([]string, error) {
 	if members, ok := m.members[entry]; ok {
 		return members, nil
 	}
-	var members []string
-	var err error
-	if groupID(entry) {
-		members, err = m.group(ctx, entry)
-	} else if id, uerr := m.slack.ResolveUser(ctx, entry); uerr == nil {
-		members = []string{id}
-	} else if runbook.SlackCode(uerr) == "user_not_found" {
-		members, err = m.group(ctx, entry)
-	} else {
-		err = uerr
+	members, err := runbook.People(ctx, m.slack, entry)
+	if runbook.ErrorCode(err) == runbook.ENOTFOUND {
+		members, err = nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("resolve approver %q: %w", entry, err)
 	}
 	m.members[entry] = members
 	return members, nil
-}
-
-// group lists a user group's members; a group that does not exist has none.
-func (m *membership) group(ctx context.Context, ref string) ([]string, error) {
-	members, err := m.slack.GroupMembers(ctx, ref)
-	switch runbook.SlackCode(err) {
-	case "":
-		return members, err
-	case "no_such_subteam", "subteam_not_found":
-		return nil, nil
-	}
-	return nil, err
-}
-
-// userID returns the user an entry names by id: "U123", "W123" or "<@U123>".
-func userID(entry string) (string, bool) {
-	e := strings.TrimSpace(entry)
-	if inner, ok := strings.CutPrefix(e, "<@"); ok {
-		id, _, _ := strings.Cut(strings.TrimSuffix(inner, ">"), "|")
-		return id, id != ""
-	}
-	return e, looksLikeID(e, "UW")
-}
-
-// groupID reports whether an entry names a user group by id: "S123" or "<!subteam^S123>".
-func groupID(entry string) bool {
-	e := strings.TrimSpace(entry)
-	return strings.HasPrefix(e, "<!subteam^") || looksLikeID(e, "S")
-}
-
-// looksLikeID reports whether s has the shape of a Slack id starting with one of the
-// given letters: upper-case letters and digits only.
-func looksLikeID(s, prefixes string) bool {
-	if len(s) < 3 || !strings.ContainsRune(prefixes, rune(s[0])) {
-		return false
-	}
-	return strings.Trim(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == ""
 }
 
 // approverList shows approver entries to people: "<@U1>, @oncall".
@@ -168,10 +123,10 @@ func showApprover(e string) string {
 	if strings.HasPrefix(e, "<@") || strings.HasPrefix(e, "<!subteam^") {
 		return e
 	}
-	if id, ok := userID(e); ok {
+	if id, ok := runbook.UserRef(e); ok {
 		return slackui.Mention(id)
 	}
-	if groupID(e) {
+	if runbook.GroupRef(e) {
 		return slackui.GroupMention(e)
 	}
 	return "@" + slackui.Escape(strings.TrimPrefix(e, "@"))

@@ -183,7 +183,6 @@ func (s *stepRun) people(ctx context.Context, refs []string) ([]string, error) {
 }
 
 func (s *stepRun) resolvePeople(ctx context.Context, ref string) ([]string, error) {
-	slackAPI := s.e.d.Slack
 	switch {
 	case ref == "":
 		return nil, nil
@@ -193,21 +192,12 @@ func (s *stepRun) resolvePeople(ctx context.Context, ref string) ([]string, erro
 			return nil, err
 		}
 		return []string{inc.Commander}, nil
-	case strings.HasPrefix(ref, "<!subteam^"), strings.HasPrefix(ref, "S") && strings.ToUpper(ref) == ref:
-		return slackAPI.GroupMembers(ctx, ref)
 	}
-	id, err := slackAPI.ResolveUser(ctx, ref)
-	if runbook.SlackCode(err) == "user_not_found" && strings.HasPrefix(ref, "@") {
-		// "@oncall" may be a user group handle rather than a person.
-		if members, gerr := slackAPI.GroupMembers(ctx, ref); gerr == nil {
-			return members, nil
-		}
-		return nil, runbook.Errorf(runbook.EINVALID, "%s is neither a user nor a user group in this workspace", ref)
+	people, err := runbook.People(ctx, s.e.d.Slack, ref)
+	if runbook.ErrorCode(err) == runbook.ENOTFOUND {
+		return nil, runbook.Errorf(runbook.EINVALID, "%s", runbook.ErrorMessage(err))
 	}
-	if err != nil {
-		return nil, fmt.Errorf("find %s: %w", ref, err)
-	}
-	return []string{id}, nil
+	return people, err
 }
 
 // invite adds people to a channel.

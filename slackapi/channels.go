@@ -256,7 +256,9 @@ func (c *Client) ResolveUser(ctx context.Context, ref string) (string, error) {
 			continue
 		}
 		c.cache.put("user:"+u.Name, u.ID)
-		if u.Name == handle || u.Profile.DisplayName == handle {
+		// The username only: display and real names are chosen by each member and
+		// need not be unique, so "@bob" must never match whoever calls themselves bob.
+		if u.Name == handle {
 			found = u.ID
 		}
 	}

@@ -29,6 +29,7 @@ type state struct {
 
 type user struct {
 	id, name, realName, email string
+	displayName               string // "" shows the handle, as the emulator always did
 	isBot, deleted            bool
 	botID, appID              string
 	updated                   int64

@@ -43,7 +43,7 @@ func (s *Server) userJSON(u *user) map[string]any {
 	avatar := "https://secure.gravatar.com/avatar/" + u.id + ".jpg?s="
 	profile := map[string]any{
 		"title": "", "phone": "", "skype": "", "real_name": u.realName,
-		"real_name_normalized": u.realName, "display_name": u.name, "display_name_normalized": u.name,
+		"real_name_normalized": u.realName, "display_name": u.shownName(), "display_name_normalized": u.shownName(),
 		"fields": nil, "status_text": "", "status_emoji": "", "status_emoji_display_info": []any{},
 		"status_expiration": 0, "avatar_hash": "g" + u.id, "first_name": u.realName, "last_name": "",
 		"image_24": avatar + "24", "image_32": avatar + "32", "image_48": avatar + "48",

@@ -1,0 +1,81 @@
+package runbook
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// People resolves one entry of a list of people — an approver, an invitee — to user
+// ids: "U123" or "<@U123>" is that member; "S123" or "<!subteam^S123>" is a user
+// group's members; "@handle" or "handle" is the user group with that handle when there
+// is one, else the member with that username. Display and real names are never
+// matched: members choose them, and they need not be unique. An entry that names
+// nobody is ENOTFOUND.
+func People(ctx context.Context, slack Channels, entry string) ([]string, error) {
+	e := strings.TrimSpace(entry)
+	if id, ok := UserRef(e); ok {
+		return []string{id}, nil
+	}
+	if GroupRef(e) {
+		members, err := slack.GroupMembers(ctx, e)
+		if isNoGroup(err) {
+			return nil, Errorf(ENOTFOUND, "%s is not a user group in this workspace", quoted(e))
+		}
+		return members, err
+	}
+	handle := "@" + strings.TrimPrefix(e, "@")
+	members, err := slack.GroupMembers(ctx, handle)
+	if err == nil {
+		return members, nil
+	}
+	// No group by that handle, or a workspace without user groups (Slack's Free plan):
+	// the handle can still be a member's username.
+	if !isNoGroup(err) && SlackCode(err) != "plan_upgrade_required" {
+		return nil, fmt.Errorf("look up %s: %w", handle, err)
+	}
+	id, err := slack.ResolveUser(ctx, handle)
+	if SlackCode(err) == "user_not_found" {
+		return nil, Errorf(ENOTFOUND, "%s is neither a user nor a user group in this workspace", quoted(handle))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up %s: %w", handle, err)
+	}
+	return []string{id}, nil
+}
+
+// isNoGroup reports whether Slack said a user group does not exist.
+func isNoGroup(err error) bool {
+	switch SlackCode(err) {
+	case "no_such_subteam", "subteam_not_found":
+		return true
+	}
+	return false
+}
+
+// UserRef returns the member an entry names by id: "U123", "W123" or "<@U123>"
+// ("<@U123|name>" too).
+func UserRef(entry string) (string, bool) {
+	e := strings.TrimSpace(entry)
+	if inner, ok := strings.CutPrefix(e, "<@"); ok {
+		id, _, _ := strings.Cut(strings.TrimSuffix(inner, ">"), "|")
+		return id, looksLikeID(id, "UW")
+	}
+	return e, looksLikeID(e, "UW")
+}
+
+// GroupRef reports whether an entry names a user group by id: "S123" or
+// "<!subteam^S123>".
+func GroupRef(entry string) bool {
+	e := strings.TrimSpace(entry)
+	return strings.HasPrefix(e, "<!subteam^") || looksLikeID(e, "S")
+}
+
+// looksLikeID reports whether s has the shape of a Slack id starting with one of the
+// given letters: upper-case letters and digits only.
+func looksLikeID(s, prefixes string) bool {
+	if len(s) < 3 || !strings.ContainsRune(prefixes, rune(s[0])) {
+		return false
+	}
+	return strings.Trim(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == ""
+}

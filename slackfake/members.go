@@ -1,0 +1,47 @@
+package slackfake
+
+import (
+	"slices"
+	"time"
+)
+
+// Things members do to themselves and to their groups while the bot runs. Slack lets
+// anyone choose a display name — including another member's handle or a user group's —
+// so a bot must never trust one; user groups change members at any moment.
+
+// UserDisplayName sets the user's display name at creation (default: the handle).
+func UserDisplayName(name string) UserOption { return func(u *user) { u.displayName = name } }
+
+// shownName is the display name Slack reports for the user.
+func (u *user) shownName() string {
+	if u.displayName != "" {
+		return u.displayName
+	}
+	return u.name
+}
+
+// SetDisplayName changes a member's display name, as they can in their profile.
+func (s *Server) SetDisplayName(userID, name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.users[userID]
+	if !ok {
+		return false
+	}
+	u.displayName, u.updated = name, time.Now().Unix()
+	s.notifyLocked()
+	return true
+}
+
+// SetUserGroupMembers replaces a user group's members, as usergroups.users.update does.
+func (s *Server) SetUserGroupMembers(groupID string, userIDs ...string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.groups[groupID]
+	if !ok {
+		return false
+	}
+	g.users = slices.Clone(userIDs)
+	s.notifyLocked()
+	return true
+}
