@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -113,6 +114,11 @@ func (f *approvalActions) approvalFor(ctx context.Context, run *runbook.Run, def
 		}
 	}
 	risk := runbook.Risk(strings.ToLower(s.str("risk")))
+	if !slices.Contains(runbook.Risks, risk) {
+		// A templated risk is only known now; a wrong one must not fall back to the
+		// least number of approvals.
+		return nil, runbook.Errorf(runbook.EINVALID, "risk %q is not a risk level; use one of %s", slackui.Truncate(s.str("risk"), 40), strings.Join(runbook.RiskNames(), ", "))
+	}
 	approvers := s.list("approvers")
 	if len(approvers) == 0 {
 		approvers = f.cfg.Approvers

@@ -499,3 +499,30 @@ func TestTriggers(t *testing.T) {
 		t.Fatalf("a sev3 started %v", started)
 	}
 }
+
+// A templated risk is checked when the step runs: an unknown level fails the step with
+// a sentence instead of asking for fewer approvals than the real level needs.
+func TestTemplatedRiskIsChecked(t *testing.T) {
+	w := newWorld(t, `
+name: risky
+params:
+  - { name: risk, type: string }
+steps:
+  - action: approval.request
+    with:
+      operation: "Drop the cache"
+      risk: "{{params.risk}}"
+`)
+	run := w.waitRun(w.run("risky", map[string]any{"risk": "CRITICAL!"}).ID, runbook.RunFailed)
+	if want := `risk "CRITICAL!" is not a risk level; use one of low, medium, high, critical`; !strings.Contains(run.Error, want) {
+		t.Fatalf("run error %q, want it to say %q", run.Error, want)
+	}
+	if pending, _ := w.db.Approvals().PendingApprovals(context.Background()); len(pending) != 0 {
+		t.Fatalf("%d approval requests were made", len(pending))
+	}
+	ok := w.waitRun(w.run("risky", map[string]any{"risk": "Critical"}).ID, runbook.RunWaitingApproval)
+	a, err := w.db.Approvals().ApprovalForStep(context.Background(), ok.ID, 0)
+	if err != nil || a.Risk != runbook.RiskCritical {
+		t.Fatalf("approval = %+v, %v", a, err)
+	}
+}
