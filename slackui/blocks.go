@@ -38,22 +38,39 @@ func PrivateText(text string) *runbook.Reply {
 	return &runbook.Reply{Visibility: runbook.Private, Text: text, Blocks: []slack.Block{Section(text)}}
 }
 
-// List is a private reply of a heading and lines, split over sections to stay within
-// Slack's limits on a section's text and a message's blocks.
+// MaxBlocks is Slack's limit on the blocks of one message.
+const MaxBlocks = 50
+
+// List is a private reply of a heading and lines, packed into sections within Slack's
+// limits on a section's text and a message's blocks. Lines that do not fit are left
+// out, and the last block says how many.
 func List(heading string, lines []string) *runbook.Reply {
 	blocks := []slack.Block{Section("*" + heading + "*")}
 	var chunk []string
 	size := 0
-	for _, l := range lines {
-		if size+len(l) > MaxSectionText-100 || len(blocks) >= 45 {
+	flush := func() {
+		if len(chunk) > 0 {
 			blocks = append(blocks, Section(strings.Join(chunk, "\n")))
 			chunk, size = nil, 0
 		}
+	}
+	shown := 0
+	for _, l := range lines {
+		l = Truncate(l, MaxSectionText/4)
+		if size+len(l)+1 > MaxSectionText {
+			flush()
+		}
+		// One block stays free for the chunk being filled, one for the note.
+		if len(blocks) >= MaxBlocks-2 && len(chunk) == 0 {
+			break
+		}
 		chunk = append(chunk, l)
 		size += len(l) + 1
+		shown++
 	}
-	if len(chunk) > 0 && len(blocks) < 49 {
-		blocks = append(blocks, Section(strings.Join(chunk, "\n")))
+	flush()
+	if left := len(lines) - shown; left > 0 {
+		blocks = append(blocks, Context(fmt.Sprintf("…and %d more not shown: Slack takes %d blocks a message.", left, MaxBlocks)))
 	}
 	return &runbook.Reply{Visibility: runbook.Private, Text: heading, Blocks: blocks}
 }
