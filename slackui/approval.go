@@ -28,6 +28,9 @@ const (
 // Slack's 3,000 characters per section; the denial form takes no more.
 const MaxNoteShown = 500
 
+// maxField is Slack's limit on the text of one field of a section.
+const maxField = 2000
+
 // riskBadges shows a risk level at a glance.
 var riskBadges = map[runbook.Risk]string{
 	runbook.RiskLow: ":large_green_circle: low", runbook.RiskMedium: ":large_yellow_circle: medium",
@@ -59,23 +62,23 @@ func ApprovalRequest(a *runbook.Approval, inc *runbook.Incident) runbook.Message
 // approvalFacts are the blocks a request shows before and after it is decided.
 func approvalFacts(a *runbook.Approval, inc *runbook.Incident) []slack.Block {
 	fields := []*slack.TextBlockObject{
-		Mrkdwn("*Operation*\n" + a.Operation),
+		Mrkdwn(Truncate("*Operation*\n"+a.Operation, maxField)),
 		Mrkdwn("*Risk*\n" + RiskBadge(a.Risk)),
 		Mrkdwn("*Requested by*\n" + Or(Mention(a.RequestedBy), "a trigger")),
 		Mrkdwn(fmt.Sprintf("*Expires*\n<!date^%d^{date_short_pretty} {time}|%s>", a.ExpiresAt.Unix(), a.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC"))),
 	}
 	if inc != nil {
-		fields = append(fields, Mrkdwn(fmt.Sprintf("*Incident*\n%s %s", inc.Key(), Escape(inc.Title))))
+		fields = append(fields, Mrkdwn(Truncate(fmt.Sprintf("*Incident*\n%s %s", inc.Key(), Escape(inc.Title)), maxField)))
 	}
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, "Approval needed: "+a.Key(), true, false)),
 		slack.NewSectionBlock(nil, fields, nil),
 	}
 	if a.Reason != "" {
-		blocks = append(blocks, slack.NewSectionBlock(Mrkdwn("*Why*\n"+a.Reason), nil, nil))
+		blocks = append(blocks, Section("*Why*\n"+a.Reason))
 	}
 	if a.Rollback != "" {
-		blocks = append(blocks, slack.NewSectionBlock(Mrkdwn("*Rollback*\n```"+a.Rollback+"```"), nil, nil))
+		blocks = append(blocks, Section("*Rollback*\n```"+Truncate(a.Rollback, MaxSectionText-20)+"```"))
 	}
 	return blocks
 }
@@ -137,7 +140,7 @@ func DenialModal(a *runbook.Approval) slack.ModalViewRequest {
 	input.Multiline = true
 	input.MaxLength = MaxNoteShown
 	blocks := []slack.Block{
-		slack.NewSectionBlock(Mrkdwn("*Operation*\n"+a.Operation), nil, nil),
+		Section("*Operation*\n" + a.Operation),
 		slack.NewInputBlock(ReasonBlockID, Plain("Why are you denying it?"), nil, input),
 	}
 	return slack.ModalViewRequest{

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,5 +78,44 @@ func golden(t *testing.T, name string, v any) {
 	}
 	if string(got) != string(want) {
 		t.Fatalf("%s differs from the golden file (go test -update rewrites it):\n%s", path, got)
+	}
+}
+
+// Whatever a runbook puts in a request — a 2,500-character operation, a long reason
+// and rollback — the request and its decided form are messages Slack accepts.
+func TestApprovalMessagesStayValid(t *testing.T) {
+	long := strings.Repeat("y", 2500)
+	a := &runbook.Approval{ID: 3, Operation: long, Reason: strings.Repeat("r", 5000), Rollback: strings.Repeat("b", 5000),
+		Risk: runbook.RiskHigh, ExpiresAt: time.Now(), State: runbook.ApprovalDenied, Note: long, DecidedBy: "U1"}
+	inc := &runbook.Incident{ID: 1, Title: long}
+	for name, msg := range map[string]runbook.Message{
+		"request": slackui.ApprovalRequest(a, inc), "decided": slackui.DecidedApproval(a, inc, nil),
+	} {
+		raw, err := json.Marshal(msg.Blocks)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var blocks []struct {
+			Text   *struct{ Text string }  `json:"text"`
+			Fields []struct{ Text string } `json:"fields"`
+		}
+		if err := json.Unmarshal(raw, &blocks); err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range blocks {
+			if b.Text != nil && len([]rune(b.Text.Text)) > slackui.MaxSectionText {
+				t.Errorf("%s: a text of %d characters", name, len([]rune(b.Text.Text)))
+			}
+			for _, f := range b.Fields {
+				if len([]rune(f.Text)) > 2000 {
+					t.Errorf("%s: a field of %d characters", name, len([]rune(f.Text)))
+				}
+			}
+		}
+	}
+	modal := slackui.DenialModal(a)
+	raw, _ := json.Marshal(modal.Blocks)
+	if strings.Count(string(raw), "y") > slackui.MaxSectionText {
+		t.Errorf("the denial form repeats all %d characters of the operation", len(long))
 	}
 }
