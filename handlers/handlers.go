@@ -66,6 +66,7 @@ func New(deps Deps) *Handlers {
 
 // Handle answers one request.
 func (h *Handlers) Handle(ctx context.Context, req *runbook.Request) (*runbook.Reply, error) {
+	req = cleaned(req)
 	switch req.Kind {
 	case runbook.KindCommand, runbook.KindMention:
 		return h.command(ctx, req)
@@ -75,6 +76,25 @@ func (h *Handlers) Handle(ctx context.Context, req *runbook.Request) (*runbook.R
 		return h.viewSubmission(ctx, req)
 	}
 	return nil, fmt.Errorf("unknown request kind %q", req.Kind)
+}
+
+// cleaned is the request with control characters taken out of what the person typed,
+// so that nothing stored or echoed from it carries them.
+func cleaned(req *runbook.Request) *runbook.Request {
+	c := *req
+	c.Text = runbook.CleanText(req.Text)
+	if req.View != nil {
+		view := *req.View
+		view.Values = make(map[string]map[string]string, len(req.View.Values))
+		for block, actions := range req.View.Values {
+			view.Values[block] = make(map[string]string, len(actions))
+			for action, v := range actions {
+				view.Values[block][action] = runbook.CleanText(v)
+			}
+		}
+		c.View = &view
+	}
+	return &c
 }
 
 // command is one verb of the command language.

@@ -95,6 +95,7 @@ type Declared struct {
 // exists, and the person is told what happened through Declared.
 func (s *Service) Declare(ctx context.Context, d Declaration) (*Declared, error) {
 	d.Severity = strings.ToLower(strings.TrimSpace(d.Severity))
+	d.Title = runbook.CleanLine(d.Title)
 	if err := s.CheckSeverity(d.Severity); err != nil {
 		return nil, err
 	}
