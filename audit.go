@@ -16,6 +16,12 @@ const (
 	AuditApprovalCancelled = "approval.cancelled"
 )
 
+// Audit actions about what people may not do.
+const (
+	// AuditRefused is a command refused for who asked: the detail says what and why.
+	AuditRefused = "command.refused"
+)
+
 // AuditEntry is one line of the audit log: who did what, when, to which incident, run
 // or approval. Detail is a sentence for people (the reason for a refusal, say).
 type AuditEntry struct {

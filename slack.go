@@ -121,6 +121,10 @@ type Channels interface {
 	CreateChannel(ctx context.Context, name string, private bool) (Conversation, error)
 	// FindChannel finds a channel by exact name, archived ones included.
 	FindChannel(ctx context.Context, name string) (Conversation, error)
+	// ChannelInfo describes a channel by id.
+	ChannelInfo(ctx context.Context, channel string) (Conversation, error)
+	// IsMember reports whether user is a member of channel.
+	IsMember(ctx context.Context, channel, user string) (bool, error)
 	InviteToChannel(ctx context.Context, channel string, users []string) error
 	SetTopic(ctx context.Context, channel, topic string) error
 	SetPurpose(ctx context.Context, channel, purpose string) error

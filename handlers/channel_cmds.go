@@ -22,7 +22,7 @@ func (h *Handlers) post(ctx context.Context, inv *invocation) (*runbook.Reply, e
 	if text == "" {
 		return nil, runbook.Errorf(runbook.EINVALID, "Nothing to post: put the message after a colon, as in post to #ops: deploy paused.")
 	}
-	channel, name, err := h.channel(ctx, target)
+	channel, name, err := h.channelFor(ctx, inv, target)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +82,7 @@ func (h *Handlers) show(ctx context.Context, inv *invocation) (*runbook.Reply, e
 	if target.Kind != Channel && !strings.HasPrefix(target.Text, "#") {
 		return nil, runbook.Errorf(runbook.EINVALID, "“%s” is not a channel; write it as #channel.", slackui.Escape(target.Text))
 	}
-	channel, name, err := h.channel(ctx, target)
+	channel, name, err := h.channelFor(ctx, inv, target)
 	if err != nil {
 		return nil, err
 	}
@@ -100,6 +100,41 @@ func (h *Handlers) show(ctx context.Context, inv *invocation) (*runbook.Reply, e
 		lines = append(lines, fmt.Sprintf("%s: %s", who, slackui.Truncate(slackui.Neutralize(m.Text), 300)))
 	}
 	return slackui.List(fmt.Sprintf("Latest messages in %s", name), lines), nil
+}
+
+// channelFor resolves the channel someone names for show or post. A private channel
+// counts only for its members: to anyone else it is answered exactly as a channel that
+// does not exist, so that the refusal does not reveal it, and the refusal is audited.
+func (h *Handlers) channelFor(ctx context.Context, inv *invocation, t Token) (id, name string, err error) {
+	id, name, err = h.channel(ctx, t)
+	if err != nil {
+		return "", "", err
+	}
+	typed := slackui.Escape(strings.TrimSuffix(t.Text, ":"))
+	conv, err := h.Slack.ChannelInfo(ctx, id)
+	if err != nil {
+		return "", "", channelError(typed, err)
+	}
+	if !conv.Private {
+		return id, name, nil
+	}
+	member, err := h.Slack.IsMember(ctx, id, inv.req.UserID)
+	if err != nil {
+		return "", "", fmt.Errorf("check who may use %s: %w", id, err)
+	}
+	if !member {
+		h.refused(ctx, inv, fmt.Sprintf("%s in private channel %s, which they are not a member of", inv.verb, id))
+		return "", "", channelError(typed, &runbook.SlackError{Method: "conversations.members", Code: "channel_not_found"})
+	}
+	return id, name, nil
+}
+
+// refused writes a refused command to the audit log: who asked, what, and why.
+func (h *Handlers) refused(ctx context.Context, inv *invocation, detail string) {
+	e := runbook.AuditEntry{Actor: inv.req.UserID, Action: runbook.AuditRefused, Detail: detail}
+	if err := h.Audit.Record(ctx, e); err != nil {
+		h.log.Error("audit a refusal", "user", inv.req.UserID, "err", err)
+	}
 }
 
 // channel resolves a channel token to its id and a name to show.

@@ -110,6 +110,7 @@ type command struct {
 type invocation struct {
 	req    *runbook.Request
 	prefix string
+	verb   string // the command's name, for the audit log
 	args   []Token
 }
 
@@ -138,7 +139,7 @@ func (h *Handlers) command(ctx context.Context, req *runbook.Request) (*runbook.
 	if !ok || tokens[0].Kind != Word {
 		return h.unknown(p, tokens[0].Text), nil
 	}
-	reply, err := c.run(ctx, &invocation{req: req, prefix: p, args: tokens[1:]})
+	reply, err := c.run(ctx, &invocation{req: req, prefix: p, verb: c.name, args: tokens[1:]})
 	if err != nil && runbook.ErrorCode(err) == runbook.EINVALID {
 		// A malformed command is answered with what was wrong and how it is written.
 		return usageError(runbook.ErrorMessage(err), p, c), nil

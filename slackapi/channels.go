@@ -2,6 +2,7 @@ package slackapi
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/slack-go/slack"
@@ -86,6 +87,43 @@ func (c *Client) FindChannel(ctx context.Context, name string) (runbook.Conversa
 		c.cache.put("channel:"+name, ch)
 	}
 	return ch, err
+}
+
+// ChannelInfo describes a channel by id (conversations.info).
+func (c *Client) ChannelInfo(ctx context.Context, channel string) (runbook.Conversation, error) {
+	info, err := call(ctx, c, "conversations.info", func() (*slack.Channel, error) {
+		return c.api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: channel})
+	})
+	if err != nil {
+		return runbook.Conversation{}, err
+	}
+	return conversation(info), nil
+}
+
+// IsMember reports whether user is a member of channel, reading its members afresh
+// (conversations.members, page by page): it decides who may read a private channel.
+func (c *Client) IsMember(ctx context.Context, channel, user string) (bool, error) {
+	params := &slack.GetUsersInConversationParameters{ChannelID: channel, Limit: 1000}
+	for {
+		type page struct {
+			members []string
+			next    string
+		}
+		p, err := call(ctx, c, "conversations.members", func() (page, error) {
+			members, next, err := c.api.GetUsersInConversationContext(ctx, params)
+			return page{members, next}, err
+		})
+		if err != nil {
+			return false, err
+		}
+		if slices.Contains(p.members, user) {
+			return true, nil
+		}
+		if p.next == "" {
+			return false, nil
+		}
+		params.Cursor = p.next
+	}
 }
 
 func (c *Client) listChannel(ctx context.Context, name string) (runbook.Conversation, error) {

@@ -21,6 +21,7 @@ var MethodScopes = map[string][]string{
 	"conversations.invite":     {"channels:manage", "groups:write"},
 	"conversations.list":       {"channels:read", "groups:read"},
 	"conversations.info":       {"channels:read", "groups:read"},
+	"conversations.members":    {"channels:read", "groups:read"},
 	"conversations.history":    {"channels:history", "groups:history"},
 	"conversations.replies":    {"channels:history", "groups:history"},
 	"conversations.open":       {"im:write"},
