@@ -39,6 +39,8 @@ type Options struct {
 	// PingInterval is how long the bot waits for Slack's ping before it reconnects
 	// (slack-go's default, 30 s, when zero).
 	PingInterval time.Duration
+	// Now is the clock of the runs and the approvals (time.Now when nil); tests move it.
+	Now func() time.Time
 }
 
 // App is an assembled Runbook.
@@ -96,6 +98,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	a.Executor = runbooks.NewExecutor(runbooks.Deps{
 		Runs: db.Runs(), Incidents: db.Incidents(), Approvals: db.Approvals(), Slack: adapter,
 		Catalog:         a.Catalog,
+		Now:             opts.Now,
 		Logger:          logger.With("component", "executor"),
 		ApprovalChannel: cfg.Slack.ApprovalChannel,
 		DefaultChannel:  cfg.Slack.DefaultChannel,
@@ -118,6 +121,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		AllowSelfApproval:   cfg.Approvals.AllowSelfApproval,
 		RequireDenialReason: cfg.Approvals.RequireDenialReason,
 		SweepInterval:       cfg.Approvals.SweepInterval,
+		Now:                 opts.Now,
 	}, logger.With("component", "approvals"))
 
 	a.Incidents = incidents.New(db.Incidents(), adapter, a.Executor, incidents.Config{
