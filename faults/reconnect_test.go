@@ -23,8 +23,8 @@ func TestReconnectStorm(t *testing.T) {
 	for i := range 20 {
 		channels = append(channels, w.channel(fmt.Sprintf("talk-%d", i)))
 	}
-	bot := w.startInProcess(w.config())
-	connects := w.slack.ConnectCount()
+	w.Start()
+	connects := w.Slack.ConnectCount()
 
 	stop := make(chan struct{})
 	var faults sync.WaitGroup
@@ -40,11 +40,11 @@ func TestReconnectStorm(t *testing.T) {
 			}
 			switch i % 3 {
 			case 0:
-				w.slack.DropConnections()
+				w.Slack.DropConnections()
 			case 1:
-				w.slack.Disconnect("refresh_requested", 100*time.Millisecond)
+				w.Slack.Disconnect("refresh_requested", 100*time.Millisecond)
 			case 2:
-				w.slack.Disconnect("warning", 0) // a refresh announced, as Slack does ~10 s ahead
+				w.Slack.Disconnect("warning", 0) // a refresh announced, as Slack does ~10 s ahead
 			}
 			drops++
 		}
@@ -60,14 +60,14 @@ func TestReconnectStorm(t *testing.T) {
 	for i := range n {
 		ch := channels[i%len(channels)].ID
 		if i%5 < 2 {
-			all = append(all, sent{w.slack.Mention(w.alice.ID, ch, "help", ""), ch, true})
+			all = append(all, sent{w.Slack.Mention(w.alice.ID, ch, "help", ""), ch, true})
 		} else {
-			all = append(all, sent{w.slack.SlashCommand(w.alice.ID, ch, "/runbook", "help"), ch, false})
+			all = append(all, sent{w.Slack.SlashCommand(w.alice.ID, ch, "/runbook", "help"), ch, false})
 		}
 		// Slack redelivers an event whose ack it did not see; so does the emulator, and
 		// here also by hand for events already answered.
 		if i%20 == 19 {
-			if err := w.slack.Redeliver(all[i-14].d.EnvelopeID); err != nil { // a mention (i-14 ≡ 0 mod 5)
+			if err := w.Slack.Redeliver(all[i-14].d.EnvelopeID); err != nil { // a mention (i-14 ≡ 0 mod 5)
 				t.Fatal(err)
 			}
 		}
@@ -75,7 +75,7 @@ func TestReconnectStorm(t *testing.T) {
 	}
 	close(stop)
 	faults.Wait()
-	t.Logf("%d envelopes, %d connection faults, %d reconnects", n, drops, w.slack.ConnectCount()-connects)
+	t.Logf("%d envelopes, %d connection faults, %d reconnects", n, drops, w.Slack.ConnectCount()-connects)
 
 	// Every mention is answered once: redeliveries are recognised.
 	redelivered := 0
@@ -83,15 +83,15 @@ func TestReconnectStorm(t *testing.T) {
 		if !s.mention {
 			continue
 		}
-		w.waitFor(30*time.Second, "a reply to every mention", func() bool { return len(w.replies(s.channel, s.d.TS)) > 0 })
+		w.WaitFor("a reply to every mention", func() bool { return len(w.BotReplies(s.channel, s.d.TS)) > 0 })
 		if s.d.Attempts() > 1 {
 			redelivered++
 		}
 	}
 	// Late redeliveries get their chance to be (wrongly) answered twice.
-	w.waitFor(30*time.Second, "every mention to be acked", func() bool {
+	w.WaitFor("every mention to be acked", func() bool {
 		for _, s := range all {
-			if s.mention && len(w.slack.Acks(s.d.EnvelopeID)) == 0 {
+			if s.mention && len(w.Slack.Acks(s.d.EnvelopeID)) == 0 {
 				return false
 			}
 		}
@@ -99,7 +99,7 @@ func TestReconnectStorm(t *testing.T) {
 	})
 	for _, s := range all {
 		if s.mention {
-			if n := len(w.replies(s.channel, s.d.TS)); n != 1 {
+			if n := len(w.BotReplies(s.channel, s.d.TS)); n != 1 {
 				t.Errorf("mention %s (sent %d times) got %d replies, want 1", s.d.TS, s.d.Attempts(), n)
 			}
 		}
@@ -113,10 +113,10 @@ func TestReconnectStorm(t *testing.T) {
 	// commands; one written to a connection that dropped before the bot read it is
 	// lost, and so is an ack written to a connection that dropped before Slack read it.
 	// The bot's inbox tells these apart from a command it took and never acked.
-	bot.stop() // flushes the database
+	w.Stop() // flushes the database
 	lostBefore, lostAck := 0, 0
 	for _, s := range all {
-		if s.mention || len(w.slack.Acks(s.d.EnvelopeID)) > 0 {
+		if s.mention || len(w.Slack.Acks(s.d.EnvelopeID)) > 0 {
 			continue
 		}
 		var done int
