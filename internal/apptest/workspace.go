@@ -39,17 +39,26 @@ func NewWorkspace(tb TB, opts slackfake.Options) *Workspace {
 // Close stops the emulator.
 func (w *Workspace) Close() error { return w.Slack.Close() }
 
+// Seeded is what Seed added, in order.
+type Seeded struct {
+	People   []slackfake.User
+	Groups   []slackfake.UserGroup
+	Channels []slackfake.Channel
+}
+
 // Seed adds the usual workspace: alice, bob and carol; @oncall, which is bob; and
 // #general, #incidents and #ops with the three of them in each.
-func (w *Workspace) Seed() {
+func (w *Workspace) Seed() Seeded {
+	var s Seeded
 	people := []string{"alice", "bob", "carol"}
 	for _, name := range people {
-		w.Person(name)
+		s.People = append(s.People, w.Person(name))
 	}
-	w.Group("oncall", "bob")
+	s.Groups = append(s.Groups, w.Group("oncall", "bob"))
 	for _, name := range []string{"general", "incidents", "ops"} {
-		w.Channel(name, people...)
+		s.Channels = append(s.Channels, w.Channel(name, people...))
 	}
+	return s
 }
 
 // Person returns the person with this handle, adding them the first time.
