@@ -80,6 +80,35 @@ func (w *world) dbPath() string { return w.Config.Store.Path }
 // waitAck waits for an envelope's first ack.
 func (w *world) waitAck(d *slackfake.Delivery) (slackfake.Ack, error) { return d.WaitAck(w.Context()) }
 
+// sent is an envelope a test sent to the bot, and the channel it was sent in.
+type sent struct {
+	d       *slackfake.Delivery
+	channel string
+	mention bool
+}
+
+// mentionsAnsweredOnce waits until every mention in all is acked — until then, a late
+// redelivery could still be (wrongly) answered twice — and checks that each has exactly
+// one reply.
+func (w *world) mentionsAnsweredOnce(all []sent) {
+	w.t.Helper()
+	w.WaitFor("every mention to be acked", func() bool {
+		for _, s := range all {
+			if s.mention && len(w.Slack.Acks(s.d.EnvelopeID)) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	for _, s := range all {
+		if s.mention {
+			if n := len(w.BotReplies(s.channel, s.d.TS)); n != 1 {
+				w.t.Errorf("mention %s (sent %d times) got %d replies, want 1", s.d.TS, s.d.Attempts(), n)
+			}
+		}
+	}
+}
+
 // ackText is the text (and blocks) a slash command's ack carried.
 func ackText(a slackfake.Ack) string {
 	var m struct {

@@ -39,11 +39,6 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 	// Replies are slowed down, so that some are still being delivered at the signal.
 	w.Slack.SetRateLimit("chat.postMessage", 600, 5)
 
-	type sent struct {
-		d       *slackfake.Delivery
-		channel string
-		mention bool
-	}
 	var (
 		mu  sync.Mutex
 		all []sent
@@ -154,19 +149,5 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 			})
 		}
 	}
-	w.WaitFor("every mention to be acked", func() bool {
-		for _, s := range all {
-			if s.mention && len(w.Slack.Acks(s.d.EnvelopeID)) == 0 {
-				return false
-			}
-		}
-		return true
-	})
-	for _, s := range all {
-		if s.mention {
-			if n := len(w.BotReplies(s.channel, s.d.TS)); n != 1 {
-				t.Errorf("mention %s got %d replies, want 1", s.d.TS, n)
-			}
-		}
-	}
+	w.mentionsAnsweredOnce(all)
 }

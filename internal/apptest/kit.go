@@ -43,7 +43,7 @@ type Kit struct {
 // StartBinary.
 func New(tb TB, opts Options) *Kit {
 	tb.Helper()
-	k := &Kit{Workspace: NewWorkspace(tb, opts.Emulator), Logs: &LogBuffer{}, Dir: tb.TempDir(), tb: tb}
+	k := &Kit{Workspace: NewWorkspace(tb, opts.Emulator), Logs: NewLogBuffer(), Dir: tb.TempDir(), tb: tb}
 	k.Config = Config(k.Workspace, k.Dir)
 	k.Config.Log.Level = "debug"
 	if err := WriteRunbooks(k.Config.Runbooks.Dir, opts.RunbooksFrom, opts.Runbooks); err != nil {

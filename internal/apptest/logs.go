@@ -8,16 +8,29 @@ import (
 	"sync"
 )
 
-// LogBuffer collects a bot's log; it is safe for concurrent use.
-type LogBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+// SyncWriter makes W safe to write to from several goroutines, as a bot's log and other
+// output sharing one writer need.
+type SyncWriter struct {
+	mu sync.Mutex
+	W  io.Writer
 }
 
-func (b *LogBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
+func (s *SyncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.W.Write(p)
+}
+
+// LogBuffer collects a bot's log; it is safe for concurrent use.
+type LogBuffer struct {
+	SyncWriter
+	buf *bytes.Buffer
+}
+
+// NewLogBuffer returns an empty LogBuffer.
+func NewLogBuffer() *LogBuffer {
+	buf := &bytes.Buffer{}
+	return &LogBuffer{SyncWriter: SyncWriter{W: buf}, buf: buf}
 }
 
 // String returns everything written so far.

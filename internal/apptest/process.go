@@ -56,14 +56,7 @@ func Environ(ws *Workspace) []string {
 func (p *Process) Pid() int { return p.cmd.Process.Pid }
 
 // Exited reports whether the process has ended.
-func (p *Process) Exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
+func (p *Process) Exited() bool { return closed(p.done) }
 
 // Done is closed once the process has ended.
 func (p *Process) Done() <-chan struct{} { return p.done }

@@ -54,9 +54,12 @@ func StartConnected(ctx context.Context, ws *Workspace, cfg *config.Config, opts
 func (r *Running) Done() <-chan struct{} { return r.done }
 
 // Exited reports whether Run has returned.
-func (r *Running) Exited() bool {
+func (r *Running) Exited() bool { return closed(r.done) }
+
+// closed reports whether ch is closed.
+func closed(ch <-chan struct{}) bool {
 	select {
-	case <-r.done:
+	case <-ch:
 		return true
 	default:
 		return false
