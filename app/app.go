@@ -40,6 +40,8 @@ type Options struct {
 	// PingInterval is how long the bot waits for Slack's ping before it reconnects
 	// (slack-go's default, 30 s, when zero).
 	PingInterval time.Duration
+	// Now is the clock of the runs and the approvals (time.Now when nil); tests move it.
+	Now func() time.Time
 }
 
 // App is an assembled Runbook.
@@ -94,7 +96,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	a.Metrics = observe.NewMetrics(db.Runs().StateCounts, db.Approvals().StateCounts)
 	adapter.OnCall = a.Metrics.SlackCall
 	a.catalog.Store(runbooks.NewCatalog())
-	a.assemble(cfg, db, adapter, logger)
+	a.assemble(cfg, db, adapter, logger, opts.Now)
 	h := handlers.New(handlers.Deps{
 		Logger:        logger.With("component", "handlers"),
 		Incidents:     a.Incidents,
@@ -136,7 +138,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 // assemble builds the services in order, each from what was built before it: the
 // investigation updates, the engine, the incident and approval services that use the
 // engine, and last the engine's action families, which act through those services.
-func (a *App) assemble(cfg *config.Config, db *store.DB, adapter *slackapi.Client, logger *slog.Logger) {
+func (a *App) assemble(cfg *config.Config, db *store.DB, adapter *slackapi.Client, logger *slog.Logger, now func() time.Time) {
 	updateChannel := ""
 	if cfg.Slack.InvestigationUpdates {
 		updateChannel = cfg.Slack.UpdateChannel
@@ -146,6 +148,7 @@ func (a *App) assemble(cfg *config.Config, db *store.DB, adapter *slackapi.Clien
 		Runs: db.Runs(), Incidents: db.Incidents(), Slack: adapter,
 		Catalog:        a.Catalog,
 		Logger:         logger.With("component", "executor"),
+		Now:            now,
 		DefaultChannel: cfg.Slack.DefaultChannel,
 		Progress:       updates,
 	})
@@ -159,6 +162,7 @@ func (a *App) assemble(cfg *config.Config, db *store.DB, adapter *slackapi.Clien
 		AllowSelfApproval:   cfg.Approvals.AllowSelfApproval,
 		RequireDenialReason: cfg.Approvals.RequireDenialReason,
 		SweepInterval:       cfg.Approvals.SweepInterval,
+		Now:                 now,
 	}, logger.With("component", "approvals"))
 	a.Executor.Register(
 		engine.SlackActions(a.Incidents),

@@ -26,16 +26,15 @@ func startApproval(t *testing.T, opts ...func(*config.Config)) *approvalWorld {
 		c.Slack.ApprovalChannel = "#ops"
 		c.Approvals.Approvers = []string{"@oncall", "@alice"}
 	}}, opts...)...)
-	w.carol = w.slack.AddUser("carol")
-	w.dave = w.slack.AddUser("dave")
-	w.slack.AddUserGroup("sre", w.dave.ID)
-	w.ops = w.slack.AddChannel("ops", slackfake.ChannelMembers(w.alice.ID, w.bob.ID, w.carol.ID, w.dave.ID))
+	w.carol, w.dave = w.Person("carol"), w.Person("dave")
+	w.Group("sre", "dave")
+	w.ops = w.Channel("ops", "alice", "bob", "carol", "dave")
 	w.command("declare sev3 slow checkout")
 	if answer := w.command("run scale-up INC-1 service=checkout count=8"); !strings.Contains(answer, "Started") {
 		t.Fatalf("run answered %q", answer)
 	}
-	w.waitForStore("the approval request", func() bool {
-		a, err := w.currentApp().DB.Approvals().ApprovalForStep(context.Background(), 1, 0)
+	w.WaitFor("the approval request", func() bool {
+		a, err := w.App().DB.Approvals().ApprovalForStep(context.Background(), 1, 0)
 		if err != nil || a.MessageTS == "" {
 			return false
 		}
@@ -47,17 +46,17 @@ func startApproval(t *testing.T, opts ...func(*config.Config)) *approvalWorld {
 
 func (w *approvalWorld) click(user slackfake.User, action string) string {
 	w.t.Helper()
-	before := len(w.slack.Ephemerals(w.ops.ID, user.ID))
-	d, err := w.slack.ClickButton(user.ID, w.ops.ID, w.approval.MessageTS, action)
+	before := len(w.Slack.Ephemerals(w.ops.ID, user.ID))
+	d, err := w.Slack.ClickButton(user.ID, w.ops.ID, w.approval.MessageTS, action)
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	if _, err := d.WaitAck(w.ctx()); err != nil {
+	if _, err := d.WaitAck(w.Context()); err != nil {
 		w.t.Fatal(err)
 	}
 	var got string
-	w.waitFor("the answer to "+user.Name+"'s click", func() bool {
-		eph := w.slack.Ephemerals(w.ops.ID, user.ID)
+	w.WaitFor("the answer to "+user.Name+"'s click", func() bool {
+		eph := w.Slack.Ephemerals(w.ops.ID, user.ID)
 		if len(eph) == before {
 			return false
 		}
@@ -73,19 +72,19 @@ func (w *approvalWorld) click(user slackfake.User, action string) string {
 func (w *approvalWorld) staleClick(user slackfake.User, action string) string {
 	w.t.Helper()
 	payload := map[string]any{
-		"type": "block_actions", "user": map[string]any{"id": user.ID, "username": user.Name, "team_id": w.slack.TeamID()},
-		"team": map[string]any{"id": w.slack.TeamID()}, "channel": map[string]any{"id": w.ops.ID, "name": "ops"},
+		"type": "block_actions", "user": map[string]any{"id": user.ID, "username": user.Name, "team_id": w.Slack.TeamID()},
+		"team": map[string]any{"id": w.Slack.TeamID()}, "channel": map[string]any{"id": w.ops.ID, "name": "ops"},
 		"container":  map[string]any{"type": "message", "message_ts": w.approval.MessageTS, "channel_id": w.ops.ID},
 		"trigger_id": "1.2.3", "is_enterprise_install": false,
 		"actions": []any{map[string]any{"action_id": action, "block_id": "approval", "value": "1", "type": "button"}},
 	}
-	before := len(w.slack.Ephemerals(w.ops.ID, user.ID))
-	if _, err := w.slack.Send("interactive", payload, false).WaitAck(w.ctx()); err != nil {
+	before := len(w.Slack.Ephemerals(w.ops.ID, user.ID))
+	if _, err := w.Slack.Send("interactive", payload, false).WaitAck(w.Context()); err != nil {
 		w.t.Fatal(err)
 	}
 	var got string
-	w.waitFor("the answer to a stale click", func() bool {
-		eph := w.slack.Ephemerals(w.ops.ID, user.ID)
+	w.WaitFor("the answer to a stale click", func() bool {
+		eph := w.Slack.Ephemerals(w.ops.ID, user.ID)
 		if len(eph) == before {
 			return false
 		}
@@ -96,7 +95,7 @@ func (w *approvalWorld) staleClick(user slackfake.User, action string) string {
 }
 
 func (w *approvalWorld) runState() runbook.RunState {
-	r, err := w.currentApp().DB.Runs().Run(context.Background(), 1)
+	r, err := w.App().DB.Runs().Run(context.Background(), 1)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -104,7 +103,7 @@ func (w *approvalWorld) runState() runbook.RunState {
 }
 
 func (w *approvalWorld) requestMessage() slackfake.Message {
-	m, _ := w.slack.Message(w.ops.ID, w.approval.MessageTS)
+	m, _ := w.Slack.Message(w.ops.ID, w.approval.MessageTS)
 	return m
 }
 
@@ -113,7 +112,7 @@ func TestApproveButtonResumesTheRun(t *testing.T) {
 	if answer := w.click(w.bob, "approval.approve"); !strings.Contains(answer, "approved APR-1") {
 		t.Fatalf("bob's click answered %q", answer)
 	}
-	w.waitForStore("the run to finish", func() bool { return w.runState() == runbook.RunSucceeded })
+	w.WaitFor("the run to finish", func() bool { return w.runState() == runbook.RunSucceeded })
 	msg := w.requestMessage()
 	if !msg.Edited || strings.Contains(string(msg.Blocks), "approval.approve") || !strings.Contains(string(msg.Blocks), "Approved by <@"+w.bob.ID+">") {
 		t.Fatalf("request message after approval = %s", msg.Blocks)
@@ -129,7 +128,7 @@ func TestApproveButtonResumesTheRun(t *testing.T) {
 func TestDenyButtonStopsTheRun(t *testing.T) {
 	w := startApproval(t)
 	w.click(w.bob, "approval.deny")
-	w.waitForStore("the run to stop", func() bool { return w.runState() == runbook.RunDenied })
+	w.WaitFor("the run to stop", func() bool { return w.runState() == runbook.RunDenied })
 	if msg := w.requestMessage(); !strings.Contains(string(msg.Blocks), "Denied by <@"+w.bob.ID+">") {
 		t.Fatalf("request message after denial = %s", msg.Blocks)
 	}
@@ -163,24 +162,24 @@ func TestRacingApproversDecideOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	for _, u := range []slackfake.User{w.bob, w.bob, w.alice} {
 		wg.Go(func() {
-			d, err := w.slack.ClickButton(u.ID, w.ops.ID, w.approval.MessageTS, "approval.approve")
+			d, err := w.Slack.ClickButton(u.ID, w.ops.ID, w.approval.MessageTS, "approval.approve")
 			if err == nil {
-				d.WaitAck(w.ctx())
+				d.WaitAck(w.Context())
 			}
 		})
 	}
 	dave := w.dave
 	wg.Go(func() {
-		d, err := w.slack.ClickButton(dave.ID, w.ops.ID, w.approval.MessageTS, "approval.deny")
+		d, err := w.Slack.ClickButton(dave.ID, w.ops.ID, w.approval.MessageTS, "approval.deny")
 		if err == nil {
-			d.WaitAck(w.ctx())
+			d.WaitAck(w.Context())
 		}
 	})
 	wg.Wait()
-	w.waitForStore("the run to end", func() bool { return w.runState().Final() })
-	a, _ := w.currentApp().DB.Approvals().Approval(context.Background(), w.approval.ID)
+	w.WaitFor("the run to end", func() bool { return w.runState().Final() })
+	a, _ := w.App().DB.Approvals().Approval(context.Background(), w.approval.ID)
 	updates := 0
-	for _, c := range w.slack.APICalls() {
+	for _, c := range w.Slack.APICalls() {
 		if c.Method == "chat.update" && c.Channel == w.ops.ID {
 			updates++
 		}
@@ -192,25 +191,25 @@ func TestRacingApproversDecideOnce(t *testing.T) {
 
 func TestApprovalCommands(t *testing.T) {
 	w := startApproval(t)
-	d := w.slack.SlashCommand(w.bob.ID, w.ops.ID, "/runbook", "approvals")
-	ack, err := d.WaitAck(w.ctx())
+	d := w.Slack.SlashCommand(w.bob.ID, w.ops.ID, "/runbook", "approvals")
+	ack, err := d.WaitAck(w.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, text := ackMessage(t, ack); !strings.Contains(text, "APR-1") || !strings.Contains(text, "Scale checkout to 8 tasks") {
 		t.Fatalf("approvals for bob = %q", text)
 	}
-	d = w.slack.SlashCommand(w.carol.ID, w.ops.ID, "/runbook", "approve APR-1")
-	ack, _ = d.WaitAck(w.ctx())
+	d = w.Slack.SlashCommand(w.carol.ID, w.ops.ID, "/runbook", "approve APR-1")
+	ack, _ = d.WaitAck(w.Context())
 	if _, text := ackMessage(t, ack); !strings.Contains(text, "not an approver") {
 		t.Fatalf("carol's approve = %q", text)
 	}
-	d = w.slack.SlashCommand(w.bob.ID, w.ops.ID, "/runbook", "deny APR-1 too risky at peak")
-	ack, _ = d.WaitAck(w.ctx())
+	d = w.Slack.SlashCommand(w.bob.ID, w.ops.ID, "/runbook", "deny APR-1 too risky at peak")
+	ack, _ = d.WaitAck(w.Context())
 	if _, text := ackMessage(t, ack); !strings.Contains(text, "denied APR-1") {
 		t.Fatalf("bob's deny = %q", text)
 	}
-	w.waitForStore("the run to stop", func() bool { return w.runState() == runbook.RunDenied })
+	w.WaitFor("the run to stop", func() bool { return w.runState() == runbook.RunDenied })
 	if msg := w.requestMessage(); !strings.Contains(string(msg.Blocks), "too risky at peak") {
 		t.Fatalf("message lacks the reason: %s", msg.Blocks)
 	}
@@ -221,10 +220,10 @@ func TestApprovalCommands(t *testing.T) {
 
 func TestApprovalSurvivesRestart(t *testing.T) {
 	w := startApproval(t)
-	w.stop()
-	w.startBot()
+	w.Stop()
+	w.Start()
 	w.click(w.bob, "approval.approve")
-	w.waitForStore("the run to finish", func() bool { return w.runState() == runbook.RunSucceeded })
+	w.WaitFor("the run to finish", func() bool { return w.runState() == runbook.RunSucceeded })
 }
 
 func TestCancelSettlesTheApproval(t *testing.T) {
@@ -232,7 +231,7 @@ func TestCancelSettlesTheApproval(t *testing.T) {
 	if answer := w.command("cancel R-1"); !strings.Contains(answer, "Cancelled R-1") {
 		t.Fatalf("cancel answered %q", answer)
 	}
-	w.waitFor("the request to show the cancellation", func() bool { return w.requestMessage().Edited })
+	w.WaitFor("the request to show the cancellation", func() bool { return w.requestMessage().Edited })
 	if answer := w.staleClick(w.bob, "approval.approve"); !strings.Contains(answer, "cancelled") {
 		t.Fatalf("a click after cancelling answered %q", answer)
 	}

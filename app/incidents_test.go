@@ -30,20 +30,20 @@ func startIncidentsWith(t *testing.T, opts ...func(*config.Config)) *incidentWor
 		c.Slack.UpdateChannel = "#incident-updates"
 		c.Services = map[string]config.Service{"payments": {Slack: config.ServiceSlack{Channel: "#payments-incidents"}}}
 	}}, opts...)...)
-	w.bob = w.slack.AddUser("bob")
-	w.slack.AddUserGroup("oncall", w.bob.ID)
-	w.incidents = w.slack.AddChannel("incidents")
-	w.payments = w.slack.AddChannel("payments-incidents")
-	w.updates = w.slack.AddChannel("incident-updates")
+	w.bob = w.Person("bob")
+	w.Group("oncall", "bob")
+	w.incidents = w.Channel("incidents")
+	w.payments = w.Channel("payments-incidents")
+	w.updates = w.Channel("incident-updates")
 	return &w
 }
 
 // command sends a slash command and returns the text of its answer.
 func (w *incidentWorld) command(text string) string {
 	w.t.Helper()
-	before := len(w.slack.Ephemerals(w.general.ID, w.alice.ID))
-	d := w.slack.SlashCommand(w.alice.ID, w.general.ID, "/runbook", text)
-	ack, err := d.WaitAck(w.ctx())
+	before := len(w.Slack.Ephemerals(w.general.ID, w.alice.ID))
+	d := w.Slack.SlashCommand(w.alice.ID, w.general.ID, "/runbook", text)
+	ack, err := d.WaitAck(w.Context())
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -53,8 +53,8 @@ func (w *incidentWorld) command(text string) string {
 	}
 	// Answered after the ack, through the response_url.
 	var got string
-	w.waitFor("the answer to "+text, func() bool {
-		eph := w.slack.Ephemerals(w.general.ID, w.alice.ID)
+	w.WaitFor("the answer to "+text, func() bool {
+		eph := w.Slack.Ephemerals(w.general.ID, w.alice.ID)
 		if len(eph) == before {
 			return false
 		}
@@ -66,7 +66,7 @@ func (w *incidentWorld) command(text string) string {
 
 func (w *incidentWorld) incident(id int64) *runbook.Incident {
 	w.t.Helper()
-	a := w.currentApp()
+	a := w.App()
 	inc, err := a.DB.Incidents().Incident(context.Background(), id)
 	if err != nil {
 		w.t.Fatal(err)
@@ -76,8 +76,8 @@ func (w *incidentWorld) incident(id int64) *runbook.Incident {
 
 func (w *incidentWorld) runsDone(incidentID int64, n int) {
 	w.t.Helper()
-	w.waitForStore("runs of INC to finish", func() bool {
-		runs, _ := w.currentApp().DB.Runs().ListRuns(context.Background(), incidentID, 50)
+	w.WaitFor("runs of INC to finish", func() bool {
+		runs, _ := w.App().DB.Runs().ListRuns(context.Background(), incidentID, 50)
 		finished := 0
 		for _, r := range runs {
 			if r.State.Final() {
@@ -100,12 +100,12 @@ func TestDeclareUpdateResolve(t *testing.T) {
 		t.Fatalf("title = %q", inc.Title)
 	}
 	// Announced in the default channel, as text that cannot page anyone.
-	ann, ok := w.slack.Message(w.incidents.ID, inc.AnnouncementTS)
+	ann, ok := w.Slack.Message(w.incidents.ID, inc.AnnouncementTS)
 	if !ok || !strings.Contains(ann.Text, "INC-1") || strings.Contains(ann.Text, "<!channel>") {
 		t.Fatalf("announcement = %+v", ann)
 	}
 	// The kickoff runbook made the incident channel.
-	ch, ok := w.slack.Channel(inc.Channel)
+	ch, ok := w.Slack.Channel(inc.Channel)
 	if !ok || !strings.HasPrefix(ch.Name, "inc-1") {
 		t.Fatalf("incident channel = %+v", ch)
 	}
@@ -114,11 +114,11 @@ func TestDeclareUpdateResolve(t *testing.T) {
 	if !strings.Contains(answer, "Updated *INC-1*: sev2, mitigating, commander <@"+w.bob.ID+">") {
 		t.Fatalf("update answered %q", answer)
 	}
-	ch, _ = w.slack.Channel(inc.Channel)
+	ch, _ = w.Slack.Channel(inc.Channel)
 	if !strings.Contains(ch.Topic, "SEV2 | mitigating | Commander: <@"+w.bob.ID+">") {
 		t.Errorf("topic after update = %q", ch.Topic)
 	}
-	ann, _ = w.slack.Message(w.incidents.ID, inc.AnnouncementTS)
+	ann, _ = w.Slack.Message(w.incidents.ID, inc.AnnouncementTS)
 	if !ann.Edited || !strings.Contains(string(ann.Blocks), "mitigating") {
 		t.Errorf("announcement not edited in place: %+v", ann)
 	}
@@ -131,7 +131,7 @@ func TestDeclareUpdateResolve(t *testing.T) {
 		t.Fatalf("resolve answered %q", answer)
 	}
 	w.runsDone(1, 2)
-	if ch, _ := w.slack.Channel(inc.Channel); !ch.Archived {
+	if ch, _ := w.Slack.Channel(inc.Channel); !ch.Archived {
 		t.Error("the wrap-up runbook did not archive the incident channel")
 	}
 	timeline := w.command("timeline INC-1")
@@ -166,10 +166,10 @@ func TestInvestigationUpdatesAreThreaded(t *testing.T) {
 	// Updates are posted apart from the commands, lines for one incident together.
 	var roots int
 	var all string
-	w.waitFor("the resolution in the updates thread", func() bool {
+	w.WaitFor("the resolution in the updates thread", func() bool {
 		roots, all = 0, ""
 		var rootTS string
-		msgs := w.slack.Messages(w.updates.ID)
+		msgs := w.Slack.Messages(w.updates.ID)
 		for _, m := range msgs {
 			if m.BotID != "" && m.SubType == "" && (m.ThreadTS == "" || m.ThreadTS == m.TS) {
 				roots++
@@ -202,13 +202,13 @@ func TestInvestigationUpdatesAreThreaded(t *testing.T) {
 
 func TestDeclareForm(t *testing.T) {
 	w := startIncidents(t)
-	d := w.slack.SlashCommand(w.alice.ID, w.general.ID, "/runbook", "declare")
-	if _, err := d.WaitAck(w.ctx()); err != nil {
+	d := w.Slack.SlashCommand(w.alice.ID, w.general.ID, "/runbook", "declare")
+	if _, err := d.WaitAck(w.Context()); err != nil {
 		t.Fatal(err)
 	}
 	var viewID string
-	w.waitFor("the declare form", func() bool {
-		for _, v := range w.slack.Views() {
+	w.WaitFor("the declare form", func() bool {
+		for _, v := range w.Slack.Views() {
 			if v.CallbackID == "incident.declare" && v.Open {
 				viewID = v.ID
 				return true
@@ -217,30 +217,30 @@ func TestDeclareForm(t *testing.T) {
 		return false
 	})
 	// An empty title keeps the form open with the problem beside it.
-	sub, err := w.slack.SubmitView(w.alice.ID, viewID, map[string]map[string]string{"title": {"title": " "}, "severity": {"severity": "sev1"}})
+	sub, err := w.Slack.SubmitView(w.alice.ID, viewID, map[string]map[string]string{"title": {"title": " "}, "severity": {"severity": "sev1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ack, err := sub.WaitAck(w.ctx())
+	ack, err := sub.WaitAck(w.Context())
 	if err != nil || !strings.Contains(string(ack.Payload), `"response_action":"errors"`) || !strings.Contains(string(ack.Payload), "Give the incident a title") {
 		t.Fatalf("ack = %s, %v", ack.Payload, err)
 	}
-	sub, err = w.slack.SubmitView(w.alice.ID, viewID, map[string]map[string]string{"title": {"title": "Login is slow"}, "severity": {"severity": "sev2"}, "service": {"service": ""}})
+	sub, err = w.Slack.SubmitView(w.alice.ID, viewID, map[string]map[string]string{"title": {"title": "Login is slow"}, "severity": {"severity": "sev2"}, "service": {"service": ""}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sub.WaitAck(w.ctx()); err != nil {
+	if _, err := sub.WaitAck(w.Context()); err != nil {
 		t.Fatal(err)
 	}
-	w.waitForStore("the incident", func() bool {
-		inc, err := w.currentApp().DB.Incidents().Incident(context.Background(), 1)
+	w.WaitFor("the incident", func() bool {
+		inc, err := w.App().DB.Incidents().Incident(context.Background(), 1)
 		return err == nil && inc.Title == "Login is slow" && inc.Severity == "sev2"
 	})
 }
 
 func TestPostAndShowRecentMessages(t *testing.T) {
 	w := startIncidents(t)
-	ops := w.slack.AddChannel("ops")
+	ops := w.Slack.AddChannel("ops")
 	answer := w.command("post to <#" + ops.ID + "|ops>: deploys are paused <!channel>")
 	if !strings.Contains(answer, "Posted to <#"+ops.ID+">") {
 		t.Fatalf("post answered %q", answer)
@@ -257,7 +257,7 @@ func TestPostAndShowRecentMessages(t *testing.T) {
 	if !strings.Contains(shown, "deploys are paused") || !strings.Contains(shown, "second: with a colon") {
 		t.Fatalf("show answered %q", shown)
 	}
-	secret := w.slack.AddChannel("secret", slackfake.ChannelPrivate(), slackfake.ChannelWithoutBot())
+	secret := w.Slack.AddChannel("secret", slackfake.ChannelPrivate(), slackfake.ChannelWithoutBot())
 	for _, cmd := range []string{"post to #nowhere: hi", "post to <#" + secret.ID + "|secret>: hi", "show recent messages in #nowhere", "show recent messages in <#" + secret.ID + "|secret>"} {
 		if answer := w.command(cmd); !strings.Contains(answer, "I can't see") {
 			t.Errorf("%s answered %q; want a sentence saying the channel cannot be seen", cmd, answer)
@@ -281,8 +281,8 @@ func TestRunCommand(t *testing.T) {
 	if !strings.Contains(answer, "Started *scale-up* (R-1) for *INC-1*") {
 		t.Fatalf("run answered %q", answer)
 	}
-	w.waitForStore("the run to wait for approval", func() bool {
-		r, err := w.currentApp().DB.Runs().Run(context.Background(), 1)
+	w.WaitFor("the run to wait for approval", func() bool {
+		r, err := w.App().DB.Runs().Run(context.Background(), 1)
 		return err == nil && r.State == runbook.RunWaitingApproval
 	})
 	if runs := w.command("runs INC-1"); !strings.Contains(runs, "R-1* scale-up — waiting approval") {
@@ -336,10 +336,10 @@ func TestStatusInIncidentChannel(t *testing.T) {
 	w.command("declare sev1 checkout down")
 	w.runsDone(1, 1)
 	inc := w.incident(1)
-	w.slack.AddUser("carol")
-	d := w.slack.Mention(w.alice.ID, inc.Channel, "status", "")
-	w.waitFor("the status reply", func() bool { return len(w.threadReplies(inc.Channel, d.TS)) > 0 })
-	if reply := w.threadReplies(inc.Channel, d.TS)[0]; !strings.Contains(reply.Text, "INC-1") {
+	w.Slack.AddUser("carol")
+	d := w.Slack.Mention(w.alice.ID, inc.Channel, "status", "")
+	w.WaitFor("the status reply", func() bool { return len(w.BotReplies(inc.Channel, d.TS)) > 0 })
+	if reply := w.BotReplies(inc.Channel, d.TS)[0]; !strings.Contains(reply.Text, "INC-1") {
 		t.Fatalf("status in the incident channel = %q", reply.Text)
 	}
 }

@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"regexp"
@@ -28,7 +27,7 @@ func httpGet(t *testing.T, url string) (int, string) {
 func startObserved(t *testing.T) (*incidentWorld, string) {
 	t.Helper()
 	w := startIncidentsWith(t, func(c *config.Config) { c.HTTP.Addr = "127.0.0.1:0" })
-	return w, "http://" + w.currentApp().HTTP.Addr()
+	return w, "http://" + w.App().HTTP.Addr()
 }
 
 // metricValue sums the samples of a series whose labels contain every given label.
@@ -53,8 +52,8 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 	_, before := httpGet(t, base+"/metrics")
 	w.command("declare sev1 checkout is down")
 	w.runsDone(1, 1)
-	w.slack.DropConnections()
-	w.waitFor("a reconnect", func() bool { return w.slack.ConnectCount() >= 2 && w.slack.Connections() > 0 })
+	w.Slack.DropConnections()
+	w.WaitFor("a reconnect", func() bool { return w.Slack.ConnectCount() >= 2 && w.Slack.Connections() > 0 })
 	w.command("status INC-1")
 	code, after := httpGet(t, base+"/metrics")
 	if code != 200 {
@@ -84,30 +83,21 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 
 func TestHealthz(t *testing.T) {
 	h := start(t, func(c *config.Config) { c.HTTP.Addr = "127.0.0.1:0" })
-	h.stop()
+	h.Stop()
 	// A bot that hears nothing from Slack for a second is unhealthy.
-	a, err := app.New(t.Context(), h.cfg, app.Options{PingInterval: 2 * time.Second, HealthWindow: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.mu.Lock()
-	h.app = nil
-	h.mu.Unlock()
-	done := make(chan error, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() { done <- a.Run(ctx) }()
-	defer func() { cancel(); <-done; a.Close() }()
+	h.AppOptions = app.Options{PingInterval: 2 * time.Second, HealthWindow: time.Second}
+	a := h.Start()
 	base := "http://" + a.HTTP.Addr()
 	healthy := func() bool { code, _ := httpGet(t, base+"/healthz"); return code == 200 }
-	h.waitForStore("healthy once connected", healthy)
+	h.WaitFor("healthy once connected", healthy)
 
-	h.slack.PausePings(true)
-	h.waitForStore("unhealthy without pings", func() bool { return !healthy() })
-	h.slack.PausePings(false)
-	h.waitForStore("healthy after pings resume", healthy)
+	h.Slack.PausePings(true)
+	h.WaitFor("unhealthy without pings", func() bool { return !healthy() })
+	h.Slack.PausePings(false)
+	h.WaitFor("healthy after pings resume", healthy)
 
-	h.slack.FailNext("apps.connections.open", 2, 500)
-	h.slack.DropConnections()
-	h.waitForStore("unhealthy while disconnected", func() bool { return !healthy() })
-	h.waitForStore("healthy after the reconnect", healthy)
+	h.Slack.FailNext("apps.connections.open", 2, 500)
+	h.Slack.DropConnections()
+	h.WaitFor("unhealthy while disconnected", func() bool { return !healthy() })
+	h.WaitFor("healthy after the reconnect", healthy)
 }

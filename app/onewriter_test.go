@@ -51,7 +51,7 @@ func TestRunbookStepResolvesLikeACommand(t *testing.T) {
 	if answer := w.command("resolve INC-1"); !strings.Contains(answer, "INC-1 is already resolved.") {
 		t.Errorf("a second resolve answered %q", answer)
 	}
-	ann, ok := w.slack.Message(w.incidents.ID, inc.AnnouncementTS)
+	ann, ok := w.Slack.Message(w.incidents.ID, inc.AnnouncementTS)
 	if !ok || !ann.Edited || !strings.Contains(string(ann.Blocks), "resolved") {
 		t.Errorf("announcement not edited to show the resolution: %+v", ann)
 	}
@@ -68,7 +68,7 @@ func TestRunbookStepResolvesLikeACommand(t *testing.T) {
 // `bot validate` and a running bot agree on what a runbook may do.
 func TestEveryDeclaredActionIsImplemented(t *testing.T) {
 	h := start(t)
-	got, want := h.currentApp().Executor.ActionNames(), runbooks.ActionNames()
+	got, want := h.App().Executor.ActionNames(), runbooks.ActionNames()
 	if !slices.Equal(got, want) {
 		t.Fatalf("engine implements %v; the format declares %v", got, want)
 	}

@@ -18,7 +18,7 @@ import (
 
 // slashRequest is a slash command from alice in #general, as the bot decodes it.
 func (w *incidentWorld) slashRequest(id, text string) *runbook.Request {
-	return &runbook.Request{Kind: runbook.KindCommand, ID: id, TeamID: w.slack.TeamID(), UserID: w.alice.ID,
+	return &runbook.Request{Kind: runbook.KindCommand, ID: id, TeamID: w.Slack.TeamID(), UserID: w.alice.ID,
 		ChannelID: w.general.ID, Command: "/runbook", Text: text, ReceivedAt: time.Now()}
 }
 
@@ -26,7 +26,7 @@ func (w *incidentWorld) slashRequest(id, text string) *runbook.Request {
 // sentence an error becomes.
 func (w *incidentWorld) handle(req *runbook.Request) string {
 	w.t.Helper()
-	reply, err := w.currentApp().Handler.Handle(w.ctx(), req)
+	reply, err := w.App().Handler.Handle(w.Context(), req)
 	if err != nil {
 		return runbook.ErrorMessage(err)
 	}
@@ -55,9 +55,9 @@ func (w *incidentWorld) handleTwice(req *runbook.Request, want ...string) {
 // update queued has been posted.
 func (w *incidentWorld) updateTexts() []string {
 	w.t.Helper()
-	w.waitForStore("investigation updates to be posted", func() bool { return w.currentApp().Incidents.UpdatesWaiting() == 0 })
+	w.WaitFor("investigation updates to be posted", func() bool { return w.App().Incidents.UpdatesWaiting() == 0 })
 	var out []string
-	for _, m := range w.slack.Messages(w.updates.ID) {
+	for _, m := range w.Slack.Messages(w.updates.ID) {
 		if m.BotID != "" && m.ThreadTS != "" && m.ThreadTS != m.TS {
 			out = append(out, strings.Split(m.Text, "\n")...)
 		}
@@ -85,7 +85,7 @@ func texts(msgs []slackfake.Message) []string {
 }
 
 func (w *incidentWorld) runsOf(incidentID int64) []*runbook.Run {
-	runs, err := w.currentApp().DB.Runs().ListRuns(context.Background(), incidentID, 50)
+	runs, err := w.App().DB.Runs().ListRuns(context.Background(), incidentID, 50)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func (w *incidentWorld) runsOf(incidentID int64) []*runbook.Run {
 }
 
 func (w *incidentWorld) timeline(incidentID int64) []string {
-	entries, err := w.currentApp().DB.Incidents().Timeline(context.Background(), incidentID)
+	entries, err := w.App().DB.Incidents().Timeline(context.Background(), incidentID)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestDeclareHandledTwice(t *testing.T) {
 		"Declared *INC-1*", "Announced in <#"+w.incidents.ID+">", "*sev1-kickoff* (R-1)")
 	w.runsDone(1, 1)
 
-	list, _ := w.currentApp().DB.Incidents().ListIncidents(context.Background(), runbook.IncidentFilter{})
+	list, _ := w.App().DB.Incidents().ListIncidents(context.Background(), runbook.IncidentFilter{})
 	if len(list) != 1 {
 		t.Fatalf("%d incidents, want 1", len(list))
 	}
@@ -121,7 +121,7 @@ func TestDeclareHandledTwice(t *testing.T) {
 		t.Errorf("%d runs, want the one kickoff", len(runs))
 	}
 	var channels []string
-	for _, ch := range w.slack.Channels() {
+	for _, ch := range w.Slack.Channels() {
 		if strings.HasPrefix(ch.Name, "inc-1") {
 			channels = append(channels, ch.Name)
 		}
@@ -151,7 +151,7 @@ func TestDeclareAdoptsAnInterruptedAnnouncement(t *testing.T) {
 	if first.AnnouncementTS == "" {
 		t.Fatal("the incident was not announced")
 	}
-	if _, err := w.currentApp().DB.Incidents().UpdateIncident(context.Background(), 1, func(i *runbook.Incident) error {
+	if _, err := w.App().DB.Incidents().UpdateIncident(context.Background(), 1, func(i *runbook.Incident) error {
 		i.AnnouncementChannel, i.AnnouncementTS = "", ""
 		return nil
 	}); err != nil {
@@ -176,12 +176,12 @@ func TestDeclareFormHandledTwice(t *testing.T) {
 	w.handle(req)
 	w.handle(req)
 	w.runsDone(1, 1)
-	list, _ := w.currentApp().DB.Incidents().ListIncidents(context.Background(), runbook.IncidentFilter{})
+	list, _ := w.App().DB.Incidents().ListIncidents(context.Background(), runbook.IncidentFilter{})
 	if len(list) != 1 || len(w.runsOf(1)) != 1 || len(w.botTopLevel(w.incidents.ID)) != 1 {
 		t.Fatalf("%d incidents, %d runs, %d announcements; want one of each", len(list), len(w.runsOf(1)), len(w.botTopLevel(w.incidents.ID)))
 	}
 	// Both confirmations name the one incident.
-	for _, m := range w.slack.Ephemerals(w.general.ID, w.alice.ID) {
+	for _, m := range w.Slack.Ephemerals(w.general.ID, w.alice.ID) {
 		if !strings.Contains(m.Text, "Declared *INC-1*") {
 			t.Errorf("confirmation = %q", m.Text)
 		}
@@ -192,14 +192,14 @@ func TestRunHandledTwice(t *testing.T) {
 	w := startIncidents(t)
 	w.command("declare sev3 slow pages")
 	w.handleTwice(w.slashRequest("Ev-run", "run scale-up INC-1 service=checkout count=8"), "Started *scale-up* (R-1) for *INC-1*")
-	w.waitForStore("the run to wait for approval", func() bool {
-		r, err := w.currentApp().DB.Runs().Run(context.Background(), 1)
+	w.WaitFor("the run to wait for approval", func() bool {
+		r, err := w.App().DB.Runs().Run(context.Background(), 1)
 		return err == nil && r.State == runbook.RunWaitingApproval
 	})
 	if runs := w.runsOf(0); len(runs) != 1 {
 		t.Fatalf("%d runs, want 1", len(runs))
 	}
-	pending, err := w.currentApp().DB.Approvals().PendingApprovals(context.Background())
+	pending, err := w.App().DB.Approvals().PendingApprovals(context.Background())
 	if err != nil || len(pending) != 1 {
 		t.Fatalf("%d pending approvals (%v), want 1", len(pending), err)
 	}
@@ -210,7 +210,7 @@ func TestRunHandledTwice(t *testing.T) {
 
 func TestPostHandledTwice(t *testing.T) {
 	w := startIncidents(t)
-	ops := w.slack.AddChannel("ops")
+	ops := w.Slack.AddChannel("ops")
 	w.handleTwice(w.slashRequest("Ev-post", "post to <#"+ops.ID+"|ops>: deploys are paused"), "Posted to <#"+ops.ID+">")
 	if got := texts(w.botTopLevel(ops.ID)); len(got) != 1 {
 		t.Fatalf("posted %q, want one message", got)
@@ -221,7 +221,7 @@ func TestPostHandledTwice(t *testing.T) {
 		t.Fatalf("posted %q, want two messages", got)
 	}
 	// A public channel the bot is not in cannot be searched, and is posted to.
-	lobby := w.slack.AddChannel("lobby", slackfake.ChannelWithoutBot())
+	lobby := w.Slack.AddChannel("lobby", slackfake.ChannelWithoutBot())
 	if answer := w.handle(w.slashRequest("Ev-post-3", "post to <#"+lobby.ID+"|lobby>: hello")); !strings.Contains(answer, "Posted") {
 		t.Fatalf("post to a channel the bot is not in answered %q", answer)
 	}

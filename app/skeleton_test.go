@@ -27,8 +27,8 @@ func ackMessage(t *testing.T, ack slackfake.Ack) (responseType, text string) {
 
 func TestSlashHelpIsAnsweredInTheAck(t *testing.T) {
 	h := start(t)
-	d := h.slack.SlashCommand(h.alice.ID, h.general.ID, "/runbook", "help")
-	ack, err := d.WaitAck(h.ctx())
+	d := h.Slack.SlashCommand(h.alice.ID, h.general.ID, "/runbook", "help")
+	ack, err := d.WaitAck(h.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func TestSlashHelpIsAnsweredInTheAck(t *testing.T) {
 
 func TestUnknownSubcommandGetsAHint(t *testing.T) {
 	h := start(t)
-	ack, err := h.slack.SlashCommand(h.alice.ID, h.general.ID, "/runbook", "stauts").WaitAck(h.ctx())
+	ack, err := h.Slack.SlashCommand(h.alice.ID, h.general.ID, "/runbook", "stauts").WaitAck(h.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,9 +55,9 @@ func TestUnknownSubcommandGetsAHint(t *testing.T) {
 
 func TestMentionHelpIsAnsweredInTheThread(t *testing.T) {
 	h := start(t)
-	d := h.slack.Mention(h.alice.ID, h.general.ID, "help", "")
-	h.waitFor("a reply in the mention's thread", func() bool { return len(h.threadReplies(h.general.ID, d.TS)) > 0 })
-	reply := h.threadReplies(h.general.ID, d.TS)[0]
+	d := h.Slack.Mention(h.alice.ID, h.general.ID, "help", "")
+	h.WaitFor("a reply in the mention's thread", func() bool { return len(h.BotReplies(h.general.ID, d.TS)) > 0 })
+	reply := h.BotReplies(h.general.ID, d.TS)[0]
 	if !strings.Contains(reply.Text, "Runbook commands") || !strings.Contains(string(reply.Blocks), "@Runbook help") {
 		t.Fatalf("thread reply = %q %s; want usage in the mention form", reply.Text, reply.Blocks)
 	}
@@ -66,44 +66,44 @@ func TestMentionHelpIsAnsweredInTheThread(t *testing.T) {
 func TestRedeliveryIsHandledOnce(t *testing.T) {
 	t.Run("Mention", func(t *testing.T) {
 		h := start(t)
-		d := h.slack.Mention(h.alice.ID, h.general.ID, "help", "")
-		h.waitFor("the reply", func() bool { return len(h.threadReplies(h.general.ID, d.TS)) == 1 })
-		if err := h.slack.Redeliver(d.EnvelopeID); err != nil {
+		d := h.Slack.Mention(h.alice.ID, h.general.ID, "help", "")
+		h.WaitFor("the reply", func() bool { return len(h.BotReplies(h.general.ID, d.TS)) == 1 })
+		if err := h.Slack.Redeliver(d.EnvelopeID); err != nil {
 			t.Fatal(err)
 		}
-		h.waitFor("the redelivery's ack", func() bool { return len(h.slack.Acks(d.EnvelopeID)) >= 2 })
+		h.WaitFor("the redelivery's ack", func() bool { return len(h.Slack.Acks(d.EnvelopeID)) >= 2 })
 		// A second handler run would post a second reply before acking.
-		if n := len(h.threadReplies(h.general.ID, d.TS)); n != 1 {
+		if n := len(h.BotReplies(h.general.ID, d.TS)); n != 1 {
 			t.Fatalf("%d replies after a redelivery, want 1", n)
 		}
 	})
 	t.Run("SlashCommandRepeatsItsAnswer", func(t *testing.T) {
 		h := start(t)
-		d := h.slack.SlashCommand(h.alice.ID, h.general.ID, "/runbook", "help")
-		first, err := d.WaitAck(h.ctx())
+		d := h.Slack.SlashCommand(h.alice.ID, h.general.ID, "/runbook", "help")
+		first, err := d.WaitAck(h.Context())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := h.slack.Redeliver(d.EnvelopeID); err != nil {
+		if err := h.Slack.Redeliver(d.EnvelopeID); err != nil {
 			t.Fatal(err)
 		}
-		h.waitFor("the redelivery's ack", func() bool { return len(h.slack.Acks(d.EnvelopeID)) >= 2 })
-		second := h.slack.Acks(d.EnvelopeID)[1]
+		h.WaitFor("the redelivery's ack", func() bool { return len(h.Slack.Acks(d.EnvelopeID)) >= 2 })
+		second := h.Slack.Acks(d.EnvelopeID)[1]
 		if string(second.Payload) != string(first.Payload) {
 			t.Fatalf("redelivery acked with %s, want the first answer %s", second.Payload, first.Payload)
 		}
 	})
 	t.Run("AfterRestart", func(t *testing.T) {
 		h := start(t)
-		d := h.slack.Mention(h.alice.ID, h.general.ID, "help", "")
-		h.waitFor("the reply", func() bool { return len(h.threadReplies(h.general.ID, d.TS)) == 1 })
-		h.stop()
-		h.startBot()
-		if err := h.slack.Redeliver(d.EnvelopeID); err != nil {
+		d := h.Slack.Mention(h.alice.ID, h.general.ID, "help", "")
+		h.WaitFor("the reply", func() bool { return len(h.BotReplies(h.general.ID, d.TS)) == 1 })
+		h.Stop()
+		h.Start()
+		if err := h.Slack.Redeliver(d.EnvelopeID); err != nil {
 			t.Fatal(err)
 		}
-		h.waitFor("the redelivery's ack", func() bool { return len(h.slack.Acks(d.EnvelopeID)) >= 2 })
-		if n := len(h.threadReplies(h.general.ID, d.TS)); n != 1 {
+		h.WaitFor("the redelivery's ack", func() bool { return len(h.Slack.Acks(d.EnvelopeID)) >= 2 })
+		if n := len(h.BotReplies(h.general.ID, d.TS)); n != 1 {
 			t.Fatalf("%d replies after a restart and redelivery, want 1", n)
 		}
 	})
@@ -114,31 +114,31 @@ func TestReconnect(t *testing.T) {
 		name  string
 		fault func(h *harness)
 	}{
-		{"RefreshRequested", func(h *harness) { h.slack.Disconnect("refresh_requested", 0) }},
-		{"Warning", func(h *harness) { h.slack.Disconnect("warning", 0) }},
-		{"Dropped", func(h *harness) { h.slack.DropConnections() }},
+		{"RefreshRequested", func(h *harness) { h.Slack.Disconnect("refresh_requested", 0) }},
+		{"Warning", func(h *harness) { h.Slack.Disconnect("warning", 0) }},
+		{"Dropped", func(h *harness) { h.Slack.DropConnections() }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			h := start(t)
-			before := h.slack.ConnectCount()
+			before := h.Slack.ConnectCount()
 			tt.fault(h)
 			// Sent while the bot is reconnecting: Slack queues or redelivers events.
 			var sent []*slackfake.Delivery
 			for range 5 {
-				sent = append(sent, h.slack.Mention(h.alice.ID, h.general.ID, "help", ""))
+				sent = append(sent, h.Slack.Mention(h.alice.ID, h.general.ID, "help", ""))
 			}
-			h.waitFor("a new connection", func() bool { return h.slack.ConnectCount() > before })
+			h.WaitFor("a new connection", func() bool { return h.Slack.ConnectCount() > before })
 			// Slash commands are never redelivered by Slack; one typed after the
 			// reconnect must be answered on the new connection.
-			sent = append(sent, h.slack.SlashCommand(h.alice.ID, h.general.ID, "/runbook", "help"))
+			sent = append(sent, h.Slack.SlashCommand(h.alice.ID, h.general.ID, "/runbook", "help"))
 			for _, d := range sent {
-				if _, err := d.WaitAck(h.ctx()); err != nil {
+				if _, err := d.WaitAck(h.Context()); err != nil {
 					t.Fatalf("envelope %s (%s) was never acked: %v", d.EnvelopeID, d.Type, err)
 				}
 			}
 			for _, d := range sent[:5] {
-				h.waitFor("a reply to each mention", func() bool { return len(h.threadReplies(h.general.ID, d.TS)) > 0 })
-				if n := len(h.threadReplies(h.general.ID, d.TS)); n != 1 {
+				h.WaitFor("a reply to each mention", func() bool { return len(h.BotReplies(h.general.ID, d.TS)) > 0 })
+				if n := len(h.BotReplies(h.general.ID, d.TS)); n != 1 {
 					t.Fatalf("mention %s got %d replies, want 1", d.TS, n)
 				}
 			}

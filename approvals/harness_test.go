@@ -2,30 +2,27 @@ package approvals_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"path/filepath"
+	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
-	"time"
-
-	"github.com/slack-go/slack"
 
 	"github.com/runbookhq/runbook"
 	"github.com/runbookhq/runbook/approvals"
+	"github.com/runbookhq/runbook/bot"
 	"github.com/runbookhq/runbook/engine"
 	"github.com/runbookhq/runbook/handlers"
-	"github.com/runbookhq/runbook/incidents"
+	"github.com/runbookhq/runbook/internal/apptest"
 	"github.com/runbookhq/runbook/runbooks"
-	"github.com/runbookhq/runbook/slackapi"
 	"github.com/runbookhq/runbook/slackfake"
 	"github.com/runbookhq/runbook/store"
 )
 
 // Test runbooks besides the examples: a bare approval gate, a critical one (which the
-// world's executor requires two approvals for), one that expires in a second, and one
-// only dave may decide.
+// bot requires two approvals for), one that expires in a second, and one only dave may
+// decide.
 const (
 	gateRunbook = `
 name: gate
@@ -59,25 +56,22 @@ steps:
 `
 )
 
-// world is the approvals service and the executor, on a real store, talking to the
-// emulator through the real Slack adapter. alice starts runs (and so requests
-// approvals); bob is on call, carol is an approver by handle, dave is nobody.
+// world is Runbook — the real app, so the approvals service and the executor wired as
+// the bot wires them — on the emulator, with a store handle of the test's own. Clicks
+// stay in flight (the emulator holds the envelopes): the test hands each one to the
+// service itself, as the handler would, when it likes. alice starts runs (and so
+// requests approvals); bob is on call, carol is an approver by handle, dave is nobody.
+// The app's executor requires two approvals for critical risks (the default).
 type world struct {
-	t       *testing.T
-	srv     *slackfake.Server
-	db      *store.DB
-	catalog *runbooks.Catalog
-	cfg     approvals.Config
-	kicks   *kickCounter
+	*apptest.Kit
+	t  *testing.T
+	db *store.DB
 
 	alice, bob, carol, dave slackfake.User
 	ops                     slackfake.Channel
 	incident                *runbook.Incident
 
-	mu      sync.Mutex
-	exec    *engine.Executor
-	svc     *approvals.Service
-	adapter *slackapi.Client
+	mu sync.Mutex
 	// onCall, if set, runs when the emulator has handled a Web API call and before the
 	// bot has its answer: what it does happens between the call and what follows it.
 	onCall func(slackfake.APICall)
@@ -106,143 +100,63 @@ func (w *world) betweenCallAndAnswer(method string, f func()) {
 	}
 }
 
-// kickCounter counts the resumes the service asks for, and passes them on.
-type kickCounter struct {
-	mu   sync.Mutex
-	n    map[int64]int
-	exec *engine.Executor
-}
-
-func (k *kickCounter) Kick(runID int64) {
-	k.mu.Lock()
-	k.n[runID]++
-	exec := k.exec
-	k.mu.Unlock()
-	exec.Kick(runID)
-}
-
-func (k *kickCounter) count(runID int64) int {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return k.n[runID]
-}
-
-func newWorld(t *testing.T, configure ...func(*approvals.Config)) *world {
+// newWorld starts the world; configure adjusts the kit's configuration and app
+// options before the bot starts.
+func newWorld(t *testing.T, configure ...func(*apptest.Kit)) *world {
 	t.Helper()
-	w := &world{t: t, kicks: &kickCounter{n: map[int64]int{}}}
-	srv, err := slackfake.New(slackfake.Options{OnAPICall: w.apiCalled})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	w.srv = srv
-	w.db, err = store.Open(context.Background(), filepath.Join(t.TempDir(), "r.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.db.Close() })
-	w.catalog = loadCatalog(t)
-	w.alice, w.bob, w.carol, w.dave = srv.AddUser("alice"), srv.AddUser("bob"), srv.AddUser("carol"), srv.AddUser("dave")
-	srv.AddUserGroup("oncall", w.bob.ID)
-	w.ops = srv.AddChannel("ops", slackfake.ChannelMembers(w.alice.ID))
-	room := srv.AddChannel("inc-room")
+	w := &world{t: t}
+	w.Kit = apptest.New(t, apptest.Options{
+		Emulator:     slackfake.Options{OnAPICall: w.apiCalled},
+		RunbooksFrom: os.DirFS("../runbooks/examples"),
+		Runbooks: map[string]string{"gate.yaml": gateRunbook, "critical-gate.yaml": criticalRunbook,
+			"short-gate.yaml": shortRunbook, "dave-gate.yaml": daveRunbook},
+	})
+	w.Slack.HoldEnvelopes(true)
+	w.alice, w.bob, w.carol, w.dave = w.Person("alice"), w.Person("bob"), w.Person("carol"), w.Person("dave")
+	w.Group("oncall", "bob")
+	w.ops = w.Channel("ops", "alice")
+	room := w.Channel("inc-room")
+	w.db = apptest.OpenStore(t, w.Config.Store.Path)
 	w.incident = &runbook.Incident{Title: "Checkout is down", Severity: "sev1", Status: "investigating",
 		Service: "checkout", Commander: w.alice.ID, CreatedBy: w.alice.ID, Channel: room.ID}
 	if err := w.db.Incidents().CreateIncident(context.Background(), w.incident); err != nil {
 		t.Fatal(err)
 	}
-	w.cfg = approvals.Config{Approvers: []string{"@oncall", "<@" + w.alice.ID + ">", "carol"}}
+	w.Config.Slack.ApprovalChannel = "#ops"
+	w.Config.Approvals.Approvers = []string{"@oncall", "<@" + w.alice.ID + ">", "carol"}
 	for _, c := range configure {
-		c(&w.cfg)
+		c(w.Kit)
 	}
-	w.start()
-	t.Cleanup(w.stop)
+	w.Start()
 	return w
 }
 
-func loadCatalog(t *testing.T) *runbooks.Catalog {
-	t.Helper()
-	examples, err := runbooks.LoadDir("../runbooks/examples")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rbs := examples.List()
-	for i, f := range []string{gateRunbook, criticalRunbook, shortRunbook, daveRunbook} {
-		rb, err := runbooks.Parse("test"+string(rune('a'+i))+".yaml", []byte(f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		rbs = append(rbs, rb)
-	}
-	return runbooks.NewCatalog(rbs...)
-}
+// service is the running bot's approvals service.
+func (w *world) service() *approvals.Service { return w.App().Approvals }
 
-// start starts an executor and an approvals service on the world's database, as a
-// process would.
-func (w *world) start() {
-	w.t.Helper()
-	api := slack.New(w.srv.BotToken(), slack.OptionAPIURL(w.srv.APIURL()))
-	adapter := slackapi.New(api, nil, nil)
-	adapter.RetryInterval = 50 * time.Millisecond
-	exec := engine.New(engine.Deps{Runs: w.db.Runs(), Incidents: w.db.Incidents(), Slack: adapter,
-		Catalog: func() *runbooks.Catalog { return w.catalog }})
-	svc := approvals.New(w.db.Approvals(), adapter, w.kicks, w.db.Audit(), w.db.Incidents(), w.cfg, nil)
-	inc := incidents.New(w.db.Incidents(), adapter, exec, incidents.NewUpdates(w.db.Incidents(), adapter, "", nil),
-		incidents.Config{Severities: []string{"sev0", "sev1", "sev2"}, Statuses: []string{"investigating", "mitigating", "resolved"}}, nil)
-	exec.Register(engine.SlackActions(inc), engine.IncidentActions(inc), engine.ApprovalActions(w.db.Approvals(), svc,
-		engine.ApprovalSettings{Channel: "#ops", Required: map[string]int{"critical": 2}}))
-	w.mu.Lock()
-	w.exec, w.svc, w.adapter = exec, svc, adapter
-	w.mu.Unlock()
-	w.kicks.mu.Lock()
-	w.kicks.exec = exec
-	w.kicks.mu.Unlock()
-	if err := exec.Start(context.Background()); err != nil {
-		w.t.Fatal(err)
-	}
-	if err := svc.Start(context.Background()); err != nil {
-		w.t.Fatal(err)
-	}
-}
-
-// stop stops the service and the executor, as a process exiting would.
-func (w *world) stop() {
-	svc, exec := w.service(), w.executor()
-	svc.Stop()
-	exec.Stop()
-}
-
-func (w *world) restart() {
-	w.stop()
-	w.start()
-}
-
-func (w *world) service() *approvals.Service {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.svc
-}
-
-func (w *world) executor() *engine.Executor {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.exec
-}
+// executor is the running bot's executor.
+func (w *world) executor() *engine.Executor { return w.App().Executor }
 
 // run starts a run of a runbook as alice, and waits for it to ask for its approval.
 func (w *world) run(name string, params map[string]any) (*runbook.Run, *runbook.Approval) {
 	w.t.Helper()
-	rb, ok := w.catalog.Get(name)
-	if !ok {
-		w.t.Fatalf("no runbook %s", name)
-	}
-	run, err := w.executor().StartRun(context.Background(), rb, engine.RunInput{IncidentID: w.incident.ID, Params: params,
-		StartedBy: w.alice.ID, Channel: w.ops.ID})
+	run, err := w.executor().StartRun(context.Background(), w.runbook(name), engine.RunInput{IncidentID: w.incident.ID,
+		Params: params, StartedBy: w.alice.ID, Channel: w.ops.ID})
 	if err != nil {
 		w.t.Fatal(err)
 	}
 	w.waitRun(run.ID, runbook.RunWaitingApproval)
 	return run, w.approval(run.ID)
+}
+
+// runbook is a runbook the running bot has loaded.
+func (w *world) runbook(name string) *runbooks.Runbook {
+	w.t.Helper()
+	rb, ok := w.App().Catalog().Get(name)
+	if !ok {
+		w.t.Fatalf("no runbook %s", name)
+	}
+	return rb
 }
 
 // approval returns the run's (first step's) approval request as stored now.
@@ -255,39 +169,33 @@ func (w *world) approval(runID int64) *runbook.Approval {
 	return a
 }
 
-// waitRun polls the store until the run is in one of the given states.
+// waitRun waits until the run is in one of the given states.
 func (w *world) waitRun(id int64, states ...runbook.RunState) *runbook.Run {
 	w.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		run, err := w.db.Runs().Run(context.Background(), id)
+	var run *runbook.Run
+	w.WaitFor(fmt.Sprintf("R-%d to be %v", id, states), func() bool {
+		r, err := w.db.Runs().Run(context.Background(), id)
 		if err != nil {
-			w.t.Fatal(err)
+			return false
 		}
-		for _, s := range states {
-			if run.State == s {
-				return run
-			}
-		}
-		if time.Now().After(deadline) {
-			w.t.Fatalf("R-%d is %s (error %q); want %v", id, run.State, run.Error, states)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		run = r
+		return slices.Contains(states, r.State)
+	})
+	return run
 }
 
 // press has a user press a button of the request message in the emulator, and returns
-// the delivery Slack would send the bot.
+// the delivery Slack would send the bot (held in flight).
 func (w *world) press(user slackfake.User, a *runbook.Approval, actionID string) *slackfake.Delivery {
 	w.t.Helper()
-	d, err := w.srv.ClickButton(user.ID, a.Channel, a.MessageTS, actionID)
+	d, err := w.Slack.ClickButton(user.ID, a.Channel, a.MessageTS, actionID)
 	if err != nil {
 		w.t.Fatal(err)
 	}
 	return d
 }
 
-// handle decodes a delivery's payload the way the bot does and hands the decision it
+// handle decodes a delivery's payload as the bot does and hands the decision it
 // carries to the service, as the handler would.
 func (w *world) handle(d *slackfake.Delivery) approvals.Outcome {
 	w.t.Helper()
@@ -299,7 +207,7 @@ func (w *world) handle(d *slackfake.Delivery) approvals.Outcome {
 }
 
 func (w *world) handleErr(d *slackfake.Delivery) (approvals.Outcome, error) {
-	req, err := decodeInteraction(d.Payload)
+	req, err := bot.DecodeInteraction(d.Payload)
 	if err != nil {
 		return approvals.Outcome{}, err
 	}
@@ -316,61 +224,10 @@ func (w *world) click(user slackfake.User, a *runbook.Approval, actionID string)
 	return w.handle(w.press(user, a, actionID))
 }
 
-// decodeInteraction reads an interactive payload as bot/decode.go does.
-func decodeInteraction(raw json.RawMessage) (*runbook.Request, error) {
-	var p struct {
-		Type string `json:"type"`
-		User struct {
-			ID string `json:"id"`
-		} `json:"user"`
-		TriggerID string `json:"trigger_id"`
-		Container struct {
-			MessageTS string `json:"message_ts"`
-		} `json:"container"`
-		Actions []struct {
-			ActionID string `json:"action_id"`
-			BlockID  string `json:"block_id"`
-			Value    string `json:"value"`
-		} `json:"actions"`
-		View struct {
-			ID              string `json:"id"`
-			CallbackID      string `json:"callback_id"`
-			PrivateMetadata string `json:"private_metadata"`
-			State           struct {
-				Values map[string]map[string]struct {
-					Value string `json:"value"`
-				} `json:"values"`
-			} `json:"state"`
-		} `json:"view"`
-	}
-	if err := json.Unmarshal(raw, &p); err != nil {
-		return nil, err
-	}
-	req := &runbook.Request{UserID: p.User.ID, TriggerID: p.TriggerID}
-	switch p.Type {
-	case "block_actions":
-		a := p.Actions[0]
-		req.Kind = runbook.KindAction
-		req.Action = &runbook.Action{ActionID: a.ActionID, BlockID: a.BlockID, Value: a.Value, MessageTS: p.Container.MessageTS}
-	case "view_submission":
-		values := map[string]map[string]string{}
-		for block, inputs := range p.View.State.Values {
-			values[block] = map[string]string{}
-			for action, v := range inputs {
-				values[block][action] = v.Value
-			}
-		}
-		req.Kind = runbook.KindViewSubmission
-		req.View = &runbook.ViewSubmission{ViewID: p.View.ID, CallbackID: p.View.CallbackID,
-			PrivateMetadata: p.View.PrivateMetadata, Values: values}
-	}
-	return req, nil
-}
-
 // message returns the request message as Slack shows it now, text and blocks.
 func (w *world) message(a *runbook.Approval) string {
 	w.t.Helper()
-	m, ok := w.srv.Message(a.Channel, a.MessageTS)
+	m, ok := w.Slack.Message(a.Channel, a.MessageTS)
 	if !ok {
 		w.t.Fatalf("no request message %s in %s", a.MessageTS, a.Channel)
 	}
@@ -414,7 +271,7 @@ func (w *world) snapshot(a *runbook.Approval) snapshot {
 		w.t.Fatal(err)
 	}
 	return snapshot{state: w.approval(a.RunID).State, message: w.message(a), run: run.State,
-		updates: w.srv.Calls("chat.update"), audit: len(w.audit())}
+		updates: w.Slack.Calls("chat.update"), audit: len(w.audit())}
 }
 
 // unchanged checks that nothing but one new audit entry, a refusal by who, came of a click.
@@ -430,6 +287,60 @@ func (w *world) unchanged(before snapshot, a *runbook.Approval, who string) {
 	if e := w.audit()[0]; e.Action != runbook.AuditApprovalRefused || e.Actor != who {
 		w.t.Errorf("newest audit entry = %+v, want a refusal by %s", e, who)
 	}
+}
+
+// resumedOnce checks that a run went on from its approval at step gate once: every later
+// step ran exactly once, or, for a run that did not succeed, none ran. (The service's
+// resume, a kick, is harmless repeated; what must not repeat is the work after it.)
+func (w *world) resumedOnce(run *runbook.Run, gate int) {
+	w.t.Helper()
+	want := 0
+	if run.State == runbook.RunSucceeded {
+		want = 1
+	}
+	for i, st := range run.Steps[gate+1:] {
+		if st.Attempts != want {
+			w.t.Errorf("R-%d (%s): step %d ran %d times, want %d", run.ID, run.State, gate+1+i, st.Attempts, want)
+		}
+	}
+}
+
+// stillWaiting checks that what happened (a refused click, a partial approval) left
+// the run parked on its pending request, with nothing after the request done.
+func (w *world) stillWaiting(runID int64, what string) {
+	w.t.Helper()
+	run, err := w.db.Runs().Run(context.Background(), runID)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if a := w.approval(runID); run.State != runbook.RunWaitingApproval || a.State != runbook.ApprovalPending {
+		w.t.Fatalf("after %s, R-%d is %s and its request %s; want it still waiting", what, runID, run.State, a.State)
+	}
+	w.resumedOnce(run, 0)
+	if n := countPrefix(w.auditOf(w.approval(runID)), runbook.AuditApprovalDecided+" "); n != 0 {
+		w.t.Fatalf("after %s, the request is audited as decided", what)
+	}
+}
+
+// botMessages are the bot's messages in a channel that contain text.
+func (w *world) botMessages(channel, text string) []slackfake.Message {
+	var out []slackfake.Message
+	for _, m := range w.Slack.Messages(channel) {
+		if m.BotID != "" && strings.Contains(m.Text, text) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func countPrefix(lines []string, prefix string) int {
+	n := 0
+	for _, l := range lines {
+		if strings.HasPrefix(l, prefix) {
+			n++
+		}
+	}
+	return n
 }
 
 func contains(t *testing.T, what, got string, want ...string) {

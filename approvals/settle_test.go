@@ -20,8 +20,8 @@ func TestClickBeforeMessageRecorded(t *testing.T) {
 	w := newWorld(t)
 	clicked := make(chan error, 1)
 	w.betweenCallAndAnswer("chat.postMessage", func() {
-		msgs := w.srv.Messages(w.ops.ID)
-		d, err := w.srv.ClickButton(w.bob.ID, w.ops.ID, msgs[len(msgs)-1].TS, slackui.ActionApprove)
+		msgs := w.Slack.Messages(w.ops.ID)
+		d, err := w.Slack.ClickButton(w.bob.ID, w.ops.ID, msgs[len(msgs)-1].TS, slackui.ActionApprove)
 		if err == nil {
 			var out approvals.Outcome
 			if out, err = w.handleErr(d); err == nil && !out.Decided {
@@ -30,8 +30,7 @@ func TestClickBeforeMessageRecorded(t *testing.T) {
 		}
 		clicked <- err
 	})
-	rb, _ := w.catalog.Get("scale-up")
-	run, err := w.executor().StartRun(context.Background(), rb, engine.RunInput{IncidentID: w.incident.ID,
+	run, err := w.executor().StartRun(context.Background(), w.runbook("scale-up"), engine.RunInput{IncidentID: w.incident.ID,
 		Params: scaleParams, StartedBy: w.alice.ID, Channel: w.ops.ID})
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +41,7 @@ func TestClickBeforeMessageRecorded(t *testing.T) {
 	w.waitRun(run.ID, runbook.RunSucceeded)
 	a := w.approval(run.ID)
 	w.showsApproved(a)
-	if n := w.srv.Calls("chat.update"); n != 1 {
+	if n := w.Slack.Calls("chat.update"); n != 1 {
 		t.Errorf("chat.update called %d times, want 1", n)
 	}
 	w.auditedOnce(a)
@@ -60,24 +59,24 @@ func TestCrashBeforeMessageRecorded(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newWorld(t)
 			run, a := w.run("scale-up", scaleParams)
-			w.stop()
+			w.Stop()
 			ctx := context.Background()
 			w.forgetMessage(a)
 			w.decide(a, tc.followedUp)
-			w.start()
+			w.Start()
 
 			w.waitRun(run.ID, runbook.RunSucceeded)
 			w.showsApproved(a)
 			if got := w.approval(run.ID); got.MessageTS != a.MessageTS {
 				t.Errorf("recorded message %q, want the one posted, %q", got.MessageTS, a.MessageTS)
 			}
-			if n := len(w.srv.Messages(w.ops.ID)); n != 1 {
+			if n := len(w.Slack.Messages(w.ops.ID)); n != 1 {
 				t.Errorf("%d messages in #ops, want the one request", n)
 			}
 			w.auditedOnce(a)
-			updates := w.srv.Calls("chat.update")
-			w.restart()
-			if n := w.srv.Calls("chat.update"); n != updates {
+			updates := w.Slack.Calls("chat.update")
+			w.Restart()
+			if n := w.Slack.Calls("chat.update"); n != updates {
 				t.Errorf("chat.update called %d more times after another restart, want 0", n-updates)
 			}
 			if left, err := w.db.Approvals().UnsettledApprovals(ctx, w.db.Now()); err != nil || len(left) != 0 {
@@ -93,13 +92,13 @@ func TestCrashBeforeMessageRecorded(t *testing.T) {
 func TestCrashBeforeMessageUpdated(t *testing.T) {
 	w := newWorld(t)
 	run, a := w.run("scale-up", scaleParams)
-	w.stop()
+	w.Stop()
 	w.forgetMessage(a)
 	w.decide(a, true)
 	if err := w.db.Approvals().SetApprovalMessage(context.Background(), a.ID, a.Channel, a.MessageTS); err != nil {
 		t.Fatal(err)
 	}
-	w.start()
+	w.Start()
 	w.waitRun(run.ID, runbook.RunSucceeded)
 	w.showsApproved(a)
 	w.auditedOnce(a)
@@ -115,13 +114,13 @@ func TestFollowUpOnce(t *testing.T) {
 		_, a := w.run("scale-up", scaleParams)
 		requests = append(requests, a)
 	}
-	w.stop()
+	w.Stop()
 	for _, a := range requests {
 		w.decide(a, false)
 	}
 	var wg sync.WaitGroup
 	for range 2 {
-		svc := approvals.New(w.db.Approvals(), w.adapter, w.kicks, w.db.Audit(), w.db.Incidents(), w.cfg, nil)
+		svc := w.NewApp().Approvals // as another process would have it
 		wg.Go(func() {
 			if err := svc.Start(context.Background()); err != nil {
 				t.Error(err)

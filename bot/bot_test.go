@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,15 +13,18 @@ import (
 
 	"github.com/runbookhq/runbook"
 	"github.com/runbookhq/runbook/bot"
+	"github.com/runbookhq/runbook/internal/apptest"
 	"github.com/runbookhq/runbook/slackapi"
 	"github.com/runbookhq/runbook/slackfake"
 	"github.com/runbookhq/runbook/store"
 )
 
 // rig is a bot with a test handler, connected to the emulator through the real
-// slack-go client.
+// slack-go client, on a store of its own; the emulator and the store come from the
+// test kit.
 type rig struct {
 	t       *testing.T
+	ws      *apptest.Workspace
 	slack   *slackfake.Server
 	db      *store.DB
 	user    slackfake.User
@@ -33,19 +35,10 @@ type rig struct {
 
 func newRig(t *testing.T, handler runbook.HandlerFunc, opts bot.Options) *rig {
 	t.Helper()
-	srv, err := slackfake.New(slackfake.Options{AckTimeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "bot.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	r := &rig{t: t, slack: srv, db: db}
-	r.user = srv.AddUser("alice")
-	r.channel = srv.AddChannel("ops", slackfake.ChannelMembers(r.user.ID))
+	ws := apptest.NewWorkspace(t, slackfake.Options{AckTimeout: time.Second})
+	r := &rig{t: t, ws: ws, slack: ws.Slack, db: apptest.OpenStore(t, filepath.Join(t.TempDir(), "bot.db"))}
+	r.user = ws.Person("alice")
+	r.channel = ws.Channel("ops", "alice")
 	r.start(handler, opts)
 	return r
 }
@@ -72,18 +65,28 @@ func (r *rig) stop() {
 	}
 }
 
+// wait waits until cond holds, waking at every change in the emulator and every few
+// milliseconds for the store; it fails the test after the kit's patience.
 func (r *rig) wait(what string, cond func() bool) {
 	r.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := r.slack.Wait(ctx, cond); err != nil {
+	if err := apptest.WaitWithin(apptest.Patience, r.slack, cond); err != nil {
 		r.t.Fatalf("waiting for %s: %v", what, err)
+	}
+}
+
+// await waits for a signal from a handler.
+func (r *rig) await(what string, ch <-chan struct{}) {
+	r.t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(apptest.Patience):
+		r.t.Fatalf("waiting for %s: timed out", what)
 	}
 }
 
 func (r *rig) ack(d *slackfake.Delivery) slackfake.Ack {
 	r.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), apptest.Patience)
 	defer cancel()
 	ack, err := d.WaitAck(ctx)
 	if err != nil {
@@ -172,15 +175,16 @@ func TestMalformedEnvelopesAreDroppedCleanly(t *testing.T) {
 
 func TestBusyBotSaysSo(t *testing.T) {
 	release := make(chan struct{})
-	var started atomic.Int32
+	started := make(chan struct{}, 3)
 	r := newRig(t, func(ctx context.Context, req *runbook.Request) (*runbook.Reply, error) {
-		started.Add(1)
+		started <- struct{}{}
 		<-release
 		return echo(ctx, req)
 	}, bot.Options{Workers: 1, Queue: 1, AckBudget: 20 * time.Millisecond})
 	defer close(release)
 	r.ack(r.slash("first")) // taken by the one worker, acked after the budget
-	r.wait("the worker to be busy", func() bool { return started.Load() == 1 })
+	// The handler runs apart from the ack: it may start after the ack is sent.
+	r.await("the worker to be busy", started)
 	r.slash("second") // waits in the queue
 	third := r.slash("third")
 	if got := ackText(t, r.ack(third)); !strings.Contains(got, "busy") {
@@ -197,7 +201,7 @@ func TestShutdownFinishesInFlightWork(t *testing.T) {
 		return echo(ctx, req)
 	}, bot.Options{AckBudget: 2 * time.Second, ShutdownTimeout: 10 * time.Second})
 	d := r.slash("in flight")
-	<-entered
+	r.await("the handler to start", entered)
 	r.cancel()
 	r.cancel = nil
 	close(release)
@@ -217,7 +221,7 @@ func TestShutdownTimeoutInterruptsAndResumesLater(t *testing.T) {
 		return nil, ctx.Err()
 	}, bot.Options{AckBudget: 20 * time.Millisecond, ShutdownTimeout: 100 * time.Millisecond})
 	d := r.slash("stuck")
-	<-entered
+	r.await("the handler to start", entered)
 	r.ack(d) // acked empty once the budget ran out
 	r.stop()
 	if ephemerals := r.slack.Ephemerals(r.channel.ID, r.user.ID); len(ephemerals) != 0 {

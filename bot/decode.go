@@ -54,7 +54,7 @@ func decodeRequest(env envelope, botUserID string, now time.Time) (*runbook.Requ
 	case typeEventsAPI:
 		req, err = decodeEvent(env.Payload, botUserID)
 	case typeInteractive:
-		req, err = decodeInteraction(env.Payload)
+		req, err = DecodeInteraction(env.Payload)
 	default:
 		return nil, fmt.Errorf("envelope type %q: %w", env.Type, errIgnored)
 	}
@@ -225,7 +225,9 @@ func (v inputValue) String() string {
 	return v.Value
 }
 
-func decodeInteraction(raw json.RawMessage) (*runbook.Request, error) {
+// DecodeInteraction reads an interactive payload (a button click or a form submission)
+// as the bot does. Tests that hand a click to the services themselves decode it with it.
+func DecodeInteraction(raw json.RawMessage) (*runbook.Request, error) {
 	var p interactionPayload
 	if err := json.Unmarshal(raw, &p); err != nil {
 		return nil, fmt.Errorf("decode interaction: %w", err)

@@ -15,7 +15,8 @@ import (
 	"io"
 	"os"
 	"strings"
-	"sync"
+
+	"github.com/runbookhq/runbook/internal/apptest"
 )
 
 // Options say how the demo runs.
@@ -41,15 +42,15 @@ func Run(ctx context.Context, opts Options) error {
 }
 
 func run(ctx context.Context, opts Options) (err error) {
-	out := &syncWriter{w: opts.Out}
+	out := &syncWriter{SyncWriter: apptest.SyncWriter{W: opts.Out}}
 	if opts.Out == nil {
-		out.w = io.Discard
+		out.W = io.Discard
 	}
 	logs := io.Discard
 	if opts.Verbose {
 		logs = out
 		if opts.Log != nil {
-			logs = &syncWriter{w: opts.Log}
+			logs = &apptest.SyncWriter{W: opts.Log}
 		}
 	}
 	w, err := startWorld(ctx, logs)
@@ -96,16 +97,7 @@ func orEmpty(r io.Reader) io.Reader {
 }
 
 // syncWriter lets the transcript and the bot's logs share one writer.
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
-}
+type syncWriter struct{ apptest.SyncWriter }
 
 func (s *syncWriter) printf(format string, args ...any) {
 	fmt.Fprintf(s, format, args...)

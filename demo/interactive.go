@@ -86,7 +86,7 @@ func (d *director) tolerate(err error) error {
 	if err == nil {
 		return nil
 	}
-	if done, _ := d.w.exited(); done {
+	if d.w.bot.Exited() {
 		return err
 	}
 	d.out.printf("(%v)\n", err)
@@ -96,7 +96,7 @@ func (d *director) tolerate(err error) error {
 func (d *director) switchUser(s *session, name string) {
 	u := d.w.user(strings.TrimPrefix(name, "@"))
 	if u.ID == "" {
-		d.out.printf("(There is no %q here; people: %s.)\n", name, strings.Join(people, ", "))
+		d.out.printf("(There is no %q here; people: %s.)\n", name, strings.Join(d.w.peopleNames(), ", "))
 		return
 	}
 	s.user = u

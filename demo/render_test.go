@@ -4,16 +4,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/runbookhq/runbook/internal/apptest"
 	"github.com/runbookhq/runbook/slackfake"
 )
 
 func testNames(t *testing.T) (*names, slackfake.User, slackfake.Channel) {
 	t.Helper()
-	srv, err := slackfake.New(slackfake.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
+	srv := apptest.NewWorkspace(t, slackfake.Options{}).Slack
 	alice := srv.AddUser("alice")
 	ops := srv.AddChannel("ops")
 	g := srv.AddUserGroup("oncall")

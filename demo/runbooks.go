@@ -2,9 +2,7 @@ package demo
 
 import (
 	"embed"
-	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 )
@@ -15,25 +13,13 @@ import (
 //go:embed runbooks/*.yaml
 var runbookFiles embed.FS
 
-// writeRunbooks writes the embedded runbooks into dir, for runbooks.dir.
-func writeRunbooks(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("write the runbooks: %w", err)
-	}
-	files, err := fs.Glob(runbookFiles, "runbooks/*.yaml")
+// runbooksFS is the embedded runbooks directory.
+func runbooksFS() fs.FS {
+	sub, err := fs.Sub(runbookFiles, "runbooks")
 	if err != nil {
-		return err
+		panic(err) // "runbooks" is a valid path: it cannot fail
 	}
-	for _, name := range files {
-		data, err := runbookFiles.ReadFile(name)
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(filepath.Join(dir, filepath.Base(name)), data, 0o644); err != nil {
-			return fmt.Errorf("write the runbooks: %w", err)
-		}
-	}
-	return nil
+	return sub
 }
 
 // runbookNames are the embedded runbooks' file names without the extension.

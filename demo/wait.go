@@ -7,41 +7,31 @@ import (
 	"time"
 
 	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/internal/apptest"
 	"github.com/runbookhq/runbook/slackfake"
 )
 
-const (
-	// actTimeout bounds every wait: an act that takes longer has failed.
-	actTimeout = 10 * time.Second
-	// recheck is how often a condition is re-checked between changes in the
-	// emulator, for what only the database shows.
-	recheck = 20 * time.Millisecond
-)
+// actTimeout bounds every wait: an act that takes longer has failed.
+const actTimeout = 10 * time.Second
 
-// waitFor waits until cond holds. It re-checks cond after every change in the
-// emulator, and every few milliseconds for the database, which the emulator cannot
-// signal. It fails if the bot stops or actTimeout passes.
+// waitFor waits until cond holds, with the kit's wait: it re-checks cond after every
+// change in the emulator, and every few milliseconds for the database, which the
+// emulator cannot signal. It fails if the bot stops or actTimeout passes.
 func (w *world) waitFor(ctx context.Context, what string, cond func() bool) error {
 	ctx, cancel := context.WithTimeout(ctx, actTimeout)
 	defer cancel()
-	for {
-		if done, err := w.exited(); done {
-			return fmt.Errorf("the bot stopped while waiting for %s: %v", what, err)
-		}
-		short, stop := context.WithTimeout(ctx, recheck)
-		err := w.srv.Wait(short, cond)
-		stop()
-		switch {
-		case err == nil:
-			return nil
-		case errors.Is(err, slackfake.ErrClosed):
-			return fmt.Errorf("the Slack emulator closed while waiting for %s", what)
-		case errors.Is(ctx.Err(), context.DeadlineExceeded):
-			return fmt.Errorf("timed out after %s waiting for %s", actTimeout, what)
-		case ctx.Err() != nil:
-			return fmt.Errorf("interrupted while waiting for %s", what)
-		}
+	err := apptest.Wait(ctx, w.srv, func() bool { return w.bot.Exited() || cond() })
+	switch {
+	case w.bot.Exited():
+		return fmt.Errorf("the bot stopped while waiting for %s: %v", what, w.bot.Err())
+	case err == nil:
+		return nil
+	case errors.Is(err, slackfake.ErrClosed):
+		return fmt.Errorf("the Slack emulator closed while waiting for %s", what)
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("timed out after %s waiting for %s", actTimeout, what)
 	}
+	return fmt.Errorf("interrupted while waiting for %s", what)
 }
 
 // quiet reports whether the bot has nothing in flight: no run is running, and every

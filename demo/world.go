@@ -5,39 +5,29 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"path/filepath"
-	"sync"
 
 	"github.com/runbookhq/runbook/app"
 	"github.com/runbookhq/runbook/config"
+	"github.com/runbookhq/runbook/internal/apptest"
 	"github.com/runbookhq/runbook/slackfake"
 )
 
 // world is the demo's workspace: the emulator, the bot connected to it, and the
-// temporary directory holding the database and the runbooks.
+// temporary directory holding the database and the runbooks. It is started with the
+// same kit as the end-to-end tests.
 type world struct {
-	srv *slackfake.Server
-	app *app.App
+	ws  *apptest.Workspace
+	srv *slackfake.Server // ws.Slack
+	bot *apptest.Running
+	app *app.App // bot.App
 	dir string
 	tr  *transcript
 
 	users  []slackfake.User             // the people, in the order they were added
 	groups map[string]string            // user group id → handle
 	chans  map[string]slackfake.Channel // the seeded channels, by name
-
-	cancel  context.CancelFunc
-	done    chan struct{}
-	mu      sync.Mutex
-	exitErr error // why App.Run returned, once done is closed
 }
-
-// The seeded workspace.
-var (
-	people       = []string{"alice", "bob", "carol"}
-	seedChannels = []string{"general", "incidents", "ops"}
-)
 
 const (
 	oncallGroup     = "oncall"
@@ -57,97 +47,66 @@ func startWorld(ctx context.Context, logs io.Writer) (w *world, err error) {
 			w.stop()
 		}
 	}()
-	if err := writeRunbooks(filepath.Join(dir, "runbooks")); err != nil {
+	if w.ws, err = apptest.StartWorkspace(slackfake.Options{OnAPICall: w.tr.onCall}); err != nil {
 		return nil, err
 	}
-	if w.srv, err = slackfake.New(slackfake.Options{OnAPICall: w.tr.onCall}); err != nil {
-		return nil, fmt.Errorf("start the Slack emulator: %w", err)
-	}
+	w.srv = w.ws.Slack
 	w.seed()
 	w.tr.attach(w.srv, w.names())
 	return w, w.startBot(ctx, logs)
 }
 
-// seed adds the people, the @oncall group (bob) and the channels everyone is in.
+// seed adds the kit's usual workspace: the people, the @oncall group (bob) and the
+// channels everyone is in.
 func (w *world) seed() {
-	var ids []string
-	for _, name := range people {
-		u := w.srv.AddUser(name)
-		w.users = append(w.users, u)
-		ids = append(ids, u.ID)
+	s := w.ws.Seed()
+	w.users = s.People
+	for _, g := range s.Groups {
+		w.groups[g.ID] = g.Handle
 	}
-	g := w.srv.AddUserGroup(oncallGroup, w.user("bob").ID)
-	w.groups[g.ID] = g.Handle
-	for _, name := range seedChannels {
-		w.chans[name] = w.srv.AddChannel(name, slackfake.ChannelMembers(ids...))
+	for _, c := range s.Channels {
+		w.chans[c.Name] = c
 	}
 }
 
-// config is the default configuration pointed at the emulator and the temporary
+// config is the kit's configuration pointed at the emulator and the temporary
 // directory, with the channels and approvers the script relies on.
 func (w *world) config() *config.Config {
-	cfg := config.Default()
-	cfg.Slack.BotToken = config.Secret(w.srv.BotToken())
-	cfg.Slack.AppToken = config.Secret(w.srv.AppToken())
-	cfg.Slack.APIURL = w.srv.APIURL()
+	cfg := apptest.Config(w.ws, w.dir)
 	cfg.Slack.DefaultChannel = defaultChannel
 	cfg.Slack.ApprovalChannel = approvalChannel
 	cfg.Services = map[string]config.Service{"checkout": {Slack: config.ServiceSlack{Channel: defaultChannel}}}
 	cfg.Approvals.Approvers = []string{"@" + oncallGroup}
-	cfg.Store.Path = filepath.Join(w.dir, "runbook.db")
-	cfg.Runbooks.Dir = filepath.Join(w.dir, "runbooks")
 	return cfg
 }
 
-// startBot assembles the real bot and waits until it is connected.
+// startBot writes the runbooks, assembles the real bot and waits until it is connected.
 func (w *world) startBot(ctx context.Context, logs io.Writer) error {
 	cfg := w.config()
-	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: cfg.Log.SlogLevel()}))
-	a, err := app.New(ctx, cfg, app.Options{Logger: logger})
+	if err := apptest.WriteRunbooks(cfg.Runbooks.Dir, runbooksFS(), nil); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, actTimeout)
+	defer cancel()
+	bot, err := apptest.StartConnected(ctx, w.ws, cfg, app.Options{Logger: apptest.Logger(logs, cfg.Log.SlogLevel())})
 	if err != nil {
-		return fmt.Errorf("assemble the bot: %w", err)
+		return err
 	}
-	w.app = a
-	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	w.cancel, w.done = cancel, make(chan struct{})
-	go func() {
-		err := a.Run(runCtx)
-		w.mu.Lock()
-		w.exitErr = err
-		w.mu.Unlock()
-		close(w.done)
-	}()
-	return w.waitFor(ctx, "the bot to connect", func() bool { return w.srv.Connections() > 0 })
-}
-
-// exited reports why the bot stopped, if it has.
-func (w *world) exited() (bool, error) {
-	select {
-	case <-w.done:
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		return true, w.exitErr
-	default:
-		return false, nil
-	}
+	w.bot, w.app = bot, bot.App
+	return nil
 }
 
 // stop stops the bot gracefully, closes the database and the emulator, and removes
 // the temporary directory.
 func (w *world) stop() error {
 	var errs []error
-	if w.cancel != nil {
-		w.cancel()
-		<-w.done
-		if _, err := w.exited(); err != nil && !errors.Is(err, context.Canceled) {
-			errs = append(errs, fmt.Errorf("the bot stopped with an error: %w", err))
+	if w.bot != nil {
+		if err := w.bot.Stop(context.Background()); err != nil && !errors.Is(err, context.Canceled) {
+			errs = append(errs, err)
 		}
 	}
-	if w.app != nil {
-		errs = append(errs, w.app.Close())
-	}
-	if w.srv != nil {
-		w.srv.Close()
+	if w.ws != nil {
+		w.ws.Close()
 	}
 	errs = append(errs, os.RemoveAll(w.dir))
 	return errors.Join(errs...)
@@ -171,4 +130,13 @@ func (w *world) names() *names {
 		n.ids = append(n.ids, u.ID)
 	}
 	return n
+}
+
+// peopleNames are the handles of the seeded people.
+func (w *world) peopleNames() []string {
+	names := make([]string, len(w.users))
+	for i, u := range w.users {
+		names[i] = u.Name
+	}
+	return names
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runbookhq/runbook/internal/apptest"
 	"github.com/runbookhq/runbook/slackfake"
 )
 
@@ -14,11 +15,11 @@ import (
 func TestBadInput(t *testing.T) {
 	w := newWorld(t, slackfake.Options{AckTimeout: time.Second, MaxRetries: 1}, nil)
 	general := w.channel("general")
-	w.startInProcess(w.config())
-	conns := w.slack.ConnectCount()
+	w.Start()
+	conns := w.Slack.ConnectCount()
 
 	slash := func(fields map[string]any) map[string]any {
-		p := map[string]any{"team_id": w.slack.TeamID(), "channel_id": general.ID, "channel_name": "general",
+		p := map[string]any{"team_id": w.Slack.TeamID(), "channel_id": general.ID, "channel_name": "general",
 			"user_id": w.alice.ID, "user_name": "alice", "command": "/runbook", "text": "help",
 			"is_enterprise_install": "false"}
 		for k, v := range fields {
@@ -69,7 +70,7 @@ func TestBadInput(t *testing.T) {
 			payload: []byte(`{"team_id":"T1","channel_id":"` + general.ID + `","user_id":"` + w.alice.ID +
 				`","command":"/runbook","text":"status ` + "\xff\xfe\xfd" + ` INC-1","is_enterprise_install":"false"}`)},
 		{name: "InvalidUTF8Mention", typ: "events_api", payload: []byte(`{"type":"event_callback","event_id":"EvUTF8","event":{"type":"app_mention","user":"` +
-			w.alice.ID + `","channel":"` + general.ID + `","ts":"1700000000.000100","text":"<@` + w.slack.BotUserID() + `> help ` + "\xc3\x28" + `"}}`)},
+			w.alice.ID + `","channel":"` + general.ID + `","ts":"1700000000.000100","text":"<@` + w.Slack.BotUserID() + `> help ` + "\xc3\x28" + `"}}`)},
 	}
 	type sent struct {
 		name        string
@@ -80,33 +81,33 @@ func TestBadInput(t *testing.T) {
 	}
 	var all []sent
 	for _, c := range cases {
-		before := len(w.slack.Ephemerals(general.ID, w.alice.ID))
+		before := len(w.Slack.Ephemerals(general.ID, w.alice.ID))
 		var d *slackfake.Delivery
 		if c.typ == "typed" {
-			d = w.slack.SlashCommand(w.alice.ID, general.ID, "/runbook", c.payload.(string))
+			d = w.Slack.SlashCommand(w.alice.ID, general.ID, "/runbook", c.payload.(string))
 		} else {
-			d = w.slack.Send(c.typ, c.payload, c.accepts)
+			d = w.Slack.Send(c.typ, c.payload, c.accepts)
 		}
 		all = append(all, sent{c.name, d, c.answered, c.undecodable, time.Now()})
 		// One at a time, so that an answer is known to belong to its case.
 		if !c.undecodable {
-			w.waitFor(10*time.Second, c.name+" to be acked", func() bool { return len(w.slack.Acks(d.EnvelopeID)) > 0 })
+			w.WaitFor(c.name+" to be acked", func() bool { return len(w.Slack.Acks(d.EnvelopeID)) > 0 })
 		}
 		if c.answered {
-			answered := waitQuiet(3*time.Second, func() bool {
-				acks := w.slack.Acks(d.EnvelopeID)
-				return len(acks) > 0 && ackText(acks[0]) != "" || len(w.slack.Ephemerals(general.ID, w.alice.ID)) > before
+			answered := w.Eventually(func() bool {
+				acks := w.Slack.Acks(d.EnvelopeID)
+				return len(acks) > 0 && ackText(acks[0]) != "" || len(w.Slack.Ephemerals(general.ID, w.alice.ID)) > before
 			})
 			if !answered {
 				all[len(all)-1].answered = false
 				t.Errorf("%s: never answered: the person who typed it hears nothing (bot log: %s)", c.name,
-					lastLine(w.logs.String(), "cannot deliver reply"))
+					lastLine(w.Logs.String(), "cannot deliver reply"))
 			}
 		}
 	}
 	// The undecodable ones had their chance to be (wrongly) acked meanwhile.
 	for _, s := range all {
-		acks := w.slack.Acks(s.d.EnvelopeID)
+		acks := w.Slack.Acks(s.d.EnvelopeID)
 		switch {
 		case s.undecodable && len(acks) > 0:
 			t.Errorf("%s: an envelope that cannot be read was acked: %s", s.name, acks[0].Payload)
@@ -120,7 +121,7 @@ func TestBadInput(t *testing.T) {
 		}
 		answer := ackText(acks[0])
 		if answer == "" {
-			eph := w.slack.Ephemerals(general.ID, w.alice.ID)
+			eph := w.Slack.Ephemerals(general.ID, w.alice.ID)
 			answer = eph[len(eph)-1].Text
 		}
 		for _, dump := range []string{"panic", "goroutine", "runtime error", "sqlite", "invalid character", "json:"} {
@@ -134,8 +135,8 @@ func TestBadInput(t *testing.T) {
 	}
 	// The mention carrying invalid UTF-8 is answered like any other (in the thread of a
 	// message the emulator never stored, so as a top-level message).
-	w.waitFor(10*time.Second, "the reply to the mention with invalid UTF-8", func() bool {
-		for _, m := range w.slack.Messages(general.ID) {
+	w.WaitFor("the reply to the mention with invalid UTF-8", func() bool {
+		for _, m := range w.Slack.Messages(general.ID) {
 			if m.BotID != "" {
 				return true
 			}
@@ -144,14 +145,14 @@ func TestBadInput(t *testing.T) {
 	})
 
 	// Still serving, on the same connection, and nothing panicked.
-	ack, err := waitAckFor(w.slack.SlashCommand(w.alice.ID, general.ID, "/runbook", "help"), 10*time.Second)
+	ack, err := w.waitAck(w.Slack.SlashCommand(w.alice.ID, general.ID, "/runbook", "help"))
 	if err != nil || !strings.Contains(ackText(ack), "Runbook commands") {
 		t.Fatalf("help after the bad input: %v %q", err, ackText(ack))
 	}
-	if n := w.slack.ConnectCount(); n != conns {
+	if n := w.Slack.ConnectCount(); n != conns {
 		t.Errorf("the bot reconnected %d times while reading bad input", n-conns)
 	}
-	if logs := w.logs.String(); strings.Contains(logs, "panic") {
-		t.Errorf("a panic was logged:\n%s", tail(logs, 40))
+	if logs := w.Logs.String(); strings.Contains(logs, "panic") {
+		t.Errorf("a panic was logged:\n%s", apptest.Tail(logs, 40))
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runbookhq/runbook/internal/apptest"
 	"github.com/runbookhq/runbook/slackfake"
 )
 
@@ -49,20 +50,20 @@ func TestKillAndRestartWithApprovalsInFlight(t *testing.T) {
 
 	w := newWorld(t, slackfake.Options{AckTimeout: 2 * time.Second}, map[string]string{"gated": gatedRunbook})
 	general := w.channel("general")
-	cfg := w.writeConfig("bot:\n  shutdownTimeout: 5s\n")
-	bot := w.startSubprocess(cfg)
+	w.Config.Bot.ShutdownTimeout = 5 * time.Second
+	bot := w.StartBinary(botBinary)
 	t.Cleanup(func() {
 		if t.Failed() {
 			keep := filepath.Join(os.TempDir(), fmt.Sprintf("faults-kill-%d.log", seed))
-			_ = os.WriteFile(keep, []byte(w.processLog()+"\n"+w.approvalsTable()), 0o644)
+			_ = os.WriteFile(keep, []byte(w.ProcessLog()+"\n"+w.approvalsTable()), 0o644)
 			t.Logf("the bot's log and the approvals are in %s", keep)
 		}
 	})
 
 	for n := 1; n <= runs; n++ {
-		d := w.slack.SlashCommand(w.alice.ID, general.ID, "/runbook", fmt.Sprintf("run gated n=%d", n))
-		if ack, err := waitAckFor(d, 10*time.Second); err != nil || !strings.Contains(ackText(ack), "Started") {
-			t.Fatalf("run %d: %v %q\n%s", n, err, ackText(ack), tail(w.processLog(), 20))
+		d := w.Slack.SlashCommand(w.alice.ID, general.ID, "/runbook", fmt.Sprintf("run gated n=%d", n))
+		if ack, err := w.waitAck(d); err != nil || !strings.Contains(ackText(ack), "Started") {
+			t.Fatalf("run %d: %v %q\n%s", n, err, ackText(ack), apptest.Tail(w.ProcessLog(), 20))
 		}
 	}
 
@@ -71,7 +72,7 @@ func TestKillAndRestartWithApprovalsInFlight(t *testing.T) {
 		n := 0
 		for _, m := range w.pendingRequests() {
 			if rng.Float64() < share && time.Since(clicked[m.TS]) > 3*time.Second {
-				if _, err := w.slack.ClickButton(w.bob.ID, m.Channel, m.TS, "approval.approve"); err == nil {
+				if _, err := w.Slack.ClickButton(w.bob.ID, m.Channel, m.TS, "approval.approve"); err == nil {
 					clicked[m.TS] = time.Now()
 					n++
 				}
@@ -84,39 +85,28 @@ func TestKillAndRestartWithApprovalsInFlight(t *testing.T) {
 		clicks := approveSome(0.3)
 		time.Sleep(time.Duration(rng.IntN(30)) * time.Millisecond) // while those clicks are handled
 		states := w.runStates()
-		bot.kill()
+		bot.Kill()
 		t.Logf("kill %d: runs %v; %d approvals clicked just before", kill, states, clicks)
-		bot = w.startSubprocess(cfg)
+		bot = w.StartBinary(botBinary)
 	}
 
 	// After the last restart, everything is approved (a click lost with a killed process
-	// is clicked again, as a person would, if the buttons are still there).
-	// A run parked on a request that is approved and followed up, with nothing left to
-	// click, will not move again: waiting longer would only hide that.
-	stuckSince := time.Time{}
-	allDone := waitQuiet(60*time.Second, func() bool {
+	// is clicked again, as a person would, if the buttons are still there). A run parked
+	// on a request that is approved and followed up, with nothing left to click, will not
+	// move again in this process: the wait then runs out, and the check below names it.
+	allDone := w.Eventually(func() bool {
 		approveSome(1)
-		if w.count("SELECT COUNT(*) FROM runs WHERE state = 'succeeded'") == runs {
-			return true
-		}
-		if w.count("SELECT COUNT(*) FROM runs WHERE state <> 'succeeded'") != w.count(stuckRuns) || len(w.pendingRequests()) > 0 {
-			stuckSince = time.Time{}
-			return false
-		}
-		if stuckSince.IsZero() {
-			stuckSince = time.Now()
-		}
-		return time.Since(stuckSince) > 5*time.Second
+		return w.count("SELECT COUNT(*) FROM runs WHERE state = 'succeeded'") == runs
 	})
 	if stuck := w.count(stuckRuns); stuck > 0 {
 		t.Errorf("%d run(s) stay parked in waiting_approval although their request was approved and followed up:\n%s\n%s",
-			stuck, w.approvalsTable(), grepLines(w.processLog(), "level=WARN", "level=ERROR"))
+			stuck, w.approvalsTable(), grepLines(w.ProcessLog(), "level=WARN", "level=ERROR"))
 	} else if !allDone {
 		t.Fatalf("not every run succeeded: %v\n%s\nbot log (warnings and errors):\n%s", w.runStates(), w.approvalsTable(),
-			grepLines(w.processLog(), "level=WARN", "level=ERROR", "resuming", "following up", "run ended"))
+			grepLines(w.ProcessLog(), "level=WARN", "level=ERROR", "resuming", "following up", "run ended"))
 	}
-	if took, code := bot.terminate(10 * time.Second); code != 0 {
-		t.Errorf("the last process exited with %d after %s", code, took)
+	if err := bot.Terminate(apptest.Patience); err != nil {
+		t.Errorf("the last process did not stop cleanly: %v", err)
 	}
 
 	if n := w.count("SELECT COUNT(*) FROM runs WHERE state = 'succeeded'") + w.count(stuckRuns); n != runs {
@@ -127,7 +117,7 @@ func TestKillAndRestartWithApprovalsInFlight(t *testing.T) {
 	}
 	// No channel created twice: a second attempt would have made gate-N-2.
 	var gates []string
-	for _, c := range w.slack.Channels() {
+	for _, c := range w.Slack.Channels() {
 		if strings.HasPrefix(c.Name, "gate-") {
 			gates = append(gates, c.Name)
 		}
@@ -137,9 +127,9 @@ func TestKillAndRestartWithApprovalsInFlight(t *testing.T) {
 	}
 	// No message posted twice: each step's message carries its run and step.
 	for _, name := range gates {
-		ch, _ := w.slack.Channel(name)
+		ch, _ := w.Slack.Channel(name)
 		seen := map[string]int{}
-		for _, m := range w.slack.Messages(ch.ID) {
+		for _, m := range w.Slack.Messages(ch.ID) {
 			if key := stepMarker(m); key != "" {
 				seen[key]++
 			}
@@ -154,11 +144,11 @@ func TestKillAndRestartWithApprovalsInFlight(t *testing.T) {
 				t.Errorf("#%s: the message of %s was posted %d times", name, key, n)
 			}
 		}
-		for _, m := range w.slack.Messages(ch.ID) {
+		for _, m := range w.Slack.Messages(ch.ID) {
 			if !strings.Contains(string(m.Blocks), `"approval.approve"`) {
 				continue
 			}
-			if line := lastLine(w.processLog(), "update approval message"); line != "" {
+			if line := lastLine(w.ProcessLog(), "update approval message"); line != "" {
 				t.Errorf("#%s: an approval request still has its buttons after the run succeeded; the update failed: %s", name, line)
 				continue
 			}
@@ -191,11 +181,11 @@ const stuckRuns = `SELECT COUNT(*) FROM runs r JOIN approvals a ON a.run_id = r.
 // pendingRequests are the approval requests whose buttons are still there.
 func (w *world) pendingRequests() []slackfake.Message {
 	var out []slackfake.Message
-	for _, c := range w.slack.Channels() {
+	for _, c := range w.Slack.Channels() {
 		if !strings.HasPrefix(c.Name, "gate-") {
 			continue
 		}
-		for _, m := range w.slack.Messages(c.ID) {
+		for _, m := range w.Slack.Messages(c.ID) {
 			if m.BotID != "" && strings.Contains(string(m.Blocks), `"approval.approve"`) {
 				out = append(out, m)
 			}
@@ -207,7 +197,7 @@ func (w *world) pendingRequests() []slackfake.Message {
 // runStates counts runs by state.
 func (w *world) runStates() map[string]int {
 	out := map[string]int{}
-	db, err := sql.Open("sqlite3", "file:"+w.db+"?mode=ro&_busy_timeout=5000")
+	db, err := sql.Open("sqlite3", "file:"+w.dbPath()+"?mode=ro&_busy_timeout=5000")
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -246,32 +236,31 @@ func stepMarker(m slackfake.Message) string {
 func TestKillBetweenAckAndReply(t *testing.T) {
 	w := newWorld(t, slackfake.Options{AckTimeout: 2 * time.Second}, nil)
 	general := w.channel("general")
-	cfg := w.writeConfig("")
-	bot := w.startSubprocess(cfg)
+	bot := w.StartBinary(botBinary)
 
-	w.slack.FailNext("chat.postMessage", 1000, http.StatusTooManyRequests)
-	d := w.slack.Mention(w.alice.ID, general.ID, "help", "")
-	if _, err := waitAckFor(d, 10*time.Second); err != nil {
+	w.Slack.FailNext("chat.postMessage", 1000, http.StatusTooManyRequests)
+	d := w.Slack.Mention(w.alice.ID, general.ID, "help", "")
+	if _, err := w.waitAck(d); err != nil {
 		t.Fatalf("the mention was not acked: %v", err)
 	}
-	w.waitFor(10*time.Second, "the bot to try to reply", func() bool { return w.slack.Calls("chat.postMessage") > 0 })
-	bot.kill()
-	w.slack.FailNext("chat.postMessage", 0, 0)
-	w.startSubprocess(cfg)
+	w.WaitFor("the bot to try to reply", func() bool { return w.Slack.Calls("chat.postMessage") > 0 })
+	bot.Kill()
+	w.Slack.FailNext("chat.postMessage", 0, 0)
+	w.StartBinary(botBinary)
 
-	if !waitQuiet(5*time.Second, func() bool { return len(w.replies(general.ID, d.TS)) > 0 }) {
+	if !w.Eventually(func() bool { return len(w.BotReplies(general.ID, d.TS)) > 0 }) {
 		var done, acked int
 		_ = w.query("SELECT done FROM envelopes WHERE type = 'events_api'", &done)
 		_ = w.query("SELECT acked FROM envelopes WHERE type = 'events_api'", &acked)
 		t.Errorf("the mention acked before the kill was never answered (its inbox record: done=%d acked=%d)", done, acked)
-	} else if n := len(w.replies(general.ID, d.TS)); n != 1 {
+	} else if n := len(w.BotReplies(general.ID, d.TS)); n != 1 {
 		t.Errorf("%d replies, want 1", n)
 	}
 }
 
 // approvalsTable lists the approval requests, for a failure message.
 func (w *world) approvalsTable() string {
-	db, err := sql.Open("sqlite3", "file:"+w.db+"?mode=ro&_busy_timeout=5000")
+	db, err := sql.Open("sqlite3", "file:"+w.dbPath()+"?mode=ro&_busy_timeout=5000")
 	if err != nil {
 		return err.Error()
 	}

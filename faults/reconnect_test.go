@@ -23,8 +23,8 @@ func TestReconnectStorm(t *testing.T) {
 	for i := range 20 {
 		channels = append(channels, w.channel(fmt.Sprintf("talk-%d", i)))
 	}
-	bot := w.startInProcess(w.config())
-	connects := w.slack.ConnectCount()
+	w.Start()
+	connects := w.Slack.ConnectCount()
 
 	stop := make(chan struct{})
 	var faults sync.WaitGroup
@@ -40,34 +40,29 @@ func TestReconnectStorm(t *testing.T) {
 			}
 			switch i % 3 {
 			case 0:
-				w.slack.DropConnections()
+				w.Slack.DropConnections()
 			case 1:
-				w.slack.Disconnect("refresh_requested", 100*time.Millisecond)
+				w.Slack.Disconnect("refresh_requested", 100*time.Millisecond)
 			case 2:
-				w.slack.Disconnect("warning", 0) // a refresh announced, as Slack does ~10 s ahead
+				w.Slack.Disconnect("warning", 0) // a refresh announced, as Slack does ~10 s ahead
 			}
 			drops++
 		}
 	})
 
-	type sent struct {
-		d       *slackfake.Delivery
-		channel string
-		mention bool
-	}
 	var all []sent
 	const n = 200
 	for i := range n {
 		ch := channels[i%len(channels)].ID
 		if i%5 < 2 {
-			all = append(all, sent{w.slack.Mention(w.alice.ID, ch, "help", ""), ch, true})
+			all = append(all, sent{w.Slack.Mention(w.alice.ID, ch, "help", ""), ch, true})
 		} else {
-			all = append(all, sent{w.slack.SlashCommand(w.alice.ID, ch, "/runbook", "help"), ch, false})
+			all = append(all, sent{w.Slack.SlashCommand(w.alice.ID, ch, "/runbook", "help"), ch, false})
 		}
 		// Slack redelivers an event whose ack it did not see; so does the emulator, and
 		// here also by hand for events already answered.
 		if i%20 == 19 {
-			if err := w.slack.Redeliver(all[i-14].d.EnvelopeID); err != nil { // a mention (i-14 ≡ 0 mod 5)
+			if err := w.Slack.Redeliver(all[i-14].d.EnvelopeID); err != nil { // a mention (i-14 ≡ 0 mod 5)
 				t.Fatal(err)
 			}
 		}
@@ -75,7 +70,7 @@ func TestReconnectStorm(t *testing.T) {
 	}
 	close(stop)
 	faults.Wait()
-	t.Logf("%d envelopes, %d connection faults, %d reconnects", n, drops, w.slack.ConnectCount()-connects)
+	t.Logf("%d envelopes, %d connection faults, %d reconnects", n, drops, w.Slack.ConnectCount()-connects)
 
 	// Every mention is answered once: redeliveries are recognised.
 	redelivered := 0
@@ -83,27 +78,12 @@ func TestReconnectStorm(t *testing.T) {
 		if !s.mention {
 			continue
 		}
-		w.waitFor(30*time.Second, "a reply to every mention", func() bool { return len(w.replies(s.channel, s.d.TS)) > 0 })
+		w.WaitFor("a reply to every mention", func() bool { return len(w.BotReplies(s.channel, s.d.TS)) > 0 })
 		if s.d.Attempts() > 1 {
 			redelivered++
 		}
 	}
-	// Late redeliveries get their chance to be (wrongly) answered twice.
-	w.waitFor(30*time.Second, "every mention to be acked", func() bool {
-		for _, s := range all {
-			if s.mention && len(w.slack.Acks(s.d.EnvelopeID)) == 0 {
-				return false
-			}
-		}
-		return true
-	})
-	for _, s := range all {
-		if s.mention {
-			if n := len(w.replies(s.channel, s.d.TS)); n != 1 {
-				t.Errorf("mention %s (sent %d times) got %d replies, want 1", s.d.TS, s.d.Attempts(), n)
-			}
-		}
-	}
+	w.mentionsAnsweredOnce(all)
 	t.Logf("%d mentions were redelivered, each answered once", redelivered)
 	if redelivered == 0 {
 		t.Error("no mention was redelivered: the test did not exercise de-duplication")
@@ -113,10 +93,10 @@ func TestReconnectStorm(t *testing.T) {
 	// commands; one written to a connection that dropped before the bot read it is
 	// lost, and so is an ack written to a connection that dropped before Slack read it.
 	// The bot's inbox tells these apart from a command it took and never acked.
-	bot.stop() // flushes the database
+	w.Stop() // flushes the database
 	lostBefore, lostAck := 0, 0
 	for _, s := range all {
-		if s.mention || len(w.slack.Acks(s.d.EnvelopeID)) > 0 {
+		if s.mention || len(w.Slack.Acks(s.d.EnvelopeID)) > 0 {
 			continue
 		}
 		var done int

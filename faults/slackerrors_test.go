@@ -34,39 +34,39 @@ func TestSlackErrors(t *testing.T) {
 	for i := 1; i <= runs; i++ {
 		w.channel(fmt.Sprintf("ord-%d", i))
 	}
-	w.startInProcess(w.config())
+	w.Start()
 
 	// Slack is having a bad moment: chat.postMessage is limited to one a second, its
 	// next calls fail with 503, permalinks and channel look-ups fail or are limited.
-	w.slack.SetRateLimit("chat.postMessage", 60, 1)
-	w.slack.FailNext("chat.postMessage", 3, http.StatusServiceUnavailable)
-	w.slack.FailNext("chat.getPermalink", 2, http.StatusInternalServerError)
-	w.slack.FailNext("conversations.list", 2, http.StatusTooManyRequests)
+	w.Slack.SetRateLimit("chat.postMessage", 60, 1)
+	w.Slack.FailNext("chat.postMessage", 3, http.StatusServiceUnavailable)
+	w.Slack.FailNext("chat.getPermalink", 2, http.StatusInternalServerError)
+	w.Slack.FailNext("conversations.list", 2, http.StatusTooManyRequests)
 	start := time.Now()
 
 	for i := 1; i <= runs; i++ {
-		ack, err := waitAckFor(w.slack.SlashCommand(w.alice.ID, general.ID, "/runbook", fmt.Sprintf("run ordered n=%d", i)), 5*time.Second)
+		ack, err := w.waitAck(w.Slack.SlashCommand(w.alice.ID, general.ID, "/runbook", fmt.Sprintf("run ordered n=%d", i)))
 		if err != nil || !strings.Contains(ackText(ack), "Started") {
 			t.Fatalf("run %d: %v %q", i, err, ackText(ack))
 		}
 	}
 	var mentions []*slackfake.Delivery
 	for range 3 {
-		mentions = append(mentions, w.slack.Mention(w.alice.ID, general.ID, "help", ""))
+		mentions = append(mentions, w.Slack.Mention(w.alice.ID, general.ID, "help", ""))
 	}
 	time.Sleep(3 * time.Second)
-	w.slack.SetRateLimit("chat.postMessage", 0, 0) // Slack recovers
+	w.Slack.SetRateLimit("chat.postMessage", 0, 0) // Slack recovers
 
-	w.waitFor(60*time.Second, "every run to succeed", func() bool {
+	w.WaitFor("every run to succeed", func() bool {
 		return w.count("SELECT COUNT(*) FROM runs WHERE state = 'succeeded'") == runs
 	})
 	took := time.Since(start)
 	for _, d := range mentions {
-		w.waitFor(30*time.Second, "a reply to each mention", func() bool { return len(w.replies(general.ID, d.TS)) > 0 })
+		w.WaitFor("a reply to each mention", func() bool { return len(w.BotReplies(general.ID, d.TS)) > 0 })
 	}
 
 	var limited, failed int
-	for _, c := range w.slack.APICalls() {
+	for _, c := range w.Slack.APICalls() {
 		switch {
 		case c.Status == http.StatusTooManyRequests:
 			limited++
@@ -82,9 +82,9 @@ func TestSlackErrors(t *testing.T) {
 		t.Errorf("only %d 5xx answers were seen; FailNext set up 7", failed)
 	}
 	for i := 1; i <= runs; i++ {
-		ch, _ := w.slack.Channel(fmt.Sprintf("ord-%d", i))
+		ch, _ := w.Slack.Channel(fmt.Sprintf("ord-%d", i))
 		var got []string
-		for _, m := range w.slack.Messages(ch.ID) {
+		for _, m := range w.Slack.Messages(ch.ID) {
 			if m.BotID != "" {
 				got = append(got, m.Text)
 			}
@@ -98,7 +98,7 @@ func TestSlackErrors(t *testing.T) {
 		}
 	}
 	for _, d := range mentions {
-		if n := len(w.replies(general.ID, d.TS)); n != 1 {
+		if n := len(w.BotReplies(general.ID, d.TS)); n != 1 {
 			t.Errorf("mention %s got %d replies, want 1", d.TS, n)
 		}
 	}

@@ -10,17 +10,14 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/internal/apptest"
 	"github.com/runbookhq/runbook/slackapi"
 	"github.com/runbookhq/runbook/slackfake"
 )
 
 func newClient(t *testing.T, token string) (*slackapi.Client, *slackfake.Server) {
 	t.Helper()
-	srv, err := slackfake.New(slackfake.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
+	srv := apptest.NewWorkspace(t, slackfake.Options{}).Slack
 	if token == "" {
 		token = srv.BotToken()
 	}

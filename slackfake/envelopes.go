@@ -136,6 +136,17 @@ func (s *Server) Send(envelopeType string, payload any, acceptsResponse bool) *D
 	return d
 }
 
+// HoldEnvelopes keeps queued envelopes from being sent while hold is true, as a slow
+// network would: a click is in flight for as long as the test likes. A test that hands
+// a delivery's payload to the bot's parts itself holds the envelopes, so that the
+// connected bot does not take them too. HoldEnvelopes(false) sends what waited.
+func (s *Server) HoldEnvelopes(hold bool) {
+	s.mu.Lock()
+	s.held = hold
+	s.mu.Unlock()
+	s.kickDispatcher()
+}
+
 // Redeliver sends an envelope again now, on any live connection (or the
 // next one), with retry_attempt one higher and retry_reason "timeout".
 func (s *Server) Redeliver(envelopeID string) error {
@@ -232,7 +243,7 @@ func (s *Server) dispatch() time.Time {
 				continue
 			}
 		}
-		if e.pending && len(live) > 0 {
+		if e.pending && len(live) > 0 && !s.held {
 			c := live[s.sock.rr%len(live)]
 			s.sock.rr++
 			if c.enqueue(outFrame{data: e.encode()}) {

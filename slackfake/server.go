@@ -78,6 +78,7 @@ type Server struct {
 
 	mu      sync.Mutex
 	closed  bool
+	held    bool // envelopes wait in the queue (HoldEnvelopes)
 	changed chan struct{}
 	state
 	sock    sockets

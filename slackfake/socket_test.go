@@ -196,6 +196,25 @@ func TestQueuedUntilConnected(t *testing.T) {
 	}
 }
 
+func TestHeldEnvelopesWait(t *testing.T) {
+	ctx := testCtx(t)
+	srv := newServer(t, Options{})
+	startBot(t, srv, acking)
+	if err := srv.WaitConnected(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	srv.HoldEnvelopes(true)
+	d := srv.Send(EnvelopeSlashCommands, map[string]string{"command": "/x"}, true)
+	srv.dispatch() // what the dispatch loop does when kicked
+	if d.Attempts() != 0 {
+		t.Fatalf("a held envelope was sent %d times", d.Attempts())
+	}
+	srv.HoldEnvelopes(false)
+	if _, err := d.WaitAck(ctx); err != nil {
+		t.Fatalf("the released envelope was not sent: %v", err)
+	}
+}
+
 func TestDisconnectReconnects(t *testing.T) {
 	ctx := testCtx(t)
 	srv := newServer(t, Options{})

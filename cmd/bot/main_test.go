@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/runbookhq/runbook/internal/apptest"
 	"github.com/runbookhq/runbook/slackfake"
 )
 
@@ -93,11 +94,7 @@ func TestMissingConfigFile(t *testing.T) {
 }
 
 func TestInvalidAuth(t *testing.T) {
-	srv, err := slackfake.New(slackfake.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := apptest.NewWorkspace(t, slackfake.Options{}).Slack
 	cfg := "slack:\n  apiURL: " + srv.APIURL() + "\nstore:\n  path: " + filepath.Join(t.TempDir(), "r.db") + "\n"
 	code, out := runBot(t, []string{"SLACK_BOT_TOKEN=" + fakeBot, "SLACK_APP_TOKEN=" + srv.AppToken()}, "--config", writeConfig(t, cfg))
 	if code != 1 {
@@ -113,11 +110,7 @@ func TestInvalidAuth(t *testing.T) {
 }
 
 func TestInvalidAppToken(t *testing.T) {
-	srv, err := slackfake.New(slackfake.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := apptest.NewWorkspace(t, slackfake.Options{}).Slack
 	cfg := "slack:\n  apiURL: " + srv.APIURL() + "\nstore:\n  path: " + filepath.Join(t.TempDir(), "r.db") + "\n"
 	code, out := runBot(t, []string{"SLACK_BOT_TOKEN=" + srv.BotToken(), "SLACK_APP_TOKEN=" + fakeApp}, "--config", writeConfig(t, cfg))
 	if code != 1 || !strings.Contains(out, "check slack.appToken") {

@@ -3,21 +3,17 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"os/exec"
 	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/runbookhq/runbook/app"
-	"github.com/runbookhq/runbook/config"
+	"github.com/runbookhq/runbook/internal/apptest"
 )
 
 // botProcess is the bot under load: a subprocess running the real binary, or the same
@@ -33,78 +29,41 @@ type botProcess interface {
 // startBot starts the bot and waits until it holds a Socket Mode connection. It
 // returns the time from the start to that connection.
 func startBot(ctx context.Context, w *world, o options, logOut io.Writer) (botProcess, time.Duration, error) {
-	before := w.srv.ConnectCount()
+	since := w.srv.ConnectCount()
 	start := time.Now()
 	var (
-		p   botProcess
-		err error
+		p    botProcess
+		gone func() bool
 	)
 	if o.botBinary != "" {
-		p, err = startSubprocess(w, o.botBinary, logOut)
+		proc, err := apptest.StartProcess(o.botBinary, w.config, w.ws, logOut)
+		if err != nil {
+			return nil, 0, err
+		}
+		p, gone = &subprocess{proc}, proc.Exited
 	} else {
-		p, err = startInProcess(w, logOut)
-	}
-	if err != nil {
-		return nil, 0, err
+		r, err := apptest.Start(ctx, w.cfg, app.Options{Logger: apptest.Logger(logOut, w.cfg.Log.SlogLevel())})
+		if err != nil {
+			return nil, 0, err
+		}
+		p, gone = newInProcess(r), r.Exited
 	}
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	var connected time.Time
-	err = w.srv.Wait(wctx, func() bool {
-		if w.srv.ConnectCount() > before && w.srv.Connections() > 0 {
-			connected = time.Now()
-			return true
-		}
-		if s, ok := p.(*subprocess); ok && s.exited() {
-			return true
-		}
-		return false
-	})
-	if err == nil && connected.IsZero() {
-		err = errors.New("the bot exited before it connected")
-	}
-	if err != nil {
+	if err := w.ws.WaitConnected(wctx, since, gone); err != nil {
 		_ = p.Stop(5 * time.Second)
-		return nil, 0, fmt.Errorf("waiting for the bot to connect: %w", err)
+		return nil, 0, err
 	}
-	return p, connected.Sub(start), nil
+	return p, time.Since(start), nil
 }
 
 // subprocess is the real binary, run with the generated configuration.
-type subprocess struct {
-	cmd  *exec.Cmd
-	done chan struct{}
-	err  error
-}
-
-func startSubprocess(w *world, binary string, logOut io.Writer) (*subprocess, error) {
-	cmd := exec.Command(binary, "run", "--config", w.config)
-	cmd.Env = w.environ()
-	cmd.Dir = w.dir
-	cmd.Stdout, cmd.Stderr = logOut, logOut
-	// Wait returns even if something the bot started holds its output open.
-	cmd.WaitDelay = 5 * time.Second
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", binary, err)
-	}
-	s := &subprocess{cmd: cmd, done: make(chan struct{})}
-	go func() { s.err = cmd.Wait(); close(s.done) }()
-	return s, nil
-}
-
-func (s *subprocess) exited() bool {
-	select {
-	case <-s.done:
-		return true
-	default:
-		return false
-	}
-}
+type subprocess struct{ *apptest.Process }
 
 // Memory reads VmRSS and VmHWM (the peak resident set) from /proc.
 func (s *subprocess) Memory() (now, peak uint64, what string) {
 	what = "bot process RSS (/proc/PID/status VmRSS, VmHWM)"
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", s.Pid()))
 	if err != nil {
 		return 0, 0, what
 	}
@@ -134,28 +93,11 @@ func (s *subprocess) Memory() (now, peak uint64, what string) {
 }
 
 // Stop sends SIGTERM and waits; past the timeout it kills the process.
-func (s *subprocess) Stop(timeout time.Duration) error {
-	if s.exited() {
-		return s.err
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	select {
-	case <-s.done:
-		return s.err
-	case <-t.C:
-		_ = s.cmd.Process.Kill()
-		<-s.done
-		return fmt.Errorf("the bot did not stop within %s after SIGTERM; killed", timeout)
-	}
-}
+func (s *subprocess) Stop(timeout time.Duration) error { return s.Terminate(timeout) }
 
 // inProcess is the bot assembled with app.New in this process.
 type inProcess struct {
-	app    *app.App
-	cancel context.CancelFunc
-	done   chan error
+	bot *apptest.Running
 
 	mu   sync.Mutex
 	peak uint64
@@ -163,19 +105,8 @@ type inProcess struct {
 	wg   sync.WaitGroup
 }
 
-func startInProcess(w *world, logOut io.Writer) (*inProcess, error) {
-	cfg, err := config.Load(w.config, w.environ())
-	if err != nil {
-		return nil, err
-	}
-	logger := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: cfg.Log.SlogLevel()}))
-	a, err := app.New(context.Background(), cfg, app.Options{Logger: logger})
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	p := &inProcess{app: a, cancel: cancel, done: make(chan error, 1), stop: make(chan struct{})}
-	go func() { p.done <- a.Run(ctx) }()
+func newInProcess(bot *apptest.Running) *inProcess {
+	p := &inProcess{bot: bot, stop: make(chan struct{})}
 	// runtime/metrics has no peak: sample it.
 	p.wg.Go(func() {
 		t := time.NewTicker(50 * time.Millisecond)
@@ -189,7 +120,7 @@ func startInProcess(w *world, logOut io.Writer) (*inProcess, error) {
 			}
 		}
 	})
-	return p, nil
+	return p
 }
 
 var goMemory = []string{
@@ -219,18 +150,11 @@ func (p *inProcess) Memory() (now, peak uint64, what string) {
 }
 
 func (p *inProcess) Stop(timeout time.Duration) error {
-	p.cancel()
 	defer func() {
 		close(p.stop)
 		p.wg.Wait()
-		p.app.Close()
 	}()
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	select {
-	case err := <-p.done:
-		return err
-	case <-t.C:
-		return fmt.Errorf("the bot did not stop within %s", timeout)
-	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return p.bot.Stop(ctx)
 }

@@ -173,7 +173,7 @@ func runLoad(ctx context.Context, o options, progress io.Writer) (*report, error
 	if err != nil {
 		return nil, err
 	}
-	defer w.srv.Close()
+	defer w.ws.Close()
 
 	logOut := io.Discard
 	if o.botLog != "" {

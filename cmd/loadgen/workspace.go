@@ -2,10 +2,11 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
-	"strings"
+	"time"
 
+	"github.com/runbookhq/runbook/config"
+	"github.com/runbookhq/runbook/internal/apptest"
 	"github.com/runbookhq/runbook/slackfake"
 )
 
@@ -53,87 +54,74 @@ steps:
 `
 )
 
-// world is the emulated workspace and the files the bot runs from.
+// world is the emulated workspace and the files the bot runs from, set up with the
+// same kit as the end-to-end tests.
 type world struct {
-	srv     *slackfake.Server
-	dir     string
-	config  string // path of the bot's configuration file
-	db      string // path of the bot's database
-	alice   slackfake.User
-	bob     slackfake.User // the only approver
-	general slackfake.Channel
+	ws     *apptest.Workspace
+	srv    *slackfake.Server // ws.Slack
+	dir    string
+	cfg    *config.Config // the bot's configuration
+	config string         // path of the same configuration, as a file, for a subprocess
+	db     string         // path of the bot's database
+	alice  slackfake.User
+	bob    slackfake.User // the only approver
 	// talk are the channels commands and mentions are spread over; general first.
-	talk []slackfake.Channel
-	ops  slackfake.Channel
-	runs slackfake.Channel
+	general slackfake.Channel
+	talk    []slackfake.Channel
+	ops     slackfake.Channel
+	runs    slackfake.Channel
 }
 
 // newWorld starts the emulator on 127.0.0.1 and writes the bot's configuration and
 // runbooks into dir.
 func newWorld(dir string, o options) (*world, error) {
-	srv, err := slackfake.New(slackfake.Options{})
+	ws, err := apptest.StartWorkspace(slackfake.Options{})
 	if err != nil {
 		return nil, err
 	}
-	w := &world{srv: srv, dir: dir, config: filepath.Join(dir, "config.yaml"), db: filepath.Join(dir, "runbook.db")}
-	w.alice = srv.AddUser("alice")
-	w.bob = srv.AddUser("bob")
-	w.general = srv.AddChannel("general", slackfake.ChannelMembers(w.alice.ID, w.bob.ID))
+	w := &world{ws: ws, srv: ws.Slack, dir: dir, config: filepath.Join(dir, "config.yaml")}
+	w.alice, w.bob = ws.Person("alice"), ws.Person("bob")
+	w.general = ws.Channel("general", "alice", "bob")
 	w.talk = []slackfake.Channel{w.general}
 	for i := 2; i <= o.channels; i++ {
-		w.talk = append(w.talk, srv.AddChannel(fmt.Sprintf("general-%d", i), slackfake.ChannelMembers(w.alice.ID, w.bob.ID)))
+		w.talk = append(w.talk, ws.Channel(fmt.Sprintf("general-%d", i), "alice", "bob"))
 	}
-	w.ops = srv.AddChannel("ops", slackfake.ChannelMembers(w.alice.ID, w.bob.ID))
-	w.runs = srv.AddChannel("lg-runs")
+	w.ops = ws.Channel("ops", "alice", "bob")
+	w.runs = ws.Channel("lg-runs")
+	w.cfg = w.configure(o)
+	w.db = w.cfg.Store.Path
 	if err := w.writeFiles(o); err != nil {
-		srv.Close()
+		ws.Close()
 		return nil, err
 	}
 	return w, nil
 }
 
-func (w *world) writeFiles(o options) error {
-	rbDir := filepath.Join(w.dir, "runbooks")
-	if err := os.MkdirAll(rbDir, 0o755); err != nil {
-		return err
+// configure is the kit's configuration for the workspace and dir, with the scenario's
+// settings.
+func (w *world) configure(o options) *config.Config {
+	cfg := apptest.Config(w.ws, w.dir)
+	cfg.Slack.ApprovalChannel = "#ops"
+	cfg.Approvals.Approvers = []string{w.bob.ID}
+	cfg.Log.Level = o.logLevel
+	if o.workers > 0 {
+		cfg.Bot.Workers = o.workers
 	}
+	if o.queue > 0 {
+		cfg.Bot.Queue = o.queue
+	}
+	cfg.Bot.ShutdownTimeout = 10 * time.Second
+	return cfg
+}
+
+func (w *world) writeFiles(o options) error {
 	declared := declaredStore
 	if o.runbook == "slack" {
 		declared = declaredSlack
 	}
 	files := map[string]string{"lg-declared.yaml": declared, "lg-approval.yaml": approvalRunbook}
-	for name, body := range files {
-		if err := os.WriteFile(filepath.Join(rbDir, name), []byte(body), 0o644); err != nil {
-			return err
-		}
+	if err := apptest.WriteRunbooks(w.cfg.Runbooks.Dir, nil, files); err != nil {
+		return err
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "slack:\n  botToken: ${SLACK_BOT_TOKEN}\n  appToken: ${SLACK_APP_TOKEN}\n")
-	fmt.Fprintf(&b, "  apiURL: %q\n  approvalChannel: \"#ops\"\n", w.srv.APIURL())
-	fmt.Fprintf(&b, "store:\n  path: %q\n", w.db)
-	fmt.Fprintf(&b, "runbooks:\n  dir: %q\n", rbDir)
-	fmt.Fprintf(&b, "approvals:\n  approvers: [%q]\n", w.bob.ID)
-	fmt.Fprintf(&b, "log:\n  level: %s\n", o.logLevel)
-	fmt.Fprintf(&b, "bot:\n")
-	if o.workers > 0 {
-		fmt.Fprintf(&b, "  workers: %d\n", o.workers)
-	}
-	if o.queue > 0 {
-		fmt.Fprintf(&b, "  queue: %d\n", o.queue)
-	}
-	fmt.Fprintf(&b, "  shutdownTimeout: 10s\n")
-	return os.WriteFile(w.config, []byte(b.String()), 0o600)
-}
-
-// environ is the bot's environment: the tokens, and nothing that could override the
-// generated configuration.
-func (w *world) environ() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "RUNBOOK_") || strings.HasPrefix(kv, "SLACK_") {
-			continue
-		}
-		env = append(env, kv)
-	}
-	return append(env, "SLACK_BOT_TOKEN="+w.srv.BotToken(), "SLACK_APP_TOKEN="+w.srv.AppToken())
+	return apptest.WriteConfigFile(w.config, w.cfg)
 }

@@ -1,0 +1,209 @@
+package apptest
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/runbookhq/runbook/app"
+	"github.com/runbookhq/runbook/config"
+	"github.com/runbookhq/runbook/slackfake"
+)
+
+// Options say what a Kit starts with.
+type Options struct {
+	Emulator slackfake.Options
+	// RunbooksFrom is copied into the runbooks directory (its top-level *.yaml files),
+	// then Runbooks (file name → YAML) is written there.
+	RunbooksFrom fs.FS
+	Runbooks     map[string]string
+}
+
+// Kit is one test's Runbook: a workspace, a directory, the configuration pointed at
+// both, and the bot — in this process (Start) or the binary (StartBinary) — until the
+// test ends. Tests adjust Config and AppOptions before Start. When the test ends the
+// bot is stopped, and the test fails if a token appears in its logs.
+type Kit struct {
+	*Workspace
+	Config     *config.Config
+	AppOptions app.Options // the kit sets Logger
+	Logs       *LogBuffer  // the in-process bot's log
+	Dir        string
+
+	tb      TB
+	mu      sync.Mutex
+	running *Running
+	procs   []*Process
+}
+
+// New starts the workspace and writes the runbooks; the bot starts with Start or
+// StartBinary.
+func New(tb TB, opts Options) *Kit {
+	tb.Helper()
+	k := &Kit{Workspace: NewWorkspace(tb, opts.Emulator), Logs: NewLogBuffer(), Dir: tb.TempDir(), tb: tb}
+	k.Config = Config(k.Workspace, k.Dir)
+	k.Config.Log.Level = "debug"
+	if err := WriteRunbooks(k.Config.Runbooks.Dir, opts.RunbooksFrom, opts.Runbooks); err != nil {
+		tb.Fatalf("%v", err)
+	}
+	tb.Cleanup(k.cleanup)
+	return k
+}
+
+func (k *Kit) cleanup() {
+	k.Stop()
+	k.mu.Lock()
+	procs := k.procs
+	k.mu.Unlock()
+	for _, p := range procs {
+		p.Kill()
+	}
+	logs := k.Logs.String() + k.ProcessLog()
+	for _, tok := range []string{k.Slack.BotToken(), k.Slack.AppToken()} {
+		if strings.Contains(logs, tok) {
+			k.tb.Errorf("a token appeared in the bot's logs")
+		}
+	}
+}
+
+// Start starts the bot in this process on the kit's configuration and database, and
+// waits until it is connected.
+func (k *Kit) Start() *app.App {
+	k.tb.Helper()
+	opts := k.AppOptions
+	opts.Logger = Logger(k.Logs, k.Config.Log.SlogLevel())
+	ctx, cancel := context.WithTimeout(context.Background(), Patience)
+	defer cancel()
+	r, err := StartConnected(ctx, k.Workspace, k.Config, opts)
+	if err != nil {
+		k.tb.Fatalf("start the bot: %v\n%s", err, k.diagnostics())
+	}
+	k.mu.Lock()
+	k.running = r
+	k.mu.Unlock()
+	return r.App
+}
+
+// Stop stops the bot started by Start, as a stop signal would, and closes its store;
+// the test fails if Run returns an error.
+func (k *Kit) Stop() {
+	k.tb.Helper()
+	k.mu.Lock()
+	r := k.running
+	k.running = nil
+	k.mu.Unlock()
+	if r == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), Patience)
+	defer cancel()
+	if err := r.Stop(ctx); err != nil {
+		k.tb.Errorf("%v", err)
+	}
+}
+
+// Restart stops the bot and starts a new one on the same database, as the next process
+// would.
+func (k *Kit) Restart() *app.App {
+	k.tb.Helper()
+	k.Stop()
+	return k.Start()
+}
+
+// App is the running bot's app, or nil.
+func (k *Kit) App() *app.App {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.running == nil {
+		return nil
+	}
+	return k.running.App
+}
+
+// NewApp assembles Runbook on the kit's configuration without running it — another
+// process on the same database, say — and closes it when the test ends.
+func (k *Kit) NewApp() *app.App {
+	k.tb.Helper()
+	opts := k.AppOptions
+	opts.Logger = Logger(k.Logs, k.Config.Log.SlogLevel())
+	a, err := app.New(context.Background(), k.Config, opts)
+	if err != nil {
+		k.tb.Fatalf("assemble the bot: %v", err)
+	}
+	k.tb.Cleanup(func() { a.Close() })
+	return a
+}
+
+// StartBinary writes the kit's configuration to Dir/config.yaml and starts the bot
+// binary on it, its output appended to Dir/bot.log, and waits until it is connected.
+// It is killed when the test ends, if it has not ended before.
+func (k *Kit) StartBinary(binary string) *Process {
+	k.tb.Helper()
+	path := filepath.Join(k.Dir, "config.yaml")
+	if err := WriteConfigFile(path, k.Config); err != nil {
+		k.tb.Fatalf("%v", err)
+	}
+	f, err := os.OpenFile(k.processLogPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		k.tb.Fatalf("%v", err)
+	}
+	defer f.Close() // the process has its own descriptor
+	since := k.Slack.ConnectCount()
+	p, err := StartProcess(binary, path, k.Workspace, f)
+	if err != nil {
+		k.tb.Fatalf("%v", err)
+	}
+	k.mu.Lock()
+	k.procs = append(k.procs, p)
+	k.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), Patience)
+	defer cancel()
+	if err := k.WaitConnected(ctx, since, p.Exited); err != nil {
+		k.tb.Fatalf("start the bot binary: %v (%v)\n%s", err, p.Err(), k.diagnostics())
+	}
+	return p
+}
+
+func (k *Kit) processLogPath() string { return filepath.Join(k.Dir, "bot.log") }
+
+// ProcessLog is what the binaries started by StartBinary have written so far.
+func (k *Kit) ProcessLog() string {
+	b, _ := os.ReadFile(k.processLogPath())
+	return string(b)
+}
+
+// WaitFor waits until cond holds, waking at every change in the emulator and every
+// Tick; it fails the test, with the end of the logs, if cond does not hold within
+// Patience.
+func (k *Kit) WaitFor(what string, cond func() bool) {
+	k.tb.Helper()
+	if err := WaitWithin(Patience, k.Slack, cond); err != nil {
+		k.tb.Fatalf("waiting for %s: %v\n%s", what, err, k.diagnostics())
+	}
+}
+
+// Eventually is WaitFor that reports instead of failing: whether cond held within
+// Patience.
+func (k *Kit) Eventually(cond func() bool) bool {
+	return WaitWithin(Patience, k.Slack, cond) == nil
+}
+
+// Context is a context for one call to the bot or the emulator: it ends after
+// Patience, or when the test ends.
+func (k *Kit) Context() context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), Patience)
+	k.tb.Cleanup(cancel)
+	return ctx
+}
+
+// diagnostics is the end of the logs, for a failure message.
+func (k *Kit) diagnostics() string {
+	out := "bot log (tail):\n" + Tail(k.Logs.String(), 60)
+	if p := k.ProcessLog(); p != "" {
+		out += "\nbot process log (tail):\n" + Tail(p, 60)
+	}
+	return out
+}
