@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -15,7 +14,6 @@ import (
 	"github.com/runbookhq/runbook/engine"
 	"github.com/runbookhq/runbook/handlers"
 	"github.com/runbookhq/runbook/internal/apptest"
-	"github.com/runbookhq/runbook/runbooks"
 	"github.com/runbookhq/runbook/slackfake"
 	"github.com/runbookhq/runbook/store"
 )
@@ -140,23 +138,13 @@ func (w *world) executor() *engine.Executor { return w.App().Executor }
 // run starts a run of a runbook as alice, and waits for it to ask for its approval.
 func (w *world) run(name string, params map[string]any) (*runbook.Run, *runbook.Approval) {
 	w.t.Helper()
-	run, err := w.executor().StartRun(context.Background(), w.runbook(name), engine.RunInput{IncidentID: w.incident.ID,
+	run, err := w.executor().StartRun(context.Background(), w.Runbook(name), engine.RunInput{IncidentID: w.incident.ID,
 		Params: params, StartedBy: w.alice.ID, Channel: w.ops.ID})
 	if err != nil {
 		w.t.Fatal(err)
 	}
 	w.waitRun(run.ID, runbook.RunWaitingApproval)
 	return run, w.approval(run.ID)
-}
-
-// runbook is a runbook the running bot has loaded.
-func (w *world) runbook(name string) *runbooks.Runbook {
-	w.t.Helper()
-	rb, ok := w.App().Catalog().Get(name)
-	if !ok {
-		w.t.Fatalf("no runbook %s", name)
-	}
-	return rb
 }
 
 // approval returns the run's (first step's) approval request as stored now.
@@ -172,16 +160,7 @@ func (w *world) approval(runID int64) *runbook.Approval {
 // waitRun waits until the run is in one of the given states.
 func (w *world) waitRun(id int64, states ...runbook.RunState) *runbook.Run {
 	w.t.Helper()
-	var run *runbook.Run
-	w.WaitFor(fmt.Sprintf("R-%d to be %v", id, states), func() bool {
-		r, err := w.db.Runs().Run(context.Background(), id)
-		if err != nil {
-			return false
-		}
-		run = r
-		return slices.Contains(states, r.State)
-	})
-	return run
+	return w.WaitRun(w.db, id, states...)
 }
 
 // press has a user press a button of the request message in the emulator, and returns

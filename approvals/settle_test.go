@@ -30,7 +30,7 @@ func TestClickBeforeMessageRecorded(t *testing.T) {
 		}
 		clicked <- err
 	})
-	run, err := w.executor().StartRun(context.Background(), w.runbook("scale-up"), engine.RunInput{IncidentID: w.incident.ID,
+	run, err := w.executor().StartRun(context.Background(), w.Runbook("scale-up"), engine.RunInput{IncidentID: w.incident.ID,
 		Params: scaleParams, StartedBy: w.alice.ID, Channel: w.ops.ID})
 	if err != nil {
 		t.Fatal(err)

@@ -3,33 +3,28 @@ package engine_test
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
+	"os"
 	"strings"
 	"sync"
 	"testing"
-	"time"
-
-	"github.com/slack-go/slack"
 
 	"github.com/runbookhq/runbook"
-	"github.com/runbookhq/runbook/approvals"
 	"github.com/runbookhq/runbook/engine"
-	"github.com/runbookhq/runbook/incidents"
+	"github.com/runbookhq/runbook/internal/apptest"
 	"github.com/runbookhq/runbook/runbooks"
-	"github.com/runbookhq/runbook/slackapi"
 	"github.com/runbookhq/runbook/slackfake"
 	"github.com/runbookhq/runbook/slackui"
 	"github.com/runbookhq/runbook/store"
 )
 
-// world is an executor with a real store, talking to the emulator through the real
-// Slack adapter.
+// world is Runbook — the real app, so the executor with the action families wired as
+// the bot wires them — on the emulator, with a store handle of the test's own and an
+// incident to run runbooks about. Runbooks given to newWorld are loaded beside the
+// examples.
 type world struct {
+	*apptest.Kit
 	t        *testing.T
-	slack    *slackfake.Server
 	db       *store.DB
-	catalog  *runbooks.Catalog
-	exec     *engine.Executor
 	alice    slackfake.User
 	bob      slackfake.User
 	ops      slackfake.Channel
@@ -42,69 +37,40 @@ type world struct {
 func newWorld(t *testing.T, files ...string) *world {
 	t.Helper()
 	w := &world{t: t}
-	srv, err := slackfake.New(slackfake.Options{OnAPICall: func(c slackfake.APICall) {
-		w.mu.Lock()
-		hold := w.hold
-		w.mu.Unlock()
-		if hold != nil {
-			hold(c)
-		}
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	w.slack = srv
-	w.db, err = store.Open(context.Background(), filepath.Join(t.TempDir(), "r.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.db.Close() })
-	var rbs []*runbooks.Runbook
+	given := map[string]string{}
 	for i, f := range files {
-		rb, err := runbooks.Parse("test"+string(rune('a'+i))+".yaml", []byte(f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		rbs = append(rbs, rb)
+		given["test"+string(rune('a'+i))+".yaml"] = f
 	}
-	examples, err := runbooks.LoadDir("../runbooks/examples")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.catalog = runbooks.NewCatalog(append(rbs, examples.List()...)...)
-	w.alice = srv.AddUser("alice")
-	w.bob = srv.AddUser("bob")
-	srv.AddUserGroup("oncall", w.bob.ID)
-	w.ops = srv.AddChannel("ops", slackfake.ChannelMembers(w.alice.ID))
-	srv.AddChannel("incidents")
+	w.Kit = apptest.New(t, apptest.Options{
+		Emulator: slackfake.Options{OnAPICall: func(c slackfake.APICall) {
+			w.mu.Lock()
+			hold := w.hold
+			w.mu.Unlock()
+			if hold != nil {
+				hold(c)
+			}
+		}},
+		RunbooksFrom: os.DirFS("../runbooks/examples"),
+		Runbooks:     given,
+	})
+	w.alice, w.bob = w.Person("alice"), w.Person("bob")
+	w.Group("oncall", "bob")
+	w.ops = w.Channel("ops", "alice")
+	w.Channel("incidents")
+	w.db = apptest.OpenStore(t, w.Config.Store.Path)
 	w.incident = &runbook.Incident{Title: "Checkout <!channel> is down", Severity: "sev1", Status: "investigating",
 		Service: "checkout", Commander: w.alice.ID, CreatedBy: w.alice.ID}
 	if err := w.db.Incidents().CreateIncident(context.Background(), w.incident); err != nil {
 		t.Fatal(err)
 	}
-	w.start()
+	w.Config.Slack.ApprovalChannel = "#ops"
+	w.Config.Incidents.Statuses = []string{"investigating", "mitigating", "resolved"}
+	w.Start()
 	return w
 }
 
-// start starts an executor process on the world's database.
-func (w *world) start() {
-	w.t.Helper()
-	api := slack.New(w.slack.BotToken(), slack.OptionAPIURL(w.slack.APIURL()))
-	adapter := slackapi.New(api, nil, nil)
-	adapter.RetryInterval = 50 * time.Millisecond
-	w.exec = engine.New(engine.Deps{Runs: w.db.Runs(), Incidents: w.db.Incidents(), Slack: adapter,
-		Catalog: func() *runbooks.Catalog { return w.catalog }})
-	inc := incidents.New(w.db.Incidents(), adapter, w.exec, incidents.NewUpdates(w.db.Incidents(), adapter, "", nil),
-		incidents.Config{Severities: []string{"sev0", "sev1", "sev2"}, Statuses: []string{"investigating", "mitigating", "resolved"}}, nil)
-	apr := approvals.New(w.db.Approvals(), adapter, w.exec, w.db.Audit(), w.db.Incidents(), approvals.Config{}, nil)
-	w.exec.Register(engine.SlackActions(inc), engine.IncidentActions(inc),
-		engine.ApprovalActions(w.db.Approvals(), apr, engine.ApprovalSettings{Channel: "#ops"}))
-	if err := w.exec.Start(context.Background()); err != nil {
-		w.t.Fatal(err)
-	}
-	w.t.Cleanup(w.exec.Stop)
-}
+// exec is the running bot's executor.
+func (w *world) exec() *engine.Executor { return w.App().Executor }
 
 func (w *world) setHold(fn func(slackfake.APICall)) {
 	w.mu.Lock()
@@ -114,11 +80,7 @@ func (w *world) setHold(fn func(slackfake.APICall)) {
 
 func (w *world) run(name string, params map[string]any) *runbook.Run {
 	w.t.Helper()
-	rb, ok := w.catalog.Get(name)
-	if !ok {
-		w.t.Fatalf("no runbook %s", name)
-	}
-	run, err := w.exec.StartRun(context.Background(), rb, engine.RunInput{IncidentID: w.incident.ID, Params: params,
+	run, err := w.exec().StartRun(context.Background(), w.Runbook(name), engine.RunInput{IncidentID: w.incident.ID, Params: params,
 		StartedBy: w.alice.ID, Channel: w.ops.ID})
 	if err != nil {
 		w.t.Fatal(err)
@@ -126,32 +88,17 @@ func (w *world) run(name string, params map[string]any) *runbook.Run {
 	return run
 }
 
-// waitRun polls the store until the run is in one of the given states.
+// waitRun waits until the run is in one of the given states.
 func (w *world) waitRun(id int64, states ...runbook.RunState) *runbook.Run {
 	w.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		run, err := w.db.Runs().Run(context.Background(), id)
-		if err != nil {
-			w.t.Fatal(err)
-		}
-		for _, s := range states {
-			if run.State == s {
-				return run
-			}
-		}
-		if time.Now().After(deadline) {
-			w.t.Fatalf("R-%d is %s (error %q); want %v\nsteps: %+v", id, run.State, run.Error, states, run.Steps)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	return w.WaitRun(w.db, id, states...)
 }
 
 func (w *world) channelNamed(name string) slackfake.Channel {
 	w.t.Helper()
-	ch, ok := w.slack.Channel(name)
+	ch, ok := w.Slack.Channel(name)
 	if !ok {
-		w.t.Fatalf("no channel #%s; channels: %+v", name, w.slack.Channels())
+		w.t.Fatalf("no channel #%s; channels: %+v", name, w.Slack.Channels())
 	}
 	return ch
 }
@@ -159,7 +106,7 @@ func (w *world) channelNamed(name string) slackfake.Channel {
 // botMessages are the top-level and threaded messages the bot posted in a channel.
 func (w *world) botMessages(channel string) []slackfake.Message {
 	var out []slackfake.Message
-	for _, m := range w.slack.Messages(channel) {
+	for _, m := range w.Slack.Messages(channel) {
 		if m.BotID != "" && m.SubType == "" {
 			out = append(out, m)
 		}
@@ -226,8 +173,8 @@ params:
 func TestCreateChannel(t *testing.T) {
 	t.Run("NameTakenAddsSuffix", func(t *testing.T) {
 		w := newWorld(t, createOnly)
-		w.slack.AddChannel("inc-7")
-		w.slack.AddChannel("inc-7-2")
+		w.Slack.AddChannel("inc-7")
+		w.Slack.AddChannel("inc-7-2")
 		run := w.waitRun(w.run("make-channel", map[string]any{"name": "INC 7", "on_exists": "suffix"}).ID, runbook.RunSucceeded)
 		if run.Steps[0].Outputs["name"] != "inc-7-3" {
 			t.Fatalf("created %v, want inc-7-3", run.Steps[0].Outputs["name"])
@@ -235,7 +182,7 @@ func TestCreateChannel(t *testing.T) {
 	})
 	t.Run("NameTakenReuses", func(t *testing.T) {
 		w := newWorld(t, createOnly)
-		existing := w.slack.AddChannel("war-room")
+		existing := w.Slack.AddChannel("war-room")
 		run := w.waitRun(w.run("make-channel", map[string]any{"name": "war-room", "on_exists": "reuse"}).ID, runbook.RunSucceeded)
 		if run.Steps[0].Outputs["id"] != existing.ID || len(w.botMessages(existing.ID)) != 1 {
 			t.Fatalf("outputs %v; want the existing channel %s reused and posted in", run.Steps[0].Outputs, existing.ID)
@@ -243,7 +190,7 @@ func TestCreateChannel(t *testing.T) {
 	})
 	t.Run("ErrArchivedReuse", func(t *testing.T) {
 		w := newWorld(t, createOnly)
-		w.slack.AddChannel("old-room", slackfake.ChannelArchived())
+		w.Slack.AddChannel("old-room", slackfake.ChannelArchived())
 		run := w.waitRun(w.run("make-channel", map[string]any{"name": "old-room", "on_exists": "reuse"}).ID, runbook.RunFailed)
 		if !strings.Contains(run.Error, "#old-room exists but is archived") {
 			t.Fatalf("error = %q", run.Error)
@@ -291,9 +238,9 @@ func TestSendMessageFailures(t *testing.T) {
 			channel := "#nowhere"
 			switch tt.setup {
 			case "private":
-				channel = w.slack.AddChannel("secret", slackfake.ChannelPrivate(), slackfake.ChannelWithoutBot()).ID
+				channel = w.Slack.AddChannel("secret", slackfake.ChannelPrivate(), slackfake.ChannelWithoutBot()).ID
 			case "archived":
-				channel = w.slack.AddChannel("attic", slackfake.ChannelArchived()).ID
+				channel = w.Slack.AddChannel("attic", slackfake.ChannelArchived()).ID
 			}
 			run := w.waitRun(w.run("post", map[string]any{"channel": channel}).ID, runbook.RunFailed)
 			if !strings.HasSuffix(run.Error, tt.want) {
@@ -314,8 +261,8 @@ steps:
 
 func TestRateLimitStormIsRiddenOut(t *testing.T) {
 	w := newWorld(t, burst)
-	w.slack.SetChannelRateLimit(2, 1)
-	w.slack.SetRateLimit("conversations.list", 120, 1)
+	w.Slack.SetChannelRateLimit(2, 1)
+	w.Slack.SetRateLimit("conversations.list", 120, 1)
 	w.waitRun(w.run("burst", nil).ID, runbook.RunSucceeded)
 	var got []string
 	for _, m := range w.botMessages(w.ops.ID) {
@@ -324,7 +271,7 @@ func TestRateLimitStormIsRiddenOut(t *testing.T) {
 	if strings.Join(got, ",") != "one,two,three,four" {
 		t.Fatalf("messages = %v; want each once, in order", got)
 	}
-	if w.slack.Calls("chat.postMessage") <= 4 && w.slack.Calls("conversations.list") <= 4 {
+	if w.Slack.Calls("chat.postMessage") <= 4 && w.Slack.Calls("conversations.list") <= 4 {
 		t.Fatal("no call was rate limited: the test did not test anything")
 	}
 }
@@ -337,7 +284,7 @@ func TestApprovalParksAndResumes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		msg, ok := w.slack.Message(a.Channel, a.MessageTS)
+		msg, ok := w.Slack.Message(a.Channel, a.MessageTS)
 		if !ok || a.Channel != w.ops.ID || !strings.Contains(string(msg.Blocks), "Scale checkout to 8 tasks") ||
 			!strings.Contains(string(msg.Blocks), slackui.ActionApprove) || !strings.Contains(string(msg.Blocks), "--desired-count 4") {
 			t.Fatalf("request message = %+v", msg)
@@ -345,13 +292,13 @@ func TestApprovalParksAndResumes(t *testing.T) {
 		if ok, err := w.db.Approvals().DecideApproval(context.Background(), a.ID, to, w.bob.ID, "not now"); !ok || err != nil {
 			t.Fatalf("decide = %v, %v", ok, err)
 		}
-		w.exec.Kick(run.ID)
+		w.exec().Kick(run.ID)
 	}
 	t.Run("Approved", func(t *testing.T) {
 		w := newWorld(t)
-		w.slack.AddChannel("inc-room")
+		w.Slack.AddChannel("inc-room")
 		w.db.Incidents().UpdateIncident(context.Background(), w.incident.ID, func(i *runbook.Incident) error {
-			ch, _ := w.slack.Channel("inc-room")
+			ch, _ := w.Slack.Channel("inc-room")
 			i.Channel = ch.ID
 			return nil
 		})
@@ -361,7 +308,7 @@ func TestApprovalParksAndResumes(t *testing.T) {
 		if done.Steps[0].Outputs["decided_by"] != "<@"+w.bob.ID+">" {
 			t.Fatalf("outputs = %v", done.Steps[0].Outputs)
 		}
-		ch, _ := w.slack.Channel("inc-room")
+		ch, _ := w.Slack.Channel("inc-room")
 		if msgs := w.botMessages(ch.ID); len(msgs) != 1 || !strings.Contains(msgs[0].Text, "approved by <@"+w.bob.ID+">") {
 			t.Fatalf("after approval: %+v", msgs)
 		}
@@ -386,8 +333,7 @@ func TestApprovalParksAndResumes(t *testing.T) {
 		w := newWorld(t)
 		run := w.run("scale-up", map[string]any{"service": "checkout", "count": 8})
 		w.waitRun(run.ID, runbook.RunWaitingApproval)
-		w.exec.Stop()
-		w.start()
+		w.Restart()
 		decide(t, w, run, runbook.ApprovalDenied)
 		w.waitRun(run.ID, runbook.RunDenied)
 		if n := len(w.botMessages(w.ops.ID)); n != 2 { // the request, and the report of the denial
@@ -413,23 +359,21 @@ func TestCrashDuringStepResumesWithoutRepeating(t *testing.T) {
 			})
 			run := w.run("sev1-kickoff", nil)
 			<-entered
-			stopped := make(chan struct{})
-			go func() { w.exec.Stop(); close(stopped) }()
-			<-stopped // the call was cut off: the step is still "running" in the store
+			w.Stop() // the call is cut off: the step is still "running" in the store
 			close(release)
 			if r, _ := w.db.Runs().Run(context.Background(), run.ID); r.State != runbook.RunRunning {
 				t.Fatalf("after the crash the run is %s", r.State)
 			}
-			w.start()
+			w.Start()
 			done := w.waitRun(run.ID, runbook.RunSucceeded)
-			if got := w.slack.Calls("conversations.create"); got != 1 {
+			if got := w.Slack.Calls("conversations.create"); got != 1 {
 				t.Errorf("conversations.create called %d times, want 1", got)
 			}
 			ch := w.channelNamed("inc-1-checkout")
 			if n := len(w.botMessages(ch.ID)); n != 2 {
 				t.Errorf("%d bot messages in the channel, want 2 (no duplicate)", n)
 			}
-			if _, ok := w.slack.Channel("inc-1-checkout-2"); ok {
+			if _, ok := w.Slack.Channel("inc-1-checkout-2"); ok {
 				t.Error("a second channel was created")
 			}
 			attempts := 0
@@ -465,7 +409,7 @@ steps:
 
 func TestServerErrorsAreRetried(t *testing.T) {
 	w := newWorld(t, burst)
-	w.slack.FailNext("chat.postMessage", 3, 503)
+	w.Slack.FailNext("chat.postMessage", 3, 503)
 	w.waitRun(w.run("burst", nil).ID, runbook.RunSucceeded)
 	if n := len(w.botMessages(w.ops.ID)); n != 4 {
 		t.Fatalf("%d messages after 503s, want 4", n)
@@ -474,13 +418,13 @@ func TestServerErrorsAreRetried(t *testing.T) {
 
 func TestTriggers(t *testing.T) {
 	w := newWorld(t)
-	started, err := w.exec.Trigger(context.Background(), runbook.EventIncidentDeclared, w.incident, w.alice.ID, "")
+	started, err := w.exec().Trigger(context.Background(), runbook.EventIncidentDeclared, w.incident, w.alice.ID, "")
 	if err != nil || len(started) != 1 || started[0].Runbook != "sev1-kickoff" {
 		t.Fatalf("declared sev1 started %v, %v; want the kickoff", started, err)
 	}
 	w.waitRun(started[0].ID, runbook.RunSucceeded)
 	inc, _ := w.db.Incidents().Incident(context.Background(), w.incident.ID)
-	started, err = w.exec.Trigger(context.Background(), runbook.EventIncidentResolved, inc, w.alice.ID, "")
+	started, err = w.exec().Trigger(context.Background(), runbook.EventIncidentResolved, inc, w.alice.ID, "")
 	if err != nil || len(started) != 1 || started[0].Runbook != "wrap-up" {
 		t.Fatalf("resolved started %v, %v; want the wrap-up", started, err)
 	}
@@ -488,14 +432,14 @@ func TestTriggers(t *testing.T) {
 	if ch := w.channelNamed("inc-1-checkout"); !ch.Archived {
 		t.Error("the wrap-up did not archive the incident channel")
 	}
-	incidents, _ := w.slack.Channel("incidents")
+	incidents, _ := w.Slack.Channel("incidents")
 	if msgs := w.botMessages(incidents.ID); len(msgs) != 1 || !strings.Contains(msgs[0].Text, "INC-1") {
 		t.Errorf("summary = %+v", msgs)
 	}
 
 	sev3 := &runbook.Incident{Title: "slow", Severity: "sev3", Status: "investigating"}
 	w.db.Incidents().CreateIncident(context.Background(), sev3)
-	if started, _ := w.exec.Trigger(context.Background(), runbook.EventIncidentDeclared, sev3, "", ""); len(started) != 0 {
+	if started, _ := w.exec().Trigger(context.Background(), runbook.EventIncidentDeclared, sev3, "", ""); len(started) != 0 {
 		t.Fatalf("a sev3 started %v", started)
 	}
 }

@@ -13,14 +13,14 @@ import (
 // same key: it gets the run it started, and the runbook's steps happen once.
 func TestStartRunTwiceWithOneKey(t *testing.T) {
 	w := newWorld(t)
-	rb, _ := w.catalog.Get("sev1-kickoff")
+	rb := w.Runbook("sev1-kickoff")
 	in := engine.RunInput{IncidentID: w.incident.ID, StartedBy: w.alice.ID, Channel: w.ops.ID, Key: "Ev1"}
-	first, err := w.exec.StartRun(context.Background(), rb, in)
+	first, err := w.exec().StartRun(context.Background(), rb, in)
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.waitRun(first.ID, runbook.RunSucceeded)
-	again, err := w.exec.StartRun(context.Background(), rb, in)
+	again, err := w.exec().StartRun(context.Background(), rb, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func TestStartRunTwiceWithOneKey(t *testing.T) {
 		t.Fatalf("%d runs, want 1", len(runs))
 	}
 	var incidentChannels []string
-	for _, ch := range w.slack.Channels() {
+	for _, ch := range w.Slack.Channels() {
 		if strings.HasPrefix(ch.Name, "inc-1") {
 			incidentChannels = append(incidentChannels, ch.Name)
 		}
@@ -47,7 +47,7 @@ func TestStartRunTwiceWithOneKey(t *testing.T) {
 
 	// Another request is another run.
 	in.Key = "Ev2"
-	other, err := w.exec.StartRun(context.Background(), rb, in)
+	other, err := w.exec().StartRun(context.Background(), rb, in)
 	if err != nil || other.ID == first.ID {
 		t.Fatalf("another request started %v, %v; want a new run", other, err)
 	}
@@ -57,14 +57,14 @@ func TestStartRunTwiceWithOneKey(t *testing.T) {
 func TestTriggerTwiceWithOneKey(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	first, err := w.exec.Trigger(ctx, runbook.EventIncidentDeclared, w.incident, w.alice.ID, "Ev1")
+	first, err := w.exec().Trigger(ctx, runbook.EventIncidentDeclared, w.incident, w.alice.ID, "Ev1")
 	if err != nil || len(first) != 1 {
 		t.Fatalf("trigger started %v, %v", first, err)
 	}
 	if want := engine.TriggerKey("Ev1", runbook.EventIncidentDeclared, "sev1-kickoff"); first[0].RequestKey != want {
 		t.Fatalf("run key = %q, want %q", first[0].RequestKey, want)
 	}
-	again, err := w.exec.Trigger(ctx, runbook.EventIncidentDeclared, w.incident, w.alice.ID, "Ev1")
+	again, err := w.exec().Trigger(ctx, runbook.EventIncidentDeclared, w.incident, w.alice.ID, "Ev1")
 	if err != nil || len(again) != 1 || again[0].ID != first[0].ID {
 		t.Fatalf("second trigger gave %v, %v; want %s again", again, err, first[0].Key())
 	}
@@ -72,7 +72,7 @@ func TestTriggerTwiceWithOneKey(t *testing.T) {
 	if runs, _ := w.db.Runs().ListRuns(ctx, 0, 10); len(runs) != 1 {
 		t.Fatalf("%d runs, want 1", len(runs))
 	}
-	if _, ok := w.slack.Channel("inc-1-checkout-2"); ok {
+	if _, ok := w.Slack.Channel("inc-1-checkout-2"); ok {
 		t.Fatal("the kickoff made a second incident channel")
 	}
 }

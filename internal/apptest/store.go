@@ -2,7 +2,11 @@ package apptest
 
 import (
 	"context"
+	"fmt"
+	"slices"
 
+	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/runbooks"
 	"github.com/runbookhq/runbook/store"
 )
 
@@ -16,4 +20,35 @@ func OpenStore(tb TB, path string) *store.DB {
 	}
 	tb.Cleanup(func() { db.Close() })
 	return db
+}
+
+// WaitRun waits until a run is in one of states, reading it from db, and returns it
+// as stored then.
+func (k *Kit) WaitRun(db *store.DB, id int64, states ...runbook.RunState) *runbook.Run {
+	k.tb.Helper()
+	var run *runbook.Run
+	k.WaitFor(fmt.Sprintf("%s to be %v", runbook.RunKey(id), states), func() bool {
+		r, err := db.Runs().Run(context.Background(), id)
+		if err != nil {
+			return false
+		}
+		run = r
+		return slices.Contains(states, r.State)
+	})
+	return run
+}
+
+// Runbook is a runbook the running bot has loaded; the test fails if there is none.
+func (k *Kit) Runbook(name string) *runbooks.Runbook {
+	k.tb.Helper()
+	a := k.App()
+	if a == nil {
+		k.tb.Fatalf("no bot is running to have loaded %s", name)
+		return nil
+	}
+	rb, ok := a.Catalog().Get(name)
+	if !ok {
+		k.tb.Fatalf("the bot has not loaded a runbook %s; it has %v", name, a.Catalog().Names())
+	}
+	return rb
 }
