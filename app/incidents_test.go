@@ -38,30 +38,10 @@ func startIncidentsWith(t *testing.T, opts ...func(*config.Config)) *incidentWor
 	return &w
 }
 
-// command sends a slash command and returns the text of its answer.
+// command sends a slash command as alice in #general and returns its answer.
 func (w *incidentWorld) command(text string) string {
 	w.t.Helper()
-	before := len(w.Slack.Ephemerals(w.general.ID, w.alice.ID))
-	d := w.Slack.SlashCommand(w.alice.ID, w.general.ID, "/runbook", text)
-	ack, err := d.WaitAck(w.Context())
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	if len(ack.Payload) > 0 {
-		_, t := ackMessage(w.t, ack)
-		return t
-	}
-	// Answered after the ack, through the response_url.
-	var got string
-	w.WaitFor("the answer to "+text, func() bool {
-		eph := w.Slack.Ephemerals(w.general.ID, w.alice.ID)
-		if len(eph) == before {
-			return false
-		}
-		got = eph[len(eph)-1].Text + string(eph[len(eph)-1].Blocks)
-		return true
-	})
-	return got
+	return w.Ask(w.alice.ID, w.general.ID, text)
 }
 
 func (w *incidentWorld) incident(id int64) *runbook.Incident {

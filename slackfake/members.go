@@ -1,6 +1,7 @@
 package slackfake
 
 import (
+	"fmt"
 	"slices"
 	"time"
 )
@@ -44,4 +45,22 @@ func (s *Server) SetUserGroupMembers(groupID string, userIDs ...string) bool {
 	g.users = slices.Clone(userIDs)
 	s.notifyLocked()
 	return true
+}
+
+// PostAs stores a message a member wrote in a channel, as the Slack client would; the
+// bot hears nothing of it (it subscribes to mentions only).
+func (s *Server) PostAs(userID, channelID, text string) (Message, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.lookupChannel(channelID)
+	if c == nil {
+		return Message{}, fmt.Errorf("slackfake: PostAs: no channel %s", channelID)
+	}
+	if !c.isMember(userID) {
+		return Message{}, fmt.Errorf("slackfake: PostAs: %s is not in %s", userID, channelID)
+	}
+	m := &message{channel: c.id, ts: s.nextTS(), user: userID, text: text, clientMsgID: newUUID()}
+	c.msgs = append(c.msgs, m)
+	s.notifyLocked()
+	return m.snapshot(), nil
 }
