@@ -34,6 +34,9 @@ type Approval struct {
 	// approvals are needed; any one denial decides.
 	Approvers []string
 	Required  int
+	// Token is unguessable and carried by the request's buttons: a click counts only
+	// with it. Requests stored before tokens existed have none.
+	Token string
 	// Channel and MessageTS locate the request message, updated in place once decided.
 	Channel   string
 	MessageTS string

@@ -9,6 +9,7 @@ import (
 	"github.com/runbookhq/runbook"
 	"github.com/runbookhq/runbook/config"
 	"github.com/runbookhq/runbook/slackfake"
+	"github.com/runbookhq/runbook/slackui"
 )
 
 // approvalWorld has an incident whose scale-up run waits for an approval in #ops.
@@ -76,7 +77,7 @@ func (w *approvalWorld) staleClick(user slackfake.User, action string) string {
 		"team": map[string]any{"id": w.Slack.TeamID()}, "channel": map[string]any{"id": w.ops.ID, "name": "ops"},
 		"container":  map[string]any{"type": "message", "message_ts": w.approval.MessageTS, "channel_id": w.ops.ID},
 		"trigger_id": "1.2.3", "is_enterprise_install": false,
-		"actions": []any{map[string]any{"action_id": action, "block_id": "approval", "value": "1", "type": "button"}},
+		"actions": []any{map[string]any{"action_id": action, "block_id": "approval", "value": slackui.ApprovalValue(w.approval), "type": "button"}},
 	}
 	before := len(w.Slack.Ephemerals(w.ops.ID, user.ID))
 	if _, err := w.Slack.Send("interactive", payload, false).WaitAck(w.Context()); err != nil {

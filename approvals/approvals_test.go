@@ -411,7 +411,7 @@ func TestCancelled(t *testing.T) {
 		t.Errorf("audit = %q", w.auditOf(a))
 	}
 	before := w.snapshot(a)
-	out, err := w.service().Decide(ctx, approvals.Decision{ApprovalID: a.ID, UserID: w.bob.ID, Approve: true})
+	out, err := w.service().Decide(ctx, approvals.Decision{ApprovalID: a.ID, UserID: w.bob.ID, Approve: true, Token: a.Token})
 	if err != nil || out.Message != a.Key()+" was cancelled; nothing was changed." {
 		t.Fatalf("outcome = %+v, %v", out, err)
 	}

@@ -3,6 +3,7 @@ package approvals
 import (
 	"cmp"
 	"context"
+	"crypto/subtle"
 	"fmt"
 	"strings"
 
@@ -24,6 +25,18 @@ type Decision struct {
 	// Note is the reason given, if any; a denial may require one.
 	Note string
 	Via  string // ViaButton or ViaCommand
+	// Token is the one the button (or the denial form it opened) carried. A decision
+	// via button counts only with the request's own token.
+	Token string
+	// On is the message a button was clicked on; zero for a form or a command. A click
+	// counts only on the request's own message.
+	On MessageRef
+}
+
+// MessageRef locates a Slack message.
+type MessageRef struct {
+	Channel string
+	TS      string
 }
 
 // Outcome is what became of a decision, with one sentence for the person who made it
@@ -82,6 +95,11 @@ func (s *Service) Decide(ctx context.Context, d Decision) (Outcome, error) {
 // screen applies the rules that can refuse a decision before any vote is cast. done
 // says the decision was refused (or checking failed).
 func (s *Service) screen(ctx context.Context, d Decision, a *runbook.Approval) (out Outcome, done bool, err error) {
+	if why := foreignButton(d, a); why != "" {
+		msg := fmt.Sprintf("That button is not on the request message of %s; nothing was changed.", a.Key())
+		out, err = s.refuse(ctx, d, a, msg, why)
+		return out, true, err
+	}
 	if a.State != runbook.ApprovalPending {
 		if sameDecision(d, a) {
 			// The person's own decision again: a second click on a button Slack had not
@@ -114,6 +132,22 @@ func (s *Service) screen(ctx context.Context, d Decision, a *runbook.Approval) (
 		return out, true, err
 	}
 	return Outcome{}, false, nil
+}
+
+// foreignButton says why a decision by button does not come from the request's own
+// buttons — a copy injected into another message, or a value guessed from the
+// request's number — or "" when it does.
+func foreignButton(d Decision, a *runbook.Approval) string {
+	if d.Via != ViaButton {
+		return ""
+	}
+	if a.Token != "" && subtle.ConstantTimeCompare([]byte(d.Token), []byte(a.Token)) != 1 {
+		return "the button does not carry the request's token"
+	}
+	if d.On != (MessageRef{}) && a.MessageTS != "" && d.On != (MessageRef{Channel: a.Channel, TS: a.MessageTS}) {
+		return fmt.Sprintf("clicked on message %s in %s, not on the request message", d.On.TS, d.On.Channel)
+	}
+	return ""
 }
 
 // sameDecision says d repeats the decision that decided a.

@@ -38,11 +38,11 @@ func (e *Executor) step(ctx context.Context, run *runbook.Run, rb *runbooks.Runb
 		e.logErr("start step", run.ID, err)
 		return false
 	}
-	with, err := runbooks.RenderValue(def.With, data)
+	in, err := renderInputs(def, data)
 	if err != nil {
 		return e.failStep(ctx, run, def, i, err)
 	}
-	s := &stepRun{e: e, run: run, def: def, index: i, attempt: attempt, in: with.(map[string]any), progress: run.Steps[i].Outputs}
+	s := &stepRun{e: e, run: run, def: def, index: i, attempt: attempt, in: in, progress: run.Steps[i].Outputs}
 	outputs, err := act.do(ctx, s)
 	if ctx.Err() != nil {
 		return false // interrupted: the step stays running and is retried on resume
@@ -51,6 +51,28 @@ func (e *Executor) step(ctx context.Context, run *runbook.Run, rb *runbooks.Runb
 		return e.failStep(ctx, run, def, i, err)
 	}
 	return e.finish(ctx, run, i, runbook.StepSucceeded, outputs, "")
+}
+
+// renderInputs fills in a step's inputs. Block Kit given as a JSON string is rendered
+// as JSON, so that a value — an incident title, a parameter — can never add a block or
+// a button to it.
+func renderInputs(def runbooks.Step, data map[string]any) (map[string]any, error) {
+	with, err := runbooks.RenderValue(def.With, data)
+	if err != nil {
+		return nil, err
+	}
+	in := with.(map[string]any)
+	spec := runbooks.Actions[def.Action]
+	for _, input := range spec.Inputs {
+		tmpl, ok := def.With[input.Name].(string)
+		if !ok || input.Type != runbooks.InputBlocks {
+			continue
+		}
+		if in[input.Name], err = runbooks.RenderJSON(tmpl, data); err != nil {
+			return nil, fmt.Errorf("%s: %w", input.Name, err)
+		}
+	}
+	return in, nil
 }
 
 // finish records a step's end; it reports whether that worked.

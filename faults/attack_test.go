@@ -2,7 +2,9 @@ package faults
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -28,6 +30,14 @@ steps:
   - action: approval.request
     with: { operation: "Rotate keys", risk: high, approvers: ["@bob"] }
 `
+	notice = `
+name: notice
+steps:
+  - action: slack.send_message
+    with:
+      channel: "#ops"
+      blocks: '[{"type":"section","text":{"type":"mrkdwn","text":"Now: {{incident.title}}"}}]'
+`
 	riskyGate = `
 name: risky-gate
 params:
@@ -51,7 +61,7 @@ type attackWorld struct {
 func newAttackWorld(t *testing.T) *attackWorld {
 	t.Helper()
 	w := &attackWorld{world: newWorld(t, slackfake.Options{}, map[string]string{
-		"group-gate": groupGate, "handle-gate": handleGate, "risky-gate": riskyGate})}
+		"group-gate": groupGate, "handle-gate": handleGate, "risky-gate": riskyGate, "notice": notice})}
 	w.mallory = w.Person("mallory")
 	w.oncall = w.Group("oncall", "bob")
 	w.ops = w.Channel("ops", "alice", "bob", "mallory")
@@ -207,5 +217,103 @@ func TestAttackMassMentions(t *testing.T) {
 				t.Errorf("the bot posted %q", m.Text)
 			}
 		}
+	}
+}
+
+// clickRaw sends the interactive payload of a click on an approval button as Slack
+// would for a button with this value on the message at ts, and returns the private
+// answer.
+func (w *attackWorld) clickRaw(user slackfake.User, ts, value string) string {
+	w.t.Helper()
+	payload := map[string]any{
+		"type": "block_actions", "user": map[string]any{"id": user.ID, "username": user.Name, "team_id": w.Slack.TeamID()},
+		"team": map[string]any{"id": w.Slack.TeamID()}, "channel": map[string]any{"id": w.ops.ID, "name": "ops"},
+		"container":  map[string]any{"type": "message", "message_ts": ts, "channel_id": w.ops.ID},
+		"trigger_id": "1.2.3", "is_enterprise_install": false,
+		"actions": []any{map[string]any{"action_id": slackui.ActionApprove, "block_id": "approval", "value": value, "type": "button"}},
+	}
+	before := len(w.Slack.Ephemerals(w.ops.ID, user.ID))
+	if _, err := w.Slack.Send("interactive", payload, false).WaitAck(w.Context()); err != nil {
+		w.t.Fatal(err)
+	}
+	var got string
+	w.WaitFor("the answer to the click", func() bool {
+		eph := w.Slack.Ephemerals(w.ops.ID, user.ID)
+		if len(eph) > before {
+			got = eph[len(eph)-1].Text
+		}
+		return len(eph) > before
+	})
+	return got
+}
+
+// Hole: a click not tied to its request. An approve button whose value names the
+// request but lacks its token (guessed, or built by a runbook), or one with the right
+// value on another message, decides nothing — even when an approver clicks it.
+func TestAttackForeignButton(t *testing.T) {
+	w := newAttackWorld(t)
+	a := w.request("group-gate")
+	other, err := w.Slack.PostAs(w.alice.ID, w.ops.ID, "an innocent message")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, click := range map[string]func() string{
+		"guessed value":   func() string { return w.clickRaw(w.bob, a.MessageTS, strconv.FormatInt(a.ID, 10)) },
+		"wrong token":     func() string { return w.clickRaw(w.bob, a.MessageTS, strconv.FormatInt(a.ID, 10)+".x"+a.Token[1:]) },
+		"another message": func() string { return w.clickRaw(w.bob, other.TS, slackui.ApprovalValue(a)) },
+	} {
+		answer := click()
+		if !strings.Contains(answer, "not on the request message") || w.state(a) != runbook.ApprovalPending {
+			t.Errorf("%s: answered %q, request %s", name, answer, w.state(a))
+		}
+	}
+	refused := 0
+	entries, _ := w.App().DB.Audit().Audit(context.Background(), 0, 0)
+	for _, e := range entries {
+		if e.Action == runbook.AuditApprovalRefused && e.ApprovalID == a.ID && e.Actor == w.bob.ID {
+			refused++
+		}
+	}
+	if refused != 3 {
+		t.Errorf("%d refused clicks audited, want 3", refused)
+	}
+	if answer := w.clickRaw(w.bob, a.MessageTS, slackui.ApprovalValue(a)); !strings.Contains(answer, "approved") || w.state(a) != runbook.ApprovalApproved {
+		t.Errorf("bob's click on the request itself answered %q, request %s", answer, w.state(a))
+	}
+}
+
+// Hole: an injected button. An incident title rendered into a runbook's JSON blocks
+// stays text: it cannot add a block, let alone a button that approves.
+func TestAttackInjectedButton(t *testing.T) {
+	w := newAttackWorld(t)
+	title := `x"}},{"type":"actions","elements":[{"type":"button","action_id":"ack","value":"1",` +
+		`"text":{"type":"plain_text","text":"Ack"}}]},{"type":"section","text":{"type":"mrkdwn","text":"y`
+	inc := &runbook.Incident{Title: title, Severity: "sev3", Status: "detected", CreatedBy: w.mallory.ID}
+	if err := w.App().DB.Incidents().CreateIncident(context.Background(), inc); err != nil {
+		t.Fatal(err)
+	}
+	if answer := w.Ask(w.alice.ID, w.ops.ID, "run notice "+inc.Key()); !strings.Contains(answer, "Started") {
+		t.Fatalf("run answered %q", answer)
+	}
+	w.WaitRun(w.App().DB, 1, runbook.RunSucceeded)
+	var posted []slackfake.Message
+	for _, m := range w.Slack.Messages(w.ops.ID) {
+		if m.BotID != "" {
+			posted = append(posted, m)
+		}
+	}
+	if len(posted) != 1 {
+		t.Fatalf("%d bot messages in #ops", len(posted))
+	}
+	var blocks []map[string]any
+	if err := json.Unmarshal(posted[0].Blocks, &blocks); err != nil {
+		t.Fatal(err)
+	}
+	if len(blocks) != 1 || blocks[0]["type"] != "section" {
+		t.Fatalf("the title added structure: %s", posted[0].Blocks)
+	}
+	text, _ := blocks[0]["text"].(map[string]any)["text"].(string)
+	if !strings.Contains(text, `"action_id":"ack"`) {
+		t.Fatalf("the section does not show the title as text: %q", text)
 	}
 }

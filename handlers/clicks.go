@@ -12,12 +12,14 @@ func DecisionFrom(req *runbook.Request) (d approvals.Decision, ok bool, err erro
 	switch {
 	case req.Kind == runbook.KindAction && req.Action != nil &&
 		(req.Action.ActionID == slackui.ActionApprove || req.Action.ActionID == slackui.ActionDeny):
-		id, err := runbook.ParseApprovalKey(req.Action.Value)
-		return approvals.Decision{ApprovalID: id, UserID: req.UserID, Approve: req.Action.ActionID == slackui.ActionApprove, Via: approvals.ViaButton}, true, err
+		id, token, err := slackui.ParseApprovalValue(req.Action.Value)
+		on := approvals.MessageRef{Channel: req.ChannelID, TS: req.Action.MessageTS}
+		return approvals.Decision{ApprovalID: id, UserID: req.UserID, Approve: req.Action.ActionID == slackui.ActionApprove,
+			Via: approvals.ViaButton, Token: token, On: on}, true, err
 	case req.Kind == runbook.KindViewSubmission && req.View != nil && req.View.CallbackID == slackui.DenyReasonCallbackID:
-		id, err := runbook.ParseApprovalKey(req.View.PrivateMetadata)
+		id, token, err := slackui.ParseApprovalValue(req.View.PrivateMetadata)
 		note := req.View.Values[slackui.ReasonBlockID][slackui.ReasonActionID]
-		return approvals.Decision{ApprovalID: id, UserID: req.UserID, Note: note, Via: approvals.ViaButton}, true, err
+		return approvals.Decision{ApprovalID: id, UserID: req.UserID, Note: note, Via: approvals.ViaButton, Token: token}, true, err
 	}
 	return approvals.Decision{}, false, nil
 }

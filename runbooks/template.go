@@ -1,6 +1,7 @@
 package runbooks
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -372,4 +373,39 @@ func plainScalar(rv reflect.Value) any {
 		return rv.Float()
 	}
 	return fmt.Sprint(rv.Interface())
+}
+
+// RenderJSON fills in a template that is JSON text — Block Kit given as a JSON string —
+// so that no value can add structure to it: every value from data is escaped as the
+// inside of a JSON string (and, for {{x}}, for Slack as Render does). A tag is meant
+// to stand inside a JSON string of the template; one outside makes the result fail to
+// parse, never add a block.
+func RenderJSON(tmpl string, data map[string]any) (string, error) {
+	return render(tmpl, jsonStrings(normalize(data)).(map[string]any))
+}
+
+// jsonStrings escapes every string in v as the inside of a JSON string.
+func jsonStrings(v any) any {
+	switch t := v.(type) {
+	case string:
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false) // Slack escaping handles <, > and &
+		_ = enc.Encode(t)        // a string always encodes
+		s := strings.TrimSuffix(b.String(), "\n")
+		return s[1 : len(s)-1]
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, x := range t {
+			out[k] = jsonStrings(x)
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, x := range t {
+			out[i] = jsonStrings(x)
+		}
+		return out
+	}
+	return v
 }

@@ -3,6 +3,7 @@ package slackui
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/slack-go/slack"
 
@@ -50,13 +51,30 @@ func RiskBadge(risk runbook.Risk) string {
 // value is the approval's id.
 func ApprovalRequest(a *runbook.Approval, inc *runbook.Incident) runbook.Message {
 	blocks := approvalFacts(a, inc)
-	value := strconv.FormatInt(a.ID, 10)
+	value := ApprovalValue(a)
 	approve := slack.NewButtonBlockElement(ActionApprove, value, Plain("Approve"))
 	approve.Style = slack.StylePrimary
 	deny := slack.NewButtonBlockElement(ActionDeny, value, Plain("Deny"))
 	deny.Style = slack.StyleDanger
 	blocks = append(blocks, slack.NewActionBlock(ApprovalBlocks, approve, deny))
 	return runbook.Message{Text: fmt.Sprintf("Approval needed (%s): %s", a.Key(), a.Operation), Blocks: blocks}
+}
+
+// ApprovalValue is the value of a request's buttons, and the private metadata of the
+// denial form they open: the request's number and its token ("7.Kx…").
+func ApprovalValue(a *runbook.Approval) string {
+	v := strconv.FormatInt(a.ID, 10)
+	if a.Token != "" {
+		v += "." + a.Token
+	}
+	return v
+}
+
+// ParseApprovalValue reads a button value or form metadata made by ApprovalValue.
+func ParseApprovalValue(v string) (id int64, token string, err error) {
+	num, token, _ := strings.Cut(v, ".")
+	id, err = runbook.ParseApprovalKey(num)
+	return id, token, err
 }
 
 // approvalFacts are the blocks a request shows before and after it is decided.
@@ -146,7 +164,7 @@ func DenialModal(a *runbook.Approval) slack.ModalViewRequest {
 	return slack.ModalViewRequest{
 		Type:            slack.VTModal,
 		CallbackID:      DenyReasonCallbackID,
-		PrivateMetadata: strconv.FormatInt(a.ID, 10),
+		PrivateMetadata: ApprovalValue(a),
 		Title:           Plain("Deny " + a.Key()),
 		Submit:          Plain("Deny"),
 		Close:           Plain("Cancel"),

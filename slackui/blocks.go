@@ -94,7 +94,41 @@ func ParseBlocks(v any) ([]slack.Block, error) {
 	if err := json.Unmarshal(raw, &blocks); err != nil {
 		return nil, runbook.Errorf(runbook.EINVALID, "the blocks are not valid Block Kit JSON once rendered: %v", err)
 	}
+	var tree any
+	if err := json.Unmarshal(raw, &tree); err == nil {
+		if id := reservedActionID(tree); id != "" {
+			return nil, runbook.Errorf(runbook.EINVALID, "the blocks use the action id %q, which is Runbook's own (approval buttons); choose another", Truncate(id, 60))
+		}
+	}
 	return blocks.BlockSet, nil
+}
+
+// reservedActionID finds, anywhere in authored blocks, an action id of Runbook's own
+// interactive elements: a runbook's message must not carry an approval button.
+func reservedActionID(v any) string {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, x := range t {
+			if id, ok := x.(string); ok && k == "action_id" && reserved(id) {
+				return id
+			}
+			if id := reservedActionID(x); id != "" {
+				return id
+			}
+		}
+	case []any:
+		for _, x := range t {
+			if id := reservedActionID(x); id != "" {
+				return id
+			}
+		}
+	}
+	return ""
+}
+
+// reserved says an action id belongs to Runbook's own elements.
+func reserved(actionID string) bool {
+	return strings.HasPrefix(actionID, "approval.") || actionID == DeclareCallbackID
 }
 
 // PrivateBlocks is a reply only the asker sees: blocks, with text as the notification

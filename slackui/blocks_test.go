@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/runbookhq/runbook"
 	"github.com/runbookhq/runbook/slackui"
 )
 
@@ -46,5 +47,22 @@ func TestListStaysWithinSlackLimits(t *testing.T) {
 				t.Fatalf("last line shown: %v, note of what was left out: %v", all, note)
 			}
 		})
+	}
+}
+
+// A runbook's blocks may not carry Runbook's own approval buttons, however nested.
+func TestParseBlocksRefusesReservedActionIDs(t *testing.T) {
+	for _, blocks := range []string{
+		`[{"type":"actions","elements":[{"type":"button","action_id":"approval.approve","value":"7","text":{"type":"plain_text","text":"Ack"}}]}]`,
+		`[{"type":"section","text":{"type":"mrkdwn","text":"hi"},"accessory":{"type":"button","action_id":"approval.deny","value":"7","text":{"type":"plain_text","text":"x"}}}]`,
+	} {
+		_, err := slackui.ParseBlocks(blocks)
+		if runbook.ErrorCode(err) != runbook.EINVALID || !strings.Contains(runbook.ErrorMessage(err), "Runbook's own") {
+			t.Errorf("ParseBlocks(%s) = %v, want EINVALID naming the reserved id", blocks, err)
+		}
+	}
+	ok := `[{"type":"actions","elements":[{"type":"button","action_id":"ack","value":"7","text":{"type":"plain_text","text":"Ack"}}]}]`
+	if _, err := slackui.ParseBlocks(ok); err != nil {
+		t.Errorf("an ordinary button was refused: %v", err)
 	}
 }

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,7 +22,7 @@ var _ runbook.ApprovalStore = (*Approvals)(nil)
 func (db *DB) Approvals() *Approvals { return &Approvals{db: db} }
 
 const approvalColumns = `id, run_id, step_index, COALESCE(incident_id, 0), operation, risk, rollback, reason, requested_by,
-	approvers, required, channel, message_ts, state, decided_by, COALESCE(decided_at, 0), note, expires_at, created_at`
+	approvers, required, channel, message_ts, state, decided_by, COALESCE(decided_at, 0), note, expires_at, created_at, token`
 
 // CreateApproval stores a pending request, or returns the one stored for the step.
 func (s *Approvals) CreateApproval(ctx context.Context, a *runbook.Approval) (bool, error) {
@@ -32,10 +34,10 @@ func (s *Approvals) CreateApproval(ctx context.Context, a *runbook.Approval) (bo
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO approvals (run_id, step_index, incident_id, operation, risk, rollback, reason,
-			requested_by, approvers, required, channel, state, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+			requested_by, approvers, required, channel, state, expires_at, created_at, token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)
 			ON CONFLICT (run_id, step_index) DO NOTHING`,
 			a.RunID, a.StepIndex, nullID(a.IncidentID), a.Operation, a.Risk, a.Rollback, a.Reason, a.RequestedBy,
-			string(approvers), max(a.Required, 1), a.Channel, a.ExpiresAt.UnixMilli(), now.UnixMilli())
+			string(approvers), max(a.Required, 1), a.Channel, a.ExpiresAt.UnixMilli(), now.UnixMilli(), newToken())
 		if err != nil {
 			return fmt.Errorf("insert approval: %w", err)
 		}
@@ -136,7 +138,7 @@ func scanApproval(row scanner) (*runbook.Approval, error) {
 	var decided, expires, created int64
 	var approvers string
 	err := row.Scan(&a.ID, &a.RunID, &a.StepIndex, &a.IncidentID, &a.Operation, &a.Risk, &a.Rollback, &a.Reason, &a.RequestedBy,
-		&approvers, &a.Required, &a.Channel, &a.MessageTS, &a.State, &a.DecidedBy, &decided, &a.Note, &expires, &created)
+		&approvers, &a.Required, &a.Channel, &a.MessageTS, &a.State, &a.DecidedBy, &decided, &a.Note, &expires, &created, &a.Token)
 	if err != nil {
 		return nil, err
 	}
@@ -145,6 +147,13 @@ func scanApproval(row scanner) (*runbook.Approval, error) {
 	}
 	a.DecidedAt, a.ExpiresAt, a.CreatedAt = optionalTime(decided), time.UnixMilli(expires), time.UnixMilli(created)
 	return &a, nil
+}
+
+// newToken is an approval request's button token: 128 random bits, URL-safe.
+func newToken() string {
+	b := make([]byte, 16)
+	rand.Read(b) // never fails: crypto/rand panics rather than return an error
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 func orNoStrings(s []string) []string {
