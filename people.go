@@ -3,6 +3,7 @@ package runbook
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -78,4 +79,30 @@ func looksLikeID(s, prefixes string) bool {
 		return false
 	}
 	return strings.Trim(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == ""
+}
+
+// Among reports whether user is one of entries (see People), or a member of one of
+// them. An empty list holds nobody; an entry naming nobody is skipped.
+func Among(ctx context.Context, slack Channels, user string, entries []string) (bool, error) {
+	for _, e := range entries {
+		if id, ok := UserRef(e); ok && id == user {
+			return true, nil
+		}
+	}
+	for _, e := range entries {
+		if _, ok := UserRef(e); ok {
+			continue
+		}
+		members, err := People(ctx, slack, e)
+		if ErrorCode(err) == ENOTFOUND {
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+		if slices.Contains(members, user) {
+			return true, nil
+		}
+	}
+	return false, nil
 }

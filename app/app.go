@@ -106,8 +106,10 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Catalog:       a.Catalog,
 		Slack:         adapter,
 		Services:      slices.Sorted(maps.Keys(cfg.Services)),
-		Approvals:     a.Approvals,
-		Audit:         db.Audit(),
+		Permissions: handlers.Permissions{Admins: cfg.Permissions.Admins, Responders: cfg.Permissions.Responders,
+			Declare: cfg.Permissions.Declare},
+		Approvals: a.Approvals,
+		Audit:     db.Audit(),
 	})
 	a.Handler = h
 	a.Bot = bot.New(socket, adapter, h, db.Inbox(), bot.Options{

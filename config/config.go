@@ -53,15 +53,16 @@ const (
 // Config is Runbook's configuration. Field keys (koanf tags) are the keys of
 // the YAML file.
 type Config struct {
-	Slack     Slack              `koanf:"slack"`
-	Services  map[string]Service `koanf:"services"`
-	Store     Store              `koanf:"store"`
-	Runbooks  Runbooks           `koanf:"runbooks"`
-	Approvals Approvals          `koanf:"approvals"`
-	Incidents Incidents          `koanf:"incidents"`
-	Log       Log                `koanf:"log"`
-	Bot       Bot                `koanf:"bot"`
-	HTTP      HTTP               `koanf:"http"`
+	Slack       Slack              `koanf:"slack"`
+	Services    map[string]Service `koanf:"services"`
+	Store       Store              `koanf:"store"`
+	Runbooks    Runbooks           `koanf:"runbooks"`
+	Approvals   Approvals          `koanf:"approvals"`
+	Permissions Permissions        `koanf:"permissions"`
+	Incidents   Incidents          `koanf:"incidents"`
+	Log         Log                `koanf:"log"`
+	Bot         Bot                `koanf:"bot"`
+	HTTP        HTTP               `koanf:"http"`
 }
 
 // Slack configures the Slack connection and where the bot posts.
@@ -104,6 +105,16 @@ type Approvals struct {
 	Timeout             time.Duration  `koanf:"timeout"`             // how long a request waits
 	RequireDenialReason bool           `koanf:"requireDenialReason"` // denials must give a reason
 	SweepInterval       time.Duration  `koanf:"sweepInterval"`       // how often overdue requests are expired
+}
+
+// Permissions says who may do what beyond the rules every incident and run has (whoever
+// declared an incident, its commander and its channel's members may change it; whoever
+// started a run, and its incident's commander, may cancel it). Each list holds user
+// ids, usernames and user groups.
+type Permissions struct {
+	Admins     []string `koanf:"admins"`     // may do everything
+	Responders []string `koanf:"responders"` // may update and resolve any incident and cancel any run
+	Declare    []string `koanf:"declare"`    // who may declare; empty: everyone
 }
 
 // Incidents lists the severities and statuses incidents may have.
@@ -152,6 +163,7 @@ func Default() *Config {
 			Timeout:           30 * time.Minute,
 			SweepInterval:     15 * time.Second,
 		},
+		Permissions: Permissions{Admins: []string{}, Responders: []string{}, Declare: []string{}},
 		Incidents: Incidents{
 			Severities: []string{"sev0", "sev1", "sev2", "sev3", "sev4"},
 			Statuses:   []string{"detected", "investigating", "mitigating", "resolved"},
@@ -627,6 +639,16 @@ func (c *Config) Validate() error {
 	for i, a := range c.Approvals.Approvers {
 		if strings.TrimSpace(a) == "" || strings.ContainsFunc(a, isSpace) {
 			v.add(fmt.Sprintf("approvals.approvers[%d] must be a user id, @handle or user group, without spaces", i))
+		}
+	}
+	for _, list := range []struct {
+		key     string
+		entries []string
+	}{{"permissions.admins", c.Permissions.Admins}, {"permissions.responders", c.Permissions.Responders}, {"permissions.declare", c.Permissions.Declare}} {
+		for i, e := range list.entries {
+			if strings.TrimSpace(e) == "" || strings.ContainsFunc(e, isSpace) {
+				v.add(fmt.Sprintf("%s[%d] must be a user id, username or user group, without spaces", list.key, i))
+			}
 		}
 	}
 	for _, level := range sortedKeys(anyMap(c.Approvals.Required)) {

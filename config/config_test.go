@@ -63,6 +63,7 @@ func TestDefaults(t *testing.T) {
 			Timeout:       30 * time.Minute,
 			SweepInterval: 15 * time.Second,
 		},
+		Permissions: Permissions{Admins: []string{}, Responders: []string{}, Declare: []string{}},
 		Incidents: Incidents{
 			Severities: []string{"sev0", "sev1", "sev2", "sev3", "sev4"},
 			Statuses:   []string{"detected", "investigating", "mitigating", "resolved"},

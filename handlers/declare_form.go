@@ -24,6 +24,9 @@ func (h *Handlers) openDeclareForm(ctx context.Context, inv *invocation) (*runbo
 // declareSubmitted declares the incident a submitted form describes; problems are
 // shown beside the inputs and the form stays open.
 func (h *Handlers) declareSubmitted(ctx context.Context, req *runbook.Request) (*runbook.Reply, error) {
+	if err := h.mayDeclare(ctx, &invocation{req: req, verb: "declare"}); err != nil {
+		return &runbook.Reply{ViewErrors: map[string]string{"title": runbook.ErrorMessage(err)}}, nil
+	}
 	v := req.View.Values
 	d := incidents.Declaration{
 		Title:    strings.TrimSpace(v["title"]["title"]),

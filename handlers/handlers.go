@@ -49,6 +49,8 @@ type Deps struct {
 	// Services are the configured service names, so that "declare sev1 checkout …"
 	// can tell a service from the first word of a title.
 	Services []string
+	// Permissions say who may do what beyond each incident's and run's own people.
+	Permissions Permissions
 }
 
 // New returns the handlers.

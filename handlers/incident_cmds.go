@@ -14,6 +14,9 @@ import (
 // declare: declare <severity> [service] <title…>, or a form when given nothing.
 func (h *Handlers) declare(ctx context.Context, inv *invocation) (*runbook.Reply, error) {
 	a := parseArgs(inv.args)
+	if err := h.mayDeclare(ctx, inv); err != nil {
+		return nil, err
+	}
 	if len(a.words) == 0 && len(a.opts) == 0 {
 		return h.openDeclareForm(ctx, inv)
 	}
@@ -97,6 +100,9 @@ func (h *Handlers) update(ctx context.Context, inv *invocation) (*runbook.Reply,
 	if extra := len(a.words) - boolInt(used); extra > 0 {
 		return nil, runbook.Errorf(runbook.EINVALID, "I don't understand “%s”: write changes as key=value.", slackui.Escape(a.text(boolInt(used))))
 	}
+	if err := h.mayChange(ctx, inv, inc); err != nil {
+		return nil, err
+	}
 	c := incidents.Change{By: inv.req.UserID, Key: inv.req.ID}
 	for _, key := range a.order {
 		v := a.opts[key]
@@ -127,6 +133,9 @@ func (h *Handlers) resolve(ctx context.Context, inv *invocation) (*runbook.Reply
 	a := parseArgs(inv.args)
 	inc, used, err := h.incidentArg(ctx, inv, a, 0)
 	if err != nil {
+		return nil, err
+	}
+	if err := h.mayChange(ctx, inv, inc); err != nil {
 		return nil, err
 	}
 	note := a.text(boolInt(used))

@@ -25,6 +25,9 @@ func (h *Handlers) runRunbook(ctx context.Context, inv *invocation) (*runbook.Re
 		}
 		return nil, runbook.Errorf(runbook.EINVALID, "%s %s", msg, h.runbookNames())
 	}
+	if err := h.mayRun(ctx, inv, rb); err != nil {
+		return nil, err
+	}
 	// Keyed by the request, so that handling it again answers with the run it started.
 	in := engine.RunInput{StartedBy: inv.req.UserID, Channel: inv.req.ChannelID, ThreadTS: threadOf(inv.req), Key: inv.req.ID}
 	var inc *runbook.Incident
@@ -162,6 +165,13 @@ func (h *Handlers) cancel(ctx context.Context, inv *invocation) (*runbook.Reply,
 	}
 	id, err := runbook.ParseRunKey(a.words[0].Text)
 	if err != nil {
+		return nil, err
+	}
+	run, err := h.Runs.Run(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.mayCancel(ctx, inv, run); err != nil {
 		return nil, err
 	}
 	if err := h.Executor.Cancel(ctx, id, inv.req.UserID); err != nil {

@@ -28,6 +28,9 @@ const (
 type Runbook struct {
 	Name        string
 	Description string
+	// Allowed, when set, are the people who may run the runbook by hand (user ids,
+	// usernames, user groups), besides admins; triggers run it regardless.
+	Allowed []string
 	// File is where the runbook was loaded from, as given to LoadDir, LoadFile or Parse.
 	File     string
 	Triggers []Trigger

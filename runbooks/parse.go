@@ -11,7 +11,7 @@ import (
 )
 
 var (
-	topKeys       = []string{"name", "description", "on", "params", "steps"}
+	topKeys       = []string{"name", "description", "allowed", "on", "params", "steps"}
 	triggerKeys   = []string{"event", "if"}
 	conditionKeys = []string{"severity", "service", "status"}
 	paramKeys     = []string{"name", "type", "description", "required", "default", "values"}
@@ -44,6 +44,8 @@ func (p *parser) runbook(root *yaml.Node) *Runbook {
 			nameNode, rb.Name = v, p.str(v, "", "name")
 		case "description":
 			rb.Description = p.str(v, "", "description")
+		case "allowed":
+			rb.Allowed = p.stringList(v, "", "allowed")
 		case "on":
 			rb.Triggers = p.triggers(v)
 		case "params":

@@ -1,0 +1,91 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/runbooks"
+	"github.com/runbookhq/runbook/slackui"
+)
+
+// Permissions say who may do what beyond the rules every incident and run has. Each
+// list holds user ids, usernames and user groups.
+type Permissions struct {
+	Admins     []string // may do everything
+	Responders []string // may update and resolve any incident and cancel any run
+	Declare    []string // who may declare; empty: everyone
+}
+
+// A refusal says, in a sentence, who may do what was refused; the audit log says it too.
+
+// mayDeclare refuses a declaration by someone not in permissions.declare (when set).
+func (h *Handlers) mayDeclare(ctx context.Context, inv *invocation) error {
+	if len(h.Permissions.Declare) == 0 {
+		return nil
+	}
+	return h.allow(ctx, inv, "declare an incident", "Only the people permissions.declare names may declare incidents.",
+		h.Permissions.Admins, h.Permissions.Declare)
+}
+
+// mayChange refuses an update or resolution of an incident by anyone but whoever
+// declared it, its commander, the members of its channel, responders and admins.
+func (h *Handlers) mayChange(ctx context.Context, inv *invocation, inc *runbook.Incident) error {
+	user := inv.req.UserID
+	if user == inc.CreatedBy || user == inc.Commander {
+		return nil
+	}
+	if inc.Channel != "" {
+		member, err := h.Slack.IsMember(ctx, inc.Channel, user)
+		if err != nil && runbook.SlackCode(err) == "" {
+			return fmt.Errorf("check who may change %s: %w", inc.Key(), err)
+		}
+		if member {
+			return nil
+		}
+	}
+	sentence := fmt.Sprintf("Only whoever declared %s, its commander, the members of its channel, responders and admins may %s it.", inc.Key(), inv.verb)
+	return h.allow(ctx, inv, inv.verb+" "+inc.Key(), sentence, h.Permissions.Admins, h.Permissions.Responders)
+}
+
+// mayCancel refuses to cancel a run by anyone but whoever started it, its incident's
+// commander, responders and admins: a cancel is a veto that needs no approver.
+func (h *Handlers) mayCancel(ctx context.Context, inv *invocation, run *runbook.Run) error {
+	user := inv.req.UserID
+	if user == run.StartedBy {
+		return nil
+	}
+	if run.IncidentID != 0 {
+		if inc, err := h.store.Incident(ctx, run.IncidentID); err == nil && inc.Commander == user {
+			return nil
+		}
+	}
+	sentence := fmt.Sprintf("Only whoever started %s, its incident's commander, responders and admins may cancel it.", run.Key())
+	return h.allow(ctx, inv, "cancel "+run.Key(), sentence, h.Permissions.Admins, h.Permissions.Responders)
+}
+
+// mayRun refuses to run a runbook that names who may run it to anyone else but admins.
+func (h *Handlers) mayRun(ctx context.Context, inv *invocation, rb *runbooks.Runbook) error {
+	if len(rb.Allowed) == 0 {
+		return nil
+	}
+	sentence := fmt.Sprintf("Only the people the runbook *%s* allows may run it.", slackui.Escape(rb.Name))
+	return h.allow(ctx, inv, "run "+rb.Name, sentence, h.Permissions.Admins, rb.Allowed)
+}
+
+// allow lets the asker through if they are among any of the lists, and otherwise
+// audits the refusal and answers it with sentence (EFORBIDDEN).
+func (h *Handlers) allow(ctx context.Context, inv *invocation, what, sentence string, lists ...[]string) error {
+	for _, list := range lists {
+		ok, err := runbook.Among(ctx, h.Slack, inv.req.UserID, list)
+		if err != nil {
+			return fmt.Errorf("check who may %s: %w", what, err)
+		}
+		if ok {
+			return nil
+		}
+	}
+	h.refused(ctx, inv, strings.TrimSpace(what)+": not permitted")
+	return runbook.Errorf(runbook.EFORBIDDEN, "%s", sentence)
+}
