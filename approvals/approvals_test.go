@@ -203,7 +203,7 @@ func TestRacingClicks(t *testing.T) {
 		if n := w.Slack.Calls("chat.update") - updates; n != 1 {
 			t.Fatalf("round %d: chat.update called %d times, want 1", i, n)
 		}
-		if n := countPrefix(w.auditOf(a), runbook.AuditApprovalDecided+" "); n != 1 {
+		if n := w.decisions(a); n != 1 {
 			t.Fatalf("round %d: %s decided %d times in the audit log, want 1", i, a.Key(), n)
 		}
 		w.resumedOnce(done, 0)

@@ -296,7 +296,7 @@ func (w *world) stillWaiting(runID int64, what string) {
 		w.t.Fatalf("after %s, R-%d is %s and its request %s; want it still waiting", what, runID, run.State, a.State)
 	}
 	w.resumedOnce(run, 0)
-	if n := countPrefix(w.auditOf(w.approval(runID)), runbook.AuditApprovalDecided+" "); n != 0 {
+	if n := w.decisions(w.approval(runID)); n != 0 {
 		w.t.Fatalf("after %s, the request is audited as decided", what)
 	}
 }
@@ -312,14 +312,9 @@ func (w *world) botMessages(channel, text string) []slackfake.Message {
 	return out
 }
 
-func countPrefix(lines []string, prefix string) int {
-	n := 0
-	for _, l := range lines {
-		if strings.HasPrefix(l, prefix) {
-			n++
-		}
-	}
-	return n
+// decisions counts the approval.decided entries about a request.
+func (w *world) decisions(a *runbook.Approval) int {
+	return strings.Count(strings.Join(w.auditOf(a), "\n"), runbook.AuditApprovalDecided+" ")
 }
 
 func contains(t *testing.T, what, got string, want ...string) {
