@@ -336,6 +336,16 @@ func TestApprovalParksAndResumes(t *testing.T) {
 		w.Restart()
 		decide(t, w, run, runbook.ApprovalDenied)
 		w.waitRun(run.ID, runbook.RunDenied)
+		// The report of the denial is posted just after the run stops: wait for it.
+		reported := func() bool {
+			for _, m := range w.botMessages(w.ops.ID) {
+				if strings.Contains(m.Text, "approval denied") {
+					return true
+				}
+			}
+			return false
+		}
+		w.WaitFor("the report of the denial", reported)
 		if n := len(w.botMessages(w.ops.ID)); n != 2 { // the request, and the report of the denial
 			t.Fatalf("%d messages in #ops; the request was posted twice?", n)
 		}

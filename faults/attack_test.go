@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/config"
 	"github.com/runbookhq/runbook/slackfake"
 	"github.com/runbookhq/runbook/slackui"
 )
@@ -38,6 +39,12 @@ steps:
       channel: "#ops"
       blocks: '[{"type":"section","text":{"type":"mrkdwn","text":"Now: {{incident.title}}"}}]'
 `
+	bobOnly = `
+name: bob-only
+allowed: ["bob"]
+steps:
+  - { action: slack.send_message, with: { channel: "#ops", text: "bob was here" } }
+`
 	riskyGate = `
 name: risky-gate
 params:
@@ -58,15 +65,18 @@ type attackWorld struct {
 	ops     slackfake.Channel
 }
 
-func newAttackWorld(t *testing.T) *attackWorld {
+func newAttackWorld(t *testing.T, configure ...func(*config.Config)) *attackWorld {
 	t.Helper()
 	w := &attackWorld{world: newWorld(t, slackfake.Options{}, map[string]string{
-		"group-gate": groupGate, "handle-gate": handleGate, "risky-gate": riskyGate, "notice": notice})}
+		"group-gate": groupGate, "handle-gate": handleGate, "risky-gate": riskyGate, "notice": notice, "bob-only": bobOnly})}
 	w.mallory = w.Person("mallory")
 	w.oncall = w.Group("oncall", "bob")
 	w.ops = w.Channel("ops", "alice", "bob", "mallory")
 	w.Config.Approvals.Approvers = []string{"@oncall"}
 	w.Config.Slack.ApprovalChannel = "#ops"
+	for _, c := range configure {
+		c(w.Config)
+	}
 	w.Start()
 	return w
 }
@@ -315,5 +325,79 @@ func TestAttackInjectedButton(t *testing.T) {
 	text, _ := blocks[0]["text"].(map[string]any)["text"].(string)
 	if !strings.Contains(text, `"action_id":"ack"`) {
 		t.Fatalf("the section does not show the title as text: %q", text)
+	}
+}
+
+// refusals counts the refusals of a person's commands in the audit log.
+func (w *attackWorld) refusals(user slackfake.User) int {
+	w.t.Helper()
+	n := 0
+	entries, _ := w.App().DB.Audit().Audit(context.Background(), 0, 0)
+	for _, e := range entries {
+		if e.Action == runbook.AuditRefused && e.Actor == user.ID {
+			n++
+		}
+	}
+	return n
+}
+
+// Hole: anyone can do anything. Mallory, who neither declared INC-1 nor leads it, is
+// not in its channel and is no responder, can neither update, resolve nor cancel; each
+// refusal says who may and is audited. The declarer updates; a responder cancels.
+func TestAttackUnauthorisedChanges(t *testing.T) {
+	w := newAttackWorld(t, func(c *config.Config) { c.Permissions.Responders = []string{"@oncall"} })
+	if answer := w.Ask(w.alice.ID, w.ops.ID, "declare sev2 checkout Checkout is slow"); !strings.Contains(answer, "Declared") {
+		t.Fatalf("declare answered %q", answer)
+	}
+	w.request("group-gate") // R-1, waiting for its approval
+	for cmd, want := range map[string]string{
+		"update INC-1 status=mitigating": "Only whoever declared INC-1, its commander, the members of its channel, responders and admins may update it.",
+		"resolve INC-1":                  "Only whoever declared INC-1, its commander, the members of its channel, responders and admins may resolve it.",
+		"cancel R-1":                     "Only whoever started R-1, its incident's commander, responders and admins may cancel it.",
+	} {
+		if answer := w.Ask(w.mallory.ID, w.ops.ID, cmd); !strings.Contains(answer, want) {
+			t.Errorf("%s answered mallory %q; want %q", cmd, answer, want)
+		}
+	}
+	inc, _ := w.App().DB.Incidents().Incident(context.Background(), 1)
+	run, _ := w.App().DB.Runs().Run(context.Background(), 1)
+	if inc.Status != "detected" || !inc.ResolvedAt.IsZero() || run.State != runbook.RunWaitingApproval {
+		t.Fatalf("after mallory: INC-1 %s, R-1 %s", inc.Status, run.State)
+	}
+	if n := w.refusals(w.mallory); n != 3 {
+		t.Errorf("%d refusals of mallory audited, want 3", n)
+	}
+	if answer := w.Ask(w.alice.ID, w.ops.ID, "update INC-1 status=mitigating"); !strings.Contains(answer, "Updated") {
+		t.Errorf("the declarer's update answered %q", answer)
+	}
+	if answer := w.Ask(w.bob.ID, w.ops.ID, "cancel R-1"); !strings.Contains(answer, "Cancelled R-1") {
+		t.Errorf("a responder's cancel answered %q", answer)
+	}
+}
+
+// A runbook that says who may run it, and permissions.declare, hold against everyone
+// else; admins may do everything.
+func TestAttackRestrictedRunbookAndDeclare(t *testing.T) {
+	w := newAttackWorld(t, func(c *config.Config) {
+		c.Permissions.Declare = []string{"@oncall"}
+		c.Permissions.Admins = []string{"alice"}
+	})
+	if answer := w.Ask(w.mallory.ID, w.ops.ID, "declare sev1 checkout Fake outage"); !strings.Contains(answer, "Only the people permissions.declare names may declare incidents.") {
+		t.Errorf("mallory's declare answered %q", answer)
+	}
+	if answer := w.Ask(w.mallory.ID, w.ops.ID, "run bob-only"); !strings.Contains(answer, "Only the people the runbook *bob-only* allows may run it.") {
+		t.Errorf("mallory's run answered %q", answer)
+	}
+	if n, _ := w.App().DB.Incidents().ListIncidents(context.Background(), runbook.IncidentFilter{}); len(n) != 0 {
+		t.Fatalf("%d incidents declared", len(n))
+	}
+	if answer := w.Ask(w.bob.ID, w.ops.ID, "run bob-only"); !strings.Contains(answer, "Started") {
+		t.Errorf("bob's run answered %q", answer)
+	}
+	if answer := w.Ask(w.alice.ID, w.ops.ID, "declare sev2 checkout Real outage"); !strings.Contains(answer, "Declared") {
+		t.Errorf("an admin's declare answered %q", answer)
+	}
+	if n := w.refusals(w.mallory); n != 2 {
+		t.Errorf("%d refusals of mallory audited, want 2", n)
 	}
 }
