@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/runbookhq/runbook"
 	"github.com/runbookhq/runbook/slackui"
@@ -107,27 +106,66 @@ func (m *membership) resolve(ctx context.Context, entry string) ([]string, error
 	return members, nil
 }
 
-// approverList shows approver entries to people: "<@U1>, @oncall".
-func approverList(entries []string, none string) string {
+// Decidable says whether a request could ever be approved: its approvers, other than
+// the requester (unless self-approval is allowed), must be at least as many people as
+// the approvals it needs. An empty list is anyone but the requester. When Slack cannot
+// be asked, the request goes ahead: every click is checked anyway.
+func (s *Service) Decidable(ctx context.Context, a *runbook.Approval) error {
+	entries := s.approversOf(a)
 	if len(entries) == 0 {
-		return none
+		return nil
 	}
-	shown := make([]string, len(entries))
-	for i, e := range entries {
-		shown[i] = showApprover(strings.TrimSpace(e))
+	people := map[string]bool{}
+	for _, e := range entries {
+		members, err := runbook.People(ctx, s.slack, e)
+		if runbook.ErrorCode(err) == runbook.ENOTFOUND {
+			continue
+		}
+		if err != nil {
+			s.log.Warn("cannot check that a request can be decided", "approval", a.Key(), "entry", e, "err", err)
+			return nil
+		}
+		for _, m := range members {
+			people[m] = true
+		}
 	}
-	return strings.Join(shown, ", ")
+	self := ""
+	if !s.cfg.AllowSelfApproval && people[a.RequestedBy] {
+		delete(people, a.RequestedBy)
+		self = ", not counting the requester, who may not approve their own request"
+	}
+	need := max(a.Required, 1)
+	if len(people) >= need {
+		return nil
+	}
+	return runbook.Errorf(runbook.EINVALID, "this approval could never be given: it needs %s, and its approvers (%s) are %s%s",
+		plural(need, "approval", "approvals"), slackui.Approvers(entries, ""), plural(len(people), "person", "people"), self)
 }
 
-func showApprover(e string) string {
-	if strings.HasPrefix(e, "<@") || strings.HasPrefix(e, "<!subteam^") {
-		return e
+// Waiting is a pending request and who has approved it so far.
+type Waiting struct {
+	Approval   *runbook.Approval
+	ApprovedBy []string
+}
+
+// Pending lists every pending request that has not expired, oldest first, with who
+// has approved it so far.
+func (s *Service) Pending(ctx context.Context) ([]Waiting, error) {
+	pending, err := s.store.PendingApprovals(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("pending approvals: %w", err)
 	}
-	if id, ok := runbook.UserRef(e); ok {
-		return slackui.Mention(id)
+	now := s.cfg.Now()
+	var out []Waiting
+	for _, a := range pending {
+		if !now.Before(a.ExpiresAt) {
+			continue
+		}
+		by, err := s.store.ApprovedBy(ctx, a.ID)
+		if err != nil {
+			return nil, fmt.Errorf("pending approvals: %w", err)
+		}
+		out = append(out, Waiting{Approval: a, ApprovedBy: by})
 	}
-	if runbook.GroupRef(e) {
-		return slackui.GroupMention(e)
-	}
-	return "@" + slackui.Escape(strings.TrimPrefix(e, "@"))
+	return out, nil
 }

@@ -121,7 +121,7 @@ func (s *Service) screen(ctx context.Context, d Decision, a *runbook.Approval) (
 			"Runbook could not check who may decide %s; try again in a moment.", a.Key()), err)
 	}
 	if !allowed {
-		list := approverList(s.approversOf(a), "anyone but the requester")
+		list := slackui.Approvers(s.approversOf(a), "anyone but the requester")
 		msg := fmt.Sprintf("You are not an approver for %s. Approvers: %s.", a.Key(), list)
 		out, err = s.refuse(ctx, d, a, msg, "not an approver (approvers: "+list+")")
 		return out, true, err

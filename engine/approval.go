@@ -22,6 +22,8 @@ type ApprovalDesk interface {
 	// Cancelled cancels a pending request of a cancelled run and settles it: its
 	// message updated, the cancellation audited.
 	Cancelled(ctx context.Context, a *runbook.Approval) error
+	// Decidable says, before a request is made, whether it could ever be approved.
+	Decidable(ctx context.Context, a *runbook.Approval) error
 }
 
 // ApprovalSettings are the configured defaults of approval steps.
@@ -133,6 +135,9 @@ func (f *approvalActions) approvalFor(ctx context.Context, run *runbook.Run, def
 		Operation: s.str("operation"), Risk: risk, Rollback: s.str("rollback"), Reason: s.str("reason"),
 		RequestedBy: run.StartedBy, Approvers: approvers, Required: required, Channel: s.str("channel"),
 		ExpiresAt: f.e.d.Now().Add(timeout)}
+	if err := f.desk.Decidable(ctx, a); err != nil {
+		return nil, err
+	}
 	if _, err := f.store.CreateApproval(ctx, a); err != nil {
 		return nil, err
 	}

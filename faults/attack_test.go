@@ -39,6 +39,18 @@ steps:
       channel: "#ops"
       blocks: '[{"type":"section","text":{"type":"mrkdwn","text":"Now: {{incident.title}}"}}]'
 `
+	soloGate = `
+name: solo-gate
+steps:
+  - action: approval.request
+    with: { operation: "Purge the queue", risk: high, approvers: ["@solo"] }
+`
+	criticalGate = `
+name: critical-gate
+steps:
+  - action: approval.request
+    with: { operation: "Fail over the database", risk: critical }
+`
 	bobOnly = `
 name: bob-only
 allowed: ["bob"]
@@ -68,7 +80,8 @@ type attackWorld struct {
 func newAttackWorld(t *testing.T, configure ...func(*config.Config)) *attackWorld {
 	t.Helper()
 	w := &attackWorld{world: newWorld(t, slackfake.Options{}, map[string]string{
-		"group-gate": groupGate, "handle-gate": handleGate, "risky-gate": riskyGate, "notice": notice, "bob-only": bobOnly})}
+		"group-gate": groupGate, "handle-gate": handleGate, "risky-gate": riskyGate, "notice": notice, "bob-only": bobOnly,
+		"solo-gate": soloGate, "critical-gate": criticalGate})}
 	w.mallory = w.Person("mallory")
 	w.oncall = w.Group("oncall", "bob")
 	w.ops = w.Channel("ops", "alice", "bob", "mallory")
@@ -399,5 +412,50 @@ func TestAttackRestrictedRunbookAndDeclare(t *testing.T) {
 	}
 	if n := w.refusals(w.mallory); n != 2 {
 		t.Errorf("%d refusals of mallory audited, want 2", n)
+	}
+}
+
+// Hole: approvals that can never be decided. A request whose only approver is the
+// requester, or a critical one (2 approvals) from a one-person group, is refused when
+// it is made, naming the gap, instead of waiting for an approval nobody can give. A
+// request that can be decided shows who may approve and how many are needed, and
+// someone who may not approve can still see what is waiting and for whom.
+func TestAttackUndecidableApprovals(t *testing.T) {
+	w := newAttackWorld(t)
+	w.Group("solo", "alice")
+	for runbookName, want := range map[string]string{
+		"solo-gate":     "this approval could never be given: it needs 1 approval, and its approvers (@solo) are 0 people, not counting the requester",
+		"critical-gate": "this approval could never be given: it needs 2 approvals, and its approvers (@oncall) are 1 person",
+	} {
+		if answer := w.Ask(w.alice.ID, w.ops.ID, "run "+runbookName); !strings.Contains(answer, "Started") {
+			t.Fatalf("run answered %q", answer)
+		}
+		var failed *runbook.Run
+		w.WaitFor(runbookName+" to fail", func() bool {
+			runs, _ := w.App().DB.Runs().ListRuns(context.Background(), 0, 50)
+			for _, r := range runs {
+				if r.Runbook == runbookName && r.State == runbook.RunFailed {
+					failed = r
+				}
+			}
+			return failed != nil
+		})
+		if !strings.Contains(failed.Error, want) {
+			t.Errorf("%s failed with %q; want it to say %q", runbookName, failed.Error, want)
+		}
+	}
+	if pending, _ := w.App().DB.Approvals().PendingApprovals(context.Background()); len(pending) != 0 {
+		t.Fatalf("%d undecidable requests were made", len(pending))
+	}
+
+	a := w.request("group-gate")
+	msg, _ := w.Slack.Message(a.Channel, a.MessageTS)
+	if !strings.Contains(string(msg.Blocks), "*Who may approve*\\n@oncall · 1 approval needed") {
+		t.Errorf("the request does not say who may approve: %s", msg.Blocks)
+	}
+	answer := w.Ask(w.mallory.ID, w.ops.ID, "approvals")
+	if !strings.Contains(answer, "No approvals are waiting for you; 1 waiting for others") || !strings.Contains(answer, a.Key()) ||
+		!strings.Contains(answer, "waiting for @oncall (0 of 1)") {
+		t.Errorf("approvals answered mallory %q", answer)
 	}
 }

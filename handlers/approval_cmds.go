@@ -78,18 +78,41 @@ func (h *Handlers) pendingApprovals(ctx context.Context, inv *invocation) (*runb
 		return nil, err
 	}
 	if len(list) == 0 {
-		return slackui.PrivateText("No approvals are waiting for you."), nil
+		return h.waitingForOthers(ctx)
 	}
 	var lines []string
 	for _, a := range list {
-		line := fmt.Sprintf("*%s* %s · %s risk · asked by %s · expires <!date^%d^{time}|%s>", a.Key(), slackui.Escape(a.Operation), a.Risk,
-			mentionOr(a.RequestedBy, "a trigger"), a.ExpiresAt.Unix(), a.ExpiresAt.UTC().Format("15:04 UTC"))
-		if a.IncidentID != 0 {
-			line += " · " + runbook.IncidentKey(a.IncidentID)
-		}
-		lines = append(lines, line)
+		lines = append(lines, pendingLine(a))
 	}
 	return slackui.List(fmt.Sprintf("%d approval(s) waiting for you. Decide with the buttons, or `%s approve <id>` / `%s deny <id> <reason>`", len(list), inv.prefix, inv.prefix), lines), nil
+}
+
+// pendingLine shows a pending request in a list.
+func pendingLine(a *runbook.Approval) string {
+	line := fmt.Sprintf("*%s* %s · %s risk · asked by %s · expires <!date^%d^{time}|%s>", a.Key(), slackui.Escape(a.Operation), a.Risk,
+		mentionOr(a.RequestedBy, "a trigger"), a.ExpiresAt.Unix(), a.ExpiresAt.UTC().Format("15:04 UTC"))
+	if a.IncidentID != 0 {
+		line += " · " + runbook.IncidentKey(a.IncidentID)
+	}
+	return line
+}
+
+// waitingForOthers answers someone nothing is waiting for with what is waiting, and
+// for whom, so that they know whom to ask.
+func (h *Handlers) waitingForOthers(ctx context.Context) (*runbook.Reply, error) {
+	pending, err := h.Approvals.Pending(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(pending) == 0 {
+		return slackui.PrivateText("No approvals are waiting."), nil
+	}
+	var lines []string
+	for _, p := range pending {
+		lines = append(lines, fmt.Sprintf("%s · waiting for %s (%d of %d)", pendingLine(p.Approval),
+			slackui.Approvers(p.Approval.Approvers, "anyone but the requester"), len(p.ApprovedBy), max(p.Approval.Required, 1)))
+	}
+	return slackui.List(fmt.Sprintf("No approvals are waiting for you; %d waiting for others:", len(pending)), lines), nil
 }
 
 // auditLog: audit [INC-id]

@@ -77,12 +77,39 @@ func ParseApprovalValue(v string) (id int64, token string, err error) {
 	return id, token, err
 }
 
+// Approvers shows approver entries to people: "<@U1>, @oncall"; none when there are
+// none.
+func Approvers(entries []string, none string) string {
+	if len(entries) == 0 {
+		return none
+	}
+	shown := make([]string, len(entries))
+	for i, e := range entries {
+		shown[i] = approver(strings.TrimSpace(e))
+	}
+	return strings.Join(shown, ", ")
+}
+
+func approver(e string) string {
+	if strings.HasPrefix(e, "<@") || strings.HasPrefix(e, "<!subteam^") {
+		return e
+	}
+	if id, ok := runbook.UserRef(e); ok {
+		return Mention(id)
+	}
+	if runbook.GroupRef(e) {
+		return GroupMention(e)
+	}
+	return "@" + Escape(strings.TrimPrefix(e, "@"))
+}
+
 // approvalFacts are the blocks a request shows before and after it is decided.
 func approvalFacts(a *runbook.Approval, inc *runbook.Incident) []slack.Block {
 	fields := []*slack.TextBlockObject{
 		Mrkdwn(Truncate("*Operation*\n"+a.Operation, maxField)),
 		Mrkdwn("*Risk*\n" + RiskBadge(a.Risk)),
 		Mrkdwn("*Requested by*\n" + Or(Mention(a.RequestedBy), "a trigger")),
+		Mrkdwn(Truncate(fmt.Sprintf("*Who may approve*\n%s · %s", Approvers(a.Approvers, "anyone but the requester"), needed(a.Required)), maxField)),
 		Mrkdwn(fmt.Sprintf("*Expires*\n<!date^%d^{date_short_pretty} {time}|%s>", a.ExpiresAt.Unix(), a.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC"))),
 	}
 	if inc != nil {
@@ -99,6 +126,14 @@ func approvalFacts(a *runbook.Approval, inc *runbook.Incident) []slack.Block {
 		blocks = append(blocks, Section("*Rollback*\n```"+Truncate(a.Rollback, MaxSectionText-20)+"```"))
 	}
 	return blocks
+}
+
+// needed says how many approvals a request needs: "1 approval", "2 approvals".
+func needed(n int) string {
+	if n <= 1 {
+		return "1 approval needed"
+	}
+	return fmt.Sprintf("%d approvals needed", n)
 }
 
 // DecidedApproval is the request message updated in place once the request is
