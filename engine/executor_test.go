@@ -203,7 +203,9 @@ func TestCreateChannel(t *testing.T) {
 		if run.Error != want {
 			t.Fatalf("error = %q\nwant    %q", run.Error, want)
 		}
-		// The person who started the run is told, where they started it.
+		// The person who started the run is told, where they started it, just after the
+		// run is marked failed.
+		w.WaitFor("the failure report", func() bool { return len(w.botMessages(w.ops.ID)) > 0 })
 		msgs := w.botMessages(w.ops.ID)
 		if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "<@"+w.alice.ID+">") || !strings.Contains(msgs[0].Text, "has no letters or digits") {
 			t.Fatalf("failure report = %+v", msgs)
