@@ -29,6 +29,9 @@ type envelope struct {
 	RetryAttempt           int             `json:"retry_attempt"`
 }
 
+// errTooLarge marks envelopes over maxEnvelope.
+var errTooLarge = errors.New("envelope too large")
+
 // errIgnored marks envelopes that are well formed but not for the bot (other event
 // types, modal closes, shortcuts): they are acked and dropped.
 var errIgnored = errors.New("not a request for the bot")
@@ -39,7 +42,7 @@ var errIgnored = errors.New("not a request for the bot")
 // rejects.
 func decodeRequest(env envelope, botUserID string, now time.Time) (*runbook.Request, error) {
 	if len(env.Payload) > maxEnvelope {
-		return nil, fmt.Errorf("payload of %d bytes is over the %d-byte limit", len(env.Payload), maxEnvelope)
+		return nil, fmt.Errorf("%w: payload of %d bytes is over the %d-byte limit", errTooLarge, len(env.Payload), maxEnvelope)
 	}
 	if env.EnvelopeID == "" {
 		return nil, errors.New("envelope has no envelope_id")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"runtime/debug"
 	"time"
 
@@ -145,8 +146,20 @@ func (b *Bot) dropEnvelope(j job, err error) {
 		b.log.Warn("dropping malformed envelope", "envelope", j.env.EnvelopeID, "type", j.env.Type, "err", err)
 	}
 	if !j.resumed {
-		b.ackJob(j, nil)
+		b.ackJob(j, unreadableAnswer(j.env, err))
 	}
+}
+
+// unreadableAnswer is what the ack of a slash command the bot could not read tells
+// the person who typed it — never silence; nil for other envelopes.
+func unreadableAnswer(env envelope, err error) []byte {
+	if env.Type != typeSlashCommands || !env.AcceptsResponsePayload || errors.Is(err, errIgnored) {
+		return nil
+	}
+	if errors.Is(err, errTooLarge) {
+		return ephemeral(fmt.Sprintf(":warning: That command is too long for Runbook (over %d KB); shorten it.", maxEnvelope>>10))
+	}
+	return ephemeral(":warning: Runbook could not read that command; try again, or type `/runbook help`.")
 }
 
 // restartingText answers a slash command that arrives too late in a shutdown to be

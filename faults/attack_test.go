@@ -459,3 +459,38 @@ func TestAttackUndecidableApprovals(t *testing.T) {
 		t.Errorf("approvals answered mallory %q", answer)
 	}
 }
+
+// Hole: a huge command went unanswered. Two megabytes of text get a short answer.
+func TestAttackHugeCommand(t *testing.T) {
+	w := newAttackWorld(t)
+	answer := w.Ask(w.mallory.ID, w.ops.ID, "declare sev1 "+strings.Repeat("x", 2<<20))
+	if !strings.Contains(answer, "That command is too long for Runbook") {
+		t.Fatalf("a 2 MiB command answered %.200q", answer)
+	}
+	if n, _ := w.App().DB.Incidents().ListIncidents(context.Background(), runbook.IncidentFilter{}); len(n) != 0 {
+		t.Fatalf("%d incidents declared", len(n))
+	}
+}
+
+// Hole: a list longer than Slack's 50 blocks was refused by Slack and the person
+// heard nothing. A timeline of 600 long entries answers in one valid message that
+// says what it left out.
+func TestAttackLongList(t *testing.T) {
+	w := newAttackWorld(t)
+	ctx := context.Background()
+	inc := &runbook.Incident{Title: "Busy", Severity: "sev3", Status: "detected", CreatedBy: w.alice.ID}
+	if err := w.App().DB.Incidents().CreateIncident(ctx, inc); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 600 {
+		e := runbook.TimelineEntry{IncidentID: inc.ID, Actor: w.mallory.ID, Kind: runbook.TimelineNote,
+			Text: fmt.Sprintf("note %d %s", i, strings.Repeat("n", 400))}
+		if err := w.App().DB.Incidents().AddTimeline(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	answer := w.Ask(w.alice.ID, w.ops.ID, "timeline INC-1")
+	if !strings.Contains(answer, "note 0 ") || !strings.Contains(answer, "more not shown") {
+		t.Fatalf("timeline answered %.300q", answer)
+	}
+}
