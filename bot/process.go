@@ -150,16 +150,14 @@ func (b *Bot) dropEnvelope(j job, err error) {
 	}
 }
 
-// unreadableAnswer is what the ack of a slash command the bot could not read tells
-// the person who typed it — never silence; nil for other envelopes.
+// unreadableAnswer is what the ack of a slash command too long to read tells the
+// person who typed it, so that they hear more than silence; nil for anything else (a
+// payload Slack would never send is acked plainly).
 func unreadableAnswer(env envelope, err error) []byte {
-	if env.Type != typeSlashCommands || !env.AcceptsResponsePayload || errors.Is(err, errIgnored) {
+	if env.Type != typeSlashCommands || !env.AcceptsResponsePayload || !errors.Is(err, errTooLarge) {
 		return nil
 	}
-	if errors.Is(err, errTooLarge) {
-		return ephemeral(fmt.Sprintf(":warning: That command is too long for Runbook (over %d KB); shorten it.", maxEnvelope>>10))
-	}
-	return ephemeral(":warning: Runbook could not read that command; try again, or type `/runbook help`.")
+	return ephemeral(fmt.Sprintf(":warning: That command is too long for Runbook (over %d KB); shorten it.", maxEnvelope>>10))
 }
 
 // restartingText answers a slash command that arrives too late in a shutdown to be
