@@ -20,8 +20,11 @@ func People(ctx context.Context, slack Channels, entry string) ([]string, error)
 	}
 	if GroupRef(e) {
 		members, err := slack.GroupMembers(ctx, e)
-		if isNoGroup(err) {
+		switch {
+		case isNoGroup(err):
 			return nil, Errorf(ENOTFOUND, "%s is not a user group in this workspace", quoted(e))
+		case SlackCode(err) == "plan_upgrade_required":
+			return nil, Errorf(ENOTFOUND, "%s is a user group, and this workspace's Slack plan has none", quoted(e))
 		}
 		return members, err
 	}

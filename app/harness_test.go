@@ -22,6 +22,13 @@ type harness struct {
 // Options adjust the configuration before the bot starts.
 func start(t *testing.T, opts ...func(*config.Config)) *harness {
 	t.Helper()
+	return startWith(t, nil, opts...)
+}
+
+// startWith is start with setup run on the workspace before the bot starts: the bot
+// checks its configured approvers against the workspace as it starts.
+func startWith(t *testing.T, setup func(*harness), opts ...func(*config.Config)) *harness {
+	t.Helper()
 	h := &harness{Kit: apptest.New(t, apptest.Options{Emulator: slackfake.Options{AckTimeout: time.Second}}), t: t}
 	h.Config.Runbooks.Dir = "../runbooks/examples"
 	for _, o := range opts {
@@ -29,6 +36,9 @@ func start(t *testing.T, opts ...func(*config.Config)) *harness {
 	}
 	h.alice = h.Person("alice")
 	h.general = h.Channel("general", "alice")
+	if setup != nil {
+		setup(h)
+	}
 	h.Start()
 	return h
 }

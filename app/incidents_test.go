@@ -24,17 +24,19 @@ func startIncidents(t *testing.T) *incidentWorld { return startIncidentsWith(t) 
 func startIncidentsWith(t *testing.T, opts ...func(*config.Config)) *incidentWorld {
 	t.Helper()
 	var w incidentWorld
-	w.harness = start(t, append([]func(*config.Config){func(c *config.Config) {
+	setup := func(h *harness) {
+		w.bob = h.Person("bob")
+		h.Group("oncall", "bob")
+		w.incidents = h.Channel("incidents")
+		w.payments = h.Channel("payments-incidents")
+		w.updates = h.Channel("incident-updates")
+	}
+	w.harness = startWith(t, setup, append([]func(*config.Config){func(c *config.Config) {
 		c.Slack.DefaultChannel = "#incidents"
 		c.Slack.InvestigationUpdates = true
 		c.Slack.UpdateChannel = "#incident-updates"
 		c.Services = map[string]config.Service{"payments": {Slack: config.ServiceSlack{Channel: "#payments-incidents"}}}
 	}}, opts...)...)
-	w.bob = w.Person("bob")
-	w.Group("oncall", "bob")
-	w.incidents = w.Channel("incidents")
-	w.payments = w.Channel("payments-incidents")
-	w.updates = w.Channel("incident-updates")
 	return &w
 }
 

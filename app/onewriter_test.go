@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/runbookhq/runbook/config"
+	"github.com/runbookhq/runbook/internal/apptest"
 	"github.com/runbookhq/runbook/runbooks"
 )
 
@@ -71,5 +72,19 @@ func TestEveryDeclaredActionIsImplemented(t *testing.T) {
 	got, want := h.App().Executor.ActionNames(), runbooks.ActionNames()
 	if !slices.Equal(got, want) {
 		t.Fatalf("engine implements %v; the format declares %v", got, want)
+	}
+}
+
+// The configured approvers are checked as the bot starts: an entry that names nobody
+// in the workspace stops it with a sentence naming the entry, rather than leaving every
+// request undecidable.
+func TestUnknownApproverStopsTheStart(t *testing.T) {
+	k := apptest.New(t, apptest.Options{})
+	k.Person("alice")
+	k.Config.Approvals.Approvers = []string{"alice", "@nobody"}
+	a := k.NewApp()
+	err := a.Run(k.Context())
+	if err == nil || !strings.Contains(err.Error(), "approvals.approvers: @nobody is neither a user nor a user group in this workspace") {
+		t.Fatalf("Run = %v", err)
 	}
 }

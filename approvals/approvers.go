@@ -2,8 +2,10 @@ package approvals
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/runbookhq/runbook"
 	"github.com/runbookhq/runbook/slackui"
@@ -20,11 +22,13 @@ func (s *Service) approversOf(a *runbook.Approval) []string {
 // mayDecide reports whether a person may approve or deny a request: they are among its
 // approvers (resolved now, so that a change of on-call rota counts), the list is empty,
 // or they are the requester withdrawing their own request with a denial.
-func (s *Service) mayDecide(ctx context.Context, d Decision, a *runbook.Approval) (bool, error) {
+func (s *Service) mayDecide(ctx context.Context, d Decision, a *runbook.Approval) (bool, string, error) {
 	if !d.Approve && d.UserID == a.RequestedBy {
-		return true, nil
+		return true, "", nil
 	}
-	return newMembership(s.slack).has(ctx, d.UserID, s.approversOf(a))
+	m := newMembership(s.slack)
+	ok, err := m.has(ctx, d.UserID, s.approversOf(a))
+	return ok, strings.Join(m.unusable, "; "), err
 }
 
 // PendingFor lists the pending requests a person may approve now: not expired, they
@@ -57,6 +61,9 @@ func (s *Service) PendingFor(ctx context.Context, userID string) ([]*runbook.App
 type membership struct {
 	slack   runbook.Channels
 	members map[string][]string
+	// unusable says why entries that name nobody could not count ("@oncall is a user
+	// group, and this workspace's Slack plan has none"), for the person refused.
+	unusable []string
 }
 
 func newMembership(slack runbook.Channels) *membership {
@@ -97,6 +104,7 @@ func (m *membership) resolve(ctx context.Context, entry string) ([]string, error
 	}
 	members, err := runbook.People(ctx, m.slack, entry)
 	if runbook.ErrorCode(err) == runbook.ENOTFOUND {
+		m.unusable = append(m.unusable, runbook.ErrorMessage(err))
 		members, err = nil, nil
 	}
 	if err != nil {
@@ -168,4 +176,33 @@ func (s *Service) Pending(ctx context.Context) ([]Waiting, error) {
 		out = append(out, Waiting{Approval: a, ApprovedBy: by})
 	}
 	return out, nil
+}
+
+// CheckApprovers resolves the configured approvers, as the bot starts: an entry that
+// names nobody is an error naming it, except user groups on a workspace whose plan
+// has none, which are returned as warnings — as long as some entry still names
+// someone. When Slack cannot be asked, nothing is checked.
+func (s *Service) CheckApprovers(ctx context.Context) (warnings []string, err error) {
+	var problems []error
+	resolved := 0
+	for _, e := range s.cfg.Approvers {
+		members, err := runbook.People(ctx, s.slack, e)
+		switch {
+		case err == nil:
+			if len(members) > 0 {
+				resolved++
+			}
+		case strings.Contains(runbook.ErrorMessage(err), "plan has none"):
+			warnings = append(warnings, "approvals.approvers: "+runbook.ErrorMessage(err))
+		case runbook.ErrorCode(err) == runbook.ENOTFOUND:
+			problems = append(problems, fmt.Errorf("approvals.approvers: %s", runbook.ErrorMessage(err)))
+		default:
+			s.log.Warn("cannot check the configured approvers", "err", err)
+			return nil, nil
+		}
+	}
+	if len(s.cfg.Approvers) > 0 && resolved == 0 && len(problems) == 0 {
+		problems = append(problems, errors.New("approvals.approvers: no entry names anyone who could approve"))
+	}
+	return warnings, errors.Join(problems...)
 }

@@ -114,7 +114,7 @@ func (s *Service) screen(ctx context.Context, d Decision, a *runbook.Approval) (
 		out, err = s.late(ctx, d, a)
 		return out, true, err
 	}
-	allowed, err := s.mayDecide(ctx, d, a)
+	allowed, unusable, err := s.mayDecide(ctx, d, a)
 	if err != nil {
 		_, _ = s.refuse(ctx, d, a, "", "could not check who may decide: "+err.Error())
 		return Outcome{}, true, fmt.Errorf("%w: %w", runbook.Errorf(runbook.EUNAVAILABLE,
@@ -123,6 +123,9 @@ func (s *Service) screen(ctx context.Context, d Decision, a *runbook.Approval) (
 	if !allowed {
 		list := slackui.Approvers(s.approversOf(a), "anyone but the requester")
 		msg := fmt.Sprintf("You are not an approver for %s. Approvers: %s.", a.Key(), list)
+		if unusable != "" {
+			msg += " (" + unusable + ".)"
+		}
 		out, err = s.refuse(ctx, d, a, msg, "not an approver (approvers: "+list+")")
 		return out, true, err
 	}

@@ -111,6 +111,13 @@ func (s *Service) Start(ctx context.Context) error {
 	if s.cancel != nil {
 		return errors.New("approvals: already started")
 	}
+	warnings, err := s.CheckApprovers(ctx)
+	if err != nil {
+		return err
+	}
+	for _, w := range warnings {
+		s.log.Warn(w)
+	}
 	if err := s.settleStale(ctx, s.cfg.Now()); err != nil {
 		return err
 	}
