@@ -167,3 +167,36 @@ func TestValidate(t *testing.T) {
 		}
 	})
 }
+
+// validate finds approvals that could never be given: statically where the approvers
+// are user ids, and against Slack where it can be reached; offline, it says what it
+// did not check.
+func TestValidateApprovers(t *testing.T) {
+	t.Run("StaticallyUndecidable", func(t *testing.T) {
+		dir := t.TempDir()
+		rb := "name: gate\nsteps:\n  - action: approval.request\n    with: { operation: Fail over, risk: critical, approvers: [U0001AAA] }\n"
+		os.WriteFile(filepath.Join(dir, "gate.yaml"), []byte(rb), 0o600)
+		code, out := runBot(t, nil, "validate", "--config", writeConfig(t, "log:\n  level: info\n"), dir)
+		want := filepath.Join(dir, "gate.yaml") + ":3: step 1 (approval.request) could never be approved: it needs 2 approvals, and its approvers are 1 person"
+		if code != 1 || !strings.Contains(out, want) {
+			t.Fatalf("exit %d:\n%s\nwant %q", code, out, want)
+		}
+	})
+	t.Run("OfflineSaysWhatItDidNotCheck", func(t *testing.T) {
+		code, out := runBot(t, nil, "validate", "--config", "../../config.example.yaml", "../../runbooks/examples")
+		if code != 0 || !strings.Contains(out, "approvals.approvers were not checked against Slack") {
+			t.Fatalf("exit %d:\n%s", code, out)
+		}
+	})
+	t.Run("AgainstSlack", func(t *testing.T) {
+		ws := apptest.NewWorkspace(t, slackfake.Options{})
+		ws.Group("oncall", "bob")
+		cfg := writeConfig(t, "slack:\n  apiURL: "+ws.Slack.APIURL()+"\napprovals:\n  approvers: [\"@oncall\", \"@nobody\"]\n")
+		env := []string{"SLACK_BOT_TOKEN=" + ws.Slack.BotToken(), "SLACK_APP_TOKEN=" + ws.Slack.AppToken()}
+		code, out := runBot(t, env, "validate", "--config", cfg, "../../runbooks/examples")
+		if code != 1 || !strings.Contains(out, "approvals.approvers: @nobody is neither a user nor a user group in this workspace") ||
+			strings.Contains(out, "@oncall is") || strings.Contains(out, ws.Slack.BotToken()) {
+			t.Fatalf("exit %d:\n%s", code, out)
+		}
+	})
+}

@@ -74,6 +74,19 @@ func cmdValidate(args []string, stdout, stderr io.Writer, environ []string) int 
 		printError(stderr, err)
 		return 1
 	}
+	problems := app.UndecidableApprovals(cfg, catalog)
+	slackProblems, note := app.CheckApproversWithSlack(context.Background(), cfg)
+	problems = append(problems, slackProblems...)
+	if note != "" {
+		fmt.Fprintln(stderr, "bot: "+note)
+	}
+	if len(problems) > 0 {
+		for _, p := range problems {
+			fmt.Fprintln(stderr, p)
+		}
+		fmt.Fprintf(stderr, "%d problem(s)\n", len(problems))
+		return 1
+	}
 	fmt.Fprintf(stdout, "configuration is valid; %d runbook(s) in %s are valid: %s\n", len(catalog.Names()), dir, strings.Join(catalog.Names(), ", "))
 	return 0
 }
