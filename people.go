@@ -2,6 +2,7 @@ package runbook
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -24,7 +25,7 @@ func People(ctx context.Context, slack Channels, entry string) ([]string, error)
 		case isNoGroup(err):
 			return nil, Errorf(ENOTFOUND, "%s is not a user group in this workspace", quoted(e))
 		case SlackCode(err) == "plan_upgrade_required":
-			return nil, Errorf(ENOTFOUND, "%s is a user group, and this workspace's Slack plan has none", quoted(e))
+			return nil, errors.Join(Errorf(ENOTFOUND, "%s is a user group, and this workspace's Slack plan has none", quoted(e)), ErrNoUserGroups)
 		}
 		return members, err
 	}
@@ -35,11 +36,15 @@ func People(ctx context.Context, slack Channels, entry string) ([]string, error)
 	}
 	// No group by that handle, or a workspace without user groups (Slack's Free plan):
 	// the handle can still be a member's username.
-	if !isNoGroup(err) && SlackCode(err) != "plan_upgrade_required" {
+	noGroups := SlackCode(err) == "plan_upgrade_required"
+	if !isNoGroup(err) && !noGroups {
 		return nil, fmt.Errorf("look up %s: %w", handle, err)
 	}
 	id, err := slack.ResolveUser(ctx, handle)
 	if SlackCode(err) == "user_not_found" {
+		if noGroups {
+			return nil, errors.Join(Errorf(ENOTFOUND, "%s is no member's username, and this workspace's Slack plan has no user groups", quoted(handle)), ErrNoUserGroups)
+		}
 		return nil, Errorf(ENOTFOUND, "%s is neither a user nor a user group in this workspace", quoted(handle))
 	}
 	if err != nil {
@@ -47,6 +52,10 @@ func People(ctx context.Context, slack Channels, entry string) ([]string, error)
 	}
 	return []string{id}, nil
 }
+
+// ErrNoUserGroups marks an entry that names nobody because the workspace's Slack plan
+// (Free) has no user groups: a warning to the operator, not a mistake in the list.
+var ErrNoUserGroups = errors.New("the workspace's Slack plan has no user groups")
 
 // isNoGroup reports whether Slack said a user group does not exist.
 func isNoGroup(err error) bool {

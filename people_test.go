@@ -3,6 +3,7 @@ package runbook_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/slack-go/slack"
@@ -95,5 +96,25 @@ func TestPeopleFollowGroupChanges(t *testing.T) {
 	w.srv.SetUserGroupMembers(w.oncall.ID, w.mallory.ID)
 	if got := w.people(t, "<!subteam^"+w.oncall.ID+">"); !slices.Equal(got, []string{w.mallory.ID}) {
 		t.Errorf("after the change @oncall = %v, want [%s]", got, w.mallory.ID)
+	}
+}
+
+// On Slack's Free plan there are no user groups: a group id names nobody (saying why),
+// and a handle can still be a member's username.
+func TestPeopleOnAWorkspaceWithoutGroups(t *testing.T) {
+	srv, err := slackfake.New(slackfake.Options{FreePlan: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	bob := srv.AddUser("bob")
+	adapter := slackapi.New(slack.New(srv.BotToken(), slack.OptionAPIURL(srv.APIURL())), nil, nil)
+	_, err = runbook.People(context.Background(), adapter, "S0123ABC")
+	if runbook.ErrorCode(err) != runbook.ENOTFOUND || !strings.Contains(runbook.ErrorMessage(err), "Slack plan has none") {
+		t.Fatalf("a group id on the Free plan = %v", err)
+	}
+	got, err := runbook.People(context.Background(), adapter, "@bob")
+	if err != nil || !slices.Equal(got, []string{bob.ID}) {
+		t.Fatalf("@bob on the Free plan = %v, %v", got, err)
 	}
 }

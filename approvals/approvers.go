@@ -192,7 +192,7 @@ func (s *Service) CheckApprovers(ctx context.Context) (warnings []string, err er
 			if len(members) > 0 {
 				resolved++
 			}
-		case strings.Contains(runbook.ErrorMessage(err), "plan has none"):
+		case errors.Is(err, runbook.ErrNoUserGroups):
 			warnings = append(warnings, "approvals.approvers: "+runbook.ErrorMessage(err))
 		case runbook.ErrorCode(err) == runbook.ENOTFOUND:
 			problems = append(problems, fmt.Errorf("approvals.approvers: %s", runbook.ErrorMessage(err)))

@@ -494,3 +494,27 @@ func TestAttackLongList(t *testing.T) {
 		t.Fatalf("timeline answered %.300q", answer)
 	}
 }
+
+// On Slack's Free plan (no user groups) the bot still starts when some approver names
+// someone, and a click by someone who could only have qualified through a group is
+// told why — never "try again".
+func TestAttackWorkspaceWithoutGroups(t *testing.T) {
+	w := &attackWorld{world: newWorld(t, slackfake.Options{FreePlan: true}, map[string]string{"group-gate": groupGate})}
+	w.mallory = w.Person("mallory")
+	w.ops = w.Channel("ops", "alice", "bob", "mallory")
+	w.Config.Approvals.Approvers = []string{"@oncall", "bob"}
+	w.Config.Slack.ApprovalChannel = "#ops"
+	w.Start()
+	if !strings.Contains(w.Logs.String(), "@oncall is no member's username, and this workspace's Slack plan has no user groups") {
+		t.Errorf("no warning naming @oncall in the log:\n%s", w.Logs.String())
+	}
+	a := w.request("group-gate")
+	answer := w.clickRaw(w.mallory, a.MessageTS, slackui.ApprovalValue(a))
+	if !strings.Contains(answer, "You are not an approver for "+a.Key()) || !strings.Contains(answer, "Slack plan has no user groups") ||
+		strings.Contains(answer, "try again") {
+		t.Errorf("mallory's click answered %q", answer)
+	}
+	if answer := w.clickRaw(w.bob, a.MessageTS, slackui.ApprovalValue(a)); !strings.Contains(answer, "approved") {
+		t.Errorf("bob's click answered %q", answer)
+	}
+}

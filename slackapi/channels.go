@@ -326,20 +326,31 @@ func (c *Client) GroupMembers(ctx context.Context, ref string) ([]string, error)
 	if v, ok := c.cache.get("members:" + id); ok {
 		return v.([]string), nil
 	}
+	if err := c.noGroups(); err != nil {
+		return nil, err
+	}
 	members, err := call(ctx, c, "usergroups.users.list", func() ([]string, error) { return c.api.GetUserGroupMembersContext(ctx, id) })
 	if err == nil {
 		c.cache.putFor("members:"+id, members, membersTTL)
 	}
+	c.rememberNoGroups(err)
 	return members, err
 }
 
 // groupID finds a user group's id by its handle.
 func (c *Client) groupID(ctx context.Context, handle string) (string, error) {
 	if v, ok := c.cache.get("group:" + handle); ok {
+		if v.(string) == "" {
+			return "", &runbook.SlackError{Method: "usergroups.list", Code: "no_such_subteam"}
+		}
 		return v.(string), nil
+	}
+	if err := c.noGroups(); err != nil {
+		return "", err
 	}
 	groups, err := call(ctx, c, "usergroups.list", func() ([]slack.UserGroup, error) { return c.api.GetUserGroupsContext(ctx) })
 	if err != nil {
+		c.rememberNoGroups(err)
 		return "", err
 	}
 	found := ""
@@ -350,7 +361,26 @@ func (c *Client) groupID(ctx context.Context, handle string) (string, error) {
 		}
 	}
 	if found == "" {
+		// Remembered briefly: "@alice" is asked as a group before it is tried as a
+		// username, on every click.
+		c.cache.putFor("group:"+handle, "", membersTTL)
 		return "", &runbook.SlackError{Method: "usergroups.list", Code: "no_such_subteam"}
 	}
 	return found, nil
+}
+
+// noGroups answers at once, without a call, once Slack has said the workspace's plan
+// has no user groups (Free): usergroups.* are tier-2 methods, and every click would
+// otherwise wait for the rate budget only to hear it again.
+func (c *Client) noGroups() error {
+	if _, ok := c.cache.get("groups:none"); ok {
+		return &runbook.SlackError{Method: "usergroups.list", Code: "plan_upgrade_required"}
+	}
+	return nil
+}
+
+func (c *Client) rememberNoGroups(err error) {
+	if runbook.SlackCode(err) == "plan_upgrade_required" {
+		c.cache.put("groups:none", true)
+	}
 }

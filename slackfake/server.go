@@ -60,6 +60,9 @@ type Options struct {
 	// server's lock, for live transcripts (e.g. a demo). Calls may be
 	// concurrent.
 	OnAPICall func(APICall)
+	// FreePlan makes the workspace one on Slack's Free plan, which has no user groups:
+	// every usergroups.* method answers plan_upgrade_required, as Slack does.
+	FreePlan bool
 }
 
 // Server is a local Slack workspace serving the Web API and Socket Mode. It

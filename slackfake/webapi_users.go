@@ -36,6 +36,9 @@ func (s *Server) usersLookupByEmail(q *apiRequest) (map[string]any, *apiError) {
 }
 
 func (s *Server) usergroupsList(q *apiRequest) (map[string]any, *apiError) {
+	if s.opts.FreePlan {
+		return nil, fail("plan_upgrade_required")
+	}
 	groups := make([]any, 0, len(s.groupOrder))
 	for _, id := range s.groupOrder {
 		groups = append(groups, s.userGroupJSON(s.groups[id], q.boolean("include_users")))
@@ -44,6 +47,9 @@ func (s *Server) usergroupsList(q *apiRequest) (map[string]any, *apiError) {
 }
 
 func (s *Server) usergroupsUsersList(q *apiRequest) (map[string]any, *apiError) {
+	if s.opts.FreePlan {
+		return nil, fail("plan_upgrade_required")
+	}
 	g := s.groups[q.str("usergroup")]
 	if g == nil {
 		return nil, fail("no_such_subteam")
