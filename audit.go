@@ -14,6 +14,9 @@ const (
 	AuditApprovalDecided   = "approval.decided"
 	AuditApprovalExpired   = "approval.expired"
 	AuditApprovalCancelled = "approval.cancelled"
+	// AuditApprovalUndecidable is a request refused as it was made: its approvers
+	// could never give the approvals it needs.
+	AuditApprovalUndecidable = "approval.undecidable"
 )
 
 // Audit actions about what people may not do.

@@ -146,8 +146,11 @@ func (s *Service) Decidable(ctx context.Context, a *runbook.Approval) error {
 	if len(people) >= need {
 		return nil
 	}
-	return runbook.Errorf(runbook.EINVALID, "this approval could never be given: it needs %s, and its approvers (%s) are %s%s",
+	err := runbook.Errorf(runbook.EINVALID, "this approval could never be given: it needs %s, and its approvers (%s) are %s%s",
 		plural(need, "approval", "approvals"), slackui.Approvers(entries, ""), plural(len(people), "person", "people"), self)
+	s.record(ctx, runbook.AuditEntry{Actor: slackui.Or(a.RequestedBy, runbook.ActorRunbook), Action: runbook.AuditApprovalUndecidable,
+		IncidentID: a.IncidentID, RunID: a.RunID, Detail: a.Operation + ": " + runbook.ErrorMessage(err)})
+	return err
 }
 
 // Waiting is a pending request and who has approved it so far.

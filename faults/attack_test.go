@@ -447,6 +447,16 @@ func TestAttackUndecidableApprovals(t *testing.T) {
 	if pending, _ := w.App().DB.Approvals().PendingApprovals(context.Background()); len(pending) != 0 {
 		t.Fatalf("%d undecidable requests were made", len(pending))
 	}
+	audited := 0
+	entries, _ := w.App().DB.Audit().Audit(context.Background(), 0, 0)
+	for _, e := range entries {
+		if e.Action == runbook.AuditApprovalUndecidable && e.Actor == w.alice.ID && strings.Contains(e.Detail, "could never be given") {
+			audited++
+		}
+	}
+	if audited != 2 {
+		t.Errorf("%d undecidable requests audited, want 2", audited)
+	}
 
 	a := w.request("group-gate")
 	msg, _ := w.Slack.Message(a.Channel, a.MessageTS)
