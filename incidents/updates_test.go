@@ -39,11 +39,18 @@ func (p *poster) start(t *testing.T) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { p.run(ctx, time.Second) })
-	for !p.add(0, "") { // wait until the sender takes lines
+	// Wait until the sender takes lines, without queueing one: a probe line could be
+	// taken for posting before it was dropped, and be counted as the first post.
+	for !p.isRunning() {
 		time.Sleep(time.Millisecond)
 	}
-	p.dropAll()
 	return func() { cancel(); wg.Wait() }
+}
+
+func (p *poster) isRunning() bool {
+	p.updatePoster.mu.Lock()
+	defer p.updatePoster.mu.Unlock()
+	return p.updatePoster.running
 }
 
 // While the channel's pace holds one update, the lines that arrive meanwhile wait, and
