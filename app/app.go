@@ -169,6 +169,7 @@ func (a *App) assemble(cfg *config.Config, db *store.DB, adapter *slackapi.Clien
 	a.Executor.Register(
 		engine.SlackActions(a.Incidents),
 		engine.IncidentActions(a.Incidents),
+		engine.WaitActions(),
 		engine.ApprovalActions(db.Approvals(), a.Approvals, engine.ApprovalSettings{
 			Channel:   cfg.Slack.ApprovalChannel,
 			Timeout:   cfg.Approvals.Timeout,

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/runbookhq/runbook"
 	"github.com/runbookhq/runbook/engine"
@@ -480,5 +481,44 @@ steps:
 	a, err := w.db.Approvals().ApprovalForStep(context.Background(), ok.ID, 0)
 	if err != nil || a.Risk != runbook.RiskCritical {
 		t.Fatalf("approval = %+v, %v", a, err)
+	}
+}
+
+// A wait is durable: its end is stored when it starts, and a restart during the wait
+// resumes it until that same end, not for the whole duration again.
+func TestWaitSurvivesARestart(t *testing.T) {
+	w := newWorld(t, `
+name: pause
+steps:
+  - { action: wait, with: { duration: 2s } }
+  - { action: slack.send_message, with: { channel: "#ops", text: "after the wait" } }
+`)
+	run := w.run("pause", nil)
+	var until string
+	w.WaitFor("the wait to start", func() bool {
+		r, err := w.db.Runs().Run(context.Background(), run.ID)
+		if err != nil {
+			return false
+		}
+		until, _ = r.Steps[0].Outputs["until"].(string)
+		return until != ""
+	})
+	end, err := time.Parse(time.RFC3339Nano, until)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Restart()
+	done := w.waitRun(run.ID, runbook.RunSucceeded)
+	if got := done.Steps[0].Outputs["until"]; got != end.UTC().Format(time.RFC3339) {
+		t.Errorf("the wait ended at %v; it was to end at %v (a restart must not start it again)", got, end)
+	}
+	if done.Steps[0].FinishedAt.Before(end) {
+		t.Errorf("the wait finished at %v, before its end %v", done.Steps[0].FinishedAt, end)
+	}
+	if done.Steps[0].Attempts != 1 {
+		t.Errorf("the wait was started %d times", done.Steps[0].Attempts)
+	}
+	if msgs := w.botMessages(w.ops.ID); len(msgs) != 1 || msgs[0].Text != "after the wait" {
+		t.Errorf("messages after the wait: %+v", msgs)
 	}
 }

@@ -166,6 +166,15 @@ var Actions = map[string]ActionSpec{
 		},
 		Outputs: []string{"approved", "decided_by", "decided_at", "reason", "approval_id"},
 	},
+	"wait": {
+		Name:    "wait",
+		Summary: "Wait before the next step; a restart resumes the wait until its original end",
+		Inputs: []InputSpec{
+			{Name: "duration", Type: InputDuration, Required: true, Summary: `how long, e.g. "90s" or "5m"`},
+		},
+		Outputs:    []string{"until"},
+		Idempotent: true,
+	},
 	"incident.update": {
 		Name:    "incident.update",
 		Summary: "Change the incident's status or severity, or add a note to its timeline",

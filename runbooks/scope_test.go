@@ -91,8 +91,8 @@ func TestScopeAt(t *testing.T) {
 }
 
 func TestActionsSpec(t *testing.T) {
-	if len(Actions) != 8 {
-		t.Errorf("%d actions, want 8", len(Actions))
+	if len(Actions) != 9 {
+		t.Errorf("%d actions, want 9", len(Actions))
 	}
 	for name, spec := range Actions {
 		if spec.Name != name || spec.Summary == "" || len(spec.Outputs) == 0 {
