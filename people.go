@@ -72,30 +72,46 @@ func UserRef(entry string) (string, bool) {
 	e := strings.TrimSpace(entry)
 	if inner, ok := strings.CutPrefix(e, "<@"); ok {
 		id, _, _ := strings.Cut(strings.TrimSuffix(inner, ">"), "|")
-		return id, looksLikeID(id, "UW")
+		return id, LooksLikeID(id, "UW")
 	}
-	return e, looksLikeID(e, "UW")
+	return e, LooksLikeID(e, "UW")
 }
 
 // GroupRef reports whether an entry names a user group by id: "S123" or
 // "<!subteam^S123>".
 func GroupRef(entry string) bool {
 	e := strings.TrimSpace(entry)
-	return strings.HasPrefix(e, "<!subteam^") || looksLikeID(e, "S")
+	return strings.HasPrefix(e, "<!subteam^") || LooksLikeID(e, "S")
 }
 
-// looksLikeID reports whether s has the shape of a Slack id starting with one of the
-// given letters: upper-case letters and digits only.
-func looksLikeID(s, prefixes string) bool {
+// LooksLikeID reports whether s has the shape of a Slack id starting with one of the
+// given letters ("C123ABC" for "CGD"): upper-case letters and digits only.
+func LooksLikeID(s, prefixes string) bool {
 	if len(s) < 3 || !strings.ContainsRune(prefixes, rune(s[0])) {
 		return false
 	}
 	return strings.Trim(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == ""
 }
 
-// Among reports whether user is one of entries (see People), or a member of one of
-// them. An empty list holds nobody; an entry naming nobody is skipped.
-func Among(ctx context.Context, slack Channels, user string, entries []string) (bool, error) {
+// Membership answers whether people are among lists of entries (see People) for the
+// length of one question — a click, a command — asking Slack about each entry once.
+type Membership struct {
+	slack   Channels
+	members map[string][]string
+	// Unusable says why entries that name nobody could not count ("S123 is a user
+	// group, and this workspace's Slack plan has none"), for the person refused.
+	Unusable []string
+}
+
+// NewMembership starts one question.
+func NewMembership(slack Channels) *Membership {
+	return &Membership{slack: slack, members: map[string][]string{}}
+}
+
+// Has reports whether user is one of entries, or a member of one. An empty list holds
+// nobody. Entries naming a user id are checked first, without asking Slack; an entry
+// that names nobody is skipped.
+func (m *Membership) Has(ctx context.Context, user string, entries []string) (bool, error) {
 	for _, e := range entries {
 		if id, ok := UserRef(e); ok && id == user {
 			return true, nil
@@ -105,10 +121,7 @@ func Among(ctx context.Context, slack Channels, user string, entries []string) (
 		if _, ok := UserRef(e); ok {
 			continue
 		}
-		members, err := People(ctx, slack, e)
-		if ErrorCode(err) == ENOTFOUND {
-			continue
-		}
+		members, err := m.resolve(ctx, e)
 		if err != nil {
 			return false, err
 		}
@@ -117,4 +130,21 @@ func Among(ctx context.Context, slack Channels, user string, entries []string) (
 		}
 	}
 	return false, nil
+}
+
+// resolve returns the people an entry names, once per question.
+func (m *Membership) resolve(ctx context.Context, entry string) ([]string, error) {
+	if members, ok := m.members[entry]; ok {
+		return members, nil
+	}
+	members, err := People(ctx, m.slack, entry)
+	if ErrorCode(err) == ENOTFOUND {
+		m.Unusable = append(m.Unusable, ErrorMessage(err))
+		members, err = nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("resolve %q: %w", entry, err)
+	}
+	m.members[entry] = members
+	return members, nil
 }

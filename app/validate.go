@@ -14,6 +14,7 @@ import (
 	"github.com/runbookhq/runbook/config"
 	"github.com/runbookhq/runbook/runbooks"
 	"github.com/runbookhq/runbook/slackapi"
+	"github.com/runbookhq/runbook/slackui"
 )
 
 // UndecidableApprovals finds, without Slack, the approval steps that could never be
@@ -33,17 +34,10 @@ func UndecidableApprovals(cfg *config.Config, catalog *runbooks.Catalog) []strin
 				continue
 			}
 			problems = append(problems, fmt.Sprintf("%s:%d: step %d (approval.request) could never be approved: it needs %d approvals, and its approvers are %s",
-				rb.File, st.Line, i+1, need, people1(len(people))))
+				rb.File, st.Line, i+1, need, slackui.Count(len(people), "person", "people")))
 		}
 	}
 	return problems
-}
-
-func people1(n int) string {
-	if n == 1 {
-		return "1 person"
-	}
-	return fmt.Sprintf("%d people", n)
 }
 
 // stepRequired is how many approvals a step needs, when that is known before it runs.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/runbookhq/runbook"
@@ -26,9 +25,18 @@ func (s *Service) mayDecide(ctx context.Context, d Decision, a *runbook.Approval
 	if !d.Approve && d.UserID == a.RequestedBy {
 		return true, "", nil
 	}
-	m := newMembership(s.slack)
-	ok, err := m.has(ctx, d.UserID, s.approversOf(a))
-	return ok, strings.Join(m.unusable, "; "), err
+	m := runbook.NewMembership(s.slack)
+	ok, err := isApprover(ctx, m, d.UserID, s.approversOf(a))
+	return ok, strings.Join(m.Unusable, "; "), err
+}
+
+// isApprover reports whether user is among a request's approvers; an empty list lets
+// anyone in.
+func isApprover(ctx context.Context, m *runbook.Membership, user string, approvers []string) (bool, error) {
+	if len(approvers) == 0 {
+		return true, nil
+	}
+	return m.Has(ctx, user, approvers)
 }
 
 // PendingFor lists the pending requests a person may approve now: not expired, they
@@ -38,14 +46,14 @@ func (s *Service) PendingFor(ctx context.Context, userID string) ([]*runbook.App
 	if err != nil {
 		return nil, fmt.Errorf("pending approvals for %s: %w", userID, err)
 	}
-	m := newMembership(s.slack)
+	m := runbook.NewMembership(s.slack)
 	now := s.cfg.Now()
 	var out []*runbook.Approval
 	for _, a := range pending {
 		if !now.Before(a.ExpiresAt) || (a.RequestedBy == userID && !s.cfg.AllowSelfApproval) {
 			continue
 		}
-		ok, err := m.has(ctx, userID, s.approversOf(a))
+		ok, err := isApprover(ctx, m, userID, s.approversOf(a))
 		if err != nil {
 			return nil, fmt.Errorf("pending approvals for %s: %w", userID, err)
 		}
@@ -54,64 +62,6 @@ func (s *Service) PendingFor(ctx context.Context, userID string) ([]*runbook.App
 		}
 	}
 	return out, nil
-}
-
-// membership resolves approver entries to users, remembering each entry's members for
-// the length of one question.
-type membership struct {
-	slack   runbook.Channels
-	members map[string][]string
-	// unusable says why entries that name nobody could not count ("@oncall is a user
-	// group, and this workspace's Slack plan has none"), for the person refused.
-	unusable []string
-}
-
-func newMembership(slack runbook.Channels) *membership {
-	return &membership{slack: slack, members: map[string][]string{}}
-}
-
-// has reports whether user is one of the entries, or a member of one. An empty list
-// lets anyone in. Entries naming a user id are checked first, without asking Slack.
-func (m *membership) has(ctx context.Context, user string, entries []string) (bool, error) {
-	if len(entries) == 0 {
-		return true, nil
-	}
-	for _, e := range entries {
-		if id, ok := runbook.UserRef(e); ok && id == user {
-			return true, nil
-		}
-	}
-	for _, e := range entries {
-		if _, ok := runbook.UserRef(e); ok {
-			continue
-		}
-		members, err := m.resolve(ctx, e)
-		if err != nil {
-			return false, err
-		}
-		if slices.Contains(members, user) {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
-// resolve returns the users an entry names (see runbook.People): an entry naming
-// nobody has no members.
-func (m *membership) resolve(ctx context.Context, entry string) ([]string, error) {
-	if members, ok := m.members[entry]; ok {
-		return members, nil
-	}
-	members, err := runbook.People(ctx, m.slack, entry)
-	if runbook.ErrorCode(err) == runbook.ENOTFOUND {
-		m.unusable = append(m.unusable, runbook.ErrorMessage(err))
-		members, err = nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("resolve approver %q: %w", entry, err)
-	}
-	m.members[entry] = members
-	return members, nil
 }
 
 // Decidable says whether a request could ever be approved: its approvers, other than
@@ -147,7 +97,7 @@ func (s *Service) Decidable(ctx context.Context, a *runbook.Approval) error {
 		return nil
 	}
 	err := runbook.Errorf(runbook.EINVALID, "this approval could never be given: it needs %s, and its approvers (%s) are %s%s",
-		plural(need, "approval", "approvals"), slackui.Approvers(entries, ""), plural(len(people), "person", "people"), self)
+		slackui.Count(need, "approval", "approvals"), slackui.Approvers(entries, ""), slackui.Count(len(people), "person", "people"), self)
 	s.record(ctx, runbook.AuditEntry{Actor: slackui.Or(a.RequestedBy, runbook.ActorRunbook), Action: runbook.AuditApprovalUndecidable,
 		IncidentID: a.IncidentID, RunID: a.RunID, Detail: a.Operation + ": " + runbook.ErrorMessage(err)})
 	return err

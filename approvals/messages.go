@@ -39,10 +39,3 @@ func moreNeeded(n int) string {
 	}
 	return fmt.Sprintf("%d more approvals are needed.", n)
 }
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}

@@ -127,7 +127,7 @@ func (s *Service) incident(ctx context.Context, id int64) *runbook.Incident {
 // at once if the request was decided before the message was recorded.
 func (s *Service) Requested(ctx context.Context, a *runbook.Approval) {
 	detail := fmt.Sprintf("%s (risk %s); %s from %s; expires %s", a.Operation, slackui.Or(string(a.Risk), "unset"),
-		plural(max(a.Required, 1), "approval", "approvals"), slackui.Approvers(s.approversOf(a), "anyone but the requester"), slackui.Clock(a.ExpiresAt))
+		slackui.Count(max(a.Required, 1), "approval", "approvals"), slackui.Approvers(s.approversOf(a), "anyone but the requester"), slackui.Clock(a.ExpiresAt))
 	s.record(ctx, entry(a, slackui.Or(a.RequestedBy, runbook.ActorRunbook), runbook.AuditApprovalRequested, detail))
 	s.poke()
 	// A click may have decided the request between chat.postMessage and the executor

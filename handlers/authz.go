@@ -77,8 +77,9 @@ func (h *Handlers) mayRun(ctx context.Context, inv *invocation, rb *runbooks.Run
 // allow lets the asker through if they are among any of the lists, and otherwise
 // audits the refusal and answers it with sentence (EFORBIDDEN).
 func (h *Handlers) allow(ctx context.Context, inv *invocation, what, sentence string, lists ...[]string) error {
+	m := runbook.NewMembership(h.Slack)
 	for _, list := range lists {
-		ok, err := runbook.Among(ctx, h.Slack, inv.req.UserID, list)
+		ok, err := m.Has(ctx, inv.req.UserID, list)
 		if err != nil {
 			return fmt.Errorf("check who may %s: %w", what, err)
 		}

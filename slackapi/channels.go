@@ -16,7 +16,7 @@ func (c *Client) ResolveChannel(ctx context.Context, ref string) (string, error)
 	if id, ok := refID(ref, "<#"); ok {
 		return id, nil
 	}
-	if looksLikeID(ref, "CGD") {
+	if runbook.LooksLikeID(ref, "CGD") {
 		return ref, nil
 	}
 	name := strings.TrimPrefix(ref, "#")
@@ -39,20 +39,6 @@ func refID(ref, prefix string) (string, bool) {
 	}
 	id, _, _ := strings.Cut(strings.TrimSuffix(inner, ">"), "|")
 	return id, true
-}
-
-// looksLikeID reports whether s has the shape of a Slack id starting with one of the
-// given letters (C123ABC…): upper-case letters and digits only.
-func looksLikeID(s, prefixes string) bool {
-	if len(s) < 3 || !strings.ContainsRune(prefixes, rune(s[0])) {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
-			return false
-		}
-	}
-	return true
 }
 
 // CreateChannel calls conversations.create.
@@ -274,7 +260,7 @@ func (c *Client) ResolveUser(ctx context.Context, ref string) (string, error) {
 	if id, ok := refID(ref, "<@"); ok {
 		return id, nil
 	}
-	if looksLikeID(ref, "UW") {
+	if runbook.LooksLikeID(ref, "UW") {
 		return ref, nil
 	}
 	handle := strings.TrimPrefix(ref, "@")
@@ -316,7 +302,7 @@ func (c *Client) GroupMembers(ctx context.Context, ref string) ([]string, error)
 	if sub, ok := refID(id, "<!subteam^"); ok {
 		id = sub
 	}
-	if !looksLikeID(id, "S") {
+	if !runbook.LooksLikeID(id, "S") {
 		var err error
 		if id, err = c.groupID(ctx, strings.TrimPrefix(id, "@")); err != nil {
 			return nil, err

@@ -109,7 +109,7 @@ func approvalFacts(a *runbook.Approval, inc *runbook.Incident) []slack.Block {
 		Mrkdwn(Truncate("*Operation*\n"+a.Operation, maxField)),
 		Mrkdwn("*Risk*\n" + RiskBadge(a.Risk)),
 		Mrkdwn("*Requested by*\n" + Or(Mention(a.RequestedBy), "a trigger")),
-		Mrkdwn(Truncate(fmt.Sprintf("*Who may approve*\n%s · %s", Approvers(a.Approvers, "anyone but the requester"), needed(a.Required)), maxField)),
+		Mrkdwn(Truncate(fmt.Sprintf("*Who may approve*\n%s · %s", Approvers(a.Approvers, "anyone but the requester"), Count(max(a.Required, 1), "approval", "approvals")+" needed"), maxField)),
 		Mrkdwn(fmt.Sprintf("*Expires*\n<!date^%d^{date_short_pretty} {time}|%s>", a.ExpiresAt.Unix(), a.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC"))),
 	}
 	if inc != nil {
@@ -126,14 +126,6 @@ func approvalFacts(a *runbook.Approval, inc *runbook.Incident) []slack.Block {
 		blocks = append(blocks, Section("*Rollback*\n```"+Truncate(a.Rollback, MaxSectionText-20)+"```"))
 	}
 	return blocks
-}
-
-// needed says how many approvals a request needs: "1 approval", "2 approvals".
-func needed(n int) string {
-	if n <= 1 {
-		return "1 approval needed"
-	}
-	return fmt.Sprintf("%d approvals needed", n)
 }
 
 // DecidedApproval is the request message updated in place once the request is
@@ -164,26 +156,12 @@ func ApprovalStatus(a *runbook.Approval, approvers []string) string {
 		return "⌛ Expired — no decision by " + Clock(a.ExpiresAt)
 	case runbook.ApprovalCancelled:
 		by := ""
-		if looksLikeUser(a.DecidedBy) {
+		if runbook.LooksLikeID(a.DecidedBy, "UW") {
 			by = " by " + Mention(a.DecidedBy)
 		}
 		return "🚫 Cancelled" + by + note
 	}
 	return "⏳ Waiting for a decision"
-}
-
-// looksLikeUser reports whether s is a Slack user id (U… or W…), not a word such as
-// "runbook" or "expiry".
-func looksLikeUser(s string) bool {
-	if len(s) < 3 || (s[0] != 'U' && s[0] != 'W') {
-		return false
-	}
-	for _, c := range s[1:] {
-		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
-			return false
-		}
-	}
-	return true
 }
 
 // DenialModal asks for the reason of a denial. Its private metadata is the request's

@@ -2,6 +2,7 @@ package slackui
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -107,4 +108,12 @@ func neutralWord(m string) string {
 		return "@" + sub[2]
 	}
 	return "@group"
+}
+
+// Count says how many of something there are: "1 approval", "2 approvals".
+func Count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }
