@@ -57,19 +57,24 @@ func (e *Executor) step(ctx context.Context, run *runbook.Run, rb *runbooks.Runb
 // as JSON, so that a value — an incident title, a parameter — can never add a block or
 // a button to it.
 func renderInputs(def runbooks.Step, data map[string]any) (map[string]any, error) {
-	with, err := runbooks.RenderValue(def.With, data)
+	rest := make(map[string]any, len(def.With))
+	jsonText := map[string]string{}
+	for name, v := range def.With {
+		in, _ := runbooks.Actions[def.Action].Input(name)
+		if tmpl, ok := v.(string); ok && in.Type == runbooks.InputBlocks {
+			jsonText[name] = tmpl
+		} else {
+			rest[name] = v
+		}
+	}
+	with, err := runbooks.RenderValue(rest, data)
 	if err != nil {
 		return nil, err
 	}
 	in := with.(map[string]any)
-	spec := runbooks.Actions[def.Action]
-	for _, input := range spec.Inputs {
-		tmpl, ok := def.With[input.Name].(string)
-		if !ok || input.Type != runbooks.InputBlocks {
-			continue
-		}
-		if in[input.Name], err = runbooks.RenderJSON(tmpl, data); err != nil {
-			return nil, fmt.Errorf("%s: %w", input.Name, err)
+	for name, tmpl := range jsonText {
+		if in[name], err = runbooks.RenderJSON(tmpl, data); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 	}
 	return in, nil
