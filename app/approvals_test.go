@@ -72,27 +72,7 @@ func (w *approvalWorld) click(user slackfake.User, action string) string {
 // gone.
 func (w *approvalWorld) staleClick(user slackfake.User, action string) string {
 	w.t.Helper()
-	payload := map[string]any{
-		"type": "block_actions", "user": map[string]any{"id": user.ID, "username": user.Name, "team_id": w.Slack.TeamID()},
-		"team": map[string]any{"id": w.Slack.TeamID()}, "channel": map[string]any{"id": w.ops.ID, "name": "ops"},
-		"container":  map[string]any{"type": "message", "message_ts": w.approval.MessageTS, "channel_id": w.ops.ID},
-		"trigger_id": "1.2.3", "is_enterprise_install": false,
-		"actions": []any{map[string]any{"action_id": action, "block_id": "approval", "value": slackui.ApprovalValue(w.approval), "type": "button"}},
-	}
-	before := len(w.Slack.Ephemerals(w.ops.ID, user.ID))
-	if _, err := w.Slack.Send("interactive", payload, false).WaitAck(w.Context()); err != nil {
-		w.t.Fatal(err)
-	}
-	var got string
-	w.WaitFor("the answer to a stale click", func() bool {
-		eph := w.Slack.Ephemerals(w.ops.ID, user.ID)
-		if len(eph) == before {
-			return false
-		}
-		got = eph[len(eph)-1].Text
-		return true
-	})
-	return got
+	return w.Press(user.ID, w.ops.ID, w.approval.MessageTS, action, slackui.ApprovalValue(w.approval))
 }
 
 func (w *approvalWorld) runState() runbook.RunState {

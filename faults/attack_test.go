@@ -243,31 +243,11 @@ func TestAttackMassMentions(t *testing.T) {
 	}
 }
 
-// clickRaw sends the interactive payload of a click on an approval button as Slack
-// would for a button with this value on the message at ts, and returns the private
-// answer.
+// clickRaw clicks Approve with value on the message at ts in #ops, and returns the
+// private answer.
 func (w *attackWorld) clickRaw(user slackfake.User, ts, value string) string {
 	w.t.Helper()
-	payload := map[string]any{
-		"type": "block_actions", "user": map[string]any{"id": user.ID, "username": user.Name, "team_id": w.Slack.TeamID()},
-		"team": map[string]any{"id": w.Slack.TeamID()}, "channel": map[string]any{"id": w.ops.ID, "name": "ops"},
-		"container":  map[string]any{"type": "message", "message_ts": ts, "channel_id": w.ops.ID},
-		"trigger_id": "1.2.3", "is_enterprise_install": false,
-		"actions": []any{map[string]any{"action_id": slackui.ActionApprove, "block_id": "approval", "value": value, "type": "button"}},
-	}
-	before := len(w.Slack.Ephemerals(w.ops.ID, user.ID))
-	if _, err := w.Slack.Send("interactive", payload, false).WaitAck(w.Context()); err != nil {
-		w.t.Fatal(err)
-	}
-	var got string
-	w.WaitFor("the answer to the click", func() bool {
-		eph := w.Slack.Ephemerals(w.ops.ID, user.ID)
-		if len(eph) > before {
-			got = eph[len(eph)-1].Text
-		}
-		return len(eph) > before
-	})
-	return got
+	return w.Press(user.ID, w.ops.ID, ts, slackui.ActionApprove, value)
 }
 
 // Hole: a click not tied to its request. An approve button whose value names the
