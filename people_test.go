@@ -90,11 +90,18 @@ func TestPeopleByID(t *testing.T) {
 	}
 }
 
-// Who is in a group is read when asked, so that a removal counts.
+// Who is in a group is read from Slack, not kept by People: after a change, a new
+// question (here a new adapter, whose own cache is bounded by TestGroupMembersAreForgottenQuickly)
+// sees the group as it is now.
 func TestPeopleFollowGroupChanges(t *testing.T) {
 	w := newPeopleWorld(t)
+	ref := "<!subteam^" + w.oncall.ID + ">"
+	if got := w.people(t, ref); !slices.Equal(got, []string{w.bob.ID}) {
+		t.Fatalf("before the change @oncall = %v, want [%s]", got, w.bob.ID)
+	}
 	w.srv.SetUserGroupMembers(w.oncall.ID, w.mallory.ID)
-	if got := w.people(t, "<!subteam^"+w.oncall.ID+">"); !slices.Equal(got, []string{w.mallory.ID}) {
+	w.slack = slackapi.New(slack.New(w.srv.BotToken(), slack.OptionAPIURL(w.srv.APIURL())), nil, nil)
+	if got := w.people(t, ref); !slices.Equal(got, []string{w.mallory.ID}) {
 		t.Errorf("after the change @oncall = %v, want [%s]", got, w.mallory.ID)
 	}
 }
