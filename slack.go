@@ -121,8 +121,8 @@ type Channels interface {
 	CreateChannel(ctx context.Context, name string, private bool) (Conversation, error)
 	// FindChannel finds a channel by exact name, archived ones included.
 	FindChannel(ctx context.Context, name string) (Conversation, error)
-	// ChannelInfo describes a channel by id.
-	ChannelInfo(ctx context.Context, channel string) (Conversation, error)
+	// ChannelInfo describes a channel given as "#name", "name", "<#C…>" or an id.
+	ChannelInfo(ctx context.Context, ref string) (Conversation, error)
 	// IsMember reports whether user is a member of channel.
 	IsMember(ctx context.Context, channel, user string) (bool, error)
 	InviteToChannel(ctx context.Context, channel string, users []string) error

@@ -106,27 +106,26 @@ func (h *Handlers) show(ctx context.Context, inv *invocation) (*runbook.Reply, e
 // counts only for its members: to anyone else it is answered exactly as a channel that
 // does not exist, so that the refusal does not reveal it, and the refusal is audited.
 func (h *Handlers) channelFor(ctx context.Context, inv *invocation, t Token) (id, name string, err error) {
-	id, name, err = h.channel(ctx, t)
-	if err != nil {
-		return "", "", err
+	ref := strings.TrimSuffix(t.Text, ":")
+	if t.Kind == Channel {
+		ref = t.ID
 	}
 	typed := slackui.Escape(strings.TrimSuffix(t.Text, ":"))
-	conv, err := h.Slack.ChannelInfo(ctx, id)
+	conv, err := h.Slack.ChannelInfo(ctx, ref)
 	if err != nil {
 		return "", "", channelError(typed, err)
 	}
-	if !conv.Private {
-		return id, name, nil
+	if conv.Private {
+		member, err := h.Slack.IsMember(ctx, conv.ID, inv.req.UserID)
+		if err != nil {
+			return "", "", fmt.Errorf("check who may use %s: %w", conv.ID, err)
+		}
+		if !member {
+			h.refused(ctx, inv, fmt.Sprintf("%s in private channel %s, which they are not a member of", inv.verb, conv.ID))
+			return "", "", channelError(typed, &runbook.SlackError{Method: "conversations.members", Code: "channel_not_found"})
+		}
 	}
-	member, err := h.Slack.IsMember(ctx, id, inv.req.UserID)
-	if err != nil {
-		return "", "", fmt.Errorf("check who may use %s: %w", id, err)
-	}
-	if !member {
-		h.refused(ctx, inv, fmt.Sprintf("%s in private channel %s, which they are not a member of", inv.verb, id))
-		return "", "", channelError(typed, &runbook.SlackError{Method: "conversations.members", Code: "channel_not_found"})
-	}
-	return id, name, nil
+	return conv.ID, slackui.ChannelRef(conv.ID), nil
 }
 
 // refused writes a refused command to the audit log: who asked, what, and why.
@@ -135,19 +134,6 @@ func (h *Handlers) refused(ctx context.Context, inv *invocation, detail string) 
 	if err := h.Audit.Record(ctx, e); err != nil {
 		h.log.Error("audit a refusal", "user", inv.req.UserID, "err", err)
 	}
-}
-
-// channel resolves a channel token to its id and a name to show.
-func (h *Handlers) channel(ctx context.Context, t Token) (id, name string, err error) {
-	if t.Kind == Channel {
-		return t.ID, slackui.ChannelRef(t.ID), nil
-	}
-	name = strings.TrimSuffix(t.Text, ":")
-	id, err = h.Slack.ResolveChannel(ctx, name)
-	if err != nil {
-		return "", "", channelError(slackui.Escape(name), err)
-	}
-	return id, slackui.ChannelRef(id), nil
 }
 
 // channelError says, in a sentence, why a channel cannot be used.

@@ -75,10 +75,19 @@ func (c *Client) FindChannel(ctx context.Context, name string) (runbook.Conversa
 	return ch, err
 }
 
-// ChannelInfo describes a channel by id (conversations.info).
-func (c *Client) ChannelInfo(ctx context.Context, channel string) (runbook.Conversation, error) {
+// ChannelInfo describes a channel given as "#name", "name", "<#C…>" or an id: one
+// conversations.info call for an id, FindChannel for a name.
+func (c *Client) ChannelInfo(ctx context.Context, ref string) (runbook.Conversation, error) {
+	ref = strings.TrimSpace(ref)
+	id, ok := refID(ref, "<#")
+	if !ok && !runbook.LooksLikeID(ref, "CGD") {
+		return c.FindChannel(ctx, strings.TrimPrefix(ref, "#"))
+	}
+	if !ok {
+		id = ref
+	}
 	info, err := call(ctx, c, "conversations.info", func() (*slack.Channel, error) {
-		return c.api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: channel})
+		return c.api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: id})
 	})
 	if err != nil {
 		return runbook.Conversation{}, err
