@@ -104,11 +104,11 @@ func (f *approvalActions) approvalFor(ctx context.Context, run *runbook.Run, def
 	} else if runbook.ErrorCode(err) != runbook.ENOTFOUND {
 		return nil, err
 	}
-	rendered, err := runbooks.RenderValue(def.With, data)
+	in, err := renderInputs(def, data)
 	if err != nil {
 		return nil, err
 	}
-	s := &stepRun{e: f.e, run: run, def: def, index: i, in: rendered.(map[string]any)}
+	s := &stepRun{e: f.e, run: run, def: def, index: i, in: in}
 	timeout := f.cfg.Timeout
 	if t := s.str("timeout"); t != "" {
 		if timeout, err = time.ParseDuration(t); err != nil || timeout <= 0 {
