@@ -8,11 +8,9 @@ import (
 	"strings"
 
 	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/slackui"
 	"go.yaml.in/yaml/v3"
 )
-
-// maxBlocks is Slack's limit of blocks in one message.
-const maxBlocks = 50
 
 // inputs checks a step's with against its action's inputs and stores the values in
 // st.With, normalised by input type.
@@ -201,8 +199,8 @@ func (p *parser) blocksInput(v *yaml.Node, prefix, path string, sc Scope) (any, 
 		p.addf(v, "%s%s must be a list of blocks, got a mapping", prefix, path)
 		return nil, false
 	}
-	if len(v.Content) > maxBlocks {
-		p.addf(v, "%s%s has %d blocks; Slack allows at most %d", prefix, path, len(v.Content), maxBlocks)
+	if len(v.Content) > slackui.MaxBlocks {
+		p.addf(v, "%s%s has %d blocks; Slack allows at most %d", prefix, path, len(v.Content), slackui.MaxBlocks)
 	}
 	ok := true
 	for i, b := range v.Content {
@@ -232,8 +230,8 @@ func (p *parser) jsonBlocks(v *yaml.Node, prefix, path string, sc Scope) bool {
 		p.addf(v, "%s%s must be a list of blocks or a JSON array of them: %v", prefix, path, err)
 		return false
 	}
-	if len(blocks) > maxBlocks {
-		p.addf(v, "%s%s has %d blocks; Slack allows at most %d", prefix, path, len(blocks), maxBlocks)
+	if len(blocks) > slackui.MaxBlocks {
+		p.addf(v, "%s%s has %d blocks; Slack allows at most %d", prefix, path, len(blocks), slackui.MaxBlocks)
 		return false
 	}
 	return true
