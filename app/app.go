@@ -153,6 +153,7 @@ func (a *App) assemble(cfg *config.Config, db *store.DB, adapter *slackapi.Clien
 		Now:            now,
 		DefaultChannel: cfg.Slack.DefaultChannel,
 		Progress:       updates,
+		Secrets:        cfg.SecretValues(),
 	})
 	a.Incidents = incidents.New(db.Incidents(), adapter, a.Executor, updates, incidents.Config{
 		Severities:     cfg.Incidents.Severities,
@@ -170,6 +171,8 @@ func (a *App) assemble(cfg *config.Config, db *store.DB, adapter *slackapi.Clien
 		engine.SlackActions(a.Incidents),
 		engine.IncidentActions(a.Incidents),
 		engine.WaitActions(),
+		engine.HTTPActions(engine.HTTPSettings{AllowedHosts: cfg.Actions.HTTP.AllowedHosts}),
+		engine.CommandActions(engine.CommandSettings{Allowed: cfg.Actions.Command.Allowed}),
 		engine.ApprovalActions(db.Approvals(), a.Approvals, engine.ApprovalSettings{
 			Channel:   cfg.Slack.ApprovalChannel,
 			Timeout:   cfg.Approvals.Timeout,
@@ -179,14 +182,21 @@ func (a *App) assemble(cfg *config.Config, db *store.DB, adapter *slackapi.Clien
 	)
 }
 
+// RunbookSettings are what runbooks are checked against from the configuration: the
+// secret names and the hosts and programs steps may reach.
+func RunbookSettings(cfg *config.Config) runbooks.Settings {
+	return runbooks.Settings{Secrets: cfg.SecretNames(), AllowedHosts: cfg.Actions.HTTP.AllowedHosts,
+		AllowedPrograms: cfg.Actions.Command.Allowed}
+}
+
 // Catalog returns the runbooks loaded when Run started.
 func (a *App) Catalog() *runbooks.Catalog { return a.catalog.Load() }
 
 // loadRunbooks loads the runbooks directory. A broken file is logged and left out,
 // rather than keeping the bot from starting in the middle of an incident; `bot
 // validate` is the place to catch it.
-func loadRunbooks(dir string, logger *slog.Logger) *runbooks.Catalog {
-	catalog, err := runbooks.LoadDir(dir)
+func loadRunbooks(dir string, settings runbooks.Settings, logger *slog.Logger) *runbooks.Catalog {
+	catalog, err := settings.LoadDir(dir)
 	if ps, ok := errors.AsType[*runbooks.Problems](err); ok {
 		for _, p := range *ps {
 			logger.Error("runbook left out", "problem", p.String())
@@ -208,7 +218,7 @@ func (a *App) Run(ctx context.Context) error {
 	if _, err := a.Slack.Identify(ctx); err != nil {
 		return err
 	}
-	a.catalog.Store(loadRunbooks(a.Config.Runbooks.Dir, a.log))
+	a.catalog.Store(loadRunbooks(a.Config.Runbooks.Dir, RunbookSettings(a.Config), a.log))
 	// Investigation updates are posted apart from the work that reports them; at the
 	// stop signal, what is queued is posted while the bot drains.
 	updatesCtx, stopUpdates := context.WithCancel(ctx) // also stopped when Run fails

@@ -63,6 +63,43 @@ type Config struct {
 	Log         Log                `koanf:"log"`
 	Bot         Bot                `koanf:"bot"`
 	HTTP        HTTP               `koanf:"http"`
+	Actions     Actions            `koanf:"actions"`
+	// Secrets name values (usually ${ENV} references) that runbooks use as
+	// {{secrets.NAME}} in http.request and command.run; they are never shown.
+	Secrets map[string]Secret `koanf:"secrets"`
+}
+
+// Actions limits what runbook steps that act on the world may reach.
+type Actions struct {
+	HTTP    HTTPActions    `koanf:"http"`
+	Command CommandActions `koanf:"command"`
+}
+
+// HTTPActions limits http.request.
+type HTTPActions struct {
+	// AllowedHosts are host names or IPs, each optionally with :port (a host without
+	// a port allows any port). Empty allows any host.
+	AllowedHosts []string `koanf:"allowedHosts"`
+}
+
+// CommandActions limits command.run.
+type CommandActions struct {
+	// Allowed are the programs that may run: names (found on PATH) or absolute
+	// paths. Empty allows none.
+	Allowed []string `koanf:"allowed"`
+}
+
+// SecretNames lists the configured secret names, sorted.
+func (c *Config) SecretNames() []string { return sortedKeys(anyMap(c.Secrets)) }
+
+// SecretValues returns the configured secrets by name, revealed, for the one place
+// that uses them (the engine, which masks them everywhere else).
+func (c *Config) SecretValues() map[string]string {
+	out := make(map[string]string, len(c.Secrets))
+	for name, s := range c.Secrets {
+		out[name] = s.Reveal()
+	}
+	return out
 }
 
 // Slack configures the Slack connection and where the bot posts.
@@ -168,7 +205,9 @@ func Default() *Config {
 			Severities: []string{"sev0", "sev1", "sev2", "sev3", "sev4"},
 			Statuses:   []string{"detected", "investigating", "mitigating", "resolved"},
 		},
-		Log: Log{Level: "info", Format: "text"},
+		Log:     Log{Level: "info", Format: "text"},
+		Actions: Actions{HTTP: HTTPActions{AllowedHosts: []string{}}, Command: CommandActions{Allowed: []string{}}},
+		Secrets: map[string]Secret{},
 		Bot: Bot{
 			Workers:         8,
 			Queue:           256,
@@ -410,7 +449,7 @@ func (l *loader) loadEnv(ko *koanf.Koanf, environ []string) []error {
 	// Map keys (service names, risk levels) already present keep their
 	// spelling; new ones from the environment are lower-cased.
 	existing := map[string][]string{}
-	for _, p := range []string{"services", "approvals.required"} {
+	for _, p := range []string{"services", "approvals.required", "secrets"} {
 		existing[p] = ko.MapKeys(p)
 	}
 	l.origins = map[string]string{}
@@ -499,6 +538,13 @@ func sortErrors(errs []error) {
 // collectTokens remembers the token values in raw so that they can be
 // scrubbed from any error.
 func (l *loader) collectTokens(raw map[string]any) {
+	if secrets, ok := raw["secrets"].(map[string]any); ok {
+		for _, v := range secrets {
+			if s, ok := v.(string); ok && s != "" && !strings.Contains(s, "${") {
+				l.secrets = append(l.secrets, s)
+			}
+		}
+	}
 	slack, ok := raw["slack"].(map[string]any)
 	if !ok {
 		return
@@ -651,6 +697,7 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	v.actions(c)
 	for _, level := range sortedKeys(anyMap(c.Approvals.Required)) {
 		if !contains(riskLevels, level) {
 			v.add(fmt.Sprintf("approvals.required.%s is not a risk level: use %s", displayKey(level), orList(riskLevels)))
@@ -802,4 +849,25 @@ func anyMap[V any](m map[string]V) map[string]any {
 		out[k] = v
 	}
 	return out
+}
+
+var secretNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// actions checks the limits of acting steps and the secret names.
+func (p *problems) actions(c *Config) {
+	for i, h := range c.Actions.HTTP.AllowedHosts {
+		if strings.TrimSpace(h) == "" || strings.ContainsAny(h, "/ \t@") {
+			p.add(fmt.Sprintf("actions.http.allowedHosts[%d] must be a host name or IP, optionally with :port (no scheme or path), got %q", i, h))
+		}
+	}
+	for i, prog := range c.Actions.Command.Allowed {
+		if strings.TrimSpace(prog) == "" || strings.Contains(prog, "/") && !strings.HasPrefix(prog, "/") {
+			p.add(fmt.Sprintf("actions.command.allowed[%d] must be a program name or an absolute path, got %q", i, prog))
+		}
+	}
+	for _, name := range c.SecretNames() {
+		if !secretNameRe.MatchString(name) {
+			p.add(fmt.Sprintf("secrets.%s: a secret name must be letters, digits and _ (it is used as {{secrets.NAME}})", displayKey(name)))
+		}
+	}
 }

@@ -69,7 +69,9 @@ func TestDefaults(t *testing.T) {
 			Statuses:   []string{"detected", "investigating", "mitigating", "resolved"},
 		},
 		Log: Log{Level: "info", Format: "text"},
-		Bot: Bot{Workers: 8, Queue: 256, ShutdownTimeout: 10 * time.Second, AckBudget: 2 * time.Second},
+		Bot:     Bot{Workers: 8, Queue: 256, ShutdownTimeout: 10 * time.Second, AckBudget: 2 * time.Second},
+		Actions: Actions{HTTP: HTTPActions{AllowedHosts: []string{}}, Command: CommandActions{Allowed: []string{}}},
+		Secrets: map[string]Secret{},
 	}
 	if !reflect.DeepEqual(def, want) {
 		t.Fatalf("Default() =\n%#v\nwant\n%#v", def, want)
@@ -726,7 +728,8 @@ func TestExampleFile(t *testing.T) {
 				walk(sub, f)
 			case kindMap:
 				sub, _ := v.(map[string]any)
-				if len(sub) == 0 {
+				// Secrets are shown commented out, so the example loads without them set.
+				if len(sub) == 0 && !(f.path == "secrets" && strings.Contains(string(b), "#  deploy_token: ${DEPLOY_TOKEN}")) {
 					t.Errorf("config.example.yaml has no example entry under %s", f.path)
 				}
 				for _, e := range sub {

@@ -31,6 +31,9 @@ type Deps struct {
 	// badly, an approval was requested or decided), for investigation updates
 	// (optional).
 	Progress ProgressReporter
+	// Secrets are the configured secret values by name (config secrets:), for the
+	// templates of http.request and command.run, and masked everywhere else.
+	Secrets map[string]string
 }
 
 // IncidentReader reads incidents.
@@ -47,9 +50,10 @@ type ProgressReporter interface {
 // in the store before the next step starts, so a restarted process resumes each run
 // where it stopped, and an approval step parks its run until the request is decided.
 type Executor struct {
-	d   Deps
-	log *slog.Logger
-	bot runbook.Identity
+	d       Deps
+	log     *slog.Logger
+	bot     runbook.Identity
+	secrets *secrets
 	// actions implement the steps, by action name; a family adds its own (Register).
 	actions  map[string]action
 	onCancel []func(ctx context.Context, runID int64, by string)
@@ -70,7 +74,8 @@ func New(d Deps) *Executor {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	return &Executor{d: d, log: d.Logger, actions: map[string]action{}, driving: map[int64]bool{}, again: map[int64]bool{}}
+	return &Executor{d: d, log: d.Logger, secrets: newSecrets(d.Secrets), actions: map[string]action{},
+		driving: map[int64]bool{}, again: map[int64]bool{}}
 }
 
 // Start learns who the bot is and resumes every run a previous process left active.

@@ -22,7 +22,13 @@ type driverFunc func(ctx context.Context, run *runbook.Run, rb *runbooks.Runbook
 type action struct {
 	do    actionFunc
 	drive driverFunc
+	// plan describes what the step would do, for a dry run, doing nothing (optional).
+	plan planFunc
 }
+
+// planFunc renders a step's inputs as do would and says what it would send, doing
+// nothing. data has secrets standing as [secret:NAME].
+type planFunc func(ctx context.Context, s *stepRun) (string, error)
 
 // A Family is a set of actions registered together, with what they need (the
 // incidents service, the approvals service…). Each family is one file of this package.

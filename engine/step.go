@@ -2,7 +2,9 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/runbookhq/runbook"
@@ -38,11 +40,13 @@ func (e *Executor) step(ctx context.Context, run *runbook.Run, rb *runbooks.Runb
 		e.logErr("start step", run.ID, err)
 		return false
 	}
-	in, err := renderInputs(def, data)
-	if err != nil {
+	s := &stepRun{e: e, run: run, rb: rb, def: def, index: i, attempt: attempt, progress: run.Steps[i].Outputs}
+	if runbooks.Actions[def.Action].Machine {
+		// Rendered by the action, for the machine it sends to, with the secrets.
+		s.data = e.secrets.withData(data)
+	} else if s.in, err = renderInputs(def, data); err != nil {
 		return e.failStep(ctx, run, def, i, err)
 	}
-	s := &stepRun{e: e, run: run, def: def, index: i, attempt: attempt, in: in, progress: run.Steps[i].Outputs}
 	outputs, err := act.do(ctx, s)
 	if ctx.Err() != nil {
 		return false // interrupted: the step stays running and is retried on resume
@@ -80,9 +84,11 @@ func renderInputs(def runbooks.Step, data map[string]any) (map[string]any, error
 	return in, nil
 }
 
-// finish records a step's end; it reports whether that worked.
+// finish records a step's end; it reports whether that worked. Secrets are masked in
+// what is stored: a server or program may echo one back.
 func (e *Executor) finish(ctx context.Context, run *runbook.Run, i int, state runbook.StepState, outputs map[string]any, msg string) bool {
-	if err := e.d.Runs.FinishStep(ctx, run.ID, i, state, outputs, msg); err != nil {
+	outputs, _ = e.secrets.maskValue(outputs).(map[string]any)
+	if err := e.d.Runs.FinishStep(ctx, run.ID, i, state, outputs, e.secrets.mask(msg)); err != nil {
 		e.logErr("finish step", run.ID, err)
 		return false
 	}
@@ -91,12 +97,13 @@ func (e *Executor) finish(ctx context.Context, run *runbook.Run, i int, state ru
 
 // failStep records a failed step and ends the run, unless the step may fail.
 func (e *Executor) failStep(ctx context.Context, run *runbook.Run, def runbooks.Step, i int, err error) bool {
-	msg := fmt.Sprintf("step %d (%s) failed: %s", i+1, def.Action, explain(err))
+	why := e.secrets.mask(explain(err))
+	msg := fmt.Sprintf("step %d (%s) failed: %s", i+1, def.Action, why)
 	if def.ID != "" {
-		msg = fmt.Sprintf("step %d “%s” (%s) failed: %s", i+1, def.ID, def.Action, explain(err))
+		msg = fmt.Sprintf("step %d “%s” (%s) failed: %s", i+1, def.ID, def.Action, why)
 	}
-	e.log.Warn("step failed", "run", run.Key(), "step", i+1, "action", def.Action, "err", err)
-	if !e.finish(ctx, run, i, runbook.StepFailed, blankOutputs(def.Action), msg) {
+	e.log.Warn("step failed", "run", run.Key(), "step", i+1, "action", def.Action, "err", e.secrets.mask(err.Error()))
+	if !e.finish(ctx, run, i, runbook.StepFailed, failedOutputs(def.Action, err), msg) {
 		return false
 	}
 	if def.OnError == runbooks.OnErrorContinue {
@@ -104,6 +111,30 @@ func (e *Executor) failStep(ctx context.Context, run *runbook.Run, def runbooks.
 	}
 	e.endRun(ctx, run, runbook.RunFailed, msg)
 	return false
+}
+
+// stepFailure is a failed step's error with what it produced before failing (an HTTP
+// status, a command's output), kept as its outputs for later steps and for people.
+type stepFailure struct {
+	err     error
+	outputs map[string]any
+}
+
+func (f *stepFailure) Error() string { return f.err.Error() }
+func (f *stepFailure) Unwrap() error { return f.err }
+
+// failedWith returns err carrying the outputs of the failed step.
+func failedWith(err error, outputs map[string]any) error {
+	return &stepFailure{err: err, outputs: outputs}
+}
+
+// failedOutputs are a failed step's outputs: what it produced, else blank ones.
+func failedOutputs(action string, err error) map[string]any {
+	out := blankOutputs(action)
+	if f, ok := errors.AsType[*stepFailure](err); ok {
+		maps.Copy(out, f.outputs)
+	}
+	return out
 }
 
 // blankOutputs gives a step that did not run every output it declares, empty, so that

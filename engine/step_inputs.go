@@ -14,11 +14,15 @@ import (
 type stepRun struct {
 	e        *Executor
 	run      *runbook.Run
+	rb       *runbooks.Runbook
 	def      runbooks.Step
 	index    int
 	attempt  int
 	in       map[string]any
 	progress map[string]any
+	// data is the template data of a machine action (ActionSpec.Machine), whose
+	// inputs are rendered by the action itself and are not in in.
+	data map[string]any
 }
 
 // str returns a string input, or its declared default.

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -18,6 +19,9 @@ const (
 	InputList     = "list"     // a list of strings (a single string is a one-item list)
 	InputBlocks   = "blocks"   // a YAML list of Block Kit objects, or a JSON string
 	InputDuration = "duration" // a Go duration such as "15m", or a template
+	InputMap      = "map"      // a mapping of names to text; each value a template
+	InputJSON     = "json"     // a YAML mapping or list, sent as JSON; every string a template
+	InputArgv     = "argv"     // a list of text, each item one argument as rendered
 )
 
 // ActionSpec declares what a step action takes and produces, so runbook files can be
@@ -33,6 +37,9 @@ type ActionSpec struct {
 	// Idempotent says the action can be repeated safely, e.g. after a crash between
 	// doing it and recording that it was done.
 	Idempotent bool
+	// Machine says the inputs go to a machine, not to people in Slack: templates are
+	// rendered without Slack escaping, and may use {{secrets.NAME}}.
+	Machine bool
 }
 
 // InputSpec declares one input of an action.
@@ -50,6 +57,9 @@ type InputSpec struct {
 	StepOf string
 	// check returns what is wrong with a literal (non-template) scalar value, or "".
 	check func(string) string
+	// reach returns what is wrong with a value, template or not, given the settings
+	// (a host that is not allowed), or "".
+	reach func(s Settings, value string) string
 }
 
 // Input returns the input called name.
@@ -175,6 +185,35 @@ var Actions = map[string]ActionSpec{
 		Outputs:    []string{"until"},
 		Idempotent: true,
 	},
+	"http.request": {
+		Name:    "http.request",
+		Summary: "Call an HTTP API; retried on connection errors, 429 and 5xx with one Idempotency-Key",
+		Inputs: []InputSpec{
+			{Name: "url", Type: InputString, Required: true, Summary: "http(s) URL; {{x}} is percent-encoded, {{{x}}} is not", reach: checkURLTemplate},
+			{Name: "method", Type: InputString, Summary: "GET, POST, PUT, PATCH, DELETE or HEAD (default GET, POST with a body)", Values: HTTPMethods},
+			{Name: "headers", Type: InputMap, Summary: "request headers; values are templates and may use secrets"},
+			{Name: "json", Type: InputJSON, Summary: "a mapping or list sent as the JSON body"},
+			{Name: "body", Type: InputString, Summary: "a raw body, instead of json"},
+			{Name: "timeout", Type: InputDuration, Summary: "how long one attempt may take", Default: "10s"},
+			{Name: "expect", Type: InputList, Summary: `status codes or classes that count as success, e.g. 200 or "2xx"`, Default: "2xx", check: checkStatus},
+			{Name: "retries", Type: InputInt, Summary: "how many times to retry a connection error, 429 or 5xx", Default: "3", check: checkRetries},
+		},
+		Outputs: []string{"status", "body", "json", "duration_ms"},
+		Machine: true,
+	},
+	"command.run": {
+		Name:    "command.run",
+		Summary: "Run an allowed program, without a shell",
+		Inputs: []InputSpec{
+			{Name: "command", Type: InputArgv, Required: true, Summary: "the program and its arguments, one list item each; the program must be in actions.command.allowed"},
+			{Name: "env", Type: InputMap, Summary: "environment variables besides PATH, HOME, LANG and TMPDIR; values may use secrets"},
+			{Name: "dir", Type: InputString, Summary: "the working directory"},
+			{Name: "stdin", Type: InputString, Summary: "text given on standard input"},
+			{Name: "timeout", Type: InputDuration, Summary: "how long it may run before it is killed", Default: "5m"},
+		},
+		Outputs: []string{"exit_code", "stdout", "stderr", "duration_ms"},
+		Machine: true,
+	},
 	"incident.update": {
 		Name:    "incident.update",
 		Summary: "Change the incident's status or severity, or add a note to its timeline",
@@ -219,6 +258,48 @@ func checkUser(v string) string {
 func checkPositive(v string) string {
 	if n, err := strconv.Atoi(v); err == nil && n < 1 {
 		return fmt.Sprintf("must be at least 1, got %d", n)
+	}
+	return ""
+}
+
+// checkURLTemplate checks a URL whose scheme and host are literal; one whose host is
+// rendered is checked when the step runs.
+func checkURLTemplate(s Settings, v string) string {
+	prefix, whole := literalURLPrefix(v)
+	if !whole {
+		return ""
+	}
+	return CheckURL(prefix, s.AllowedHosts)
+}
+
+// HTTPMethods are the methods http.request may use.
+var HTTPMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"}
+
+var statusRe = regexp.MustCompile(`^[1-5]([0-9][0-9]|xx)$`)
+
+// StatusExpected reports whether an HTTP status matches one of expect's codes ("204")
+// or classes ("2xx").
+func StatusExpected(expect []string, status int) bool {
+	code := strconv.Itoa(status)
+	return slices.ContainsFunc(expect, func(e string) bool {
+		e = strings.ToLower(strings.TrimSpace(e))
+		return e == code || strings.HasSuffix(e, "xx") && len(code) == 3 && e[0] == code[0]
+	})
+}
+
+func checkStatus(v string) string {
+	if statusRe.MatchString(strings.ToLower(v)) {
+		return ""
+	}
+	return fmt.Sprintf(`must be an HTTP status such as 200 or a class such as "2xx", got %s`, quote(v))
+}
+
+// MaxRetries bounds http.request's retries.
+const MaxRetries = 10
+
+func checkRetries(v string) string {
+	if n, err := strconv.Atoi(v); err == nil && (n < 0 || n > MaxRetries) {
+		return fmt.Sprintf("must be from 0 to %d, got %d", MaxRetries, n)
 	}
 	return ""
 }

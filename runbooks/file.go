@@ -83,6 +83,13 @@ type Step struct {
 	With map[string]any
 	// Line is where the step starts in its file.
 	Line int
+	// Rollback undoes the step: run, newest first, for the steps that succeeded when a
+	// later step fails, and offered by the Roll back button after the run succeeds.
+	// It has no ID, OnError or Rollback of its own; nil when the step declares none.
+	Rollback *Step
+	// Idempotent says a command.run step may be run again after a crash interrupted
+	// it; otherwise it is reported as interrupted.
+	Idempotent bool
 }
 
 // Matches reports whether the trigger fires for event on an incident, given as the

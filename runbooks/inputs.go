@@ -67,6 +67,12 @@ func (p *parser) input(in InputSpec, v *yaml.Node, prefix string, sc Scope) (any
 		return p.listInput(in, v, prefix, path, sc)
 	case InputBlocks:
 		return p.blocksInput(v, prefix, path, sc)
+	case InputMap:
+		return p.mapInput(v, prefix, path, sc)
+	case InputJSON:
+		return p.jsonInput(v, prefix, path, sc)
+	case InputArgv:
+		return p.argvInput(v, prefix, path, sc)
 	}
 	if v.Kind != yaml.ScalarNode {
 		p.addf(v, "%s%s must be text, got %s", prefix, path, describe(v))
@@ -79,6 +85,12 @@ func (p *parser) input(in InputSpec, v *yaml.Node, prefix string, sc Scope) (any
 func (p *parser) stringInput(in InputSpec, n *yaml.Node, s, prefix, path string, sc Scope) bool {
 	if in.StepOf != "" {
 		return p.stepRef(in, n, s, prefix, path, sc)
+	}
+	if in.reach != nil {
+		if msg := in.reach(p.settings, s); msg != "" {
+			p.addf(n, "%s%s %s", prefix, path, msg)
+			return false
+		}
 	}
 	if p.template(n, prefix+path+": ", s, sc) {
 		return true
@@ -235,4 +247,62 @@ func (p *parser) jsonBlocks(v *yaml.Node, prefix, path string, sc Scope) bool {
 		return false
 	}
 	return true
+}
+
+// mapInput accepts a mapping of names to text (headers, environment variables).
+func (p *parser) mapInput(v *yaml.Node, prefix, path string, sc Scope) (any, bool) {
+	if v.Kind != yaml.MappingNode {
+		p.addf(v, "%s%s must be a mapping of names to text, got %s", prefix, path, describe(v))
+		return nil, false
+	}
+	out, ok := map[string]any{}, true
+	p.each(v, prefix+path+": ", func(k, item *yaml.Node) {
+		if item.Kind != yaml.ScalarNode || isNull(item) {
+			p.addf(item, "%s%s.%s must be text, got %s", prefix, path, k.Value, describe(item))
+			ok = false
+			return
+		}
+		p.template(item, prefix+path+"."+k.Value+": ", item.Value, sc)
+		out[k.Value] = item.Value
+	})
+	return out, ok
+}
+
+// jsonInput accepts a mapping or list to send as JSON; its strings are templates.
+func (p *parser) jsonInput(v *yaml.Node, prefix, path string, sc Scope) (any, bool) {
+	if v.Kind != yaml.MappingNode && v.Kind != yaml.SequenceNode {
+		p.addf(v, "%s%s must be a mapping or a list (sent as JSON), got %s; use body for raw text", prefix, path, describe(v))
+		return nil, false
+	}
+	return p.value(v, prefix, path, sc), true
+}
+
+// argvInput accepts a list of arguments; each item is one argument once rendered,
+// however many spaces it holds. The first is the program, which must be allowed.
+func (p *parser) argvInput(v *yaml.Node, prefix, path string, sc Scope) (any, bool) {
+	if v.Kind != yaml.SequenceNode {
+		p.addf(v, `%s%s must be a list, the program first: ["kubectl", "rollout", "status", …]; there is no shell`, prefix, path)
+		return nil, false
+	}
+	if len(v.Content) == 0 {
+		p.addf(v, "%s%s is empty", prefix, path)
+		return nil, false
+	}
+	out, ok := make([]any, 0, len(v.Content)), true
+	for i, item := range v.Content {
+		if item.Kind != yaml.ScalarNode || isNull(item) {
+			p.addf(item, "%s%s[%d] must be text, got %s", prefix, path, i, describe(item))
+			ok = false
+			continue
+		}
+		isTemplate := p.template(item, fmt.Sprintf("%s%s[%d]: ", prefix, path, i), item.Value, sc)
+		if i == 0 && !isTemplate {
+			if msg := checkProgram(item.Value, p.settings.AllowedPrograms); msg != "" {
+				p.addf(item, "%s%s[0]: %s", prefix, path, msg)
+				ok = false
+			}
+		}
+		out = append(out, item.Value)
+	}
+	return out, ok
 }

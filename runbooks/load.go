@@ -66,12 +66,15 @@ func (c *Catalog) Triggered(event string, incident map[string]any) []*Runbook {
 // none, so a caller may choose to run with those. Two files with one runbook name are
 // a problem, and neither runbook is kept. Other errors (dir unreadable) return a nil
 // catalog.
-func LoadDir(dir string) (*Catalog, error) {
+func LoadDir(dir string) (*Catalog, error) { return Settings{}.LoadDir(dir) }
+
+// LoadDir is the package's LoadDir, checking the runbooks against s.
+func (s Settings) LoadDir(dir string) (*Catalog, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("load runbooks: %w", err)
 	}
-	l := dirLoader{firstFile: map[string]string{}, bad: map[string]bool{}}
+	l := dirLoader{settings: s, firstFile: map[string]string{}, bad: map[string]bool{}}
 	for _, e := range entries {
 		if isRunbookFile(e) {
 			l.add(filepath.Join(dir, e.Name()))
@@ -83,6 +86,7 @@ func LoadDir(dir string) (*Catalog, error) {
 
 // dirLoader collects the runbooks and problems of a directory's files.
 type dirLoader struct {
+	settings  Settings
 	good      []*Runbook
 	probs     Problems
 	firstFile map[string]string // runbook name → the file that used it first
@@ -90,7 +94,7 @@ type dirLoader struct {
 }
 
 func (l *dirLoader) add(file string) {
-	rb, ps := loadFile(file)
+	rb, ps := loadFile(file, l.settings)
 	l.probs = append(l.probs, ps...)
 	if rb == nil || !nameRe.MatchString(rb.Name) {
 		return
@@ -117,8 +121,11 @@ func isRunbookFile(e os.DirEntry) bool {
 
 // LoadFile loads one runbook file. The error is a *Problems when the file has
 // problems, listing all of them.
-func LoadFile(path string) (*Runbook, error) {
-	rb, probs := loadFile(path)
+func LoadFile(path string) (*Runbook, error) { return Settings{}.LoadFile(path) }
+
+// LoadFile is the package's LoadFile, checking the runbook against s.
+func (s Settings) LoadFile(path string) (*Runbook, error) {
+	rb, probs := loadFile(path, s)
 	if err := probs.err(); err != nil {
 		return nil, err
 	}
@@ -126,12 +133,12 @@ func LoadFile(path string) (*Runbook, error) {
 }
 
 // loadFile reads and parses a file, turning read errors into problems.
-func loadFile(path string) (*Runbook, Problems) {
+func loadFile(path string, s Settings) (*Runbook, Problems) {
 	data, err := readLimited(path)
 	if err != nil {
 		return nil, Problems{{File: path, Message: err.Error()}}
 	}
-	return parse(path, data)
+	return parse(path, data, s)
 }
 
 func readLimited(path string) ([]byte, error) {
@@ -152,11 +159,14 @@ func readLimited(path string) ([]byte, error) {
 // Parse parses and checks one runbook; name is the file name used in problems. The
 // error is a *Problems when there are any, listing all of them, and the runbook is
 // then nil.
-func Parse(name string, data []byte) (*Runbook, error) {
+func Parse(name string, data []byte) (*Runbook, error) { return Settings{}.Parse(name, data) }
+
+// Parse is the package's Parse, checking the runbook against s.
+func (s Settings) Parse(name string, data []byte) (*Runbook, error) {
 	if len(data) > maxFileSize {
 		return nil, (Problems{{File: name, Message: fmt.Sprintf("file is larger than %d KiB", maxFileSize>>10)}}).err()
 	}
-	rb, probs := parse(name, data)
+	rb, probs := parse(name, data, s)
 	if err := probs.err(); err != nil {
 		return nil, err
 	}

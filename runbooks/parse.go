@@ -22,8 +22,8 @@ var (
 
 // parse reads one runbook file. It returns what it could make of the file (nil when
 // the YAML cannot be read) and every problem found.
-func parse(file string, data []byte) (*Runbook, Problems) {
-	p := &parser{file: file}
+func parse(file string, data []byte, s Settings) (*Runbook, Problems) {
+	p := &parser{file: file, settings: s}
 	root := p.document(data)
 	if root == nil {
 		return nil, p.probs.sorted()

@@ -25,7 +25,7 @@ var (
 )
 
 // roots are the top-level names of template data.
-var roots = []string{"incident", "Activity", "params", "steps", "run", "user"}
+var roots = []string{"incident", "Activity", "params", "steps", "run", "user", "secrets"}
 
 // Scope is what the templates of one step may refer to: the built-in incident, run and
 // user fields, the runbook's params and the outputs of earlier steps that have an id.
@@ -38,6 +38,10 @@ type Scope struct {
 	// used yet; Self is this step's own id.
 	Later []string
 	Self  string
+	// Secrets are the configured secret names; Machine says the template is an input
+	// of an action that sends to machines, the only place a secret may go.
+	Secrets []string
+	Machine bool
 }
 
 // ScopeAt returns the scope of the runbook's i-th step (0-based).
@@ -56,6 +60,17 @@ func (r *Runbook) ScopeAt(i int) Scope {
 		default:
 			s.Later = append(s.Later, st.ID)
 		}
+	}
+	return s
+}
+
+// rollbackScope is the scope of step i's rollback: the steps up to and including i,
+// whose outputs it may use to undo what i did.
+func (r *Runbook) rollbackScope(i int) Scope {
+	s := r.ScopeAt(i + 1)
+	if s.Self != "" {
+		s.Later = append([]string{s.Self}, s.Later...)
+		s.Self = ""
 	}
 	return s
 }
@@ -95,6 +110,8 @@ func (s Scope) kind(name string) (varKind, error) {
 		return fieldKind(name, root, parts, UserFields, "")
 	case "steps":
 		return s.stepKind(name, parts)
+	case "secrets":
+		return s.secretKind(name, parts)
 	}
 	if sug := runbook.Suggest(root, roots); sug != "" {
 		return 0, unknownVar(name, sug+strings.TrimPrefix(name, root), "")
@@ -142,12 +159,35 @@ func (s Scope) stepKind(name string, parts []string) (varKind, error) {
 	if !known {
 		return kindOpen, nil // the unknown action is reported on its own
 	}
+	if parts[1] == "json" && spec.HasOutput("json") {
+		return kindOpen, nil // the response's shape is the server's
+	}
 	if !spec.HasOutput(parts[1]) {
 		hint := fmt.Sprintf("%s outputs %s", action, strings.Join(spec.Outputs, ", "))
 		return 0, unknownVar(name, suggestIn("steps."+id, parts[1], spec.Outputs), hint)
 	}
 	if len(parts) > 2 {
 		return 0, runbook.Errorf(runbook.EINVALID, "unknown variable %q: steps.%s.%s has no fields", name, id, parts[1])
+	}
+	return kindValue, nil
+}
+
+// secretKind resolves secrets.<name>, where a secret may go.
+func (s Scope) secretKind(name string, parts []string) (varKind, error) {
+	if !s.Machine {
+		return 0, runbook.Errorf(runbook.EINVALID, "%q: secrets may be used only in the inputs of http.request and command.run, never where people can read them", name)
+	}
+	if len(parts) == 0 {
+		return kindGroup, nil
+	}
+	if len(s.Secrets) == 0 {
+		return 0, runbook.Errorf(runbook.EINVALID, "unknown variable %q; no secrets are configured (secrets: in the config file)", name)
+	}
+	if !slices.Contains(s.Secrets, parts[0]) {
+		return 0, unknownVar(name, suggestIn("secrets", parts[0], s.Secrets), "the configured secrets are "+strings.Join(s.Secrets, ", "))
+	}
+	if len(parts) > 1 {
+		return 0, runbook.Errorf(runbook.EINVALID, "unknown variable %q: secrets.%s has no fields", name, parts[0])
 	}
 	return kindValue, nil
 }

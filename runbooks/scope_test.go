@@ -91,8 +91,8 @@ func TestScopeAt(t *testing.T) {
 }
 
 func TestActionsSpec(t *testing.T) {
-	if len(Actions) != 9 {
-		t.Errorf("%d actions, want 9", len(Actions))
+	if len(Actions) != 11 {
+		t.Errorf("%d actions, want 11", len(Actions))
 	}
 	for name, spec := range Actions {
 		if spec.Name != name || spec.Summary == "" || len(spec.Outputs) == 0 {
@@ -100,7 +100,7 @@ func TestActionsSpec(t *testing.T) {
 		}
 		for _, in := range spec.Inputs {
 			switch in.Type {
-			case InputString, InputBool, InputInt, InputList, InputBlocks, InputDuration:
+			case InputString, InputBool, InputInt, InputList, InputBlocks, InputDuration, InputMap, InputJSON, InputArgv:
 			default:
 				t.Errorf("%s.%s: unknown type %q", name, in.Name, in.Type)
 			}

@@ -9,14 +9,15 @@ import (
 )
 
 var (
-	stepKeys = []string{"id", "action", "with", "when", "on_error"}
+	stepKeys     = []string{"id", "action", "with", "when", "on_error", "rollback", "idempotent"}
+	rollbackKeys = []string{"action", "with", "when", "idempotent"}
 	stepIDRe = regexp.MustCompile(`^[a-z0-9_]+$`)
 )
 
 // stepSource keeps the nodes of a step that are checked once every step is known.
 type stepSource struct {
-	node, id, with, when *yaml.Node
-	prefix               string // "step 3 (slack.send_message): "
+	node, id, with, when, rollback, idempotent *yaml.Node
+	prefix                                     string // "step 3 (slack.send_message): "
 }
 
 // steps reads the steps, then checks their ids, inputs and templates; a step's scope
@@ -39,6 +40,9 @@ func (p *parser) steps(root, n *yaml.Node, rb *Runbook) []Step {
 	rb.Steps = steps
 	for i := range steps {
 		p.stepBody(&steps[i], srcs[i], rb.ScopeAt(i))
+		if srcs[i].rollback != nil {
+			steps[i].Rollback = p.rollback(srcs[i], rb.rollbackScope(i))
+		}
 	}
 	return steps
 }
@@ -75,6 +79,10 @@ func (p *parser) step(i int, n *yaml.Node) (Step, stepSource) {
 			src.when, st.When = v, p.str(v, src.prefix, "when")
 		case "on_error":
 			st.OnError = p.onError(v, src.prefix)
+		case "rollback":
+			src.rollback = v
+		case "idempotent":
+			src.idempotent, st.Idempotent = v, p.flag(v, src.prefix, "idempotent")
 		default:
 			p.unknownKey(k, src.prefix, "key", stepKeys, "a step has "+strings.Join(stepKeys, ", "))
 		}
@@ -123,11 +131,64 @@ func (p *parser) checkIDs(steps []Step, srcs []stepSource) {
 	}
 }
 
+// flag reads a true/false key.
+func (p *parser) flag(v *yaml.Node, prefix, key string) bool {
+	if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!bool" {
+		p.addf(v, "%s%s must be true or false, got %s", prefix, key, describe(v))
+		return false
+	}
+	return strings.EqualFold(v.Value, "true")
+}
+
+// checkIdempotent reports idempotent on a step it means nothing for.
+func (p *parser) checkIdempotent(st Step, src stepSource) {
+	if src.idempotent != nil && st.Action != "command.run" {
+		p.addf(src.idempotent, "%sidempotent applies to command.run only: other actions are safe to resume after a crash already", src.prefix)
+	}
+}
+
+// rollback reads a step's rollback: one step, run in the scope of the step it undoes
+// (whose outputs it may use).
+func (p *parser) rollback(parent stepSource, sc Scope) *Step {
+	n := parent.rollback
+	prefix := strings.TrimSuffix(parent.prefix, ": ") + " rollback: "
+	st := Step{OnError: OnErrorContinue, With: map[string]any{}, Line: n.Line}
+	src := stepSource{node: n, prefix: prefix}
+	if n.Kind != yaml.MappingNode {
+		p.addf(n, "%smust be one step, a mapping with action and with, got %s", prefix, describe(n))
+		return nil
+	}
+	var actionNode *yaml.Node
+	p.each(n, prefix, func(k, v *yaml.Node) {
+		switch k.Value {
+		case "action":
+			actionNode, st.Action = v, p.str(v, prefix, "action")
+		case "with":
+			src.with = v
+		case "when":
+			src.when, st.When = v, p.str(v, prefix, "when")
+		case "idempotent":
+			src.idempotent, st.Idempotent = v, p.flag(v, prefix, "idempotent")
+		default:
+			p.unknownKey(k, prefix, "key", rollbackKeys, "a rollback has "+strings.Join(rollbackKeys, ", "))
+		}
+	})
+	p.checkAction(n, actionNode, prefix, st.Action)
+	if st.Action == "approval.request" {
+		p.addf(actionNode, "%sa rollback cannot ask for approval: the Roll back button asks, and a failed run rolls back at once", prefix)
+	}
+	p.stepBody(&st, src, sc)
+	return &st
+}
+
 // stepBody checks a step's when and inputs against its action and scope.
 func (p *parser) stepBody(st *Step, src stepSource, sc Scope) {
+	p.checkIdempotent(*st, src)
+	sc.Secrets = p.settings.Secrets
 	if src.when != nil {
 		p.template(src.when, src.prefix+"when: ", st.When, sc)
 	}
+	sc.Machine = Actions[st.Action].Machine
 	if !isNull(src.with) && src.with.Kind != yaml.MappingNode {
 		p.addf(src.with, "%swith must be a mapping of inputs, got %s", src.prefix, describe(src.with))
 		return

@@ -29,11 +29,16 @@ func (noPartials) Get(string) (string, error) { return "", errPartials }
 
 // parseTemplate compiles tmpl with Slack escaping and without partials.
 func parseTemplate(tmpl string) (*mustache.Template, error) {
+	return parseEscaped(tmpl, slackui.Escape)
+}
+
+// parseEscaped compiles tmpl without partials, escaping {{x}} values with escape.
+func parseEscaped(tmpl string, escape func(string) string) (*mustache.Template, error) {
 	t, err := mustache.ParseStringPartials(tmpl, noPartials{})
 	if err != nil {
 		return nil, fmt.Errorf("template does not parse: %w", err)
 	}
-	t.Escape(slackui.Escape)
+	t.Escape(escape)
 	return t, nil
 }
 
@@ -53,7 +58,7 @@ func Render(tmpl string, data map[string]any) (string, error) {
 // returning a copy; other values pass through unchanged. An error names the path of
 // the string that failed, e.g. "blocks[0].text.text: missing variable ...".
 func RenderValue(v any, data map[string]any) (any, error) {
-	return renderValue(v, normalize(data), "")
+	return renderValue(v, normalize(data), "", render)
 }
 
 // Truthy reports whether rendered text counts as true for a step's When: anything but
@@ -105,10 +110,15 @@ func walkTags(tags []mustache.Tag, fn func(mustache.Tag) error) error {
 
 // render is Render on data that normalize has made plain.
 func render(tmpl string, data map[string]any) (string, error) {
+	return renderEscaped(tmpl, data, slackui.Escape)
+}
+
+// renderEscaped renders with the given escaping of {{x}} values.
+func renderEscaped(tmpl string, data map[string]any, escape func(string) string) (string, error) {
 	if !strings.Contains(tmpl, "{{") {
 		return tmpl, nil
 	}
-	t, err := parseTemplate(tmpl)
+	t, err := parseEscaped(tmpl, escape)
 	if err != nil {
 		return "", runbook.Errorf(runbook.EINVALID, "%v", err)
 	}
@@ -122,7 +132,10 @@ func render(tmpl string, data map[string]any) (string, error) {
 	return out, nil
 }
 
-func renderValue(v any, data map[string]any, path string) (any, error) {
+// renderFunc renders one template string on plain data.
+type renderFunc func(tmpl string, data map[string]any) (string, error)
+
+func renderValue(v any, data map[string]any, path string, render renderFunc) (any, error) {
 	switch v := v.(type) {
 	case string:
 		s, err := render(v, data)
@@ -133,7 +146,7 @@ func renderValue(v any, data map[string]any, path string) (any, error) {
 	case map[string]any:
 		out := make(map[string]any, len(v))
 		for _, k := range sortedKeys(v) {
-			r, err := renderValue(v[k], data, joinPath(path, k))
+			r, err := renderValue(v[k], data, joinPath(path, k), render)
 			if err != nil {
 				return nil, err
 			}
@@ -143,7 +156,7 @@ func renderValue(v any, data map[string]any, path string) (any, error) {
 	case []any:
 		out := make([]any, len(v))
 		for i, e := range v {
-			r, err := renderValue(e, data, fmt.Sprintf("%s[%d]", path, i))
+			r, err := renderValue(e, data, fmt.Sprintf("%s[%d]", path, i), render)
 			if err != nil {
 				return nil, err
 			}

@@ -19,8 +19,9 @@ import (
 // message starts with a prefix saying where in the runbook it is ("step 3
 // (slack.send_message): "), or none at the top level.
 type parser struct {
-	file  string
-	probs Problems
+	file     string
+	settings Settings
+	probs    Problems
 }
 
 func (p *parser) addf(n *yaml.Node, format string, args ...any) {

@@ -62,7 +62,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer, environ []string) int 
 	if fs.NArg() == 1 {
 		dir = fs.Arg(0)
 	}
-	catalog, err := runbooks.LoadDir(dir)
+	catalog, err := app.RunbookSettings(cfg).LoadDir(dir)
 	if err != nil {
 		if ps, ok := errors.AsType[*runbooks.Problems](err); ok {
 			for _, p := range *ps {
