@@ -11,7 +11,7 @@ import (
 var (
 	stepKeys     = []string{"id", "action", "with", "when", "on_error", "rollback", "idempotent"}
 	rollbackKeys = []string{"action", "with", "when", "idempotent"}
-	stepIDRe = regexp.MustCompile(`^[a-z0-9_]+$`)
+	stepIDRe     = regexp.MustCompile(`^[a-z0-9_]+$`)
 )
 
 // stepSource keeps the nodes of a step that are checked once every step is known.
