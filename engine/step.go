@@ -153,6 +153,13 @@ func blankOutputs(action string) map[string]any {
 // templateData is what a step's templates see: incident (and its alias Activity),
 // params, the outputs of earlier steps, the run and the person who started it.
 func (e *Executor) templateData(ctx context.Context, run *runbook.Run, rb *runbooks.Runbook) (map[string]any, error) {
+	var inc *runbook.Incident
+	if run.IncidentID != 0 {
+		var err error
+		if inc, err = e.d.Incidents.Incident(ctx, run.IncidentID); err != nil {
+			return nil, err
+		}
+	}
 	steps := map[string]any{}
 	for i, st := range run.Steps {
 		if rb.Steps[i].ID == "" || (st.State != runbook.StepSucceeded && st.State != runbook.StepSkipped && st.State != runbook.StepFailed) {
@@ -160,6 +167,12 @@ func (e *Executor) templateData(ctx context.Context, run *runbook.Run, rb *runbo
 		}
 		steps[rb.Steps[i].ID] = st.Outputs
 	}
+	return dataFor(run, rb, inc, steps), nil
+}
+
+// dataFor builds template data from a run, its incident (or nil) and the outputs of
+// its steps so far, by step id.
+func dataFor(run *runbook.Run, rb *runbooks.Runbook, inc *runbook.Incident, steps map[string]any) map[string]any {
 	params := map[string]any{}
 	for _, p := range rb.Params {
 		if p.Default != nil {
@@ -176,13 +189,9 @@ func (e *Executor) templateData(ctx context.Context, run *runbook.Run, rb *runbo
 		"run":    map[string]any{"id": run.Key(), "runbook": run.Runbook, "started_by": slackui.Mention(run.StartedBy), "started_at": run.CreatedAt.UTC().Format(time.RFC3339)},
 		"user":   user,
 	}
-	if run.IncidentID != 0 {
-		inc, err := e.d.Incidents.Incident(ctx, run.IncidentID)
-		if err != nil {
-			return nil, err
-		}
+	if inc != nil {
 		data["incident"] = runbooks.IncidentData(inc)
 		data["Activity"] = data["incident"]
 	}
-	return data, nil
+	return data
 }
