@@ -47,6 +47,11 @@ type Approval struct {
 	Note      string
 	ExpiresAt time.Time
 	CreatedAt time.Time
+	// Outcome says what became of the steps the approval let run, shown on the request
+	// message: "⏳ Executing…", "✅ Done — HTTP 200 in 340 ms", "❌ Failed — exit 1: …".
+	// "" until they start. OffersRollback says the message has a Roll back button.
+	Outcome        string
+	OffersRollback bool
 }
 
 // Key is the approval's human id, "APR-7".
@@ -60,6 +65,8 @@ type ApprovalStore interface {
 	Approval(ctx context.Context, id int64) (*Approval, error)
 	ApprovalForStep(ctx context.Context, runID int64, step int) (*Approval, error)
 	SetApprovalMessage(ctx context.Context, id int64, channel, ts string) error
+	// SetApprovalOutcome records what became of the steps the request let run.
+	SetApprovalOutcome(ctx context.Context, id int64, outcome string, offersRollback bool) error
 	// DecideApproval moves a pending request to a final state; it reports false if the
 	// request was no longer pending, so that racing clicks decide once.
 	DecideApproval(ctx context.Context, id int64, to ApprovalState, by, note string) (bool, error)

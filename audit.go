@@ -19,6 +19,13 @@ const (
 	AuditApprovalUndecidable = "approval.undecidable"
 )
 
+// Audit actions about runs.
+const (
+	// AuditRollbackRequested is a click on a run's Roll back button that started its
+	// rollback (which then asks for approval).
+	AuditRollbackRequested = "run.rollback_requested"
+)
+
 // Audit actions about what people may not do.
 const (
 	// AuditRefused is a command refused for who asked: the detail says what and why.

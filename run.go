@@ -57,6 +57,14 @@ type Run struct {
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 	Steps      []StepRun
+	// RollbackOf is the run this one rolls back, or 0: its steps are the rollbacks of
+	// that run's steps (StepRun.Undoes), newest first, after an approval when a person
+	// asked for it.
+	RollbackOf int64
+	// ResultChannel and ResultTS locate the message that shows the run's result and
+	// offers its Roll back button; a Roll back click counts only there.
+	ResultChannel string
+	ResultTS      string
 }
 
 // Key is the run's human id, "R-12".
@@ -74,6 +82,9 @@ type StepRun struct {
 	Attempts   int
 	StartedAt  time.Time
 	FinishedAt time.Time
+	// Undoes is, in a rollback run, the index of the step of the rolled-back run this
+	// step undoes; -1 for the approval a rollback asks for first.
+	Undoes int
 }
 
 // RunStore keeps runs and their steps.
@@ -99,4 +110,9 @@ type RunStore interface {
 	// SetRunState moves a run to a new state if it is in one of from; it reports
 	// whether it did, so that two racing callers decide once.
 	SetRunState(ctx context.Context, runID int64, from []RunState, to RunState, errMsg string) (bool, error)
+	// SetRunResult records where the message showing the run's result is.
+	SetRunResult(ctx context.Context, runID int64, channel, ts string) error
+	// RollbackOf returns the rollback of a run that is under way or done, or
+	// ENOTFOUND.
+	RollbackOf(ctx context.Context, runID int64) (*Run, error)
 }

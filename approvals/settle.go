@@ -75,6 +75,18 @@ func (s *Service) showDecision(ctx context.Context, a *runbook.Approval, inc *ru
 	}
 }
 
+// ShowOutcome redraws a decided request's message with what became of the steps it let
+// run, and its Roll back button when it offers one.
+func (s *Service) ShowOutcome(ctx context.Context, a *runbook.Approval) {
+	if a.MessageTS == "" {
+		return
+	}
+	inc := s.incident(ctx, a.IncidentID)
+	if err := s.slack.UpdateMessage(ctx, a.Channel, a.MessageTS, slackui.DecidedApproval(a, inc, s.approvedBy(ctx, a))); err != nil {
+		s.logErr("show an approval's outcome", err, "approval", a.Key())
+	}
+}
+
 // approvedBy lists who approved a request, for a follow-up that was not told (a late
 // one, or the message of a request recorded after its decision), so that every path
 // shows the same message. Nil for a request not approved, or if the store fails: the

@@ -24,6 +24,9 @@ type ApprovalDesk interface {
 	Cancelled(ctx context.Context, a *runbook.Approval) error
 	// Decidable says, before a request is made, whether it could ever be approved.
 	Decidable(ctx context.Context, a *runbook.Approval) error
+	// ShowOutcome redraws a decided request's message with its Outcome and, when it
+	// offers one, its Roll back button.
+	ShowOutcome(ctx context.Context, a *runbook.Approval)
 }
 
 // ApprovalSettings are the configured defaults of approval steps.
@@ -58,6 +61,7 @@ func (f *approvalActions) register(e *Executor) {
 	f.e = e
 	e.actions["approval.request"] = action{drive: f.approvalStep}
 	e.onCancel = append(e.onCancel, f.cancelApprovals)
+	e.gates = f
 }
 
 // approvalStep asks for an approval and parks the run until it is decided; once it is,
@@ -65,6 +69,8 @@ func (f *approvalActions) register(e *Executor) {
 func (f *approvalActions) approvalStep(ctx context.Context, run *runbook.Run, rb *runbooks.Runbook, i int, data map[string]any) bool {
 	def := rb.Steps[i]
 	if run.Steps[i].State == runbook.StepPending {
+		// The steps an earlier approval let run are done: its message says so.
+		f.e.showResult(ctx, run)
 		if _, err := f.e.d.Runs.StartStep(ctx, run.ID, i); err != nil {
 			f.e.logErr("start step", run.ID, err)
 			return false
@@ -94,7 +100,7 @@ func (f *approvalActions) approvalStep(ctx context.Context, run *runbook.Run, rb
 			f.e.logErr("find approval request message", run.ID, err)
 		}
 	}
-	return f.decided(ctx, run, def, i, a)
+	return f.decided(ctx, run, rb, i, a)
 }
 
 // approvalFor returns the step's approval request, creating it the first time.
@@ -126,7 +132,7 @@ func (f *approvalActions) approvalFor(ctx context.Context, run *runbook.Run, def
 		approvers = f.cfg.Approvers
 	}
 	required := max(f.cfg.Required[string(risk)], 1)
-	if _, set := s.in["required"]; set {
+	if v, set := s.in["required"]; set && strings.TrimSpace(fmt.Sprint(v)) != "" {
 		if required, err = strconv.Atoi(s.str("required")); err != nil || required < 1 {
 			return nil, runbook.Errorf(runbook.EINVALID, "required must be a whole number of at least 1, got %q", s.str("required"))
 		}
@@ -235,7 +241,8 @@ func (f *approvalActions) requestChannel(ctx context.Context, run *runbook.Run, 
 // The run's state changes before the step is finished: a process that dies in between
 // leaves the step unfinished, and the next one comes back here. The other order would
 // leave a finished approval step in a run still parked on it, which nothing moves.
-func (f *approvalActions) decided(ctx context.Context, run *runbook.Run, def runbooks.Step, i int, a *runbook.Approval) bool {
+func (f *approvalActions) decided(ctx context.Context, run *runbook.Run, rb *runbooks.Runbook, i int, a *runbook.Approval) bool {
+	def := rb.Steps[i]
 	outputs := map[string]any{"approved": a.State == runbook.ApprovalApproved, "decided_by": slackui.Mention(a.DecidedBy),
 		"decided_at": a.DecidedAt.UTC().Format(time.RFC3339), "reason": a.Note, "approval_id": a.Key()}
 	if a.State == runbook.ApprovalApproved || def.OnError == runbooks.OnErrorContinue {
@@ -249,6 +256,9 @@ func (f *approvalActions) decided(ctx context.Context, run *runbook.Run, def run
 		}
 		if a.State == runbook.ApprovalApproved {
 			f.e.progress(ctx, run, slackui.ApprovalGranted(a))
+			if a.Outcome == "" && acts(rb, i+1) {
+				f.showOutcome(ctx, run, a, Executing, false)
+			}
 		}
 		return true
 	}
@@ -283,4 +293,37 @@ func (f *approvalActions) cancelApprovals(ctx context.Context, runID int64, by s
 			f.e.logErr("cancel approval", runID, err)
 		}
 	}
+}
+
+// lastGate returns the run's last approved approval request.
+func (f *approvalActions) lastGate(ctx context.Context, run *runbook.Run, rb *runbooks.Runbook) (*runbook.Approval, bool) {
+	for i := len(run.Steps) - 1; i >= 0; i-- {
+		if rb.Steps[i].Action != "approval.request" || run.Steps[i].State != runbook.StepSucceeded {
+			continue
+		}
+		a, err := f.store.ApprovalForStep(ctx, run.ID, i)
+		if err == nil && a.State == runbook.ApprovalApproved {
+			return a, true
+		}
+	}
+	return nil, false
+}
+
+// showOutcome records what became of the steps a request let run and redraws its
+// message; the message is the run's result message, where Roll back may be clicked.
+func (f *approvalActions) showOutcome(ctx context.Context, run *runbook.Run, a *runbook.Approval, outcome string, offers bool) {
+	if a.MessageTS != "" && (run.ResultTS != a.MessageTS || run.ResultChannel != a.Channel) {
+		if err := f.e.d.Runs.SetRunResult(ctx, run.ID, a.Channel, a.MessageTS); err != nil {
+			f.e.logErr("record the result message", run.ID, err)
+		}
+	}
+	if a.Outcome == outcome && a.OffersRollback == offers {
+		return
+	}
+	if err := f.store.SetApprovalOutcome(ctx, a.ID, outcome, offers); err != nil {
+		f.e.logErr("record an approval's outcome", run.ID, err)
+		return
+	}
+	a.Outcome, a.OffersRollback = outcome, offers
+	f.desk.ShowOutcome(ctx, a)
 }

@@ -57,6 +57,8 @@ type Executor struct {
 	// actions implement the steps, by action name; a family adds its own (Register).
 	actions  map[string]action
 	onCancel []func(ctx context.Context, runID int64, by string)
+	// gates is the approval family, when registered: where runs show their results.
+	gates gateKeeper
 
 	mu      sync.Mutex
 	ctx     context.Context
@@ -204,6 +206,9 @@ func (e *Executor) Cancel(ctx context.Context, runID int64, by string) error {
 		return runbook.Errorf(runbook.ECONFLICT, "%s has already ended (%s).", run.Key(), run.State)
 	}
 	e.cancelled(ctx, runID, by)
+	if run, err := e.d.Runs.Run(ctx, runID); err == nil {
+		e.showResult(ctx, run)
+	}
 	return nil
 }
 
@@ -247,9 +252,13 @@ func (e *Executor) advance(ctx context.Context, runID int64) {
 		if run.State != runbook.RunRunning && run.State != runbook.RunWaitingApproval {
 			return
 		}
-		rb, ok := e.d.Catalog().Get(run.Runbook)
-		if !ok || len(rb.Steps) != len(run.Steps) {
-			e.endRun(ctx, run, runbook.RunFailed, fmt.Sprintf("the runbook %s is no longer loaded, or its steps changed since the run started", run.Runbook))
+		rb, err := e.runbookOf(ctx, run)
+		if err != nil {
+			e.endRun(ctx, run, runbook.RunFailed, err.Error())
+			return
+		}
+		if i := stoppingFailure(run, rb); i >= 0 {
+			e.failRun(ctx, run, run.Steps[i].Error)
 			return
 		}
 		next := nextStep(run)
@@ -275,7 +284,13 @@ func nextStep(run *runbook.Run) int {
 }
 
 // endRun moves an active run to a final state and tells people about a failure.
+// The result message is brought up to date first: a process that dies in between
+// ends the run again when it resumes, and shows the same result.
 func (e *Executor) endRun(ctx context.Context, run *runbook.Run, to runbook.RunState, why string) {
+	if fresh, err := e.d.Runs.Run(ctx, run.ID); err == nil && !fresh.State.Final() {
+		fresh.State, fresh.Error = to, why
+		e.showResult(ctx, fresh)
+	}
 	ok, err := e.d.Runs.SetRunState(ctx, run.ID, []runbook.RunState{runbook.RunRunning, runbook.RunWaitingApproval}, to, why)
 	if err != nil {
 		e.logErr("end run", run.ID, err)
@@ -285,6 +300,10 @@ func (e *Executor) endRun(ctx context.Context, run *runbook.Run, to runbook.RunS
 		return
 	}
 	e.log.Info("run ended", "run", run.Key(), "state", to, "why", why)
+	if run.RollbackOf != 0 {
+		e.rollbackEnded(ctx, run, to, why)
+		return
+	}
 	if to != runbook.RunSucceeded {
 		e.report(ctx, run, to, why)
 		e.progress(ctx, run, slackui.RunEnded(run, to, why))
@@ -294,22 +313,18 @@ func (e *Executor) endRun(ctx context.Context, run *runbook.Run, to runbook.RunS
 // report tells the person who started a run that it did not succeed, where they
 // started it; runs started by a trigger report to the incident's or default channel.
 func (e *Executor) report(ctx context.Context, run *runbook.Run, state runbook.RunState, why string) {
-	channel, thread := run.Channel, run.ThreadTS
-	if channel == "" && run.IncidentID != 0 {
-		if inc, err := e.d.Incidents.Incident(ctx, run.IncidentID); err == nil {
-			channel = inc.Channel
-		}
-	}
+	e.tell(ctx, run, slackui.RunFailedReport(run, state, why))
+}
+
+// tell posts news of a run where it reports.
+func (e *Executor) tell(ctx context.Context, run *runbook.Run, text string) {
+	channel, thread := e.reportPlace(ctx, run)
 	if channel == "" {
-		channel = e.d.DefaultChannel
-	}
-	if channel == "" {
-		e.log.Warn("no channel to report a run's end in", "run", run.Key(), "state", state)
+		e.log.Warn("no channel to tell news of a run in", "run", run.Key())
 		return
 	}
-	text := slackui.RunFailedReport(run, state, why)
 	if _, err := e.d.Slack.PostMessage(ctx, runbook.Message{Channel: channel, ThreadTS: thread, Text: text}); err != nil {
-		e.logErr("report run end", run.ID, err)
+		e.logErr("tell news of a run", run.ID, err)
 	}
 }
 

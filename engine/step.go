@@ -109,7 +109,7 @@ func (e *Executor) failStep(ctx context.Context, run *runbook.Run, def runbooks.
 	if def.OnError == runbooks.OnErrorContinue {
 		return true
 	}
-	e.endRun(ctx, run, runbook.RunFailed, msg)
+	e.failRun(ctx, run, msg)
 	return false
 }
 
@@ -160,14 +160,26 @@ func (e *Executor) templateData(ctx context.Context, run *runbook.Run, rb *runbo
 			return nil, err
 		}
 	}
+	// A rollback sees the outputs of the run it undoes.
+	src, srcRb := run, rb
+	if run.RollbackOf != 0 {
+		var err error
+		if src, srcRb, err = e.rollbackSource(ctx, run); err != nil {
+			return nil, err
+		}
+	}
 	steps := map[string]any{}
-	for i, st := range run.Steps {
-		if rb.Steps[i].ID == "" || (st.State != runbook.StepSucceeded && st.State != runbook.StepSkipped && st.State != runbook.StepFailed) {
+	for i, st := range src.Steps {
+		if srcRb.Steps[i].ID == "" || (st.State != runbook.StepSucceeded && st.State != runbook.StepSkipped && st.State != runbook.StepFailed) {
 			continue
 		}
-		steps[rb.Steps[i].ID] = st.Outputs
+		steps[srcRb.Steps[i].ID] = st.Outputs
 	}
-	return dataFor(run, rb, inc, steps), nil
+	data := dataFor(run, rb, inc, steps)
+	if run.RollbackOf != 0 {
+		data["rollback"] = e.rollbackData(ctx, run)
+	}
+	return data, nil
 }
 
 // dataFor builds template data from a run, its incident (or nil) and the outputs of

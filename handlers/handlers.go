@@ -32,6 +32,7 @@ var _ runbook.Handler = (*Handlers)(nil)
 type Executor interface {
 	StartRun(ctx context.Context, rb *runbooks.Runbook, in engine.RunInput) (*runbook.Run, error)
 	Cancel(ctx context.Context, runID int64, by string) error
+	RollBack(ctx context.Context, in engine.RollbackInput) (*runbook.Run, error)
 }
 
 // Deps is what the handlers need from the rest of the program.

@@ -39,6 +39,9 @@ func (h *Handlers) action(ctx context.Context, req *runbook.Request) (*runbook.R
 	if ok {
 		return h.decide(ctx, req, d)
 	}
+	if req.Action != nil && req.Action.ActionID == slackui.ActionRollback {
+		return h.rollBack(ctx, req)
+	}
 	return slackui.PrivateText(":grey_question: That button is no longer in use; nothing was changed."), nil
 }
 

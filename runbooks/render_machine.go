@@ -38,7 +38,8 @@ var oneTag = regexp.MustCompile(`^\{\{(?:\{\s*([^{}\s]+)\s*\}|&?\s*([^{}\s#^/!>=
 // into the value to send as JSON. Each string is rendered unescaped and stays a JSON
 // string, whatever it holds; a string that is exactly one tag of a param typed
 // integer, number or boolean ("{{params.count}}") becomes that param's value, a JSON
-// number or boolean.
+// number or boolean, and so does one tag of an earlier step's output that is a number
+// or boolean ("{{steps.scale.json.previous_count}}", "{{steps.check.status}}").
 func (r *Runbook) RenderBody(v any, data map[string]any) (any, error) {
 	plainData := normalize(data)
 	return r.renderBody(v, plainData, "")
@@ -86,7 +87,11 @@ func (r *Runbook) typedParam(s string, data map[string]any) (any, bool) {
 	if m == nil {
 		return nil, false
 	}
-	name, ok := strings.CutPrefix(m[1]+m[2], "params.")
+	tag := m[1] + m[2]
+	if strings.HasPrefix(tag, "steps.") {
+		return stepScalar(tag, data)
+	}
+	name, ok := strings.CutPrefix(tag, "params.")
 	if !ok {
 		return nil, false
 	}
@@ -103,4 +108,18 @@ func (r *Runbook) typedParam(s string, data map[string]any) (any, bool) {
 // (headers, env, argv, body, stdin) unescaped. An error names the path of the value.
 func RenderMachineValue(v any, data map[string]any) (any, error) {
 	return renderValue(v, normalize(data), "", renderRaw)
+}
+
+// stepScalar returns the value of an earlier step's output named by tag when it is a
+// number or boolean.
+func stepScalar(tag string, data map[string]any) (any, bool) {
+	v, ok := lookupData([]any{data}, tag)
+	if !ok {
+		return nil, false
+	}
+	switch v.(type) {
+	case bool, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, float32, float64:
+		return v, true
+	}
+	return nil, false
 }

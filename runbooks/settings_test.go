@@ -74,15 +74,17 @@ func TestRenderBodyKeepsStructure(t *testing.T) {
 	rb := &Runbook{Params: []Param{{Name: "count", Type: TypeInteger}, {Name: "force", Type: TypeBoolean},
 		{Name: "service", Type: TypeString}, {Name: "ratio", Type: TypeNumber}}}
 	data := map[string]any{"params": map[string]any{"count": 12, "force": true, "ratio": 0.5,
-		"service": `checkout", "admin": true, "x": "<&>`}}
-	body := map[string]any{"count": "{{params.count}}", "force": "{{{params.force}}}", "ratio": "{{ params.ratio }}",
+		"service": `checkout", "admin": true, "x": "<&>`},
+		"steps": map[string]any{"scale": map[string]any{"json": map[string]any{"previous": 3.0, "name": "old"}}}}
+	body := map[string]any{"prev": "{{steps.scale.json.previous}}", "prev_name": "{{steps.scale.json.name}}",
+		"count": "{{params.count}}", "force": "{{{params.force}}}", "ratio": "{{ params.ratio }}",
 		"service": "{{params.service}}", "label": "{{params.count}} tasks", "list": []any{"{{params.service}}", 3}}
 	v, err := rb.RenderBody(body, data)
 	if err != nil {
 		t.Fatal(err)
 	}
 	got, _ := json.Marshal(v)
-	want := `{"count":12,"force":true,"label":"12 tasks","list":["checkout\", \"admin\": true, \"x\": \"\u003c\u0026\u003e",3],"ratio":0.5,"service":"checkout\", \"admin\": true, \"x\": \"\u003c\u0026\u003e"}`
+	want := `{"count":12,"force":true,"label":"12 tasks","list":["checkout\", \"admin\": true, \"x\": \"\u003c\u0026\u003e",3],"prev":3,"prev_name":"old","ratio":0.5,"service":"checkout\", \"admin\": true, \"x\": \"\u003c\u0026\u003e"}`
 	if string(got) != want {
 		t.Errorf("body = %s\nwant   %s", got, want)
 	}

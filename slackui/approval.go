@@ -132,10 +132,21 @@ func approvalFacts(a *runbook.Approval, inc *runbook.Incident) []slack.Block {
 // decided, expired or cancelled: the same header and fields, the buttons gone, and a
 // line that says what happened ("✅ Approved by <@U1> at 14:32 UTC"). approvers names
 // everyone who approved, when known.
+//
+// Once approved, it also shows what became of the steps the request let run
+// (a.Outcome), and a Roll back button when a.OffersRollback.
 func DecidedApproval(a *runbook.Approval, inc *runbook.Incident, approvers []string) runbook.Message {
 	line := ApprovalStatus(a, approvers)
 	blocks := append(approvalFacts(a, inc), slack.NewSectionBlock(Mrkdwn(line), nil, nil))
-	return runbook.Message{Text: fmt.Sprintf("%s: %s — %s", a.Key(), a.Operation, line), Blocks: blocks}
+	text := fmt.Sprintf("%s: %s — %s", a.Key(), a.Operation, line)
+	if a.Outcome != "" {
+		blocks = append(blocks, Section(a.Outcome))
+		text += " · " + a.Outcome
+	}
+	if a.OffersRollback {
+		blocks = append(blocks, RollbackButton(a.RunID))
+	}
+	return runbook.Message{Text: Truncate(text, MaxSectionText), Blocks: blocks}
 }
 
 // ApprovalStatus says how a request stands or ended.

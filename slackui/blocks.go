@@ -128,7 +128,7 @@ func reservedActionID(v any) string {
 
 // reserved says an action id belongs to Runbook's own elements.
 func reserved(actionID string) bool {
-	return strings.HasPrefix(actionID, "approval.") || actionID == DeclareCallbackID
+	return strings.HasPrefix(actionID, "approval.") || strings.HasPrefix(actionID, "run.") || actionID == DeclareCallbackID
 }
 
 // PrivateBlocks is a reply only the asker sees: blocks, with text as the notification

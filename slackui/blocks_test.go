@@ -55,6 +55,7 @@ func TestParseBlocksRefusesReservedActionIDs(t *testing.T) {
 	for _, blocks := range []string{
 		`[{"type":"actions","elements":[{"type":"button","action_id":"approval.approve","value":"7","text":{"type":"plain_text","text":"Ack"}}]}]`,
 		`[{"type":"section","text":{"type":"mrkdwn","text":"hi"},"accessory":{"type":"button","action_id":"approval.deny","value":"7","text":{"type":"plain_text","text":"x"}}}]`,
+		`[{"type":"actions","elements":[{"type":"button","action_id":"run.rollback","value":"R-1","text":{"type":"plain_text","text":"Undo"}}]}]`,
 	} {
 		_, err := slackui.ParseBlocks(blocks)
 		if runbook.ErrorCode(err) != runbook.EINVALID || !strings.Contains(runbook.ErrorMessage(err), "Runbook's own") {

@@ -22,7 +22,7 @@ var _ runbook.ApprovalStore = (*Approvals)(nil)
 func (db *DB) Approvals() *Approvals { return &Approvals{db: db} }
 
 const approvalColumns = `id, run_id, step_index, COALESCE(incident_id, 0), operation, risk, rollback, reason, requested_by,
-	approvers, required, channel, message_ts, state, decided_by, COALESCE(decided_at, 0), note, expires_at, created_at, token`
+	approvers, required, channel, message_ts, state, decided_by, COALESCE(decided_at, 0), note, expires_at, created_at, token, outcome, offers_rollback`
 
 // CreateApproval stores a pending request, or returns the one stored for the step.
 func (s *Approvals) CreateApproval(ctx context.Context, a *runbook.Approval) (bool, error) {
@@ -138,7 +138,7 @@ func scanApproval(row scanner) (*runbook.Approval, error) {
 	var decided, expires, created int64
 	var approvers string
 	err := row.Scan(&a.ID, &a.RunID, &a.StepIndex, &a.IncidentID, &a.Operation, &a.Risk, &a.Rollback, &a.Reason, &a.RequestedBy,
-		&approvers, &a.Required, &a.Channel, &a.MessageTS, &a.State, &a.DecidedBy, &decided, &a.Note, &expires, &created, &a.Token)
+		&approvers, &a.Required, &a.Channel, &a.MessageTS, &a.State, &a.DecidedBy, &decided, &a.Note, &expires, &created, &a.Token, &a.Outcome, &a.OffersRollback)
 	if err != nil {
 		return nil, err
 	}
@@ -161,6 +161,17 @@ func orNoStrings(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// SetApprovalOutcome records what became of the steps a request let run.
+func (s *Approvals) SetApprovalOutcome(ctx context.Context, id int64, outcome string, offersRollback bool) error {
+	return s.db.update(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "UPDATE approvals SET outcome = ?, offers_rollback = ? WHERE id = ?", outcome, offersRollback, id)
+		if err != nil {
+			return fmt.Errorf("record the outcome of %s: %w", runbook.ApprovalKey(id), err)
+		}
+		return nil
+	})
 }
 
 // StateCounts counts approval requests by state.

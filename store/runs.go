@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	sqlite3 "github.com/mattn/go-sqlite3"
 	"github.com/runbookhq/runbook"
 )
 
@@ -38,10 +39,13 @@ func (s *Runs) CreateRun(ctx context.Context, run *runbook.Run) error {
 			existing = found
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO runs (runbook, incident_id, params, state, started_by, channel, thread_ts, request_key, created_at, updated_at)
-			VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)`,
+		res, err := tx.ExecContext(ctx, `INSERT INTO runs (runbook, incident_id, params, state, started_by, channel, thread_ts, request_key, rollback_of, created_at, updated_at)
+			VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`,
 			run.Runbook, nullID(run.IncidentID), string(params), run.StartedBy, run.Channel, run.ThreadTS, nullString(run.RequestKey),
-			now.UnixMilli(), now.UnixMilli())
+			nullID(run.RollbackOf), now.UnixMilli(), now.UnixMilli())
+		if isUniqueViolation(err, "rollback_of") {
+			return runbook.Errorf(runbook.ECONFLICT, "%s is already being rolled back, or was.", runbook.RunKey(run.RollbackOf))
+		}
 		if err != nil {
 			return fmt.Errorf("insert run: %w", err)
 		}
@@ -49,8 +53,8 @@ func (s *Runs) CreateRun(ctx context.Context, run *runbook.Run) error {
 			return err
 		}
 		for i, st := range run.Steps {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO run_steps (run_id, idx, step_id, action, state) VALUES (?, ?, ?, ?, 'pending')`,
-				run.ID, i, st.StepID, st.Action); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO run_steps (run_id, idx, step_id, action, state, undoes) VALUES (?, ?, ?, ?, 'pending', ?)`,
+				run.ID, i, st.StepID, st.Action, undoes(run, st)); err != nil {
 				return fmt.Errorf("insert step %d: %w", i, err)
 			}
 		}
@@ -195,7 +199,7 @@ func (s *Runs) SetRunState(ctx context.Context, runID int64, from []runbook.RunS
 
 func (s *Runs) query(ctx context.Context, where string, args ...any) ([]*runbook.Run, error) {
 	rows, err := s.db.read.QueryContext(ctx, `SELECT id, runbook, COALESCE(incident_id, 0), params, state, started_by, channel, thread_ts,
-		COALESCE(request_key, ''), error, created_at, updated_at
+		COALESCE(request_key, ''), error, created_at, updated_at, COALESCE(rollback_of, 0), result_channel, result_ts
 		FROM runs `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("query runs: %w", err)
@@ -205,7 +209,8 @@ func (s *Runs) query(ctx context.Context, where string, args ...any) ([]*runbook
 		var r runbook.Run
 		var params string
 		var created, updated int64
-		if err := rows.Scan(&r.ID, &r.Runbook, &r.IncidentID, &params, &r.State, &r.StartedBy, &r.Channel, &r.ThreadTS, &r.RequestKey, &r.Error, &created, &updated); err != nil {
+		if err := rows.Scan(&r.ID, &r.Runbook, &r.IncidentID, &params, &r.State, &r.StartedBy, &r.Channel, &r.ThreadTS, &r.RequestKey, &r.Error, &created, &updated,
+			&r.RollbackOf, &r.ResultChannel, &r.ResultTS); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("scan run: %w", err)
 		}
@@ -229,7 +234,8 @@ func (s *Runs) query(ctx context.Context, where string, args ...any) ([]*runbook
 }
 
 func (s *Runs) steps(ctx context.Context, runID int64) ([]runbook.StepRun, error) {
-	rows, err := s.db.read.QueryContext(ctx, `SELECT idx, step_id, action, state, outputs, error, attempts, COALESCE(started_at, 0), COALESCE(finished_at, 0)
+	rows, err := s.db.read.QueryContext(ctx, `SELECT idx, step_id, action, state, outputs, error, attempts, COALESCE(started_at, 0), COALESCE(finished_at, 0),
+		COALESCE(undoes, -1)
 		FROM run_steps WHERE run_id = ? ORDER BY idx`, runID)
 	if err != nil {
 		return nil, fmt.Errorf("query steps of %s: %w", runbook.RunKey(runID), err)
@@ -240,7 +246,7 @@ func (s *Runs) steps(ctx context.Context, runID int64) ([]runbook.StepRun, error
 		var st runbook.StepRun
 		var outputs string
 		var started, finished int64
-		if err := rows.Scan(&st.Index, &st.StepID, &st.Action, &st.State, &outputs, &st.Error, &st.Attempts, &started, &finished); err != nil {
+		if err := rows.Scan(&st.Index, &st.StepID, &st.Action, &st.State, &outputs, &st.Error, &st.Attempts, &started, &finished, &st.Undoes); err != nil {
 			return nil, fmt.Errorf("scan step: %w", err)
 		}
 		if err := json.Unmarshal([]byte(outputs), &st.Outputs); err != nil {
@@ -285,6 +291,38 @@ func (s *Runs) RecordProgress(ctx context.Context, runID int64, index int, progr
 	})
 }
 
+// undoes is the undoes column of a step: the step it undoes in a rollback run, else
+// NULL.
+func undoes(run *runbook.Run, st runbook.StepRun) any {
+	if run.RollbackOf == 0 || st.Undoes < 0 {
+		return nil
+	}
+	return st.Undoes
+}
+
+// SetRunResult records where the message showing a run's result is.
+func (s *Runs) SetRunResult(ctx context.Context, runID int64, channel, ts string) error {
+	return s.db.update(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "UPDATE runs SET result_channel = ?, result_ts = ? WHERE id = ?", channel, ts, runID)
+		if err != nil {
+			return fmt.Errorf("record the result message of %s: %w", runbook.RunKey(runID), err)
+		}
+		return nil
+	})
+}
+
+// RollbackOf returns the rollback of a run that is under way or done.
+func (s *Runs) RollbackOf(ctx context.Context, runID int64) (*runbook.Run, error) {
+	runs, err := s.query(ctx, "WHERE rollback_of = ? AND state IN ('running', 'waiting_approval', 'succeeded') ORDER BY id DESC LIMIT 1", runID)
+	if err != nil {
+		return nil, err
+	}
+	if len(runs) == 0 {
+		return nil, runbook.Errorf(runbook.ENOTFOUND, "%s has not been rolled back.", runbook.RunKey(runID))
+	}
+	return runs[0], nil
+}
+
 // StateCounts counts runs by state.
 func (s *Runs) StateCounts(ctx context.Context) (map[string]int, error) {
 	return countBy(ctx, s.db, "SELECT state, COUNT(*) FROM runs GROUP BY state")
@@ -306,4 +344,10 @@ func countBy(ctx context.Context, db *DB, query string) (map[string]int, error) 
 		out[state] = n
 	}
 	return out, rows.Err()
+}
+
+// isUniqueViolation reports whether err is a UNIQUE constraint failure on a column.
+func isUniqueViolation(err error, column string) bool {
+	se, ok := errors.AsType[sqlite3.Error](err)
+	return ok && se.ExtendedCode == sqlite3.ErrConstraintUnique && strings.Contains(se.Error(), column)
 }
