@@ -48,8 +48,13 @@ func newSecrets(values map[string]string) *secrets {
 
 // secretForms are the ways a value is likely to come back.
 func secretForms(v string) []string {
-	quoted, _ := json.Marshal(v)
-	forms := []string{v, string(quoted[1 : len(quoted)-1]), url.QueryEscape(v), url.PathEscape(v),
+	quoted, _ := json.Marshal(v) // <, > and & as \u003c…, as Go servers send them
+	var plain strings.Builder
+	enc := json.NewEncoder(&plain)
+	enc.SetEscapeHTML(false) // as most others do
+	_ = enc.Encode(v)
+	unquoted := strings.TrimSuffix(plain.String(), "\n")
+	forms := []string{v, string(quoted[1 : len(quoted)-1]), unquoted[1 : len(unquoted)-1], url.QueryEscape(v), url.PathEscape(v),
 		base64.StdEncoding.EncodeToString([]byte(v)), base64.RawURLEncoding.EncodeToString([]byte(v))}
 	slices.Sort(forms)
 	return slices.Compact(forms)
