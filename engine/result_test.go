@@ -19,7 +19,9 @@ func TestOutcomeSaysWhatBecameOfTheGatedSteps(t *testing.T) {
 		r := &runbook.Run{ID: 12, State: state, Steps: append([]runbook.StepRun{{State: runbook.StepSucceeded}}, steps...)}
 		return r
 	}
-	ok := func(out map[string]any) runbook.StepRun { return runbook.StepRun{State: runbook.StepSucceeded, Outputs: out} }
+	ok := func(out map[string]any) runbook.StepRun {
+		return runbook.StepRun{State: runbook.StepSucceeded, Outputs: out}
+	}
 	http := ok(map[string]any{"status": float64(200), "duration_ms": float64(340)})
 	cmd := ok(map[string]any{"exit_code": float64(0), "duration_ms": float64(2100)})
 	for _, c := range []struct {
