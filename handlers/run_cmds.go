@@ -151,6 +151,9 @@ func runLine(r *runbook.Run) string {
 	if r.IncidentID != 0 {
 		line += " · " + runbook.IncidentKey(r.IncidentID)
 	}
+	if r.RollbackOf != 0 {
+		line += " · rolls back " + runbook.RunKey(r.RollbackOf)
+	}
 	if r.Error != "" {
 		line += "\n      " + slackui.Escape(r.Error)
 	}

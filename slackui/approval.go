@@ -140,8 +140,10 @@ func DecidedApproval(a *runbook.Approval, inc *runbook.Incident, approvers []str
 	blocks := append(approvalFacts(a, inc), slack.NewSectionBlock(Mrkdwn(line), nil, nil))
 	text := fmt.Sprintf("%s: %s — %s", a.Key(), a.Operation, line)
 	if a.Outcome != "" {
-		blocks = append(blocks, Section(a.Outcome))
-		text += " · " + a.Outcome
+		// An outcome may quote what a server or program answered.
+		outcome := Neutralize(a.Outcome)
+		blocks = append(blocks, Section(outcome))
+		text += " · " + outcome
 	}
 	if a.OffersRollback {
 		blocks = append(blocks, RollbackButton(a.RunID))

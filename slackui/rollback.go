@@ -27,7 +27,7 @@ func RollbackButton(runID int64) *slack.ActionBlock {
 // something to undo: what it did, and the Roll back button (unless offersRollback is
 // false: it was rolled back, or is being).
 func RunResult(run *runbook.Run, outcome string, offersRollback bool) runbook.Message {
-	text := fmt.Sprintf("Runbook *%s* (%s) finished. %s", Escape(run.Runbook), run.Key(), outcome)
+	text := fmt.Sprintf("Runbook *%s* (%s) finished. %s", Escape(run.Runbook), run.Key(), Neutralize(outcome))
 	blocks := []slack.Block{Section(Truncate(text, MaxSectionText))}
 	if offersRollback {
 		blocks = append(blocks, RollbackButton(run.ID))
@@ -57,9 +57,9 @@ func RollbackDone(rollback, of *runbook.Run, why string) string {
 	case runbook.RunSucceeded:
 		return fmt.Sprintf("↩️ %s rolled back %s (%s).", rollback.Key(), of.Key(), Escape(of.Runbook))
 	case runbook.RunDenied, runbook.RunExpired, runbook.RunCancelled:
-		return fmt.Sprintf("↩️ The rollback of %s (%s) did not run: %s", of.Key(), rollback.Key(), why)
+		return fmt.Sprintf("↩️ The rollback of %s (%s) did not run: %s", of.Key(), rollback.Key(), Neutralize(why))
 	}
-	return fmt.Sprintf("❌ The rollback of %s (%s) failed: %s", of.Key(), rollback.Key(), why)
+	return fmt.Sprintf("❌ The rollback of %s (%s) failed: %s", of.Key(), rollback.Key(), Neutralize(why))
 }
 
 // MetaResult marks the result message of a run, to adopt it after a crash.

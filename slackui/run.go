@@ -18,7 +18,7 @@ func RunStarted(run *runbook.Run, by string) string {
 
 // RunEnded is the investigation update for a run that did not succeed.
 func RunEnded(run *runbook.Run, state runbook.RunState, why string) string {
-	return fmt.Sprintf(":x: Runbook *%s* (%s) %s: %s", run.Runbook, run.Key(), runEndVerb(state), why)
+	return fmt.Sprintf(":x: Runbook *%s* (%s) %s: %s", run.Runbook, run.Key(), runEndVerb(state), Neutralize(why))
 }
 
 // RunFailedReport tells the person who started a run, where they started it, that it
@@ -28,7 +28,7 @@ func RunFailedReport(run *runbook.Run, state runbook.RunState, why string) strin
 	if run.StartedBy != "" {
 		who = Mention(run.StartedBy) + " "
 	}
-	return fmt.Sprintf(":x: %sRunbook *%s* (%s) %s: %s", who, Escape(run.Runbook), run.Key(), runEndVerb(state), why)
+	return fmt.Sprintf(":x: %sRunbook *%s* (%s) %s: %s", who, Escape(run.Runbook), run.Key(), runEndVerb(state), Neutralize(why))
 }
 
 func runEndVerb(s runbook.RunState) string {
