@@ -224,3 +224,51 @@ func TestRollBackButtonAsksForApprovalThenUndoes(t *testing.T) {
 		t.Error("the Roll back click is not in the audit log")
 	}
 }
+
+const restartRunbook = `name: restart
+steps:
+  - id: scale
+    action: http.request
+    with: { url: "%[1]s/scale", method: POST }
+    rollback:
+      action: http.request
+      with: { url: "%[1]s/unscale", method: POST }
+`
+
+// TestRunWithoutApprovalOffersRollBackOnItsResult checks that a run with no approval
+// that did something undoable posts its result where it was started, with Roll back,
+// and that the rollback asks the configured approvers first.
+func TestRunWithoutApprovalOffersRollBackOnItsResult(t *testing.T) {
+	w := startRollbackWorld(t)
+	if err := apptest.WriteRunbooks(w.Config.Runbooks.Dir, nil, map[string]string{"restart.yaml": fmt.Sprintf(restartRunbook, w.api.URL)}); err != nil {
+		t.Fatal(err)
+	}
+	w.Start()
+	ctx := context.Background()
+	w.Ask(w.alice, w.ops, "run restart")
+	w.WaitRun(w.App().DB, 1, runbook.RunSucceeded)
+	var result string
+	w.WaitFor("the result message", func() bool {
+		result = w.run(ctx, 1).ResultTS
+		return result != ""
+	})
+	if text := w.messageText(w.ops, result); !strings.Contains(text, "Done — HTTP 200") || !strings.Contains(text, slackui.ActionRollback) {
+		t.Fatalf("the result message shows %s", text)
+	}
+	if got := w.Press(w.alice, w.ops, result, slackui.ActionRollback, "R-1"); !strings.Contains(got, "R-2 will roll back R-1") {
+		t.Fatalf("Roll back answered %q", got)
+	}
+	gate := w.waitApproval(ctx, 2, 0)
+	if !slices.Equal(gate.Approvers, []string{w.bob}) {
+		t.Errorf("the rollback asks %v, want the configured approvers", gate.Approvers)
+	}
+	w.Press(w.bob, w.ops, gate.MessageTS, slackui.ActionApprove, slackui.ApprovalValue(gate))
+	w.WaitRun(w.App().DB, 2, runbook.RunSucceeded)
+	if got := w.api.seen(); !slices.Equal(got, []string{"POST /scale", "POST /unscale"}) {
+		t.Errorf("the API saw %q", got)
+	}
+	w.WaitFor("the result message to say it was rolled back", func() bool {
+		text := w.messageText(w.ops, result)
+		return strings.Contains(text, "Rolled back by R-2") && !strings.Contains(text, slackui.ActionRollback)
+	})
+}
