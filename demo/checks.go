@@ -70,3 +70,21 @@ func (d *director) clickLatest(ctx context.Context, user slackfake.User, label s
 	}
 	return d.click(ctx, user, b)
 }
+
+// scaled checks that the stand-in deploy API was asked once, with its token, to scale
+// the service to n, and did.
+func (d *director) scaled(service string, n int) error {
+	var scales []exchange
+	for _, x := range d.w.api.received() {
+		if x.Scaled == service {
+			scales = append(scales, x)
+		}
+	}
+	switch got, _ := d.w.api.count(service); {
+	case len(scales) != 1:
+		return fmt.Errorf("the deploy API scaled %s %d times, want once", service, len(scales))
+	case got != n:
+		return fmt.Errorf("the deploy API runs %d tasks of %s, want %d", got, service, n)
+	}
+	return nil
+}

@@ -38,10 +38,12 @@ type Options struct {
 // Run sets up the emulator and the bot, plays the script (or the interactive
 // session), prints what the database holds, and cleans up. The error is one line.
 func Run(ctx context.Context, opts Options) error {
-	return oneLine(run(ctx, opts))
+	return oneLine(run(ctx, opts, nil))
 }
 
-func run(ctx context.Context, opts Options) (err error) {
+// run is Run; inspect, when set, sees the world once the demo has played, before it
+// is stopped (the tests read what the stand-in deploy API received).
+func run(ctx context.Context, opts Options, inspect func(*world)) (err error) {
 	out := &syncWriter{SyncWriter: apptest.SyncWriter{W: opts.Out}}
 	if opts.Out == nil {
 		out.W = io.Discard
@@ -66,6 +68,9 @@ func run(ctx context.Context, opts Options) (err error) {
 	}
 	if err == nil {
 		err = printSummary(ctx, w, out)
+	}
+	if inspect != nil {
+		inspect(w)
 	}
 	return err
 }

@@ -15,6 +15,9 @@ const (
 
 // render turns an event into transcript lines. The caller holds t.mu.
 func (t *transcript) render(e event) []string {
+	if e.kind == evHTTP {
+		return exchangeLines(e.http)
+	}
 	if e.kind == evForm {
 		return []string{fmt.Sprintf("(%s opened a form for %s: “%s”; the demo cannot fill in forms)",
 			botName, t.n.user(e.view.UserID), e.view.Title)}
@@ -112,4 +115,39 @@ func prefixed(prefix string, lines []string) []string {
 		out[i] = prefix + l
 	}
 	return out
+}
+
+// apiName labels the stand-in deploy API's lines, where a channel's name would be.
+const apiName = "deploy API"
+
+// maxShownBody is the most of a request or answer body the transcript shows.
+const maxShownBody = 500
+
+// exchangeLines show a request the stand-in deploy API received — method, URL, the
+// headers that matter (the token masked) and the body — and its answer.
+func exchangeLines(x exchange) []string {
+	lines := []string{apiName + "  received: " + x.Method + " " + x.URL}
+	if x.Authorization != "" {
+		lines = append(lines, indent+"Authorization: "+x.Authorization)
+	}
+	if x.IdempotencyKey != "" {
+		lines = append(lines, indent+"Idempotency-Key: "+x.IdempotencyKey)
+	}
+	if len(x.Body) > 0 {
+		lines = append(lines, indent+shownBody(x.Body))
+	}
+	answered := fmt.Sprintf("%s  answered: %d %s", apiName, x.Status, shownBody(x.Answer))
+	if x.Replayed {
+		answered += "  (the first answer to this Idempotency-Key again; nothing was scaled)"
+	}
+	return append(lines, answered)
+}
+
+// shownBody is a body on one line, cut when long.
+func shownBody(b []byte) string {
+	s := strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(strings.ToValidUTF8(string(b), "�"))
+	if len(s) > maxShownBody {
+		s = strings.ToValidUTF8(s[:maxShownBody], "") + "…"
+	}
+	return s
 }

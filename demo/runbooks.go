@@ -7,8 +7,11 @@ import (
 	"strings"
 )
 
-// runbookFiles are copies of runbooks/examples, embedded so that the demo works from
-// the binary alone. TestRunbooksMatchExamples keeps them identical to the examples.
+// runbookFiles are copies of example runbooks, embedded so that the demo works from
+// the binary alone: sev1-kickoff and wrap-up from runbooks/examples, and scale-up from
+// runbooks/examples/acting, which calls the stand-in deploy API. restart-service is
+// left out: the demo allows no program, so that no kubectl of the person trying it
+// could reach their cluster. TestRunbooksMatchExamples keeps the copies identical.
 //
 //go:embed runbooks/*.yaml
 var runbookFiles embed.FS

@@ -2,31 +2,31 @@ package demo
 
 import (
 	"bytes"
+	"io/fs"
+	"maps"
 	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 )
 
-// TestRunbooksMatchExamples keeps the embedded runbooks identical to
-// runbooks/examples: the demo shows the examples, so they must not drift. After
-// changing an example, copy it: cp runbooks/examples/*.yaml demo/runbooks/
+// exampleSources are the examples the demo embeds, by file name: the demo shows the
+// examples, so its copies must not drift. After changing one, copy it over.
+var exampleSources = map[string]string{
+	"scale-up.yaml":     "../runbooks/examples/acting/scale-up.yaml",
+	"sev1-kickoff.yaml": "../runbooks/examples/sev1-kickoff.yaml",
+	"wrap-up.yaml":      "../runbooks/examples/wrap-up.yaml",
+}
+
 func TestRunbooksMatchExamples(t *testing.T) {
-	examples, _ := filepath.Glob("../runbooks/examples/*.yaml")
-	copies, _ := filepath.Glob("runbooks/*.yaml")
-	base := func(paths []string) []string {
-		out := make([]string, len(paths))
-		for i, p := range paths {
-			out[i] = filepath.Base(p)
-		}
-		return out
+	copies, _ := fs.Glob(runbookFiles, "runbooks/*.yaml")
+	for i, c := range copies {
+		copies[i] = c[len("runbooks/"):]
 	}
-	if len(examples) == 0 || !slices.Equal(base(examples), base(copies)) {
-		t.Fatalf("demo/runbooks holds %v, runbooks/examples holds %v; copy them: cp runbooks/examples/*.yaml demo/runbooks/",
-			base(copies), base(examples))
+	if want := slices.Sorted(maps.Keys(exampleSources)); !slices.Equal(copies, want) {
+		t.Fatalf("demo/runbooks holds %v, want copies of %v", copies, want)
 	}
-	for _, name := range base(examples) {
-		want, err := os.ReadFile(filepath.Join("../runbooks/examples", name))
+	for name, source := range exampleSources {
+		want, err := os.ReadFile(source)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -35,7 +35,7 @@ func TestRunbooksMatchExamples(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(got, want) {
-			t.Errorf("demo/runbooks/%s differs from runbooks/examples/%s; copy it: cp runbooks/examples/*.yaml demo/runbooks/", name, name)
+			t.Errorf("demo/runbooks/%s differs from %s; copy it: cp %s demo/runbooks/", name, source[len("../"):], source[len("../"):])
 		}
 	}
 }

@@ -15,12 +15,15 @@ type act struct {
 	play  func(ctx context.Context, d *director) error
 }
 
+// scaleTo is the count alice asks the scale-up runbook for.
+const scaleTo = 12
+
 // acts is the script.
 var acts = []act{
 	{"alice declares a sev1 incident in #general", declare},
 	{"alice runs the scale-up runbook from the incident channel", scaleUp},
 	{"carol, who is not an approver, clicks Approve", refusedClick},
-	{"bob, in @oncall, approves", approve},
+	{"bob, in @oncall, approves; Runbook scales checkout through the deploy API", approve},
 	{"alice resolves the incident", resolve},
 }
 
@@ -47,6 +50,8 @@ func (d *director) intro() {
 	d.out.printf("People: alice, bob (in @%s, the approvers), carol.\n", oncallGroup)
 	d.out.printf("Channels: #general, %s (incident announcements), %s (approval requests).\n", defaultChannel, approvalChannel)
 	d.out.printf("Runbooks: %s.\n", strings.Join(runbookNames(), ", "))
+	d.out.printf("Deploy API: a stand-in on %s (the one host actions.http.allowedHosts allows).\n", d.w.api.url)
+	d.out.printf("  scale-up calls it when run with deploy_api=%s, sending secrets.%s.\n", d.w.api.url, deployTokenSecret)
 }
 
 // The acts. The commander is named so that the kickoff runbook invites alice to
@@ -71,7 +76,8 @@ func scaleUp(ctx context.Context, d *director) error {
 	if err != nil {
 		return err
 	}
-	if err := d.slashCommand(ctx, d.w.user("alice"), inc.Channel, "run scale-up INC-1 service=checkout count=12"); err != nil {
+	cmd := fmt.Sprintf("run scale-up INC-1 service=checkout count=%d deploy_api=%s", scaleTo, d.w.api.url)
+	if err := d.slashCommand(ctx, d.w.user("alice"), inc.Channel, cmd); err != nil {
 		return err
 	}
 	_, err = d.approval(ctx, runbook.ApprovalPending)
@@ -102,6 +108,9 @@ func approve(ctx context.Context, d *director) error {
 		return err
 	}
 	if err := d.runsSucceeded(ctx, 2); err != nil {
+		return err
+	}
+	if err := d.scaled("checkout", scaleTo); err != nil {
 		return err
 	}
 	return d.incidentStatus(ctx, "mitigating")

@@ -37,6 +37,7 @@ const (
 	evPinned
 	evDeleted
 	evForm
+	evHTTP // the stand-in deploy API received a request and answered it
 )
 
 // event is one change in the workspace. at orders events: a new message's ts, or
@@ -46,6 +47,7 @@ type event struct {
 	at   int64 // microseconds since 1970
 	msg  slackfake.Message
 	view slackfake.View
+	http exchange
 }
 
 func newTranscript() *transcript {
@@ -78,6 +80,13 @@ func (t *transcript) onCall(call slackfake.APICall) {
 	if call.Channel != "" {
 		t.scanChannel(call.Channel, at)
 	}
+}
+
+// onExchange is the stand-in deploy API's hook: it notes a request and its answer.
+func (t *transcript) onExchange(x exchange) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.events = append(t.events, event{kind: evHTTP, at: x.At.UnixMicro(), http: x})
 }
 
 // scanAll notes every change not seen yet, such as answers that came in acks.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 
 	"github.com/runbookhq/runbook/app"
@@ -23,6 +24,7 @@ type world struct {
 	app *app.App // bot.App
 	dir string
 	tr  *transcript
+	api *deployAPI // the stand-in deploy API the scale-up runbook calls
 
 	users  []slackfake.User             // the people, in the order they were added
 	groups map[string]string            // user group id → handle
@@ -53,6 +55,9 @@ func startWorld(ctx context.Context, logs io.Writer) (w *world, err error) {
 	w.srv = w.ws.Slack
 	w.seed()
 	w.tr.attach(w.srv, w.names())
+	if w.api, err = startDeployAPI(apptest.Logger(logs, slog.LevelInfo), w.tr.onExchange); err != nil {
+		return nil, err
+	}
 	return w, w.startBot(ctx, logs)
 }
 
@@ -70,13 +75,17 @@ func (w *world) seed() {
 }
 
 // config is the kit's configuration pointed at the emulator and the temporary
-// directory, with the channels and approvers the script relies on.
+// directory, with the channels and approvers the script relies on. http.request may
+// reach the stand-in deploy API and nothing else, and its token is a secret, as a
+// production configuration would have them.
 func (w *world) config() *config.Config {
 	cfg := apptest.Config(w.ws, w.dir)
 	cfg.Slack.DefaultChannel = defaultChannel
 	cfg.Slack.ApprovalChannel = approvalChannel
 	cfg.Services = map[string]config.Service{"checkout": {Slack: config.ServiceSlack{Channel: defaultChannel}}}
 	cfg.Approvals.Approvers = []string{"@" + oncallGroup}
+	cfg.Actions.HTTP.AllowedHosts = []string{w.api.host()}
+	cfg.Secrets = map[string]config.Secret{deployTokenSecret: config.Secret(w.api.token)}
 	return cfg
 }
 
@@ -96,14 +105,18 @@ func (w *world) startBot(ctx context.Context, logs io.Writer) error {
 	return nil
 }
 
-// stop stops the bot gracefully, closes the database and the emulator, and removes
-// the temporary directory.
+// stop stops the bot gracefully, then the stand-in deploy API (which the bot may
+// have been calling), closes the database and the emulator, and removes the
+// temporary directory.
 func (w *world) stop() error {
 	var errs []error
 	if w.bot != nil {
 		if err := w.bot.Stop(context.Background()); err != nil && !errors.Is(err, context.Canceled) {
 			errs = append(errs, err)
 		}
+	}
+	if w.api != nil {
+		errs = append(errs, w.api.stop())
 	}
 	if w.ws != nil {
 		w.ws.Close()

@@ -160,6 +160,32 @@ func TestValidate(t *testing.T) {
 			}
 		}
 	})
+	// The examples that act need what config.example.yaml leaves out: the deploy
+	// token and kubectl. They are checked with config.example.yaml plus those, given
+	// from the environment as a user would for one check, and the hosts they call
+	// listed, so that the literal host of restart-service's health check is checked.
+	t.Run("ActingExamplesAreValidWithWhatTheyNeed", func(t *testing.T) {
+		env := []string{"RUNBOOK_SECRETS__DEPLOY_TOKEN=validate-token", "RUNBOOK_ACTIONS__COMMAND__ALLOWED=kubectl",
+			"RUNBOOK_ACTIONS__HTTP__ALLOWEDHOSTS=deploy.internal,status.internal"}
+		code, out := runBot(t, env, "validate", "--config", "../../config.example.yaml", "../../runbooks/examples/acting")
+		if code != 0 || !strings.Contains(out, "2 runbook(s)") || !strings.Contains(out, "restart-service, scale-up") ||
+			strings.Contains(out, "validate-token") {
+			t.Fatalf("validate acting examples: %d\n%s", code, out)
+		}
+	})
+	t.Run("ActingExamplesSayWhatTheyNeed", func(t *testing.T) {
+		env := []string{"RUNBOOK_ACTIONS__HTTP__ALLOWEDHOSTS=deploy.internal"}
+		code, out := runBot(t, env, "validate", "--config", "../../config.example.yaml", "../../runbooks/examples/acting")
+		for _, want := range []string{
+			`unknown variable "secrets.deploy_token"; no secrets are configured`,
+			`program "kubectl" is not allowed`,
+			`host "status.internal" is not in actions.http.allowedHosts (deploy.internal)`,
+		} {
+			if code != 1 || !strings.Contains(out, want) {
+				t.Errorf("exit %d; the output lacks %q:\n%s", code, want, out)
+			}
+		}
+	})
 	t.Run("NoTokensNeeded", func(t *testing.T) {
 		code, out := runBot(t, nil, "validate", "--config", "../../config.example.yaml", "../../runbooks/examples")
 		if code != 0 || strings.Contains(out, "xoxb-validate") {
