@@ -70,10 +70,8 @@ func TestScaleUpCallsTheDeployAPI(t *testing.T) {
 		t.Errorf("the deploy token (%d characters) appears in the transcript or the logs", len(token))
 	}
 
-	// The approval request is where people see what the steps it gated did; Slack
-	// drawing does not show a result there yet.
+	// The approval request is where people see what the steps it gated did.
 	t.Run("ApprovalShowsTheScaleResult", func(t *testing.T) {
-		t.Skip("enable once the approval request message shows the result of the steps it gated")
 		if !strings.Contains(approvalMessage, "Done") || !strings.Contains(approvalMessage, "HTTP 200") {
 			t.Errorf("the approval request does not show the scale's result:\n%s", approvalMessage)
 		}
