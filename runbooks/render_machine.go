@@ -1,7 +1,6 @@
 package runbooks
 
 import (
-	"fmt"
 	"net/url"
 	"regexp"
 	"slices"
@@ -41,43 +40,12 @@ var oneTag = regexp.MustCompile(`^\{\{(?:\{\s*([^{}\s]+)\s*\}|&?\s*([^{}\s#^/!>=
 // number or boolean, and so does one tag of an earlier step's output that is a number
 // or boolean ("{{steps.scale.json.previous_count}}", "{{steps.check.status}}").
 func (r *Runbook) RenderBody(v any, data map[string]any) (any, error) {
-	plainData := normalize(data)
-	return r.renderBody(v, plainData, "")
-}
-
-func (r *Runbook) renderBody(v any, data map[string]any, path string) (any, error) {
-	switch v := v.(type) {
-	case string:
-		if value, ok := r.typedParam(v, data); ok {
+	return renderValue(v, normalize(data), "", func(tmpl string, data map[string]any) (any, error) {
+		if value, ok := r.typedParam(tmpl, data); ok {
 			return value, nil
 		}
-		s, err := renderRaw(v, data)
-		if err != nil {
-			return nil, atPath(path, err)
-		}
-		return s, nil
-	case map[string]any:
-		out := make(map[string]any, len(v))
-		for _, k := range sortedKeys(v) {
-			x, err := r.renderBody(v[k], data, joinPath(path, k))
-			if err != nil {
-				return nil, err
-			}
-			out[k] = x
-		}
-		return out, nil
-	case []any:
-		out := make([]any, len(v))
-		for i, e := range v {
-			x, err := r.renderBody(e, data, fmt.Sprintf("%s[%d]", path, i))
-			if err != nil {
-				return nil, err
-			}
-			out[i] = x
-		}
-		return out, nil
-	}
-	return v, nil
+		return renderRaw(tmpl, data)
+	})
 }
 
 // typedParam returns the value of a string that is exactly one tag of a param typed
@@ -107,7 +75,7 @@ func (r *Runbook) typedParam(s string, data map[string]any) (any, bool) {
 // RenderMachineValue renders a mapping, list or text input of a machine action
 // (headers, env, argv, body, stdin) unescaped. An error names the path of the value.
 func RenderMachineValue(v any, data map[string]any) (any, error) {
-	return renderValue(v, normalize(data), "", renderRaw)
+	return renderValue(v, normalize(data), "", asValue(renderRaw))
 }
 
 // stepScalar returns the value of an earlier step's output named by tag when it is a

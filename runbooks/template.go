@@ -58,7 +58,7 @@ func Render(tmpl string, data map[string]any) (string, error) {
 // returning a copy; other values pass through unchanged. An error names the path of
 // the string that failed, e.g. "blocks[0].text.text: missing variable ...".
 func RenderValue(v any, data map[string]any) (any, error) {
-	return renderValue(v, normalize(data), "", render)
+	return renderValue(v, normalize(data), "", asValue(render))
 }
 
 // Truthy reports whether rendered text counts as true for a step's When: anything but
@@ -132,8 +132,13 @@ func renderEscaped(tmpl string, data map[string]any, escape func(string) string)
 	return out, nil
 }
 
-// renderFunc renders one template string on plain data.
-type renderFunc func(tmpl string, data map[string]any) (string, error)
+// renderFunc renders one template string on plain data into a value.
+type renderFunc func(tmpl string, data map[string]any) (any, error)
+
+// asValue makes a text renderer a renderFunc.
+func asValue(render func(string, map[string]any) (string, error)) renderFunc {
+	return func(tmpl string, data map[string]any) (any, error) { return render(tmpl, data) }
+}
 
 func renderValue(v any, data map[string]any, path string, render renderFunc) (any, error) {
 	switch v := v.(type) {
