@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -33,7 +34,8 @@ type dryRunWorld struct {
 	ops      slackfake.Channel
 }
 
-func startDryRun(t *testing.T) *dryRunWorld {
+// startDryRun starts the bot with the deploy runbook and more (file name → YAML).
+func startDryRun(t *testing.T, more map[string]string) *dryRunWorld {
 	t.Helper()
 	w := &dryRunWorld{t: t, marker: filepath.Join(t.TempDir(), "marker")}
 	api := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
@@ -61,8 +63,9 @@ steps:
     action: slack.send_message
     with: { channel: "#ops", text: "Deployed {{params.service}} for {{incident.title}}" }
 `, w.url, w.marker)
-	w.Kit = apptest.New(t, apptest.Options{Emulator: slackfake.Options{AckTimeout: time.Second},
-		Runbooks: map[string]string{"deploy.yaml": deploy}})
+	files := map[string]string{"deploy.yaml": deploy}
+	maps.Copy(files, more)
+	w.Kit = apptest.New(t, apptest.Options{Emulator: slackfake.Options{AckTimeout: time.Second}, Runbooks: files})
 	w.Config.Actions.HTTP.AllowedHosts = []string{"127.0.0.1"}
 	w.Config.Actions.Command.Allowed = []string{"touch"}
 	w.Config.Secrets = map[string]config.Secret{"DEPLOY_TOKEN": deploySecret}
@@ -95,7 +98,7 @@ func (w *dryRunWorld) writes(n int) []string {
 // The same command without --dry-run then does all three, so the dry run's silence is
 // not the runbook's.
 func TestDryRun(t *testing.T) {
-	w := startDryRun(t)
+	w := startDryRun(t, nil)
 	if answer := w.Ask(w.alice.ID, w.general.ID, "declare sev2 Checkout is down"); !strings.Contains(answer, "INC-1") {
 		t.Fatalf("declare answered %q", answer)
 	}
@@ -150,7 +153,7 @@ func TestDryRun(t *testing.T) {
 // A dry run is checked as a run is: unknown params and incidents get the same
 // answers, and a missing incident is named.
 func TestDryRunMistakes(t *testing.T) {
-	w := startDryRun(t)
+	w := startDryRun(t, nil)
 	for text, want := range map[string]string{
 		"run deploy --dry-run":                            `service`,
 		"run deploy INC-9 service=checkout --dry-run":     "INC-9 does not exist",
@@ -170,5 +173,29 @@ func TestDryRunMistakes(t *testing.T) {
 	runs, err := w.App().DB.Runs().ListRuns(context.Background(), 0, 10)
 	if err != nil || len(runs) != 0 {
 		t.Fatalf("%d run(s) recorded (%v)", len(runs), err)
+	}
+}
+
+// A runbook too long for one message gets an answer Slack takes — sent through the
+// response_url, past the ack's size — that counts the steps it leaves out.
+func TestDryRunLongRunbook(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("name: long\nsteps:\n")
+	for range 60 {
+		fmt.Fprintf(&b, "  - { action: slack.send_message, with: { channel: \"#ops\", text: %q } }\n", "<!channel> "+strings.Repeat("long text ", 150))
+	}
+	w := startDryRun(t, map[string]string{"long.yaml": b.String()})
+	calls := len(w.Slack.APICalls())
+	blocks := w.AskBlocks(w.alice.ID, w.general.ID, "run long --dry-run")
+	if len(blocks) < 10 || !strings.Contains(blocks[len(blocks)-1], "more steps not shown") {
+		t.Fatalf("%d blocks, the last %q", len(blocks), blocks[len(blocks)-1])
+	}
+	if writes := w.writes(calls); !slices.Equal(writes, []string{"response_url"}) {
+		t.Errorf("the answer went through %v, want the response_url once", writes)
+	}
+	for _, c := range w.Slack.APICalls()[calls:] {
+		if c.Error != "" {
+			t.Errorf("%s answered %s", c.Method, c.Error)
+		}
 	}
 }
