@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/runbookhq/runbook"
@@ -79,8 +80,23 @@ func (e *Executor) planStep(ctx context.Context, run *runbook.Run, rb *runbooks.
 	if err != nil {
 		p.Problem = e.secrets.mask(explain(err))
 	}
-	p.Shows = e.secrets.mask(p.Shows)
+	p.Shows = e.secrets.mask(e.secrets.unescapePlaceholders(p.Shows))
 	return p
+}
+
+// unescapePlaceholders shows a secret's placeholder as [secret:NAME] where a URL
+// template percent-encoded it (%5Bsecret%3ANAME%5D), so that a person reading the
+// plan recognises it.
+func (s *secrets) unescapePlaceholders(text string) string {
+	if !strings.Contains(text, "%5B") {
+		return text
+	}
+	var pairs []string
+	for name := range s.values {
+		plain := "[secret:" + name + "]"
+		pairs = append(pairs, url.QueryEscape(plain), plain, url.PathEscape(plain), plain)
+	}
+	return strings.NewReplacer(pairs...).Replace(text)
 }
 
 // describeInputs shows a step's rendered inputs, one "name: value" line each, in the

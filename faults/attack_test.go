@@ -508,3 +508,85 @@ func TestAttackWorkspaceWithoutGroups(t *testing.T) {
 		t.Errorf("bob's click answered %q", answer)
 	}
 }
+
+// hook calls an API, runs a program and posts a message, each with a param in it.
+const hook = `
+name: hook
+params:
+  - { name: service, type: string, required: true }
+steps:
+  - id: call
+    action: http.request
+    with:
+      url: "https://deploy.example.invalid/hook"
+      json: { service: "{{params.service}}" }
+  - id: run
+    action: command.run
+    with: { command: [echo, "{{params.service}}"] }
+  - id: tell
+    action: slack.send_message
+    with: { channel: "#ops", text: "Deploying {{params.service}}" }
+`
+
+// Hole: a dry run as a way round a runbook's allowed: list. Mallory is refused a dry
+// run of bob-only in the same words as a run, and the refusal is audited; bob may.
+func TestAttackDryRunRestricted(t *testing.T) {
+	w := newAttackWorld(t)
+	run := w.Ask(w.mallory.ID, w.ops.ID, "run bob-only")
+	dry := w.Ask(w.mallory.ID, w.ops.ID, "run bob-only --dry-run")
+	if !strings.Contains(dry, "Only the people the runbook *bob-only* allows may run it.") || dry != run {
+		t.Errorf("mallory's dry run answered %q; her run %q", dry, run)
+	}
+	if n := w.refusals(w.mallory); n != 2 {
+		t.Errorf("%d refusals of mallory audited, want 2", n)
+	}
+	if answer := w.Ask(w.bob.ID, w.ops.ID, "run bob-only --dry-run"); !strings.Contains(answer, "Dry run of bob-only") {
+		t.Errorf("bob's dry run answered %q", answer)
+	}
+	if runs, _ := w.App().DB.Runs().ListRuns(context.Background(), 0, 10); len(runs) != 0 || len(w.Slack.Messages(w.ops.ID)) != 0 {
+		t.Fatalf("%d run(s), %d message(s) in #ops", len(runs), len(w.Slack.Messages(w.ops.ID)))
+	}
+}
+
+// Hole: a param that breaks out of what a dry run shows. A service name with a quote,
+// a brace and a mass mention stays one JSON string in the body the dry run shows, one
+// argument of the command, and text in the message; the answer mentions nobody and
+// every code block in it is closed.
+func TestAttackDryRunHostileParam(t *testing.T) {
+	w := newWorld(t, slackfake.Options{}, map[string]string{"hook": hook})
+	w.Config.Actions.Command.Allowed = []string{"echo"}
+	ops := w.Channel("ops", "alice")
+	w.Start()
+	const hostile = "x\"} <!channel> ```"
+	if answer := w.Ask(w.alice.ID, ops.ID, `run hook service="x\"} <!channel>" --dry-run`); !strings.Contains(answer, "quote") {
+		t.Errorf("an unbalanced quote answered %q", answer)
+	}
+	blocks := w.AskBlocks(w.alice.ID, ops.ID, "run hook service='"+hostile+"' --dry-run")
+	for _, text := range blocks {
+		if strings.Contains(text, "<!") || strings.Count(text, "```")%2 != 0 {
+			t.Errorf("a block mentions or leaves a code block open: %q", text)
+		}
+	}
+	reply := strings.Join(blocks, "\n")
+	_, call, ok := strings.Cut(reply, "*1.* `call` http.request\n```")
+	call, _, _ = strings.Cut(call, "```\n")
+	if !ok {
+		t.Fatalf("no request shown:\n%s", reply)
+	}
+	lines := strings.Split(strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&", "\u200b", "").Replace(call), "\n")
+	var body map[string]string
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &body); err != nil || len(body) != 1 || body["service"] != hostile {
+		t.Errorf("the body shown is %q (%v); want {\"service\": %q}", lines[len(lines)-1], err, hostile)
+	}
+	for _, want := range []string{
+		"*2.* `run` command.run\n```echo 'x\"} &lt;!channel&gt; ``\u200b`'```",
+		"text: Deploying x\"} &amp;lt;!channel&amp;gt; ``\u200b`\u200b```",
+	} {
+		if !strings.Contains(reply, want) {
+			t.Errorf("the answer does not show %q:\n%s", want, reply)
+		}
+	}
+	if len(w.Slack.Messages(ops.ID)) != 0 {
+		t.Errorf("#ops got a message")
+	}
+}

@@ -28,9 +28,10 @@ type Handlers struct {
 
 var _ runbook.Handler = (*Handlers)(nil)
 
-// Executor runs runbooks.
+// Executor runs runbooks, and says what a run would do without doing it (Plan).
 type Executor interface {
 	StartRun(ctx context.Context, rb *runbooks.Runbook, in engine.RunInput) (*runbook.Run, error)
+	Plan(ctx context.Context, rb *runbooks.Runbook, in engine.PlanInput) []engine.PlannedStep
 	Cancel(ctx context.Context, runID int64, by string) error
 	RollBack(ctx context.Context, in engine.RollbackInput) (*runbook.Run, error)
 }

@@ -7,12 +7,49 @@ import (
 
 	"github.com/runbookhq/runbook"
 	"github.com/runbookhq/runbook/engine"
+	"github.com/runbookhq/runbook/runbooks"
 	"github.com/runbookhq/runbook/slackui"
 )
 
-// runRunbook: run <runbook> [INC-id] [key=value …]
+// runRunbook: run <runbook> [INC-id] [key=value …] [--dry-run]
 func (h *Handlers) runRunbook(ctx context.Context, inv *invocation) (*runbook.Reply, error) {
-	a := parseArgs(inv.args)
+	tokens, dry := dryRunFlag(inv.args)
+	r, err := h.runRequest(ctx, inv, tokens)
+	if err != nil {
+		return nil, err
+	}
+	if dry {
+		return h.dryRun(ctx, inv, r), nil
+	}
+	// Keyed by the request, so that handling it again answers with the run it started.
+	in := engine.RunInput{StartedBy: inv.req.UserID, Channel: inv.req.ChannelID, ThreadTS: threadOf(inv.req), Key: inv.req.ID, Params: r.params}
+	if r.inc != nil {
+		in.IncidentID = r.inc.ID
+	}
+	run, err := h.Executor.StartRun(ctx, r.rb, in)
+	if err != nil {
+		return nil, err
+	}
+	text := fmt.Sprintf(":arrow_forward: Started *%s* (%s)", r.rb.Name, run.Key())
+	if r.inc != nil {
+		text += fmt.Sprintf(" for *%s*", r.inc.Key())
+	}
+	text += fmt.Sprintf(". `%s runs` shows how it goes.", inv.prefix)
+	return slackui.PrivateText(text), nil
+}
+
+// runRequest is a run asked for, checked: the runbook, the incident it is about (or
+// nil) and its params, bound.
+type runRequest struct {
+	rb     *runbooks.Runbook
+	inc    *runbook.Incident
+	params map[string]any
+}
+
+// runRequest reads "<runbook> [INC-id] [key=value …]" and checks it the same way for
+// a run and a dry run: a dry run is refused to whoever may not run the runbook.
+func (h *Handlers) runRequest(ctx context.Context, inv *invocation, tokens []Token) (*runRequest, error) {
+	a := parseArgs(tokens)
 	if len(a.words) == 0 {
 		return nil, runbook.Errorf(runbook.EINVALID, "Which runbook? %s", h.runbookNames())
 	}
@@ -28,42 +65,54 @@ func (h *Handlers) runRunbook(ctx context.Context, inv *invocation) (*runbook.Re
 	if err := h.mayRun(ctx, inv, rb); err != nil {
 		return nil, err
 	}
-	// Keyed by the request, so that handling it again answers with the run it started.
-	in := engine.RunInput{StartedBy: inv.req.UserID, Channel: inv.req.ChannelID, ThreadTS: threadOf(inv.req), Key: inv.req.ID}
-	var inc *runbook.Incident
+	r := &runRequest{rb: rb}
 	if len(a.words) > 1 {
 		var err error
-		if inc, _, err = h.incidentArg(ctx, inv, a, 1); err != nil {
+		if r.inc, _, err = h.incidentArg(ctx, inv, a, 1); err != nil {
 			return nil, err
 		}
 		if len(a.words) > 2 {
 			return nil, runbook.Errorf(runbook.EINVALID, "I don't understand “%s”: give parameters as key=value.", slackui.Escape(a.text(2)))
 		}
 	} else if found, err := h.store.IncidentByChannel(ctx, inv.req.ChannelID); err == nil {
-		inc = found // run in an incident channel: it is about that incident
-	}
-	if inc != nil {
-		in.IncidentID = inc.ID
+		r.inc = found // run in an incident channel: it is about that incident
 	}
 	given := map[string]string{}
 	for k, v := range a.opts {
 		given[k] = v.Text
 	}
-	params, err := rb.BindParams(given)
-	if err != nil {
+	var err error
+	if r.params, err = rb.BindParams(given); err != nil {
 		return nil, err
 	}
-	in.Params = params
-	run, err := h.Executor.StartRun(ctx, rb, in)
-	if err != nil {
-		return nil, err
+	return r, nil
+}
+
+// dryRunFlag takes --dry-run out of a command's tokens, wherever it is, and says
+// whether it was there. Phones and some keyboards turn "--" into a dash, so
+// "—dry-run" counts too.
+func dryRunFlag(tokens []Token) ([]Token, bool) {
+	var rest []Token
+	dry := false
+	for _, t := range tokens {
+		if t.Kind == Word && !t.Quoted && (strings.EqualFold(t.Text, "--dry-run") || strings.EqualFold(t.Text, "—dry-run")) {
+			dry = true
+			continue
+		}
+		rest = append(rest, t)
 	}
-	text := fmt.Sprintf(":arrow_forward: Started *%s* (%s)", rb.Name, run.Key())
-	if inc != nil {
-		text += fmt.Sprintf(" for *%s*", inc.Key())
+	return rest, dry
+}
+
+// dryRun answers run … --dry-run: each step rendered as the run would render it, and
+// what it would do. Nothing is started, stored or sent but this private answer.
+func (h *Handlers) dryRun(ctx context.Context, inv *invocation, r *runRequest) *runbook.Reply {
+	planned := h.Executor.Plan(ctx, r.rb, engine.PlanInput{Incident: r.inc, Params: r.params, StartedBy: inv.req.UserID})
+	steps := make([]slackui.DryRunStep, len(planned))
+	for i, p := range planned {
+		steps[i] = slackui.DryRunStep(p) // the same fields: the compiler keeps them in step
 	}
-	text += fmt.Sprintf(". `%s runs` shows how it goes.", inv.prefix)
-	return slackui.PrivateText(text), nil
+	return slackui.DryRun(r.rb.Name, r.inc, steps)
 }
 
 func threadOf(req *runbook.Request) string {
@@ -103,7 +152,7 @@ func (h *Handlers) listRunbooks(ctx context.Context, inv *invocation) (*runbook.
 		}
 		lines = append(lines, line)
 	}
-	return slackui.List(fmt.Sprintf("%d runbook(s). Run one with `%s run <runbook> [INC-id] [key=value …]`", len(list), inv.prefix), lines), nil
+	return slackui.List(fmt.Sprintf("%d runbook(s). Run one with `%s run <runbook> [INC-id] [key=value …]`; add `--dry-run` to see what it would do first.", len(list), inv.prefix), lines), nil
 }
 
 // listRuns: runs [INC-id]

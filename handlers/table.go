@@ -16,7 +16,7 @@ func (h *Handlers) commandTable() []*command {
 		{name: "resolve", usage: "resolve <INC-id> [note…]", summary: "Resolve an incident.", run: h.resolve},
 		{name: "list", usage: "list [open|all]", summary: "List incidents (open ones by default).", run: h.list},
 		{name: "timeline", usage: "timeline <INC-id>", summary: "Show what happened in an incident, in order.", run: h.timeline},
-		{name: "run", usage: "run <runbook> [INC-id] [key=value …]", summary: "Run a runbook, for an incident if given.", run: h.runRunbook},
+		{name: "run", usage: "run <runbook> [INC-id] [key=value …] [--dry-run]", summary: "Run a runbook, for an incident if given; --dry-run shows what each step would do, doing nothing.", run: h.runRunbook},
 		{name: "runbooks", usage: "runbooks", summary: "List the runbooks you can run.", run: h.listRunbooks},
 		{name: "runs", usage: "runs [INC-id]", summary: "Show recent runs and where they stand.", run: h.listRuns},
 		{name: "cancel", usage: "cancel <run-id>", summary: "Cancel a run that is still going.", run: h.cancel},

@@ -2,6 +2,7 @@
 //
 //	bot [run] [--config FILE]   connect to Slack and serve (the default)
 //	bot validate [--config FILE] check the configuration without connecting
+//	bot plan NAME [key=value …]  show what a runbook would do, doing nothing
 //	bot version                 print the version
 package main
 
@@ -38,6 +39,7 @@ const usage = `Runbook runs incident runbooks from Slack.
 Usage:
   bot [run] [--config FILE]        connect to Slack and serve (the default)
   bot validate [--config FILE]     check the configuration without connecting
+  bot plan NAME [key=value …]      show what a runbook would do, doing nothing (bot plan -h)
   bot demo [--step|--interactive]  play an incident against a built-in Slack emulator
   bot version                      print the version
   bot help                         show this help
@@ -58,6 +60,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 		return cmdRun(ctx, args, stderr, environ)
 	case "validate":
 		return cmdValidate(args, stdout, stderr, environ)
+	case "plan":
+		return cmdPlan(ctx, args, stdout, stderr, environ)
 	case "demo":
 		return cmdDemo(ctx, args, stdout, stderr, environ)
 	case "version":

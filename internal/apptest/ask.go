@@ -2,12 +2,47 @@ package apptest
 
 import (
 	"encoding/json"
+
+	"github.com/runbookhq/runbook/slackfake"
 )
 
 // Ask sends a slash command as a person in a channel and returns the text (and blocks)
 // of the answer only they see: the ack's, or the one the bot sends after the ack
 // through the response_url.
 func (k *Kit) Ask(userID, channelID, text string) string {
+	k.tb.Helper()
+	fallback, blocks := k.answer(userID, channelID, text)
+	return fallback + string(blocks)
+}
+
+// AskBlocks is Ask that returns the mrkdwn of each block of the answer — a section's
+// text, a context's elements — as Slack would receive it, escapes and all.
+func (k *Kit) AskBlocks(userID, channelID, text string) []string {
+	k.tb.Helper()
+	_, raw := k.answer(userID, channelID, text)
+	var blocks []struct {
+		Text     *struct{ Text string }  `json:"text"`
+		Elements []struct{ Text string } `json:"elements"`
+	}
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &blocks); err != nil {
+			k.tb.Fatalf("the blocks of the answer to /runbook %s: %v", text, err)
+		}
+	}
+	var out []string
+	for _, b := range blocks {
+		if b.Text != nil {
+			out = append(out, b.Text.Text)
+		}
+		for _, e := range b.Elements {
+			out = append(out, e.Text)
+		}
+	}
+	return out
+}
+
+// answer sends a slash command and returns the private answer's text and blocks.
+func (k *Kit) answer(userID, channelID, text string) (string, json.RawMessage) {
 	k.tb.Helper()
 	before := len(k.Slack.Ephemerals(channelID, userID))
 	d := k.Slack.SlashCommand(userID, channelID, "/runbook", text)
@@ -23,18 +58,18 @@ func (k *Kit) Ask(userID, channelID, text string) string {
 		if err := json.Unmarshal(ack.Payload, &m); err != nil {
 			k.tb.Fatalf("ack payload %s: %v", ack.Payload, err)
 		}
-		return m.Text + string(m.Blocks)
+		return m.Text, m.Blocks
 	}
-	var got string
+	var got slackfake.Message
 	k.WaitFor("the answer to /runbook "+text, func() bool {
 		eph := k.Slack.Ephemerals(channelID, userID)
 		if len(eph) == before {
 			return false
 		}
-		got = eph[len(eph)-1].Text + string(eph[len(eph)-1].Blocks)
+		got = eph[len(eph)-1]
 		return true
 	})
-	return got
+	return got.Text, got.Blocks
 }
 
 // Press sends the exact block_actions payload of a click on a button — actionID with
