@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/runbookhq/runbook"
 	"github.com/runbookhq/runbook/runbooks"
@@ -161,12 +162,14 @@ func (f *commandActions) exec(ctx context.Context, program string, inv *invocati
 	if inv.stdin != nil {
 		cmd.Stdin = strings.NewReader(*inv.stdin)
 	}
-	var out, errOut tailBuffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
+	// Secrets are masked before the output is cut, so that none is kept in part.
+	margin := f.e.secrets.margin()
+	out, errOut := &tailBuffer{keep: MaxCommandOutput + margin}, &tailBuffer{keep: MaxCommandOutput + margin}
+	cmd.Stdout, cmd.Stderr = out, errOut
 	killGroup(cmd)
 	cmd.WaitDelay = 5 * time.Second
 	runErr := cmd.Run()
-	stdout, stderr = out.String(), errOut.String()
+	stdout, stderr = out.text(f.e.secrets), errOut.text(f.e.secrets)
 	if ee, ok := errors.AsType[*exec.ExitError](runErr); ok && ctx.Err() == nil {
 		return stdout, stderr, ee.ExitCode(), nil
 	}
@@ -228,25 +231,35 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// tailBuffer keeps the last MaxCommandOutput bytes written to it.
+// tailBuffer keeps the last keep bytes written to it.
 type tailBuffer struct {
-	buf []byte
-	cut bool
+	keep int
+	buf  []byte
+	cut  bool
 }
 
 func (t *tailBuffer) Write(p []byte) (int, error) {
 	t.buf = append(t.buf, p...)
-	if over := len(t.buf) - MaxCommandOutput; over > 0 {
+	if over := len(t.buf) - t.keep; over > 0 {
 		t.buf = append(t.buf[:0], t.buf[over:]...)
 		t.cut = true
 	}
 	return len(p), nil
 }
 
-func (t *tailBuffer) String() string {
-	text := strings.ToValidUTF8(string(t.buf), "")
+// text is the last MaxCommandOutput bytes, with secrets masked. A secret the cut went
+// through is in the first bytes of what was kept, which are dropped after masking.
+func (t *tailBuffer) text(s *secrets) string {
+	text := s.mask(string(t.buf))
 	if t.cut {
-		return "…" + text
+		text = text[min(s.margin(), len(text)):]
+	}
+	if len(text) > MaxCommandOutput {
+		text, t.cut = text[len(text)-MaxCommandOutput:], true
+	}
+	text = strings.ToValidUTF8(text, "")
+	if t.cut {
+		return "…" + strings.TrimLeftFunc(text, func(r rune) bool { return r == utf8.RuneError })
 	}
 	return text
 }

@@ -65,10 +65,10 @@ func HTTPActions(cfg HTTPSettings) Family {
 	allowed := cfg.AllowedHosts
 	client.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if len(via) >= 5 {
-			return errors.New("stopped after 5 redirects")
+			return &refusedRedirect{"stopped after 5 redirects"}
 		}
 		if !runbooks.HostAllowed(allowed, req.URL) {
-			return fmt.Errorf("redirected to %s, which is not in actions.http.allowedHosts", req.URL.Host)
+			return &refusedRedirect{fmt.Sprintf("redirected to %s, which is not in actions.http.allowedHosts", req.URL.Host)}
 		}
 		return nil
 	}
@@ -214,10 +214,15 @@ func (f *httpActions) request(ctx context.Context, s *stepRun) (map[string]any, 
 	if err != nil {
 		return nil, err
 	}
-	out := responseOutputs(status, body, f.e.d.Now().Sub(start))
+	// Secrets are masked before the body is cut, so that none is kept in part.
+	text := f.e.secrets.mask(string(body))
+	if len(body) > MaxResponseBody {
+		text = text[:max(len(text)-f.e.secrets.margin(), 0)]
+	}
+	out := responseOutputs(status, body, text, f.e.d.Now().Sub(start))
 	if !runbooks.StatusExpected(c.expect, status) {
 		return nil, failedWith(runbook.Errorf(runbook.EINVALID, "HTTP %d from %s (expected %s)%s",
-			status, hostOf(c.url), strings.Join(c.expect, ", "), bodyTail(body)), out)
+			status, hostOf(c.url), strings.Join(c.expect, ", "), bodyTail(text)), out)
 	}
 	return out, nil
 }
@@ -231,7 +236,8 @@ func (f *httpActions) send(ctx context.Context, c *httpCall) (int, []byte, error
 		if ctx.Err() != nil {
 			return 0, nil, ctx.Err()
 		}
-		retryable := err != nil || status == http.StatusTooManyRequests || status >= 500
+		_, refused := errors.AsType[*refusedRedirect](err)
+		retryable := err != nil && !refused || status == http.StatusTooManyRequests || status >= 500
 		if !retryable || attempt >= c.retries {
 			if err != nil {
 				return 0, nil, runbook.Errorf(runbook.EINVALID, "%s %s: %v (%s)", c.method, hostOf(c.url), err, attempts(attempt+1))
@@ -274,6 +280,11 @@ func (f *httpActions) attempt(ctx context.Context, c *httpCall) (int, []byte, ht
 	return resp.StatusCode, body, resp.Header, nil
 }
 
+// refusedRedirect is a redirect not followed: asking again would be refused again.
+type refusedRedirect struct{ why string }
+
+func (r *refusedRedirect) Error() string { return r.why }
+
 // connectionError says what went wrong without repeating the URL, which may hold a
 // secret (it is masked, but the sentence is shorter without it).
 func connectionError(err error, timeout time.Duration) error {
@@ -293,9 +304,10 @@ func attempts(n int) string {
 	return fmt.Sprintf("%d attempts", n)
 }
 
-// responseOutputs are http.request's outputs.
-func responseOutputs(status int, body []byte, took time.Duration) map[string]any {
-	out := map[string]any{"status": status, "body": cutText(body, MaxBodyOutput), "json": "", "duration_ms": took.Milliseconds()}
+// responseOutputs are http.request's outputs; text is the body with secrets masked.
+// (The parsed JSON is masked with the other outputs.)
+func responseOutputs(status int, body []byte, text string, took time.Duration) map[string]any {
+	out := map[string]any{"status": status, "body": cutText([]byte(text), MaxBodyOutput), "json": "", "duration_ms": took.Milliseconds()}
 	var parsed any
 	if len(body) <= MaxResponseBody && json.Unmarshal(body, &parsed) == nil && parsed != nil {
 		out["json"] = parsed
@@ -339,9 +351,9 @@ func cutText(b []byte, limit int) string {
 	return strings.ToValidUTF8(string(b[:limit]), "") + "…"
 }
 
-// bodyTail is the end of a response body for an error message.
-func bodyTail(body []byte) string {
-	text := strings.TrimSpace(strings.ToValidUTF8(string(body), ""))
+// bodyTail is the end of a response body (secrets masked) for an error message.
+func bodyTail(body string) string {
+	text := strings.TrimSpace(strings.ToValidUTF8(body, ""))
 	if text == "" {
 		return ""
 	}

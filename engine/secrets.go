@@ -17,6 +17,9 @@ import (
 type secrets struct {
 	values map[string]string
 	masker *strings.Replacer
+	// longest is the length of the longest form masked: text cut from a longer
+	// stream may hold a partial secret within that many bytes of the cut.
+	longest int
 }
 
 func newSecrets(values map[string]string) *secrets {
@@ -30,6 +33,7 @@ func newSecrets(values map[string]string) *secrets {
 		}
 		for _, f := range secretForms(v) {
 			forms = append(forms, form{f, name})
+			s.longest = max(s.longest, len(f))
 		}
 	}
 	// Longest first: a secret that contains another is masked whole.
@@ -66,6 +70,14 @@ func (s *secrets) mask(text string) string {
 		return text
 	}
 	return s.masker.Replace(text)
+}
+
+// margin is how many bytes next to a cut may hold part of a secret.
+func (s *secrets) margin() int {
+	if s == nil {
+		return 0
+	}
+	return s.longest
 }
 
 // maskValue masks every string in a value of maps, lists and scalars.

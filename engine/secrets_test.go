@@ -36,13 +36,28 @@ func TestSecretsAreMaskedInEveryForm(t *testing.T) {
 // TestTailBufferKeepsTheEnd checks that a command's output keeps its last bytes, where
 // the outcome is, and says it was cut.
 func TestTailBufferKeepsTheEnd(t *testing.T) {
-	var b tailBuffer
+	b := tailBuffer{keep: MaxCommandOutput}
 	for range 3 {
 		b.Write([]byte(strings.Repeat("x", MaxCommandOutput/2)))
 	}
 	b.Write([]byte("done\n"))
-	got := b.String()
-	if !strings.HasPrefix(got, "…") || !strings.HasSuffix(got, "done\n") || len(got) != MaxCommandOutput+len("…") {
+	got := b.text(nil)
+	if !strings.HasPrefix(got, "…") || !strings.HasSuffix(got, "done\n") || len(got) > MaxCommandOutput+len("…") || len(got) < MaxCommandOutput/2 {
 		t.Errorf("tail has %d bytes: %q…%q", len(got), got[:8], got[len(got)-8:])
+	}
+}
+
+// TestSecretCutByTheTailIsNotHalfKept checks that a secret the output's cut goes
+// through leaves none of its characters in what is kept.
+func TestSecretCutByTheTailIsNotHalfKept(t *testing.T) {
+	const token = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	s := newSecrets(map[string]string{"t": token})
+	for cut := 1; cut < len(token); cut++ {
+		b := tailBuffer{keep: MaxCommandOutput + s.margin()}
+		b.Write([]byte(strings.Repeat("x", MaxCommandOutput+s.margin()) + token + strings.Repeat("y", MaxCommandOutput+s.margin()-len(token)+cut)))
+		got := b.text(s)
+		if strings.Contains(got, token[cut:]) && len(token[cut:]) > 3 {
+			t.Fatalf("cut %d: the kept output ends a secret in clear: …%q", cut, got[:40])
+		}
 	}
 }
