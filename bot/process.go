@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -42,7 +43,8 @@ func (b *Bot) process(ctx context.Context, j job) {
 		b.ackInFlight(j, req)
 		return
 	}
-	defer b.end(req.ID)
+	release := sync.OnceFunc(func() { b.end(req.ID) })
+	defer release()
 
 	prior, ok := b.claim(ctx, j, req)
 	if !ok {
@@ -55,7 +57,7 @@ func (b *Bot) process(ctx context.Context, j job) {
 		}
 		return
 	}
-	b.handle(ctx, j, req)
+	b.handle(ctx, j, req, release)
 }
 
 // minAckWait is the least time a request gets to answer in its ack, however long it
@@ -204,7 +206,10 @@ func (b *Bot) answerUnrecorded(j job, req *runbook.Request, err error) []byte {
 // handle runs the handler. If it answers within the ack budget the answer travels in the
 // ack (slash commands, modal errors); otherwise the envelope is acked empty so Slack's
 // 3-second deadline holds, and the answer follows through the Web API.
-func (b *Bot) handle(ctx context.Context, j job, req *runbook.Request) {
+// release ends the request's in-flight mark once its answer is recorded, before the
+// ack: a redelivery that arrives as the ack goes out then finds the answer and repeats
+// it, rather than being acked empty as one still being handled.
+func (b *Bot) handle(ctx context.Context, j job, req *runbook.Request, release func()) {
 	outcome := make(chan *runbook.Reply, 1)
 	go func() { outcome <- b.call(ctx, req) }() // always received below
 
@@ -251,6 +256,8 @@ func (b *Bot) handle(ctx context.Context, j job, req *runbook.Request) {
 	}
 	if err := b.inbox.Complete(ctx, req.ID, ackPayload, encoded); err != nil {
 		b.log.Error("cannot record handled request", "request", req.ID, "err", err)
+	} else {
+		release()
 	}
 	if !acked {
 		b.ackJob(j, ackPayload)
