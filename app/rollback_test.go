@@ -226,6 +226,7 @@ func TestRollBackButtonAsksForApprovalThenUndoes(t *testing.T) {
 }
 
 const restartRunbook = `name: restart
+allowed: ["@alice"]
 steps:
   - id: scale
     action: http.request
@@ -254,6 +255,10 @@ func TestRunWithoutApprovalOffersRollBackOnItsResult(t *testing.T) {
 	})
 	if text := w.messageText(w.ops, result); !strings.Contains(text, "Done — HTTP 200") || !strings.Contains(text, slackui.ActionRollback) {
 		t.Fatalf("the result message shows %s", text)
+	}
+	// Attack: someone the runbook does not allow to run it cannot roll it back.
+	if got := w.Press(w.carol, w.ops, result, slackui.ActionRollback, "R-1"); !strings.Contains(got, "Only the people the runbook *restart* allows may run it") {
+		t.Errorf("carol's Roll back answered %q", got)
 	}
 	if got := w.Press(w.alice, w.ops, result, slackui.ActionRollback, "R-1"); !strings.Contains(got, "R-2 will roll back R-1") {
 		t.Fatalf("Roll back answered %q", got)
