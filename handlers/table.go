@@ -10,7 +10,7 @@ import (
 // commandTable lists every command, in the order help shows them.
 func (h *Handlers) commandTable() []*command {
 	return []*command{
-		{name: "declare", usage: "declare <severity> [service] <title…>", summary: "Declare an incident (no arguments opens a form).", run: h.declare},
+		{name: "declare", usage: "declare <severity> [service | --] <title…>", summary: "Declare an incident (no arguments opens a form); `--` before the title when its first word is not a service.", run: h.declare},
 		{name: "status", usage: "status [INC-id]", summary: "Show an incident (in its channel the id is implied).", run: h.status},
 		{name: "update", usage: `update <INC-id> [status=…] [severity=…] [commander=@…] [note="…"]`, summary: "Change an incident.", run: h.update},
 		{name: "resolve", usage: "resolve <INC-id> [note…]", summary: "Resolve an incident.", run: h.resolve},
