@@ -54,6 +54,22 @@ func TestRunReportsEveryParamProblemAtOnce(t *testing.T) {
 	}
 }
 
+func TestHelpRunShowsARunbooksParams(t *testing.T) {
+	w := startIncidents(t)
+	answer := strings.Join(w.AskBlocks(w.alice.ID, w.general.ID, "help run scale-up"), "\n")
+	for _, want := range []string{"`/runbook run scale-up [INC-id] service=&lt;text&gt; count=&lt;whole number&gt; [--dry-run]`", "`service` (text, required)", "`count` (whole number, required)"} {
+		if !strings.Contains(answer, want) {
+			t.Errorf("help run scale-up answered %q; want %q", answer, want)
+		}
+	}
+	if answer := w.command("help run scaleup"); !strings.Contains(answer, "Did you mean “scale-up”?") {
+		t.Errorf("help run with a typo answered %q", answer)
+	}
+	if answer := w.command("help run"); !strings.Contains(answer, "help run <runbook>` shows a runbook's params") {
+		t.Errorf("help run answered %q", answer)
+	}
+}
+
 // chatRunbooks start runs in #general; dm-commander writes to the incident's commander,
 // and carries-on goes on past a step that fails.
 var chatRunbooks = map[string]string{
