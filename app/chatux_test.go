@@ -30,6 +30,10 @@ func TestDeclareAsksAboutAMisspelledService(t *testing.T) {
 	if inc := w.incident(2); inc.Title != "slow pages" {
 		t.Fatalf("a title far from any service made %+v", inc)
 	}
+	w.command("declare sev3 payments")
+	if inc := w.incident(3); inc.Title != "payments" {
+		t.Fatalf("a title that is a service's name made %+v", inc)
+	}
 	if help := w.command("help declare"); !strings.Contains(help, "--") {
 		t.Fatalf("help declare does not say how to start a title with any word: %q", help)
 	}

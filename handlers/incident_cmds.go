@@ -70,9 +70,12 @@ func (h *Handlers) declaredService(d *incidents.Declaration, a args, prefix stri
 	}
 	first := a.words[1]
 	word := strings.ToLower(first.Text)
-	if len(a.words) > 2 && slices.Contains(h.Services, word) {
-		d.Service = word
-		return 2, nil
+	if slices.Contains(h.Services, word) {
+		if len(a.words) > 2 {
+			d.Service = word
+			return 2, nil
+		}
+		return 1, nil // "declare sev3 checkout": the service's name is the whole title
 	}
 	if sug := runbook.Suggest(word, h.Services); sug != "" && !first.Quoted && first.Kind == Word {
 		rest := orDefault(slackui.Escape(slackui.Truncate(a.text(2), 60)), "…")
