@@ -262,6 +262,13 @@ func (d *director) introYours() {
 	if y.cfg != nil {
 		d.out.printf("Your config gives the severities (%s), statuses, services, approvers, permissions and actions limits; secrets have made-up values.\n",
 			strings.Join(y.cfg.Incidents.Severities, ", "))
+		// Your limits are used as they are: say plainly when they reach beyond the demo.
+		if allowed := y.cfg.Actions.Command.Allowed; len(allowed) > 0 {
+			d.out.printf("Careful: command.run steps really run %s on this machine, as your config allows.\n", strings.Join(allowed, ", "))
+		}
+		if len(y.cfg.Actions.HTTP.AllowedHosts) == 0 {
+			d.out.printf("Careful: http.request steps may call any host, as your config allows (actions.http.allowedHosts is empty).\n")
+		}
 	}
 	d.out.printf("Deploy API: a stand-in on %s, for runbooks that call one.\n", d.w.api.url)
 }
