@@ -276,7 +276,7 @@ func TestRunCommand(t *testing.T) {
 	if answer := w.command("cancel R-1"); !strings.Contains(answer, "R-1 has already ended (cancelled)") {
 		t.Fatalf("second cancel answered %q", answer)
 	}
-	if list := w.command("runbooks"); !strings.Contains(list, "scale-up") || !strings.Contains(list, "count=integer") {
+	if list := w.command("runbooks"); !strings.Contains(list, "scale-up") || !strings.Contains(list, "`count` (whole number, required)") {
 		t.Fatalf("runbooks answered %q", list)
 	}
 }

@@ -19,6 +19,8 @@ type director struct {
 	// echo shows the lines read in interactive mode, when they come from a pipe
 	// rather than a terminal (which shows them as they are typed).
 	echo bool
+	// term is shared by the interactive session and its watcher.
+	term terminal
 }
 
 // slashCommand has a person type "/runbook text" in a channel (by id), waits until

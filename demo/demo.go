@@ -33,6 +33,15 @@ type Options struct {
 	Interactive bool
 	// Verbose shows the bot's logs; otherwise they are discarded.
 	Verbose bool
+	// RunbooksDir, when set, is a directory of your runbooks, loaded instead of the
+	// bundled ones. It implies Interactive: the script tells the story of the bundled
+	// runbooks, so with yours you play it yourself.
+	RunbooksDir string
+	// ConfigPath, when set, is your configuration file: its severities, statuses,
+	// services, channels, approvers, permissions, actions limits and secret names are
+	// used (never its tokens, store or secret values), and its runbooks.dir unless
+	// RunbooksDir is set. It implies Interactive.
+	ConfigPath string
 }
 
 // Run sets up the emulator and the bot, plays the script (or the interactive
@@ -55,7 +64,14 @@ func run(ctx context.Context, opts Options, inspect func(*world)) (err error) {
 			logs = &apptest.SyncWriter{W: opts.Log}
 		}
 	}
-	w, err := startWorld(ctx, logs)
+	var y *yours
+	if opts.RunbooksDir != "" || opts.ConfigPath != "" {
+		if y, err = loadYours(opts.RunbooksDir, opts.ConfigPath); err != nil {
+			return err
+		}
+		opts.Interactive = true
+	}
+	w, err := startWorld(ctx, logs, y)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"regexp"
 	"slices"
@@ -35,24 +36,46 @@ func (d *director) interactive(ctx context.Context) error {
 	d.intro()
 	d.out.printf("\n%s", interactiveHelp)
 	s := &session{user: d.w.user("alice"), channel: d.w.chans["general"].ID}
+	news := d.watch(ctx)
+	defer news.stop()
 	for {
-		d.out.printf("\n%s in %s> ", s.user.Name, d.w.tr.n.channel(s.channel))
+		d.showPrompt(s)
 		line, err := d.in.next(ctx)
+		d.term.mu.Lock()
+		d.term.atPrompt.Store(false)
 		if errors.Is(err, io.EOF) {
 			d.out.printf("\n")
+			d.term.mu.Unlock()
 			return nil
 		}
-		if err != nil {
-			return err
-		}
-		if d.echo {
-			// A terminal has shown what was typed; input from a pipe is shown here.
-			d.out.printf("%s\n", line)
-		}
-		if quit, err := d.do(ctx, s, strings.TrimSpace(line)); quit || err != nil {
+		quit, err := d.typed(ctx, s, line, err)
+		d.term.mu.Unlock()
+		if quit || err != nil {
 			return err
 		}
 	}
+}
+
+// showPrompt prints who is typing where, and lets the watcher print news until the
+// next line comes.
+func (d *director) showPrompt(s *session) {
+	d.term.mu.Lock()
+	defer d.term.mu.Unlock()
+	d.term.prompt = fmt.Sprintf("\n%s in %s> ", s.user.Name, d.w.tr.n.channel(s.channel))
+	d.out.printf("%s", d.term.prompt)
+	d.term.atPrompt.Store(true)
+}
+
+// typed acts on a line read (or the error reading it), with the terminal held.
+func (d *director) typed(ctx context.Context, s *session, line string, err error) (quit bool, _ error) {
+	if err != nil {
+		return true, err
+	}
+	if d.echo {
+		// A terminal has shown what was typed; input from a pipe is shown here.
+		d.out.printf("%s\n", line)
+	}
+	return d.do(ctx, s, strings.TrimSpace(line))
 }
 
 // do acts on one line; quit says the session is over.

@@ -46,6 +46,10 @@ func (d *director) script(ctx context.Context) error {
 
 // intro says what the demo is and who is in the workspace.
 func (d *director) intro() {
+	if d.w.yours != nil {
+		d.introYours()
+		return
+	}
 	d.out.printf("Runbook demo: the real bot, connected to a local Slack emulator on 127.0.0.1.\n")
 	d.out.printf("People: alice, bob (in @%s, the approvers), carol.\n", oncallGroup)
 	d.out.printf("Channels: #general, %s (incident announcements), %s (approval requests).\n", defaultChannel, approvalChannel)

@@ -177,6 +177,13 @@ func (t *transcript) flush(w io.Writer, lead func(slackfake.Message) bool) {
 	}
 }
 
+// hasNews reports whether something happened that has not been printed yet.
+func (t *transcript) hasNews() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.events) > 0
+}
+
 // button returns the nth button shown (from 1).
 func (t *transcript) button(n int) (button, bool) {
 	t.mu.Lock()

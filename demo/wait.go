@@ -34,9 +34,9 @@ func (w *world) waitFor(ctx context.Context, what string, cond func() bool) erro
 	return fmt.Errorf("interrupted while waiting for %s", what)
 }
 
-// quiet reports whether the bot has nothing in flight: no run is running, and every
-// run waiting for an approval has its request posted and still pending (a decided
-// request whose run has not resumed yet is in flight).
+// quiet reports whether the bot has nothing in flight: every active run is parked —
+// waiting for an approval whose request is posted and still pending (a decided request
+// whose run has not resumed yet is in flight), or in a wait step.
 func (w *world) quiet(ctx context.Context) bool {
 	active, err := w.app.DB.Runs().ActiveRuns(ctx)
 	if err != nil {
@@ -47,11 +47,26 @@ func (w *world) quiet(ctx context.Context) bool {
 		return false
 	}
 	for _, r := range active {
-		if r.State != runbook.RunWaitingApproval || !posted(pending, r.ID) {
+		parked := r.State == runbook.RunWaitingApproval && posted(pending, r.ID) || waiting(r)
+		if !parked {
 			return false
 		}
 	}
 	return true
+}
+
+// waiting reports whether a run is in a wait step: it goes on by itself when the wait
+// ends, which may be long after the command that started it has been answered.
+func waiting(r *runbook.Run) bool {
+	for _, st := range r.Steps {
+		switch st.State {
+		case runbook.StepRunning:
+			return st.Action == "wait"
+		case runbook.StepPending:
+			return false
+		}
+	}
+	return false
 }
 
 // posted reports whether a run has a pending approval request with its message.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"regexp"
 
 	"github.com/runbookhq/runbook/app"
 	"github.com/runbookhq/runbook/config"
@@ -25,6 +26,9 @@ type world struct {
 	dir string
 	tr  *transcript
 	api *deployAPI // the stand-in deploy API the scale-up runbook calls
+	// yours are the runbooks (and configuration) the person brought, or nil for the
+	// bundled runbooks the script plays.
+	yours *yours
 
 	users  []slackfake.User             // the people, in the order they were added
 	groups map[string]string            // user group id → handle
@@ -38,12 +42,12 @@ const (
 )
 
 // startWorld starts the emulator, seeds the workspace and starts the bot, connected.
-func startWorld(ctx context.Context, logs io.Writer) (w *world, err error) {
+func startWorld(ctx context.Context, logs io.Writer, y *yours) (w *world, err error) {
 	dir, err := os.MkdirTemp("", "runbook-demo-")
 	if err != nil {
 		return nil, fmt.Errorf("create a temporary directory: %w", err)
 	}
-	w = &world{dir: dir, groups: map[string]string{}, chans: map[string]slackfake.Channel{}, tr: newTranscript()}
+	w = &world{dir: dir, groups: map[string]string{}, chans: map[string]slackfake.Channel{}, tr: newTranscript(), yours: y}
 	defer func() {
 		if err != nil {
 			w.stop()
@@ -54,6 +58,7 @@ func startWorld(ctx context.Context, logs io.Writer) (w *world, err error) {
 	}
 	w.srv = w.ws.Slack
 	w.seed()
+	w.seedYours()
 	w.tr.attach(w.srv, w.names())
 	if w.api, err = startDeployAPI(apptest.Logger(logs, slog.LevelInfo), w.tr.onExchange); err != nil {
 		return nil, err
@@ -74,6 +79,32 @@ func (w *world) seed() {
 	}
 }
 
+// channelName is what the emulator takes as a channel name, as Slack does.
+var channelName = regexp.MustCompile(`^[a-z0-9_-]{1,80}$`)
+
+// seedYours adds what your configuration and runbooks name: their channels, with
+// everyone in them, and a user group for each person of yours who is not a demo
+// person (see yours.mapPeople).
+func (w *world) seedYours() {
+	if w.yours == nil {
+		return
+	}
+	everyone := w.peopleNames()
+	for _, name := range w.yours.channels() {
+		if _, ok := w.chans[name]; !ok && channelName.MatchString(name) {
+			w.chans[name] = w.ws.Channel(name, everyone...)
+		}
+	}
+	made := map[string]bool{}
+	for _, handle := range w.yours.groupHandles() {
+		if !made[handle] {
+			made[handle] = true
+			g := w.ws.Group(handle, demoMembers...)
+			w.groups[g.ID] = g.Handle
+		}
+	}
+}
+
 // config is the kit's configuration pointed at the emulator and the temporary
 // directory, with the channels and approvers the script relies on. http.request may
 // reach the stand-in deploy API and nothing else, and its token is a secret, as a
@@ -86,14 +117,19 @@ func (w *world) config() *config.Config {
 	cfg.Approvals.Approvers = []string{"@" + oncallGroup}
 	cfg.Actions.HTTP.AllowedHosts = []string{w.api.host()}
 	cfg.Secrets = map[string]config.Secret{deployTokenSecret: config.Secret(w.api.token)}
+	if w.yours != nil {
+		w.yours.apply(cfg)
+	}
 	return cfg
 }
 
 // startBot writes the runbooks, assembles the real bot and waits until it is connected.
 func (w *world) startBot(ctx context.Context, logs io.Writer) error {
 	cfg := w.config()
-	if err := apptest.WriteRunbooks(cfg.Runbooks.Dir, runbooksFS(), nil); err != nil {
-		return err
+	if w.yours == nil {
+		if err := apptest.WriteRunbooks(cfg.Runbooks.Dir, runbooksFS(), nil); err != nil {
+			return err
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, actTimeout)
 	defer cancel()

@@ -307,7 +307,23 @@ func (e *Executor) endRun(ctx context.Context, run *runbook.Run, to runbook.RunS
 	if to != runbook.RunSucceeded {
 		e.report(ctx, run, to, why)
 		e.progress(ctx, run, slackui.RunEnded(run, to, why))
+		return
 	}
+	if failures := continuedFailures(run); len(failures) > 0 {
+		e.tell(ctx, run, slackui.RunFinishedWithFailures(run, failures))
+	}
+}
+
+// continuedFailures are the errors of the steps of a run that failed and let it go on
+// (on_error: continue): in a run that succeeded, every failed step is one.
+func continuedFailures(run *runbook.Run) []string {
+	var out []string
+	for _, st := range run.Steps {
+		if st.State == runbook.StepFailed {
+			out = append(out, st.Error)
+		}
+	}
+	return out
 }
 
 // report tells the person who started a run that it did not succeed, where they

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"strings"
 
 	"github.com/runbookhq/runbook"
 	"github.com/runbookhq/runbook/slackui"
@@ -43,9 +44,10 @@ func sendMessage(ctx context.Context, s *stepRun) (map[string]any, error) {
 	return post(ctx, s, channel, thread, s.flag("pin"))
 }
 
-// directMessage sends a direct message to one user.
+// directMessage sends a direct message to one user: an id, an @handle, or
+// "commander", the incident's commander, found as slack.invite finds them.
 func directMessage(ctx context.Context, s *stepRun) (map[string]any, error) {
-	user, err := s.e.d.Slack.ResolveUser(ctx, s.str("user"))
+	user, err := s.dmUser(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -59,6 +61,27 @@ func directMessage(ctx context.Context, s *stepRun) (map[string]any, error) {
 	}
 	delete(out, "permalink")
 	return out, nil
+}
+
+// dmUser is the one person a slack.dm step writes to. "commander" is the incident's
+// commander; a run without an incident, or an incident nobody commands yet, fails the
+// step with a sentence rather than Slack's user_not_found.
+func (s *stepRun) dmUser(ctx context.Context) (string, error) {
+	ref := s.str("user")
+	if !strings.EqualFold(ref, "commander") {
+		return s.e.d.Slack.ResolveUser(ctx, ref)
+	}
+	if s.run.IncidentID == 0 {
+		return "", runbook.Errorf(runbook.EINVALID, "user is “commander”, but this run is not about an incident; start it with an incident id")
+	}
+	inc, err := s.incident(ctx)
+	if err != nil {
+		return "", err
+	}
+	if inc.Commander == "" {
+		return "", runbook.Errorf(runbook.EINVALID, "user is “commander”, but %s has no commander yet; set one with update %s commander=@someone", inc.Key(), inc.Key())
+	}
+	return inc.Commander, nil
 }
 
 // post posts the step's message once: a retry adopts the message an earlier attempt

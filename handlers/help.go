@@ -16,7 +16,13 @@ func (h *Handlers) help(_ context.Context, inv *invocation) (*runbook.Reply, err
 		if !ok {
 			return h.unknown(inv.prefix, inv.args[0].Text), nil
 		}
+		if c.name == "run" && len(inv.args) > 1 {
+			return h.helpRunbook(inv, inv.args[1])
+		}
 		text := fmt.Sprintf("*%s*\n`%s %s`", c.summary, inv.prefix, c.usage)
+		if c.name == "run" {
+			text += fmt.Sprintf("\n`%s help run <runbook>` shows a runbook's params.", inv.prefix)
+		}
 		return slackui.PrivateText(text), nil
 	}
 	var lines []string

@@ -11,7 +11,7 @@ import (
 	"github.com/runbookhq/runbook/slackui"
 )
 
-// declare: declare <severity> [service] <title…>, or a form when given nothing.
+// declare: declare <severity> [service | --] <title…>, or a form when given nothing.
 func (h *Handlers) declare(ctx context.Context, inv *invocation) (*runbook.Reply, error) {
 	a := parseArgs(inv.args)
 	if err := h.mayDeclare(ctx, inv); err != nil {
@@ -27,11 +27,9 @@ func (h *Handlers) declare(ctx context.Context, inv *invocation) (*runbook.Reply
 	if err := h.Incidents.CheckSeverity(d.Severity); err != nil {
 		return nil, err
 	}
-	rest := 1
-	if svc, ok := a.opts["service"]; ok {
-		d.Service = svc.Text
-	} else if len(a.words) > 2 && slices.Contains(h.Services, strings.ToLower(a.words[1].Text)) {
-		d.Service, rest = strings.ToLower(a.words[1].Text), 2
+	rest, err := h.declaredService(&d, a, inv.prefix)
+	if err != nil {
+		return nil, err
 	}
 	if c, ok := a.opts["commander"]; ok {
 		id, err := h.resolveUser(ctx, c)
@@ -49,6 +47,49 @@ func (h *Handlers) declare(ctx context.Context, inv *invocation) (*runbook.Reply
 		return nil, err
 	}
 	return declaredReply(out), nil
+}
+
+// declaredService reads the service of "declare <severity> [service | --] <title…>"
+// into d and returns where the title starts. A first word that is not a service but
+// close to one ("chekout") is most likely a typo, and folding it into the title would
+// route the incident wrongly, so it is asked about instead; "--" says the title starts
+// there.
+func (h *Handlers) declaredService(d *incidents.Declaration, a args, prefix string) (int, error) {
+	if len(a.words) > 1 && isTitleMark(a.words[1]) {
+		if svc, ok := a.opts["service"]; ok {
+			d.Service = svc.Text
+		}
+		return 2, nil
+	}
+	if svc, ok := a.opts["service"]; ok {
+		d.Service = svc.Text
+		return 1, nil
+	}
+	if len(a.words) < 2 {
+		return 1, nil
+	}
+	first := a.words[1]
+	word := strings.ToLower(first.Text)
+	if slices.Contains(h.Services, word) {
+		if len(a.words) > 2 {
+			d.Service = word
+			return 2, nil
+		}
+		return 1, nil // "declare sev3 checkout": the service's name is the whole title
+	}
+	if sug := runbook.Suggest(word, h.Services); sug != "" && !first.Quoted && first.Kind == Word {
+		rest := orDefault(slackui.Escape(slackui.Truncate(a.text(2), 60)), "…")
+		return 0, runbook.Errorf(runbook.EINVALID,
+			"Did you mean the service “%s”? Say `%s declare %s %s %s`, or `%s declare %s -- %s %s` for a title that starts with “%s”.",
+			sug, prefix, d.Severity, sug, rest, prefix, d.Severity, slackui.Escape(first.Text), rest, slackui.Escape(first.Text))
+	}
+	return 1, nil
+}
+
+// isTitleMark reports whether a word is "--", which ends the options of declare: what
+// follows is the title. Phones turn "--" into a dash, so "—" counts too.
+func isTitleMark(t Token) bool {
+	return t.Kind == Word && !t.Quoted && (t.Text == "--" || t.Text == "—")
 }
 
 func declaredReply(out *incidents.Declared) *runbook.Reply {

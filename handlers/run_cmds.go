@@ -133,26 +133,34 @@ func (h *Handlers) runbookNames() string {
 // listRunbooks: runbooks
 func (h *Handlers) listRunbooks(ctx context.Context, inv *invocation) (*runbook.Reply, error) {
 	list := h.Catalog().List()
-	if len(list) == 0 {
-		return slackui.PrivateText("No runbooks are loaded. Put runbook files in the directory `runbooks.dir` names."), nil
+	infos := make([]slackui.RunbookInfo, len(list))
+	for i, rb := range list {
+		infos[i] = runbookInfo(rb)
 	}
-	var lines []string
-	for _, rb := range list {
-		line := fmt.Sprintf("*%s* — %s", rb.Name, slackui.Escape(rb.Description))
-		var params []string
-		for _, p := range rb.Params {
-			ps := p.Name + "=" + p.Type
-			if !p.Required {
-				ps = "[" + ps + "]"
-			}
-			params = append(params, ps)
+	return slackui.RunbookList(infos, inv.prefix), nil
+}
+
+// helpRunbook: help run <runbook>
+func (h *Handlers) helpRunbook(inv *invocation, word Token) (*runbook.Reply, error) {
+	name := strings.ToLower(word.Text)
+	rb, ok := h.Catalog().Get(name)
+	if !ok {
+		msg := fmt.Sprintf("There is no runbook “%s”.", slackui.Escape(word.Text))
+		if s := runbook.Suggest(name, h.Catalog().Names()); s != "" {
+			msg += fmt.Sprintf(" Did you mean “%s”?", s)
 		}
-		if len(params) > 0 {
-			line += " `" + strings.Join(params, " ") + "`"
-		}
-		lines = append(lines, line)
+		return slackui.PrivateText(":grey_question: " + msg + " " + h.runbookNames()), nil
 	}
-	return slackui.List(fmt.Sprintf("%d runbook(s). Run one with `%s run <runbook> [INC-id] [key=value …]`; add `--dry-run` to see what it would do first.", len(list), inv.prefix), lines), nil
+	return slackui.RunbookHelp(runbookInfo(rb), inv.prefix), nil
+}
+
+// runbookInfo is what people see of a runbook before they run it.
+func runbookInfo(rb *runbooks.Runbook) slackui.RunbookInfo {
+	info := slackui.RunbookInfo{Name: rb.Name, Description: rb.Description}
+	for _, p := range rb.Params {
+		info.Params = append(info.Params, slackui.Param(p))
+	}
+	return info
 }
 
 // listRuns: runs [INC-id]

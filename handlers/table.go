@@ -10,14 +10,14 @@ import (
 // commandTable lists every command, in the order help shows them.
 func (h *Handlers) commandTable() []*command {
 	return []*command{
-		{name: "declare", usage: "declare <severity> [service] <title…>", summary: "Declare an incident (no arguments opens a form).", run: h.declare},
+		{name: "declare", usage: "declare <severity> [service | --] <title…>", summary: "Declare an incident (no arguments opens a form); `--` before the title when its first word is not a service.", run: h.declare},
 		{name: "status", usage: "status [INC-id]", summary: "Show an incident (in its channel the id is implied).", run: h.status},
 		{name: "update", usage: `update <INC-id> [status=…] [severity=…] [commander=@…] [note="…"]`, summary: "Change an incident.", run: h.update},
 		{name: "resolve", usage: "resolve <INC-id> [note…]", summary: "Resolve an incident.", run: h.resolve},
 		{name: "list", usage: "list [open|all]", summary: "List incidents (open ones by default).", run: h.list},
 		{name: "timeline", usage: "timeline <INC-id>", summary: "Show what happened in an incident, in order.", run: h.timeline},
 		{name: "run", usage: "run <runbook> [INC-id] [key=value …] [--dry-run]", summary: "Run a runbook, for an incident if given; --dry-run shows what each step would do, doing nothing.", run: h.runRunbook},
-		{name: "runbooks", usage: "runbooks", summary: "List the runbooks you can run.", run: h.listRunbooks},
+		{name: "runbooks", usage: "runbooks", summary: "List the runbooks you can run, with their params.", run: h.listRunbooks},
 		{name: "runs", usage: "runs [INC-id]", summary: "Show recent runs and where they stand.", run: h.listRuns},
 		{name: "cancel", usage: "cancel <run-id>", summary: "Cancel a run that is still going.", run: h.cancel},
 		{name: "approvals", usage: "approvals", summary: "List the approvals waiting for you.", run: h.pendingApprovals},
@@ -26,7 +26,7 @@ func (h *Handlers) commandTable() []*command {
 		{name: "audit", usage: "audit [INC-id]", summary: "Show the audit log: every request, click and decision.", run: h.auditLog},
 		{name: "post", usage: "post to #channel: <text>", summary: "Post a message to a channel as Runbook.", run: h.post},
 		{name: "show", usage: "show recent messages in #channel", summary: "Show a channel's latest messages.", run: h.show},
-		{name: "help", usage: "help [command]", summary: "Show what Runbook can do, or how to use one command.", run: h.help},
+		{name: "help", usage: "help [command | run <runbook>]", summary: "Show what Runbook can do, or how to use one command.", run: h.help},
 	}
 }
 

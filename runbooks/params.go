@@ -1,6 +1,7 @@
 package runbooks
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -13,54 +14,98 @@ import (
 // optional param with no value and no default is bound to "", so templates can test
 // it with {{^params.name}}…{{/params.name}}.
 //
-// The error is runbook.EINVALID with a one-line message for the person who typed the
-// command, naming the param: an unknown key (with a did-you-mean), a missing required
-// param, a value of the wrong type or not among an enum's values.
+// The error is runbook.EINVALID with one message for the person who typed the command
+// that names every problem at once, so that one correction is enough: unknown keys
+// (with a did-you-mean), the required params missing, values of the wrong type or not
+// among an enum's values.
 func (r *Runbook) BindParams(given map[string]string) (map[string]any, error) {
-	if err := r.checkKeys(given); err != nil {
-		return nil, err
+	var problems []string
+	if p := r.unknownKeys(given); p != "" {
+		problems = append(problems, p)
 	}
 	out := make(map[string]any, len(r.Params))
+	var missing []Param
 	for _, p := range r.Params {
 		s, ok := given[p.Name]
 		switch {
 		case ok:
 			v, msg := convertParam(p, s)
 			if msg != "" {
-				return nil, runbook.Errorf(runbook.EINVALID, "%s %s", p.Name, msg)
+				problems = append(problems, p.Name+" "+msg)
 			}
 			out[p.Name] = v
 		case p.Default != nil:
 			out[p.Name] = p.Default
 		case p.Required:
-			return nil, runbook.Errorf(runbook.EINVALID, "%s is required: add %s=<%s>", p.Name, p.Name, p.expected())
+			missing = append(missing, p)
 		default:
 			out[p.Name] = ""
 		}
 	}
+	if len(missing) > 0 {
+		problems = append(problems, missingParams(missing))
+	}
+	if len(problems) > 0 {
+		return nil, runbook.Errorf(runbook.EINVALID, "%s", strings.Join(problems, "; "))
+	}
 	return out, nil
 }
 
-// checkKeys reports the first given key (in sorted order) that is not a param.
-func (r *Runbook) checkKeys(given map[string]string) error {
+// missingParams says which required params are missing and how to give them:
+// "service and count are required: add service=<text> count=<a whole number>".
+func missingParams(missing []Param) string {
+	names := make([]string, len(missing))
+	adds := make([]string, len(missing))
+	for i, p := range missing {
+		names[i] = p.Name
+		adds[i] = fmt.Sprintf("%s=<%s>", p.Name, p.expected())
+	}
+	verb := "is"
+	if len(missing) > 1 {
+		verb = "are"
+	}
+	return fmt.Sprintf("%s %s required: add %s", andList(names), verb, strings.Join(adds, " "))
+}
+
+// unknownKeys names the given keys (in sorted order) that are not params, each with a
+// did-you-mean when one is close, or "" when every key is a param.
+func (r *Runbook) unknownKeys(given map[string]string) string {
 	names := make([]string, len(r.Params))
 	for i, p := range r.Params {
 		names[i] = p.Name
 	}
+	var unknown []string
+	listParams := false
 	for _, key := range sortedKeys(given) {
 		if _, ok := r.Param(key); ok {
 			continue
 		}
-		switch sug := runbook.Suggest(key, names); {
-		case sug != "":
-			return runbook.Errorf(runbook.EINVALID, "%s has no param %q (did you mean %q?)", r.Name, key, sug)
-		case len(names) == 0:
-			return runbook.Errorf(runbook.EINVALID, "%s takes no params, got %q", r.Name, key)
-		default:
-			return runbook.Errorf(runbook.EINVALID, "%s has no param %q; its params are %s", r.Name, key, strings.Join(names, ", "))
+		if sug := runbook.Suggest(key, names); sug != "" {
+			unknown = append(unknown, fmt.Sprintf("%q (did you mean %q?)", key, sug))
+			continue
 		}
+		unknown = append(unknown, fmt.Sprintf("%q", key))
+		listParams = true
 	}
-	return nil
+	switch {
+	case len(unknown) == 0:
+		return ""
+	case len(names) == 0:
+		return fmt.Sprintf("%s takes no params, got %s", r.Name, andList(unknown))
+	}
+	msg := fmt.Sprintf("%s has no param %s", r.Name, andList(unknown))
+	if listParams {
+		msg += "; its params are " + strings.Join(names, ", ")
+	}
+	return msg
+}
+
+// andList joins words as a sentence does: "a", "a and b", "a, b and c".
+func andList(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
 }
 
 // expected describes the values a param takes, for messages.

@@ -35,6 +35,9 @@ func TestBindParams(t *testing.T) {
 		{"not a number", map[string]string{"count": "1", "ratio": "NaN"}, nil, `ratio must be a number, got "NaN"`},
 		{"not a boolean", map[string]string{"count": "1", "dry_run": "maybe"}, nil, `dry_run must be true or false, got "maybe"`},
 		{"not in enum", map[string]string{"count": "1", "region": "asia"}, nil, `region must be one of eu, us, got "asia"`},
+		{"every problem at once", map[string]string{"regoin": "eu", "colour": "red", "ratio": "x"}, nil,
+			`sev1-kickoff has no param "colour" and "regoin" (did you mean "region"?); its params are count, region, ratio, dry_run, note; ` +
+				`ratio must be a number, got "x"; count is required: add count=<a whole number>`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -49,6 +52,19 @@ func TestBindParams(t *testing.T) {
 				t.Errorf("BindParams = %#v, %v; want %#v", got, err, tt.want)
 			}
 		})
+	}
+}
+
+func TestBindParamsEveryMissingParam(t *testing.T) {
+	rb := &Runbook{Name: "scale-up", Params: []Param{
+		{Name: "service", Type: TypeString, Required: true},
+		{Name: "count", Type: TypeInteger, Required: true},
+		{Name: "region", Type: TypeEnum, Values: []string{"eu", "us"}, Required: true},
+	}}
+	_, err := rb.BindParams(nil)
+	want := "service, count and region are required: add service=<text> count=<a whole number> region=<eu|us>"
+	if runbook.ErrorMessage(err) != want {
+		t.Errorf("err = %q, want %q", runbook.ErrorMessage(err), want)
 	}
 }
 

@@ -2,6 +2,7 @@ package slackui
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/runbookhq/runbook"
 )
@@ -30,6 +31,37 @@ func RunFailedReport(run *runbook.Run, state runbook.RunState, why string) strin
 	}
 	return fmt.Sprintf(":x: %sRunbook *%s* (%s) %s: %s", who, Escape(run.Runbook), run.Key(), runEndVerb(state), Neutralize(why))
 }
+
+// RunFinishedWithFailures tells the person who started a run, where it reports, that
+// it succeeded although steps that may fail (on_error: continue) failed; failures are
+// the steps' error messages ("step 3 “notify” (slack.dm) failed: …"). Without it such
+// a failure would be seen by nobody.
+func RunFinishedWithFailures(run *runbook.Run, failures []string) string {
+	who := ""
+	if run.StartedBy != "" {
+		who = Mention(run.StartedBy) + " "
+	}
+	head := fmt.Sprintf(":warning: %sRunbook *%s* (%s) finished, but ", who, Escape(run.Runbook), run.Key())
+	if len(failures) == 1 {
+		return head + Neutralize(Truncate(failures[0], maxFailureText))
+	}
+	lines := []string{head + fmt.Sprintf("%d steps failed:", len(failures))}
+	for i, f := range failures {
+		if i == maxFailuresListed {
+			lines = append(lines, fmt.Sprintf("• and %d more: `/runbook runs` shows the run", len(failures)-i))
+			break
+		}
+		lines = append(lines, "• "+Neutralize(Truncate(f, maxFailureText)))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// A report of failed steps stays far below Slack's 40,000 characters however many
+// steps a runbook has and however long their errors are.
+const (
+	maxFailuresListed = 10
+	maxFailureText    = 500
+)
 
 func runEndVerb(s runbook.RunState) string {
 	switch s {

@@ -96,3 +96,24 @@ func TestDemoFlags(t *testing.T) {
 		t.Errorf("help does not list demo: %q", out)
 	}
 }
+
+func TestDemoPlaysYourRunbooks(t *testing.T) {
+	dir := t.TempDir()
+	mine := "name: mine\nsteps:\n  - action: slack.send_message\n    with: { channel: \"#general\", text: \"mine says hi\" }\n"
+	if err := os.WriteFile(dir+"/mine.yaml", []byte(mine), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runDemo(t, "/runbook run mine\nquit\n", "--runbooks", dir)
+	if code != 0 {
+		t.Fatalf("bot demo --runbooks exited %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "#general  Runbook: mine says hi") || !strings.Contains(out, "Runbooks: mine.") {
+		t.Errorf("bot demo --runbooks did not play mine:\n%s", out)
+	}
+	if code, _, errOut := runDemo(t, "", "--runbooks", dir, "--step"); code != 2 || !strings.Contains(errOut, "--step plays the script") {
+		t.Errorf("--runbooks with --step exited %d: %s", code, errOut)
+	}
+	if code, _, errOut := runDemo(t, "", "--runbooks", dir+"/nowhere"); code != 1 || !strings.Contains(errOut, "nowhere") {
+		t.Errorf("a missing runbooks directory exited %d: %s", code, errOut)
+	}
+}
