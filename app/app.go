@@ -42,6 +42,11 @@ type Options struct {
 	PingInterval time.Duration
 	// Now is the clock of the runs and the approvals (time.Now when nil); tests move it.
 	Now func() time.Time
+	// Sandbox keeps acting steps on this machine whatever the configuration allows:
+	// http.request reaches only loopback hosts and command.run runs nothing. The
+	// runbooks are still checked against the configuration's limits. The demo uses it,
+	// so that trying your runbooks never touches production.
+	Sandbox bool
 }
 
 // App is an assembled Runbook.
@@ -96,7 +101,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	a.Metrics = observe.NewMetrics(db.Runs().StateCounts, db.Approvals().StateCounts)
 	adapter.OnCall = a.Metrics.SlackCall
 	a.catalog.Store(runbooks.NewCatalog())
-	a.assemble(cfg, db, adapter, logger, opts.Now)
+	a.assemble(cfg, db, adapter, logger, opts)
 	h := handlers.New(handlers.Deps{
 		Logger:        logger.With("component", "handlers"),
 		Incidents:     a.Incidents,
@@ -140,7 +145,12 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 // assemble builds the services in order, each from what was built before it: the
 // investigation updates, the engine, the incident and approval services that use the
 // engine, and last the engine's action families, which act through those services.
-func (a *App) assemble(cfg *config.Config, db *store.DB, adapter *slackapi.Client, logger *slog.Logger, now func() time.Time) {
+func (a *App) assemble(cfg *config.Config, db *store.DB, adapter *slackapi.Client, logger *slog.Logger, opts Options) {
+	now := opts.Now
+	hosts, programs := cfg.Actions.HTTP.AllowedHosts, cfg.Actions.Command.Allowed
+	if opts.Sandbox {
+		hosts, programs = sandboxHosts, nil
+	}
 	updateChannel := ""
 	if cfg.Slack.InvestigationUpdates {
 		updateChannel = cfg.Slack.UpdateChannel
@@ -171,8 +181,8 @@ func (a *App) assemble(cfg *config.Config, db *store.DB, adapter *slackapi.Clien
 		engine.SlackActions(a.Incidents),
 		engine.IncidentActions(a.Incidents),
 		engine.WaitActions(),
-		engine.HTTPActions(engine.HTTPSettings{AllowedHosts: cfg.Actions.HTTP.AllowedHosts}),
-		engine.CommandActions(engine.CommandSettings{Allowed: cfg.Actions.Command.Allowed}),
+		engine.HTTPActions(engine.HTTPSettings{AllowedHosts: hosts}),
+		engine.CommandActions(engine.CommandSettings{Allowed: programs}),
 		engine.ApprovalActions(db.Approvals(), a.Approvals, engine.ApprovalSettings{
 			Channel:   cfg.Slack.ApprovalChannel,
 			Timeout:   cfg.Approvals.Timeout,
@@ -181,6 +191,9 @@ func (a *App) assemble(cfg *config.Config, db *store.DB, adapter *slackapi.Clien
 		}),
 	)
 }
+
+// sandboxHosts are the hosts acting steps may reach in a sandbox.
+var sandboxHosts = []string{"127.0.0.1", "localhost", "::1"}
 
 // RunbookSettings are what runbooks are checked against from the configuration: the
 // secret names and the hosts and programs steps may reach.

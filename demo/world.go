@@ -133,7 +133,8 @@ func (w *world) startBot(ctx context.Context, logs io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, actTimeout)
 	defer cancel()
-	bot, err := apptest.StartConnected(ctx, w.ws, cfg, app.Options{Logger: apptest.Logger(logs, cfg.Log.SlogLevel())})
+	bot, err := apptest.StartConnected(ctx, w.ws, cfg, app.Options{Logger: apptest.Logger(logs, cfg.Log.SlogLevel()),
+		Sandbox: true}) // trying runbooks never reaches beyond this machine
 	if err != nil {
 		return err
 	}

@@ -262,13 +262,9 @@ func (d *director) introYours() {
 	if y.cfg != nil {
 		d.out.printf("Your config gives the severities (%s), statuses, services, approvers, permissions and actions limits; secrets have made-up values.\n",
 			strings.Join(y.cfg.Incidents.Severities, ", "))
-		// Your limits are used as they are: say plainly when they reach beyond the demo.
-		if allowed := y.cfg.Actions.Command.Allowed; len(allowed) > 0 {
-			d.out.printf("Careful: command.run steps really run %s on this machine, as your config allows.\n", strings.Join(allowed, ", "))
-		}
-		if len(y.cfg.Actions.HTTP.AllowedHosts) == 0 {
-			d.out.printf("Careful: http.request steps may call any host, as your config allows (actions.http.allowedHosts is empty).\n")
-		}
 	}
+	// Your runbooks are checked against your limits, but nothing they do leaves this
+	// machine: trying a runbook must not scale production.
+	d.out.printf("Acting steps stay on this machine: http.request reaches only 127.0.0.1 and command.run runs nothing. `/runbook run NAME … --dry-run` shows what they would do.\n")
 	d.out.printf("Deploy API: a stand-in on %s, for runbooks that call one.\n", d.w.api.url)
 }

@@ -79,7 +79,7 @@ func TestExpiryIsPrintedWhenItHappens(t *testing.T) {
 		t.Fatalf("demo failed: %v\n%s", err, out.String())
 	}
 	got := demo.Normalize(out.String())
-	for _, want := range []string{"Groups standing for the people you named: @sre", "severities (p1, p2)", "Expired", "http.request steps may call any host"} {
+	for _, want := range []string{"Groups standing for the people you named: @sre", "severities (p1, p2)", "Expired", "Acting steps stay on this machine"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the session lacks %q:\n%s", want, got)
 		}
