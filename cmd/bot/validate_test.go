@@ -100,3 +100,29 @@ func TestValidateConfigErrorsAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// validate refuses runbooks certain to fail: statuses, severities and services that
+// the config does not have.
+func TestValidateIncidentValues(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "mitigate.yaml"), []byte(`name: mitigate
+on:
+  - event: incident.declared
+    if: { severity: [sev9], service: [payment] }
+steps:
+  - action: incident.update
+    with: { status: mitigatin }
+`), 0o600)
+	cfg := writeConfig(t, "services:\n  payments: {slack: {channel: \"#pay\"}}\n")
+	code, out := runBot(t, nil, "validate", dir, "--config", cfg)
+	for _, want := range []string{
+		`mitigate.yaml:4: trigger 1: if.severity: "sev9" is not in incidents.severities (sev0, sev1, sev2, sev3, sev4)`,
+		`mitigate.yaml:4: trigger 1: if.service: "payment" is not in services (payments) (did you mean "payments"?)`,
+		`mitigate.yaml:7: step 1 (incident.update): with.status "mitigatin" is not in incidents.statuses (detected, investigating, mitigating, resolved) (did you mean "mitigating"?)`,
+		"3 problem(s)",
+	} {
+		if code != 1 || !strings.Contains(out, want) {
+			t.Errorf("exit %d; the output lacks %q:\n%s", code, want, out)
+		}
+	}
+}
