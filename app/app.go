@@ -196,10 +196,17 @@ func (a *App) assemble(cfg *config.Config, db *store.DB, adapter *slackapi.Clien
 var sandboxHosts = []string{"127.0.0.1", "localhost", "::1"}
 
 // RunbookSettings are what runbooks are checked against from the configuration: the
-// secret names and the hosts and programs steps may reach.
+// secret names, the hosts and programs steps may reach, and the severities, statuses
+// and services that triggers and incident.update steps may name.
 func RunbookSettings(cfg *config.Config) runbooks.Settings {
+	services := make([]string, 0, len(cfg.Services))
+	for name := range cfg.Services {
+		services = append(services, name)
+	}
+	slices.Sort(services)
 	return runbooks.Settings{Secrets: cfg.SecretNames(), AllowedHosts: cfg.Actions.HTTP.AllowedHosts,
-		AllowedPrograms: cfg.Actions.Command.Allowed}
+		AllowedPrograms: cfg.Actions.Command.Allowed, Severities: cfg.Incidents.Severities,
+		Statuses: cfg.Incidents.Statuses, Services: services}
 }
 
 // Catalog returns the runbooks loaded when Run started.

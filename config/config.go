@@ -25,6 +25,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
@@ -275,9 +276,30 @@ func (s Slack) LogValue() slog.Value {
 // overrides from environ (as returned by os.Environ; nil means an empty
 // environment), then ${NAME} expansion, strict decoding and Validate. It does
 // not call RequireTokens. Every line of a returned error starts with
-// "config: " and contains no token or expanded value.
+// "config: " and contains no token or expanded value; every value problem is
+// reported, not only the first.
+//
+// store.path and runbooks.dir, when relative, are relative to the config
+// file's directory — also when the file leaves them at their defaults —
+// unless the environment sets them (RUNBOOK_STORE__PATH): then, and when there
+// is no file, they are relative to the working directory.
 func Load(path string, environ []string) (*Config, error) {
-	l := &loader{env: environMap(environ)}
+	return LoadWith(path, environ, LoadOptions{})
+}
+
+// LoadOptions change how LoadWith treats what Load would refuse.
+type LoadOptions struct {
+	// Unset, when not nil, is told of each ${NAME} reference to a variable that is
+	// not set, with the key it is in ("slack.botToken"), and Load goes on: that key
+	// keeps its default, or the reference expands to "" when the key has none. When
+	// nil, such a reference is an error, as running the bot needs. bot validate
+	// passes one, so that a CI job without the secrets can check the rest.
+	Unset func(key, name string)
+}
+
+// LoadWith is Load with options.
+func LoadWith(path string, environ []string, opts LoadOptions) (*Config, error) {
+	l := &loader{env: environMap(environ), opts: opts}
 	cfg, err := l.load(path, environ)
 	if err != nil {
 		return nil, l.scrub(err)
@@ -287,6 +309,7 @@ func Load(path string, environ []string) (*Config, error) {
 
 type loader struct {
 	env     map[string]string
+	opts    LoadOptions
 	secrets []string          // token values, scrubbed from errors as a second line of defence
 	origins map[string]string // key path → environment variable that set it
 }
@@ -331,23 +354,63 @@ func (l *loader) load(path string, environ []string) (*Config, error) {
 		return v, ok
 	}}
 	expanded, _ := exp.value(raw, nil).(map[string]any)
-	if len(exp.errs) > 0 {
-		return nil, errors.Join(exp.errs...)
+	defaults := toMap(reflect.ValueOf(*Default()), rootSchema(), false)
+	var errs []error
+	for _, u := range exp.unset {
+		if l.opts.Unset != nil {
+			l.opts.Unset(displayPath(u.key), u.name)
+		} else {
+			errs = append(errs, fmt.Errorf("config: %s refers to ${%s}, which is not set", displayPath(u.key), u.name))
+		}
+		resetKey(expanded, defaults, listKey(u.key), false)
 	}
+	l.fillTokens(expanded)
+	l.collectTokens(expanded)
 
-	// SLACK_BOT_TOKEN / SLACK_APP_TOKEN fill tokens still empty.
-	if slack, ok := expanded["slack"].(map[string]any); ok {
-		for key, name := range map[string]string{"botToken": BotTokenEnv, "appToken": AppTokenEnv} {
-			cur, present := slack[key]
-			if s, isString := cur.(string); !present || cur == nil || isString && s == "" {
-				if v := l.env[name]; v != "" {
-					slack[key] = v
-				}
+	cfg, err := decode(expanded)
+	if err != nil {
+		// Each key that does not decode keeps its default, so that the problems of
+		// every other key are found in the same pass.
+		names := decodeErrorNames(err)
+		errs = append(errs, l.decodeErrors(names)...)
+		for _, name := range names {
+			if _, p := lookupPath(name); p != "" {
+				resetKey(expanded, defaults, listKey(strings.Split(p, ".")), true)
+			}
+		}
+		if cfg, err = decode(expanded); err != nil {
+			return nil, errors.Join(errs...)
+		}
+	}
+	l.resolvePaths(cfg, path)
+	if err := cfg.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return cfg, nil
+}
+
+// fillTokens fills slack.botToken and slack.appToken, when still empty, from
+// SLACK_BOT_TOKEN and SLACK_APP_TOKEN.
+func (l *loader) fillTokens(expanded map[string]any) {
+	slack, ok := expanded["slack"].(map[string]any)
+	if !ok {
+		return
+	}
+	for key, name := range map[string]string{"botToken": BotTokenEnv, "appToken": AppTokenEnv} {
+		cur, present := slack[key]
+		if s, isString := cur.(string); !present || cur == nil || isString && s == "" {
+			if v := l.env[name]; v != "" {
+				slack[key] = v
 			}
 		}
 	}
-	l.collectTokens(expanded)
+}
 
+// decode turns the expanded map into a Config, strictly.
+func decode(expanded map[string]any) (*Config, error) {
 	final := koanf.New(".")
 	if err := final.Load(confmap.Provider(expanded, ""), nil); err != nil {
 		return nil, fmt.Errorf("config: %v", err)
@@ -367,12 +430,63 @@ func (l *loader) load(path string, environ []string) (*Config, error) {
 		},
 	})
 	if err != nil {
-		return nil, l.decodeErrors(err)
-	}
-	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	return cfg, nil
+}
+
+// listKey is a key path without a list index on its last segment: a list is
+// reset as a whole.
+func listKey(key []string) []string {
+	if len(key) == 0 {
+		return key
+	}
+	out := slices.Clone(key)
+	if i := strings.IndexByte(out[len(out)-1], '['); i > 0 {
+		out[len(out)-1] = out[len(out)-1][:i]
+	}
+	return out
+}
+
+// resetKey sets key in m back to its value in defaults. A key without a
+// default is deleted when drop is set, else left as it is.
+func resetKey(m, defaults map[string]any, key []string, drop bool) {
+	for i, seg := range key {
+		last := i == len(key)-1
+		var def any
+		if defaults != nil {
+			def = defaults[seg]
+		}
+		if last {
+			switch {
+			case def != nil:
+				m[seg] = def
+			case drop:
+				delete(m, seg)
+			}
+			return
+		}
+		next, ok := m[seg].(map[string]any)
+		if !ok {
+			return
+		}
+		m = next
+		defaults, _ = def.(map[string]any)
+	}
+}
+
+// resolvePaths makes store.path and runbooks.dir relative to the config
+// file's directory, unless the environment set them.
+func (l *loader) resolvePaths(cfg *Config, path string) {
+	if path == "" {
+		return
+	}
+	dir := filepath.Dir(path)
+	for key, p := range map[string]*string{"store.path": &cfg.Store.Path, "runbooks.dir": &cfg.Runbooks.Dir} {
+		if _, fromEnv := l.origins[key]; !fromEnv && *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(dir, *p)
+		}
+	}
 }
 
 // loadFile merges the YAML file at path into ko. YAML nulls (a key with
@@ -573,10 +687,9 @@ func durationNeedsUnitHook(from, to reflect.Type, data any) (any, error) {
 	return data, nil
 }
 
-// decodeErrors turns mapstructure's errors into one line per key that says
-// what the key must be, without the offending value (which may be an
-// expanded secret).
-func (l *loader) decodeErrors(err error) error {
+// decodeErrorNames lists the keys of mapstructure's errors ("" for an error
+// that names none).
+func decodeErrorNames(err error) []string {
 	var names []string
 	var walk func(error)
 	walk = func(e error) {
@@ -604,7 +717,12 @@ func (l *loader) decodeErrors(err error) error {
 		}
 	}
 	walk(err)
+	return names
+}
 
+// decodeErrors makes one line per key that did not decode, saying what the key
+// must be, without the offending value (which may be an expanded secret).
+func (l *loader) decodeErrors(names []string) []error {
 	var errs []error
 	seen := map[string]bool{}
 	for _, name := range names {
@@ -625,7 +743,7 @@ func (l *loader) decodeErrors(err error) error {
 		}
 	}
 	sortErrors(errs)
-	return errors.Join(errs...)
+	return errs
 }
 
 // scrub replaces any secret that made it into an error's text. Messages are

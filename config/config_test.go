@@ -93,8 +93,20 @@ func TestDefaults(t *testing.T) {
 		{"null sections keep defaults", "slack:\nbot:\n  workers:\napprovals:\n  required:\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := mustLoad(t, tc.content)
-			if !reflect.DeepEqual(cfg, want) {
+			path := ""
+			if tc.content != "" {
+				path = writeFile(t, tc.content)
+			}
+			cfg, err := Load(path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := *want
+			if path != "" { // the default paths are relative to the file
+				want.Store.Path = filepath.Join(filepath.Dir(path), "runbook.db")
+				want.Runbooks.Dir = filepath.Join(filepath.Dir(path), "runbooks")
+			}
+			if !reflect.DeepEqual(cfg, &want) {
 				t.Fatalf("Load =\n%#v\nwant\n%#v", cfg, want)
 			}
 		})

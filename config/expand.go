@@ -1,7 +1,6 @@
 package config
 
 import (
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -10,10 +9,17 @@ import (
 // expander replaces ${NAME} references in string values with environment
 // values. Only the braced form with NAME matching [A-Za-z_][A-Za-z0-9_]* is a
 // reference; "$$" and any other "$" are copied unchanged (so "$${X}" stays
-// "$${X}"). An unset NAME is an error; a set but empty one expands to "".
+// "$${X}"). An unset NAME expands to "" and is recorded in unset, for the loader to
+// report or note; a set but empty one expands to "".
 type expander struct {
 	lookup func(string) (string, bool)
-	errs   []error
+	unset  []unsetRef
+}
+
+// unsetRef is a ${NAME} reference to a variable that is not set, and the key it is in.
+type unsetRef struct {
+	key  []string // the key path; a list item's index is on the last segment ("approvers[0]")
+	name string
 }
 
 // value returns a copy of v with every string expanded. path is the key path
@@ -66,7 +72,7 @@ func (e *expander) str(s string, path []string) string {
 		}
 		val, ok := e.lookup(name)
 		if !ok {
-			e.errs = append(e.errs, fmt.Errorf("config: %s refers to ${%s}, which is not set", displayPath(path), name))
+			e.unset = append(e.unset, unsetRef{key: slices.Clone(path), name: name})
 		}
 		b.WriteString(val)
 		i += n

@@ -21,6 +21,8 @@ func FuzzLoad(f *testing.F) {
 		"services:\n  a: {slack: {channel: '#a'}}\n  b:\n",
 		"slack:\n  botTokn: x\n",
 		"a: &x {b: 1}\nc: *x\n",
+		"bot: {workers: many, queue: -1}\nlog: {level: ${NOPE}}\nstore: {path: d/r.db}\n",
+		"approvals: {approvers: [\"${A}\", U1], timeout: 30}\nsecrets: {t: ${T}}\n",
 	} {
 		f.Add([]byte(seed))
 	}

@@ -85,6 +85,11 @@ func (h *Handlers) runRequest(ctx context.Context, inv *invocation, tokens []Tok
 	if r.params, err = rb.BindParams(given); err != nil {
 		return nil, err
 	}
+	// A run that uses the incident would fail at its first such step; a dry run may
+	// still show which steps those are.
+	if _, dry := dryRunFlag(inv.args); !dry && r.inc == nil && rb.NeedsIncident() {
+		return nil, runbook.Errorf(runbook.EINVALID, "%s needs an incident: run it as `%s run %s INC-4 …` or from the incident's channel.", rb.Name, inv.prefix, rb.Name)
+	}
 	return r, nil
 }
 

@@ -218,8 +218,8 @@ var Actions = map[string]ActionSpec{
 		Name:    "incident.update",
 		Summary: "Change the incident's status or severity, or add a note to its timeline",
 		Inputs: []InputSpec{
-			{Name: "status", Type: InputString, Summary: "the new status"},
-			{Name: "severity", Type: InputString, Summary: "the new severity"},
+			{Name: "status", Type: InputString, Summary: "the new status", reach: checkStatusInput},
+			{Name: "severity", Type: InputString, Summary: "the new severity", reach: checkSeverityInput},
 			{Name: "note", Type: InputString, Summary: "a note for the incident timeline"},
 		},
 		OneOf:      []string{"status", "severity", "note"},

@@ -141,6 +141,11 @@ func (p *parser) conditions(n *yaml.Node, prefix string, t *Trigger) {
 		if *dst = p.stringList(v, prefix, "if."+k.Value); len(*dst) == 0 {
 			p.addf(v, "%sif.%s has no values, so it would never match", prefix, k.Value)
 		}
+		for _, value := range *dst {
+			if msg := p.settings.checkCondition(k.Value, value); msg != "" {
+				p.addf(v, "%sif.%s: %s", prefix, k.Value, msg)
+			}
+		}
 	})
 }
 

@@ -9,7 +9,8 @@ import (
 )
 
 // Settings are what runbooks are checked against besides their own files: the
-// configured secret names and the hosts and programs actions may reach. The same
+// configured secret names, the hosts and programs actions may reach, and the
+// incidents' severities, statuses and services that triggers and incident.update name. The same
 // rules (HostAllowed, ProgramAllowed) are applied again when a step runs, to what its
 // templates rendered; here they catch what is literal in the file.
 //
@@ -24,6 +25,13 @@ type Settings struct {
 	// AllowedPrograms are actions.command.allowed: program names or absolute paths.
 	// Empty allows none.
 	AllowedPrograms []string
+	// Severities and Statuses are incidents.severities and incidents.statuses: the
+	// literal values a trigger's conditions and an incident.update step may use.
+	// Empty checks nothing.
+	Severities, Statuses []string
+	// Services are the configured service names. Empty (no services configured, so
+	// an incident may name any service) checks nothing.
+	Services []string
 }
 
 // CheckURL says what is wrong with a URL an http.request step is about to call, or

@@ -38,41 +38,43 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer, environ []stri
 }
 
 // cmdValidate checks the configuration and every runbook without connecting to Slack,
-// printing each problem; teams run it in their own CI.
+// printing each problem; teams run it in their own CI, where the secrets the config
+// refers to are usually not set: those are noted as not checked, not failed.
+//
+//	bot validate [--config FILE] [DIR | FILE.yaml]   (flags and the path in any order)
 func cmdValidate(args []string, stdout, stderr io.Writer, environ []string) int {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "", "configuration file (YAML)")
-	if err := fs.Parse(args); err != nil {
+	paths, err := parseInterspersed(fs, args)
+	if err != nil {
 		return 2
 	}
-	if fs.NArg() > 1 {
-		fmt.Fprintln(stderr, "bot: validate takes at most one directory of runbooks")
+	if len(paths) > 1 {
+		fmt.Fprintf(stderr, "bot: validate takes one directory or runbook file, got %d: %s\n", len(paths), strings.Join(paths, " "))
 		return 2
 	}
 	if *path == "" {
 		*path = defaultConfigPath(environ)
 	}
-	cfg, err := config.Load(*path, withPlaceholderTokens(environ))
-	if err != nil {
-		printError(stderr, err)
-		return 1
-	}
-	dir := cfg.Runbooks.Dir
-	if fs.NArg() == 1 {
-		dir = fs.Arg(0)
-	}
-	catalog, err := app.RunbookSettings(cfg).LoadDir(dir)
-	if err != nil {
-		if ps, ok := errors.AsType[*runbooks.Problems](err); ok {
-			for _, p := range *ps {
-				fmt.Fprintln(stderr, p.String())
-			}
-			fmt.Fprintf(stderr, "%d problem(s) in %s\n", len(*ps), dir)
-			return 1
+	notChecked := map[string]bool{}
+	cfg, err := config.LoadWith(*path, environ, config.LoadOptions{Unset: func(key, name string) {
+		if note := fmt.Sprintf("not checked: ${%s} is not set (%s)", name, key); !notChecked[note] {
+			notChecked[note] = true
+			fmt.Fprintln(stderr, "bot: "+note)
 		}
+	}})
+	if err != nil {
 		printError(stderr, err)
 		return 1
+	}
+	target := cfg.Runbooks.Dir
+	if len(paths) == 1 {
+		target = paths[0]
+	}
+	catalog, code := loadRunbooksToValidate(cfg, target, stderr)
+	if catalog == nil {
+		return code
 	}
 	problems := app.UndecidableApprovals(cfg, catalog)
 	slackProblems, note := app.CheckApproversWithSlack(context.Background(), cfg)
@@ -87,12 +89,60 @@ func cmdValidate(args []string, stdout, stderr io.Writer, environ []string) int 
 		fmt.Fprintf(stderr, "%d problem(s)\n", len(problems))
 		return 1
 	}
-	fmt.Fprintf(stdout, "configuration is valid; %d runbook(s) in %s are valid: %s\n", len(catalog.Names()), dir, strings.Join(catalog.Names(), ", "))
+	fmt.Fprintf(stdout, "configuration is valid; %d runbook(s) in %s are valid: %s\n", len(catalog.Names()), target, strings.Join(catalog.Names(), ", "))
 	return 0
 }
 
-// withPlaceholderTokens lets validate run where the tokens are not set (a team's CI):
-// it never connects, so a config that refers to ${SLACK_BOT_TOKEN} need not fail.
+// loadRunbooksToValidate loads a directory of runbooks, or one runbook file, printing
+// every problem. It returns nil and the exit code when there is any.
+func loadRunbooksToValidate(cfg *config.Config, target string, stderr io.Writer) (*runbooks.Catalog, int) {
+	settings := app.RunbookSettings(cfg)
+	var catalog *runbooks.Catalog
+	var err error
+	if fi, statErr := os.Stat(target); statErr == nil && !fi.IsDir() {
+		var rb *runbooks.Runbook
+		if rb, err = settings.LoadFile(target); err == nil {
+			catalog = runbooks.NewCatalog(rb)
+		}
+	} else {
+		catalog, err = settings.LoadDir(target)
+	}
+	if ps, ok := errors.AsType[*runbooks.Problems](err); ok {
+		for _, p := range *ps {
+			fmt.Fprintln(stderr, p.String())
+		}
+		fmt.Fprintf(stderr, "%d problem(s) in %s\n", len(*ps), target)
+		return nil, 1
+	}
+	if err != nil {
+		printError(stderr, err)
+		return nil, 1
+	}
+	return catalog, 0
+}
+
+// parseInterspersed parses fs's flags wherever they are among args (the flag package
+// stops at the first argument that is not a flag) and returns the other arguments,
+// in order. Everything after "--" is an argument.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		left := fs.Args()
+		if len(left) == 0 {
+			return rest, nil
+		}
+		if used := len(args) - len(left); used > 0 && args[used-1] == "--" {
+			return append(rest, left...), nil
+		}
+		rest, args = append(rest, left[0]), left[1:]
+	}
+}
+
+// withPlaceholderTokens lets plan run where the tokens are not set: it never connects,
+// so a config that refers to ${SLACK_BOT_TOKEN} need not fail.
 func withPlaceholderTokens(environ []string) []string {
 	out := slices.Clone(environ)
 	for name, placeholder := range map[string]string{"SLACK_BOT_TOKEN": "xoxb-validate", "SLACK_APP_TOKEN": "xapp-validate"} {
