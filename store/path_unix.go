@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -52,7 +53,7 @@ func checkPath(path string) error {
 // permissions: its owner, mode, and who the bot runs as.
 func owner(info fs.FileInfo) string {
 	desc := "mode " + info.Mode().Perm().String()
-	if st, ok := info.Sys().(*unix.Stat_t); ok {
+	if st, ok := info.Sys().(*syscall.Stat_t); ok {
 		desc = fmt.Sprintf("owned by uid %d, %s", st.Uid, desc)
 	}
 	return fmt.Sprintf("%s; the bot runs as uid %d", desc, os.Getuid())
