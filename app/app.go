@@ -7,9 +7,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"maps"
 	"net/http"
+	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -34,7 +36,7 @@ import (
 // Options are the parts of the environment the configuration does not cover.
 type Options struct {
 	Logger *slog.Logger
-	// HealthWindow is how long Slack may be silent before /healthz fails (the ping
+	// HealthWindow is how long Slack may be silent before /readyz fails (the ping
 	// interval, when zero).
 	HealthWindow time.Duration
 	// PingInterval is how long the bot waits for Slack's ping before it reconnects
@@ -64,12 +66,21 @@ type App struct {
 	Metrics *observe.Metrics
 	HTTP    *observe.Server
 	catalog atomic.Pointer[runbooks.Catalog]
-	log     *slog.Logger
+	// loaded is set once Run has loaded the runbooks directory (readiness).
+	loaded atomic.Bool
+	// lock is the database's instance lock, taken by Run and released by Close.
+	lock *instanceLock
+	log  *slog.Logger
 }
 
-// New opens the store and builds the bot. It does not connect; Run does.
+// New checks the configuration and the runbooks directory, then opens the store and
+// builds the bot: a bot that cannot start leaves nothing on disk. It does not connect;
+// Run does.
 func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	if err := errors.Join(cfg.Validate(), cfg.RequireTokens()); err != nil {
+		return nil, err
+	}
+	if err := checkRunbooksDir(cfg.Runbooks.Dir); err != nil {
 		return nil, err
 	}
 	logger := opts.Logger
@@ -131,15 +142,26 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		if window <= 0 {
 			window = max(opts.PingInterval, 30*time.Second)
 		}
-		health := observe.HealthFunc(func(ctx context.Context) error {
-			return errors.Join(a.Bot.Healthy(window), db.Ping(ctx))
-		})
-		if a.HTTP, err = observe.Listen(cfg.HTTP.Addr, a.Metrics, health, logger.With("component", "http")); err != nil {
-			db.Close()
-			return nil, err
-		}
+		a.HTTP = observe.NewServer(cfg.HTTP.Addr, a.Metrics, a.probes(window), logger.With("component", "http"))
 	}
 	return a, nil
+}
+
+// probes are /healthz and /readyz. Liveness asks only whether the process still
+// answers and its database does: a bot waiting out a Slack outage is alive, and
+// restarting it would not bring Slack back. Readiness asks whether it can serve now:
+// Slack heard from within window, a write can begin, the runbooks loaded.
+func (a *App) probes(window time.Duration) observe.Probes {
+	return observe.Probes{
+		Live: observe.HealthFunc(a.DB.Ping),
+		Ready: observe.HealthFunc(func(ctx context.Context) error {
+			var notLoaded error
+			if !a.loaded.Load() {
+				notLoaded = errors.New("runbooks not loaded yet")
+			}
+			return errors.Join(a.Bot.Healthy(window), a.DB.Writable(ctx), notLoaded)
+		}),
+	}
 }
 
 // assemble builds the services in order, each from what was built before it: the
@@ -212,33 +234,83 @@ func RunbookSettings(cfg *config.Config) runbooks.Settings {
 // Catalog returns the runbooks loaded when Run started.
 func (a *App) Catalog() *runbooks.Catalog { return a.catalog.Load() }
 
+// checkRunbooksDir fails when the runbooks directory cannot be read: a bot that
+// started without it would look healthy and answer every run with "No runbooks are
+// loaded".
+func checkRunbooksDir(dir string) error {
+	_, err := os.ReadDir(dir)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, fs.ErrNotExist):
+		return runbook.Errorf(runbook.EINVALID, "runbooks.dir %s does not exist: create it and put your runbooks there, or point runbooks.dir at them", dir)
+	case errors.Is(err, fs.ErrPermission):
+		return runbook.Errorf(runbook.EINVALID, "runbooks.dir %s cannot be read (permission denied): let the bot's user read it", dir)
+	}
+	return runbook.Errorf(runbook.EINVALID, "runbooks.dir %s cannot be read: %v", dir, err)
+}
+
 // loadRunbooks loads the runbooks directory. A broken file is logged and left out,
 // rather than keeping the bot from starting in the middle of an incident; `bot
-// validate` is the place to catch it.
-func loadRunbooks(dir string, settings runbooks.Settings, logger *slog.Logger) *runbooks.Catalog {
+// validate` is the place to catch it. An empty directory is a warning, not an error:
+// incidents can be declared, updated and resolved without any runbook, and a team may
+// start there. A directory that cannot be read is an error.
+func loadRunbooks(dir string, settings runbooks.Settings, logger *slog.Logger) (*runbooks.Catalog, error) {
 	catalog, err := settings.LoadDir(dir)
-	if ps, ok := errors.AsType[*runbooks.Problems](err); ok {
+	ps, broken := errors.AsType[*runbooks.Problems](err)
+	switch {
+	case broken:
 		for _, p := range *ps {
 			logger.Error("runbook left out", "problem", p.String())
 		}
-	} else if err != nil {
-		logger.Error("no runbooks loaded", "dir", dir, "err", err)
+	case err != nil:
+		if err := checkRunbooksDir(dir); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("runbooks.dir %s: %w", dir, err)
 	}
 	if catalog == nil {
 		catalog = runbooks.NewCatalog()
 	}
+	if len(catalog.Names()) == 0 && !broken {
+		logger.Warn("the runbooks directory has no runbooks: incidents can be declared, but there is nothing to run", "dir", dir)
+	}
 	logger.Info("runbooks loaded", "dir", dir, "count", len(catalog.Names()))
-	return catalog
+	return catalog, nil
 }
 
-// Run resumes unfinished runs and serves until ctx is cancelled or Slack rejects the
-// tokens; then it stops the runs in flight (they resume at the next start).
+// Run takes the database's instance lock, resumes unfinished runs and serves until ctx
+// is cancelled or Slack rejects the tokens; then it stops the runs in flight (they
+// resume at the next start). While Slack cannot be reached at start it waits for it,
+// serving /healthz (alive) and /readyz (not ready); ctx ending meanwhile is a clean
+// stop. Close releases the lock.
 func (a *App) Run(ctx context.Context) error {
-	// Checked first, so that a wrong token is the one line a person sees.
-	if _, err := a.Slack.Identify(ctx); err != nil {
+	// The lock belongs to a running bot, not to the store: tests, `bot plan` and a
+	// second assembled App (as another process would have it) may open the database.
+	lock, err := lockDatabase(a.Config.Store.Path)
+	if err != nil {
 		return err
 	}
-	a.catalog.Store(loadRunbooks(a.Config.Runbooks.Dir, RunbookSettings(a.Config), a.log))
+	a.lock = lock
+	if a.HTTP != nil {
+		if err := a.HTTP.Start(); err != nil {
+			return err
+		}
+		a.log.Info("serving /healthz, /readyz and /metrics", "addr", a.HTTP.Addr())
+	}
+	// Checked first, so that a wrong token is the one line a person sees.
+	if _, err := a.Slack.IdentifyAtStart(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	catalog, err := loadRunbooks(a.Config.Runbooks.Dir, RunbookSettings(a.Config), a.log)
+	if err != nil {
+		return err
+	}
+	a.catalog.Store(catalog)
+	a.loaded.Store(true)
 	// Investigation updates are posted apart from the work that reports them; at the
 	// stop signal, what is queued is posted while the bot drains.
 	updatesCtx, stopUpdates := context.WithCancel(ctx) // also stopped when Run fails
@@ -249,10 +321,6 @@ func (a *App) Run(ctx context.Context) error {
 		return err
 	}
 	defer a.Executor.Stop()
-	if a.HTTP != nil {
-		a.HTTP.Start()
-		a.log.Info("serving /healthz and /metrics", "addr", a.HTTP.Addr())
-	}
 	// After the executor (settling a decision resumes its run), before the bot serves
 	// clicks.
 	if err := a.Approvals.Start(ctx); err != nil {
@@ -262,10 +330,16 @@ func (a *App) Run(ctx context.Context) error {
 	return a.Bot.Run(ctx)
 }
 
-// Close releases the store and the HTTP listener.
+// Close releases the HTTP listener, the store and then the instance lock, so that the
+// next process finds the database closed. Call it after Run has returned.
 func (a *App) Close() error {
 	if a.HTTP != nil {
 		a.HTTP.Stop()
 	}
-	return a.DB.Close()
+	err := a.DB.Close()
+	if a.lock != nil {
+		a.lock.release()
+		a.lock = nil
+	}
+	return err
 }

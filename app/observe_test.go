@@ -81,23 +81,38 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 	}
 }
 
-func TestHealthz(t *testing.T) {
+// /healthz says the process is alive and stays 200 while Slack is out of reach, so that
+// a liveness probe never restarts the bot during Slack's outage; /readyz says whether
+// it can serve now, and is 503 with the reason while it cannot.
+func TestProbes(t *testing.T) {
 	h := start(t, func(c *config.Config) { c.HTTP.Addr = "127.0.0.1:0" })
 	h.Stop()
-	// A bot that hears nothing from Slack for a second is unhealthy.
+	// A bot that hears nothing from Slack for a second is not ready.
 	h.AppOptions = app.Options{PingInterval: 2 * time.Second, HealthWindow: time.Second}
 	a := h.Start()
 	base := "http://" + a.HTTP.Addr()
-	healthy := func() bool { code, _ := httpGet(t, base+"/healthz"); return code == 200 }
-	h.WaitFor("healthy once connected", healthy)
+	ready := func() bool { code, _ := httpGet(t, base+"/readyz"); return code == 200 }
+	alive := func() {
+		t.Helper()
+		if code, body := httpGet(t, base+"/healthz"); code != 200 {
+			t.Fatalf("/healthz answered %d while Slack was out of reach: %s", code, body)
+		}
+	}
+	h.WaitFor("ready once connected", ready)
+	alive()
 
 	h.Slack.PausePings(true)
-	h.WaitFor("unhealthy without pings", func() bool { return !healthy() })
+	h.WaitFor("not ready without pings", func() bool { return !ready() })
+	alive()
 	h.Slack.PausePings(false)
-	h.WaitFor("healthy after pings resume", healthy)
+	h.WaitFor("ready after pings resume", ready)
 
 	h.Slack.FailNext("apps.connections.open", 2, 500)
 	h.Slack.DropConnections()
-	h.WaitFor("unhealthy while disconnected", func() bool { return !healthy() })
-	h.WaitFor("healthy after the reconnect", healthy)
+	h.WaitFor("not ready while disconnected", func() bool {
+		code, body := httpGet(t, base+"/readyz")
+		return code == 503 && strings.Contains(body, "not connected to Slack")
+	})
+	alive()
+	h.WaitFor("ready after the reconnect", ready)
 }

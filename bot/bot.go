@@ -299,21 +299,29 @@ func (b *Bot) resumeUnfinished(ctx context.Context) {
 	}
 }
 
-// prune forgets handled envelopes once Slack can no longer redeliver them.
+// pruneAfter is how long a handled envelope is remembered. Slack redelivers an unacked
+// event for about five minutes (at once, after ~1 min, after ~5 min); a day is far
+// beyond that, and keeps the de-duplication table to a day's traffic.
+const pruneAfter = 24 * time.Hour
+
+// prune forgets handled envelopes once Slack can no longer redeliver them: once at
+// start — a bot restarted more often than hourly would otherwise never prune — then
+// hourly. It runs beside the connection, so it never delays serving.
 func (b *Bot) prune(ctx context.Context) {
 	ticker := time.NewTicker(time.Hour)
 	defer ticker.Stop()
 	for {
+		n, err := b.inbox.Prune(ctx, b.opts.Now().Add(-pruneAfter))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			b.log.Warn("prune handled envelopes", "err", err)
+		case n > 0:
+			b.log.Info("pruned handled envelopes", "count", n, "older_than", pruneAfter)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-ticker.C:
-			n, err := b.inbox.Prune(ctx, b.opts.Now().Add(-24*time.Hour))
-			if err != nil {
-				b.log.Warn("prune handled envelopes", "err", err)
-				continue
-			}
-			b.log.Debug("pruned handled envelopes", "count", n)
 		}
 	}
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Health says whether Runbook can do its job right now.
+// Health says whether part of Runbook is well right now.
 type Health interface {
 	// Healthy returns nil, or what is wrong ("not connected to Slack", …).
 	Healthy(ctx context.Context) error
@@ -25,55 +25,86 @@ type HealthFunc func(ctx context.Context) error
 // Healthy calls f.
 func (f HealthFunc) Healthy(ctx context.Context) error { return f(ctx) }
 
-// Server serves /healthz and /metrics.
-type Server struct {
-	http *http.Server
-	ln   net.Listener
-	log  *slog.Logger
-	wg   sync.WaitGroup
+// Probes are the two questions an orchestrator asks. They differ on purpose: during a
+// Slack outage the bot is alive but not ready, and a liveness probe that failed then
+// would restart it in a loop while Slack is down.
+type Probes struct {
+	// Live: the process is not wedged (/healthz). Restart it if not.
+	Live Health
+	// Ready: it can do its job now (/readyz): connected to Slack, the store writable,
+	// the runbooks loaded.
+	Ready Health
 }
 
-// Listen opens addr and returns a server for it; Start serves.
-func Listen(addr string, m *Metrics, health Health, logger *slog.Logger) (*Server, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("http.addr %s: %w", addr, err)
-	}
+// Server serves /healthz, /readyz and /metrics.
+type Server struct {
+	addr string
+	http *http.Server
+	log  *slog.Logger
+	wg   sync.WaitGroup
+
+	mu sync.Mutex
+	ln net.Listener // set by Start
+}
+
+// NewServer returns a server for addr; Start listens and serves.
+func NewServer(addr string, m *Metrics, probes Probes, logger *slog.Logger) *Server {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("GET /healthz", probe(probes.Live, "unhealthy"))
+	mux.HandleFunc("GET /readyz", probe(probes.Ready, "not ready"))
+	return &Server{addr: addr, http: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}, log: logger}
+}
+
+// probe answers 200 "ok" while h is healthy, else 503 with what is wrong.
+func probe(h Health, failed string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		if err := health.Healthy(ctx); err != nil {
+		if err := h.Healthy(ctx); err != nil {
 			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintln(w, "unhealthy:", err)
+			fmt.Fprintf(w, "%s: %v\n", failed, err)
 			return
 		}
 		fmt.Fprintln(w, "ok")
-	})
-	return &Server{http: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}, ln: ln, log: logger}, nil
+	}
 }
 
-// Addr is where the server listens.
-func (s *Server) Addr() string { return s.ln.Addr().String() }
+// Addr is where the server listens, once Start has returned; the configured address
+// before.
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return s.addr
+	}
+	return s.ln.Addr().String()
+}
 
-// Start serves in the background until Stop.
-func (s *Server) Start() {
+// Start opens the address and serves in the background until Stop.
+func (s *Server) Start() error {
+	ln, err := net.Listen("tcp", s.addr)
+	if err != nil {
+		return fmt.Errorf("http.addr %s: %w", s.addr, err)
+	}
+	s.mu.Lock()
+	s.ln = ln
+	s.mu.Unlock()
 	s.wg.Go(func() {
-		if err := s.http.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("http listener stopped", "err", err)
 		}
 	})
+	return nil
 }
 
-// Stop shuts the server down and waits for it.
+// Stop shuts the server down and waits for it; it may be called without Start.
 func (s *Server) Stop() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := s.http.Shutdown(ctx); err != nil {
 		s.http.Close()
 	}
-	s.ln.Close() // in case Start was never called
 	s.wg.Wait()
 }

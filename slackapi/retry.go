@@ -52,6 +52,11 @@ func call[T any](ctx context.Context, c *Client, method string, fn func() (T, er
 
 // callIn is call for a method whose budget is per channel (chat.postMessage).
 func callIn[T any](ctx context.Context, c *Client, method, channel string, fn func() (T, error)) (T, error) {
+	return callTries(ctx, c, method, channel, c.MaxAttempts, fn)
+}
+
+// callTries is callIn with its own bound on the tries.
+func callTries[T any](ctx context.Context, c *Client, method, channel string, tries int, fn func() (T, error)) (T, error) {
 	policy := backoff.NewExponentialBackOff()
 	policy.InitialInterval = c.RetryInterval
 	policy.MaxInterval = 30 * time.Second
@@ -65,7 +70,7 @@ func callIn[T any](ctx context.Context, c *Client, method, channel string, fn fu
 		return res, classify(err)
 	},
 		backoff.WithBackOff(policy),
-		backoff.WithMaxTries(uint(c.MaxAttempts)),
+		backoff.WithMaxTries(uint(tries)),
 		backoff.WithMaxElapsedTime(c.MaxElapsed),
 		backoff.WithNotify(func(err error, wait time.Duration) {
 			c.log.Debug("retrying Slack call", "method", method, "wait", wait, "err", err)

@@ -56,10 +56,15 @@ func New(api *slack.Client, httpClient *http.Client, logger *slog.Logger) *Clien
 
 // Identify calls auth.test, once it has succeeded no more.
 func (c *Client) Identify(ctx context.Context) (runbook.Identity, error) {
+	return c.identify(ctx, c.MaxAttempts)
+}
+
+// identify is Identify with a bound on the tries of one call.
+func (c *Client) identify(ctx context.Context, tries int) (runbook.Identity, error) {
 	if id := c.identity.Load(); id != nil {
 		return *id, nil
 	}
-	res, err := call(ctx, c, "auth.test", func() (*slack.AuthTestResponse, error) { return c.api.AuthTestContext(ctx) })
+	res, err := callTries(ctx, c, "auth.test", "", tries, func() (*slack.AuthTestResponse, error) { return c.api.AuthTestContext(ctx) })
 	if err != nil {
 		return runbook.Identity{}, explainAuth(err)
 	}

@@ -53,6 +53,9 @@ func open(ctx context.Context, path string, cp checkpointConfig) (*DB, error) {
 	if path == "" {
 		return nil, runbook.Errorf(runbook.EINVALID, "store.path is empty")
 	}
+	if err := checkPath(path); err != nil {
+		return nil, err
+	}
 	write := sql.OpenDB(newWriterConnector(dsn(path, false), cp.walLimit))
 	write.SetMaxOpenConns(1)
 	read, err := sql.Open("sqlite3", dsn(path, true))
@@ -127,6 +130,15 @@ func (db *DB) Ping(ctx context.Context) error {
 	var one int
 	if err := db.read.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
 		return fmt.Errorf("ping database: %w", err)
+	}
+	return nil
+}
+
+// Writable checks that a write can begin now: the file is writable and no one holds
+// the write lock for longer than the wait allows. It writes nothing.
+func (db *DB) Writable(ctx context.Context) error {
+	if err := db.update(ctx, func(*sql.Tx) error { return nil }); err != nil {
+		return fmt.Errorf("database not writable: %w", err)
 	}
 	return nil
 }

@@ -95,7 +95,9 @@ func TestMissingConfigFile(t *testing.T) {
 
 func TestInvalidAuth(t *testing.T) {
 	srv := apptest.NewWorkspace(t, slackfake.Options{}).Slack
-	cfg := "slack:\n  apiURL: " + srv.APIURL() + "\nstore:\n  path: " + filepath.Join(t.TempDir(), "r.db") + "\n"
+	// The runbooks directory exists (an empty one), or the bot stops before asking Slack.
+	cfg := "slack:\n  apiURL: " + srv.APIURL() + "\nstore:\n  path: " + filepath.Join(t.TempDir(), "r.db") +
+		"\nrunbooks:\n  dir: " + t.TempDir() + "\n"
 	code, out := runBot(t, []string{"SLACK_BOT_TOKEN=" + fakeBot, "SLACK_APP_TOKEN=" + srv.AppToken()}, "--config", writeConfig(t, cfg))
 	if code != 1 {
 		t.Fatalf("exit code %d, want 1; output:\n%s", code, out)
@@ -111,7 +113,9 @@ func TestInvalidAuth(t *testing.T) {
 
 func TestInvalidAppToken(t *testing.T) {
 	srv := apptest.NewWorkspace(t, slackfake.Options{}).Slack
-	cfg := "slack:\n  apiURL: " + srv.APIURL() + "\nstore:\n  path: " + filepath.Join(t.TempDir(), "r.db") + "\n"
+	// The runbooks directory exists (an empty one), or the bot stops before asking Slack.
+	cfg := "slack:\n  apiURL: " + srv.APIURL() + "\nstore:\n  path: " + filepath.Join(t.TempDir(), "r.db") +
+		"\nrunbooks:\n  dir: " + t.TempDir() + "\n"
 	code, out := runBot(t, []string{"SLACK_BOT_TOKEN=" + srv.BotToken(), "SLACK_APP_TOKEN=" + fakeApp}, "--config", writeConfig(t, cfg))
 	if code != 1 || !strings.Contains(out, "check slack.appToken") {
 		t.Fatalf("exit code %d, output %q; want a sentence about the app token", code, out)
@@ -225,4 +229,25 @@ func TestValidateApprovers(t *testing.T) {
 			t.Fatalf("exit %d:\n%s", code, out)
 		}
 	})
+}
+
+// `bot run` with its runbooks directory missing stops with the sentence, before it
+// asks Slack anything or creates the database.
+func TestMissingRunbooksDirLeavesNothing(t *testing.T) {
+	srv := apptest.NewWorkspace(t, slackfake.Options{})
+	dir := t.TempDir()
+	db, runbooksDir := filepath.Join(dir, "r.db"), filepath.Join(dir, "runbooks")
+	cfg := "slack:\n  apiURL: " + srv.Slack.APIURL() + "\nstore:\n  path: " + db + "\nrunbooks:\n  dir: " + runbooksDir + "\n"
+	code, out := runBot(t, []string{"SLACK_BOT_TOKEN=" + srv.Slack.BotToken(), "SLACK_APP_TOKEN=" + srv.Slack.AppToken()},
+		"run", "--config", writeConfig(t, cfg))
+	want := "bot: runbooks.dir " + runbooksDir + " does not exist"
+	if code != 1 || !strings.HasPrefix(out, want) {
+		t.Fatalf("exit code %d, output %q; want 1 and %q", code, out, want)
+	}
+	if left, _ := filepath.Glob(db + "*"); len(left) > 0 {
+		t.Errorf("the failed start left %v", left)
+	}
+	if n := srv.Slack.Calls("auth.test"); n != 0 {
+		t.Errorf("the failed start called auth.test %d times", n)
+	}
 }
