@@ -3,7 +3,8 @@
 //	bot [run] [--config FILE]   connect to Slack and serve (the default)
 //	bot validate [--config FILE] check the configuration without connecting
 //	bot plan NAME [key=value …]  show what a runbook would do, doing nothing
-//	bot version                 print the version
+//	bot healthcheck             ask a running bot's /healthz (a container HEALTHCHECK)
+//	bot version                 print the version, commit and Go release
 package main
 
 import (
@@ -14,9 +15,6 @@ import (
 	"os/signal"
 	"syscall"
 )
-
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -41,20 +39,24 @@ Usage:
   bot validate [--config FILE]     check the configuration without connecting
   bot plan NAME [key=value …]      show what a runbook would do, doing nothing (bot plan -h)
   bot demo [--step|--interactive]  play an incident against a built-in Slack emulator
-  bot version                      print the version
+  bot healthcheck [--url URL]      ask a running bot's /healthz; exit 0 if healthy
+  bot version, bot --version       print the version, commit and Go release
   bot help                         show this help
 
 The configuration file defaults to $RUNBOOK_CONFIG, else config.yaml if it exists.
 Environment variables override it: SLACK_BOT_TOKEN, SLACK_APP_TOKEN, and
-RUNBOOK_<SECTION>__<KEY> (for example RUNBOOK_STORE__PATH).
+RUNBOOK_<SECTION>__<KEY> (for example RUNBOOK_STORE__PATH). RUNBOOK_DEFAULT__<KEY>
+sets a key only where neither the file nor RUNBOOK_<KEY> does (the container image's
+paths and listener).
 `
 
 // run is the whole program, minus the process: it returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
 	name := "run"
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+	if len(args) > 0 && (len(args[0]) > 0 && args[0][0] != '-' || args[0] == "--version" || args[0] == "-version") {
 		name, args = args[0], args[1:]
 	}
+	environ = withDefaults(args, environ)
 	switch name {
 	case "run":
 		return cmdRun(ctx, args, stderr, environ)
@@ -64,8 +66,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 		return cmdPlan(ctx, args, stdout, stderr, environ)
 	case "demo":
 		return cmdDemo(ctx, args, stdout, stderr, environ)
-	case "version":
-		fmt.Fprintln(stdout, "runbook", version)
+	case "healthcheck":
+		return cmdHealthcheck(ctx, args, stdout, stderr, environ)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, versionLine())
 		return 0
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
