@@ -1,7 +1,7 @@
 // Command bot runs Runbook, the Slack bot that runs incident runbooks from chat.
 //
 //	bot [run] [--config FILE]   connect to Slack and serve (the default)
-//	bot validate [--config FILE] check the configuration without connecting
+//	bot validate [--config FILE] [DIR|FILE.yaml]  check the configuration and runbooks without connecting
 //	bot plan NAME [key=value …]  show what a runbook would do, doing nothing
 //	bot healthcheck             ask a running bot's /healthz (a container HEALTHCHECK)
 //	bot version                 print the version, commit and Go release
@@ -36,9 +36,12 @@ const usage = `Runbook runs incident runbooks from Slack.
 
 Usage:
   bot [run] [--config FILE]        connect to Slack and serve (the default)
-  bot validate [--config FILE]     check the configuration without connecting
+  bot validate [--config FILE] [DIR|FILE.yaml]
+                                   check the configuration and runbooks without connecting
   bot plan NAME [key=value …]      show what a runbook would do, doing nothing (bot plan -h)
   bot demo [--step|--interactive]  play an incident against a built-in Slack emulator
+  bot demo --runbooks DIR [--config FILE]
+                                   try your runbooks there, interactively
   bot healthcheck [--url URL]      ask a running bot's /healthz; exit 0 if healthy
   bot version, bot --version       print the version, commit and Go release
   bot help                         show this help
