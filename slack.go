@@ -93,20 +93,36 @@ func (m HistoryMessage) Tagged(tag MessageMetadata) bool {
 // posted: one page of history, which a crash-and-restart does not outrun.
 const historyDepth = 100
 
+// threadDepth is how many replies of a thread a retry looks through: one page, which
+// is Slack's most for conversations.replies.
+const threadDepth = 1000
+
 // FindTagged looks in a channel's recent history for a message tagged with metadata
 // of tag's event type and payload, as posted by an attempt that was interrupted before
 // it could record the message, so that a retry adopts it instead of posting again.
 // channel is an id or a "#name".
 func FindTagged(ctx context.Context, slack Channels, channel string, tag MessageMetadata) (PostedMessage, bool, error) {
+	return FindTaggedIn(ctx, slack, channel, "", tag)
+}
+
+// FindTaggedIn is FindTagged for a message posted in the thread of threadTS, or at the
+// top of the channel when threadTS is "". A thread is read with conversations.replies:
+// channel history never holds thread replies, so a retry looking there posts again.
+func FindTaggedIn(ctx context.Context, slack Channels, channel, threadTS string, tag MessageMetadata) (PostedMessage, bool, error) {
 	id, err := slack.ResolveChannel(ctx, channel)
 	if err != nil {
 		return PostedMessage{}, false, err
 	}
-	history, err := slack.History(ctx, id, historyDepth)
+	var msgs []HistoryMessage
+	if threadTS == "" {
+		msgs, err = slack.History(ctx, id, historyDepth)
+	} else {
+		msgs, err = slack.ThreadReplies(ctx, id, threadTS, threadDepth)
+	}
 	if err != nil {
 		return PostedMessage{}, false, err
 	}
-	for _, m := range history {
+	for _, m := range msgs {
 		if m.Tagged(tag) {
 			return PostedMessage{Channel: id, TS: m.TS}, true, nil
 		}

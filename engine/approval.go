@@ -158,7 +158,7 @@ func (f *approvalActions) requestApproval(ctx context.Context, run *runbook.Run,
 		return err
 	}
 	s := &stepRun{e: f.e, run: run, index: i, attempt: run.Steps[i].Attempts + 1}
-	ts, found, err := s.posted(ctx, id)
+	ts, found, err := s.posted(ctx, id, "")
 	if err != nil {
 		return err
 	}
@@ -186,7 +186,7 @@ func (f *approvalActions) adoptRequest(ctx context.Context, run *runbook.Run, i 
 		return err
 	}
 	s := &stepRun{e: f.e, run: run, index: i, attempt: run.Steps[i].Attempts + 1}
-	ts, found, err := s.posted(ctx, id)
+	ts, found, err := s.posted(ctx, id, "")
 	if err != nil || !found {
 		return err
 	}

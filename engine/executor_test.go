@@ -400,6 +400,41 @@ func TestCrashDuringStepResumesWithoutRepeating(t *testing.T) {
 	}
 }
 
+// TestCrashAfterThreadedPostRepliesOnce stops the bot while Slack is taking the kickoff's
+// threaded follow-up, then starts a new one: the retried step finds its reply in the
+// thread (channel history never holds thread replies) and the thread has it once.
+func TestCrashAfterThreadedPostRepliesOnce(t *testing.T) {
+	w := newWorld(t)
+	release := make(chan struct{})
+	entered := make(chan struct{})
+	var once sync.Once
+	w.setHold(func(c slackfake.APICall) {
+		if c.Method == "chat.postMessage" && strings.Contains(c.Text, "set this channel up") {
+			once.Do(func() { close(entered); <-release })
+		}
+	})
+	run := w.run("sev1-kickoff", nil)
+	<-entered
+	w.Stop() // Slack posted the reply; the bot never heard back
+	close(release)
+	w.Start()
+	done := w.waitRun(run.ID, runbook.RunSucceeded)
+	ch := w.channelNamed("inc-1-checkout")
+	announce := done.Steps[1].Outputs["ts"]
+	var replies []slackfake.Message
+	for _, m := range w.botMessages(ch.ID) {
+		if m.ThreadTS == announce && m.TS != announce {
+			replies = append(replies, m)
+		}
+	}
+	if len(replies) != 1 {
+		t.Fatalf("%d replies in the announcement's thread, want 1: %+v", len(replies), replies)
+	}
+	if got := done.Steps[2].Outputs["ts"]; got != replies[0].TS {
+		t.Errorf("the step recorded ts %v, want the reply it posted before the crash (%s)", got, replies[0].TS)
+	}
+}
+
 func TestTemplateDataOfTheRun(t *testing.T) {
 	w := newWorld(t, `
 name: echo

@@ -82,7 +82,7 @@ func (e *Executor) postResult(ctx context.Context, run *runbook.Run, outcome str
 	}
 	tag := slackui.ResultTag(run.ID)
 	// A result posted before a crash is adopted, not posted twice.
-	found, ok, err := runbook.FindTagged(ctx, e.d.Slack, id, tag)
+	found, ok, err := runbook.FindTaggedIn(ctx, e.d.Slack, id, thread, tag)
 	if err != nil {
 		e.logErr("find the result message", run.ID, err)
 		return

@@ -91,7 +91,7 @@ func post(ctx context.Context, s *stepRun, channel, thread string, pin bool) (ma
 	if err != nil {
 		return nil, err
 	}
-	ts, found, err := s.posted(ctx, channel)
+	ts, found, err := s.posted(ctx, channel, thread)
 	if err != nil {
 		return nil, err
 	}

@@ -77,12 +77,13 @@ func (s *stepRun) marker() *runbook.MessageMetadata {
 	return &tag
 }
 
-// posted finds, on a retry, the message an earlier attempt of this step posted.
-func (s *stepRun) posted(ctx context.Context, channel string) (string, bool, error) {
+// posted finds, on a retry, the message an earlier attempt of this step posted: at the
+// top of channel, or in the thread of thread when it is not "".
+func (s *stepRun) posted(ctx context.Context, channel, thread string) (string, bool, error) {
 	if s.attempt <= 1 {
 		return "", false, nil
 	}
-	m, found, err := runbook.FindTagged(ctx, s.e.d.Slack, channel, *s.marker())
+	m, found, err := runbook.FindTaggedIn(ctx, s.e.d.Slack, channel, thread, *s.marker())
 	return m.TS, found, err
 }
 
