@@ -315,12 +315,17 @@ func (e *Executor) endRun(ctx context.Context, run *runbook.Run, to runbook.RunS
 }
 
 // continuedFailures are the errors of the steps of a run that failed and let it go on
-// (on_error: continue): in a run that succeeded, every failed step is one.
+// (on_error: continue) — in a run that succeeded, every failed step is one — and the
+// warnings of steps that did their work only in part (a message posted but not
+// pinned, people who could not be invited).
 func continuedFailures(run *runbook.Run) []string {
 	var out []string
 	for _, st := range run.Steps {
-		if st.State == runbook.StepFailed {
+		switch {
+		case st.State == runbook.StepFailed:
 			out = append(out, st.Error)
+		case st.Outputs["warning"] != nil:
+			out = append(out, fmt.Sprint(st.Outputs["warning"]))
 		}
 	}
 	return out

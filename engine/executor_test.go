@@ -558,3 +558,75 @@ steps:
 		t.Errorf("messages after the wait: %+v", msgs)
 	}
 }
+
+// TestPinRefusedKickoffGoesOn: a workspace where only admins may pin refuses the
+// announcement's pin (restricted_action). The announcement is posted, the rest of the
+// kickoff runs, and the person who started it is told the pin did not happen.
+func TestPinRefusedKickoffGoesOn(t *testing.T) {
+	w := newWorld(t)
+	w.Slack.RefusePins("restricted_action")
+	run := w.waitRun(w.run("sev1-kickoff", nil).ID, runbook.RunSucceeded)
+	ch := w.channelNamed("inc-1-checkout")
+	msgs := w.botMessages(ch.ID)
+	if len(msgs) != 2 || msgs[0].Pinned || msgs[1].ThreadTS != msgs[0].TS {
+		t.Fatalf("want the announcement, unpinned, and its threaded follow-up; got %+v", msgs)
+	}
+	if run.Steps[1].Outputs["pinned"] != false {
+		t.Errorf("announce outputs = %v, want pinned: false", run.Steps[1].Outputs)
+	}
+	w.WaitFor("a warning about the pin in #ops", func() bool {
+		for _, m := range w.botMessages(w.ops.ID) {
+			if strings.Contains(m.Text, "finished, but") && strings.Contains(m.Text, "would not pin it (restricted_action)") {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+const inviteSome = `
+name: room
+steps:
+  - id: ch
+    action: slack.create_channel
+    with: { name: war-room, invite: ["@alice", "@guest", "@bob"] }
+  - action: slack.invite
+    with: { channel: "{{steps.ch.id}}", users: ["@guest", "@carol"] }
+  - action: slack.send_message
+    with: { channel: "{{steps.ch.id}}", text: "ready" }
+`
+
+// TestInviteRefusedForOneInvitesTheRest: Slack refuses a whole conversations.invite
+// batch for one user it cannot invite (a single-channel guest already in a channel).
+// Everyone else gets in, the run goes on, and the starter is told who is missing.
+func TestInviteRefusedForOneInvitesTheRest(t *testing.T) {
+	w := newWorld(t, inviteSome)
+	guest := w.Slack.AddUser("guest", slackfake.UserSingleChannelGuest())
+	w.Slack.AddChannel("vendor", slackfake.ChannelMembers(guest.ID))
+	carol := w.Person("carol")
+	run := w.waitRun(w.run("room", nil).ID, runbook.RunSucceeded)
+	ch := w.channelNamed("war-room")
+	members := strings.Join(ch.Members, ",")
+	for _, u := range []string{w.alice.ID, w.bob.ID, carol.ID} {
+		if !strings.Contains(members, u) {
+			t.Errorf("%s was not invited; members %v", u, ch.Members)
+		}
+	}
+	if strings.Contains(members, guest.ID) {
+		t.Errorf("the guest got in: %v", ch.Members)
+	}
+	if len(w.botMessages(ch.ID)) != 1 {
+		t.Errorf("the step after the invitations did not post")
+	}
+	if got := run.Steps[1].Outputs["invited"]; got != carol.ID {
+		t.Errorf("invite outputs = %v", run.Steps[1].Outputs)
+	}
+	w.WaitFor("a warning naming the guest in #ops", func() bool {
+		for _, m := range w.botMessages(w.ops.ID) {
+			if strings.Contains(m.Text, "2 steps failed") && strings.Count(m.Text, "<@"+guest.ID+"> (ura_max_channels)") == 2 {
+				return true
+			}
+		}
+		return false
+	})
+}

@@ -71,13 +71,14 @@ func (f slackActions) createChannel(ctx context.Context, s *stepRun) (map[string
 			return nil, err
 		}
 	}
-	if err := s.setUpChannel(ctx, ch.ID); err != nil {
+	out := map[string]any{"id": ch.ID, "name": ch.Name}
+	if err := s.setUpChannel(ctx, ch.ID, out); err != nil {
 		return nil, err
 	}
 	if err := f.claim(ctx, s, ch.ID); err != nil {
 		return nil, err
 	}
-	return map[string]any{"id": ch.ID, "name": ch.Name}, nil
+	return out, nil
 }
 
 // adoptChannel finds the channel an earlier attempt of this step created.
@@ -137,8 +138,9 @@ func (s *stepRun) reuseChannel(ctx context.Context, name string) (*runbook.Conve
 	return &ch, nil
 }
 
-// setUpChannel applies topic, purpose and invitations; each is safe to repeat.
-func (s *stepRun) setUpChannel(ctx context.Context, channel string) error {
+// setUpChannel applies topic, purpose and invitations; each is safe to repeat. People
+// Slack will not let in are a warning in out: the channel is there and the run goes on.
+func (s *stepRun) setUpChannel(ctx context.Context, channel string, out map[string]any) error {
 	if topic := s.str("topic"); topic != "" {
 		if err := s.e.d.Slack.SetTopic(ctx, channel, slackui.Truncate(topic, 250)); err != nil {
 			return fmt.Errorf("set topic: %w", err)
@@ -153,7 +155,48 @@ func (s *stepRun) setUpChannel(ctx context.Context, channel string) error {
 	if err != nil {
 		return err
 	}
-	return s.e.d.Slack.InviteToChannel(ctx, channel, without(users, s.e.bot.BotUserID))
+	_, refused, err := s.inviteAll(ctx, channel, without(users, s.e.bot.BotUserID))
+	if err != nil {
+		return err
+	}
+	s.warnRefused(out, refused)
+	return nil
+}
+
+// userRefusals are the errors with which Slack refuses one user of an invitation, as
+// opposed to the channel or the bot (not_in_channel, is_archived, missing_scope…).
+var userRefusals = []string{"user_not_found", "cant_invite", "user_is_bot", "ura_max_channels",
+	"user_is_restricted", "user_is_ultra_restricted", "user_disabled", "cant_invite_self"}
+
+// inviteAll invites users to channel. Slack refuses a whole batch when it refuses one
+// user in it, so then each is invited on its own: the others get in, and refused lists
+// "<@U…> (reason)" for those who did not.
+func (s *stepRun) inviteAll(ctx context.Context, channel string, users []string) (invited, refused []string, err error) {
+	err = s.e.d.Slack.InviteToChannel(ctx, channel, users)
+	if err == nil || !slices.Contains(userRefusals, runbook.SlackCode(err)) {
+		return users, nil, err
+	}
+	for _, u := range users {
+		err := s.e.d.Slack.InviteToChannel(ctx, channel, []string{u})
+		switch code := runbook.SlackCode(err); {
+		case err == nil:
+			invited = append(invited, u)
+		case slices.Contains(userRefusals, code):
+			refused = append(refused, fmt.Sprintf("<@%s> (%s)", u, code))
+		default:
+			return invited, refused, err
+		}
+	}
+	return invited, refused, nil
+}
+
+// warnRefused records who could not be invited.
+func (s *stepRun) warnRefused(out map[string]any, refused []string) {
+	if len(refused) == 0 {
+		return
+	}
+	out["not_invited"] = strings.Join(refused, ", ")
+	s.warn(out, "Slack would not invite "+strings.Join(refused, ", "))
 }
 
 // claim makes a new channel the incident's own, if it has none yet.
@@ -211,10 +254,16 @@ func invite(ctx context.Context, s *stepRun) (map[string]any, error) {
 		return nil, err
 	}
 	users = without(users, s.e.bot.BotUserID)
-	if err := s.e.d.Slack.InviteToChannel(ctx, channel, users); err != nil {
+	invited, refused, err := s.inviteAll(ctx, channel, users)
+	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"invited": strings.Join(users, ",")}, nil
+	if len(invited) == 0 && len(refused) > 0 {
+		return nil, runbook.Errorf(runbook.EINVALID, "Slack would not invite anyone: %s", strings.Join(refused, ", "))
+	}
+	out := map[string]any{"invited": strings.Join(invited, ",")}
+	s.warnRefused(out, refused)
+	return out, nil
 }
 
 // setTopic sets a channel's topic.

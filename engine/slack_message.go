@@ -103,16 +103,34 @@ func post(ctx context.Context, s *stepRun, channel, thread string, pin bool) (ma
 		}
 		channel, ts = posted.Channel, posted.TS
 	}
-	if pin {
-		if err := s.e.d.Slack.Pin(ctx, channel, ts); err != nil {
-			return nil, err
-		}
-	}
 	link, err := s.e.d.Slack.Permalink(ctx, channel, ts)
 	if err != nil {
 		link = "" // a missing permalink is no reason to fail a posted message
 	}
-	return map[string]any{"channel": channel, "ts": ts, "permalink": link}, nil
+	out := map[string]any{"channel": channel, "ts": ts, "permalink": link}
+	if pin {
+		if err := s.pin(ctx, out, channel, ts); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// pin pins a posted message. Slack refusing (restricted_action where only admins may
+// pin, not_pinnable, too many pins) leaves the message posted and the run going, with
+// pinned: false and a warning; only a failure to reach Slack fails the step, whose
+// retry adopts the message.
+func (s *stepRun) pin(ctx context.Context, out map[string]any, channel, ts string) error {
+	err := s.e.d.Slack.Pin(ctx, channel, ts)
+	code := runbook.SlackCode(err)
+	if err != nil && code == "" {
+		return err
+	}
+	out["pinned"] = err == nil
+	if err != nil {
+		s.warn(out, "the message was posted but Slack would not pin it ("+code+")")
+	}
+	return nil
 }
 
 // stepOutput returns an output of an earlier step of the run, by step id.

@@ -104,3 +104,19 @@ func (s *stepRun) channel(ctx context.Context) (string, error) {
 	}
 	return s.e.d.Slack.ResolveChannel(ctx, ref)
 }
+
+// warn records, as the step's "warning" output, that it did its work only in part; the
+// run goes on and says so when it ends.
+func (s *stepRun) warn(out map[string]any, text string) {
+	label := fmt.Sprintf("step %d (%s)", s.index+1, s.def.Action)
+	if s.def.ID != "" {
+		label = fmt.Sprintf("step %d “%s” (%s)", s.index+1, s.def.ID, s.def.Action)
+	}
+	if prev, ok := out["warning"].(string); ok {
+		text = prev + "; " + text
+	} else {
+		text = label + ": " + text
+	}
+	out["warning"] = text
+	s.e.log.Warn("step partly done", "run", s.run.Key(), "step", s.index+1, "warning", text)
+}

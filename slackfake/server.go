@@ -88,6 +88,8 @@ type Server struct {
 	limits  limits
 	calls   map[string]int
 	callLog []APICall
+	// pinRefusal, when set, is the error pins.add answers (RefusePins).
+	pinRefusal string
 }
 
 // New starts a server on 127.0.0.1 on a random port. It is serving when New

@@ -31,6 +31,7 @@ type user struct {
 	id, name, realName, email string
 	displayName               string // "" shows the handle, as the emulator always did
 	isBot, deleted            bool
+	guest                     bool // a single-channel guest: in one channel at most
 	botID, appID              string
 	updated                   int64
 }

@@ -285,6 +285,17 @@ func (s *Server) pinsAdd(q *apiRequest) (map[string]any, *apiError) {
 	if m.pinned {
 		return nil, fail("already_pinned")
 	}
+	if s.pinRefusal != "" {
+		return nil, fail(s.pinRefusal)
+	}
 	m.pinned = true
 	return nil, nil
+}
+
+// RefusePins makes pins.add answer code (as Slack does with restricted_action when a
+// workspace lets only admins pin, or not_pinnable); "" lets pins through again.
+func (s *Server) RefusePins(code string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pinRefusal = code
 }

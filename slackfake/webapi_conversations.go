@@ -111,10 +111,24 @@ func (s *Server) conversationsInvite(q *apiRequest) (map[string]any, *apiError) 
 		if id == s.botUserID {
 			return nil, fail("cant_invite_self")
 		}
-		if s.users[id] == nil {
-			return nil, fail("user_not_found")
-		}
 	}
+	// Slack checks every user; without force=true one it cannot invite fails the whole
+	// call and nobody is invited, with the reason per user in "errors". With force=true
+	// the others are invited and the call still answers ok: false with the errors.
+	var refused []any
+	valid := ids[:0:0]
+	for _, id := range ids {
+		if code := s.uninvitable(c, id); code != "" {
+			refused = append(refused, map[string]any{"user": id, "ok": false, "error": code})
+			continue
+		}
+		valid = append(valid, id)
+	}
+	if len(refused) > 0 && !q.boolean("force") {
+		first := refused[0].(map[string]any)["error"].(string)
+		return nil, &apiError{code: first, extra: map[string]any{"errors": refused}}
+	}
+	ids = valid
 	added := 0
 	for _, id := range ids {
 		if c.addMember(id) {
@@ -122,10 +136,37 @@ func (s *Server) conversationsInvite(q *apiRequest) (map[string]any, *apiError) 
 			s.postSystem(c, id, "channel_join", "<@"+id+"> has joined the channel")
 		}
 	}
+	if len(refused) > 0 {
+		first := refused[0].(map[string]any)["error"].(string)
+		return nil, &apiError{code: first, extra: map[string]any{"errors": refused}}
+	}
 	if added == 0 {
 		return nil, fail("already_in_channel")
 	}
 	return map[string]any{"channel": s.channelJSON(c, false)}, nil
+}
+
+// uninvitable is why Slack would refuse to invite user id to c, or "".
+func (s *Server) uninvitable(c *channel, id string) string {
+	u := s.users[id]
+	switch {
+	case u == nil:
+		return "user_not_found"
+	case u.guest && !c.isMember(id) && s.memberships(id) > 0:
+		return "ura_max_channels"
+	}
+	return ""
+}
+
+// memberships counts the channels a user is in, direct messages aside.
+func (s *Server) memberships(id string) int {
+	n := 0
+	for _, c := range s.channels {
+		if !c.im && !c.mpim && c.isMember(id) {
+			n++
+		}
+	}
+	return n
 }
 
 // setText implements conversations.setTopic and conversations.setPurpose.

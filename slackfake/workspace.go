@@ -98,6 +98,10 @@ func UserBot() UserOption { return func(u *user) { u.isBot = true } }
 // UserDeleted marks the user as deactivated.
 func UserDeleted() UserOption { return func(u *user) { u.deleted = true } }
 
+// UserSingleChannelGuest makes the user a single-channel guest: once in a channel, an
+// invitation to another is refused with ura_max_channels.
+func UserSingleChannelGuest() UserOption { return func(u *user) { u.guest = true } }
+
 // AddUser adds a member with the given handle and returns it with its new
 // "U…" ID.
 func (s *Server) AddUser(name string, opts ...UserOption) User {
