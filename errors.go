@@ -32,8 +32,9 @@ func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// ErrorCode returns the code of the first *Error in err's chain, EINTERNAL for any other
-// non-nil error, and "" for nil.
+// ErrorCode returns the code of the first *Error in err's chain, EUNAVAILABLE for a
+// failure on Slack's side, EINTERNAL for any other non-nil error (a misconfigured app
+// included: its operator must see it in the log), and "" for nil.
 func ErrorCode(err error) string {
 	if err == nil {
 		return ""
@@ -41,17 +42,24 @@ func ErrorCode(err error) string {
 	if e, ok := errors.AsType[*Error](err); ok {
 		return e.Code
 	}
+	if se, ok := errors.AsType[*SlackError](err); ok && se.Fault == SlackDown {
+		return EUNAVAILABLE
+	}
 	return EINTERNAL
 }
 
-// ErrorMessage returns the user-facing message of the first *Error in err's chain, or a
-// generic sentence for any other error so that internals never reach Slack.
+// ErrorMessage returns the user-facing message of the first *Error in err's chain, what
+// a failed Slack call means for the person (SlackError.Sentence), or a generic
+// sentence for any other error so that internals never reach Slack.
 func ErrorMessage(err error) string {
 	if err == nil {
 		return ""
 	}
 	if e, ok := errors.AsType[*Error](err); ok {
 		return e.Message
+	}
+	if se, ok := errors.AsType[*SlackError](err); ok {
+		return se.Sentence()
 	}
 	return "Something went wrong on Runbook's side; it has been logged."
 }

@@ -40,6 +40,10 @@ type Request struct {
 	// Command is the slash command as typed ("/runbook"); empty for other kinds.
 	Command string
 
+	// Edited marks a mention Slack sent again because its message was edited: the
+	// message was acted on when it was first sent, so an edit never runs a command.
+	Edited bool
+
 	// ThreadTS is where a reply to a mention belongs: the mention's thread, or the
 	// mention itself when it started none.
 	ThreadTS string

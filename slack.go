@@ -160,14 +160,85 @@ type Channels interface {
 	GroupMembers(ctx context.Context, ref string) ([]string, error)
 }
 
-// SlackError is an error code Slack answered a Web API call with ("channel_not_found",
-// "name_taken", …). Callers branch on Code and explain it to people.
+// SlackFault says whose problem a failed Slack call is, which decides what a person is
+// told. The Slack adapter classifies every failure.
+type SlackFault int
+
+const (
+	// SlackRefused: Slack refused this call ("channel_not_found", "name_taken", …).
+	// Callers branch on Code; one nobody explained is Runbook's bug.
+	SlackRefused SlackFault = iota
+	// SlackDown: Slack failed (fatal_error, internal_error, service_unavailable,
+	// request_timeout, 5xx, rate limits past the retries): trying again may work.
+	SlackDown
+	// SlackSetup: the app's installation or the workspace forbids it (missing_scope,
+	// not_in_channel, restricted_action, a rejected token): someone must fix that.
+	SlackSetup
+)
+
+// SlackError is a Web API call that failed: an error code Slack answered with, or an
+// HTTP failure (429 or 5xx) that outlasted the retries.
 type SlackError struct {
 	Method string
+	// Code is Slack's error code; "" for an HTTP failure, which has Status instead.
 	Code   string
+	Status int
+	Fault  SlackFault
+	// Needed and Provided are the scopes Slack reports with missing_scope.
+	Needed, Provided string
+	// Err is the HTTP failure, when there was one.
+	Err error
 }
 
-func (e *SlackError) Error() string { return e.Method + ": slack error " + e.Code }
+func (e *SlackError) Error() string {
+	if e.Code == "" && e.Err != nil {
+		return e.Method + ": " + e.Err.Error()
+	}
+	return e.Method + ": slack error " + e.Code
+}
+
+func (e *SlackError) Unwrap() error { return e.Err }
+
+// Sentence tells a person what went wrong and what to do about it.
+func (e *SlackError) Sentence() string {
+	switch e.Fault {
+	case SlackDown:
+		return "Slack had a problem (" + e.what() + ") — try again."
+	case SlackSetup:
+		return e.setupSentence()
+	}
+	return "Something went wrong on Runbook's side (Slack answered " + e.Method + " with " + e.what() + "); it has been logged."
+}
+
+// what names the failure: Slack's code, or the HTTP status.
+func (e *SlackError) what() string {
+	switch {
+	case e.Code != "":
+		return e.Code
+	case e.Status == 429:
+		return "ratelimited"
+	case e.Status != 0:
+		return "HTTP " + itoa(int64(e.Status))
+	}
+	return "no answer"
+}
+
+func (e *SlackError) setupSentence() string {
+	switch e.Code {
+	case "missing_scope":
+		if e.Needed == "" {
+			return "The Slack app lacks a scope it needs for " + e.Method + " (missing_scope): add it on the app's OAuth & Permissions page and reinstall the app."
+		}
+		return "The Slack app lacks the " + e.Needed + " scope (missing_scope): add it on the app's OAuth & Permissions page and reinstall the app."
+	case "not_in_channel":
+		return "Runbook is not in that channel (not_in_channel): invite it with `/invite @Runbook`."
+	case "restricted_action", "ekm_access_denied":
+		return "This workspace's settings do not let Runbook do that (" + e.Code + "): a Slack admin can change them."
+	case "invalid_auth", "not_authed", "account_inactive", "token_revoked", "not_allowed_token_type":
+		return "Slack rejected Runbook's bot token (" + e.Code + "): the bot's operator must check slack.botToken, or reinstall the app."
+	}
+	return "Slack does not let Runbook do that (" + e.Code + "): the app's installation or the workspace's settings must change."
+}
 
 // SlackCode returns the Slack error code in err's chain, or "".
 func SlackCode(err error) string {

@@ -336,3 +336,32 @@ func TestHugeInputIsAnswered(t *testing.T) {
 		t.Fatalf("a 40,000-character title answered %.200q", answer)
 	}
 }
+
+// TestEditedMentionDoesNotRunAgain edits a mention that declared an incident, as
+// people do to fix a typo: Slack sends app_mention again, and it must not declare a
+// second incident.
+func TestEditedMentionDoesNotRunAgain(t *testing.T) {
+	w := startIncidents(t)
+	d := w.Slack.Mention(w.alice.ID, w.general.ID, "declare sev2 databse down", "")
+	w.WaitFor("the declare reply", func() bool { return len(w.BotReplies(w.general.ID, d.TS)) == 1 })
+	if reply := w.BotReplies(w.general.ID, d.TS)[0].Text; !strings.Contains(reply, "INC-1") {
+		t.Fatalf("declare by mention answered %q", reply)
+	}
+	edit, err := w.Slack.EditMention(w.alice.ID, w.general.ID, d.TS, "declare sev2 database down")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := edit.WaitAck(w.Context()); err != nil {
+		t.Fatalf("the edited mention was not acked: %v", err)
+	}
+	w.WaitFor("the answer to the edit", func() bool { return len(w.BotReplies(w.general.ID, d.TS)) == 2 })
+	if reply := w.BotReplies(w.general.ID, d.TS)[1].Text; !strings.Contains(reply, "editing it does not run it again") {
+		t.Errorf("the edit was answered %q", reply)
+	}
+	if list := w.command("list all"); !strings.Contains(list, "INC-1") || strings.Contains(list, "INC-2") {
+		t.Fatalf("after editing the mention, list all = %q; want INC-1 only", list)
+	}
+	if n := len(w.botTopLevel(w.incidents.ID)); n != 1 {
+		t.Errorf("#incidents has %d announcements, want 1", n)
+	}
+}

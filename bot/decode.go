@@ -117,6 +117,12 @@ type eventPayload struct {
 		TS       string `json:"ts"`
 		ThreadTS string `json:"thread_ts"`
 		Channel  string `json:"channel"`
+		// Edited is set when Slack re-sends app_mention for an edited message, with
+		// the same ts and a new event id.
+		Edited *struct {
+			User string `json:"user"`
+			TS   string `json:"ts"`
+		} `json:"edited"`
 	} `json:"event"`
 }
 
@@ -147,6 +153,7 @@ func decodeEvent(raw json.RawMessage, botUserID string) (*runbook.Request, error
 		ChannelID: ev.Channel,
 		Text:      afterMention(ev.Text, botUserID),
 		ThreadTS:  thread,
+		Edited:    ev.Edited != nil,
 	}, nil
 }
 

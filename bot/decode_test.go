@@ -17,6 +17,12 @@ const (
 	mentionJSON = `{"token":"x","team_id":"T1","api_app_id":"A1","event":{"type":"app_mention","user":"U1",
 		"text":"<@UBOT> declare sev1 &lt;checkout&gt;","ts":"1700000000.000100","channel":"C1","event_ts":"1700000000.000100"},
 		"type":"event_callback","event_id":"Ev123","event_time":1700000000}`
+	// An edited mention, as slack-go PR #1256 captured it: the same ts, an "edited"
+	// field and a new event id.
+	editedMentionJSON = `{"token":"x","team_id":"T1","api_app_id":"A1","event":{"client_msg_id":"c1","type":"app_mention",
+		"text":"<@UBOT> declare sev1 checkout","user":"U1","ts":"1700000000.000100","team":"T1",
+		"edited":{"user":"U1","ts":"1700000042.000000"},"channel":"C1","event_ts":"1700000042.000000"},
+		"type":"event_callback","event_id":"Ev456","event_time":1700000042}`
 	clickJSON = `{"type":"block_actions","user":{"id":"U2","username":"bob","team_id":"T1"},"team":{"id":"T1"},
 		"container":{"type":"message","message_ts":"1700000000.000200","channel_id":"C1"},"channel":{"id":"C1","name":"ops"},
 		"trigger_id":"9.9","response_url":"https://hooks.slack.com/actions/T1/2/y","is_enterprise_install":false,
@@ -40,6 +46,9 @@ func TestDecodeRequest(t *testing.T) {
 		{"MentionKeyedByEventID", envelope{EnvelopeID: "e2", Type: typeEventsAPI, Payload: json.RawMessage(mentionJSON)},
 			runbook.Request{Kind: runbook.KindMention, ID: "Ev123", TeamID: "T1", UserID: "U1", ChannelID: "C1",
 				Text: "declare sev1 &lt;checkout&gt;", ThreadTS: "1700000000.000100"}},
+		{"EditedMentionIsMarked", envelope{EnvelopeID: "e5", Type: typeEventsAPI, Payload: json.RawMessage(editedMentionJSON)},
+			runbook.Request{Kind: runbook.KindMention, ID: "Ev456", TeamID: "T1", UserID: "U1", ChannelID: "C1",
+				Text: "declare sev1 checkout", ThreadTS: "1700000000.000100", Edited: true}},
 		{"ButtonClick", envelope{EnvelopeID: "e3", Type: typeInteractive, Payload: json.RawMessage(clickJSON)},
 			runbook.Request{Kind: runbook.KindAction, ID: "e3", TeamID: "T1", UserID: "U2", UserName: "bob", ChannelID: "C1",
 				ChannelName: "ops", ResponseURL: "https://hooks.slack.com/actions/T1/2/y", TriggerID: "9.9",

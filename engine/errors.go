@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/runbookhq/runbook"
@@ -24,9 +25,7 @@ var slackReasons = map[string]string{
 	"invalid_blocks":           "the message's blocks are not valid Block Kit",
 	"invalid_blocks_format":    "the message's blocks are not a JSON list of Block Kit objects",
 	"no_text":                  "the message has neither text nor blocks",
-	"missing_scope":            "the Slack app lacks a permission: add the scope it needs and reinstall the app",
 	"restricted_action":        "this workspace does not let the bot do that",
-	"ratelimited":              "Slack kept rate-limiting the bot; try again in a minute",
 	"not_authed":               "the bot token is missing",
 	"invalid_auth":             "Slack rejected the bot token",
 	"already_archived":         "that channel is already archived",
@@ -39,7 +38,16 @@ func explain(err error) string {
 		if why, ok := slackReasons[code]; ok {
 			return fmt.Sprintf("%s (%s)", why, code)
 		}
-		return fmt.Sprintf("Slack answered %s", code)
+	}
+	if se, ok := errors.AsType[*runbook.SlackError](err); ok {
+		if se.Fault != runbook.SlackRefused {
+			// Slack's own failures and what the app's setup forbids (missing_scope
+			// names the scope to add) are told as the adapter classified them.
+			return se.Sentence()
+		}
+		if se.Code != "" {
+			return fmt.Sprintf("Slack answered %s", se.Code)
+		}
 	}
 	if runbook.ErrorCode(err) != runbook.EINTERNAL {
 		return runbook.ErrorMessage(err)

@@ -38,7 +38,7 @@ func (h *Handlers) mayChange(ctx context.Context, inv *invocation, inc *runbook.
 	}
 	if inc.Channel != "" {
 		member, err := h.Slack.IsMember(ctx, inc.Channel, user)
-		if err != nil && runbook.SlackCode(err) == "" {
+		if err != nil && (runbook.SlackCode(err) == "" || runbook.ErrorCode(err) == runbook.EUNAVAILABLE) {
 			return fmt.Errorf("check who may change %s: %w", inc.Key(), err)
 		}
 		if member {

@@ -72,7 +72,14 @@ func New(deps Deps) *Handlers {
 func (h *Handlers) Handle(ctx context.Context, req *runbook.Request) (*runbook.Reply, error) {
 	req = cleaned(req)
 	switch req.Kind {
-	case runbook.KindCommand, runbook.KindMention:
+	case runbook.KindMention:
+		if req.Edited {
+			// Slack re-sends a mention when its message is edited; running it again
+			// would declare twice after a typo fix.
+			return slackui.PrivateText(editedMentionText), nil
+		}
+		return h.command(ctx, req)
+	case runbook.KindCommand:
 		return h.command(ctx, req)
 	case runbook.KindAction:
 		return h.action(ctx, req)
@@ -81,6 +88,9 @@ func (h *Handlers) Handle(ctx context.Context, req *runbook.Request) (*runbook.R
 	}
 	return nil, fmt.Errorf("unknown request kind %q", req.Kind)
 }
+
+// editedMentionText answers an edited mention.
+const editedMentionText = ":pencil2: I act on a message once, when it is sent: editing it does not run it again. Send a new message to run another command."
 
 // cleaned is the request with control characters taken out of what the person typed,
 // so that nothing stored or echoed from it carries them.

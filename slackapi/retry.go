@@ -8,6 +8,8 @@ import (
 
 	"github.com/cenkalti/backoff/v5"
 	"github.com/slack-go/slack"
+
+	"github.com/runbookhq/runbook"
 )
 
 // transient marks an error worth another try, with Slack's Retry-After when it gave one.
@@ -26,11 +28,51 @@ func (t *transient) Unwrap() []error {
 	return []error{t.err}
 }
 
-// classify says whether a call that failed with err may be tried again: 429s (after
-// Retry-After), 5xx answers and network timeouts are; Slack's error codes are not.
-func classify(err error) error {
+// slackDown are the codes Slack answers (with HTTP 200) when it failed itself. Its
+// docs warn that part of the operation may have succeeded.
+var slackDown = map[string]bool{
+	"fatal_error": true, "internal_error": true, "service_unavailable": true, "request_timeout": true,
+	"ratelimited": true,
+}
+
+// slackSetup are the codes that mean the app's installation, its token or the
+// workspace's settings forbid the call: only a person can fix them.
+var slackSetup = map[string]bool{
+	"missing_scope": true, "not_in_channel": true, "restricted_action": true, "ekm_access_denied": true,
+	"invalid_auth": true, "not_authed": true, "account_inactive": true, "token_revoked": true,
+	"not_allowed_token_type": true, "team_access_not_granted": true, "no_permission": true,
+}
+
+// notRepeatable are the methods whose second call does a second thing: another post,
+// another modal, another use of a response_url. When Slack answers them with one of
+// slackDown's codes the first call may have done its work, so the adapter does not
+// repeat it: the caller decides (the engine's step retry finds an earlier post by its
+// metadata and a channel by its name; a person is told to try again).
+var notRepeatable = map[string]bool{
+	"chat.postMessage": true, "chat.postEphemeral": true, "conversations.create": true,
+	"views.open": true, "response_url": true,
+}
+
+// fault classifies a Slack error code.
+func fault(code string) runbook.SlackFault {
+	switch {
+	case slackDown[code]:
+		return runbook.SlackDown
+	case slackSetup[code]:
+		return runbook.SlackSetup
+	}
+	return runbook.SlackRefused
+}
+
+// classify says whether a call of method that failed with err may be tried again:
+// 429s (after Retry-After), 5xx answers and network timeouts are, and Slack's own
+// failures (internal_error…) for methods that are safe to repeat; other codes are not.
+func classify(method string, err error) error {
 	if err == nil {
 		return nil
+	}
+	if se, ok := errors.AsType[slack.SlackErrorResponse](err); ok && slackDown[se.Err] && !notRepeatable[method] {
+		return &transient{err: err}
 	}
 	if rl, ok := errors.AsType[*slack.RateLimitedError](err); ok {
 		return &transient{err: err, after: max(rl.RetryAfter, time.Second)}
@@ -67,7 +109,7 @@ func callTries[T any](ctx context.Context, c *Client, method, channel string, tr
 		}
 		res, err := fn()
 		c.observe(method, err)
-		return res, classify(err)
+		return res, classify(method, err)
 	},
 		backoff.WithBackOff(policy),
 		backoff.WithMaxTries(uint(tries)),

@@ -126,14 +126,21 @@ func messageOptions(msg runbook.Message) []slack.MsgOption {
 	return opts
 }
 
-// explain wraps a Slack error with the method that failed; a Slack error code becomes a
-// *runbook.SlackError callers can branch on.
+// explain wraps a Slack error with the method that failed: a Slack error code, a 429
+// or a 5xx becomes a *runbook.SlackError that says whose problem it is (Fault), which
+// callers branch on and people are told.
 func explain(method string, err error) error {
 	if err == nil {
 		return nil
 	}
 	if se, ok := errors.AsType[slack.SlackErrorResponse](err); ok {
-		return &runbook.SlackError{Method: method, Code: se.Err}
+		return &runbook.SlackError{Method: method, Code: se.Err, Fault: fault(se.Err), Needed: se.Needed, Provided: se.Provided}
+	}
+	if _, ok := errors.AsType[*slack.RateLimitedError](err); ok {
+		return &runbook.SlackError{Method: method, Status: http.StatusTooManyRequests, Fault: runbook.SlackDown, Err: err}
+	}
+	if sc, ok := errors.AsType[slack.StatusCodeError](err); ok && sc.Code >= 500 {
+		return &runbook.SlackError{Method: method, Status: sc.Code, Fault: runbook.SlackDown, Err: err}
 	}
 	return fmt.Errorf("%s: %w", method, err)
 }

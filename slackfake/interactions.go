@@ -79,9 +79,61 @@ func (s *Server) Mention(userID, channelID, text string, threadTS string) *Deliv
 	s.attachToThread(c, m, threadTS)
 	c.msgs = append(c.msgs, m)
 
+	d := s.enqueueLocked(EnvelopeEventsAPI, mustJSON(s.eventCallback(s.mentionEvent(c, m, m.ts))), false, envContext{})
+	d.TS = m.ts
+	s.mu.Unlock()
+	s.kickDispatcher()
+	return d
+}
+
+// EditMention has userID edit their message ts in a channel (by ID or name) to read
+// "<@BOT> text", and queues the app_mention Slack sends again for an edited message
+// that mentions the app: the same ts and text as the message now reads, an
+// "edited": {"user", "ts"} field, and a new event_id (slack-go PR #1256, bolt-js #960).
+// As on Slack, only the author may edit, and no event is sent when the bot is not in
+// the channel.
+func (s *Server) EditMention(userID, channelID, ts, text string) (*Delivery, error) {
+	s.mu.Lock()
+	c := s.lookupChannel(channelID)
+	var m *message
+	if c != nil {
+		m = c.findMessage(ts)
+	}
+	if m == nil {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("slackfake: EditMention: no message %s in %s", ts, channelID)
+	}
+	if m.user != userID {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("slackfake: EditMention: %s cannot edit %s's message (cant_update_message)", userID, m.user)
+	}
+	m.text = "<@" + s.botUserID + ">"
+	if text != "" {
+		m.text += " " + text
+	}
+	m.blocks = mentionBlocks(s.botUserID, text)
+	// Slack's edit stamps are whole seconds ("1706785427.000000").
+	m.editedBy, m.editedTS = userID, fmt.Sprintf("%d.000000", time.Now().Unix())
+	s.notifyLocked()
+	if !c.isMember(s.botUserID) {
+		s.mu.Unlock()
+		return &Delivery{Type: EnvelopeEventsAPI, TS: m.ts, s: s}, nil
+	}
+	ev := s.mentionEvent(c, m, m.editedTS)
+	ev["edited"] = map[string]any{"user": m.editedBy, "ts": m.editedTS}
+	d := s.enqueueLocked(EnvelopeEventsAPI, mustJSON(s.eventCallback(ev)), false, envContext{})
+	d.TS = m.ts
+	s.mu.Unlock()
+	s.kickDispatcher()
+	return d, nil
+}
+
+// mentionEvent is the app_mention inner event for a stored message; eventTS is when
+// the event happened (the post, or the edit).
+func (s *Server) mentionEvent(c *channel, m *message, eventTS string) map[string]any {
 	ev := map[string]any{
-		"client_msg_id": m.clientMsgID, "type": "app_mention", "text": full, "user": userID,
-		"ts": m.ts, "blocks": m.blocks, "team": s.teamID, "channel": c.id, "event_ts": m.ts,
+		"client_msg_id": m.clientMsgID, "type": "app_mention", "text": m.text, "user": m.user,
+		"ts": m.ts, "blocks": m.blocks, "team": s.teamID, "channel": c.id, "event_ts": eventTS,
 	}
 	if m.threadTS != "" {
 		ev["thread_ts"] = m.threadTS
@@ -89,11 +141,7 @@ func (s *Server) Mention(userID, channelID, text string, threadTS string) *Deliv
 			ev["parent_user_id"] = p.user
 		}
 	}
-	d := s.enqueueLocked(EnvelopeEventsAPI, mustJSON(s.eventCallback(ev)), false, envContext{})
-	d.TS = m.ts
-	s.mu.Unlock()
-	s.kickDispatcher()
-	return d
+	return ev
 }
 
 // eventCallback wraps an inner event in the Events API outer envelope.

@@ -14,7 +14,18 @@ type limits struct {
 }
 
 type fault struct {
-	remaining, status int
+	remaining int
+	Failure
+}
+
+// Failure is how Slack answers a call that fails: an HTTP status and, for an answer
+// of HTTP 200, Slack's error code ("internal_error", "missing_scope", …), with the
+// scopes the method needs and the token has for missing_scope.
+type Failure struct {
+	Status   int    // HTTP status; 0 means 200
+	Code     string // the "error" of {"ok":false,…}; answered with HTTP 200 unless Status says otherwise
+	Needed   string // missing_scope: the scope the method needs ("chat:write")
+	Provided string // missing_scope: the scopes the token has, comma-separated
 }
 
 // bucket is a token bucket: it holds up to burst tokens and gains rate
@@ -46,16 +57,16 @@ func (l *limits) init() {
 }
 
 // takeFault consumes an injected fault for method, if one is pending.
-func (l *limits) takeFault(method string) (status int, ok bool) {
+func (l *limits) takeFault(method string) (Failure, bool) {
 	f := l.faults[method]
 	if f == nil {
-		return 0, false
+		return Failure{}, false
 	}
 	f.remaining--
 	if f.remaining <= 0 {
 		delete(l.faults, method)
 	}
-	return f.status, true
+	return f.Failure, true
 }
 
 // take applies the method's limit and, for chat.postMessage, the channel's.
@@ -119,11 +130,21 @@ func (s *Server) SetChannelRateLimit(perSecond float64, burst int) {
 // end does on outages. Status 429 answers like a rate limit, with
 // Retry-After: 1. n <= 0 cancels pending failures.
 func (s *Server) FailNext(method string, n, status int) {
+	s.FailNextWith(method, n, Failure{Status: status})
+}
+
+// FailNextWith answers the next n calls of a Web API method as Slack answers a
+// failure f: a Slack error code comes with HTTP 200 (or f.Status) as
+// {"ok":false,"error":code}, and missing_scope adds "needed" and "provided", as
+// Slack does. Slack's own failures (fatal_error, internal_error,
+// service_unavailable, request_timeout) are answered this way, with HTTP 200.
+// Without a code it is FailNext. n <= 0 cancels pending failures.
+func (s *Server) FailNextWith(method string, n int, f Failure) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if n <= 0 {
 		delete(s.limits.faults, method)
 		return
 	}
-	s.limits.faults[method] = &fault{remaining: n, status: status}
+	s.limits.faults[method] = &fault{remaining: n, Failure: f}
 }

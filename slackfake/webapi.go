@@ -1,6 +1,7 @@
 package slackfake
 
 import (
+	"cmp"
 	"encoding/json"
 	"io"
 	"mime"
@@ -177,12 +178,9 @@ func (s *Server) answerAPI(r *http.Request, q *apiRequest) reply {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls[q.method]++
-	if status, ok := s.limits.takeFault(q.method); ok {
-		s.log.Debug("slackfake: injected fault", "method", q.method, "status", status)
-		if status == http.StatusTooManyRequests {
-			return rateLimited(time.Second)
-		}
-		return reply{status: status, plain: http.StatusText(status)}
+	if f, ok := s.limits.takeFault(q.method); ok {
+		s.log.Debug("slackfake: injected fault", "method", q.method, "status", f.Status, "error", f.Code)
+		return f.reply()
 	}
 	spec, known := methods[q.method]
 	var aerr *apiError
@@ -336,4 +334,19 @@ func (s *Server) authTest(q *apiRequest) (map[string]any, *apiError) {
 		"url": "https://" + TeamDomain + ".slack.com/", "team": TeamName, "user": BotName,
 		"team_id": s.teamID, "user_id": s.botUserID, "bot_id": s.botID, "is_enterprise_install": false,
 	}, nil
+}
+
+// reply is the answer Slack gives for an injected failure.
+func (f Failure) reply() reply {
+	if f.Code == "" {
+		if f.Status == http.StatusTooManyRequests {
+			return rateLimited(time.Second)
+		}
+		return reply{status: f.Status, plain: http.StatusText(f.Status)}
+	}
+	body := map[string]any{"ok": false, "error": f.Code}
+	if f.Code == "missing_scope" {
+		body["needed"], body["provided"] = f.Needed, f.Provided
+	}
+	return reply{status: cmp.Or(f.Status, http.StatusOK), body: body, code: f.Code}
 }
