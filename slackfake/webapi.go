@@ -184,6 +184,9 @@ func (s *Server) answerAPI(r *http.Request, q *apiRequest) reply {
 		}
 		return reply{status: status, plain: http.StatusText(status)}
 	}
+	if s.limits.degraded(time.Now()) {
+		return rateLimited(time.Second)
+	}
 	spec, known := methods[q.method]
 	var aerr *apiError
 	switch {
