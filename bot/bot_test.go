@@ -35,7 +35,13 @@ type rig struct {
 
 func newRig(t *testing.T, handler runbook.HandlerFunc, opts bot.Options) *rig {
 	t.Helper()
-	ws := apptest.NewWorkspace(t, slackfake.Options{AckTimeout: time.Second})
+	return newRigOn(t, slackfake.Options{AckTimeout: time.Second}, handler, opts)
+}
+
+// newRigOn is newRig on an emulator with the given options.
+func newRigOn(t *testing.T, emulator slackfake.Options, handler runbook.HandlerFunc, opts bot.Options) *rig {
+	t.Helper()
+	ws := apptest.NewWorkspace(t, emulator)
 	r := &rig{t: t, ws: ws, slack: ws.Slack, db: apptest.OpenStore(t, filepath.Join(t.TempDir(), "bot.db"))}
 	r.user = ws.Person("alice")
 	r.channel = ws.Channel("ops", "alice")

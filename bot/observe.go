@@ -17,14 +17,17 @@ type Observer interface {
 	Acked(d time.Duration)
 	HandlerError(kind string)
 	Reconnected()
+	// ReplyUndelivered counts a reply Slack refused for good, by reason.
+	ReplyUndelivered(reason string)
 }
 
 type noObserver struct{}
 
-func (noObserver) Envelope(string)     {}
-func (noObserver) Acked(time.Duration) {}
-func (noObserver) HandlerError(string) {}
-func (noObserver) Reconnected()        {}
+func (noObserver) Envelope(string)         {}
+func (noObserver) Acked(time.Duration)     {}
+func (noObserver) HandlerError(string)     {}
+func (noObserver) Reconnected()            {}
+func (noObserver) ReplyUndelivered(string) {}
 
 // Liveness notes when bytes last arrived from Slack on the socket. Slack pings every
 // few seconds, so a socket that has been silent for longer than the ping interval is

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -29,6 +32,9 @@ type delivery struct {
 	Public      bool                `json:"public,omitempty"`
 	Text        string              `json:"text,omitempty"`
 	Blocks      *slack.Blocks       `json:"blocks,omitempty"`
+	// Expires is when ResponseURL stops taking answers (Slack: 30 minutes after the
+	// request); zero if unknown, when Slack's 404 tells.
+	Expires time.Time `json:"expires,omitzero"`
 
 	// resumed says an earlier process owed it, and may have sent it just before dying.
 	resumed bool
@@ -45,8 +51,14 @@ func newDelivery(req *runbook.Request, reply *runbook.Reply) *delivery {
 	if len(reply.Blocks) > 0 {
 		d.Blocks = &slack.Blocks{BlockSet: reply.Blocks}
 	}
+	if d.ResponseURL != "" && !req.ReceivedAt.IsZero() {
+		d.Expires = req.ReceivedAt.Add(responseURLLife)
+	}
 	return d
 }
+
+// responseURLLife is how long Slack accepts answers through a response_url.
+const responseURLLife = 30 * time.Minute
 
 // encode is the delivery as the inbox keeps it; nil for no delivery.
 func (d *delivery) encode() ([]byte, error) {
@@ -102,6 +114,10 @@ type outbox struct {
 	slack runbook.Slack
 	inbox runbook.Inbox
 	log   *slog.Logger
+	obs   Observer
+	// retry is the first pause after Slack could not take a reply; it doubles up to
+	// maxRetryWait.
+	retry time.Duration
 	// ctx ends when shutdown gives up on what is still queued; the inbox keeps it for
 	// the next process.
 	ctx context.Context
@@ -111,9 +127,12 @@ type outbox struct {
 	senders sync.WaitGroup
 }
 
-func newOutbox(ctx context.Context, slack runbook.Slack, inbox runbook.Inbox, log *slog.Logger) *outbox {
-	return &outbox{slack: slack, inbox: inbox, log: log, ctx: ctx, queues: map[string][]delivery{}}
+func newOutbox(ctx context.Context, slack runbook.Slack, inbox runbook.Inbox, log *slog.Logger, obs Observer) *outbox {
+	return &outbox{slack: slack, inbox: inbox, log: log, obs: obs, retry: time.Second, ctx: ctx, queues: map[string][]delivery{}}
 }
+
+// maxRetryWait bounds the pause between tries of a reply Slack cannot take yet.
+const maxRetryWait = 30 * time.Second
 
 // enqueue queues d behind the earlier deliveries to the same destination, starting a
 // sender for that destination if none is running.
@@ -146,16 +165,19 @@ func (o *outbox) sendAll(key string) {
 	}
 }
 
-// send delivers d and records it delivered. Slack failures that outlast the adapter's
-// retries are logged and given up on; a delivery cut short by shutdown stays owed.
+// send delivers d and records it delivered. A reply is tried until Slack takes it or
+// refuses it for good; only then is it counted and logged as undelivered. A delivery
+// cut short by shutdown stays owed.
 func (o *outbox) send(d delivery) {
-	err := o.post(o.ctx, d)
+	err := o.deliver(&d)
 	if err != nil && o.ctx.Err() != nil {
 		o.log.Info("reply left for the next start", "request", d.Request)
 		return
 	}
 	if err != nil {
-		o.log.Warn("cannot deliver reply; giving up", "request", d.Request, "kind", d.Kind, "err", err)
+		reason := undeliveredReason(err)
+		o.obs.ReplyUndelivered(reason)
+		o.log.Warn("reply not delivered", "request", d.Request, "kind", d.Kind, "reason", reason, "err", err)
 	}
 	if d.Request == "" {
 		return
@@ -167,10 +189,43 @@ func (o *outbox) send(d delivery) {
 	}
 }
 
-func (o *outbox) post(ctx context.Context, d delivery) error {
+// deliver posts d, trying again with backoff (and at least Slack's Retry-After) for as
+// long as Slack answers that it cannot take it now: a thread or a channel takes a reply
+// later, and a response_url past its life is replaced by another way to the person.
+// Only this queue waits; other destinations have their own.
+func (o *outbox) deliver(d *delivery) error {
+	wait := o.retry
+	for tries := 1; ; tries++ {
+		err := o.post(o.ctx, d)
+		if err == nil || o.ctx.Err() != nil {
+			return err
+		}
+		after, again := retryable(err)
+		if !again {
+			return err
+		}
+		pause := max(wait, after)
+		wait = min(wait*2, maxRetryWait)
+		level := slog.LevelDebug
+		if tries == 1 {
+			level = slog.LevelInfo
+		}
+		o.log.Log(o.ctx, level, "Slack cannot take a reply yet; trying again", "request", d.Request, "try", tries, "in", pause, "err", err)
+		// A thread reply whose call failed on Slack's side may have been posted:
+		// look before posting again.
+		d.resumed = true
+		select {
+		case <-o.ctx.Done():
+			return o.ctx.Err()
+		case <-time.After(pause):
+		}
+	}
+}
+
+func (o *outbox) post(ctx context.Context, d *delivery) error {
 	switch {
 	case d.Kind == runbook.KindMention:
-		if d.resumed && o.posted(ctx, d) {
+		if d.resumed && o.posted(ctx, *d) {
 			return nil
 		}
 		tag := d.tag()
@@ -178,13 +233,101 @@ func (o *outbox) post(ctx context.Context, d delivery) error {
 		_, err := o.slack.PostMessage(ctx, runbook.Message{Channel: d.Channel, ThreadTS: d.ThreadTS, Text: r.Text, Blocks: r.Blocks, Metadata: &tag})
 		return err
 	case d.ResponseURL != "":
-		return o.slack.Respond(ctx, d.ResponseURL, d.reply())
+		if d.Expires.IsZero() || time.Now().Before(d.Expires) {
+			err := o.slack.Respond(ctx, d.ResponseURL, d.reply())
+			if !spentURL(err) {
+				return err
+			}
+		}
+		// Expired, or its five uses spent: answer the person another way, and never
+		// through this URL again.
+		o.log.Info("response_url past its life; answering privately instead", "request", d.Request)
+		d.ResponseURL = ""
+		return o.privately(ctx, d)
 	case d.Channel != "":
-		r := d.reply()
-		return o.slack.PostEphemeral(ctx, d.Channel, d.User, runbook.Message{Text: r.Text, Blocks: r.Blocks})
+		return o.privately(ctx, d)
 	default:
 		return errors.New("no channel to answer in")
 	}
+}
+
+// privately answers the person with an ephemeral message in the channel or, where
+// Slack refuses that (the bot is not in the channel, a DM it is not part of), in a DM.
+func (o *outbox) privately(ctx context.Context, d *delivery) error {
+	r := d.reply()
+	msg := runbook.Message{Text: r.Text, Blocks: r.Blocks}
+	if d.Channel != "" {
+		err := o.slack.PostEphemeral(ctx, d.Channel, d.User, msg)
+		if err == nil || !refusedEphemeral(err) {
+			return err
+		}
+		o.log.Info("cannot answer in the channel; answering in a DM", "request", d.Request, "err", err)
+	}
+	if d.User == "" {
+		return errors.New("no one to answer")
+	}
+	dm, err := o.slack.OpenDM(ctx, d.User)
+	if err != nil {
+		return err
+	}
+	msg.Channel = dm
+	_, err = o.slack.PostMessage(ctx, msg)
+	return err
+}
+
+// retryable says whether Slack may take the reply later (a rate limit, a failure on
+// Slack's side, no answer), and the wait it asked for.
+func retryable(err error) (time.Duration, bool) {
+	if rl, ok := errors.AsType[*slack.RateLimitedError](err); ok {
+		return rl.RetryAfter, true
+	}
+	if sc, ok := errors.AsType[slack.StatusCodeError](err); ok {
+		return 0, sc.Code >= 500
+	}
+	switch runbook.SlackCode(err) {
+	case "":
+	case "ratelimited", "rate_limited", "fatal_error", "internal_error", "service_unavailable", "request_timeout":
+		return 0, true
+	default:
+		return 0, false
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return 0, false
+	}
+	_, netErr := errors.AsType[net.Error](err)
+	return 0, netErr
+}
+
+// spentURL says Slack refused a response_url for good: it answers 404 (expired_url,
+// used_url) or 410 once the URL's 30 minutes or five uses are over.
+func spentURL(err error) bool {
+	if sc, ok := errors.AsType[slack.StatusCodeError](err); ok {
+		return sc.Code == http.StatusNotFound || sc.Code == http.StatusGone
+	}
+	code := runbook.SlackCode(err)
+	return code == "expired_url" || code == "used_url"
+}
+
+// refusedEphemeral says Slack will not show an ephemeral message there, so a DM is the
+// way left.
+func refusedEphemeral(err error) bool {
+	switch runbook.SlackCode(err) {
+	case "not_in_channel", "channel_not_found", "user_not_in_channel", "is_archived", "restricted_action":
+		return true
+	}
+	return false
+}
+
+// undeliveredReason is the metric label for a reply given up on: Slack's error code, or
+// the HTTP status.
+func undeliveredReason(err error) string {
+	if code := runbook.SlackCode(err); code != "" {
+		return code
+	}
+	if sc, ok := errors.AsType[slack.StatusCodeError](err); ok {
+		return "http_" + strconv.Itoa(sc.Code)
+	}
+	return "error"
 }
 
 // posted reports whether the thread already holds the reply: the process that owed it

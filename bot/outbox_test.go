@@ -5,9 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/slack-go/slack"
 
 	"github.com/runbookhq/runbook"
 	"github.com/runbookhq/runbook/bot"
@@ -159,8 +163,25 @@ func eventID(t *testing.T, d *slackfake.Delivery) string {
 	return p.EventID
 }
 
-// counter is an Observer that signals each envelope the bot takes.
-type counter struct{ envelopes chan struct{} }
+// counter is an Observer that signals each envelope the bot takes, and keeps the
+// reasons of undelivered replies.
+type counter struct {
+	envelopes   chan struct{}
+	mu          sync.Mutex
+	undelivered []string
+}
+
+func (c *counter) ReplyUndelivered(reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.undelivered = append(c.undelivered, reason)
+}
+
+func (c *counter) reasons() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.undelivered)
+}
 
 func (c *counter) Envelope(string) {
 	select {
@@ -171,3 +192,103 @@ func (c *counter) Envelope(string) {
 func (c *counter) Acked(time.Duration) {}
 func (c *counter) HandlerError(string) {}
 func (c *counter) Reconnected()        {}
+
+// slowEcho answers like echo once release is closed, so that the answer misses the
+// ack and goes through the outbox.
+func slowEcho(release <-chan struct{}) runbook.HandlerFunc {
+	return func(ctx context.Context, req *runbook.Request) (*runbook.Reply, error) {
+		<-release
+		return echo(ctx, req)
+	}
+}
+
+// texts are the texts of messages.
+func texts(msgs []slackfake.Message) []string {
+	var out []string
+	for _, m := range msgs {
+		out = append(out, m.Text)
+	}
+	return out
+}
+
+// A slow answer whose response_url has expired reaches the person as an ephemeral
+// message in the channel, once.
+func TestAnswerAfterTheResponseURLExpiredIsSentPrivately(t *testing.T) {
+	release := make(chan struct{})
+	r := newRigOn(t, slackfake.Options{AckTimeout: time.Second, ResponseURLTTL: time.Millisecond},
+		slowEcho(release), bot.Options{AckBudget: 20 * time.Millisecond})
+	d := r.slash("late")
+	r.ack(d)
+	time.Sleep(5 * time.Millisecond) // the URL's whole life in this emulator
+	close(release)
+	r.wait("the answer", func() bool {
+		return slices.Contains(texts(r.slack.Ephemerals(r.channel.ID, r.user.ID)), "you said late")
+	})
+	r.stop()
+	if got := texts(r.slack.Ephemerals(r.channel.ID, r.user.ID)); len(got) != 1 {
+		t.Fatalf("ephemerals %q, want the answer once", got)
+	}
+	var tried bool
+	for _, c := range r.slack.APICalls() {
+		tried = tried || c.Method == "response_url" && c.Error == "expired_url"
+	}
+	if !tried {
+		t.Fatalf("the response_url was not tried: the test tests nothing")
+	}
+}
+
+// When the response_url's five uses are spent and Slack will not show an ephemeral
+// message in the channel, the answer comes as a DM.
+func TestAnswerThroughASpentResponseURLComesAsADM(t *testing.T) {
+	release := make(chan struct{})
+	r := newRig(t, slowEcho(release), bot.Options{AckBudget: 20 * time.Millisecond})
+	// The person asks from a channel they are not in, so an ephemeral message there
+	// cannot reach them.
+	elsewhere := r.ws.Channel("elsewhere")
+	d := r.slack.SlashCommand(r.user.ID, elsewhere.ID, "/runbook", "spent")
+	r.ack(d)
+	for i := range 5 { // someone else used the URL up
+		resp, err := http.Post(d.ResponseURL, "application/json", strings.NewReader(fmt.Sprintf(`{"text":"use %d"}`, i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	close(release)
+	dm := func() []string {
+		for _, c := range r.slack.Channels() {
+			if c.IM {
+				return texts(r.slack.Messages(c.ID))
+			}
+		}
+		return nil
+	}
+	r.wait("the answer in a DM", func() bool { return slices.Contains(dm(), "you said spent") })
+	r.stop()
+	if got := dm(); len(got) != 1 {
+		t.Fatalf("DM holds %q, want the answer once", got)
+	}
+}
+
+// A reply Slack refuses for good (the channel was archived) is counted once with its
+// reason, logged, and not tried again.
+func TestRefusedReplyIsCountedOnce(t *testing.T) {
+	release := make(chan struct{})
+	seen := &counter{envelopes: make(chan struct{}, 10)}
+	r := newRig(t, slowEcho(release), bot.Options{Observer: seen})
+	d := r.slack.Mention(r.user.ID, r.channel.ID, "archived", "")
+	r.ack(d)
+	api := slack.New(r.slack.BotToken(), slack.OptionAPIURL(r.slack.APIURL()))
+	if err := api.ArchiveConversation(r.channel.ID); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	r.wait("the reply to be given up", func() bool {
+		left, _ := r.db.Inbox().Undelivered(context.Background())
+		return len(seen.reasons()) > 0 && len(left) == 0
+	})
+	r.stop()
+	if got := seen.reasons(); !slices.Equal(got, []string{"is_archived"}) {
+		t.Fatalf("undelivered reasons %q, want [is_archived]", got)
+	}
+}

@@ -22,6 +22,7 @@ type Metrics struct {
 	slackCalls    *prometheus.CounterVec
 	rateLimited   *prometheus.CounterVec
 	reconnects    prometheus.Counter
+	undelivered   *prometheus.CounterVec
 }
 
 // StateCounts reports how many runs or approvals are in each state.
@@ -46,8 +47,10 @@ func NewMetrics(runs, approvals StateCounts) *Metrics {
 			Name: "runbook_slack_ratelimited_total", Help: "Slack Web API calls answered 429, by method."}, []string{"method"}),
 		reconnects: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "runbook_socket_reconnects_total", Help: "Socket Mode connections opened after the first."}),
+		undelivered: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "runbook_replies_undelivered_total", Help: "Replies Slack refused for good, by reason (Slack's error code or HTTP status)."}, []string{"reason"}),
 	}
-	reg.MustRegister(m.envelopes, m.ackSeconds, m.handlerErrors, m.slackCalls, m.rateLimited, m.reconnects,
+	reg.MustRegister(m.envelopes, m.ackSeconds, m.handlerErrors, m.slackCalls, m.rateLimited, m.reconnects, m.undelivered,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		stateCollector("runbook_runs", "Runs by state.", runs, runStates),
 		stateCollector("runbook_approvals", "Approval requests by state.", approvals, approvalStates))
@@ -87,6 +90,9 @@ func (m *Metrics) HandlerError(kind string) { m.handlerErrors.WithLabelValues(ki
 
 // Reconnected counts a connection after the first.
 func (m *Metrics) Reconnected() { m.reconnects.Inc() }
+
+// ReplyUndelivered counts a reply that could not be delivered, by reason.
+func (m *Metrics) ReplyUndelivered(reason string) { m.undelivered.WithLabelValues(reason).Inc() }
 
 // SlackCall counts a Web API call by its result: "ok", Slack's error code, "ratelimited"
 // or "error".

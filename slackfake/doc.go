@@ -51,8 +51,11 @@
 //     resend any envelope.
 //   - Trigger IDs expire after Options.TriggerTTL (3 s, as on Slack) and can
 //     be used once.
-//   - A response_url accepts five uses, as on Slack, but does not expire
-//     after 30 minutes.
+//   - A response_url accepts five uses within Options.ResponseURLTTL (30
+//     minutes, as on Slack); after that it answers 404 with expired_url or
+//     used_url as a plain-text body.
+//   - [Server.RateLimitAllUntil] has every Web API call and response_url post
+//     answer 429 (Retry-After: 1) for a while, like a workspace having a bad day.
 //   - Slack's system messages (channel_join, channel_topic, channel_purpose,
 //     channel_archive, channel_unarchive) are stored in the channel history
 //     when the corresponding Web API method is called, not when the

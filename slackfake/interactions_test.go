@@ -2,6 +2,8 @@ package slackfake
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -271,4 +273,37 @@ func TestTriggerExpires(t *testing.T) {
 		Title:  slack.NewTextBlockObject(slack.PlainTextType, "x", false, false),
 		Blocks: slack.Blocks{BlockSet: []slack.Block{slack.NewDividerBlock()}}})
 	wantSlackErr(t, err, "expired_trigger_id")
+}
+
+// TestResponseURLExpires checks that a response_url past its life answers as Slack
+// does: 404 with "expired_url", seen by slack-go as a StatusCodeError.
+func TestResponseURLExpires(t *testing.T) {
+	ctx := testCtx(t)
+	srv := newServer(t, Options{ResponseURLTTL: 50 * time.Millisecond})
+	alice := srv.AddUser("alice")
+	srv.AddChannel("ops", ChannelMembers(alice.ID))
+	d := srv.SlashCommand(alice.ID, "#ops", "runbook", "list")
+	msg := &slack.WebhookMessage{Text: "in time"}
+	if err := slack.PostWebhookContext(ctx, d.ResponseURL, msg); err != nil {
+		t.Fatalf("first use: %v", err)
+	}
+	time.Sleep(100 * time.Millisecond) // the URL's life, not a wait for the server
+	err := slack.PostWebhookContext(ctx, d.ResponseURL, &slack.WebhookMessage{Text: "late"})
+	var sc slack.StatusCodeError
+	if !errors.As(err, &sc) || sc.Code != http.StatusNotFound {
+		t.Fatalf("after expiry: %v, want a 404", err)
+	}
+	calls := srv.APICalls()
+	if last := calls[len(calls)-1]; last.Error != "expired_url" {
+		t.Errorf("logged %q, want expired_url", last.Error)
+	}
+	resp, err := http.Post(d.ResponseURL, "application/json", strings.NewReader(`{"text":"x"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if strings.TrimSpace(string(body)) != "expired_url" {
+		t.Errorf("body %q, want expired_url", body)
+	}
 }

@@ -11,6 +11,8 @@ type limits struct {
 	chanBurst float64
 	channels  map[string]*bucket
 	faults    map[string]*fault
+	// degradedUntil: until then every Web API call and response_url post answers 429.
+	degradedUntil time.Time
 }
 
 type fault struct {
@@ -68,6 +70,9 @@ func (l *limits) takeFault(method string) (Failure, bool) {
 	}
 	return f.Failure, true
 }
+
+// degraded reports whether Slack answers every call with 429 at now.
+func (l *limits) degraded(now time.Time) bool { return now.Before(l.degradedUntil) }
 
 // take applies the method's limit and, for chat.postMessage, the channel's.
 func (l *limits) take(s *Server, q *apiRequest) (time.Duration, bool) {
@@ -147,4 +152,13 @@ func (s *Server) FailNextWith(method string, n int, f Failure) {
 		return
 	}
 	s.limits.faults[method] = &fault{remaining: n, Failure: f}
+}
+
+// RateLimitAllUntil has every Web API call and every response_url post answer HTTP 429
+// with Retry-After: 1 until the given time, as Slack does on a bad day when a whole
+// workspace is over its limits. A zero or past time ends it at once.
+func (s *Server) RateLimitAllUntil(until time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limits.degradedUntil = until
 }

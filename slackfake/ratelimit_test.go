@@ -97,3 +97,26 @@ func TestFailNext(t *testing.T) {
 		t.Errorf("Calls = %d, want 4", n)
 	}
 }
+
+func TestRateLimitAllUntil(t *testing.T) {
+	ctx := testCtx(t)
+	srv := newServer(t, Options{})
+	api := newAPI(srv)
+	srv.RateLimitAllUntil(time.Now().Add(time.Hour))
+	for _, method := range []string{"auth.test", "chat.postMessage"} {
+		var err error
+		if method == "auth.test" {
+			_, err = api.AuthTestContext(ctx)
+		} else {
+			_, _, err = api.PostMessageContext(ctx, "C0", slack.MsgOptionText("x", false))
+		}
+		var rl *slack.RateLimitedError
+		if !errors.As(err, &rl) || rl.RetryAfter != time.Second {
+			t.Errorf("%s while degraded: %v, want a 429 with Retry-After 1 s", method, err)
+		}
+	}
+	srv.RateLimitAllUntil(time.Time{})
+	if _, err := api.AuthTestContext(ctx); err != nil {
+		t.Errorf("after recovery: %v", err)
+	}
+}

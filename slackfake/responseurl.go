@@ -28,6 +28,7 @@ type responseHook struct {
 	messageTS string // interactive: the message the action came from
 	ephemeral bool   // interactive: that message is ephemeral
 	uses      int
+	created   time.Time
 	// last message posted through this URL, for replace/delete_original on
 	// slash command responses
 	lastTS        string
@@ -36,7 +37,7 @@ type responseHook struct {
 
 func (s *Server) newHookLocked(kind, channelID, userID, messageTS string, ephemeral bool) *responseHook {
 	h := &responseHook{id: randAlnum(24), kind: kind, channelID: channelID, userID: userID,
-		messageTS: messageTS, ephemeral: ephemeral}
+		messageTS: messageTS, ephemeral: ephemeral, created: time.Now()}
 	s.hooks[h.id] = h
 	return h
 }
@@ -97,21 +98,31 @@ func (s *Server) answerResponseURL(r *http.Request, call *APICall) reply {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.limits.degraded(time.Now()) {
+		return rateLimited(time.Second)
+	}
+	// A response_url past its life is answered 404 with the reason as a plain string,
+	// as Slack answers its webhooks' errors; slack-go reports it as a StatusCodeError.
 	h := s.hooks[r.PathValue("id")]
-	if h == nil {
-		return reject(http.StatusNotFound, "expired_url")
+	if h == nil || s.opts.ResponseURLTTL > 0 && time.Since(h.created) > s.opts.ResponseURLTTL {
+		return gone("expired_url")
 	}
 	call.Channel = h.channelID
-	h.uses++
-	if h.uses > maxResponseURLUses {
-		return reject(http.StatusNotFound, "used_url")
+	if h.uses >= maxResponseURLUses {
+		return gone("used_url")
 	}
+	h.uses++
 	aerr := s.applyResponseLocked(h, msg)
 	s.notifyLocked()
 	if aerr != nil {
 		return reject(http.StatusBadRequest, aerr.code)
 	}
 	return reply{status: http.StatusOK, body: map[string]any{"ok": true}}
+}
+
+// gone is Slack's answer to a response_url that is unknown, expired or used up.
+func gone(code string) reply {
+	return reply{status: http.StatusNotFound, plain: code, code: code}
 }
 
 // applyResponseLocked applies a response message: a new ephemeral or

@@ -19,6 +19,8 @@ const (
 	DefaultPingInterval = time.Second
 	DefaultMaxRetries   = 3
 	DefaultTriggerTTL   = 3 * time.Second
+	// DefaultResponseURLTTL is how long Slack accepts posts to a response_url.
+	DefaultResponseURLTTL = 30 * time.Minute
 )
 
 // Seeded workspace identity.
@@ -52,6 +54,9 @@ type Options struct {
 	// Default 3 s, as on Slack; a negative value means trigger IDs never
 	// expire.
 	TriggerTTL time.Duration
+	// ResponseURLTTL is how long a response_url accepts posts (at most 5 of them).
+	// Default 30 min, as on Slack; a negative value means they never expire.
+	ResponseURLTTL time.Duration
 	// Logger receives debug logs of every call and socket event. Nil
 	// discards them.
 	Logger *slog.Logger
@@ -109,6 +114,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.TriggerTTL == 0 {
 		opts.TriggerTTL = DefaultTriggerTTL
+	}
+	if opts.ResponseURLTTL == 0 {
+		opts.ResponseURLTTL = DefaultResponseURLTTL
 	}
 	logger := opts.Logger
 	if logger == nil {

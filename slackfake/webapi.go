@@ -182,6 +182,9 @@ func (s *Server) answerAPI(r *http.Request, q *apiRequest) reply {
 		s.log.Debug("slackfake: injected fault", "method", q.method, "status", f.Status, "error", f.Code)
 		return f.reply()
 	}
+	if s.limits.degraded(time.Now()) {
+		return rateLimited(time.Second)
+	}
 	spec, known := methods[q.method]
 	var aerr *apiError
 	switch {

@@ -1,0 +1,106 @@
+package faults
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/runbookhq/runbook/slackfake"
+)
+
+// degradedFor is how long Slack answers every call with 429 in TestDegradedSlack. Slack
+// sends Retry-After: 1, so the Slack adapter gives up on one call after its 8 tries,
+// about 7 s; the outage must outlast that, or the adapter alone would ride it out and
+// the test would not show that the outbox keeps a reply past the adapter's give-up.
+// A real bad day lasts longer (30 s and more): the period is a parameter, and 9 s is
+// the shortest that still exceeds the adapter's give-up with a margin.
+const degradedFor = 9 * time.Second
+
+// TestDegradedSlackReplies has Slack answer every Web API call and response_url post
+// with 429 for degradedFor, then recover: every reply to a mention made during the
+// outage is delivered afterwards, once.
+func TestDegradedSlackReplies(t *testing.T) { degradedSlack(t, 0, 5) }
+
+// TestDegradedSlackRunSteps is the same outage during runs: every step of the runs
+// started before it is delivered afterwards, once each and in order.
+func TestDegradedSlackRunSteps(t *testing.T) {
+	t.Skip("issue 15: the executor fails a step when the Slack adapter gives up on a 429 " +
+		"(\"step failed … chat.postMessage: slack rate limit exceeded\"); engine/ must retry Slack-side " +
+		"failures of a step before this can pass")
+	degradedSlack(t, 2, 0)
+}
+
+func degradedSlack(t *testing.T, runs, mentionCount int) {
+	w := newWorld(t, slackfake.Options{AckTimeout: 2 * time.Second}, map[string]string{"ordered": orderedRunbook})
+	general := w.channel("general")
+	for i := 1; i <= runs; i++ {
+		w.channel(fmt.Sprintf("ord-%d", i))
+	}
+	w.Start()
+
+	for i := 1; i <= runs; i++ {
+		ack, err := w.waitAck(w.Slack.SlashCommand(w.alice.ID, general.ID, "/runbook", fmt.Sprintf("run ordered n=%d", i)))
+		if err != nil || !strings.Contains(ackText(ack), "Started") {
+			t.Fatalf("run %d: %v %q", i, err, ackText(ack))
+		}
+	}
+	w.Slack.RateLimitAllUntil(time.Now().Add(degradedFor))
+	var mentions []*slackfake.Delivery
+	for i := range mentionCount {
+		mentions = append(mentions, w.Slack.Mention(w.alice.ID, general.ID, fmt.Sprintf("help %d", i), ""))
+	}
+
+	w.WaitFor("every run to end", func() bool {
+		return w.count("SELECT COUNT(*) FROM runs WHERE state IN ('succeeded', 'failed', 'cancelled')") == runs
+	})
+	w.WaitFor("every mention's reply", func() bool {
+		if w.count("SELECT COUNT(*) FROM envelopes WHERE done = 1 AND delivery IS NOT NULL") > 0 {
+			return false
+		}
+		for _, d := range mentions {
+			if len(w.BotReplies(general.ID, d.TS)) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+
+	// The outage must have outlasted the adapter's own retries at least once, or the
+	// test shows nothing about the outbox.
+	if mentionCount > 0 && !strings.Contains(w.Logs.String(), "Slack cannot take a reply yet; trying again") {
+		t.Fatalf("no reply outlasted the adapter's retries: the outage was too short to test anything")
+	}
+	var limited int
+	for _, c := range w.Slack.APICalls() {
+		if c.Status == http.StatusTooManyRequests {
+			limited++
+		}
+	}
+	t.Logf("Slack answered %d calls with 429", limited)
+	for _, d := range mentions {
+		if n := len(w.BotReplies(general.ID, d.TS)); n != 1 {
+			t.Errorf("mention %s got %d replies, want 1", d.TS, n)
+		}
+	}
+	if n := w.count("SELECT COUNT(*) FROM runs WHERE state = 'succeeded'"); n != runs {
+		t.Errorf("%d of %d runs succeeded after Slack recovered\n%s", n, runs, grepLines(w.Logs.String(), "step failed", "run ended"))
+	}
+	for i := 1; i <= runs; i++ {
+		ch, _ := w.Slack.Channel(fmt.Sprintf("ord-%d", i))
+		var got []string
+		for _, m := range w.Slack.Messages(ch.ID) {
+			if m.BotID != "" {
+				got = append(got, m.Text)
+			}
+		}
+		var want []string
+		for j := 1; j <= 4; j++ {
+			want = append(want, fmt.Sprintf("run %d: message %d", i, j))
+		}
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("#ord-%d has %q, want each step's message once, in order: %q", i, got, want)
+		}
+	}
+}
