@@ -51,10 +51,28 @@ func (e *Executor) step(ctx context.Context, run *runbook.Run, rb *runbooks.Runb
 	if ctx.Err() != nil {
 		return false // interrupted: the step stays running and is retried on resume
 	}
+	if err != nil && runbook.ErrorCode(err) == runbook.EUNAVAILABLE && attempt < maxUnavailableAttempts {
+		// Slack (or the store) is down, not wrong: the step stays running and is tried
+		// again later, as after a restart — it finds what this attempt did.
+		delay := unavailableBackoff(attempt)
+		e.log.Warn("step waits for Slack to recover", "run", run.Key(), "step", i+1, "attempt", attempt, "retry_in", delay, "err", e.secrets.mask(err.Error()))
+		e.wakeAt(run.ID, e.d.Now().Add(delay))
+		return false
+	}
 	if err != nil {
 		return e.failStep(ctx, run, def, i, err)
 	}
 	return e.finish(ctx, run, i, runbook.StepSucceeded, outputs, "")
+}
+
+// maxUnavailableAttempts bounds how often a step is tried while Slack is down: with
+// unavailableBackoff, about 25 minutes before the step fails with Slack's error.
+const maxUnavailableAttempts = 30
+
+// unavailableBackoff is the wait before a step's next attempt while Slack is down:
+// 1 s, doubling, at most a minute.
+func unavailableBackoff(attempt int) time.Duration {
+	return min(time.Second<<min(attempt-1, 6), time.Minute)
 }
 
 // renderInputs fills in a step's inputs. Block Kit given as a JSON string is rendered

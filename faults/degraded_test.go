@@ -26,9 +26,6 @@ func TestDegradedSlackReplies(t *testing.T) { degradedSlack(t, 0, 5) }
 // TestDegradedSlackRunSteps is the same outage during runs: every step of the runs
 // started before it is delivered afterwards, once each and in order.
 func TestDegradedSlackRunSteps(t *testing.T) {
-	t.Skip("issue 15: the executor fails a step when the Slack adapter gives up on a 429 " +
-		"(\"step failed … chat.postMessage: slack rate limit exceeded\"); engine/ must retry Slack-side " +
-		"failures of a step before this can pass")
 	degradedSlack(t, 2, 0)
 }
 
