@@ -72,7 +72,7 @@ func (f *approvalActions) approvalStep(ctx context.Context, run *runbook.Run, rb
 		// The steps an earlier approval let run are done: its message says so.
 		f.e.showResult(ctx, run)
 		if _, err := f.e.d.Runs.StartStep(ctx, run.ID, i); err != nil {
-			f.e.logErr("start step", run.ID, err)
+			f.e.storeFailed("start step", run.ID, err)
 			return false
 		}
 	}
@@ -87,7 +87,7 @@ func (f *approvalActions) approvalStep(ctx context.Context, run *runbook.Run, rb
 			}
 		}
 		if _, err := f.e.d.Runs.SetRunState(ctx, run.ID, []runbook.RunState{runbook.RunRunning}, runbook.RunWaitingApproval, ""); err != nil {
-			f.e.logErr("park run", run.ID, err)
+			f.e.storeFailed("park run", run.ID, err)
 		}
 		return false
 	}
@@ -248,7 +248,7 @@ func (f *approvalActions) decided(ctx context.Context, run *runbook.Run, rb *run
 	if a.State == runbook.ApprovalApproved || def.OnError == runbooks.OnErrorContinue {
 		_, err := f.e.d.Runs.SetRunState(ctx, run.ID, []runbook.RunState{runbook.RunWaitingApproval, runbook.RunRunning}, runbook.RunRunning, "")
 		if err != nil {
-			f.e.logErr("resume run", run.ID, err)
+			f.e.storeFailed("resume run", run.ID, err)
 			return false
 		}
 		if !f.e.finish(ctx, run, i, runbook.StepSucceeded, outputs, "") {

@@ -64,8 +64,10 @@ type Executor struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	driving map[int64]bool // runs with a driver goroutine
-	again   map[int64]bool // runs kicked while being driven: look again when done
-	wg      sync.WaitGroup
+	// storeFailures counts, per run, store failures in a row, for storeFailed's backoff.
+	storeFailures map[int64]int
+	again         map[int64]bool // runs kicked while being driven: look again when done
+	wg            sync.WaitGroup
 }
 
 // New returns an executor with no actions; Register adds them, and Start makes it run.
@@ -77,7 +79,7 @@ func New(d Deps) *Executor {
 		d.Now = time.Now
 	}
 	return &Executor{d: d, log: d.Logger, secrets: newSecrets(d.Secrets), actions: map[string]action{},
-		driving: map[int64]bool{}, again: map[int64]bool{}}
+		driving: map[int64]bool{}, again: map[int64]bool{}, storeFailures: map[int64]int{}}
 }
 
 // Start learns who the bot is and resumes every run a previous process left active.
@@ -246,7 +248,7 @@ func (e *Executor) advance(ctx context.Context, runID int64) {
 	for ctx.Err() == nil {
 		run, err := e.d.Runs.Run(ctx, runID)
 		if err != nil {
-			e.logErr("load run", runID, err)
+			e.storeFailed("load run", runID, err)
 			return
 		}
 		if run.State != runbook.RunRunning && run.State != runbook.RunWaitingApproval {
@@ -293,7 +295,7 @@ func (e *Executor) endRun(ctx context.Context, run *runbook.Run, to runbook.RunS
 	}
 	ok, err := e.d.Runs.SetRunState(ctx, run.ID, []runbook.RunState{runbook.RunRunning, runbook.RunWaitingApproval}, to, why)
 	if err != nil {
-		e.logErr("end run", run.ID, err)
+		e.storeFailed("end run", run.ID, err)
 		return
 	}
 	if !ok {
@@ -347,6 +349,31 @@ func (e *Executor) tell(ctx context.Context, run *runbook.Run, text string) {
 	if _, err := e.d.Slack.PostMessage(ctx, runbook.Message{Channel: channel, ThreadTS: thread, Text: text}); err != nil {
 		e.logErr("tell news of a run", run.ID, err)
 	}
+}
+
+// storeFailed logs a store failure that stopped a run's driver, and kicks the run
+// again after a backoff (1 s doubling to a minute while the failures go on): a lock
+// held past the busy timeout or a full disk is usually transient, and a run must not
+// stay running, undriven, until a restart. Driving is safe to repeat: a step finds
+// what an earlier attempt did.
+func (e *Executor) storeFailed(what string, runID int64, err error) {
+	if errors.Is(err, context.Canceled) {
+		return
+	}
+	e.mu.Lock()
+	n := e.storeFailures[runID]
+	e.storeFailures[runID] = n + 1
+	e.mu.Unlock()
+	delay := min(time.Second<<min(n, 6), time.Minute)
+	e.log.Error(what, "run", runID, "err", err, "retry_in", delay)
+	e.wakeAt(runID, e.d.Now().Add(delay))
+}
+
+// storeRecovered forgets a run's store failures once the store works for it again.
+func (e *Executor) storeRecovered(runID int64) {
+	e.mu.Lock()
+	delete(e.storeFailures, runID)
+	e.mu.Unlock()
 }
 
 func (e *Executor) logErr(what string, runID int64, err error) {

@@ -165,7 +165,7 @@ func (e *Executor) startRollback(ctx context.Context, of *runbook.Run, undo []in
 func (e *Executor) failRun(ctx context.Context, run *runbook.Run, why string) {
 	fresh, err := e.d.Runs.Run(ctx, run.ID)
 	if err != nil {
-		e.logErr("load run", run.ID, err)
+		e.storeFailed("load run", run.ID, err)
 		return
 	}
 	if fresh.RollbackOf == 0 {

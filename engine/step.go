@@ -37,7 +37,7 @@ func (e *Executor) step(ctx context.Context, run *runbook.Run, rb *runbooks.Runb
 	}
 	attempt, err := e.d.Runs.StartStep(ctx, run.ID, i)
 	if err != nil {
-		e.logErr("start step", run.ID, err)
+		e.storeFailed("start step", run.ID, err)
 		return false
 	}
 	s := &stepRun{e: e, run: run, rb: rb, def: def, index: i, attempt: attempt, progress: run.Steps[i].Outputs}
@@ -107,9 +107,10 @@ func renderInputs(def runbooks.Step, data map[string]any) (map[string]any, error
 func (e *Executor) finish(ctx context.Context, run *runbook.Run, i int, state runbook.StepState, outputs map[string]any, msg string) bool {
 	outputs, _ = e.secrets.maskValue(outputs).(map[string]any)
 	if err := e.d.Runs.FinishStep(ctx, run.ID, i, state, outputs, e.secrets.mask(msg)); err != nil {
-		e.logErr("finish step", run.ID, err)
+		e.storeFailed("finish step", run.ID, err)
 		return false
 	}
+	e.storeRecovered(run.ID)
 	return true
 }
 

@@ -36,13 +36,13 @@ func (f *waitActions) wait(ctx context.Context, run *runbook.Run, rb *runbooks.R
 			return e.failStep(ctx, run, def, i, runbook.Errorf(runbook.EINVALID, "duration %q is not a duration like 90s or 5m", fmt.Sprint(in["duration"])))
 		}
 		if _, err := e.d.Runs.StartStep(ctx, run.ID, i); err != nil {
-			e.logErr("start step", run.ID, err)
+			e.storeFailed("start step", run.ID, err)
 			return false
 		}
 		until = e.d.Now().Add(d)
 		// Stored before waiting: the end survives a restart.
 		if err := e.d.Runs.RecordProgress(ctx, run.ID, i, map[string]any{"until": until.UTC().Format(time.RFC3339Nano)}); err != nil {
-			e.logErr("record a wait", run.ID, err)
+			e.storeFailed("record a wait", run.ID, err)
 			return false
 		}
 	}
