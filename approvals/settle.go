@@ -67,9 +67,7 @@ func (s *Service) showDecision(ctx context.Context, a *runbook.Approval, inc *ru
 	if a.MessageTS == "" {
 		return
 	}
-	if err := s.slack.UpdateMessage(ctx, a.Channel, a.MessageTS, slackui.DecidedApproval(a, inc, approvers)); err != nil {
-		s.logErr("update approval message", err, "approval", a.Key())
-	}
+	s.redraw(ctx, a, inc, approvers)
 	if err := s.store.SettleApprovalMessage(ctx, a.ID, a.MessageTS); err != nil {
 		s.logErr("settle approval message", err, "approval", a.Key())
 	}
@@ -81,9 +79,13 @@ func (s *Service) ShowOutcome(ctx context.Context, a *runbook.Approval) {
 	if a.MessageTS == "" {
 		return
 	}
-	inc := s.incident(ctx, a.IncidentID)
-	if err := s.slack.UpdateMessage(ctx, a.Channel, a.MessageTS, slackui.DecidedApproval(a, inc, s.approvedBy(ctx, a))); err != nil {
-		s.logErr("show an approval's outcome", err, "approval", a.Key())
+	s.redraw(ctx, a, s.incident(ctx, a.IncidentID), s.approvedBy(ctx, a))
+}
+
+// redraw updates a decided request's message in place.
+func (s *Service) redraw(ctx context.Context, a *runbook.Approval, inc *runbook.Incident, approvers []string) {
+	if err := s.slack.UpdateMessage(ctx, a.Channel, a.MessageTS, slackui.DecidedApproval(a, inc, approvers)); err != nil {
+		s.logErr("update approval message", err, "approval", a.Key())
 	}
 }
 

@@ -364,7 +364,7 @@ func (e *Executor) storeFailed(what string, runID int64, err error) {
 	n := e.storeFailures[runID]
 	e.storeFailures[runID] = n + 1
 	e.mu.Unlock()
-	delay := min(time.Second<<min(n, 6), time.Minute)
+	delay := retryBackoff(n)
 	e.log.Error(what, "run", runID, "err", err, "retry_in", delay)
 	e.wakeAt(runID, e.d.Now().Add(delay))
 }

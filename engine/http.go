@@ -138,7 +138,7 @@ func (f *httpActions) settle(c *httpCall, in, with map[string]any) error {
 		c.method = http.MethodPost
 	case c.method == "":
 		c.method = http.MethodGet
-	case !containsFold(runbooks.HTTPMethods, c.method):
+	case !slices.Contains(runbooks.HTTPMethods, c.method): // upper-cased above
 		return runbook.Errorf(runbook.EINVALID, "method %q is not one of %s", c.method, strings.Join(runbooks.HTTPMethods, ", "))
 	}
 	if headers, ok := in["headers"].(map[string]any); ok {
@@ -179,15 +179,6 @@ func statusOf(e string) int {
 		return n
 	}
 	return 0
-}
-
-func containsFold(list []string, s string) bool {
-	for _, x := range list {
-		if strings.EqualFold(x, s) {
-			return true
-		}
-	}
-	return false
 }
 
 // request runs an http.request step: the same Idempotency-Key on every attempt, also

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/runbookhq/runbook"
@@ -31,7 +32,7 @@ const Executing = "⏳ Executing…"
 // repeat: it is recomputed from the run each time.
 func (e *Executor) showResult(ctx context.Context, run *runbook.Run) {
 	rb, err := e.runbookOf(ctx, run)
-	if err != nil {
+	if err != nil || run.ResultTS == "" && !showsResult(rb) {
 		return
 	}
 	from := 0
@@ -60,6 +61,15 @@ func (e *Executor) showResult(ctx context.Context, run *runbook.Run) {
 	default:
 		e.postResult(ctx, run, outcome, offers)
 	}
+}
+
+// showsResult reports whether a runbook's runs may have a result to show: an approval
+// message to update, or something to roll back. Most runs (a kickoff) have neither,
+// and end without a look at their approvals and rollbacks.
+func showsResult(rb *runbooks.Runbook) bool {
+	return slices.ContainsFunc(rb.Steps, func(st runbooks.Step) bool {
+		return st.Action == "approval.request" || st.Rollback != nil
+	})
 }
 
 // postResult posts, or updates, the result message of a run without an approval.

@@ -54,7 +54,7 @@ func (e *Executor) step(ctx context.Context, run *runbook.Run, rb *runbooks.Runb
 	if err != nil && runbook.ErrorCode(err) == runbook.EUNAVAILABLE && attempt < maxUnavailableAttempts {
 		// Slack (or the store) is down, not wrong: the step stays running and is tried
 		// again later, as after a restart — it finds what this attempt did.
-		delay := unavailableBackoff(attempt)
+		delay := retryBackoff(attempt - 1)
 		e.log.Warn("step waits for Slack to recover", "run", run.Key(), "step", i+1, "attempt", attempt, "retry_in", delay, "err", e.secrets.mask(err.Error()))
 		e.wakeAt(run.ID, e.d.Now().Add(delay))
 		return false
@@ -66,13 +66,13 @@ func (e *Executor) step(ctx context.Context, run *runbook.Run, rb *runbooks.Runb
 }
 
 // maxUnavailableAttempts bounds how often a step is tried while Slack is down: with
-// unavailableBackoff, about 25 minutes before the step fails with Slack's error.
+// retryBackoff, about 25 minutes before the step fails with Slack's error.
 const maxUnavailableAttempts = 30
 
-// unavailableBackoff is the wait before a step's next attempt while Slack is down:
-// 1 s, doubling, at most a minute.
-func unavailableBackoff(attempt int) time.Duration {
-	return min(time.Second<<min(attempt-1, 6), time.Minute)
+// retryBackoff is the wait before driving a run again after failures failures in a
+// row (of Slack or of the store): 1 s, doubling, at most a minute.
+func retryBackoff(failures int) time.Duration {
+	return min(time.Second<<min(failures, 6), time.Minute)
 }
 
 // renderInputs fills in a step's inputs. Block Kit given as a JSON string is rendered

@@ -79,20 +79,5 @@ func degradedSlack(t *testing.T, runs, mentionCount int) {
 	if n := w.count("SELECT COUNT(*) FROM runs WHERE state = 'succeeded'"); n != runs {
 		t.Errorf("%d of %d runs succeeded after Slack recovered\n%s", n, runs, grepLines(w.Logs.String(), "step failed", "run ended"))
 	}
-	for i := 1; i <= runs; i++ {
-		ch, _ := w.Slack.Channel(fmt.Sprintf("ord-%d", i))
-		var got []string
-		for _, m := range w.Slack.Messages(ch.ID) {
-			if m.BotID != "" {
-				got = append(got, m.Text)
-			}
-		}
-		var want []string
-		for j := 1; j <= 4; j++ {
-			want = append(want, fmt.Sprintf("run %d: message %d", i, j))
-		}
-		if strings.Join(got, "|") != strings.Join(want, "|") {
-			t.Errorf("#ord-%d has %q, want each step's message once, in order: %q", i, got, want)
-		}
-	}
+	w.checkOrderedRuns(t, runs)
 }

@@ -10,6 +10,28 @@ import (
 	"github.com/runbookhq/runbook/slackfake"
 )
 
+// checkOrderedRuns checks that each of runs runs of orderedRunbook (n=1…runs, each in
+// #ord-n) posted each step's message once, in order.
+func (w *world) checkOrderedRuns(t *testing.T, runs int) {
+	t.Helper()
+	for i := 1; i <= runs; i++ {
+		ch, _ := w.Slack.Channel(fmt.Sprintf("ord-%d", i))
+		var got []string
+		for _, m := range w.Slack.Messages(ch.ID) {
+			if m.BotID != "" {
+				got = append(got, m.Text)
+			}
+		}
+		var want []string
+		for j := 1; j <= 4; j++ {
+			want = append(want, fmt.Sprintf("run %d: message %d", i, j))
+		}
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("#ord-%d has %q, want each step's message once, in order: %q", i, got, want)
+		}
+	}
+}
+
 const orderedRunbook = `name: ordered
 description: four messages that must arrive once each, in order
 params:
@@ -81,22 +103,7 @@ func TestSlackErrors(t *testing.T) {
 	if failed < 5 {
 		t.Errorf("only %d 5xx answers were seen; FailNext set up 7", failed)
 	}
-	for i := 1; i <= runs; i++ {
-		ch, _ := w.Slack.Channel(fmt.Sprintf("ord-%d", i))
-		var got []string
-		for _, m := range w.Slack.Messages(ch.ID) {
-			if m.BotID != "" {
-				got = append(got, m.Text)
-			}
-		}
-		var want []string
-		for j := 1; j <= 4; j++ {
-			want = append(want, fmt.Sprintf("run %d: message %d", i, j))
-		}
-		if strings.Join(got, "|") != strings.Join(want, "|") {
-			t.Errorf("#ord-%d has %q, want each message once, in order: %q", i, got, want)
-		}
-	}
+	w.checkOrderedRuns(t, runs)
 	for _, d := range mentions {
 		if n := len(w.BotReplies(general.ID, d.TS)); n != 1 {
 			t.Errorf("mention %s got %d replies, want 1", d.TS, n)
