@@ -40,6 +40,9 @@ func interceptedReason(reason string) bool { return reason != "too_many_websocke
 type noticeConn struct {
 	net.Conn
 	notice func(reason string)
+	// ended is called when Slack closes the connection (a close frame or the end of
+	// the stream), before slack-go hears of it and reconnects.
+	ended func()
 
 	upgraded bool   // the HTTP handshake's response has passed
 	in       []byte // read, not yet classified
@@ -53,8 +56,11 @@ func (c *noticeConn) Read(p []byte) (int, error) {
 		n, err := c.Conn.Read(buf)
 		c.in = append(c.in, buf[:n]...)
 		c.classify()
-		if err != nil && len(c.out) == 0 {
-			return 0, err
+		if err != nil {
+			c.ended()
+			if len(c.out) == 0 {
+				return 0, err
+			}
 		}
 	}
 	n := copy(p, c.out)
@@ -85,6 +91,9 @@ func (c *noticeConn) classify() {
 			return
 		}
 		// A whole, unmasked, small text frame may be a notice; anything else streams.
+		if c.in[0]&0x0f == 0x8 { // close
+			c.ended()
+		}
 		if c.in[0] != 0x81 || c.in[1]&0x80 != 0 || size > maxNoticeFrame {
 			c.emit(hdr)
 			c.pass = int(size)
@@ -138,7 +147,7 @@ func frameHeader(b []byte) (hdr int, size uint64, ok bool) {
 // connections report disconnect notices to notice instead of passing them to slack-go,
 // and their reads to liveness (if not nil). It dials TLS itself so that it sees the
 // plaintext frames of a wss:// connection.
-func linkDialer(liveness *Liveness, notice func(reason string)) *websocket.Dialer {
+func linkDialer(liveness *Liveness, notice func(reason string), ended func()) *websocket.Dialer {
 	d := *websocket.DefaultDialer
 	d.HandshakeTimeout = 10 * time.Second
 	// The TLS dial below goes straight to Slack; a proxy would need CONNECT first.
@@ -148,7 +157,7 @@ func linkDialer(liveness *Liveness, notice func(reason string)) *websocket.Diale
 		if liveness != nil {
 			conn = &watchedConn{Conn: conn, l: liveness}
 		}
-		return &noticeConn{Conn: conn, notice: notice}
+		return &noticeConn{Conn: conn, notice: notice, ended: ended}
 	}
 	d.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		conn, err := base.DialContext(ctx, network, addr)

@@ -128,6 +128,11 @@ func (p *links) open(ctx context.Context) {
 	l.ctx, l.stop = context.WithCancel(ctx)
 	l.socket = p.b.newSocket(socketmode.OptionDialer(linkDialer(p.b.opts.Liveness, func(reason string) {
 		p.tell(linkEvent{l: l, notice: reason})
+	}, func() {
+		// A connection Slack refreshed must not be redialled: stop before slack-go can.
+		if l.retiring.Load() {
+			l.stop()
+		}
 	})))
 	p.live[l] = true
 	exited := make(chan error, 1)
@@ -157,6 +162,7 @@ func (p *links) read(l *link, exited <-chan error) {
 			return
 		case evt := <-l.socket.Events:
 			if l.retiring.Load() && connectionEnded(evt.Type) {
+				l.stop()
 				p.setUp(l, false)
 				p.tell(linkEvent{l: l, ended: true})
 				continue
