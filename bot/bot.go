@@ -88,6 +88,7 @@ const ackFlushGrace = 250 * time.Millisecond
 // Bot is a running Socket Mode bot.
 type Bot struct {
 	newSocket SocketFactory
+	dialer    socketDialer // under every Socket Mode connection
 	links     *links
 	slack     runbook.Slack
 	handler   runbook.Handler
@@ -128,6 +129,7 @@ func New(newSocket SocketFactory, slack runbook.Slack, handler runbook.Handler, 
 	opts.setDefaults()
 	b := &Bot{
 		newSocket: newSocket,
+		dialer:    environmentDialer(),
 		slack:     slack,
 		handler:   handler,
 		inbox:     inbox,

@@ -3,7 +3,6 @@ package bot
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"encoding/binary"
 	"encoding/json"
 	"net"
@@ -145,42 +144,28 @@ func frameHeader(b []byte) (hdr int, size uint64, ok bool) {
 
 // linkDialer returns a websocket dialer (for socketmode.OptionDialer) whose
 // connections report disconnect notices to notice instead of passing them to slack-go,
-// and their reads to liveness (if not nil). It dials TLS itself so that it sees the
-// plaintext frames of a wss:// connection.
-func linkDialer(liveness *Liveness, notice func(reason string), ended func()) *websocket.Dialer {
+// and their reads to liveness (if not nil). It dials (and runs TLS) itself, through
+// the environment's proxy, so that it sees the plaintext frames of a wss:// connection.
+func linkDialer(sd socketDialer, liveness *Liveness, notice func(reason string), ended func()) *websocket.Dialer {
 	d := *websocket.DefaultDialer
 	d.HandshakeTimeout = 10 * time.Second
-	// The TLS dial below goes straight to Slack; a proxy would need CONNECT first.
-	d.Proxy = nil
-	base := &net.Dialer{Timeout: 10 * time.Second}
+	d.Proxy = nil // sd goes through the proxy itself
 	wrap := func(conn net.Conn) net.Conn {
 		if liveness != nil {
 			conn = &watchedConn{Conn: conn, l: liveness}
 		}
 		return &noticeConn{Conn: conn, notice: notice, ended: ended}
 	}
-	d.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		conn, err := base.DialContext(ctx, network, addr)
-		if err != nil {
-			return nil, err
+	dialer := func(scheme string) func(ctx context.Context, network, addr string) (net.Conn, error) {
+		return func(ctx context.Context, _, addr string) (net.Conn, error) {
+			conn, err := sd.dial(ctx, scheme, addr)
+			if err != nil {
+				return nil, err
+			}
+			return wrap(conn), nil
 		}
-		return wrap(conn), nil
 	}
-	d.NetDialTLSContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		raw, err := base.DialContext(ctx, network, addr)
-		if err != nil {
-			return nil, err
-		}
-		host, _, err := net.SplitHostPort(addr)
-		if err != nil {
-			host = addr
-		}
-		conn := tls.Client(raw, &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12})
-		if err := conn.HandshakeContext(ctx); err != nil {
-			_ = raw.Close()
-			return nil, err
-		}
-		return wrap(conn), nil
-	}
+	d.NetDialContext = dialer("http")
+	d.NetDialTLSContext = dialer("https")
 	return &d
 }

@@ -126,7 +126,7 @@ func (p *links) open(ctx context.Context) {
 	p.nextID++
 	l := &link{id: p.nextID}
 	l.ctx, l.stop = context.WithCancel(ctx)
-	l.socket = p.b.newSocket(socketmode.OptionDialer(linkDialer(p.b.opts.Liveness, func(reason string) {
+	l.socket = p.b.newSocket(socketmode.OptionDialer(linkDialer(p.b.dialer, p.b.opts.Liveness, func(reason string) {
 		p.tell(linkEvent{l: l, notice: reason})
 	}, func() {
 		// A connection Slack refreshed must not be redialled: stop before slack-go can.

@@ -330,20 +330,46 @@ func (s *Server) WaitConnected(ctx context.Context, n int) error {
 // not warned again. An envelope sent on a connection and not acked on it
 // before it closes is lost, as with Slack.
 func (s *Server) Disconnect(reason string, closeAfter time.Duration) {
-	msg := s.disconnectFrame(reason)
 	s.mu.Lock()
 	var targets []*wsConn
 	for _, c := range s.sock.live() {
 		if reason == "warning" && c.warned {
 			continue
 		}
+		targets = append(targets, c)
+	}
+	s.disconnectLocked(targets, reason, closeAfter)
+	s.mu.Unlock()
+}
+
+// Refresh does what Slack does to each connection every few hours: it warns the
+// app's oldest connection not yet warned ("warning") and closes it closeAfter
+// later (after "refresh_requested"). Slack refreshes each connection on its own
+// schedule, so one refresh concerns one connection; it reports whether there
+// was one to refresh.
+func (s *Server) Refresh(closeAfter time.Duration) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.sock.live() { // oldest first
+		if !c.warned {
+			s.disconnectLocked([]*wsConn{c}, "warning", closeAfter)
+			return true
+		}
+	}
+	return false
+}
+
+// disconnectLocked announces a disconnect to targets and closes each closeAfter
+// later, as Disconnect describes.
+func (s *Server) disconnectLocked(targets []*wsConn, reason string, closeAfter time.Duration) {
+	msg := s.disconnectFrame(reason)
+	for _, c := range targets {
 		if reason == "warning" {
 			c.warned = true
 		} else {
 			c.draining = true
 		}
 		c.enqueue(outFrame{data: msg})
-		targets = append(targets, c)
 	}
 	s.notifyLocked()
 	for _, c := range targets {
@@ -364,7 +390,6 @@ func (s *Server) Disconnect(reason string, closeAfter time.Duration) {
 			}
 		})
 	}
-	s.mu.Unlock()
 	s.log.Debug("slackfake: disconnect", "reason", reason, "connections", len(targets))
 }
 
