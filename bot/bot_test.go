@@ -284,3 +284,24 @@ func TestRefreshLosesNoCommand(t *testing.T) {
 		t.Errorf("%d acks came on another connection than their envelope", n)
 	}
 }
+
+// TestRefreshAtSlacksLimitKeepsEveryConnection: with all ten of Slack's connections in
+// use, a refreshed connection's replacement waits for its slot instead of being refused
+// as an eleventh, and the bot is back to ten once Slack closed the old one.
+func TestRefreshAtSlacksLimitKeepsEveryConnection(t *testing.T) {
+	r := newRig(t, echo, bot.Options{Connections: bot.MaxConnections})
+	r.wait("ten connections", func() bool { return r.slack.Connections() == bot.MaxConnections })
+	connects := r.slack.ConnectCount()
+	if !r.slack.Refresh(100 * time.Millisecond) {
+		t.Fatal("no connection to refresh")
+	}
+	r.wait("the refreshed connection replaced", func() bool {
+		return r.slack.ConnectCount() == connects+1 && r.slack.Connections() == bot.MaxConnections
+	})
+	if n := r.slack.Refused(); n != 0 {
+		t.Errorf("%d connections refused as more than Slack's %d", n, bot.MaxConnections)
+	}
+	if got := ackText(t, r.ack(r.slash("still here"))); got != "you said still here" {
+		t.Errorf("after the refresh a command was answered %q", got)
+	}
+}

@@ -66,9 +66,7 @@ func (p *links) run(ctx context.Context) error {
 			l.stop()
 		}
 	}()
-	for range p.b.opts.Connections {
-		p.open(ctx)
-	}
+	p.fill(ctx)
 	for {
 		select {
 		case <-ctx.Done():
@@ -89,8 +87,8 @@ func (p *links) handle(ctx context.Context, e linkEvent) error {
 		if e.err != nil && !errors.Is(e.err, context.Canceled) {
 			return e.err
 		}
-		if !e.l.retiring.Load() && ctx.Err() == nil {
-			p.open(ctx) // not expected: slack-go reconnects by itself
+		if ctx.Err() == nil {
+			p.fill(ctx) // a retired link's replacement may have waited for its slot
 		}
 	case e.ended:
 		log.Info("Slack closed a refreshed connection")
@@ -100,9 +98,7 @@ func (p *links) handle(ctx context.Context, e linkEvent) error {
 			return nil
 		}
 		log.Info("Slack will close a connection; opening its replacement first", "reason", e.notice)
-		if len(p.live) < MaxConnections {
-			p.open(ctx)
-		}
+		p.fill(ctx)
 		p.wg.Go(func() { p.retireLater(e.l) })
 	}
 	return nil
@@ -118,6 +114,21 @@ func (p *links) retireLater(l *link) {
 		p.b.log.Info("closing a refreshed connection Slack left open", "connection", l.id)
 		l.stop()
 	case <-l.ctx.Done():
+	}
+}
+
+// fill opens links until Options.Connections of them are not retiring, within
+// Slack's limit on open connections: with every slot taken, a replacement waits for a
+// retiring link to close.
+func (p *links) fill(ctx context.Context) {
+	serving := 0
+	for l := range p.live {
+		if !l.retiring.Load() {
+			serving++
+		}
+	}
+	for ; serving < p.b.opts.Connections && len(p.live) < MaxConnections; serving++ {
+		p.open(ctx)
 	}
 }
 
