@@ -102,11 +102,13 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		slack.OptionLog(slackLog),
 	)
 	liveness := &bot.Liveness{}
-	socketOpts := []socketmode.Option{socketmode.OptionLog(slackLog), socketmode.OptionDialer(liveness.Dialer())}
+	socketOpts := []socketmode.Option{socketmode.OptionLog(slackLog)}
 	if opts.PingInterval > 0 {
 		socketOpts = append(socketOpts, socketmode.OptionPingInterval(opts.PingInterval))
 	}
-	socket := socketmode.New(api, socketOpts...)
+	newSocket := func(more ...socketmode.Option) *socketmode.Client {
+		return socketmode.New(api, append(slices.Clone(socketOpts), more...)...)
+	}
 	adapter := slackapi.New(api, httpClient, logger.With("component", "slack"))
 	a := &App{Config: cfg, DB: db, Slack: adapter, log: logger}
 	a.Metrics = observe.NewMetrics(db.Runs().StateCounts, db.Approvals().StateCounts)
@@ -128,7 +130,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Audit:     db.Audit(),
 	})
 	a.Handler = h
-	a.Bot = bot.New(socket, adapter, h, db.Inbox(), bot.Options{
+	a.Bot = bot.New(newSocket, adapter, h, db.Inbox(), bot.Options{
 		Workers:         cfg.Bot.Workers,
 		Queue:           cfg.Bot.Queue,
 		AckBudget:       cfg.Bot.AckBudget,
@@ -136,6 +138,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Logger:          logger.With("component", "bot"),
 		Observer:        a.Metrics,
 		Liveness:        liveness,
+		Connections:     cfg.Slack.Connections,
 	})
 	if cfg.HTTP.Addr != "" {
 		window := opts.HealthWindow

@@ -13,8 +13,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/slack-go/slack/socketmode"
-
 	"github.com/runbookhq/runbook"
 )
 
@@ -40,6 +38,14 @@ type Options struct {
 	// was dialled through its Dialer, says when Slack was last heard from.
 	Observer Observer
 	Liveness *Liveness
+	// Connections is how many Socket Mode connections the bot holds at once (default 2,
+	// at most MaxConnections). When Slack announces that it will close one, the bot opens
+	// its replacement first and keeps the old one until Slack closes it, so that no
+	// envelope in flight on it is lost.
+	Connections int
+	// RetireAfter is how long a connection Slack announced it will close may stay open
+	// if Slack does not close it (default 30 s; Slack closes it about 10 s after).
+	RetireAfter time.Duration
 }
 
 func (o *Options) setDefaults() {
@@ -67,6 +73,13 @@ func (o *Options) setDefaults() {
 	if o.Observer == nil {
 		o.Observer = noObserver{}
 	}
+	if o.Connections <= 0 {
+		o.Connections = 2
+	}
+	o.Connections = min(o.Connections, MaxConnections)
+	if o.RetireAfter <= 0 {
+		o.RetireAfter = 30 * time.Second
+	}
 }
 
 // ackFlushGrace is how long the connection stays open after the last worker finished.
@@ -74,12 +87,14 @@ const ackFlushGrace = 250 * time.Millisecond
 
 // Bot is a running Socket Mode bot.
 type Bot struct {
-	socket  *socketmode.Client
-	slack   runbook.Slack
-	handler runbook.Handler
-	inbox   runbook.Inbox
-	opts    Options
-	log     *slog.Logger
+	newSocket SocketFactory
+	dialer    socketDialer // under every Socket Mode connection
+	links     *links
+	slack     runbook.Slack
+	handler   runbook.Handler
+	inbox     runbook.Inbox
+	opts      Options
+	log       *slog.Logger
 
 	identity runbook.Identity
 	// out delivers what acks cannot carry; it exists while Run runs.
@@ -93,7 +108,6 @@ type Bot struct {
 	inflightMu sync.Mutex
 	inflight   map[string]bool
 
-	connected atomic.Bool
 	// connections counts Socket Mode connections, to tell reconnects.
 	connections atomic.Int64
 	// acks tracks acks sent outside a worker, so that shutdown waits for them.
@@ -104,28 +118,32 @@ type Bot struct {
 // process, which died before finishing them.
 type job struct {
 	env      envelope
+	via      *link // the connection it came on, which alone can ack it; nil if resumed
 	resumed  bool
 	received time.Time
 }
 
-// New returns a bot that reads envelopes from socket, answers through slack, and
-// remembers envelopes in inbox.
-func New(socket *socketmode.Client, slack runbook.Slack, handler runbook.Handler, inbox runbook.Inbox, opts Options) *Bot {
+// New returns a bot that reads envelopes from the Socket Mode clients newSocket makes,
+// answers through slack, and remembers envelopes in inbox.
+func New(newSocket SocketFactory, slack runbook.Slack, handler runbook.Handler, inbox runbook.Inbox, opts Options) *Bot {
 	opts.setDefaults()
-	return &Bot{
-		socket:   socket,
-		slack:    slack,
-		handler:  handler,
-		inbox:    inbox,
-		opts:     opts,
-		log:      opts.Logger,
-		jobs:     make(chan job, opts.Queue),
-		inflight: make(map[string]bool),
+	b := &Bot{
+		newSocket: newSocket,
+		dialer:    environmentDialer(),
+		slack:     slack,
+		handler:   handler,
+		inbox:     inbox,
+		opts:      opts,
+		log:       opts.Logger,
+		jobs:      make(chan job, opts.Queue),
+		inflight:  make(map[string]bool),
 	}
+	b.links = newLinks(b)
+	return b
 }
 
-// Connected reports whether the Socket Mode connection is up.
-func (b *Bot) Connected() bool { return b.connected.Load() }
+// Connected reports whether a Socket Mode connection is up.
+func (b *Bot) Connected() bool { return b.links.connected() }
 
 // Identity is who the bot is; it is known once Run has started.
 func (b *Bot) Identity() runbook.Identity { return b.identity }
@@ -164,8 +182,7 @@ func (b *Bot) Run(ctx context.Context) error {
 
 	var background sync.WaitGroup
 	socketErr := make(chan error, 1)
-	background.Go(func() { socketErr <- b.socket.RunContext(connCtx) })
-	background.Go(func() { b.read(connCtx) })
+	background.Go(func() { socketErr <- b.links.run(connCtx) })
 	background.Go(func() { b.prune(connCtx) })
 
 	var runErr error
@@ -191,7 +208,6 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 	stopConn()
 	background.Wait()
-	b.connected.Store(false)
 	return runErr
 }
 
@@ -326,24 +342,28 @@ func (b *Bot) prune(ctx context.Context) {
 	}
 }
 
-// ack acknowledges an envelope, with an optional response payload. It never blocks for
-// longer than the ack timeout: an ack that cannot go out makes Slack redeliver, and the
-// redelivery is recognised.
-func (b *Bot) ack(env envelope, payload []byte) {
-	ctx, cancel := context.WithTimeout(context.Background(), b.opts.AckTimeout)
+// ack acknowledges an envelope on the connection it came on (Slack ignores an ack on
+// any other), with an optional response payload. It never blocks for longer than the
+// ack timeout: an ack that cannot go out makes Slack redeliver, and the redelivery is
+// recognised.
+func (b *Bot) ack(via *link, env envelope, payload []byte) {
+	if via == nil {
+		return // acked by an earlier process
+	}
+	ctx, cancel := context.WithTimeout(via.ctx, b.opts.AckTimeout)
 	defer cancel()
 	var body any
 	if len(payload) > 0 {
 		body = json.RawMessage(payload)
 	}
-	if err := b.socket.AckCtx(ctx, env.EnvelopeID, body); err != nil {
+	if err := via.socket.AckCtx(ctx, env.EnvelopeID, body); err != nil {
 		b.log.Warn("ack failed; Slack will redeliver", "envelope", env.EnvelopeID, "err", err)
 	}
 }
 
 // ackJob acks a job's envelope and records how long it waited.
 func (b *Bot) ackJob(j job, payload []byte) {
-	b.ack(j.env, payload)
+	b.ack(j.via, j.env, payload)
 	if !j.received.IsZero() {
 		b.opts.Observer.Acked(time.Since(j.received))
 	}

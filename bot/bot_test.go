@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -50,8 +51,13 @@ func newRigOn(t *testing.T, emulator slackfake.Options, handler runbook.HandlerF
 }
 
 func (r *rig) start(handler runbook.HandlerFunc, opts bot.Options) {
+	if opts.Connections == 0 {
+		// Slack orders envelopes only within a connection; tests of what happens in
+		// order (a full queue, a busy channel) hold one.
+		opts.Connections = 1
+	}
 	api := slack.New(r.slack.BotToken(), slack.OptionAppLevelToken(r.slack.AppToken()), slack.OptionAPIURL(r.slack.APIURL()))
-	b := bot.New(socketmode.New(api), slackapi.New(api, nil, nil), handler, r.db.Inbox(), opts)
+	b := bot.New(func(o ...socketmode.Option) *socketmode.Client { return socketmode.New(api, o...) }, slackapi.New(api, nil, nil), handler, r.db.Inbox(), opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel, r.done = cancel, make(chan error, 1)
 	go func() { r.done <- b.Run(ctx) }()
@@ -244,4 +250,58 @@ func TestShutdownTimeoutInterruptsAndResumesLater(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// TestRefreshLosesNoCommand sends slash commands around Slack's refresh warning, with
+// handlers slow enough to be in flight when it comes: each is answered in its ack, on
+// the connection it came on (the emulator ignores an ack on any other).
+func TestRefreshLosesNoCommand(t *testing.T) {
+	r := newRig(t, func(ctx context.Context, req *runbook.Request) (*runbook.Reply, error) {
+		time.Sleep(200 * time.Millisecond)
+		return echo(ctx, req)
+	}, bot.Options{Connections: 2})
+	r.wait("two connections", func() bool { return r.slack.Connections() == 2 })
+	var sent []*slackfake.Delivery
+	for round := range 3 {
+		connects := r.slack.ConnectCount()
+		for i := range 5 {
+			sent = append(sent, r.slash(fmt.Sprintf("before %d %d", round, i)))
+		}
+		r.slack.Disconnect("warning", 500*time.Millisecond)
+		for i := range 5 {
+			sent = append(sent, r.slash(fmt.Sprintf("after %d %d", round, i)))
+		}
+		r.wait("the warned connections replaced and closed", func() bool {
+			return r.slack.ConnectCount() >= connects+2 && r.slack.Connections() == 2
+		})
+	}
+	for _, d := range sent {
+		if got := ackText(t, r.ack(d)); !strings.HasPrefix(got, "you said ") {
+			t.Errorf("slash command %s answered %q", d.EnvelopeID, got)
+		}
+	}
+	if n := r.slack.IgnoredAcks(); n != 0 {
+		t.Errorf("%d acks came on another connection than their envelope", n)
+	}
+}
+
+// TestRefreshAtSlacksLimitKeepsEveryConnection: with all ten of Slack's connections in
+// use, a refreshed connection's replacement waits for its slot instead of being refused
+// as an eleventh, and the bot is back to ten once Slack closed the old one.
+func TestRefreshAtSlacksLimitKeepsEveryConnection(t *testing.T) {
+	r := newRig(t, echo, bot.Options{Connections: bot.MaxConnections})
+	r.wait("ten connections", func() bool { return r.slack.Connections() == bot.MaxConnections })
+	connects := r.slack.ConnectCount()
+	if !r.slack.Refresh(100 * time.Millisecond) {
+		t.Fatal("no connection to refresh")
+	}
+	r.wait("the refreshed connection replaced", func() bool {
+		return r.slack.ConnectCount() == connects+1 && r.slack.Connections() == bot.MaxConnections
+	})
+	if n := r.slack.Refused(); n != 0 {
+		t.Errorf("%d connections refused as more than Slack's %d", n, bot.MaxConnections)
+	}
+	if got := ackText(t, r.ack(r.slash("still here"))); got != "you said still here" {
+		t.Errorf("after the refresh a command was answered %q", got)
+	}
 }

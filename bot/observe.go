@@ -1,13 +1,10 @@
 package bot
 
 import (
-	"context"
 	"errors"
 	"net"
 	"sync/atomic"
 	"time"
-
-	"github.com/gorilla/websocket"
 )
 
 // Observer hears what the bot does, for metrics. Every method must be cheap and safe
@@ -34,22 +31,6 @@ func (noObserver) ReplyUndelivered(string) {}
 // dead even if no one has noticed yet.
 type Liveness struct {
 	lastRead atomic.Int64 // unix nanoseconds
-}
-
-// Dialer returns a websocket dialer (for socketmode.OptionDialer) whose connections
-// report their reads.
-func (l *Liveness) Dialer() *websocket.Dialer {
-	d := *websocket.DefaultDialer
-	d.HandshakeTimeout = 10 * time.Second
-	base := &net.Dialer{Timeout: 10 * time.Second}
-	d.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		conn, err := base.DialContext(ctx, network, addr)
-		if err != nil {
-			return nil, err
-		}
-		return &watchedConn{Conn: conn, l: l}, nil
-	}
-	return &d
 }
 
 // LastRead is when Slack last sent anything; zero before the first connection.

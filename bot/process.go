@@ -131,7 +131,7 @@ func (b *Bot) ackInFlight(j job, req *runbook.Request) {
 		b.log.Warn("cannot record ack of a redelivery", "request", req.ID, "err", err)
 		return
 	}
-	b.ack(j.env, nil)
+	b.ack(j.via, j.env, nil)
 }
 
 func (b *Bot) stopping() bool {

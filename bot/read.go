@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"context"
 	"encoding/json"
 	"time"
 
@@ -13,51 +12,37 @@ import (
 // taken: the person learns to retry instead of seeing Slack's dispatch_failed.
 const busyText = ":hourglass: Runbook is busy right now; try again in a moment."
 
-// read drains the socket's event channel until ctx ends. It must never stall: slack-go
-// stops reading the websocket while its event channel is full, and a connection that
-// is not read misses Slack's pings and is dropped.
-func (b *Bot) read(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case evt := <-b.socket.Events:
-			b.observe(evt)
-		}
-	}
-}
-
-// observe reacts to one socket event.
-func (b *Bot) observe(evt socketmode.Event) {
+// observe reacts to one event of a connection's socket.
+func (b *Bot) observe(l *link, evt socketmode.Event) {
 	switch evt.Type {
 	case socketmode.EventTypeConnecting:
-		b.connected.Store(false)
-		b.log.Debug("connecting to Slack")
+		b.links.setUp(l, false)
+		b.log.Debug("connecting to Slack", "connection", l.id)
 	case socketmode.EventTypeConnected:
-		b.log.Info("connected to Slack")
-		if b.connections.Add(1) > 1 {
+		b.log.Info("connected to Slack", "connection", l.id)
+		if b.connections.Add(1) > int64(b.opts.Connections) {
 			b.opts.Observer.Reconnected()
 		}
 	case socketmode.EventTypeHello:
-		b.connected.Store(true)
+		b.links.setUp(l, true)
 	case socketmode.EventTypeConnectionError:
-		b.connected.Store(false)
+		b.links.setUp(l, false)
 		if e, ok := evt.Data.(*slack.ConnectionErrorEvent); ok {
-			b.log.Warn("cannot reach Slack; retrying", "attempt", e.Attempt, "backoff", e.Backoff, "err", e.ErrorObj)
+			b.log.Warn("cannot reach Slack; retrying", "connection", l.id, "attempt", e.Attempt, "backoff", e.Backoff, "err", e.ErrorObj)
 		}
 	case socketmode.EventTypeIncomingError:
 		// Follows every reconnect as the old socket's read fails; harmless.
-		b.connected.Store(false)
-		b.log.Debug("socket read ended", "data", evt.Data)
+		b.links.setUp(l, false)
+		b.log.Debug("socket read ended", "connection", l.id, "data", evt.Data)
 	case socketmode.EventTypeEventsAPI, socketmode.EventTypeSlashCommand, socketmode.EventTypeInteractive:
 		if evt.Request != nil {
-			b.accept(fromRequest(evt.Request))
+			b.accept(l, fromRequest(evt.Request))
 		}
 	case socketmode.EventTypeErrorBadMessage:
 		// slack-go could not type the payload (real slash commands carry
 		// is_enterprise_install as a string); the bot decodes it itself.
 		if e, ok := evt.Data.(*socketmode.ErrorBadMessage); ok {
-			b.acceptRaw(e.Message)
+			b.acceptRaw(l, e.Message)
 		}
 	default:
 		b.log.Debug("socket event", "type", evt.Type)
@@ -75,21 +60,22 @@ func fromRequest(r *socketmode.Request) envelope {
 }
 
 // acceptRaw accepts a websocket message slack-go could not decode.
-func (b *Bot) acceptRaw(raw json.RawMessage) {
+func (b *Bot) acceptRaw(l *link, raw json.RawMessage) {
 	var env envelope
 	if err := json.Unmarshal(raw, &env); err != nil || env.EnvelopeID == "" {
 		b.log.Warn("dropping unreadable message from Slack", "bytes", len(raw), "err", err)
 		return
 	}
-	b.accept(env)
+	b.accept(l, env)
 }
 
 // accept hands an envelope to the workers. When they are all busy, or the bot is
 // stopping, a slash command is acked with an answer that says so and anything else is
 // left unacked: Slack redelivers events, and shows the person a click that failed.
-func (b *Bot) accept(env envelope) {
+// The ack goes out on l, the connection the envelope came on: Slack takes it on no other.
+func (b *Bot) accept(l *link, env envelope) {
 	b.opts.Observer.Envelope(env.Type)
-	if b.enqueue(job{env: env, received: time.Now()}) {
+	if b.enqueue(job{env: env, via: l, received: time.Now()}) {
 		return
 	}
 	text := busyText
@@ -101,6 +87,6 @@ func (b *Bot) accept(env envelope) {
 	}
 	if env.Type == typeSlashCommands && env.AcceptsResponsePayload {
 		payload := ephemeral(text)
-		b.acks.Go(func() { b.ack(env, payload) })
+		b.acks.Go(func() { b.ack(l, env, payload) })
 	}
 }

@@ -113,6 +113,9 @@ type Slack struct {
 	InvestigationUpdates bool   `koanf:"investigationUpdates"` // post investigation progress
 	UpdateChannel        string `koanf:"updateChannel"`        // where investigation updates go
 	Command              string `koanf:"command"`              // the slash command, e.g. /runbook
+	// Connections is how many Socket Mode connections the bot holds (Slack allows an
+	// app 10); a connection Slack refreshes is replaced before it closes.
+	Connections int `koanf:"connections"`
 }
 
 // Service is per-service configuration, keyed by service name.
@@ -188,8 +191,9 @@ var riskLevels = runbook.RiskNames()
 func Default() *Config {
 	return &Config{
 		Slack: Slack{
-			APIURL:  "https://slack.com/api/",
-			Command: "/runbook",
+			APIURL:      "https://slack.com/api/",
+			Command:     "/runbook",
+			Connections: 2,
 		},
 		Services: map[string]Service{},
 		Store:    Store{Path: "runbook.db"},
@@ -784,6 +788,9 @@ func (c *Config) Validate() error {
 		v.add("slack.command is required, e.g. /runbook")
 	case !strings.HasPrefix(c.Slack.Command, "/") || len(c.Slack.Command) < 2 || strings.ContainsFunc(c.Slack.Command, isSpace):
 		v.add("slack.command must be a slash command such as /runbook")
+	}
+	if c.Slack.Connections < 1 || c.Slack.Connections > 10 {
+		v.add("slack.connections must be between 1 and 10 (Slack allows an app 10 Socket Mode connections)")
 	}
 	for _, name := range sortedKeys(anyMap(c.Services)) {
 		if name == "" {

@@ -53,7 +53,7 @@ func mustLoad(t testing.TB, content string, environ ...string) *Config {
 func TestDefaults(t *testing.T) {
 	def := Default()
 	want := &Config{
-		Slack:    Slack{APIURL: "https://slack.com/api/", Command: "/runbook"},
+		Slack:    Slack{APIURL: "https://slack.com/api/", Command: "/runbook", Connections: 2},
 		Services: map[string]Service{},
 		Store:    Store{Path: "runbook.db"},
 		Runbooks: Runbooks{Dir: "runbooks"},

@@ -24,6 +24,7 @@ type envelope struct {
 	accepts   bool
 	autoRetry bool
 	attempts  int
+	conn      int  // the connection of the last send: the one its ack must come on
 	retry     int  // retry_attempt of the pending or last send
 	pending   bool // waiting to be (re)sent
 	deadline  time.Time
@@ -227,7 +228,7 @@ func (s *Server) dispatch() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := time.Now()
-	live := s.sock.live()
+	live := s.sock.routes()
 	var next time.Time
 	changed := false
 	keep := s.sock.active[:0]
@@ -248,6 +249,7 @@ func (s *Server) dispatch() time.Time {
 			s.sock.rr++
 			if c.enqueue(outFrame{data: e.encode()}) {
 				e.pending = false
+				e.conn = c.id
 				e.attempts++
 				e.deadline = now.Add(s.opts.AckTimeout)
 				changed = true
@@ -279,6 +281,13 @@ func (s *Server) dispatch() time.Time {
 func (s *Server) recordAckLocked(connID int, envelopeID string, payload json.RawMessage) {
 	if len(payload) == 0 || string(payload) == "null" {
 		payload = nil
+	}
+	if e := s.sock.envs[envelopeID]; e != nil && e.conn != connID {
+		// Slack takes an ack only on the connection that got the envelope.
+		s.sock.ignoredAcks++
+		s.log.Debug("slackfake: ack on another connection ignored", "envelope", envelopeID,
+			"conn", connID, "sent_on", e.conn)
+		return
 	}
 	s.sock.acks[envelopeID] = append(s.sock.acks[envelopeID],
 		Ack{EnvelopeID: envelopeID, Payload: slices.Clone(payload), At: time.Now(), Connection: connID})

@@ -16,6 +16,9 @@ import (
 const (
 	outBuffer    = 256
 	writeTimeout = 5 * time.Second
+	// MaxConnections is how many Socket Mode connections Slack lets one app hold; it
+	// answers one more with a disconnect, reason too_many_websockets.
+	MaxConnections = 10
 )
 
 // sockets is the Socket Mode side of the server, guarded by Server.mu.
@@ -23,9 +26,12 @@ type sockets struct {
 	conns    map[int]*wsConn
 	nextID   int
 	connects int
-	rr       int
-	tickets  map[string]time.Time
-	host     string
+	refused  int // connections refused as one too many
+	// ignoredAcks counts acks that came on another connection than their envelope.
+	ignoredAcks int
+	rr          int
+	tickets     map[string]time.Time
+	host        string
 
 	envs   map[string]*envelope
 	active []*envelope // queued or awaiting an ack, in creation order
@@ -61,6 +67,22 @@ func (k *sockets) live() []*wsConn {
 	return out
 }
 
+// routes returns the connections new envelopes go to: those not warned of a refresh,
+// or, while the app has none, the warned ones, which are still open.
+func (k *sockets) routes() []*wsConn {
+	live := k.live()
+	var fresh []*wsConn
+	for _, c := range live {
+		if !c.warned {
+			fresh = append(fresh, c)
+		}
+	}
+	if len(fresh) > 0 {
+		return fresh
+	}
+	return live
+}
+
 // wsConn is one Socket Mode connection. Only its writer goroutine writes
 // data frames; Close and WriteControl may be called from anywhere.
 type wsConn struct {
@@ -70,6 +92,7 @@ type wsConn struct {
 	done     chan struct{}
 	once     sync.Once
 	draining bool // guarded by Server.mu: takes no new envelopes
+	warned   bool // guarded by Server.mu: will be refreshed; gets envelopes only if no other can
 }
 
 // outFrame is a text message, or (close > 0) a request to send a close
@@ -162,6 +185,16 @@ func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 	}
 	s.sock.nextID++
 	c.id = s.sock.nextID
+	if len(s.sock.conns) >= MaxConnections {
+		// Slack's answer to an 11th connection: a disconnect, then the close.
+		s.sock.refused++
+		s.mu.Unlock()
+		_ = ws.WriteMessage(websocket.TextMessage, mustJSON(map[string]any{"type": "disconnect",
+			"reason": "too_many_websockets", "debug_info": map[string]any{"host": s.sock.host}}))
+		c.closeWithFrame(websocket.CloseNormalClosure, "too_many_websockets")
+		s.log.Debug("slackfake: socket refused: too many connections", "conn", c.id)
+		return
+	}
 	s.sock.conns[c.id] = c
 	s.sock.connects++
 	hello := mustJSON(map[string]any{
@@ -267,6 +300,21 @@ func (s *Server) ConnectCount() int {
 	return s.sock.connects
 }
 
+// Refused reports how many connections were refused as more than MaxConnections.
+func (s *Server) Refused() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sock.refused
+}
+
+// IgnoredAcks reports how many acks were ignored for coming on another connection
+// than the one their envelope was sent on.
+func (s *Server) IgnoredAcks() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sock.ignoredAcks
+}
+
 // WaitConnected waits until at least n connections can receive envelopes.
 func (s *Server) WaitConnected(ctx context.Context, n int) error {
 	return s.Wait(ctx, func() bool { return s.Connections() >= n })
@@ -276,14 +324,49 @@ func (s *Server) WaitConnected(ctx context.Context, n int) error {
 // connection and closes each closeAfter later unless the client closed it
 // first. Slack uses "refresh_requested" (it refreshes connections every few
 // hours), "warning" (about 10 s before a refresh) and "link_disabled".
-// Except for "warning", the connections take no further envelopes.
+// Except for "warning", the connections take no further envelopes. A warned
+// connection gets new envelopes only while the app has no other open, and is
+// sent "refresh_requested" as it is closed; connections already warned are
+// not warned again. An envelope sent on a connection and not acked on it
+// before it closes is lost, as with Slack.
 func (s *Server) Disconnect(reason string, closeAfter time.Duration) {
-	msg := mustJSON(map[string]any{"type": "disconnect", "reason": reason,
-		"debug_info": map[string]any{"host": s.sock.host}})
 	s.mu.Lock()
-	targets := s.sock.live()
+	var targets []*wsConn
+	for _, c := range s.sock.live() {
+		if reason == "warning" && c.warned {
+			continue
+		}
+		targets = append(targets, c)
+	}
+	s.disconnectLocked(targets, reason, closeAfter)
+	s.mu.Unlock()
+}
+
+// Refresh does what Slack does to each connection every few hours: it warns the
+// app's oldest connection not yet warned ("warning") and closes it closeAfter
+// later (after "refresh_requested"). Slack refreshes each connection on its own
+// schedule, so one refresh concerns one connection; it reports whether there
+// was one to refresh.
+func (s *Server) Refresh(closeAfter time.Duration) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.sock.live() { // oldest first
+		if !c.warned {
+			s.disconnectLocked([]*wsConn{c}, "warning", closeAfter)
+			return true
+		}
+	}
+	return false
+}
+
+// disconnectLocked announces a disconnect to targets and closes each closeAfter
+// later, as Disconnect describes.
+func (s *Server) disconnectLocked(targets []*wsConn, reason string, closeAfter time.Duration) {
+	msg := s.disconnectFrame(reason)
 	for _, c := range targets {
-		if reason != "warning" {
+		if reason == "warning" {
+			c.warned = true
+		} else {
 			c.draining = true
 		}
 		c.enqueue(outFrame{data: msg})
@@ -295,14 +378,24 @@ func (s *Server) Disconnect(reason string, closeAfter time.Duration) {
 			defer t.Stop()
 			select {
 			case <-t.C:
+				if reason == "warning" {
+					s.mu.Lock()
+					c.draining = true
+					s.mu.Unlock()
+					c.enqueue(outFrame{data: s.disconnectFrame("refresh_requested")})
+				}
 				c.enqueue(outFrame{close: websocket.CloseNormalClosure, text: reason})
 			case <-c.done:
 			case <-s.quit:
 			}
 		})
 	}
-	s.mu.Unlock()
 	s.log.Debug("slackfake: disconnect", "reason", reason, "connections", len(targets))
+}
+
+func (s *Server) disconnectFrame(reason string) []byte {
+	return mustJSON(map[string]any{"type": "disconnect", "reason": reason,
+		"debug_info": map[string]any{"host": s.sock.host}})
 }
 
 // DropConnections closes every Socket Mode connection abruptly, without a

@@ -114,7 +114,7 @@ func TestImageLayout(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), apptest.Patience)
 	defer cancel()
-	if err := ws.WaitConnected(ctx, 0, gone); err != nil {
+	if err := ws.WaitConnected(ctx, 0, 1, gone); err != nil {
 		t.Fatalf("%v\n%s", err, botLog())
 	}
 

@@ -50,7 +50,7 @@ func startBot(ctx context.Context, w *world, o options, logOut io.Writer) (botPr
 	}
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := w.ws.WaitConnected(wctx, since, gone); err != nil {
+	if err := w.ws.WaitConnected(wctx, since, 1, gone); err != nil {
 		_ = p.Stop(5 * time.Second)
 		return nil, 0, err
 	}

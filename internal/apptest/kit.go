@@ -161,7 +161,7 @@ func (k *Kit) StartBinary(binary string) *Process {
 	k.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), Patience)
 	defer cancel()
-	if err := k.WaitConnected(ctx, since, p.Exited); err != nil {
+	if err := k.WaitConnected(ctx, since, k.Config.Slack.Connections, p.Exited); err != nil {
 		k.tb.Fatalf("start the bot binary: %v (%v)\n%s", err, p.Err(), k.diagnostics())
 	}
 	return p

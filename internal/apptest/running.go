@@ -44,7 +44,7 @@ func StartConnected(ctx context.Context, ws *Workspace, cfg *config.Config, opts
 	if err != nil {
 		return nil, err
 	}
-	if err := ws.WaitConnected(ctx, since, r.Exited); err != nil {
+	if err := ws.WaitConnected(ctx, since, cfg.Slack.Connections, r.Exited); err != nil {
 		return nil, errors.Join(err, r.Stop(context.WithoutCancel(ctx)))
 	}
 	return r, nil

@@ -112,10 +112,12 @@ func (w *Workspace) BotReplies(channel, ts string) []slackfake.Message {
 	return out
 }
 
-// WaitConnected waits until the bot holds a Socket Mode connection opened after since
-// (a ConnectCount), or until gone reports that it stopped.
-func (w *Workspace) WaitConnected(ctx context.Context, since int, gone func() bool) error {
-	connected := func() bool { return w.Slack.ConnectCount() > since && w.Slack.Connections() > 0 }
+// WaitConnected waits until the bot holds n Socket Mode connections opened after since
+// (a ConnectCount), or until gone reports that it stopped. Waiting for all n, not the
+// first, keeps a test's later connection counts free of the bot's own start-up.
+func (w *Workspace) WaitConnected(ctx context.Context, since, n int, gone func() bool) error {
+	n = max(n, 1)
+	connected := func() bool { return w.Slack.ConnectCount() >= since+n && w.Slack.Connections() >= n }
 	if err := Wait(ctx, w.Slack, func() bool { return connected() || gone() }); err != nil {
 		return fmt.Errorf("waiting for the bot to connect: %w", err)
 	}
