@@ -32,6 +32,7 @@ type user struct {
 	displayName               string // "" shows the handle, as the emulator always did
 	isBot, deleted            bool
 	guest                     bool // a single-channel guest: in one channel at most
+	enterprise                bool // an Enterprise Grid member: a W… id
 	botID, appID              string
 	updated                   int64
 }
