@@ -25,6 +25,10 @@ type state struct {
 	viewOrder  []string
 	triggers   map[string]*trigger
 	hooks      map[string]*responseHook
+
+	// enterpriseID is set for an org-wide install on Enterprise Grid
+	// (SetOrgWideInstall): payloads then carry the enterprise, and team: null.
+	enterpriseID string
 }
 
 type user struct {

@@ -159,6 +159,29 @@ func (s *Server) Populate(users, channels int) {
 	s.notifyLocked()
 }
 
+// SetOrgWideInstall makes the app an org-wide install on an Enterprise Grid org with
+// this id ("E…"), as Slack sends it: interaction payloads carry "team": null, the
+// enterprise and is_enterprise_install true; slash commands carry enterprise_id,
+// enterprise_name and is_enterprise_install "true" (a string); Events API
+// authorizations name the enterprise, with team_id null. An empty id ends it.
+func (s *Server) SetOrgWideInstall(enterpriseID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.enterpriseID = enterpriseID
+}
+
+// EnterpriseName is the name of the Enterprise Grid org of an org-wide install.
+const EnterpriseName = "Runbook Org"
+
+// enterpriseJSON is the "enterprise" of interaction payloads: null unless the app is
+// installed org-wide.
+func (s *Server) enterpriseJSON() map[string]any {
+	if s.enterpriseID == "" {
+		return nil
+	}
+	return map[string]any{"id": s.enterpriseID, "name": EnterpriseName}
+}
+
 // ChannelOption configures [Server.AddChannel].
 type ChannelOption func(*channelSeed)
 
