@@ -14,8 +14,8 @@ import (
 
 // On an org-wide install on Enterprise Grid, people have W ids and interaction
 // payloads carry "team": null: a W-id member declares and runs a runbook by slash
-// command, another, named an approver by @handle, approves it with the button, and the
-// run goes on.
+// command, another, named an approver by @handle, approves it with the button, the run
+// goes on, and a mention is answered.
 func TestEnterpriseGridMembersDeclareAndApprove(t *testing.T) {
 	var wanda, walt slackfake.User
 	var ops slackfake.Channel
@@ -75,5 +75,12 @@ func TestEnterpriseGridMembersDeclareAndApprove(t *testing.T) {
 	})
 	if m, _ := h.Slack.Message(ops.ID, approval.MessageTS); !strings.Contains(string(m.Blocks), "Approved by <@"+walt.ID+">") {
 		t.Fatalf("request message after walt's approval = %s", m.Blocks)
+	}
+
+	// A mention's event is authorized for the org (team_id null in authorizations).
+	m := h.Slack.Mention(wanda.ID, h.general.ID, "status INC-1", "")
+	h.WaitFor("the answer to wanda's mention", func() bool { return len(h.BotReplies(h.general.ID, m.TS)) > 0 })
+	if reply := h.BotReplies(h.general.ID, m.TS)[0]; !strings.Contains(reply.Text, "INC-1") {
+		t.Fatalf("wanda's mention answered %q", reply.Text)
 	}
 }
