@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -246,7 +247,9 @@ func DecodeInteraction(raw json.RawMessage) (*runbook.Request, error) {
 		return nil, errors.New("interaction without user")
 	}
 	req := &runbook.Request{
-		TeamID:      p.Team.ID,
+		// An org-wide install on Enterprise Grid sends "team": null; the person's own
+		// workspace is still in user.team_id.
+		TeamID:      cmp.Or(p.Team.ID, p.User.TeamID),
 		UserID:      p.User.ID,
 		UserName:    p.User.Username,
 		ChannelID:   p.Channel.ID,

@@ -2,8 +2,10 @@ package slackapi
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -19,16 +21,14 @@ func (c *Client) ResolveChannel(ctx context.Context, ref string) (string, error)
 	if runbook.LooksLikeID(ref, "CGD") {
 		return ref, nil
 	}
-	name := strings.TrimPrefix(ref, "#")
-	if v, ok := c.cache.get("channel:" + name); ok {
-		return v.(runbook.Conversation).ID, nil
-	}
-	ch, err := c.FindChannel(ctx, name)
+	ch, err := c.lookUpChannel(ctx, strings.TrimPrefix(ref, "#"), c.now().Add(-missTrust))
 	if err != nil {
 		return "", err
 	}
 	return ch.ID, nil
 }
+
+func (c *Client) now() time.Time { return c.limits.Load().clock.Now() }
 
 // refID returns the id inside a Slack reference that starts with prefix:
 // "<#C1|ops>" with "<#" gives "C1".
@@ -50,38 +50,61 @@ func (c *Client) CreateChannel(ctx context.Context, name string, private bool) (
 		return runbook.Conversation{}, err
 	}
 	created := conversation(ch)
-	c.cache.put("channel:"+created.Name, created)
+	c.channels.put(created.Name, created)
 	return created, nil
 }
 
-// FindChannel pages through conversations.list for a channel of that exact name. An
-// answer is remembered for a few minutes, except whether the channel is archived,
-// which is always asked again.
+// FindChannel finds a channel of that exact name, archived ones included. Its callers
+// look for a channel Slack said exists (name_taken) or that an earlier attempt may
+// have created, so a miss is never answered from an earlier pass over
+// conversations.list: it pages again.
 func (c *Client) FindChannel(ctx context.Context, name string) (runbook.Conversation, error) {
-	if v, ok := c.cache.get("channel:" + name); ok {
-		ch := v.(runbook.Conversation)
-		info, err := call(ctx, c, "conversations.info", func() (*slack.Channel, error) {
-			return c.api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: ch.ID})
-		})
-		if err == nil && info.Name == name {
-			return conversation(info), nil
-		}
-		c.cache.forget("channel:" + name) // renamed or gone: look it up afresh
+	return c.findChannel(ctx, name, c.now())
+}
+
+// findChannel finds a channel by name in the channel directory, trusting a miss from a
+// pass that started at or after since. A channel it remembers is asked about again
+// (conversations.info, tier 3): whether it is archived, or still has that name,
+// changes.
+func (c *Client) findChannel(ctx context.Context, name string, since time.Time) (runbook.Conversation, error) {
+	ch, err := c.lookUpChannel(ctx, name, since)
+	if err != nil {
+		return runbook.Conversation{}, err
 	}
-	ch, err := c.listChannel(ctx, name)
-	if err == nil {
-		c.cache.put("channel:"+name, ch)
+	info, err := call(ctx, c, "conversations.info", func() (*slack.Channel, error) {
+		return c.api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: ch.ID})
+	})
+	if err == nil && info.Name == name {
+		return conversation(info), nil
 	}
-	return ch, err
+	if err != nil && runbook.SlackCode(err) != "channel_not_found" {
+		return runbook.Conversation{}, err
+	}
+	// Renamed or gone since the directory was read: read it again.
+	c.channels.forget(name)
+	return c.lookUpChannel(ctx, name, c.now())
+}
+
+// lookUpChannel finds a channel by name in the channel directory, paging
+// conversations.list only when the directory cannot answer.
+func (c *Client) lookUpChannel(ctx context.Context, name string, since time.Time) (runbook.Conversation, error) {
+	ch, found, err := c.channels.find(ctx, name, since, c.listChannels)
+	if err != nil {
+		return runbook.Conversation{}, err
+	}
+	if !found {
+		return runbook.Conversation{}, &runbook.SlackError{Method: "conversations.list", Code: "channel_not_found"}
+	}
+	return ch, nil
 }
 
 // ChannelInfo describes a channel given as "#name", "name", "<#C…>" or an id: one
-// conversations.info call for an id, FindChannel for a name.
+// conversations.info call for an id; for a name, the channel directory first.
 func (c *Client) ChannelInfo(ctx context.Context, ref string) (runbook.Conversation, error) {
 	ref = strings.TrimSpace(ref)
 	id, ok := refID(ref, "<#")
 	if !ok && !runbook.LooksLikeID(ref, "CGD") {
-		return c.FindChannel(ctx, strings.TrimPrefix(ref, "#"))
+		return c.findChannel(ctx, strings.TrimPrefix(ref, "#"), c.now().Add(-missTrust))
 	}
 	if !ok {
 		id = ref
@@ -121,37 +144,45 @@ func (c *Client) IsMember(ctx context.Context, channel, user string) (bool, erro
 	}
 }
 
-func (c *Client) listChannel(ctx context.Context, name string) (runbook.Conversation, error) {
+// Page sizes for the directories. Slack recommends pages of about 200, and takes up to
+// 1000; both lists are tier 2 (20 calls a minute), so the largest page reads a
+// workspace of 10,000 people in 10 calls instead of 50, and 5,000 channels in 5. Slack
+// may answer with fewer than asked, even none, before the end: only an empty
+// next_cursor ends a list.
+const (
+	channelsPage = 1000
+	usersPage    = 1000
+)
+
+// listChannels reads every public and private channel the bot can see, archived ones
+// included, by name. Each page waits for the method's budget; a page Slack refuses
+// with a 429 is asked again with the same cursor, so the pass goes on from where it
+// was.
+func (c *Client) listChannels(ctx context.Context) (map[string]runbook.Conversation, error) {
+	all := map[string]runbook.Conversation{}
 	cursor := ""
 	for {
-		page, next, err := c.listPage(ctx, cursor)
+		p, err := call(ctx, c, "conversations.list", func() (channelPage, error) {
+			chs, next, err := c.api.GetConversationsContext(ctx, &slack.GetConversationsParameters{
+				Cursor: cursor, Limit: channelsPage, Types: []string{"public_channel", "private_channel"}})
+			return channelPage{chs, next}, err
+		})
 		if err != nil {
-			return runbook.Conversation{}, err
+			return nil, fmt.Errorf("list channels: %w", err)
 		}
-		for i := range page {
-			if page[i].Name == name {
-				return conversation(&page[i]), nil
-			}
+		for i := range p.channels {
+			all[p.channels[i].Name] = conversation(&p.channels[i])
 		}
-		if next == "" {
-			return runbook.Conversation{}, &runbook.SlackError{Method: "conversations.list", Code: "channel_not_found"}
+		if p.next == "" {
+			return all, nil
 		}
-		cursor = next
+		cursor = p.next
 	}
 }
 
 type channelPage struct {
 	channels []slack.Channel
 	next     string
-}
-
-func (c *Client) listPage(ctx context.Context, cursor string) ([]slack.Channel, string, error) {
-	p, err := call(ctx, c, "conversations.list", func() (channelPage, error) {
-		chs, next, err := c.api.GetConversationsContext(ctx, &slack.GetConversationsParameters{
-			Cursor: cursor, Limit: 200, Types: []string{"public_channel", "private_channel"}})
-		return channelPage{chs, next}, err
-	})
-	return p.channels, p.next, err
 }
 
 func conversation(ch *slack.Channel) runbook.Conversation {
@@ -273,35 +304,41 @@ func (c *Client) ResolveUser(ctx context.Context, ref string) (string, error) {
 		return ref, nil
 	}
 	handle := strings.TrimPrefix(ref, "@")
-	if v, ok := c.cache.get("user:" + handle); ok {
-		if v.(string) == "" {
-			return "", &runbook.SlackError{Method: "users.list", Code: "user_not_found"}
-		}
-		return v.(string), nil
-	}
-	users, err := call(ctx, c, "users.list", func() ([]slack.User, error) { return c.api.GetUsersContext(ctx) })
+	id, found, err := c.users.find(ctx, handle, c.now().Add(-missTrust), c.listUsers)
 	if err != nil {
 		return "", err
 	}
-	found := ""
-	for _, u := range users {
-		if u.Deleted {
-			continue
-		}
-		c.cache.put("user:"+u.Name, u.ID)
-		// The username only: display and real names are chosen by each member and
-		// need not be unique, so "@bob" must never match whoever calls themselves bob.
-		if u.Name == handle {
-			found = u.ID
-		}
-	}
-	if found == "" {
-		// Remembered briefly too: "@oncall" is asked as a user before it is tried as a
-		// group, on every click.
-		c.cache.putFor("user:"+handle, "", membersTTL)
+	if !found {
 		return "", &runbook.SlackError{Method: "users.list", Code: "user_not_found"}
 	}
-	return found, nil
+	return id, nil
+}
+
+// listUsers reads every active member's username and id (U… or, on Enterprise Grid,
+// W…), a page of users.list at a time, each page within the method's budget and a page
+// refused with a 429 asked again with its cursor.
+func (c *Client) listUsers(ctx context.Context) (map[string]string, error) {
+	all := map[string]string{}
+	cursor := ""
+	for {
+		p, err := call(ctx, c, "users.list", func() (slack.UserPagination, error) {
+			return c.api.GetUsersPaginated(slack.GetUsersOptionLimit(usersPage), slack.GetUsersOptionCursor(cursor)).Next(ctx)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("list users: %w", err)
+		}
+		for _, u := range p.Users {
+			// The username only: display and real names are chosen by each member and
+			// need not be unique, so "@bob" must never match whoever calls themselves bob.
+			if !u.Deleted {
+				all[u.Name] = u.ID
+			}
+		}
+		if p.Cursor == "" {
+			return all, nil
+		}
+		cursor = p.Cursor
+	}
 }
 
 // GroupMembers lists the users of a user group given as "S123", "<!subteam^S123>" or

@@ -2,6 +2,7 @@ package slackapi
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"slices"
 	"sync"
@@ -16,8 +17,9 @@ import (
 var tiers = map[string]int{
 	"conversations.create": 20, "conversations.archive": 20, "conversations.setTopic": 20,
 	"conversations.setPurpose": 20, "conversations.list": 20, "users.list": 20, "usergroups.list": 20,
+	"usergroups.users.list": 20, "pins.add": 20,
 	"chat.update": 50, "conversations.invite": 50, "conversations.history": 50, "conversations.replies": 50,
-	"conversations.info": 50, "conversations.open": 50, "usergroups.users.list": 50, "pins.add": 50,
+	"conversations.info": 50, "conversations.open": 50,
 	"chat.getPermalink": 100, "chat.postEphemeral": 100, "views.open": 100, "auth.test": 100,
 	"conversations.members": 100,
 }
@@ -33,15 +35,39 @@ const (
 	maxChannelLimiters = 1024
 )
 
+// Clock is the time the adapter spends Slack's rate budgets in and trusts its
+// look-ups by. A test that runs minutes of Slack's per-minute budgets in seconds gives
+// the adapter and the emulator the same faster clock.
+type Clock struct {
+	Now func() time.Time
+	// Sleep waits d of the clock's time, or until ctx ends.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// WallClock is the real time.
+var WallClock = Clock{Now: time.Now, Sleep: sleepCtx}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // limiter holds a token bucket per method and, for chat.postMessage, per channel.
 type limiter struct {
+	clock    Clock
 	mu       sync.Mutex
 	methods  map[string]*rate.Limiter
 	channels map[string]*rate.Limiter
 }
 
-func newLimiter() *limiter {
-	l := &limiter{methods: map[string]*rate.Limiter{}, channels: map[string]*rate.Limiter{}}
+func newLimiter(clock Clock) *limiter {
+	l := &limiter{clock: clock, methods: map[string]*rate.Limiter{}, channels: map[string]*rate.Limiter{}}
 	for method, perMinute := range tiers {
 		// A quarter of a minute's budget may be spent at once.
 		l.methods[method] = rate.NewLimiter(rate.Every(time.Minute/time.Duration(perMinute)), max(perMinute/4, 1))
@@ -56,10 +82,28 @@ func (l *limiter) wait(ctx context.Context, method, channel string) error {
 		return nil
 	}
 	if method == "chat.postMessage" {
-		return l.channel(channel).Wait(ctx)
+		return l.take(ctx, l.channel(channel))
 	}
 	if m := l.methods[method]; m != nil {
-		return m.Wait(ctx)
+		return l.take(ctx, m)
+	}
+	return nil
+}
+
+// take waits on the limiter's clock until lim grants a call.
+func (l *limiter) take(ctx context.Context, lim *rate.Limiter) error {
+	now := l.clock.Now()
+	r := lim.ReserveN(now, 1)
+	if !r.OK() {
+		return errors.New("slack rate budget: a call larger than the burst")
+	}
+	d := r.DelayFrom(now)
+	if d <= 0 {
+		return nil
+	}
+	if err := l.clock.Sleep(ctx, d); err != nil {
+		r.CancelAt(l.clock.Now()) // the budget it held goes back
+		return err
 	}
 	return nil
 }
@@ -72,7 +116,7 @@ func (l *limiter) channel(id string) *rate.Limiter {
 	}
 	if len(l.channels) >= maxChannelLimiters {
 		for k, c := range l.channels {
-			if c.Tokens() >= perChannelBurst {
+			if c.TokensAt(l.clock.Now()) >= perChannelBurst {
 				delete(l.channels, k)
 			}
 		}

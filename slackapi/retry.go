@@ -103,7 +103,7 @@ func callTries[T any](ctx context.Context, c *Client, method, channel string, tr
 	policy.InitialInterval = c.RetryInterval
 	policy.MaxInterval = 30 * time.Second
 	res, err := backoff.Retry(ctx, func() (T, error) {
-		if err := c.limits.wait(ctx, method, channel); err != nil {
+		if err := c.limits.Load().wait(ctx, method, channel); err != nil {
 			var zero T
 			return zero, backoff.Permanent(err)
 		}

@@ -33,8 +33,12 @@ type Client struct {
 	// "ratelimited" or "error" (metrics).
 	OnCall func(method, result string)
 
-	limits *limiter
+	limits atomic.Pointer[limiter]
 	cache  *lookups
+	// users maps usernames to ids, channels names to channels: read whole, a page of
+	// users.list or conversations.list at a time, and shared by every look-up.
+	users    *directory[string]
+	channels *directory[runbook.Conversation]
 	// identity is auth.test's answer, which does not change for a token: the app, the
 	// executor and the bot each ask at start, and Slack is asked once.
 	identity atomic.Pointer[runbook.Identity]
@@ -50,9 +54,18 @@ func New(api *slack.Client, httpClient *http.Client, logger *slog.Logger) *Clien
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Client{api: api, http: httpClient, log: logger, MaxAttempts: 8, MaxElapsed: 2 * time.Minute,
-		RetryInterval: 500 * time.Millisecond, limits: newLimiter(), cache: newLookups()}
+	c := &Client{api: api, http: httpClient, log: logger, MaxAttempts: 8, MaxElapsed: 2 * time.Minute,
+		RetryInterval: 500 * time.Millisecond, cache: newLookups()}
+	c.limits.Store(newLimiter(WallClock))
+	now := func() time.Time { return c.limits.Load().clock.Now() }
+	c.users, c.channels = newDirectory[string](now), newDirectory[runbook.Conversation](now)
+	return c
 }
+
+// SetClock sets the clock the rate budgets are spent in and directory look-ups are
+// trusted by (WallClock by default), with every budget full. Tests give the adapter
+// and the emulator one faster clock, to spend minutes of Slack's budgets in seconds.
+func (c *Client) SetClock(clock Clock) { c.limits.Store(newLimiter(clock)) }
 
 // Identify calls auth.test, once it has succeeded no more.
 func (c *Client) Identify(ctx context.Context) (runbook.Identity, error) {

@@ -38,6 +38,10 @@ func (s *Server) SlashCommand(userID, channelID, command, text string) *Delivery
 		"text": text, "api_app_id": s.appID, "is_enterprise_install": "false",
 		"response_url": s.hookURL(h), "trigger_id": trig,
 	}
+	if s.enterpriseID != "" {
+		payload["is_enterprise_install"] = "true"
+		payload["enterprise_id"], payload["enterprise_name"] = s.enterpriseID, EnterpriseName
+	}
 	d := s.enqueueLocked(EnvelopeSlashCommands, mustJSON(payload), true,
 		envContext{kind: "slash", userID: userID, channelID: chID, hookID: h.id})
 	d.TriggerID, d.ResponseURL = trig, s.hookURL(h)
@@ -148,7 +152,7 @@ func (s *Server) mentionEvent(c *channel, m *message, eventTS string) map[string
 func (s *Server) eventCallback(ev map[string]any) map[string]any {
 	now := time.Now().Unix()
 	ctx := base64.RawStdEncoding.EncodeToString(mustJSON(map[string]any{"tid": s.teamID, "aid": s.appID}))
-	return map[string]any{
+	out := map[string]any{
 		"token": s.verifyToken, "team_id": s.teamID, "context_team_id": s.teamID,
 		"context_enterprise_id": nil, "api_app_id": s.appID, "event": ev, "type": "event_callback",
 		"event_id": "Ev" + strings.ToUpper(randAlnum(9)), "event_time": now,
@@ -156,6 +160,13 @@ func (s *Server) eventCallback(ev map[string]any) map[string]any {
 			"user_id": s.botUserID, "is_bot": true, "is_enterprise_install": false}},
 		"is_ext_shared_channel": false, "event_context": "4-" + ctx,
 	}
+	if s.enterpriseID != "" {
+		// An org-wide install is authorized for the org, not one of its workspaces.
+		out["enterprise_id"], out["context_enterprise_id"] = s.enterpriseID, s.enterpriseID
+		out["authorizations"] = []any{map[string]any{"enterprise_id": s.enterpriseID, "team_id": nil,
+			"user_id": s.botUserID, "is_bot": true, "is_enterprise_install": true}}
+	}
+	return out
 }
 
 // mentionBlocks is the rich_text block Slack's client attaches to a typed
@@ -220,7 +231,7 @@ func (s *Server) ClickButton(userID, channelID, messageTS, actionID string) (*De
 	payload := map[string]any{
 		"type": "block_actions", "user": s.payloadUserJSON(userID), "api_app_id": s.appID,
 		"token": s.verifyToken, "container": container, "trigger_id": trig, "team": s.teamJSON(),
-		"enterprise": nil, "is_enterprise_install": false,
+		"enterprise": s.enterpriseJSON(), "is_enterprise_install": s.enterpriseID != "",
 		"channel":      map[string]any{"id": c.id, "name": payloadChannelName(c)},
 		"state":        map[string]any{"values": map[string]any{}},
 		"response_url": s.hookURL(h), "actions": []any{action},
@@ -264,8 +275,8 @@ func (s *Server) SubmitView(userID, viewID string, values map[string]map[string]
 	payload := map[string]any{
 		"type": "view_submission", "team": s.teamJSON(), "user": s.payloadUserJSON(userID),
 		"api_app_id": s.appID, "token": s.verifyToken, "trigger_id": trig,
-		"view": s.viewJSON(v, state), "response_urls": []any{}, "is_enterprise_install": false,
-		"enterprise": nil,
+		"view": s.viewJSON(v, state), "response_urls": []any{}, "is_enterprise_install": s.enterpriseID != "",
+		"enterprise": s.enterpriseJSON(),
 	}
 	d := s.enqueueLocked(EnvelopeInteractive, mustJSON(payload), true,
 		envContext{kind: "view_submission", userID: userID, viewID: v.id})

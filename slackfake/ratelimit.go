@@ -13,6 +13,9 @@ type limits struct {
 	faults    map[string]*fault
 	// degradedUntil: until then every Web API call and response_url post answers 429.
 	degradedUntil time.Time
+	// now is the limits' clock (SetClock): a test that runs minutes of Slack's
+	// per-minute budgets in seconds moves it faster than the wall clock.
+	now func() time.Time
 }
 
 type fault struct {
@@ -37,8 +40,8 @@ type bucket struct {
 	last                time.Time
 }
 
-func newBucket(rate, burst float64) *bucket {
-	return &bucket{rate: rate, burst: burst, tokens: burst, last: time.Now()}
+func newBucket(rate, burst float64, now time.Time) *bucket {
+	return &bucket{rate: rate, burst: burst, tokens: burst, last: now}
 }
 
 // take takes a token, or reports how long until one is available.
@@ -56,6 +59,7 @@ func (l *limits) init() {
 	l.methods = make(map[string]*bucket)
 	l.channels = make(map[string]*bucket)
 	l.faults = make(map[string]*fault)
+	l.now = time.Now
 }
 
 // takeFault consumes an injected fault for method, if one is pending.
@@ -76,7 +80,7 @@ func (l *limits) degraded(now time.Time) bool { return now.Before(l.degradedUnti
 
 // take applies the method's limit and, for chat.postMessage, the channel's.
 func (l *limits) take(s *Server, q *apiRequest) (time.Duration, bool) {
-	now := time.Now()
+	now := l.now()
 	if b := l.methods[q.method]; b != nil {
 		if wait, ok := b.take(now); !ok {
 			return wait, true
@@ -89,7 +93,7 @@ func (l *limits) take(s *Server, q *apiRequest) (time.Duration, bool) {
 		}
 		b := l.channels[key]
 		if b == nil {
-			b = newBucket(l.chanRate, l.chanBurst)
+			b = newBucket(l.chanRate, l.chanBurst, now)
 			l.channels[key] = b
 		}
 		if wait, ok := b.take(now); !ok {
@@ -112,7 +116,62 @@ func (s *Server) SetRateLimit(method string, perMinute, burst int) {
 		delete(s.limits.methods, method)
 		return
 	}
-	s.limits.methods[method] = newBucket(float64(perMinute)/60, float64(max(burst, 1)))
+	s.limits.methods[method] = newBucket(float64(perMinute)/60, float64(max(burst, 1)), s.limits.now())
+}
+
+// Slack's published rate tiers, in calls per minute per method and workspace: tier 2
+// is "20+ per minute", tier 3 "50+", tier 4 "100+". Slack publishes no burst size, only
+// that short bursts are tolerated.
+const (
+	Tier2 = 20
+	Tier3 = 50
+	Tier4 = 100
+)
+
+// SlackTiers are the tiers Slack documents for the methods the emulator serves
+// (chat.postMessage is limited per channel instead: SetChannelRateLimit).
+var SlackTiers = map[string]int{
+	"conversations.list": Tier2, "users.list": Tier2, "usergroups.list": Tier2,
+	"usergroups.users.list": Tier2, "conversations.create": Tier2, "conversations.archive": Tier2,
+	"conversations.unarchive": Tier2, "conversations.setTopic": Tier2, "conversations.setPurpose": Tier2,
+	"conversations.join": Tier3, "conversations.invite": Tier3, "conversations.info": Tier3,
+	"conversations.history": Tier3, "conversations.replies": Tier3, "conversations.open": Tier3,
+	"chat.update": Tier3, "chat.delete": Tier3, "pins.add": Tier2,
+	"chat.getPermalink": Tier4, "chat.postEphemeral": Tier4, "conversations.members": Tier4,
+	"users.info": Tier4, "users.lookupByEmail": Tier3, "views.open": Tier4, "views.update": Tier4,
+	"views.push": Tier4, "auth.test": Tier4,
+}
+
+// SlackRateLimits limits every method in SlackTiers to its tier, allowing a quarter of
+// a minute's calls at once, and chat.postMessage to about one message a second per
+// channel with bursts of 3, as Slack does. A client that paces itself by Slack's
+// published tiers never sees a 429; one that pages a large workspace on every look-up
+// does.
+func (s *Server) SlackRateLimits() {
+	for method, perMinute := range SlackTiers {
+		s.SetRateLimit(method, perMinute, max(perMinute/4, 1))
+	}
+	s.SetChannelRateLimit(1, 3)
+}
+
+// SetClock sets the clock of the rate limits (time.Now by default), so that a test can
+// spend minutes of Slack's per-minute budgets in seconds: with a clock running 60 times
+// faster than the wall clock, a tier-2 method allows 20 calls a wall-clock second.
+// Retry-After is given in the clock's seconds. Limits set before keep their tokens.
+func (s *Server) SetClock(now func() time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if now == nil {
+		now = time.Now
+	}
+	s.limits.now = now
+	t := now()
+	for _, b := range s.limits.methods {
+		b.last = t
+	}
+	for _, b := range s.limits.channels {
+		b.last = t
+	}
 }
 
 // SetChannelRateLimit limits chat.postMessage per channel to perSecond

@@ -25,6 +25,10 @@ type state struct {
 	viewOrder  []string
 	triggers   map[string]*trigger
 	hooks      map[string]*responseHook
+
+	// enterpriseID is set for an org-wide install on Enterprise Grid
+	// (SetOrgWideInstall): payloads then carry the enterprise, and team: null.
+	enterpriseID string
 }
 
 type user struct {
@@ -32,6 +36,7 @@ type user struct {
 	displayName               string // "" shows the handle, as the emulator always did
 	isBot, deleted            bool
 	guest                     bool // a single-channel guest: in one channel at most
+	enterprise                bool // an Enterprise Grid member: a W… id
 	botID, appID              string
 	updated                   int64
 }

@@ -371,8 +371,22 @@ func (s *Server) conversationsList(q *apiRequest) (map[string]any, *apiError) {
 	if len(types) == 0 {
 		types = []string{"public_channel"}
 	}
-	var list []*channel
-	for _, id := range s.chanOrder {
+	for _, t := range types {
+		switch t {
+		case "public_channel", "private_channel", "im", "mpim":
+		default:
+			return nil, fail("invalid_types")
+		}
+	}
+	// Slack cuts the page first and filters it after: a page may hold fewer channels
+	// than the limit, none at all, and still have a next_cursor. A client that stops
+	// at a short page misses the rest.
+	items, next, err := page(q, "team", s.chanOrder, func(id string) string { return id }, 100, 1000)
+	if err != nil {
+		return nil, err
+	}
+	chans := make([]any, 0, len(items))
+	for _, id := range items {
 		c := s.channels[id]
 		var typ string
 		switch {
@@ -388,14 +402,6 @@ func (s *Server) conversationsList(q *apiRequest) (map[string]any, *apiError) {
 		if !slices.Contains(types, typ) || !s.canSee(c) || c.archived && q.boolean("exclude_archived") {
 			continue
 		}
-		list = append(list, c)
-	}
-	items, next, err := page(q, "team", list, func(c *channel) string { return c.id }, 100, 1000)
-	if err != nil {
-		return nil, err
-	}
-	chans := make([]any, 0, len(items))
-	for _, c := range items {
 		chans = append(chans, s.channelJSON(c, true))
 	}
 	return map[string]any{"channels": chans, "response_metadata": map[string]any{"next_cursor": next}}, nil

@@ -12,8 +12,18 @@ func (s *Server) usersInfo(q *apiRequest) (map[string]any, *apiError) {
 	return map[string]any{"user": s.userJSON(u)}, nil
 }
 
+// usersListWhole is how many members users.list hands out in one answer when asked
+// without a limit; Slack answers a larger workspace limit_required.
+const usersListWhole = 1000
+
 func (s *Server) usersList(q *apiRequest) (map[string]any, *apiError) {
-	items, next, err := page(q, "user", s.userOrder, func(id string) string { return id }, 200, 1000)
+	// Without a limit Slack tries to give the whole list, and refuses when the workspace
+	// is too large for that; a limit is capped at 1000.
+	def := len(s.userOrder)
+	if q.intParam("limit", 0) <= 0 && def > usersListWhole {
+		return nil, fail("limit_required")
+	}
+	items, next, err := page(q, "user", s.userOrder, func(id string) string { return id }, max(def, 1), 1000)
 	if err != nil {
 		return nil, err
 	}

@@ -140,6 +140,9 @@ func (s *Server) messageJSON(c *channel, m *message, withMeta bool) map[string]a
 }
 
 func (s *Server) teamJSON() map[string]any {
+	if s.enterpriseID != "" {
+		return nil // an org-wide install: the payload is the org's, not one workspace's
+	}
 	return map[string]any{"id": s.teamID, "domain": TeamDomain}
 }
 

@@ -98,6 +98,10 @@ func UserBot() UserOption { return func(u *user) { u.isBot = true } }
 // UserDeleted marks the user as deactivated.
 func UserDeleted() UserOption { return func(u *user) { u.deleted = true } }
 
+// UserEnterprise makes the user an Enterprise Grid member, whose id starts with W
+// ("W0000002A") instead of U, as Slack gives people of an org.
+func UserEnterprise() UserOption { return func(u *user) { u.enterprise = true } }
+
 // UserSingleChannelGuest makes the user a single-channel guest: once in a channel, an
 // invitation to another is refused with ura_max_channels.
 func UserSingleChannelGuest() UserOption { return func(u *user) { u.guest = true } }
@@ -107,9 +111,13 @@ func UserSingleChannelGuest() UserOption { return func(u *user) { u.guest = true
 func (s *Server) AddUser(name string, opts ...UserOption) User {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u := &user{id: s.newID("U"), name: name, realName: name, updated: time.Now().Unix()}
+	u := &user{name: name, realName: name, updated: time.Now().Unix()}
 	for _, o := range opts {
 		o(u)
+	}
+	u.id = s.newID("U")
+	if u.enterprise {
+		u.id = s.newID("W")
 	}
 	if u.isBot && u.botID == "" {
 		u.botID = s.newID("B")
@@ -119,6 +127,59 @@ func (s *Server) AddUser(name string, opts ...UserOption) User {
 	snap := u.snapshot()
 	snap.TeamID = s.teamID
 	return snap
+}
+
+// Populate adds users people ("user-00001"…, every tenth an Enterprise Grid member
+// with a W id) and channels public channels ("channel-00001"…, the bot in each, every
+// tenth archived), for tests of workspaces as large as real ones: 10,000 people and
+// 5,000 channels take well under a second. Names are numbered after what the
+// workspace already holds, so Populate may be called more than once.
+func (s *Server) Populate(users, channels int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now().Unix()
+	first := len(s.userOrder)
+	for i := range users {
+		n := first + i + 1
+		u := &user{name: fmt.Sprintf("user-%05d", n), realName: fmt.Sprintf("User %d", n), updated: now}
+		u.enterprise = n%10 == 0
+		u.id = s.newID("U")
+		if u.enterprise {
+			u.id = s.newID("W")
+		}
+		s.addUser(u)
+	}
+	first = len(s.chanOrder)
+	for i := range channels {
+		n := first + i + 1
+		c := &channel{id: s.newID("C"), name: fmt.Sprintf("channel-%05d", n), archived: n%10 == 0,
+			created: now, creator: s.botUserID, members: []string{s.botUserID}}
+		s.addChannel(c)
+	}
+	s.notifyLocked()
+}
+
+// SetOrgWideInstall makes the app an org-wide install on an Enterprise Grid org with
+// this id ("E…"), as Slack sends it: interaction payloads carry "team": null, the
+// enterprise and is_enterprise_install true; slash commands carry enterprise_id,
+// enterprise_name and is_enterprise_install "true" (a string); Events API
+// authorizations name the enterprise, with team_id null. An empty id ends it.
+func (s *Server) SetOrgWideInstall(enterpriseID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.enterpriseID = enterpriseID
+}
+
+// EnterpriseName is the name of the Enterprise Grid org of an org-wide install.
+const EnterpriseName = "Runbook Org"
+
+// enterpriseJSON is the "enterprise" of interaction payloads: null unless the app is
+// installed org-wide.
+func (s *Server) enterpriseJSON() map[string]any {
+	if s.enterpriseID == "" {
+		return nil
+	}
+	return map[string]any{"id": s.enterpriseID, "name": EnterpriseName}
 }
 
 // ChannelOption configures [Server.AddChannel].
