@@ -148,6 +148,13 @@ func TestRealPayloadsEndToEnd(t *testing.T) {
 			t.Fatalf("answer = %q; want the help text", text)
 		}
 	})
+	t.Run("SlashCommandInAPrivateChannelAnswersHelp", func(t *testing.T) {
+		k := startReal(t, realWorkspace{people: [][2]string{{"U2CERLKJA", "roadrunner"}}, channels: [][2]string{{"G8PSS9T3V", "foobar"}}})
+		typ, p := realEnvelope(t, "slash_command_private_channel.json")
+		if text := ackText(t, k, deliver(t, k, typ, p)); !strings.Contains(text, "Runbook commands") {
+			t.Fatalf("answer = %q; want the help text", text)
+		}
+	})
 	for _, c := range []struct{ name, file, user, channel, chName, verb string }{
 		{"SlashCommandEnterpriseGrid", "slash_command_enterprise_grid.json", "W111", "C111", "random", "Hi"},
 		{"SlashCommandOrgInstall", "slash_command_org_install.json", "W111", "C111", "dev", "test"},

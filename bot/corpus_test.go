@@ -103,6 +103,12 @@ func corpusCases() []corpusCase {
 			ID: "corpus-slash_command_org_install", TeamID: "T111", UserID: "W111", UserName: "primary-owner",
 			ChannelID: "C111", ChannelName: "dev", Command: "/org-level-command", Text: "test",
 			ResponseURL: "https://hooks.slack.com/commands/T111/111/xxx", TriggerID: "111.222.xxx"}},
+		// A private channel: a "G…" id, and the channel's own name.
+		{file: "slash_command_private_channel.json", want: runbook.Request{Kind: runbook.KindCommand,
+			ID: "corpus-slash_command_private_channel", TeamID: "T1DC2JH3J", UserID: "U2CERLKJA", UserName: "roadrunner",
+			ChannelID: "G8PSS9T3V", ChannelName: "foobar", Command: "/webhook-collect", Text: "",
+			ResponseURL: "https://hooks.slack.com/commands/T1DC2JH3J/397700885554/96rGlfmibIGlgcZRskXaIFfN",
+			TriggerID:   "398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c"}},
 		{file: "slash_command_docs_example.json", want: runbook.Request{Kind: runbook.KindCommand,
 			ID: "corpus-slash_command_docs_example", TeamID: "T0001", UserID: "U2147483697", UserName: "Steve",
 			ChannelID: "C2147483705", ChannelName: "test", Command: "/weather", Text: "94070",
