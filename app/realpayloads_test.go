@@ -235,6 +235,8 @@ func TestRealPayloadsEndToEnd(t *testing.T) {
 			channels: [][2]string{{"C111", "general"}}}, "C111", "U111"},
 		{"ClickOnAnEphemeralMessage", "block_actions_ephemeral.json", realWorkspace{people: [][2]string{{"W111", "primary-owner"}},
 			channels: [][2]string{{"C111", "test-channel"}}}, "C111", "W111"},
+		{"ClickOnAnEphemeralMessageInAThread", "block_actions_ephemeral_in_thread.json", realWorkspace{people: [][2]string{{"U111", "seratch"}},
+			channels: [][2]string{{"C111", "random"}}}, "C111", "U111"},
 		{"ClickInADirectMessage", "block_actions_dm.json", realWorkspace{people: [][2]string{{"U01AZ88AQQ4", "phoebe.ngsyd"}},
 			channels: [][2]string{{"D01ACC2E8S3", ""}}}, "D01ACC2E8S3", "U01AZ88AQQ4"},
 	} {
