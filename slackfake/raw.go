@@ -71,6 +71,12 @@ func (s *Server) InstallChannel(id, name string, opts ...ChannelOption) (Channel
 			c.creator = seed.members[0]
 		}
 	}
+	if seed.topic != "" {
+		c.topic = textSet{value: seed.topic, creator: c.creator, lastSet: c.created}
+	}
+	if seed.purpose != "" {
+		c.purpose = textSet{value: seed.purpose, creator: c.creator, lastSet: c.created}
+	}
 	s.addChannel(c)
 	s.notifyLocked()
 	return c.snapshot(), nil
