@@ -160,7 +160,7 @@ func (s *Server) AdoptBotUserID(id string) error {
 // join its thread.
 //
 // Slash commands and view submissions accept a response payload in the ack, as on
-// Slack; events are redelivered until acked. The payload's channel and user must be
+// Slack; events are redelivered when no ack comes in time. The payload's channel and user must be
 // known (see [Server.InstallChannel], [Server.InstallUser]) for answers to reach them.
 func (s *Server) Deliver(envelopeType string, payload json.RawMessage) (*Delivery, error) {
 	var top map[string]json.RawMessage
