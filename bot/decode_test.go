@@ -3,6 +3,8 @@ package bot
 import (
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -133,6 +135,16 @@ func FuzzDecodeEnvelope(f *testing.F) {
 		f.Add(msg)
 	}
 	f.Add([]byte(`{"envelope_id":"e","type":"slash_commands","payload":{"user_id":"\xff","channel_id":"C"}}`))
+	// Real payloads, as Slack's SDKs and documentation captured them, are the shapes
+	// the fuzzer should start from.
+	files, _ := filepath.Glob(filepath.Join(corpusDir, "*.json"))
+	for _, path := range files {
+		msg, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(msg)
+	}
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		var env envelope
 		if json.Unmarshal(msg, &env) != nil {

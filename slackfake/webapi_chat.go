@@ -94,11 +94,10 @@ func parseMetadata(raw string) (json.RawMessage, *apiError) {
 		}
 		return nil, fail("invalid_metadata_schema")
 	}
-	payload := meta["event_payload"]
-	if payload == nil {
-		payload = map[string]any{}
-	}
-	if _, ok := payload.(map[string]any); !ok {
+	// Slack's metadata always carries both: an event_type without an event_payload
+	// object (missing, null, a string) is refused, not stored with an empty payload.
+	payload, ok := meta["event_payload"].(map[string]any)
+	if !ok {
 		return nil, fail("invalid_metadata_schema")
 	}
 	return mustJSON(map[string]any{"event_type": eventType, "event_payload": payload}), nil
