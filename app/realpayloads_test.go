@@ -267,16 +267,30 @@ func TestRealPayloadsEndToEnd(t *testing.T) {
 		})
 	}
 	// A select in a modal comes with neither a response_url nor a channel. The click is
-	// acked, so Slack shows no error, and nothing is posted anywhere.
-	t.Run("SelectInAModalIsAcked", func(t *testing.T) {
+	// acked, so Slack shows no error, and the person is told in a DM, the one place left
+	// to answer them, and nowhere else.
+	t.Run("SelectInAModalIsAnsweredInADM", func(t *testing.T) {
 		k := startReal(t, realWorkspace{people: [][2]string{{"U12345678", "testxyz"}}})
 		typ, p := realEnvelope(t, "block_actions_modal.json")
 		d := deliver(t, k, typ, p)
 		if _, err := d.WaitAck(k.Context()); err != nil {
 			t.Fatal(err)
 		}
-		if n := k.Slack.Calls("chat.postMessage") + k.Slack.Calls("chat.postEphemeral"); n != 0 {
-			t.Fatalf("%d messages posted for a select in another app's modal", n)
+		var dm slackfake.Channel
+		k.WaitFor("the answer in a DM", func() bool {
+			for _, c := range k.Slack.Channels() {
+				if c.IM && c.User == "U12345678" && len(k.Slack.Messages(c.ID)) > 0 {
+					dm = c
+					return true
+				}
+			}
+			return false
+		})
+		if msgs := k.Slack.Messages(dm.ID); len(msgs) != 1 || !strings.Contains(msgs[0].Text, refusedClick) {
+			t.Fatalf("DM = %+v; want one message saying %q", msgs, refusedClick)
+		}
+		if n := k.Slack.Calls("chat.postEphemeral"); n != 0 {
+			t.Fatalf("%d ephemeral messages for a click with no channel", n)
 		}
 	})
 }

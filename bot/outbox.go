@@ -244,10 +244,10 @@ func (o *outbox) post(ctx context.Context, d *delivery) error {
 		o.log.Info("response_url past its life; answering privately instead", "request", d.Request)
 		d.ResponseURL = ""
 		return o.privately(ctx, d)
-	case d.Channel != "":
-		return o.privately(ctx, d)
 	default:
-		return errors.New("no channel to answer in")
+		// A click inside a modal comes with neither a response URL nor a channel:
+		// privately falls back to a DM.
+		return o.privately(ctx, d)
 	}
 }
 
