@@ -47,6 +47,34 @@ func (s *Server) SetUserGroupMembers(groupID string, userIDs ...string) bool {
 	return true
 }
 
+// DisableUserGroup disables a user group, as usergroups.disable does: it keeps its
+// handle and members, but usergroups.list leaves it out and usergroups.users.list
+// answers no_such_subteam for it, unless asked with include_disabled.
+func (s *Server) DisableUserGroup(groupID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.groups[groupID]
+	if !ok {
+		return false
+	}
+	g.deleted = time.Now().Unix()
+	s.notifyLocked()
+	return true
+}
+
+// EnableUserGroup enables a disabled user group again, as usergroups.enable does.
+func (s *Server) EnableUserGroup(groupID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.groups[groupID]
+	if !ok {
+		return false
+	}
+	g.deleted = 0
+	s.notifyLocked()
+	return true
+}
+
 // PostAs stores a message a member wrote in a channel, as the Slack client would; the
 // bot hears nothing of it (it subscribes to mentions only).
 func (s *Server) PostAs(userID, channelID, text string) (Message, error) {
