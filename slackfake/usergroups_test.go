@@ -32,7 +32,7 @@ func TestDisabledUserGroup(t *testing.T) {
 	if err != nil || len(members) != 1 || members[0] != alice.ID {
 		t.Errorf("usergroups.users.list include_disabled = %v %v", members, err)
 	}
-	srv.EnableUserGroup(g.ID)
+	srv.EnableUserGroup("@oncall")
 	if members, err := api.GetUserGroupMembers(g.ID); err != nil || len(members) != 1 {
 		t.Errorf("usergroups.users.list after enable = %v %v", members, err)
 	}
