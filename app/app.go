@@ -335,11 +335,12 @@ func (a *App) Run(ctx context.Context) error {
 // that the workspace cannot use (a Free plan has none; a group may be disabled): runs
 // skip them, and the operator should hear of it before an incident does. The
 // configured approvers are checked by the approvals service. A Slack failure here only
-// leaves this unchecked.
+// leaves this unchecked. The look-ups are made apart from the bot's own, so that their
+// answers (an @handle that names nobody yet) are not remembered for the runs.
 func (a *App) warnUnusableGroups(ctx context.Context, catalog *runbooks.Catalog) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	warnings, free, err := UnusableGroups(ctx, a.Slack, catalog)
+	warnings, free, err := UnusableGroups(ctx, a.Slack.Apart(), catalog)
 	if err != nil {
 		a.log.Warn("cannot check the user groups the runbooks name", "err", err)
 	}
