@@ -11,7 +11,7 @@ import (
 // People resolves one entry of a list of people — an approver, an invitee — to user
 // ids: "U123" or "<@U123>" is that member; "S123" or "<!subteam^S123>" is a user
 // group's members; "@handle" or "handle" is the user group with that handle when there
-// is one, else the member with that username. Display and real names are never
+// is one, else the member with that username. A disabled group is no group. Display and real names are never
 // matched: members choose them, and they need not be unique. An entry that names
 // nobody is ENOTFOUND.
 func People(ctx context.Context, slack Channels, entry string) ([]string, error) {
@@ -22,6 +22,8 @@ func People(ctx context.Context, slack Channels, entry string) ([]string, error)
 	if GroupRef(e) {
 		members, err := slack.GroupMembers(ctx, e)
 		switch {
+		case errors.Is(err, ErrGroupDisabled):
+			return nil, errors.Join(Errorf(ENOTFOUND, "%s is a disabled user group", quoted(e)), ErrGroupDisabled)
 		case isNoGroup(err):
 			return nil, Errorf(ENOTFOUND, "%s is not a user group in this workspace", quoted(e))
 		case SlackCode(err) == "plan_upgrade_required":
@@ -37,6 +39,7 @@ func People(ctx context.Context, slack Channels, entry string) ([]string, error)
 	// No group by that handle, or a workspace without user groups (Slack's Free plan):
 	// the handle can still be a member's username.
 	noGroups := SlackCode(err) == "plan_upgrade_required"
+	disabled := errors.Is(err, ErrGroupDisabled)
 	if !isNoGroup(err) && !noGroups {
 		return nil, fmt.Errorf("look up %s: %w", handle, err)
 	}
@@ -44,6 +47,9 @@ func People(ctx context.Context, slack Channels, entry string) ([]string, error)
 	if SlackCode(err) == "user_not_found" {
 		if noGroups {
 			return nil, errors.Join(Errorf(ENOTFOUND, "%s is no member's username, and this workspace's Slack plan has no user groups", quoted(handle)), ErrNoUserGroups)
+		}
+		if disabled {
+			return nil, errors.Join(Errorf(ENOTFOUND, "%s is a disabled user group in this workspace, and no member's username", quoted(handle)), ErrGroupDisabled)
 		}
 		return nil, Errorf(ENOTFOUND, "%s is neither a user nor a user group in this workspace", quoted(handle))
 	}
@@ -56,6 +62,11 @@ func People(ctx context.Context, slack Channels, entry string) ([]string, error)
 // ErrNoUserGroups marks an entry that names nobody because the workspace's Slack plan
 // (Free) has no user groups: a warning to the operator, not a mistake in the list.
 var ErrNoUserGroups = errors.New("the workspace's Slack plan has no user groups")
+
+// ErrGroupDisabled marks an entry that names nobody because it names a user group that
+// was disabled in Slack: a disabled group is no group, and its members count for
+// nothing, but the person who named it is told why.
+var ErrGroupDisabled = errors.New("the user group is disabled")
 
 // isNoGroup reports whether Slack said a user group does not exist.
 func isNoGroup(err error) bool {

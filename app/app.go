@@ -314,6 +314,7 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	a.catalog.Store(catalog)
 	a.loaded.Store(true)
+	a.warnUnusableGroups(ctx, catalog)
 	// Investigation updates are posted apart from the work that reports them; at the
 	// stop signal, what is queued is posted while the bot drains.
 	updatesCtx, stopUpdates := context.WithCancel(ctx) // also stopped when Run fails
@@ -331,6 +332,27 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	defer a.Approvals.Stop()
 	return a.Bot.Run(ctx)
+}
+
+// warnUnusableGroups logs, as the bot starts, each user group named in the runbooks
+// that the workspace cannot use (a Free plan has none; a group may be disabled): runs
+// skip them, and the operator should hear of it before an incident does. The
+// configured approvers are checked by the approvals service. A Slack failure here only
+// leaves this unchecked. The look-ups are made apart from the bot's own, so that their
+// answers (an @handle that names nobody yet) are not remembered for the runs.
+func (a *App) warnUnusableGroups(ctx context.Context, catalog *runbooks.Catalog) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	warnings, free, err := UnusableGroups(ctx, a.Slack.Apart(), catalog)
+	if err != nil {
+		a.log.Warn("cannot check the user groups the runbooks name", "err", err)
+	}
+	if free {
+		a.log.Warn("this Slack workspace has no user groups (Slack's Free plan): runs skip the groups their runbooks name")
+	}
+	for _, w := range warnings {
+		a.log.Warn(w)
+	}
 }
 
 // Close releases the HTTP listener, the store and then the instance lock, so that the

@@ -132,9 +132,10 @@ func (s *Service) Pending(ctx context.Context) ([]Waiting, error) {
 }
 
 // CheckApprovers resolves the configured approvers, as the bot starts: an entry that
-// names nobody is an error naming it, except user groups on a workspace whose plan
-// has none, which are returned as warnings — as long as some entry still names
-// someone. When Slack cannot be asked, nothing is checked.
+// names nobody is an error naming it, except user groups the workspace cannot use —
+// its plan has none, or the group is disabled — which are returned as warnings (their
+// members approve nothing), as long as some entry still names someone. When Slack
+// cannot be asked, nothing is checked.
 func (s *Service) CheckApprovers(ctx context.Context) (warnings []string, err error) {
 	var problems []error
 	resolved := 0
@@ -145,7 +146,7 @@ func (s *Service) CheckApprovers(ctx context.Context) (warnings []string, err er
 			if len(members) > 0 {
 				resolved++
 			}
-		case errors.Is(err, runbook.ErrNoUserGroups):
+		case errors.Is(err, runbook.ErrNoUserGroups), errors.Is(err, runbook.ErrGroupDisabled):
 			warnings = append(warnings, "approvals.approvers: "+runbook.ErrorMessage(err))
 		case runbook.ErrorCode(err) == runbook.ENOTFOUND:
 			problems = append(problems, fmt.Errorf("approvals.approvers: %s", runbook.ErrorMessage(err)))

@@ -37,20 +37,27 @@ type world struct {
 
 func newWorld(t *testing.T, files ...string) *world {
 	t.Helper()
+	return newWorldWith(t, slackfake.Options{}, files...)
+}
+
+// newWorldWith is newWorld on a workspace with the given emulator options.
+func newWorldWith(t *testing.T, opts slackfake.Options, files ...string) *world {
+	t.Helper()
 	w := &world{t: t}
 	given := map[string]string{}
 	for i, f := range files {
 		given["test"+string(rune('a'+i))+".yaml"] = f
 	}
+	opts.OnAPICall = func(c slackfake.APICall) {
+		w.mu.Lock()
+		hold := w.hold
+		w.mu.Unlock()
+		if hold != nil {
+			hold(c)
+		}
+	}
 	w.Kit = apptest.New(t, apptest.Options{
-		Emulator: slackfake.Options{OnAPICall: func(c slackfake.APICall) {
-			w.mu.Lock()
-			hold := w.hold
-			w.mu.Unlock()
-			if hold != nil {
-				hold(c)
-			}
-		}},
+		Emulator:     opts,
 		RunbooksFrom: os.DirFS("../runbooks/examples"),
 		Runbooks:     given,
 	})

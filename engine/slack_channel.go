@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -151,10 +152,11 @@ func (s *stepRun) setUpChannel(ctx context.Context, channel string, out map[stri
 			return fmt.Errorf("set purpose: %w", err)
 		}
 	}
-	users, err := s.people(ctx, s.list("invite"))
+	users, skipped, err := s.people(ctx, s.list("invite"))
 	if err != nil {
 		return err
 	}
+	s.warnSkipped(out, skipped)
 	_, refused, err := s.inviteAll(ctx, channel, without(users, s.e.bot.BotUserID))
 	if err != nil {
 		return err
@@ -199,6 +201,20 @@ func (s *stepRun) warnRefused(out map[string]any, refused []string) {
 	s.warn(out, "Slack would not invite "+strings.Join(refused, ", "))
 }
 
+// warnSkipped records the entries of an invitation list that were passed over: user
+// groups the workspace cannot use.
+func (s *stepRun) warnSkipped(out map[string]any, skipped []string) {
+	if len(skipped) == 0 {
+		return
+	}
+	out["skipped"] = strings.Join(skipped, "; ")
+	what := "a user group that cannot be used here: "
+	if len(skipped) > 1 {
+		what = "user groups that cannot be used here: "
+	}
+	s.warn(out, "skipped "+what+strings.Join(skipped, "; "))
+}
+
 // claim makes a new channel the incident's own, if it has none yet.
 func (f slackActions) claim(ctx context.Context, s *stepRun, channel string) error {
 	if s.run.IncidentID == 0 {
@@ -208,21 +224,27 @@ func (f slackActions) claim(ctx context.Context, s *stepRun, channel string) err
 }
 
 // people turns invite entries into user ids: ids, <@mentions>, @handles, user groups
-// (by id or @handle), and "commander" for the incident's commander.
-func (s *stepRun) people(ctx context.Context, refs []string) ([]string, error) {
-	var out []string
+// (by id or @handle), and "commander" for the incident's commander. A user group the
+// workspace cannot use — its Slack plan (Free) has none, or the group is disabled — is
+// skipped, with the sentence saying why in skipped: the people listed by id or name are
+// still invited, and the run goes on. Any other entry that names nobody fails the step.
+func (s *stepRun) people(ctx context.Context, refs []string) (ids, skipped []string, err error) {
 	for _, ref := range refs {
-		ids, err := s.resolvePeople(ctx, ref)
-		if err != nil {
-			return nil, err
+		found, err := s.resolvePeople(ctx, ref)
+		if errors.Is(err, runbook.ErrNoUserGroups) || errors.Is(err, runbook.ErrGroupDisabled) {
+			skipped = append(skipped, runbook.ErrorMessage(err))
+			continue
 		}
-		for _, id := range ids {
-			if !slices.Contains(out, id) {
-				out = append(out, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, id := range found {
+			if !slices.Contains(ids, id) {
+				ids = append(ids, id)
 			}
 		}
 	}
-	return out, nil
+	return ids, skipped, nil
 }
 
 func (s *stepRun) resolvePeople(ctx context.Context, ref string) ([]string, error) {
@@ -237,6 +259,9 @@ func (s *stepRun) resolvePeople(ctx context.Context, ref string) ([]string, erro
 		return []string{inc.Commander}, nil
 	}
 	people, err := runbook.People(ctx, s.e.d.Slack, ref)
+	if errors.Is(err, runbook.ErrNoUserGroups) || errors.Is(err, runbook.ErrGroupDisabled) {
+		return nil, err
+	}
 	if runbook.ErrorCode(err) == runbook.ENOTFOUND {
 		return nil, runbook.Errorf(runbook.EINVALID, "%s", runbook.ErrorMessage(err))
 	}
@@ -249,7 +274,7 @@ func invite(ctx context.Context, s *stepRun) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	users, err := s.people(ctx, s.list("users"))
+	users, skipped, err := s.people(ctx, s.list("users"))
 	if err != nil {
 		return nil, err
 	}
@@ -262,6 +287,7 @@ func invite(ctx context.Context, s *stepRun) (map[string]any, error) {
 		return nil, runbook.Errorf(runbook.EINVALID, "Slack would not invite anyone: %s", strings.Join(refused, ", "))
 	}
 	out := map[string]any{"invited": strings.Join(invited, ",")}
+	s.warnSkipped(out, skipped)
 	s.warnRefused(out, refused)
 	return out, nil
 }

@@ -2,6 +2,7 @@ package slackapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -342,15 +343,18 @@ func (c *Client) listUsers(ctx context.Context) (map[string]string, error) {
 }
 
 // GroupMembers lists the users of a user group given as "S123", "<!subteam^S123>" or
-// "@handle".
+// "@handle". A disabled group is no group (no_such_subteam, as Slack answers for it),
+// marked with runbook.ErrGroupDisabled so that people are told why.
 func (c *Client) GroupMembers(ctx context.Context, ref string) ([]string, error) {
 	id := strings.TrimSpace(ref)
 	if sub, ok := refID(id, "<!subteam^"); ok {
 		id = sub
 	}
+	handle := ""
 	if !runbook.LooksLikeID(id, "S") {
+		handle = strings.TrimPrefix(id, "@")
 		var err error
-		if id, err = c.groupID(ctx, strings.TrimPrefix(id, "@")); err != nil {
+		if id, err = c.groupID(ctx, handle); err != nil {
 			return nil, err
 		}
 	}
@@ -366,39 +370,87 @@ func (c *Client) GroupMembers(ctx context.Context, ref string) ([]string, error)
 		c.cache.putFor("members:"+id, members, membersTTL)
 	}
 	c.rememberNoGroups(err)
+	if runbook.SlackCode(err) == "no_such_subteam" {
+		// The group was disabled or deleted since its handle was looked up (Slack
+		// answers so for a disabled group): the handle is looked up afresh next time.
+		if handle != "" {
+			c.cache.forget("group:" + handle)
+		}
+		if c.disabled(ctx, id) {
+			return nil, errors.Join(err, runbook.ErrGroupDisabled)
+		}
+	}
 	return members, err
 }
 
-// groupID finds a user group's id by its handle.
+// groupID finds a user group's id by its handle. A handle that only a disabled group
+// has is no group.
 func (c *Client) groupID(ctx context.Context, handle string) (string, error) {
-	if v, ok := c.cache.get("group:" + handle); ok {
-		if v.(string) == "" {
-			return "", &runbook.SlackError{Method: "usergroups.list", Code: "no_such_subteam"}
+	if v, ok := c.cache.get("group:" + handle); !ok {
+		if err := c.listGroups(ctx); err != nil {
+			return "", err
 		}
+	} else if v.(string) != "" {
 		return v.(string), nil
 	}
-	if err := c.noGroups(); err != nil {
-		return "", err
+	if v, ok := c.cache.get("group:" + handle); ok && v.(string) != "" {
+		return v.(string), nil
 	}
-	groups, err := call(ctx, c, "usergroups.list", func() ([]slack.UserGroup, error) { return c.api.GetUserGroupsContext(ctx) })
+	// Remembered briefly: "@alice" is asked as a group before it is tried as a
+	// username, on every click.
+	c.cache.putFor("group:"+handle, "", membersTTL)
+	err := &runbook.SlackError{Method: "usergroups.list", Code: "no_such_subteam"}
+	if _, off := c.cache.get("disabled:@" + handle); off {
+		return "", errors.Join(err, runbook.ErrGroupDisabled)
+	}
+	return "", err
+}
+
+// listGroups remembers every user group's id by handle and which groups are disabled.
+// Disabled groups are listed too (include_disabled), only so that a person can be
+// told that a group they named is disabled rather than unknown; they are never used.
+func (c *Client) listGroups(ctx context.Context) error {
+	if err := c.noGroups(); err != nil {
+		return err
+	}
+	groups, err := call(ctx, c, "usergroups.list", func() ([]slack.UserGroup, error) {
+		return c.api.GetUserGroupsContext(ctx, slack.GetUserGroupsOptionIncludeDisabled(true))
+	})
 	if err != nil {
 		c.rememberNoGroups(err)
-		return "", err
+		return err
 	}
-	found := ""
+	enabled := map[string]bool{}
 	for _, g := range groups {
-		c.cache.put("group:"+g.Handle, g.ID)
-		if g.Handle == handle {
-			found = g.ID
+		if g.DateDelete == 0 {
+			enabled[g.Handle] = true
+			c.cache.put("group:"+g.Handle, g.ID)
 		}
 	}
-	if found == "" {
-		// Remembered briefly: "@alice" is asked as a group before it is tried as a
-		// username, on every click.
-		c.cache.putFor("group:"+handle, "", membersTTL)
-		return "", &runbook.SlackError{Method: "usergroups.list", Code: "no_such_subteam"}
+	for _, g := range groups {
+		if g.DateDelete == 0 {
+			continue
+		}
+		// Briefly, as a group that is not found: a group enabled again counts soon.
+		c.cache.putFor("disabled:"+g.ID, true, membersTTL)
+		if !enabled[g.Handle] {
+			c.cache.putFor("disabled:@"+g.Handle, true, membersTTL)
+		}
 	}
-	return found, nil
+	c.cache.putFor("groups:listed", true, membersTTL)
+	return nil
+}
+
+// disabled reports whether a group Slack said does not exist is a disabled one, from
+// a recent listing or a fresh one.
+func (c *Client) disabled(ctx context.Context, id string) bool {
+	if _, ok := c.cache.get("groups:listed"); !ok {
+		if err := c.listGroups(ctx); err != nil {
+			return false
+		}
+	}
+	_, off := c.cache.get("disabled:" + id)
+	return off
 }
 
 // noGroups answers at once, without a call, once Slack has said the workspace's plan

@@ -58,3 +58,13 @@ func (l *lookups) forget(key string) {
 	defer l.mu.Unlock()
 	delete(l.entries, key)
 }
+
+// Apart returns a client that shares this one's Slack connection, retries and rate
+// budget, but not its memory of look-ups: what it learns is forgotten with it. For
+// checks made on the side, such as the start-up report of unusable user groups,
+// whose "not found" must not make a member or group added a moment later unknown to
+// the runs and clicks that follow.
+func (c *Client) Apart() *Client {
+	return &Client{api: c.api, http: c.http, log: c.log, MaxAttempts: c.MaxAttempts, MaxElapsed: c.MaxElapsed,
+		RetryInterval: c.RetryInterval, OnCall: c.OnCall, limits: c.limits, cache: newLookups()}
+}

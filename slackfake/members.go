@@ -47,6 +47,49 @@ func (s *Server) SetUserGroupMembers(groupID string, userIDs ...string) bool {
 	return true
 }
 
+// DisableUserGroup disables a user group, by id or handle, as usergroups.disable does:
+// it keeps its handle and members, but usergroups.list leaves it out and
+// usergroups.users.list answers no_such_subteam for it, unless asked with
+// include_disabled.
+func (s *Server) DisableUserGroup(idOrHandle string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.lookupGroup(idOrHandle)
+	if g == nil {
+		return false
+	}
+	g.deleted = time.Now().Unix()
+	s.notifyLocked()
+	return true
+}
+
+// EnableUserGroup enables a disabled user group again, by id or handle, as
+// usergroups.enable does.
+func (s *Server) EnableUserGroup(idOrHandle string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.lookupGroup(idOrHandle)
+	if g == nil {
+		return false
+	}
+	g.deleted = 0
+	s.notifyLocked()
+	return true
+}
+
+// lookupGroup finds a user group by id or handle ("oncall" or "@oncall").
+func (s *Server) lookupGroup(idOrHandle string) *userGroup {
+	if g, ok := s.groups[idOrHandle]; ok {
+		return g
+	}
+	for _, id := range s.groupOrder {
+		if g := s.groups[id]; "@"+g.handle == idOrHandle || g.handle == idOrHandle {
+			return g
+		}
+	}
+	return nil
+}
+
 // PostAs stores a message a member wrote in a channel, as the Slack client would; the
 // bot hears nothing of it (it subscribes to mentions only).
 func (s *Server) PostAs(userID, channelID, text string) (Message, error) {

@@ -77,6 +77,9 @@ type userGroup struct {
 	id, handle, name string
 	users            []string
 	created          int64
+	// deleted is when the group was disabled (usergroups.disable), 0 while enabled:
+	// Slack reports it as date_delete.
+	deleted int64
 }
 
 type trigger struct {

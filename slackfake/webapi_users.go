@@ -51,7 +51,12 @@ func (s *Server) usergroupsList(q *apiRequest) (map[string]any, *apiError) {
 	}
 	groups := make([]any, 0, len(s.groupOrder))
 	for _, id := range s.groupOrder {
-		groups = append(groups, s.userGroupJSON(s.groups[id], q.boolean("include_users")))
+		g := s.groups[id]
+		// A disabled group is left out unless asked for, as Slack does.
+		if g.deleted != 0 && !q.boolean("include_disabled") {
+			continue
+		}
+		groups = append(groups, s.userGroupJSON(g, q.boolean("include_users")))
 	}
 	return map[string]any{"usergroups": groups}, nil
 }
@@ -61,7 +66,10 @@ func (s *Server) usergroupsUsersList(q *apiRequest) (map[string]any, *apiError) 
 		return nil, fail("plan_upgrade_required")
 	}
 	g := s.groups[q.str("usergroup")]
-	if g == nil {
+	// Slack answers for a disabled group only when include_disabled ("allow results
+	// that involve disabled User Groups") is set; otherwise it is no such group, the
+	// one error the method documents for a group it will not answer for.
+	if g == nil || (g.deleted != 0 && !q.boolean("include_disabled")) {
 		return nil, fail("no_such_subteam")
 	}
 	return map[string]any{"users": append([]string{}, g.users...)}, nil

@@ -171,11 +171,14 @@ func (s *Server) userGroupJSON(g *userGroup, withUsers bool) map[string]any {
 	m := map[string]any{
 		"id": g.id, "team_id": s.teamID, "is_usergroup": true, "is_subteam": true,
 		"name": g.name, "description": "", "handle": g.handle, "is_external": false,
-		"date_create": g.created, "date_update": g.created, "date_delete": 0, "auto_type": nil,
+		"date_create": g.created, "date_update": max(g.created, g.deleted), "date_delete": g.deleted, "auto_type": nil,
 		"auto_provision": false, "enterprise_subteam_id": "", "created_by": s.botUserID,
 		"updated_by": s.botUserID, "deleted_by": nil,
 		"prefs":      map[string]any{"channels": []string{}, "groups": []string{}},
 		"user_count": len(g.users),
+	}
+	if g.deleted != 0 {
+		m["deleted_by"] = s.botUserID
 	}
 	if withUsers {
 		m["users"] = append([]string{}, g.users...)

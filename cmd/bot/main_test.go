@@ -231,6 +231,45 @@ func TestValidateApprovers(t *testing.T) {
 	})
 }
 
+// validate on a workspace that cannot use user groups — Slack's Free plan, or a group
+// an admin disabled — says so and names each place a group appears, as warnings: runs
+// skip those groups, so the configuration is still valid.
+func TestValidateUnusableGroups(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		opts slackfake.Options
+		want []string
+	}{
+		{"FreePlan", slackfake.Options{FreePlan: true}, []string{
+			"bot: warning: this Slack workspace has no user groups (Slack's Free plan)",
+			"bot: warning: approvals.approvers: @oncall is no member's username, and this workspace's Slack plan has no user groups",
+			"sev1-kickoff.yaml:7: step 1 (slack.create_channel) invite: @oncall is no member's username, and this workspace's Slack plan has no user groups; runs skip it",
+		}},
+		{"Disabled", slackfake.Options{}, []string{
+			"bot: warning: approvals.approvers: @oncall is a disabled user group",
+			"sev1-kickoff.yaml:7: step 1 (slack.create_channel) invite: @oncall is a disabled user group",
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ws := apptest.NewWorkspace(t, tt.opts)
+			ws.Person("bob")
+			ws.Group("oncall", "bob")
+			ws.Slack.DisableUserGroup("oncall")
+			cfg := writeConfig(t, "slack:\n  apiURL: "+ws.Slack.APIURL()+"\napprovals:\n  approvers: [\"@oncall\", \"bob\"]\n")
+			env := []string{"SLACK_BOT_TOKEN=" + ws.Slack.BotToken(), "SLACK_APP_TOKEN=" + ws.Slack.AppToken()}
+			code, out := runBot(t, env, "validate", "--config", cfg, "../../runbooks/examples")
+			for _, want := range tt.want {
+				if code != 0 || !strings.Contains(out, want) {
+					t.Errorf("exit %d; the output lacks %q:\n%s", code, want, out)
+				}
+			}
+			if !tt.opts.FreePlan && strings.Contains(out, "Free plan") {
+				t.Errorf("a workspace with user groups was said to be on the Free plan:\n%s", out)
+			}
+		})
+	}
+}
+
 // `bot run` with its runbooks directory missing stops with the sentence, before it
 // asks Slack anything or creates the database.
 func TestMissingRunbooksDirLeavesNothing(t *testing.T) {

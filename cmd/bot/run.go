@@ -77,10 +77,14 @@ func cmdValidate(args []string, stdout, stderr io.Writer, environ []string) int 
 		return code
 	}
 	problems := app.UndecidableApprovals(cfg, catalog)
-	slackProblems, note := app.CheckApproversWithSlack(context.Background(), cfg)
+	slackProblems, warnings, notes := app.CheckWithSlack(context.Background(), cfg, catalog)
 	problems = append(problems, slackProblems...)
-	if note != "" {
-		fmt.Fprintln(stderr, "bot: "+note)
+	for _, n := range notes {
+		fmt.Fprintln(stderr, "bot: "+n)
+	}
+	// Warnings do not fail validation: runs skip what they name, and go on.
+	for _, w := range warnings {
+		fmt.Fprintln(stderr, "bot: warning: "+w)
 	}
 	if len(problems) > 0 {
 		for _, p := range problems {
