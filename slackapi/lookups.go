@@ -3,6 +3,8 @@ package slackapi
 import (
 	"sync"
 	"time"
+
+	"github.com/runbookhq/runbook"
 )
 
 // lookupTTL is how long a name-to-id answer is trusted. conversations.list and
@@ -65,6 +67,11 @@ func (l *lookups) forget(key string) {
 // whose "not found" must not make a member or group added a moment later unknown to
 // the runs and clicks that follow.
 func (c *Client) Apart() *Client {
-	return &Client{api: c.api, http: c.http, log: c.log, MaxAttempts: c.MaxAttempts, MaxElapsed: c.MaxElapsed,
-		RetryInterval: c.RetryInterval, OnCall: c.OnCall, limits: c.limits, cache: newLookups()}
+	a := &Client{api: c.api, http: c.http, log: c.log, MaxAttempts: c.MaxAttempts, MaxElapsed: c.MaxElapsed,
+		RetryInterval: c.RetryInterval, OnCall: c.OnCall, cache: newLookups()}
+	a.limits.Store(c.limits.Load())
+	now := func() time.Time { return a.limits.Load().clock.Now() }
+	a.users, a.channels = newDirectory[string](now), newDirectory[runbook.Conversation](now)
+	a.identity.Store(c.identity.Load())
+	return a
 }
