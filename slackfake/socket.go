@@ -67,6 +67,18 @@ func (k *sockets) live() []*wsConn {
 	return out
 }
 
+// open counts the app's connections against Slack's limit: a connection Slack has
+// begun to close no longer counts, so its replacement may connect at once.
+func (k *sockets) open() int {
+	n := 0
+	for _, c := range k.conns {
+		if !c.closing {
+			n++
+		}
+	}
+	return n
+}
+
 // routes returns the connections new envelopes go to: those not warned of a refresh,
 // or, while the app has none, the warned ones, which are still open.
 func (k *sockets) routes() []*wsConn {
@@ -93,6 +105,7 @@ type wsConn struct {
 	once     sync.Once
 	draining bool // guarded by Server.mu: takes no new envelopes
 	warned   bool // guarded by Server.mu: will be refreshed; gets envelopes only if no other can
+	closing  bool // guarded by Server.mu: Slack is closing it
 }
 
 // outFrame is a text message, or (close > 0) a request to send a close
@@ -185,7 +198,7 @@ func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 	}
 	s.sock.nextID++
 	c.id = s.sock.nextID
-	if len(s.sock.conns) >= MaxConnections {
+	if s.sock.open() >= MaxConnections {
 		// Slack's answer to an 11th connection: a disconnect, then the close.
 		s.sock.refused++
 		s.mu.Unlock()
@@ -378,10 +391,10 @@ func (s *Server) disconnectLocked(targets []*wsConn, reason string, closeAfter t
 			defer t.Stop()
 			select {
 			case <-t.C:
+				s.mu.Lock()
+				c.draining, c.closing = true, true
+				s.mu.Unlock()
 				if reason == "warning" {
-					s.mu.Lock()
-					c.draining = true
-					s.mu.Unlock()
 					c.enqueue(outFrame{data: s.disconnectFrame("refresh_requested")})
 				}
 				c.enqueue(outFrame{close: websocket.CloseNormalClosure, text: reason})
