@@ -30,12 +30,14 @@ var migrations embed.FS
 // never answers "database is locked" to two writers racing; reads use a small pool.
 //
 // Checkpoints of the write-ahead log do not run on the writer but on a goroutine of the
-// DB's own (checkpoint.go); Close stops it.
+// DB's own (checkpoint.go); another watches that the files are still the ones it
+// opened (filewatch.go). Close stops both.
 type DB struct {
 	path  string
 	write *sql.DB
 	read  *sql.DB
 	ckpt  *checkpointer
+	watch *fileWatch
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 
@@ -46,10 +48,10 @@ type DB struct {
 // Open opens (creating if needed) the database at path and applies any migrations the
 // binary carries that the file has not seen yet.
 func Open(ctx context.Context, path string) (*DB, error) {
-	return open(ctx, path, defaultCheckpoints)
+	return open(ctx, path, defaultCheckpoints, defaultWatch)
 }
 
-func open(ctx context.Context, path string, cp checkpointConfig) (*DB, error) {
+func open(ctx context.Context, path string, cp checkpointConfig, wc watchConfig) (*DB, error) {
 	if path == "" {
 		return nil, runbook.Errorf(runbook.EINVALID, "store.path is empty")
 	}
@@ -70,12 +72,18 @@ func open(ctx context.Context, path string, cp checkpointConfig) (*DB, error) {
 		read.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	db := &DB{path: path, write: write, read: read, ckpt: ckpt, Now: time.Now}
+	db := &DB{path: path, write: write, read: read, ckpt: ckpt, watch: newFileWatch(path, wc), Now: time.Now}
+	ckpt.lost = db.watch.Lost
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
+	if err := db.watch.record(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
 	db.ckpt.start()
+	db.watch.start()
 	return db, nil
 }
 
@@ -108,18 +116,25 @@ func dsnBusy(path string, readOnly bool, busy time.Duration) string {
 
 // Close stops the background checkpoints, closes the readers and the writer, then
 // checkpoints the whole WAL into the database file and truncates it, so that a closed
-// database is one file. Calling it again returns the first call's result.
+// database is one file (not when the file was lost: see below). Calling it again returns the first call's result.
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
+		db.watch.stop()
 		db.ckpt.stop()
 		// The writer is closed before the last checkpoint so that nothing is written
 		// after it. (A transaction still running keeps its connection until it ends;
 		// the checkpoint waits for it for up to checkpointBusy, or leaves its pages in
 		// the WAL, where the next Open finds them.)
 		errs := []error{db.read.Close(), db.write.Close()}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		errs = append(errs, db.ckpt.final(ctx), db.ckpt.conn.Close())
+		// Not after a loss: the checkpoint's connection may open only now, on whatever
+		// the path holds — a new empty file where one was deleted, a restored one paired
+		// with the old WAL where one was replaced — and copy the old WAL into it.
+		if db.watch.Lost() == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			errs = append(errs, db.ckpt.final(ctx))
+		}
+		errs = append(errs, db.ckpt.conn.Close())
 		db.closeErr = errors.Join(errs...)
 	})
 	return db.closeErr
@@ -135,8 +150,12 @@ func (db *DB) Ping(ctx context.Context) error {
 }
 
 // Writable checks that a write can begin now: the file is writable and no one holds
-// the write lock for longer than the wait allows. It writes nothing.
+// the write lock for longer than the wait allows, and it is still the file the store
+// opened (Check). It writes nothing.
 func (db *DB) Writable(ctx context.Context) error {
+	if err := db.Check(); err != nil {
+		return err
+	}
 	if err := db.update(ctx, func(*sql.Tx) error { return nil }); err != nil {
 		return fmt.Errorf("database not writable: %w", err)
 	}
@@ -152,7 +171,13 @@ func (db *DB) CheckpointErr() error { return db.ckpt.Err() }
 func (db *DB) SetLogger(l *slog.Logger) { db.ckpt.log.Store(l) }
 
 // update runs fn in a write transaction and commits it if fn returns nil.
+//
+// Once the file is lost (Check) every write is refused: it would go to a file that is
+// no longer at the path, and be gone when the process ends.
 func (db *DB) update(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if err := db.watch.Lost(); err != nil {
+		return fmt.Errorf("write refused: %w", err)
+	}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return wrapBusy(fmt.Errorf("begin: %w", err))
