@@ -40,6 +40,10 @@ type Options struct {
 	// was dialled through its Dialer, says when Slack was last heard from.
 	Observer Observer
 	Liveness *Liveness
+	// Refuse, when it returns an error, turns every new request away with that error's
+	// sentence, before anything is recorded: the app's answer when its database can no
+	// longer keep what the bot does.
+	Refuse func() error
 }
 
 func (o *Options) setDefaults() {

@@ -58,6 +58,9 @@ func open(ctx context.Context, path string, cp checkpointConfig, wc watchConfig)
 	if err := checkPath(path); err != nil {
 		return nil, err
 	}
+	if err := checkRescued(path); err != nil {
+		return nil, err
+	}
 	write := sql.OpenDB(newWriterConnector(dsn(path, false), cp.walLimit))
 	write.SetMaxOpenConns(1)
 	read, err := sql.Open("sqlite3", dsn(path, true))

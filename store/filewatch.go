@@ -6,8 +6,12 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/runbookhq/runbook"
 )
 
 // The database file's identity.
@@ -197,11 +201,42 @@ func (db *DB) LostC() <-chan struct{} { return db.watch.lostC }
 // database path, named for the time, and returns its path. It is what an operator
 // restores from after a loss; the store stays refusing writes.
 func (db *DB) Rescue(ctx context.Context) (string, error) {
-	dest := fmt.Sprintf("%s.rescued-%s", db.path, db.Now().UTC().Format("20060102T150405Z"))
+	dest := db.path + rescuedSuffix + db.Now().UTC().Format("20060102T150405.000Z")
 	// The writer's connection: it was opened before the loss, so it reads the file the
 	// bot was using; a new connection would open whatever the path holds now.
 	if _, err := db.write.ExecContext(ctx, "VACUUM INTO ?", dest); err != nil {
 		return "", fmt.Errorf("copy the database to %s: %w", dest, err)
 	}
 	return dest, nil
+}
+
+// rescuedSuffix starts the name of a rescue file: the database path, then this, then
+// the time.
+const rescuedSuffix = ".rescued-"
+
+// checkRescued refuses to create a new, empty database where a running bot lost one
+// and rescued it: a supervisor restarting the bot before anyone put the file back would
+// otherwise start it on an empty database, every incident and run forgotten.
+func checkRescued(path string) error {
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	entries, err := os.ReadDir(filepath.Dir(path))
+	if err != nil {
+		return nil // checkPath has said what is wrong with the directory
+	}
+	var copies []string
+	prefix := filepath.Base(path) + rescuedSuffix
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), prefix) {
+			copies = append(copies, filepath.Join(filepath.Dir(path), e.Name()))
+		}
+	}
+	if len(copies) == 0 {
+		return nil
+	}
+	return runbook.Errorf(runbook.EINVALID,
+		"the database file %s is missing, and %s beside it is what a running Runbook rescued when it lost that file: "+
+			"put it (or your backup) at %s, or move the rescued copies elsewhere to start with an empty database",
+		path, strings.Join(copies, ", "), path)
 }

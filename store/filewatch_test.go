@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -128,5 +129,40 @@ func TestFileWatchFindsADeletedWAL(t *testing.T) {
 	lost := waitLost(t, db, ticks)
 	if lost.Path != path+"-wal" || !lost.Deleted {
 		t.Errorf("lost = %+v, want %s-wal deleted", lost, path)
+	}
+}
+
+// After a loss and its rescue, a start that finds no database at the path but the
+// rescued copy beside it refuses, naming both, instead of creating an empty database
+// a supervisor's restart would then run on.
+func TestOpenRefusesAnEmptyStartBesideARescuedCopy(t *testing.T) {
+	db, path, ticks := openWatched(t)
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	waitLost(t, db, ticks)
+	rescued, err := db.Rescue(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	_, err = Open(context.Background(), path)
+	msg := runbook.ErrorMessage(err)
+	if err == nil || !strings.Contains(msg, "the database file "+path+" is missing") || !strings.Contains(msg, rescued) {
+		t.Fatalf("Open beside a rescued copy = %v, want the refusal naming %s and %s", err, path, rescued)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the refused Open created %s (stat: %v)", path, err)
+	}
+	if err := os.Rename(rescued, path); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatalf("Open of the rescued copy put back = %v", err)
+	}
+	defer again.Close()
+	if prior, err := again.Inbox().Claim(context.Background(), runbook.Envelope{ID: "before", Type: "slash_commands", Payload: []byte("{}")}); err != nil || prior == nil {
+		t.Errorf("the envelope recorded before the loss is not in the put-back copy: %v, %v", prior, err)
 	}
 }
