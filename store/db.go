@@ -138,6 +138,9 @@ func (db *DB) Close() error {
 			errs = append(errs, db.ckpt.final(ctx))
 		}
 		errs = append(errs, db.ckpt.conn.Close())
+		if db.watch.Lost() != nil {
+			errs = append(errs, db.watch.removeStale())
+		}
 		db.closeErr = errors.Join(errs...)
 	})
 	return db.closeErr

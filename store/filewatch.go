@@ -145,6 +145,29 @@ func (w *fileWatch) Lost() error {
 	return w.lost
 }
 
+// removeStale removes, after a loss and once every connection is closed, the -wal
+// and -shm files at the path that are still the ones the store opened. They belong to
+// the lost database: SQLite would pair them with the file put back at the path and
+// copy the old WAL's pages into it. Files that are not the ones recorded (a restore's
+// own) are left alone.
+func (w *fileWatch) removeStale() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var errs []error
+	paths := w.paths()
+	for _, p := range paths[1:] {
+		was, seen := w.known[p]
+		info, err := os.Stat(p)
+		if !seen || err != nil || !os.SameFile(was, info) {
+			continue
+		}
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("remove the lost database's %s: %w", p, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // start looks at the files every cfg.every (or at every tick the test sends) until
 // stop, or until a change is found: after that there is nothing more to watch.
 func (w *fileWatch) start() {
