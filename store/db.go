@@ -182,7 +182,9 @@ func (db *DB) SetLogger(l *slog.Logger) { db.ckpt.log.Store(l) }
 // no longer at the path, and be gone when the process ends.
 func (db *DB) update(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := db.watch.Lost(); err != nil {
-		return fmt.Errorf("write refused: %w", err)
+		// A sentence, for a request that was being handled as the loss was found.
+		return fmt.Errorf("write refused: %w: %w", runbook.Errorf(runbook.EUNAVAILABLE,
+			"Runbook's database file changed under it while it was running, so it has stopped taking requests; nothing was recorded."), err)
 	}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
