@@ -119,11 +119,16 @@ func dsnBusy(path string, readOnly bool, busy time.Duration) string {
 
 // Close stops the background checkpoints, closes the readers and the writer, then
 // checkpoints the whole WAL into the database file and truncates it, so that a closed
-// database is one file (not when the file was lost: see below). Calling it again returns the first call's result.
+// database is one file. Calling it again returns the first call's result.
+//
+// If the database file was deleted or replaced (filewatch.go) — found now or earlier —
+// Close first makes the rescue copy if none was made, and afterwards removes the lost
+// database's -wal and -shm from beside the path instead of checkpointing.
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
 		db.watch.stop()
 		db.ckpt.stop()
+		db.rescueAtClose()
 		// The writer is closed before the last checkpoint so that nothing is written
 		// after it. (A transaction still running keeps its connection until it ends;
 		// the checkpoint waits for it for up to checkpointBusy, or leaves its pages in

@@ -69,6 +69,9 @@ type fileWatch struct {
 	lost  *FileLost
 	lostC chan struct{} // closed when lost is set
 
+	rescueMu sync.Mutex
+	rescued  string // the rescue copy made, if any
+
 	cancel context.CancelFunc
 	done   chan struct{} // nil if the goroutine never started
 }
@@ -223,14 +226,52 @@ func (db *DB) LostC() <-chan struct{} { return db.watch.lostC }
 // from the deleted or replaced file, WAL included — to a new file beside the
 // database path, named for the time, and returns its path. It is what an operator
 // restores from after a loss; the store stays refusing writes.
+// A second call returns the first copy's path.
 func (db *DB) Rescue(ctx context.Context) (string, error) {
+	db.watch.rescueMu.Lock()
+	defer db.watch.rescueMu.Unlock()
+	if db.watch.rescued != "" {
+		return db.watch.rescued, nil
+	}
 	dest := db.path + rescuedSuffix + db.Now().UTC().Format("20060102T150405.000Z")
 	// The writer's connection: it was opened before the loss, so it reads the file the
 	// bot was using; a new connection would open whatever the path holds now.
 	if _, err := db.write.ExecContext(ctx, "VACUUM INTO ?", dest); err != nil {
 		return "", fmt.Errorf("copy the database to %s: %w", dest, err)
 	}
+	db.watch.rescued = dest
 	return dest, nil
+}
+
+// rescueAtClose looks at the files a last time and, if they were lost and nothing
+// rescued them yet (the loss came after the last look, or no one acted on it), makes
+// the rescue copy and logs it. Without it, a bot stopped within a second of a
+// deletion would leave nothing behind, and the next start would create an empty
+// database without a word.
+func (db *DB) rescueAtClose() {
+	lost, ok := errors.AsType[*FileLost](db.watch.check())
+	if !ok {
+		return
+	}
+	db.watch.rescueMu.Lock()
+	done := db.watch.rescued != ""
+	db.watch.rescueMu.Unlock()
+	if done {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rescued, err := db.Rescue(ctx)
+	log := db.ckpt.log.Load()
+	if log == nil {
+		return
+	}
+	if err != nil {
+		log.Error(lost.Error()+", found as it stopped; what it held could not be copied", "path", lost.Path, "rescue_err", err)
+		return
+	}
+	log.Error(lost.Error()+", found as it stopped; what it held is copied to "+rescued+
+		": put that copy (or your backup) at "+db.path+" before starting Runbook again", "path", lost.Path, "rescued_to", rescued)
 }
 
 // rescuedSuffix starts the name of a rescue file: the database path, then this, then

@@ -166,3 +166,33 @@ func TestOpenRefusesAnEmptyStartBesideARescuedCopy(t *testing.T) {
 		t.Errorf("the envelope recorded before the loss is not in the put-back copy: %v, %v", prior, err)
 	}
 }
+
+// A deletion no check found before the store closes (a bot stopped within a second of
+// it) is found by Close, which rescues what the store held, so that the next start
+// refuses to begin empty rather than forgetting everything without a word.
+func TestCloseRescuesADeletionFoundAsItStops(t *testing.T) {
+	db, path, _ := openWatched(t)
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatalf("Close = %v", err)
+	}
+	if db.Lost() == nil {
+		t.Fatal("Close did not find the deletion")
+	}
+	entries, err := os.ReadDir(filepath.Dir(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if len(names) != 1 || !strings.HasPrefix(names[0], "runbook.db"+rescuedSuffix) {
+		t.Fatalf("beside the deleted database after Close: %v, want only the rescued copy", names)
+	}
+	if _, err := Open(context.Background(), path); err == nil {
+		t.Fatal("Open started an empty database beside the rescued copy")
+	}
+}
