@@ -369,7 +369,7 @@ func (a *App) refusal() error {
 // resumed by the next start on the restored file), the approval sweeps and the
 // investigation updates. The bot stays connected and turns every new request away
 // (refusal), so that people are told rather than left with a command that seems
-// accepted and is then lost. It first copies what the store held to a rescue file,
+// accepted and is then lost. Then it copies what the store held to a rescue file,
 // which the log line names: after a deletion it is the only copy of what was written.
 func (a *App) fenceLostDatabase(ctx context.Context, stopUpdates func()) {
 	select {
@@ -379,12 +379,15 @@ func (a *App) fenceLostDatabase(ctx context.Context, stopUpdates func()) {
 	}
 	lost, _ := errors.AsType[*store.FileLost](a.DB.Lost())
 	path := a.Config.Store.Path
-	rescueCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-	rescued, rescueErr := a.DB.Rescue(rescueCtx)
-	cancel()
+	// The work stops before the copy is made: writes are refused already, so the copy
+	// holds the same either way, but reads may now come from a new connection on the
+	// file at the path, and nothing should act on what they say.
 	a.Executor.Stop()
 	a.Approvals.Stop()
 	stopUpdates()
+	rescueCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	rescued, rescueErr := a.DB.Rescue(rescueCtx)
+	cancel()
 
 	msg := lost.Error() + "; Runbook has stopped taking work and turns every request away. "
 	switch {
