@@ -13,6 +13,7 @@ import (
 	"github.com/runbookhq/runbook"
 	"github.com/runbookhq/runbook/app"
 	"github.com/runbookhq/runbook/slackfake"
+	"github.com/runbookhq/runbook/slackui"
 )
 
 // probe GETs one of the bot's HTTP endpoints.
@@ -173,4 +174,78 @@ func TestReadyzReportsAStoreThatCannotWrite(t *testing.T) {
 	}
 	release()
 	w.WaitFor("ready once the lock is gone", func() bool { code, _ := w.probe("/readyz"); return code == 200 })
+}
+
+const lostGateRunbook = `name: lost-gate
+steps:
+  - action: approval.request
+    with: { operation: "Restart checkout", risk: high }
+  - action: slack.send_message
+    with: { channel: "#general", text: "after the approval" }
+`
+
+// After the database file is deleted, a click on a run's approval is turned away with
+// the sentence, deciding nothing; with the rescued copy put back and the bot
+// restarted, the request is still open, and the run goes on once it is approved.
+func TestLostDatabaseTurnsClicksAwayAndTheRunGoesOnAfterTheRestore(t *testing.T) {
+	w := newWorld(t, slackfake.Options{}, map[string]string{"lost-gate": lostGateRunbook})
+	w.Config.HTTP.Addr = "127.0.0.1:0"
+	w.Config.Slack.ApprovalChannel = "#general"
+	general := w.channel("general")
+	w.Start()
+	ack, err := w.waitAck(w.Slack.SlashCommand(w.alice.ID, general.ID, "/runbook", "run lost-gate"))
+	if err != nil || !strings.Contains(ackText(ack), "Started") {
+		t.Fatalf("run: %v %q", err, ackText(ack))
+	}
+	var request *runbook.Approval
+	w.WaitFor("the approval request", func() bool {
+		pending, _ := w.App().DB.Approvals().PendingApprovals(context.Background())
+		for _, a := range pending {
+			if a.MessageTS != "" {
+				request = a
+				return true
+			}
+		}
+		return false
+	})
+	path := w.dbPath()
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	rescued := w.stopped(general.ID, path, "deleted")
+
+	before := len(w.Slack.Ephemerals(general.ID, w.bob.ID))
+	click := func() {
+		t.Helper()
+		d, err := w.Slack.ClickButton(w.bob.ID, request.Channel, request.MessageTS, slackui.ActionApprove)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.waitAck(d); err != nil {
+			t.Fatalf("the click was never acked: %v", err)
+		}
+	}
+	click()
+	w.WaitFor("the click to be turned away", func() bool {
+		eph := w.Slack.Ephemerals(general.ID, w.bob.ID)
+		return len(eph) > before && strings.Contains(eph[len(eph)-1].Text, "Runbook has stopped taking requests")
+	})
+
+	w.Stop()
+	if err := os.Rename(rescued, path); err != nil {
+		t.Fatal(err)
+	}
+	w.Start()
+	if n := w.count("SELECT COUNT(*) FROM approvals WHERE id = ? AND state = 'pending'", request.ID); n != 1 {
+		t.Fatalf("the approval clicked while the database was lost is not pending after the restore")
+	}
+	click()
+	w.WaitFor("the run to go on", func() bool {
+		for _, m := range w.Slack.Messages(general.ID) {
+			if strings.Contains(m.Text, "after the approval") {
+				return true
+			}
+		}
+		return false
+	})
 }
