@@ -19,14 +19,20 @@ import (
 // SQLite opens the database, -wal and -shm files once and keeps their descriptors. If
 // one of them is deleted while the bot runs, SQLite goes on writing to the unlinked
 // file, and every write after that is gone when the process ends. If one is replaced
-// (a restore renamed or copied over it), the bot goes on writing to the old file
-// while the path holds the new one, and a connection opened later pairs the new
-// database with the old WAL. Neither shows up as an error from SQLite.
+// (a restore renamed over it, or deleted it and wrote a new file there), the bot goes
+// on writing to the old file while the path holds the new one, and a connection
+// opened later pairs the new database with the old WAL. Neither shows up as an error
+// from SQLite.
 //
-// So DB records which files the paths named when it opened them, and Check compares:
-// readiness and every incoming request call it, and a goroutine owned by DB calls it
-// every watchEvery for the hours nothing else does. The first change found is kept
-// (Lost), signalled (LostC), and from then on every write is refused.
+// So DB records which files the paths named when it opened them (device and inode,
+// through os.SameFile), and Check compares: readiness and every incoming request call
+// it, and a goroutine owned by DB calls it every watchEvery for the hours nothing else
+// does. The first change found is kept (Lost), signalled (LostC), and from then on
+// every write is refused.
+//
+// A copy written into the existing file (cp onto it truncates and rewrites the same
+// inode) keeps the identity and is not seen here; the README's restore steps stop
+// the bot first.
 
 // watchEvery is how often the files are looked at when nothing else looks.
 const watchEvery = time.Second
