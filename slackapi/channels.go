@@ -231,6 +231,18 @@ func (c *Client) ArchiveChannel(ctx context.Context, channel string) error {
 	return err
 }
 
+// UnarchiveChannel calls conversations.unarchive; a channel that is not archived is
+// fine. Slack's documentation warns that bot tokens cannot currently unarchive, and
+// Slack answers them not_in_channel (archiving took the bot out of the channel, and
+// an archived channel cannot be joined): callers say so and offer another way.
+func (c *Client) UnarchiveChannel(ctx context.Context, channel string) error {
+	err := do(ctx, c, "conversations.unarchive", func() error { return c.api.UnArchiveConversationContext(ctx, channel) })
+	if runbook.SlackCode(err) == "not_archived" {
+		return nil
+	}
+	return err
+}
+
 // History calls conversations.history with metadata.
 func (c *Client) History(ctx context.Context, channel string, limit int) ([]runbook.HistoryMessage, error) {
 	res, err := call(ctx, c, "conversations.history", func() (*slack.GetConversationHistoryResponse, error) {

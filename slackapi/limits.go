@@ -15,7 +15,7 @@ import (
 // under them rather than learning them from 429s; a 429 that still comes is retried
 // after its Retry-After.
 var tiers = map[string]int{
-	"conversations.create": 20, "conversations.archive": 20, "conversations.setTopic": 20,
+	"conversations.create": 20, "conversations.archive": 20, "conversations.unarchive": 20, "conversations.setTopic": 20,
 	"conversations.setPurpose": 20, "conversations.list": 20, "users.list": 20, "usergroups.list": 20,
 	"usergroups.users.list": 20, "pins.add": 20,
 	"chat.update": 50, "conversations.invite": 50, "conversations.history": 50, "conversations.replies": 50,

@@ -16,6 +16,7 @@ var MethodScopes = map[string][]string{
 	"chat.getPermalink":        {},
 	"conversations.create":     {"channels:manage", "groups:write"},
 	"conversations.archive":    {"channels:manage", "groups:write"},
+	"conversations.unarchive":  {"channels:manage", "groups:write"},
 	"conversations.setTopic":   {"channels:manage", "groups:write"},
 	"conversations.setPurpose": {"channels:manage", "groups:write"},
 	"conversations.invite":     {"channels:manage", "groups:write"},
