@@ -160,6 +160,9 @@ type Channels interface {
 	OpenDM(ctx context.Context, user string) (string, error)
 	// ResolveUser turns "U123", "<@U123>", "@handle" or "handle" into a user id.
 	ResolveUser(ctx context.Context, ref string) (string, error)
+	// UserExists reports whether id is an active member of the workspace: a mention
+	// or id someone typed may name nobody, or someone deactivated.
+	UserExists(ctx context.Context, id string) (bool, error)
 	// GroupMembers lists the users of a user group given as "S123" or "@handle".
 	GroupMembers(ctx context.Context, ref string) ([]string, error)
 }

@@ -496,3 +496,14 @@ func (s *Service) ClaimChannel(ctx context.Context, id int64, channel string) er
 // ErrNoIncident is returned when a command needs an incident and none is given or
 // implied by the channel.
 var ErrNoIncident = errors.New("no incident")
+
+// Invited records on the timeline that people were invited into the incident's
+// channel (text says who), once per request key: the invitation itself is safe to
+// repeat, its record is not.
+func (s *Service) Invited(ctx context.Context, id int64, by, key, text string) error {
+	_, applied, err := s.store.UpdateIncidentOnce(ctx, id, key, func(*runbook.Incident) error { return nil })
+	if err != nil || !applied {
+		return err
+	}
+	return s.store.AddTimeline(ctx, runbook.TimelineEntry{IncidentID: id, Actor: by, Kind: "invited", Text: text})
+}

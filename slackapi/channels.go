@@ -327,6 +327,19 @@ func (c *Client) ResolveUser(ctx context.Context, ref string) (string, error) {
 	return id, nil
 }
 
+// UserExists calls users.info: an id Slack does not know, or a deactivated member, is
+// no one to give a role to.
+func (c *Client) UserExists(ctx context.Context, id string) (bool, error) {
+	u, err := call(ctx, c, "users.info", func() (*slack.User, error) { return c.api.GetUserInfoContext(ctx, id) })
+	switch {
+	case runbook.SlackCode(err) == "user_not_found":
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return !u.Deleted, nil
+}
+
 // listUsers reads every active member's username and id (U… or, on Enterprise Grid,
 // W…), a page of users.list at a time, each page within the method's budget and a page
 // refused with a 429 asked again with its cursor.

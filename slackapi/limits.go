@@ -21,7 +21,7 @@ var tiers = map[string]int{
 	"chat.update": 50, "conversations.invite": 50, "conversations.history": 50, "conversations.replies": 50,
 	"conversations.info": 50, "conversations.open": 50,
 	"chat.getPermalink": 100, "chat.postEphemeral": 100, "views.open": 100, "auth.test": 100,
-	"conversations.members": 100,
+	"conversations.members": 100, "users.info": 100,
 }
 
 // Messages to one channel: Slack allows about one a second with short bursts; the

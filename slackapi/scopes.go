@@ -27,6 +27,7 @@ var MethodScopes = map[string][]string{
 	"conversations.replies":    {"channels:history", "groups:history"},
 	"conversations.open":       {"im:write"},
 	"users.list":               {"users:read"},
+	"users.info":               {"users:read"},
 	"usergroups.list":          {"usergroups:read"},
 	"usergroups.users.list":    {"usergroups:read"},
 	"pins.add":                 {"pins:write"},
