@@ -201,10 +201,12 @@ func (a *App) assemble(cfg *config.Config, db *store.DB, adapter *slackapi.Clien
 		DefaultChannel: cfg.Slack.DefaultChannel,
 		Progress:       updates,
 		Secrets:        cfg.SecretValues(),
+		Roles:          cfg.Incidents.Roles,
 	})
 	a.Incidents = incidents.New(db.Incidents(), adapter, a.Executor, updates, incidents.Config{
 		Severities:     cfg.Incidents.Severities,
 		Statuses:       cfg.Incidents.Statuses,
+		Roles:          cfg.Incidents.Roles,
 		ServiceChannel: cfg.ServiceChannel,
 	}, logger.With("component", "incidents"))
 	a.Approvals = approvals.New(db.Approvals(), adapter, a.Executor, db.Audit(), db.Incidents(), approvals.Config{
@@ -243,7 +245,7 @@ func RunbookSettings(cfg *config.Config) runbooks.Settings {
 	slices.Sort(services)
 	return runbooks.Settings{Secrets: cfg.SecretNames(), AllowedHosts: cfg.Actions.HTTP.AllowedHosts,
 		AllowedPrograms: cfg.Actions.Command.Allowed, Severities: cfg.Incidents.Severities,
-		Statuses: cfg.Incidents.Statuses, Services: services}
+		Statuses: cfg.Incidents.Statuses, Services: services, Roles: cfg.Incidents.Roles}
 }
 
 // Catalog returns the runbooks loaded when Run started.

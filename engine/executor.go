@@ -34,6 +34,9 @@ type Deps struct {
 	// Secrets are the configured secret values by name (config secrets:), for the
 	// templates of http.request and command.run, and masked everywhere else.
 	Secrets map[string]string
+	// Roles are the configured incident roles (incidents.roles), each in templates as
+	// incident.roles.NAME, empty while unassigned.
+	Roles []string
 }
 
 // IncidentReader reads incidents.
@@ -390,7 +393,7 @@ func (e *Executor) logErr(what string, runID int64, err error) {
 func (e *Executor) Trigger(ctx context.Context, event string, inc *runbook.Incident, by, key string) ([]*runbook.Run, error) {
 	var started []*runbook.Run
 	var errs []error
-	for _, rb := range e.d.Catalog().Triggered(event, runbooks.IncidentData(inc)) {
+	for _, rb := range e.d.Catalog().Triggered(event, runbooks.IncidentData(inc, e.d.Roles...)) {
 		params, err := rb.BindParams(nil)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", rb.Name, err))

@@ -166,7 +166,12 @@ func (h *Handlers) update(ctx context.Context, inv *invocation) (*runbook.Reply,
 	if err != nil {
 		return nil, err
 	}
-	return slackui.PrivateText(fmt.Sprintf(":pencil2: Updated *%s*: %s, %s, commander %s.", updated.Key(), updated.Severity, updated.Status, mentionOr(updated.Commander, "none"))), nil
+	text := fmt.Sprintf(":pencil2: Updated *%s*: %s, %s, commander %s.", updated.Key(), updated.Severity, updated.Status, mentionOr(updated.Commander, "none"))
+	if incidents.Reopened(inc, updated) {
+		text = fmt.Sprintf(":arrows_counterclockwise: Reopened *%s*: %s, %s, commander %s.", updated.Key(), updated.Severity, updated.Status, mentionOr(updated.Commander, "none"))
+		text += h.stillArchived(ctx, inv.prefix, updated)
+	}
+	return slackui.PrivateText(text), nil
 }
 
 // resolve: resolve <INC-id> [note…]

@@ -9,8 +9,18 @@ import (
 
 // IncidentData is the incident as runbook templates see it under incident.* (and
 // Activity.*). commander and channel are Slack mentions ("<@U…>", "<#C…>"), or "" when
-// unset; commander_id and channel_id are the bare ids.
-func IncidentData(i *runbook.Incident) map[string]any {
+// unset; commander_id and channel_id are the bare ids. roles maps each role — commander,
+// the configured roles (incidents.roles) and any other one assigned — to its holder's
+// mention, "" when unassigned, so that {{incident.roles.comms}} renders empty rather
+// than failing the run.
+func IncidentData(i *runbook.Incident, roles ...string) map[string]any {
+	held := map[string]any{runbook.RoleCommander: slackui.Mention(i.Commander)}
+	for _, r := range roles {
+		held[r] = slackui.Mention(i.Role(r))
+	}
+	for r, user := range i.Roles {
+		held[r] = slackui.Mention(user)
+	}
 	fields := make(map[string]any, len(i.Fields))
 	for k, v := range i.Fields {
 		fields[k] = v
@@ -29,5 +39,6 @@ func IncidentData(i *runbook.Incident) map[string]any {
 		"url":          "",
 		"created_at":   i.CreatedAt.UTC().Format(time.RFC3339),
 		"fields":       fields,
+		"roles":        held,
 	}
 }

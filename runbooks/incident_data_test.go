@@ -32,6 +32,7 @@ func TestIncidentData(t *testing.T) {
 			"url":          "",
 			"created_at":   "2026-03-01T08:30:00Z",
 			"fields":       map[string]any{"region": "eu-west-1"},
+			"roles":        map[string]any{"commander": "<@U123>"},
 		}
 		if got := runbooks.IncidentData(inc); !reflect.DeepEqual(got, want) {
 			t.Fatalf("IncidentData() =\n%#v\nwant\n%#v", got, want)
@@ -47,6 +48,15 @@ func TestIncidentData(t *testing.T) {
 		}
 		if fields, ok := got["fields"].(map[string]any); !ok || len(fields) != 0 {
 			t.Errorf("fields = %#v, want an empty map", got["fields"])
+		}
+	})
+
+	t.Run("Roles", func(t *testing.T) {
+		inc := &runbook.Incident{ID: 1, Commander: "U1", Roles: map[string]string{"comms": "U2", "retired": "U3"}}
+		got := runbooks.IncidentData(inc, "commander", "comms", "scribe")["roles"]
+		want := map[string]any{"commander": "<@U1>", "comms": "<@U2>", "scribe": "", "retired": "<@U3>"}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("roles = %#v, want %#v", got, want)
 		}
 	})
 

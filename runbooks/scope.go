@@ -19,7 +19,7 @@ import (
 //	run:      {id, runbook, started_by, started_at}
 //	user:     {id, name} of whoever started the run
 var (
-	IncidentFields = []string{"id", "number", "title", "severity", "status", "service", "commander", "commander_id", "channel", "channel_id", "url", "created_at", "fields"}
+	IncidentFields = []string{"id", "number", "title", "severity", "status", "service", "commander", "commander_id", "channel", "channel_id", "url", "created_at", "roles", "fields"}
 	RunFields      = []string{"id", "runbook", "started_by", "started_at"}
 	UserFields     = []string{"id", "name"}
 )
@@ -42,6 +42,9 @@ type Scope struct {
 	// of an action that sends to machines, the only place a secret may go.
 	Secrets []string
 	Machine bool
+	// Roles are the configured roles (incidents.roles), the names incident.roles.*
+	// may use; empty checks nothing.
+	Roles []string
 }
 
 // ScopeAt returns the scope of the runbook's i-th step (0-based).
@@ -101,6 +104,9 @@ func (s Scope) kind(name string) (varKind, error) {
 	}
 	switch root {
 	case "incident", "Activity":
+		if len(parts) > 0 && parts[0] == "roles" {
+			return s.roleKind(name, root, parts)
+		}
 		return fieldKind(name, root, parts, IncidentFields, "")
 	case "params":
 		return fieldKind(name, root, parts, s.Params, paramsHint(s.Params))
@@ -168,6 +174,30 @@ func (s Scope) stepKind(name string, parts []string) (varKind, error) {
 	}
 	if len(parts) > 2 {
 		return 0, runbook.Errorf(runbook.EINVALID, "unknown variable %q: steps.%s.%s has no fields", name, id, parts[1])
+	}
+	return kindValue, nil
+}
+
+// roleKind resolves incident.roles.<role>, a configured role.
+func (s Scope) roleKind(name, root string, parts []string) (varKind, error) {
+	switch {
+	case len(parts) == 1:
+		return kindGroup, nil
+	case len(s.Roles) == 0:
+		if len(parts) > 2 {
+			return 0, runbook.Errorf(runbook.EINVALID, "unknown variable %q: %s.roles.%s has no fields", name, root, parts[1])
+		}
+		return kindValue, nil
+	}
+	roles := s.Roles
+	if !slices.Contains(roles, runbook.RoleCommander) {
+		roles = append([]string{runbook.RoleCommander}, roles...)
+	}
+	if !slices.Contains(roles, parts[1]) {
+		return 0, unknownVar(name, suggestIn(root+".roles", parts[1], roles), "the configured roles (incidents.roles) are "+strings.Join(roles, ", "))
+	}
+	if len(parts) > 2 {
+		return 0, runbook.Errorf(runbook.EINVALID, "unknown variable %q: %s.roles.%s has no fields", name, root, parts[1])
 	}
 	return kindValue, nil
 }

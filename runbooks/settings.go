@@ -32,6 +32,9 @@ type Settings struct {
 	// Services are the configured service names. Empty (no services configured, so
 	// an incident may name any service) checks nothing.
 	Services []string
+	// Roles are incidents.roles, the names {{incident.roles.NAME}} may use. Empty
+	// checks nothing.
+	Roles []string
 }
 
 // CheckURL says what is wrong with a URL an http.request step is about to call, or
