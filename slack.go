@@ -37,6 +37,9 @@ type Identity struct {
 	Team      string
 	BotUserID string
 	BotID     string
+	// URL is the workspace's address ("https://acme.slack.com/"), from auth.test: the
+	// base of every message's permalink.
+	URL string
 }
 
 // Slack is the set of Slack operations the rest of the bot needs. One adapter implements
@@ -154,7 +157,8 @@ type Channels interface {
 	// ThreadReplies returns a thread, root first and then its replies oldest first, with
 	// metadata.
 	ThreadReplies(ctx context.Context, channel, threadTS string, limit int) ([]HistoryMessage, error)
-	Permalink(ctx context.Context, channel, ts string) (string, error)
+	// Permalink is the link to a message (threadTS: its thread's, for a reply).
+	Permalink(ctx context.Context, channel, ts, threadTS string) (string, error)
 	Pin(ctx context.Context, channel, ts string) error
 	// OpenDM opens (or finds) the direct-message channel with a user.
 	OpenDM(ctx context.Context, user string) (string, error)

@@ -103,7 +103,7 @@ func post(ctx context.Context, s *stepRun, channel, thread string, pin bool) (ma
 		}
 		channel, ts = posted.Channel, posted.TS
 	}
-	link, err := s.e.d.Slack.Permalink(ctx, channel, ts)
+	link, err := s.e.d.Slack.Permalink(ctx, channel, ts, thread)
 	if err != nil {
 		link = "" // a missing permalink is no reason to fail a posted message
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -280,11 +281,27 @@ func historyMessages(msgs []slack.Message) []runbook.HistoryMessage {
 	return out
 }
 
-// Permalink calls chat.getPermalink.
-func (c *Client) Permalink(ctx context.Context, channel, ts string) (string, error) {
+// Permalink builds a message's link from the workspace's address, as Slack does:
+// chat.getPermalink is a rate-limited call per message (tier 4), and a runbook that
+// posts would otherwise spend one per step on a link it may never use. Before the
+// address is known (no Identify yet), it asks chat.getPermalink.
+func (c *Client) Permalink(ctx context.Context, channel, ts, threadTS string) (string, error) {
+	if id := c.identity.Load(); id != nil && id.URL != "" {
+		return permalink(id.URL, channel, ts, threadTS), nil
+	}
 	return call(ctx, c, "chat.getPermalink", func() (string, error) {
 		return c.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: channel, Ts: ts})
 	})
+}
+
+// permalink is Slack's link to a message: the archive path with the ts's dot dropped,
+// and for a reply its thread and channel as query parameters.
+func permalink(base, channel, ts, threadTS string) string {
+	link := strings.TrimSuffix(base, "/") + "/archives/" + channel + "/p" + strings.Replace(ts, ".", "", 1)
+	if threadTS != "" && threadTS != ts {
+		link += "?thread_ts=" + url.QueryEscape(threadTS) + "&cid=" + url.QueryEscape(channel)
+	}
+	return link
 }
 
 // Pin calls pins.add.

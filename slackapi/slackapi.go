@@ -81,7 +81,7 @@ func (c *Client) identify(ctx context.Context, tries int) (runbook.Identity, err
 	if err != nil {
 		return runbook.Identity{}, explainAuth(err)
 	}
-	id := runbook.Identity{TeamID: res.TeamID, Team: res.Team, BotUserID: res.UserID, BotID: res.BotID}
+	id := runbook.Identity{TeamID: res.TeamID, Team: res.Team, BotUserID: res.UserID, BotID: res.BotID, URL: res.URL}
 	c.identity.Store(&id)
 	return id, nil
 }

@@ -165,3 +165,52 @@ func TestEveryPacedMethodHasScopes(t *testing.T) {
 		}
 	}
 }
+
+// TestPermalinkIsBuiltAsSlackBuildsIt: once the bot knows its workspace's address, a
+// message's link is built without a chat.getPermalink call, and is the link Slack
+// gives, for a message and for a reply in a thread.
+func TestPermalinkIsBuiltAsSlackBuildsIt(t *testing.T) {
+	ctx := context.Background()
+	c, srv := newClient(t, "")
+	ch := srv.AddChannel("ops")
+	root, err := c.PostMessage(ctx, runbook.Message{Channel: ch.ID, Text: "root"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply, err := c.PostMessage(ctx, runbook.Message{Channel: ch.ID, Text: "reply", ThreadTS: root.TS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Before Identify the address is unknown: Slack is asked.
+	asked := map[string]string{}
+	for _, m := range []runbook.PostedMessage{root, reply} {
+		thread := ""
+		if m == reply {
+			thread = root.TS
+		}
+		link, err := c.Permalink(ctx, ch.ID, m.TS, thread)
+		if err != nil {
+			t.Fatal(err)
+		}
+		asked[m.TS] = link
+	}
+	if n := srv.Calls("chat.getPermalink"); n != 2 {
+		t.Fatalf("chat.getPermalink called %d times before Identify, want 2", n)
+	}
+	if _, err := c.Identify(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []runbook.PostedMessage{root, reply} {
+		thread := ""
+		if m == reply {
+			thread = root.TS
+		}
+		built, err := c.Permalink(ctx, ch.ID, m.TS, thread)
+		if err != nil || built != asked[m.TS] {
+			t.Errorf("built link %q (%v); Slack's is %q", built, err, asked[m.TS])
+		}
+	}
+	if n := srv.Calls("chat.getPermalink"); n != 2 {
+		t.Errorf("chat.getPermalink called %d times in all, want only the 2 before Identify", n)
+	}
+}

@@ -28,8 +28,8 @@ steps:
     with: { status: mitigating, note: "loadgen step 3 of 3" }
 `
 	// declaredSlack posts a message in its second step, so that every run makes one
-	// Web API call (and is bound by Slack's limits on chat.postMessage and
-	// chat.getPermalink, which the bot honours client-side).
+	// Web API call (and is bound by Slack's limit on chat.postMessage, which the bot
+	// honours client-side).
 	declaredSlack = `name: lg-declared
 description: loadgen — three steps run for every declared incident, one of them a message
 on:
