@@ -248,6 +248,12 @@ func parseEveryName(name string) (string, time.Duration, bool) {
 	return name[:i], d, err == nil && d > 0
 }
 
+// Wake makes the scheduler look at the timers now. The service wakes itself when it
+// changes a timer and when the clock reaches the next one; whoever changes the timers
+// or moves the clock by other means (a test moving its clock past several timers,
+// say) calls Wake.
+func (s *Service) Wake() { s.wake() }
+
 // wake makes the loop look at the timers again without blocking.
 func (s *Service) wake() {
 	select {
