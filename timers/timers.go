@@ -482,14 +482,13 @@ func (s *Service) runPeriodic(ctx context.Context, f *runbook.TimerFiring) error
 	if !rb.DueEvery(every, runbooks.IncidentData(inc)) {
 		return nil
 	}
-	if f.Seq > 1 {
-		prev := runbook.TimerFiring{TimerID: f.TimerID, Seq: f.Seq - 1}
-		if run, err := s.d.Runs.RunByRequestKey(ctx, prev.Key()); err == nil && !run.State.Final() {
+	if going, err := s.going(ctx, f); err != nil || going != nil {
+		if going != nil {
 			// Runs of one runbook for one incident do not pile up behind a slow step
 			// or an approval nobody has decided.
-			s.log.Info("periodic run skipped: the previous one is still going", "incident", inc.Key(), "runbook", name, "run", run.Key())
-			return nil
+			s.log.Info("periodic run skipped: the previous one is still going", "incident", inc.Key(), "runbook", name, "run", going.Key())
 		}
+		return err
 	}
 	run, err := s.d.Starter.StartPeriodic(ctx, rb, inc.ID, f.Key())
 	if err != nil {
@@ -497,6 +496,22 @@ func (s *Service) runPeriodic(ctx context.Context, f *runbook.TimerFiring) error
 	}
 	s.log.Info("periodic run started", "incident", inc.Key(), "runbook", name, "run", run.Key(), "firing", f.Key())
 	return nil
+}
+
+// going returns a run an earlier firing of f's timer started that has not ended, or nil.
+func (s *Service) going(ctx context.Context, f *runbook.TimerFiring) (*runbook.Run, error) {
+	runs, err := s.d.Runs.ActiveRuns(ctx)
+	if err != nil {
+		return nil, err
+	}
+	prefix := (&runbook.TimerFiring{TimerID: f.TimerID}).Key()
+	prefix = prefix[:strings.LastIndex(prefix, "/")+1]
+	for _, r := range runs {
+		if r.IncidentID == f.IncidentID && strings.HasPrefix(r.RequestKey, prefix) && r.RequestKey != f.Key() {
+			return r, nil
+		}
+	}
+	return nil, nil
 }
 
 func (s *Service) logErr(what string, err error, args ...any) {

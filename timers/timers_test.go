@@ -288,3 +288,104 @@ func TestReminderGoesToTheIncidentChannel(t *testing.T) {
 		t.Fatalf("%d reminders in the incident channel, want 1", n)
 	}
 }
+
+// statusUpdate runs every 2 s for sev1 incidents.
+const statusUpdate = `name: status-update
+on:
+  - every: 2s
+    if: { severity: [sev1] }
+steps:
+  - { action: slack.send_message, with: { channel: "#incidents", text: "status of {{incident.id}}: {{incident.status}}" } }
+`
+
+// runs are the runs of status-update for an incident, each waited for until it ends.
+func (w *world) runs(id int64) int {
+	w.t.Helper()
+	runs, err := w.App().DB.Runs().ListRuns(context.Background(), id, 0)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	n := 0
+	for _, r := range runs {
+		if r.Runbook != "status-update" {
+			continue
+		}
+		n++
+		if got := w.WaitRun(w.App().DB, r.ID, runbook.RunSucceeded); got.StartedBy != "" {
+			w.t.Errorf("%s names %q as starting it; a periodic run is started by nobody", r.Key(), got.StartedBy)
+		}
+	}
+	return n
+}
+
+func (w *world) wantRuns(id int64, n int, when string) {
+	w.t.Helper()
+	if got := w.runs(id); got != n {
+		w.t.Fatalf("%s: %d periodic runs, want %d", when, got, n)
+	}
+}
+
+// The must-show: an every: 2s runbook runs every 2 s while the incident is open, first
+// one interval after the declaration; a restart after downtime brings one catch-up run,
+// not a burst; resolve stops it. Its if: keeps it off incidents that do not match.
+func TestEveryRunbookRunsWhileOpenAndStopsAtResolve(t *testing.T) {
+	w := newWorld(t, map[string]string{"status.yaml": statusUpdate}, func(k *apptest.Kit) {
+		k.Config.Incidents.Reminders = nil
+	})
+	sev2 := w.declare("sev2", "Search is slow")
+	id := w.declare("sev1", "Checkout is down")
+	w.advance(time.Second)
+	w.wantRuns(id, 0, "1 s after the declaration")
+	w.advance(time.Second)
+	w.wantRuns(id, 1, "2 s after")
+	w.advance(2 * time.Second)
+	w.wantRuns(id, 2, "4 s after")
+	w.restart()
+	w.wantRuns(id, 2, "right after a restart")
+
+	// Down for five intervals: one catch-up run, then the usual rhythm from there.
+	w.Stop()
+	w.clock.Advance(10 * time.Second)
+	w.Start()
+	w.settle()
+	w.wantRuns(id, 3, "after ten seconds down")
+	w.advance(time.Second)
+	w.wantRuns(id, 3, "1 s after the catch-up")
+	w.advance(time.Second)
+	w.wantRuns(id, 4, "2 s after the catch-up")
+
+	if answer := w.Ask(w.alice.ID, w.incidents.ID, "resolve INC-2"); !strings.Contains(answer, "Resolved") {
+		t.Fatalf("resolve answered %q", answer)
+	}
+	w.advance(10 * time.Second)
+	w.restart()
+	w.advance(10 * time.Second)
+	w.wantRuns(id, 4, "after resolve")
+	w.wantRuns(sev2, 0, "for a sev2 incident its if: does not match")
+	said := 0
+	for _, m := range w.Slack.Messages(w.incidents.ID) {
+		if m.BotID != "" && m.Text == "status of INC-2: detected" {
+			said++
+		}
+	}
+	if said != 4 {
+		t.Errorf("the periodic runbook posted %d times, want 4", said)
+	}
+}
+
+// A periodic run does not start while the one before it is still going.
+func TestEveryRunbookDoesNotPileUp(t *testing.T) {
+	w := newWorld(t, map[string]string{"slow.yaml": `name: status-update
+on: [{ every: 2s }]
+steps:
+  - { action: wait, with: { duration: 1h } }
+`}, func(k *apptest.Kit) { k.Config.Incidents.Reminders = nil })
+	id := w.declare("sev1", "Checkout is down")
+	w.advance(2 * time.Second)
+	w.advance(2 * time.Second)
+	w.advance(2 * time.Second)
+	runs, err := w.App().DB.Runs().ListRuns(context.Background(), id, 0)
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("runs = %d (%v), want the one still waiting", len(runs), err)
+	}
+}
