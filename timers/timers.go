@@ -80,10 +80,13 @@ type Service struct {
 	log *slog.Logger
 
 	poke   chan struct{} // wakes the loop early: timers changed
-	mu     sync.Mutex
+	mu     sync.Mutex    // guards cancel; held by Start and Stop
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
-	swept  time.Time // the clock's time at the start of the last finished sweep
+	// swept is the clock's time at the start of the last finished sweep, under its own
+	// lock: Stop waits for the loop while holding mu, and the loop must still finish.
+	sweptMu sync.Mutex
+	swept   time.Time
 }
 
 // New returns the scheduler; Start runs it.
@@ -158,8 +161,8 @@ func (s *Service) Stop() {
 // Swept is the clock's time at the start of the last sweep that finished: every timer
 // due by then has fired. Tests that move the clock wait on it.
 func (s *Service) Swept() time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.sweptMu.Lock()
+	defer s.sweptMu.Unlock()
 	return s.swept
 }
 
@@ -315,9 +318,9 @@ func (s *Service) sweep(ctx context.Context) (wait time.Duration, ok bool) {
 			retry = !s.fire(ctx, f, false) || retry
 		}
 	}
-	s.mu.Lock()
+	s.sweptMu.Lock()
 	s.swept = now
-	s.mu.Unlock()
+	s.sweptMu.Unlock()
 	next, ok, err := s.d.Timers.NextDue(ctx)
 	switch {
 	case err != nil:
