@@ -15,6 +15,9 @@ const (
 	TimerEvery = "every"
 )
 
+// AuditReminderSnoozed is a click on a reminder's Snooze that put it off.
+const AuditReminderSnoozed = "reminder.snoozed"
+
 // Timer is a durable timer about an incident: it is due at DueAt, and each time it
 // fires the firing is recorded (TimerFiring) before anything is done for it, so that a
 // firing interrupted by a crash is finished by the next process, not lost or repeated.

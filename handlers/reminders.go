@@ -41,6 +41,11 @@ func (h *Handlers) reminderClick(ctx context.Context, req *runbook.Request) (*ru
 		if err != nil {
 			return nil, err
 		}
+		e := runbook.AuditEntry{Actor: req.UserID, Action: runbook.AuditReminderSnoozed, IncidentID: inc.ID,
+			Detail: fmt.Sprintf("reminder of %s snoozed until %s UTC", inc.Key(), until.UTC().Format("15:04"))}
+		if err := h.Audit.Record(ctx, e); err != nil {
+			h.log.Error("audit a snooze", "incident", inc.Key(), "err", err)
+		}
 		return slackui.PrivateText(fmt.Sprintf(":zzz: Snoozed: I will remind you of *%s* again at %s UTC unless it is updated before.",
 			inc.Key(), until.UTC().Format("15:04"))), nil
 	}

@@ -3,6 +3,7 @@ package timers_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -184,6 +185,12 @@ func TestReminderNudgesSnoozesSurvivesRestartsAndStopsAtResolve(t *testing.T) {
 	}
 	if m, _ := w.Slack.Message(w.incidents.ID, w.nudges()[1].TS); !strings.Contains(m.Text, "snoozed by <@"+w.alice.ID+">") {
 		t.Errorf("the snoozed reminder reads %q", m.Text)
+	}
+	audit, err := w.App().DB.Audit().Audit(context.Background(), id, 0)
+	if err != nil || !slices.ContainsFunc(audit, func(e runbook.AuditEntry) bool {
+		return e.Action == runbook.AuditReminderSnoozed && e.Actor == w.alice.ID
+	}) {
+		t.Errorf("the snooze is not in the audit log: %+v (%v)", audit, err)
 	}
 	w.advance(2 * time.Second)
 	w.wantNudges(2, "2 s after a snooze")
@@ -388,4 +395,25 @@ steps:
 	if err != nil || len(runs) != 1 {
 		t.Fatalf("runs = %d (%v), want the one still waiting", len(runs), err)
 	}
+}
+
+// On the real clock the scheduler sleeps until the reminder is due and wakes by itself.
+func TestReminderOnTheRealClock(t *testing.T) {
+	k := apptest.New(t, apptest.Options{})
+	alice := k.Person("alice")
+	incidents := k.Channel("incidents", "alice")
+	k.Config.Slack.DefaultChannel = "#incidents"
+	k.Config.Incidents.Reminders = map[string]time.Duration{"default": 200 * time.Millisecond}
+	k.Start()
+	if answer := k.Ask(alice.ID, incidents.ID, "declare sev3 Search is slow"); !strings.Contains(answer, "INC-1") {
+		t.Fatalf("declare answered %q", answer)
+	}
+	k.WaitFor("a reminder", func() bool {
+		for _, m := range k.Slack.Messages(incidents.ID) {
+			if strings.Contains(string(m.Metadata), slackui.MetaReminder) {
+				return true
+			}
+		}
+		return false
+	})
 }
