@@ -159,6 +159,9 @@ func TestReminderNudgesSnoozesSurvivesRestartsAndStopsAtResolve(t *testing.T) {
 	w.wantNudges(0, "at declaration")
 	w.advance(time.Second)
 	w.wantNudges(0, "1 s after")
+	// A restart before the reminder is due does not lose it.
+	w.restart()
+	w.wantNudges(0, "1 s after, restarted")
 	w.advance(time.Second)
 	w.wantNudges(1, "2 s after")
 	first := w.nudges()[0]
