@@ -31,6 +31,7 @@ import (
 	"github.com/runbookhq/runbook/runbooks"
 	"github.com/runbookhq/runbook/slackapi"
 	"github.com/runbookhq/runbook/store"
+	"github.com/runbookhq/runbook/timers"
 )
 
 // Options are the parts of the environment the configuration does not cover.
@@ -42,8 +43,12 @@ type Options struct {
 	// PingInterval is how long the bot waits for Slack's ping before it reconnects
 	// (slack-go's default, 30 s, when zero).
 	PingInterval time.Duration
-	// Now is the clock of the runs and the approvals (time.Now when nil); tests move it.
+	// Now is the clock of the runs, the approvals and the timers (time.Now when nil);
+	// tests move it.
 	Now func() time.Time
+	// After waits on the clock Now reads, for the timers (time.After when nil): a test
+	// that moves Now gives one that fires as it moves past the deadline.
+	After func(time.Duration) <-chan time.Time
 	// Sandbox keeps acting steps on this machine whatever the configuration allows:
 	// http.request reaches only loopback hosts and command.run runs nothing. The
 	// runbooks are still checked against the configuration's limits. The demo uses it,
@@ -60,6 +65,8 @@ type App struct {
 	Executor  *engine.Executor
 	Incidents *incidents.Service
 	Approvals *approvals.Service
+	// Timers fires update reminders and periodic runbooks.
+	Timers *timers.Service
 	// Handler answers requests; the bot calls it, and tests may call it directly to
 	// handle one request twice as a crash and its redelivery would.
 	Handler runbook.Handler
@@ -128,6 +135,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 			Declare: cfg.Permissions.Declare},
 		Approvals: a.Approvals,
 		Audit:     db.Audit(),
+		Timers:    a.Timers,
 	})
 	a.Handler = h
 	a.Bot = bot.New(newSocket, adapter, h, db.Inbox(), bot.Options{
@@ -203,11 +211,18 @@ func (a *App) assemble(cfg *config.Config, db *store.DB, adapter *slackapi.Clien
 		Secrets:        cfg.SecretValues(),
 		Roles:          cfg.Incidents.Roles,
 	})
+	// The timers start periodic runs through the engine; the incident service tells
+	// them of declarations and changes.
+	a.Timers = timers.New(timers.Deps{
+		Timers: db.Timers(), Incidents: db.Incidents(), Runs: db.Runs(), Slack: adapter,
+		Starter: a.Executor, Catalog: a.Catalog, Logger: logger.With("component", "timers"),
+	}, timers.Config{Reminders: cfg.Incidents.Reminders, Now: now, After: opts.After})
 	a.Incidents = incidents.New(db.Incidents(), adapter, a.Executor, updates, incidents.Config{
 		Severities:     cfg.Incidents.Severities,
 		Statuses:       cfg.Incidents.Statuses,
 		Roles:          cfg.Incidents.Roles,
 		ServiceChannel: cfg.ServiceChannel,
+		Timers:         a.Timers,
 	}, logger.With("component", "incidents"))
 	a.Approvals = approvals.New(db.Approvals(), adapter, a.Executor, db.Audit(), db.Incidents(), approvals.Config{
 		Approvers:           cfg.Approvals.Approvers,
@@ -345,6 +360,13 @@ func (a *App) Run(ctx context.Context) error {
 		return err
 	}
 	defer a.Approvals.Stop()
+	// After the executor (periodic runs need it), before the bot serves the reminders'
+	// buttons; its first sweep finishes the firings a previous process left undone.
+	if err := a.Timers.Start(ctx); err != nil {
+		return err
+	}
+	defer a.Timers.Stop()
+	// Once everything that writes has started, so that a loss stops all of it.
 	fenceCtx, stopFence := context.WithCancel(ctx)
 	var fence sync.WaitGroup
 	fence.Go(func() { a.fenceLostDatabase(fenceCtx, stopUpdates) })
@@ -393,8 +415,8 @@ func (a *App) refusal() error {
 
 // fenceLostDatabase waits for the store to find its file deleted or replaced, then
 // stops the work that writes to it: the runs (each stays as last recorded, and is
-// resumed by the next start on the restored file), the approval sweeps and the
-// investigation updates. The bot stays connected and turns every new request away
+// resumed by the next start on the restored file), the approval sweeps, the timers and
+// the investigation updates. The bot stays connected and turns every new request away
 // (refusal), so that people are told rather than left with a command that seems
 // accepted and is then lost. Then it copies what the store held to a rescue file,
 // which the log line names: after a deletion it is the only copy of what was written.
@@ -411,6 +433,7 @@ func (a *App) fenceLostDatabase(ctx context.Context, stopUpdates func()) {
 	// file at the path, and nothing should act on what they say.
 	a.Executor.Stop()
 	a.Approvals.Stop()
+	a.Timers.Stop()
 	stopUpdates()
 	rescueCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	rescued, rescueErr := a.DB.Rescue(rescueCtx)

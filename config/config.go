@@ -165,6 +165,10 @@ type Incidents struct {
 	// Roles are the roles people can be assigned in an incident (assign @user role):
 	// lowercase words, commander always among them — it is the incident's commander.
 	Roles []string `koanf:"roles"`
+	// Reminders maps a severity, or "default" for the others, to how long an open
+	// incident may go without an update (a status change or a note) before the bot
+	// nudges its channel. Empty: no reminders.
+	Reminders map[string]time.Duration `koanf:"reminders"`
 }
 
 // Log configures logging.
@@ -213,6 +217,7 @@ func Default() *Config {
 			Severities: []string{"sev0", "sev1", "sev2", "sev3", "sev4"},
 			Statuses:   []string{"detected", "investigating", "mitigating", "resolved"},
 			Roles:      []string{runbook.RoleCommander},
+			Reminders:  map[string]time.Duration{},
 		},
 		Log:     Log{Level: "info", Format: "text"},
 		Actions: Actions{HTTP: HTTPActions{AllowedHosts: []string{}}, Command: CommandActions{Allowed: []string{}}},
@@ -851,6 +856,14 @@ func (c *Config) Validate() error {
 	v.list("incidents.severities", c.Incidents.Severities)
 	v.list("incidents.statuses", c.Incidents.Statuses)
 	v.roles(c.Incidents.Roles)
+	for _, key := range sortedKeys(anyMap(c.Incidents.Reminders)) {
+		switch {
+		case key != "default" && !contains(c.Incidents.Severities, key):
+			v.add(fmt.Sprintf("incidents.reminders.%s is not a severity: use one of %s", displayKey(key), orList(append(slices.Clone(c.Incidents.Severities), "default"))))
+		case c.Incidents.Reminders[key] <= 0:
+			v.add(fmt.Sprintf("incidents.reminders.%s must be a positive interval such as 30m", displayKey(key)))
+		}
+	}
 
 	if !contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		v.add("log.level must be one of debug, info, warn, error")

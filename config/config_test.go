@@ -68,6 +68,7 @@ func TestDefaults(t *testing.T) {
 			Severities: []string{"sev0", "sev1", "sev2", "sev3", "sev4"},
 			Statuses:   []string{"detected", "investigating", "mitigating", "resolved"},
 			Roles:      []string{"commander"},
+			Reminders:  map[string]time.Duration{},
 		},
 		Log:     Log{Level: "info", Format: "text"},
 		Bot:     Bot{Workers: 8, Queue: 256, ShutdownTimeout: 10 * time.Second, AckBudget: 2 * time.Second},

@@ -410,6 +410,20 @@ func (e *Executor) Trigger(ctx context.Context, event string, inc *runbook.Incid
 	return started, errors.Join(errs...)
 }
 
+// EventEvery names, for a run's news, a run started by an every: trigger.
+const EventEvery = "every"
+
+// StartPeriodic starts a run of rb for an incident on the runbook's every: trigger.
+// key identifies the timer's firing: the same firing delivered again after a crash
+// gets the run it started instead of a second one. Nobody is named as starting it.
+func (e *Executor) StartPeriodic(ctx context.Context, rb *runbooks.Runbook, incidentID int64, key string) (*runbook.Run, error) {
+	params, err := rb.BindParams(nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", rb.Name, err)
+	}
+	return e.start(ctx, rb, RunInput{IncidentID: incidentID, Params: params, Key: key}, EventEvery)
+}
+
 // TriggerKey is the key of the run of a runbook an event triggered, derived from the
 // key of the request that caused the event; "" without one.
 func TriggerKey(key, event, name string) string {

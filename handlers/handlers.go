@@ -15,6 +15,7 @@ import (
 	"github.com/runbookhq/runbook/incidents"
 	"github.com/runbookhq/runbook/runbooks"
 	"github.com/runbookhq/runbook/slackui"
+	"github.com/runbookhq/runbook/timers"
 )
 
 // Handlers is the runbook.Handler for every kind of request.
@@ -48,6 +49,8 @@ type Deps struct {
 	Slack         runbook.Slack
 	Approvals     *approvals.Service
 	Audit         runbook.AuditStore
+	// Timers checks and snoozes update reminders (nil: their buttons do nothing).
+	Timers *timers.Service
 	// Services are the configured service names, so that "declare sev1 checkout …"
 	// can tell a service from the first word of a title.
 	Services []string

@@ -44,6 +44,9 @@ func (h *Handlers) action(ctx context.Context, req *runbook.Request) (*runbook.R
 	if req.Action != nil && req.Action.ActionID == slackui.ActionRollback {
 		return h.rollBack(ctx, req)
 	}
+	if req.Action != nil && (req.Action.ActionID == slackui.ActionReminderUpdate || req.Action.ActionID == slackui.ActionReminderSnooze) {
+		return h.reminderClick(ctx, req)
+	}
 	return slackui.PrivateText(":grey_question: That button is no longer in use; nothing was changed."), nil
 }
 
@@ -58,6 +61,8 @@ func (h *Handlers) viewSubmission(ctx context.Context, req *runbook.Request) (*r
 			return nil, err
 		}
 		return h.decide(ctx, req, d)
+	case slackui.ReminderUpdateCallbackID:
+		return h.reminderUpdateSubmitted(ctx, req)
 	}
 	return nil, nil
 }

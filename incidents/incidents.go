@@ -35,6 +35,17 @@ type Config struct {
 	// ServiceChannel returns where a service's incidents are announced (the service's
 	// channel, else slack.defaultChannel).
 	ServiceChannel func(service string) string
+	// Timers hears of declarations and changes, to arm, put off and stop the
+	// incident's reminders and periodic runbooks (optional).
+	Timers Timers
+}
+
+// Timers keeps an incident's durable timers; *timers.Service satisfies it.
+type Timers interface {
+	// Declared arms a new incident's timers.
+	Declared(ctx context.Context, inc *runbook.Incident)
+	// Changed follows a stored change; noted says it carried a note.
+	Changed(ctx context.Context, before, after *runbook.Incident, noted bool)
 }
 
 // maxTitle keeps titles short enough for topics, announcements and channel names.
@@ -119,6 +130,11 @@ func (s *Service) Declare(ctx context.Context, d Declaration) (*Declared, error)
 	}
 	out := &Declared{Incident: inc}
 	out.AnnouncedIn = s.announce(ctx, inc, again)
+	if !again && s.cfg.Timers != nil {
+		// A declaration handled again finds its timers armed (or armed at the next
+		// start, if the first handling died before this).
+		s.cfg.Timers.Declared(ctx, inc)
+	}
 	// The declaration is the first investigation update, reported by the handling that
 	// declared it: updates are queued, so a second handling of the same request cannot
 	// tell from the thread whether it went out.
@@ -296,6 +312,9 @@ func (s *Service) Update(ctx context.Context, id int64, c Change) (*runbook.Inci
 		return inc, nil
 	}
 	s.record(ctx, &before, inc, c)
+	if s.cfg.Timers != nil {
+		s.cfg.Timers.Changed(ctx, &before, inc, c.Note != "")
+	}
 	s.Changed(ctx, &before, inc, c.By, c.Key)
 	if c.Note != "" && before.Status == inc.Status && before.Severity == inc.Severity && before.Commander == inc.Commander && !rolesChanged(&before, inc) {
 		s.Progress(ctx, inc.ID, slackui.IncidentChanged(&before, inc, c.By, c.Note))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Param types.
@@ -41,9 +42,12 @@ type Runbook struct {
 }
 
 // Trigger starts a runbook when an incident event happens and the incident matches
-// every condition that is set. An empty condition matches anything.
+// every condition that is set. An empty condition matches anything. A trigger with
+// Every instead of an Event runs the runbook every interval while an incident is
+// open, each time the incident matches the conditions.
 type Trigger struct {
 	Event    string
+	Every    time.Duration
 	Severity []string
 	Service  []string
 	Status   []string
@@ -100,6 +104,11 @@ func (t Trigger) Matches(event string, incident map[string]any) bool {
 	if t.Event != event {
 		return false
 	}
+	return t.Holds(incident)
+}
+
+// Holds reports whether the incident matches every condition of the trigger.
+func (t Trigger) Holds(incident map[string]any) bool {
 	return matchCondition(t.Severity, incident["severity"]) &&
 		matchCondition(t.Service, incident["service"]) &&
 		matchCondition(t.Status, incident["status"])
@@ -120,6 +129,25 @@ func matchCondition(allowed []string, value any) bool {
 // Triggered reports whether any of the runbook's triggers fires for event on incident.
 func (r *Runbook) Triggered(event string, incident map[string]any) bool {
 	return slices.ContainsFunc(r.Triggers, func(t Trigger) bool { return t.Matches(event, incident) })
+}
+
+// Periodic lists the distinct intervals of the runbook's every: triggers, shortest
+// first.
+func (r *Runbook) Periodic() []time.Duration {
+	var out []time.Duration
+	for _, t := range r.Triggers {
+		if t.Every > 0 && !slices.Contains(out, t.Every) {
+			out = append(out, t.Every)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// DueEvery reports whether a run is due on the runbook's every: triggers of interval
+// every for incident: some such trigger's conditions hold.
+func (r *Runbook) DueEvery(every time.Duration, incident map[string]any) bool {
+	return every > 0 && slices.ContainsFunc(r.Triggers, func(t Trigger) bool { return t.Every == every && t.Holds(incident) })
 }
 
 // StepIndex returns the index of the step with the given id, or -1.

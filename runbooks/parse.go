@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/runbookhq/runbook"
 	"go.yaml.in/yaml/v3"
@@ -12,7 +13,7 @@ import (
 
 var (
 	topKeys       = []string{"name", "description", "allowed", "on", "params", "steps"}
-	triggerKeys   = []string{"event", "if"}
+	triggerKeys   = []string{"event", "every", "if"}
 	conditionKeys = []string{"severity", "service", "status"}
 	paramKeys     = []string{"name", "type", "description", "required", "default", "values"}
 
@@ -88,27 +89,58 @@ func (p *parser) triggers(n *yaml.Node) []Trigger {
 func (p *parser) trigger(prefix string, n *yaml.Node) Trigger {
 	var t Trigger
 	if n.Kind != yaml.MappingNode {
-		p.addf(n, "%smust be a mapping with event and if, got %s", prefix, describe(n))
+		p.addf(n, "%smust be a mapping with event (or every) and if, got %s", prefix, describe(n))
 		return t
 	}
-	var eventNode *yaml.Node
+	var eventNode, everyNode *yaml.Node
 	p.each(n, prefix, func(k, v *yaml.Node) {
 		switch k.Value {
 		case "event":
 			eventNode, t.Event = v, p.str(v, prefix, "event")
+		case "every":
+			everyNode = v
+			t.Every = p.every(v, prefix)
 		case "if":
 			p.conditions(v, prefix, &t)
 		default:
-			p.unknownKey(k, prefix, "key", triggerKeys, "a trigger has event and if")
+			p.unknownKey(k, prefix, "key", triggerKeys, "a trigger has event or every, and if")
 		}
 	})
 	switch {
+	case everyNode != nil && eventNode != nil:
+		p.addf(everyNode, "%shas both event and every: a trigger is one or the other; write two triggers", prefix)
+	case everyNode != nil:
+		// A periodic trigger needs no event.
 	case eventNode == nil || t.Event == "":
 		p.addf(n, "%smissing event", prefix)
 	case !slices.Contains(runbook.IncidentEvents, t.Event):
 		p.unknownValue(eventNode, prefix, "event", t.Event, runbook.IncidentEvents)
 	}
 	return t
+}
+
+// MinEvery is the shortest interval an every: trigger may have. Seconds are allowed,
+// so that a runbook can be tried in a test or the demo without waiting minutes; in
+// production an interval of minutes (every: 30m) is what a status update wants.
+const MinEvery = time.Second
+
+// every reads the interval of a periodic trigger.
+func (p *parser) every(n *yaml.Node, prefix string) time.Duration {
+	s := p.str(n, prefix, "every")
+	if s == "" {
+		p.addf(n, "%severy needs an interval such as 30m or 1h", prefix)
+		return 0
+	}
+	d, err := time.ParseDuration(s)
+	switch {
+	case err != nil:
+		p.addf(n, "%severy %s is not an interval; write it like 30m, 1h or 90s", prefix, quote(s))
+		return 0
+	case d < MinEvery:
+		p.addf(n, "%severy %s is too short; use at least %s, such as 30m", prefix, quote(s), MinEvery)
+		return 0
+	}
+	return d
 }
 
 // unknownValue reports a value that is not one of allowed.
