@@ -162,6 +162,33 @@ type Permissions struct {
 type Incidents struct {
 	Severities []string `koanf:"severities"`
 	Statuses   []string `koanf:"statuses"`
+	// Fields are the custom fields incidents carry (declare … region=eu), in the order
+	// status and the announcement show them.
+	Fields []Field `koanf:"fields"`
+}
+
+// Field is one custom incident field.
+type Field struct {
+	Name string `koanf:"name"`
+	// Type is string, integer, enum, user or url.
+	Type string `koanf:"type"`
+	// Values are an enum's allowed values.
+	Values []string `koanf:"values"`
+	// Required fields must be given when an incident is declared, unless they have
+	// a default.
+	Required    bool   `koanf:"required"`
+	Default     string `koanf:"default"`
+	Description string `koanf:"description"`
+}
+
+// FieldSpecs returns incidents.fields as the incident service checks them.
+func (i Incidents) FieldSpecs() []runbook.FieldSpec {
+	out := make([]runbook.FieldSpec, len(i.Fields))
+	for n, f := range i.Fields {
+		out[n] = runbook.FieldSpec{Name: f.Name, Type: f.Type, Values: f.Values, Required: f.Required,
+			Default: f.Default, Description: f.Description}
+	}
+	return out
 }
 
 // Log configures logging.
@@ -209,6 +236,7 @@ func Default() *Config {
 		Incidents: Incidents{
 			Severities: []string{"sev0", "sev1", "sev2", "sev3", "sev4"},
 			Statuses:   []string{"detected", "investigating", "mitigating", "resolved"},
+			Fields:     []Field{},
 		},
 		Log:     Log{Level: "info", Format: "text"},
 		Actions: Actions{HTTP: HTTPActions{AllowedHosts: []string{}}, Command: CommandActions{Allowed: []string{}}},
@@ -641,12 +669,23 @@ func envKey(name string, existing map[string][]string) (*node, string, error) {
 			path = append(path, key)
 		case kindLeaf:
 			return nil, "", fmt.Errorf("config: %s does not name a config key: %s has no keys under it", displayKey(name), strings.Join(path, "."))
+		case kindList:
+			return nil, "", listFromEnv(name, path)
 		}
+	}
+	if n.kind == kindList {
+		return nil, "", listFromEnv(name, path)
 	}
 	if n.kind != kindLeaf {
 		return nil, "", fmt.Errorf("config: %s names the section %s, not a key: set its keys, e.g. %s__<KEY>", displayKey(name), strings.Join(path, "."), displayKey(name))
 	}
 	return n, strings.Join(path, "."), nil
+}
+
+// listFromEnv is the error for a variable that names a list of mappings, which one
+// environment variable cannot hold.
+func listFromEnv(name string, path []string) error {
+	return fmt.Errorf("config: %s names %s, a list of mappings, which the environment cannot set: set it in the config file", displayKey(name), strings.Join(path, "."))
 }
 
 func sortErrors(errs []error) {
@@ -846,6 +885,7 @@ func (c *Config) Validate() error {
 
 	v.list("incidents.severities", c.Incidents.Severities)
 	v.list("incidents.statuses", c.Incidents.Statuses)
+	v.fields(c.Incidents.FieldSpecs())
 
 	if !contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		v.add("log.level must be one of debug, info, warn, error")
@@ -886,6 +926,25 @@ func (c *Config) RequireTokens() error {
 }
 
 type problems []error
+
+// fields checks incidents.fields: each field on its own, and no name twice.
+func (p *problems) fields(specs []runbook.FieldSpec) {
+	seen := map[string]bool{}
+	for i, f := range specs {
+		key := fmt.Sprintf("incidents.fields[%d]", i)
+		if f.Name != "" {
+			key += " (" + displayKey(f.Name) + ")"
+		}
+		if msg := f.Problem(); msg != "" {
+			p.add(key + ": " + msg)
+			continue
+		}
+		if seen[f.Name] {
+			p.add(key + ": name " + f.Name + " is used by an earlier field; each field needs its own name")
+		}
+		seen[f.Name] = true
+	}
+}
 
 func (p *problems) add(msg string) { *p = append(*p, errors.New("config: "+msg)) }
 
