@@ -189,11 +189,13 @@ func (a *App) assemble(cfg *config.Config, db *store.DB, adapter *slackapi.Clien
 		DefaultChannel: cfg.Slack.DefaultChannel,
 		Progress:       updates,
 		Secrets:        cfg.SecretValues(),
+		Fields:         runbook.FieldNames(cfg.Incidents.FieldSpecs()),
 	})
 	a.Incidents = incidents.New(db.Incidents(), adapter, a.Executor, updates, incidents.Config{
 		Severities:     cfg.Incidents.Severities,
 		Statuses:       cfg.Incidents.Statuses,
 		ServiceChannel: cfg.ServiceChannel,
+		Fields:         cfg.Incidents.FieldSpecs(),
 	}, logger.With("component", "incidents"))
 	a.Approvals = approvals.New(db.Approvals(), adapter, a.Executor, db.Audit(), db.Incidents(), approvals.Config{
 		Approvers:           cfg.Approvals.Approvers,
@@ -231,7 +233,8 @@ func RunbookSettings(cfg *config.Config) runbooks.Settings {
 	slices.Sort(services)
 	return runbooks.Settings{Secrets: cfg.SecretNames(), AllowedHosts: cfg.Actions.HTTP.AllowedHosts,
 		AllowedPrograms: cfg.Actions.Command.Allowed, Severities: cfg.Incidents.Severities,
-		Statuses: cfg.Incidents.Statuses, Services: services}
+		Statuses: cfg.Incidents.Statuses, Services: services,
+		Fields: runbook.FieldNames(cfg.Incidents.FieldSpecs())}
 }
 
 // Catalog returns the runbooks loaded when Run started.

@@ -127,7 +127,7 @@ func (h *Handlers) status(ctx context.Context, inv *invocation) (*runbook.Reply,
 	if err != nil {
 		return nil, err
 	}
-	msg := slackui.Announcement(inc)
+	msg := slackui.Announcement(inc, h.Incidents.Fields()...)
 	return &runbook.Reply{Visibility: runbook.Private, Text: msg.Text, Blocks: msg.Blocks}, nil
 }
 
