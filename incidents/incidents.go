@@ -83,7 +83,9 @@ type Declaration struct {
 	// Fields are custom field values by name, as given (a user field's value a user
 	// id); defaults fill the ones not given.
 	Fields map[string]string
-	By     string
+	// Summary is the incident's first summary, or "".
+	Summary string
+	By      string
 	// Key is the id of the request that declares (Request.ID), or "". The same
 	// request handled again — a redelivery, or a restart finishing it — declares
 	// nothing new: it finds its incident, finishes what the first attempt left undone
@@ -119,6 +121,10 @@ func (s *Service) Declare(ctx context.Context, d Declaration) (*Declared, error)
 		return nil, err
 	}
 	d.Fields = fields
+	d.Summary = strings.TrimSpace(runbook.CleanText(d.Summary))
+	if n := len([]rune(d.Summary)); n > runbook.MaxSummary {
+		return nil, runbook.Errorf(runbook.EINVALID, "That summary is %d characters long; keep it under %d.", n, runbook.MaxSummary)
+	}
 	if d.Commander == "" {
 		// Whoever declares leads until they hand over (update commander=@…).
 		d.Commander = d.By
@@ -160,7 +166,7 @@ func (s *Service) create(ctx context.Context, d Declaration) (inc *runbook.Incid
 		}
 	}
 	inc = &runbook.Incident{Title: strings.TrimSpace(d.Title), Severity: d.Severity, Status: s.cfg.Statuses[0],
-		Service: strings.ToLower(d.Service), Commander: d.Commander, Fields: d.Fields, CreatedBy: d.By, RequestKey: d.Key}
+		Service: strings.ToLower(d.Service), Commander: d.Commander, Fields: d.Fields, Summary: d.Summary, CreatedBy: d.By, RequestKey: d.Key}
 	if err := s.store.CreateIncident(ctx, inc); err != nil {
 		return nil, false, err
 	}
