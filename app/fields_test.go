@@ -7,6 +7,7 @@ import (
 
 	"github.com/runbookhq/runbook"
 	"github.com/runbookhq/runbook/config"
+	"github.com/runbookhq/runbook/incidents"
 	"github.com/runbookhq/runbook/internal/apptest"
 	"github.com/runbookhq/runbook/slackfake"
 )
@@ -311,5 +312,41 @@ func TestUserFieldIgnoresDisplayNames(t *testing.T) {
 	}
 	if got := w.incident(1).Fields["lead"]; got != w.bob.ID {
 		t.Fatalf("lead = %q, want bob's id %s", got, w.bob.ID)
+	}
+}
+
+// TestFieldChangeAppliedOnce: a request handled twice — redelivered after a crash that
+// lost its answer — declares one incident and records each field change once.
+func TestFieldChangeAppliedOnce(t *testing.T) {
+	w := startFields(t)
+	svc := w.App().Incidents
+	ctx := context.Background()
+	d := incidents.Declaration{Severity: "sev3", Title: "slow", Fields: map[string]string{"region": "eu"}, By: w.alice.ID, Key: "Ev-declare"}
+	for range 2 {
+		if _, err := svc.Declare(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := incidents.Change{Fields: map[string]string{"region": "us"}, By: w.alice.ID, Key: "Ev-update"}
+	for range 2 {
+		if _, err := svc.Update(ctx, 1, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if list, _ := w.App().DB.Incidents().ListIncidents(ctx, runbook.IncidentFilter{}); len(list) != 1 {
+		t.Fatalf("%d incidents, want 1", len(list))
+	}
+	timeline, err := w.App().DB.Incidents().Timeline(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range timeline {
+		if e.Kind == runbook.TimelineField {
+			n++
+		}
+	}
+	if n != 1 || w.incident(1).Fields["region"] != "us" {
+		t.Fatalf("%d field entries on the timeline, region %q; want 1 and us", n, w.incident(1).Fields["region"])
 	}
 }
