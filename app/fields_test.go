@@ -210,6 +210,9 @@ func TestCustomFieldsRefused(t *testing.T) {
 	if answer := w.command("update INC-1 lead=@bob"); !strings.Contains(answer, "lead <@"+w.bob.ID+">") {
 		t.Errorf("a lead by @handle answered %q", answer)
 	}
+	if help := w.command("help declare"); !strings.Contains(help, "• `region` one of eu, us, apac, required — Where customers see it") {
+		t.Errorf("help declare does not list the fields: %q", help)
+	}
 }
 
 // TestDeclareFormFields: the form has an input per field (an enum as a menu, a user as
