@@ -2,6 +2,7 @@ package runbook
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -13,8 +14,12 @@ type Incident struct {
 	Severity string
 	Status   string
 	Service  string
-	// Commander is the Slack user id of whoever leads the response, or "".
+	// Commander is the Slack user id of whoever leads the response, or "". It is the
+	// holder of the commander role (RoleCommander), which Roles never holds.
 	Commander string
+	// Roles maps the other roles assigned (incidents.roles: "comms", "scribe") to the
+	// Slack user id holding each. Incidents read from a store always have a non-nil map.
+	Roles map[string]string
 	// Channel is the incident's own Slack channel id, once a runbook has created it.
 	Channel string
 	// AnnouncementChannel and AnnouncementTS say where the declaration was announced,
@@ -40,6 +45,55 @@ type Incident struct {
 	// ResolvedAt is zero while the incident is open; a store lists an incident as open
 	// exactly when it is zero.
 	ResolvedAt time.Time
+	// ReopenedAt is when the incident last moved from resolved back to an open status,
+	// or zero if it never did.
+	ReopenedAt time.Time
+}
+
+// Role returns the user id holding a role, or "": RoleCommander is the commander.
+func (i *Incident) Role(name string) string {
+	if name == RoleCommander {
+		return i.Commander
+	}
+	return i.Roles[name]
+}
+
+// AssignedRoles lists the roles held other than commander, sorted by name, as
+// "name=user id" pairs in order, so that drawings show them the same way each time.
+func (i *Incident) AssignedRoles() [][2]string {
+	names := make([]string, 0, len(i.Roles))
+	for name, user := range i.Roles {
+		if user != "" && name != RoleCommander {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	out := make([][2]string, len(names))
+	for k, name := range names {
+		out[k] = [2]string{name, i.Roles[name]}
+	}
+	return out
+}
+
+// RoleCommander is the role every incident has: its commander (Incident.Commander).
+const RoleCommander = "commander"
+
+// MaxRoleName bounds a role's name, which shows in topics and announcements.
+const MaxRoleName = 32
+
+// ValidRoleName reports whether name can be a role: a lowercase word — a letter, then
+// letters, digits or "_" — so that it reads the same in a command, a topic and a
+// template (incident.roles.NAME), and can carry no markup.
+func ValidRoleName(name string) bool {
+	if name == "" || len(name) > MaxRoleName || name[0] < 'a' || name[0] > 'z' {
+		return false
+	}
+	for _, r := range name {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '_' {
+			return false
+		}
+	}
+	return true
 }
 
 // Key returns the incident's human key, such as "INC-42".
@@ -51,7 +105,9 @@ type IncidentChange struct {
 	Status    string
 	Severity  string
 	Commander string
-	Note      string
+	// Roles assigns roles other than commander: role name → Slack user id.
+	Roles map[string]string
+	Note  string
 	// Fields set custom fields by name (a user field holds a user id); "" clears one.
 	Fields map[string]string
 	// Summary replaces the incident's summary when not nil.
@@ -78,6 +134,8 @@ const (
 	TimelineRun      = "run"
 	TimelineApproval = "approval"
 	TimelineResolved = "resolved"
+	TimelineRole     = "role"
+	TimelineReopened = "reopened"
 	TimelineField    = "field"
 	TimelineSummary  = "summary"
 )

@@ -145,6 +145,10 @@ type Channels interface {
 	SetTopic(ctx context.Context, channel, topic string) error
 	SetPurpose(ctx context.Context, channel, purpose string) error
 	ArchiveChannel(ctx context.Context, channel string) error
+	// UnarchiveChannel brings an archived channel back; one that is not archived is
+	// fine. Slack refuses bot tokens today (see the adapter), so callers must have a
+	// way on when it does.
+	UnarchiveChannel(ctx context.Context, channel string) error
 	// History returns the newest messages of a channel, newest first, with metadata.
 	History(ctx context.Context, channel string, limit int) ([]HistoryMessage, error)
 	// ThreadReplies returns a thread, root first and then its replies oldest first, with
@@ -156,6 +160,9 @@ type Channels interface {
 	OpenDM(ctx context.Context, user string) (string, error)
 	// ResolveUser turns "U123", "<@U123>", "@handle" or "handle" into a user id.
 	ResolveUser(ctx context.Context, ref string) (string, error)
+	// UserExists reports whether id is an active member of the workspace: a mention
+	// or id someone typed may name nobody, or someone deactivated.
+	UserExists(ctx context.Context, id string) (bool, error)
 	// GroupMembers lists the users of a user group given as "S123" or "@handle".
 	GroupMembers(ctx context.Context, ref string) ([]string, error)
 }

@@ -139,6 +139,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Observer:        a.Metrics,
 		Liveness:        liveness,
 		Connections:     cfg.Slack.Connections,
+		Refuse:          a.refusal,
 	})
 	if cfg.HTTP.Addr != "" {
 		window := opts.HealthWindow
@@ -154,9 +155,20 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 // answers and its database does: a bot waiting out a Slack outage is alive, and
 // restarting it would not bring Slack back. Readiness asks whether it can serve now:
 // Slack heard from within window, a write can begin, the runbooks loaded.
+//
+// After the database file was lost (fenceLostDatabase) the bot is alive but never
+// ready again: a restart would open whatever the path holds now — an empty new
+// database where the file was deleted — so restarting is left to the operator, who
+// puts the right file back first. /healthz then does not touch the database, whose
+// new connections would open that path.
 func (a *App) probes(window time.Duration) observe.Probes {
 	return observe.Probes{
-		Live: observe.HealthFunc(a.DB.Ping),
+		Live: observe.HealthFunc(func(ctx context.Context) error {
+			if a.DB.Lost() != nil {
+				return nil
+			}
+			return a.DB.Ping(ctx)
+		}),
 		Ready: observe.HealthFunc(func(ctx context.Context) error {
 			var notLoaded error
 			if !a.loaded.Load() {
@@ -190,10 +202,12 @@ func (a *App) assemble(cfg *config.Config, db *store.DB, adapter *slackapi.Clien
 		Progress:       updates,
 		Secrets:        cfg.SecretValues(),
 		Fields:         runbook.FieldNames(cfg.Incidents.FieldSpecs()),
+		Roles:          cfg.Incidents.Roles,
 	})
 	a.Incidents = incidents.New(db.Incidents(), adapter, a.Executor, updates, incidents.Config{
 		Severities:     cfg.Incidents.Severities,
 		Statuses:       cfg.Incidents.Statuses,
+		Roles:          cfg.Incidents.Roles,
 		ServiceChannel: cfg.ServiceChannel,
 		Fields:         cfg.Incidents.FieldSpecs(),
 	}, logger.With("component", "incidents"))
@@ -233,7 +247,7 @@ func RunbookSettings(cfg *config.Config) runbooks.Settings {
 	slices.Sort(services)
 	return runbooks.Settings{Secrets: cfg.SecretNames(), AllowedHosts: cfg.Actions.HTTP.AllowedHosts,
 		AllowedPrograms: cfg.Actions.Command.Allowed, Severities: cfg.Incidents.Severities,
-		Statuses: cfg.Incidents.Statuses, Services: services,
+		Statuses: cfg.Incidents.Statuses, Services: services, Roles: cfg.Incidents.Roles,
 		Fields: runbook.FieldNames(cfg.Incidents.FieldSpecs())}
 }
 
@@ -334,6 +348,10 @@ func (a *App) Run(ctx context.Context) error {
 		return err
 	}
 	defer a.Approvals.Stop()
+	fenceCtx, stopFence := context.WithCancel(ctx)
+	var fence sync.WaitGroup
+	fence.Go(func() { a.fenceLostDatabase(fenceCtx, stopUpdates) })
+	defer func() { stopFence(); fence.Wait() }()
 	return a.Bot.Run(ctx)
 }
 
@@ -356,6 +374,69 @@ func (a *App) warnUnusableGroups(ctx context.Context, catalog *runbooks.Catalog)
 	for _, w := range warnings {
 		a.log.Warn(w)
 	}
+}
+
+// refusal is the sentence every new request is turned away with once the database
+// file was deleted or replaced, or nil. It looks at the files (a few stat calls), so
+// that the first request after a loss is the first one turned away, whatever the
+// periodic watch's timing.
+func (a *App) refusal() error {
+	lost, ok := errors.AsType[*store.FileLost](a.DB.Check())
+	if !ok {
+		return nil
+	}
+	what := "replaced"
+	if lost.Deleted {
+		what = "deleted"
+	}
+	return runbook.Errorf(runbook.EUNAVAILABLE,
+		"Runbook has stopped taking requests: its database file was %s while it was running, so nothing it did now would be kept. "+
+			"Your request was not carried out. Whoever runs Runbook has been told how to restore it and restart it.", what)
+}
+
+// fenceLostDatabase waits for the store to find its file deleted or replaced, then
+// stops the work that writes to it: the runs (each stays as last recorded, and is
+// resumed by the next start on the restored file), the approval sweeps and the
+// investigation updates. The bot stays connected and turns every new request away
+// (refusal), so that people are told rather than left with a command that seems
+// accepted and is then lost. Then it copies what the store held to a rescue file,
+// which the log line names: after a deletion it is the only copy of what was written.
+func (a *App) fenceLostDatabase(ctx context.Context, stopUpdates func()) {
+	select {
+	case <-ctx.Done():
+		return
+	case <-a.DB.LostC():
+	}
+	lost, _ := errors.AsType[*store.FileLost](a.DB.Lost())
+	path := a.Config.Store.Path
+	// The work stops before the copy is made: writes are refused already, so the copy
+	// holds the same either way, but reads may now come from a new connection on the
+	// file at the path, and nothing should act on what they say.
+	a.Executor.Stop()
+	a.Approvals.Stop()
+	stopUpdates()
+	rescueCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	rescued, rescueErr := a.DB.Rescue(rescueCtx)
+	cancel()
+
+	msg := lost.Error() + "; Runbook has stopped taking work and turns every request away. "
+	switch {
+	case rescueErr != nil:
+		msg += "What it held could not be copied (see rescue_err). "
+	case lost.Deleted:
+		msg += "What it held is copied to " + rescued + ". "
+	default:
+		msg += "What it had written to the old file is copied to " + rescued + ". "
+	}
+	msg += "Stop Runbook, remove any " + path + "-wal and " + path + "-shm left beside it, put the file you want at " + path +
+		" (the copy, or your backup), and start Runbook again."
+	attrs := []any{"path", lost.Path, "deleted", lost.Deleted}
+	if rescueErr != nil {
+		attrs = append(attrs, "rescue_err", rescueErr)
+	} else {
+		attrs = append(attrs, "rescued_to", rescued)
+	}
+	a.log.Error(msg, attrs...)
 }
 
 // Close releases the HTTP listener, the store and then the instance lock, so that the

@@ -46,6 +46,10 @@ type Options struct {
 	// RetireAfter is how long a connection Slack announced it will close may stay open
 	// if Slack does not close it (default 30 s; Slack closes it about 10 s after).
 	RetireAfter time.Duration
+	// Refuse, when it returns an error, turns every new request away with that error's
+	// sentence, before anything is recorded: the app's answer when its database can no
+	// longer keep what the bot does.
+	Refuse func() error
 }
 
 func (o *Options) setDefaults() {

@@ -39,6 +39,12 @@ func (b *Bot) process(ctx context.Context, j job) {
 		b.answerRestarting(j, req)
 		return
 	}
+	if b.opts.Refuse != nil {
+		if err := b.opts.Refuse(); err != nil {
+			b.answerRefused(j, req, err)
+			return
+		}
+	}
 	if !b.begin(req.ID) {
 		b.ackInFlight(j, req)
 		return
@@ -176,6 +182,27 @@ func (b *Bot) answerRestarting(j job, req *runbook.Request) {
 	}
 	payload := ephemeral(restartingText)
 	b.ackJob(j, payload)
+}
+
+// answerRefused turns a request away with the sentence of Options.Refuse, recording
+// nothing. Every kind is acked, events too: a redelivery would be turned away again,
+// and the person is told at once. A slash command is answered in its ack; a mention, a
+// click or a form submission through the Web API, where nothing is recorded either.
+func (b *Bot) answerRefused(j job, req *runbook.Request, err error) {
+	if j.resumed {
+		return
+	}
+	b.log.Debug("request turned away", "request", req.ID, "reason", err)
+	text := ":octagonal_sign: " + runbook.ErrorMessage(err)
+	if req.Kind == runbook.KindCommand && j.env.AcceptsResponsePayload {
+		b.ackJob(j, ephemeral(text))
+		return
+	}
+	b.ackJob(j, nil)
+	if d := newDelivery(req, &runbook.Reply{Text: text}); d != nil {
+		d.Request = "" // not in the inbox
+		b.out.enqueue(*d)
+	}
 }
 
 // answerUnrecorded deals with a request the store could not record, returning what its

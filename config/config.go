@@ -162,6 +162,9 @@ type Permissions struct {
 type Incidents struct {
 	Severities []string `koanf:"severities"`
 	Statuses   []string `koanf:"statuses"`
+	// Roles are the roles people can be assigned in an incident (assign @user role):
+	// lowercase words, commander always among them — it is the incident's commander.
+	Roles []string `koanf:"roles"`
 	// Fields are the custom fields incidents carry (declare … region=eu), in the order
 	// status and the announcement show them.
 	Fields []Field `koanf:"fields"`
@@ -236,6 +239,7 @@ func Default() *Config {
 		Incidents: Incidents{
 			Severities: []string{"sev0", "sev1", "sev2", "sev3", "sev4"},
 			Statuses:   []string{"detected", "investigating", "mitigating", "resolved"},
+			Roles:      []string{runbook.RoleCommander},
 			Fields:     []Field{},
 		},
 		Log:     Log{Level: "info", Format: "text"},
@@ -885,6 +889,7 @@ func (c *Config) Validate() error {
 
 	v.list("incidents.severities", c.Incidents.Severities)
 	v.list("incidents.statuses", c.Incidents.Statuses)
+	v.roles(c.Incidents.Roles)
 	v.fields(c.Incidents.FieldSpecs())
 
 	if !contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
@@ -987,6 +992,21 @@ func (p *problems) list(key string, items []string) {
 		default:
 			first[it] = i
 		}
+	}
+}
+
+// roles checks incidents.roles: names are lowercase words (they are typed in assign
+// and written in templates as incident.roles.NAME), and commander is one of them, since
+// every incident has a commander.
+func (p *problems) roles(roles []string) {
+	p.list("incidents.roles", roles)
+	for i, r := range roles {
+		if r != "" && !runbook.ValidRoleName(r) {
+			p.add(fmt.Sprintf("incidents.roles[%d] must be a lowercase word: a letter, then letters, digits or _ (at most %d)", i, runbook.MaxRoleName))
+		}
+	}
+	if len(roles) > 0 && !contains(roles, runbook.RoleCommander) {
+		p.add("incidents.roles must include commander: every incident's commander is its commander role")
 	}
 }
 

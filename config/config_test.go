@@ -68,6 +68,7 @@ func TestDefaults(t *testing.T) {
 		Incidents: Incidents{
 			Severities: []string{"sev0", "sev1", "sev2", "sev3", "sev4"},
 			Statuses:   []string{"detected", "investigating", "mitigating", "resolved"},
+			Roles:      []string{"commander"},
 			Fields:     []Field{},
 		},
 		Log:     Log{Level: "info", Format: "text"},
@@ -458,6 +459,14 @@ http:
 			name:    "api URL scheme",
 			content: "slack:\n  apiURL: ftp://slack.com/api/\n",
 			want:    "config: slack.apiURL must be an http(s) URL ending in /",
+		},
+		{
+			name:    "roles without commander",
+			content: "incidents:\n  roles: [comms, Scribe, comms, \"<!channel>\"]\n",
+			want: "config: incidents.roles[2] repeats incidents.roles[0]\n" +
+				"config: incidents.roles[1] must be a lowercase word: a letter, then letters, digits or _ (at most 32)\n" +
+				"config: incidents.roles[3] must be a lowercase word: a letter, then letters, digits or _ (at most 32)\n" +
+				"config: incidents.roles must include commander: every incident's commander is its commander role",
 		},
 		{
 			name:    "YAML syntax",

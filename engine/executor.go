@@ -37,6 +37,9 @@ type Deps struct {
 	// Fields are the configured custom fields' names: templates see each, blank where
 	// an incident has no value, as incident.fields.NAME and Activity.NAME.
 	Fields []string
+	// Roles are the configured incident roles (incidents.roles), each in templates as
+	// incident.roles.NAME, empty while unassigned.
+	Roles []string
 }
 
 // IncidentReader reads incidents.
@@ -393,7 +396,7 @@ func (e *Executor) logErr(what string, runID int64, err error) {
 func (e *Executor) Trigger(ctx context.Context, event string, inc *runbook.Incident, by, key string) ([]*runbook.Run, error) {
 	var started []*runbook.Run
 	var errs []error
-	for _, rb := range e.d.Catalog().Triggered(event, runbooks.IncidentData(inc)) {
+	for _, rb := range e.d.Catalog().Triggered(event, runbooks.IncidentData(inc, e.d.Roles...)) {
 		params, err := rb.BindParams(nil)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", rb.Name, err))

@@ -176,16 +176,22 @@ func (s *stepRun) setUpChannel(ctx context.Context, channel string, out map[stri
 var userRefusals = []string{"user_not_found", "cant_invite", "user_is_bot", "ura_max_channels",
 	"user_is_restricted", "user_is_ultra_restricted", "user_disabled", "cant_invite_self"}
 
-// inviteAll invites users to channel. Slack refuses a whole batch when it refuses one
-// user in it, so then each is invited on its own: the others get in, and refused lists
-// "<@U…> (reason)" for those who did not.
+// inviteAll invites users to channel (see InviteAll).
 func (s *stepRun) inviteAll(ctx context.Context, channel string, users []string) (invited, refused []string, err error) {
-	err = s.e.d.Slack.InviteToChannel(ctx, channel, users)
+	return InviteAll(ctx, s.e.d.Slack, channel, users)
+}
+
+// InviteAll invites users to channel. Slack refuses a whole batch when it refuses one
+// user in it, so then each is invited on its own: the others get in, and refused lists
+// "<@U…> (reason)" for those who did not. The invite command shares it with the
+// slack.invite action.
+func InviteAll(ctx context.Context, slack runbook.Channels, channel string, users []string) (invited, refused []string, err error) {
+	err = slack.InviteToChannel(ctx, channel, users)
 	if err == nil || !slices.Contains(userRefusals, runbook.SlackCode(err)) {
 		return users, nil, err
 	}
 	for _, u := range users {
-		err := s.e.d.Slack.InviteToChannel(ctx, channel, []string{u})
+		err := slack.InviteToChannel(ctx, channel, []string{u})
 		switch code := runbook.SlackCode(err); {
 		case err == nil:
 			invited = append(invited, u)

@@ -226,6 +226,9 @@ func (h *Handlers) update(ctx context.Context, inv *invocation) (*runbook.Reply,
 		return nil, err
 	}
 	text := fmt.Sprintf(":pencil2: Updated *%s*: %s, %s, commander %s", updated.Key(), updated.Severity, updated.Status, mentionOr(updated.Commander, "none"))
+	if incidents.Reopened(inc, updated) {
+		text = fmt.Sprintf(":arrows_counterclockwise: Reopened *%s*: %s, %s, commander %s", updated.Key(), updated.Severity, updated.Status, mentionOr(updated.Commander, "none"))
+	}
 	for _, f := range h.Incidents.Fields() {
 		if _, changed := c.Fields[f.Name]; changed {
 			text += fmt.Sprintf(", %s %s", f.Name, slackui.Or(slackui.FieldValue(f, updated.Fields[f.Name]), "cleared"))
@@ -237,7 +240,11 @@ func (h *Handlers) update(ctx context.Context, inv *invocation) (*runbook.Reply,
 	case c.Summary != nil:
 		text += ", summary set"
 	}
-	return slackui.PrivateText(text + "."), nil
+	text += "."
+	if incidents.Reopened(inc, updated) {
+		text += h.stillArchived(ctx, inv.prefix, updated)
+	}
+	return slackui.PrivateText(text), nil
 }
 
 // resolve: resolve <INC-id> [note…]

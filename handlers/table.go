@@ -14,6 +14,8 @@ func (h *Handlers) commandTable() []*command {
 		{name: "status", usage: "status [INC-id]", summary: "Show an incident (in its channel the id is implied).", run: h.status},
 		{name: "update", usage: `update <INC-id> [status=…] [severity=…] [commander=@…] [summary="…"] [note="…"] [field=value …]`, summary: "Change an incident; `field=` with nothing after it clears a custom field.", run: h.update},
 		{name: "resolve", usage: "resolve <INC-id> [note…]", summary: "Resolve an incident.", run: h.resolve},
+		{name: "assign", usage: "assign [INC-id] @user <role>", summary: "Give someone a role in an incident (incidents.roles: commander, comms…).", run: h.assign},
+		{name: "invite", usage: "invite [INC-id] @user @group …", summary: "Invite people and user groups into an incident's channel.", run: h.invite},
 		{name: "list", usage: "list [open|all]", summary: "List incidents (open ones by default).", run: h.list},
 		{name: "timeline", usage: "timeline <INC-id>", summary: "Show what happened in an incident, in order.", run: h.timeline},
 		{name: "run", usage: "run <runbook> [INC-id] [key=value …] [--dry-run]", summary: "Run a runbook, for an incident if given; --dry-run shows what each step would do, doing nothing.", run: h.runRunbook},

@@ -29,6 +29,9 @@ type Triggerer interface {
 type Config struct {
 	Severities []string
 	Statuses   []string
+	// Roles are the roles people can be assigned (incidents.roles); commander is
+	// always one of them.
+	Roles []string
 	// ServiceChannel returns where a service's incidents are announced (the service's
 	// channel, else slack.defaultChannel).
 	ServiceChannel func(service string) string
@@ -236,6 +239,28 @@ func (s *Service) CheckSeverity(severity string) error {
 	return runbook.Errorf(runbook.EINVALID, "%s", msg)
 }
 
+// Roles are the configured roles, commander always among them.
+func (s *Service) Roles() []string {
+	if !slices.Contains(s.cfg.Roles, runbook.RoleCommander) {
+		return append([]string{runbook.RoleCommander}, s.cfg.Roles...)
+	}
+	return s.cfg.Roles
+}
+
+// CheckRole says whether role is one of the configured ones, suggesting the closest.
+func (s *Service) CheckRole(role string) error {
+	roles := s.Roles()
+	if slices.Contains(roles, role) {
+		return nil
+	}
+	shown := slackui.Escape(slackui.Truncate(role, 40))
+	msg := fmt.Sprintf("“%s” is not a role", shown)
+	if sug := runbook.Suggest(role, roles); sug != "" {
+		msg += fmt.Sprintf(" (did you mean “%s”?)", sug)
+	}
+	return runbook.Errorf(runbook.EINVALID, "%s; the roles are %s. More can be added to incidents.roles in the config.", msg, strings.Join(roles, ", "))
+}
+
 // CheckStatus says whether status is one of the configured ones.
 func (s *Service) CheckStatus(status string) error {
 	if slices.Contains(s.cfg.Statuses, status) {
@@ -304,6 +329,15 @@ func (s *Service) Update(ctx context.Context, id int64, c Change) (*runbook.Inci
 			return nil, err
 		}
 	}
+	for role, user := range c.Roles {
+		if err := s.CheckRole(role); err != nil {
+			return nil, err
+		}
+		if role == runbook.RoleCommander {
+			// The commander role is the incident's commander.
+			c.Commander = user
+		}
+	}
 	if c.Fields != nil {
 		fields, err := s.CheckFields(c.Fields, false)
 		if err != nil {
@@ -318,12 +352,13 @@ func (s *Service) Update(ctx context.Context, id int64, c Change) (*runbook.Inci
 		}
 		c.Summary = &sum
 	}
-	if c.Status == "" && c.Severity == "" && c.Commander == "" && c.Note == "" && len(c.Fields) == 0 && c.Summary == nil {
+	if c.Status == "" && c.Severity == "" && c.Commander == "" && c.Note == "" && len(c.Roles) == 0 && len(c.Fields) == 0 && c.Summary == nil {
 		return nil, runbook.Errorf(runbook.EINVALID, "Say what to change: status=…, severity=…, commander=@…, summary=\"…\", note=\"…\" or a field (name=value).")
 	}
 	var before runbook.Incident
 	inc, applied, err := s.store.UpdateIncidentOnce(ctx, id, c.Key, func(i *runbook.Incident) error {
 		before = *i
+		before.Roles = maps.Clone(i.Roles)
 		return s.apply(i, c)
 	})
 	if err != nil {
@@ -333,6 +368,9 @@ func (s *Service) Update(ctx context.Context, id int64, c Change) (*runbook.Inci
 		// This request changed the incident already; an interrupted first attempt may
 		// have left Slack behind or the triggered runbooks unstarted.
 		s.log.Info("change already applied by this request", "incident", inc.Key(), "request", c.Key)
+		if c.Status != "" && inc.ResolvedAt.IsZero() && !inc.ReopenedAt.IsZero() {
+			s.unarchive(ctx, inc, false)
+		}
 		s.refresh(ctx, inc)
 		event := runbook.EventIncidentUpdated
 		if c.Status == s.resolved() {
@@ -343,7 +381,7 @@ func (s *Service) Update(ctx context.Context, id int64, c Change) (*runbook.Inci
 	}
 	s.record(ctx, &before, inc, c)
 	s.Changed(ctx, &before, inc, c.By, c.Key)
-	if c.Note != "" && before.Status == inc.Status && before.Severity == inc.Severity && before.Commander == inc.Commander {
+	if c.Note != "" && before.Status == inc.Status && before.Severity == inc.Severity && before.Commander == inc.Commander && !rolesChanged(&before, inc) {
 		s.Progress(ctx, inc.ID, slackui.IncidentChanged(&before, inc, c.By, c.Note))
 	}
 	return inc, nil
@@ -354,8 +392,11 @@ func (s *Service) Update(ctx context.Context, id int64, c Change) (*runbook.Inci
 // refreshed, an investigation update is posted, and triggered runbooks start. key
 // names the change (see Change.Key), so that its runbooks start once.
 func (s *Service) Changed(ctx context.Context, before, after *runbook.Incident, by, key string) {
+	if Reopened(before, after) {
+		s.unarchive(ctx, after, true)
+	}
 	s.refresh(ctx, after)
-	if before.Status != after.Status || before.Severity != after.Severity || before.Commander != after.Commander {
+	if before.Status != after.Status || before.Severity != after.Severity || before.Commander != after.Commander || rolesChanged(before, after) {
 		s.Progress(ctx, after.ID, slackui.IncidentChanged(before, after, by, ""))
 	}
 	event := runbook.EventIncidentUpdated
@@ -380,10 +421,12 @@ func (s *Service) apply(i *runbook.Incident, c Change) error {
 			return runbook.Errorf(runbook.ECONFLICT, "%s is already resolved.", i.Key())
 		}
 		i.Status = c.Status
-		if c.Status == s.resolved() {
+		switch {
+		case c.Status == s.resolved():
 			i.ResolvedAt = s.Now()
-		} else {
-			i.ResolvedAt = time.Time{}
+		case !i.ResolvedAt.IsZero():
+			// Back to an open status: reopened.
+			i.ResolvedAt, i.ReopenedAt = time.Time{}, s.Now()
 		}
 	}
 	if c.Severity != "" {
@@ -391,6 +434,15 @@ func (s *Service) apply(i *runbook.Incident, c Change) error {
 	}
 	if c.Commander != "" {
 		i.Commander = c.Commander
+	}
+	for role, user := range c.Roles {
+		if role == runbook.RoleCommander {
+			continue
+		}
+		if i.Roles == nil {
+			i.Roles = map[string]string{}
+		}
+		i.Roles[role] = user
 	}
 	if len(c.Fields) > 0 {
 		// A fresh map: before, kept for the timeline, shares the stored one.
@@ -413,21 +465,68 @@ func (s *Service) apply(i *runbook.Incident, c Change) error {
 	return nil
 }
 
+// Reopened reports whether a change moved a resolved incident back to an open status.
+func Reopened(before, after *runbook.Incident) bool {
+	return !before.ResolvedAt.IsZero() && after.ResolvedAt.IsZero()
+}
+
+func rolesChanged(before, after *runbook.Incident) bool {
+	return !maps.Equal(before.Roles, after.Roles)
+}
+
+// unarchive brings a reopened incident's channel back. Slack does not let bot tokens
+// unarchive today; then the channel stays archived, the timeline says so (when record
+// is set: the change's first handling), and the person who reopened is told how to go
+// on (see slackui.ChannelStillArchived).
+func (s *Service) unarchive(ctx context.Context, inc *runbook.Incident, record bool) {
+	if inc.Channel == "" {
+		return
+	}
+	err := s.slack.UnarchiveChannel(ctx, inc.Channel)
+	if err == nil {
+		return
+	}
+	s.log.Warn("cannot unarchive the channel of a reopened incident", "incident", inc.Key(), "channel", inc.Channel, "err", err)
+	if !record {
+		return
+	}
+	e := runbook.TimelineEntry{IncidentID: inc.ID, Kind: "channel",
+		Text: fmt.Sprintf("%s stays archived: Slack would not let Runbook unarchive it (%s)", slackui.ChannelRef(inc.Channel), orCode(err))}
+	if err := s.store.AddTimeline(ctx, e); err != nil {
+		s.log.Error("write timeline", "incident", inc.Key(), "err", err)
+	}
+}
+
+func orCode(err error) string {
+	if code := runbook.SlackCode(err); code != "" {
+		return code
+	}
+	return "Slack did not answer"
+}
+
 // record writes the change to the incident's timeline.
 func (s *Service) record(ctx context.Context, before, after *runbook.Incident, c Change) {
 	var entries []runbook.TimelineEntry
 	if after.Status != before.Status {
-		kind := runbook.TimelineStatus
-		if after.Status == s.resolved() {
+		kind, text := runbook.TimelineStatus, fmt.Sprintf("status %s → %s", before.Status, after.Status)
+		switch {
+		case after.Status == s.resolved():
 			kind = runbook.TimelineResolved
+		case Reopened(before, after):
+			kind, text = runbook.TimelineReopened, "reopened: "+text
 		}
-		entries = append(entries, runbook.TimelineEntry{Kind: kind, Text: fmt.Sprintf("status %s → %s", before.Status, after.Status)})
+		entries = append(entries, runbook.TimelineEntry{Kind: kind, Text: text})
 	}
 	if after.Severity != before.Severity {
 		entries = append(entries, runbook.TimelineEntry{Kind: runbook.TimelineSeverity, Text: fmt.Sprintf("severity %s → %s", before.Severity, after.Severity)})
 	}
 	if after.Commander != before.Commander {
 		entries = append(entries, runbook.TimelineEntry{Kind: "commander", Text: "commander is now " + slackui.Or(slackui.Mention(after.Commander), "nobody")})
+	}
+	for _, r := range after.AssignedRoles() {
+		if before.Roles[r[0]] != r[1] {
+			entries = append(entries, runbook.TimelineEntry{Kind: runbook.TimelineRole, Text: slackui.Mention(r[1]) + " is now " + r[0]})
+		}
 	}
 	for _, f := range s.cfg.Fields {
 		if was, now := before.Fields[f.Name], after.Fields[f.Name]; was != now {
@@ -481,9 +580,22 @@ func (s *Service) Progress(ctx context.Context, incidentID int64, text string) {
 
 // ClaimChannel makes channel the incident's own channel, unless it has one already:
 // a runbook created it for the incident.
+//
+// A reopened incident whose channel Slack would not unarchive gives that channel up
+// to a new one: the new channel is where the response goes on.
 func (s *Service) ClaimChannel(ctx context.Context, id int64, channel string) error {
-	_, err := s.store.UpdateIncident(ctx, id, func(inc *runbook.Incident) error {
-		if inc.Channel == "" {
+	inc, err := s.store.Incident(ctx, id)
+	if err != nil {
+		return err
+	}
+	old := ""
+	if inc.Channel != "" && inc.Channel != channel && inc.ResolvedAt.IsZero() {
+		if conv, err := s.slack.ChannelInfo(ctx, inc.Channel); err == nil && conv.Archived {
+			old = inc.Channel
+		}
+	}
+	_, err = s.store.UpdateIncident(ctx, id, func(inc *runbook.Incident) error {
+		if inc.Channel == "" || (old != "" && inc.Channel == old) {
 			inc.Channel = channel
 		}
 		return nil
@@ -494,3 +606,14 @@ func (s *Service) ClaimChannel(ctx context.Context, id int64, channel string) er
 // ErrNoIncident is returned when a command needs an incident and none is given or
 // implied by the channel.
 var ErrNoIncident = errors.New("no incident")
+
+// Invited records on the timeline that people were invited into the incident's
+// channel (text says who), once per request key: the invitation itself is safe to
+// repeat, its record is not.
+func (s *Service) Invited(ctx context.Context, id int64, by, key, text string) error {
+	_, applied, err := s.store.UpdateIncidentOnce(ctx, id, key, func(*runbook.Incident) error { return nil })
+	if err != nil || !applied {
+		return err
+	}
+	return s.store.AddTimeline(ctx, runbook.TimelineEntry{IncidentID: id, Actor: by, Kind: "invited", Text: text})
+}

@@ -10,8 +10,18 @@ import (
 
 // IncidentData is the incident as runbook templates see it under incident.* (and
 // Activity.*). commander and channel are Slack mentions ("<@U…>", "<#C…>"), or "" when
-// unset; commander_id and channel_id are the bare ids.
-func IncidentData(i *runbook.Incident) map[string]any {
+// unset; commander_id and channel_id are the bare ids. roles maps each role — commander,
+// the configured roles (incidents.roles) and any other one assigned — to its holder's
+// mention, "" when unassigned, so that {{incident.roles.comms}} renders empty rather
+// than failing the run.
+func IncidentData(i *runbook.Incident, roles ...string) map[string]any {
+	held := map[string]any{runbook.RoleCommander: slackui.Mention(i.Commander)}
+	for _, r := range roles {
+		held[r] = slackui.Mention(i.Role(r))
+	}
+	for r, user := range i.Roles {
+		held[r] = slackui.Mention(user)
+	}
 	fields := make(map[string]any, len(i.Fields))
 	for k, v := range i.Fields {
 		fields[k] = v
@@ -30,6 +40,7 @@ func IncidentData(i *runbook.Incident) map[string]any {
 		"url":          "",
 		"created_at":   i.CreatedAt.UTC().Format(time.RFC3339),
 		"fields":       fields,
+		"roles":        held,
 		// Harness's names: summary as responders wrote it, slack_channel as a channel
 		// reference that is both a link in text and a channel input.
 		"summary":       i.Summary,
@@ -37,13 +48,14 @@ func IncidentData(i *runbook.Incident) map[string]any {
 	}
 }
 
-// TemplateIncident is the incident as a run's templates see it: incident.* with every
+// TemplateIncident is the incident as a run's templates see it: incident.* with the
+// configured roles (see IncidentData) and every
 // configured custom field present (blank where the incident has none, so that a
 // template naming a field a past incident lacks renders empty instead of failing the
 // run), and Activity.*, which is incident.* with each custom field also at its top
 // level, as Harness runbooks name them ({{Activity.region}}).
-func TemplateIncident(i *runbook.Incident, fieldNames []string) (incident, activity map[string]any) {
-	incident = IncidentData(i)
+func TemplateIncident(i *runbook.Incident, roles, fieldNames []string) (incident, activity map[string]any) {
+	incident = IncidentData(i, roles...)
 	fields := incident["fields"].(map[string]any)
 	for _, name := range fieldNames {
 		if _, ok := fields[name]; !ok {

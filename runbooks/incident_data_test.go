@@ -34,6 +34,7 @@ func TestIncidentData(t *testing.T) {
 			"fields":        map[string]any{"region": "eu-west-1"},
 			"summary":       "",
 			"slack_channel": "<#C456>",
+			"roles":         map[string]any{"commander": "<@U123>"},
 		}
 		if got := runbooks.IncidentData(inc); !reflect.DeepEqual(got, want) {
 			t.Fatalf("IncidentData() =\n%#v\nwant\n%#v", got, want)
@@ -52,6 +53,15 @@ func TestIncidentData(t *testing.T) {
 		}
 	})
 
+	t.Run("Roles", func(t *testing.T) {
+		inc := &runbook.Incident{ID: 1, Commander: "U1", Roles: map[string]string{"comms": "U2", "retired": "U3"}}
+		got := runbooks.IncidentData(inc, "commander", "comms", "scribe")["roles"]
+		want := map[string]any{"commander": "<@U1>", "comms": "<@U2>", "scribe": "", "retired": "<@U3>"}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("roles = %#v, want %#v", got, want)
+		}
+	})
+
 	t.Run("FieldsAreCopied", func(t *testing.T) {
 		inc := &runbook.Incident{ID: 1, Fields: map[string]string{"a": "1"}}
 		runbooks.IncidentData(inc)["fields"].(map[string]any)["a"] = "changed"
@@ -66,7 +76,7 @@ func TestIncidentData(t *testing.T) {
 func TestTemplateIncident(t *testing.T) {
 	inc := &runbook.Incident{ID: 7, Title: "T", Channel: "C9", Summary: "db overloaded",
 		Fields: map[string]string{"region": "eu", "title": "not the title"}}
-	incident, activity := runbooks.TemplateIncident(inc, []string{"region", "customer"})
+	incident, activity := runbooks.TemplateIncident(inc, nil, []string{"region", "customer"})
 	fields := incident["fields"].(map[string]any)
 	if fields["region"] != "eu" || fields["customer"] != "" {
 		t.Fatalf("incident.fields = %#v", fields)

@@ -20,7 +20,7 @@ import (
 //	run:      {id, runbook, started_by, started_at}
 //	user:     {id, name} of whoever started the run
 var (
-	IncidentFields = []string{"id", "number", "title", "severity", "status", "service", "commander", "commander_id", "channel", "channel_id", "url", "created_at", "fields", "summary", "slack_channel"}
+	IncidentFields = []string{"id", "number", "title", "severity", "status", "service", "commander", "commander_id", "channel", "channel_id", "url", "created_at", "roles", "fields", "summary", "slack_channel"}
 	RunFields      = []string{"id", "runbook", "started_by", "started_at"}
 	UserFields     = []string{"id", "name"}
 )
@@ -43,6 +43,9 @@ type Scope struct {
 	// of an action that sends to machines, the only place a secret may go.
 	Secrets []string
 	Machine bool
+	// Roles are the configured roles (incidents.roles), the names incident.roles.*
+	// may use; empty checks nothing.
+	Roles []string
 	// Fields are the configured custom incident fields' names.
 	Fields []string
 }
@@ -104,11 +107,17 @@ func (s Scope) kind(name string) (varKind, error) {
 	}
 	switch root {
 	case "incident":
+		if len(parts) > 0 && parts[0] == "roles" {
+			return s.roleKind(name, root, parts)
+		}
 		if len(parts) > 0 && parts[0] == "fields" {
 			return s.customFieldKind(name, parts[1:])
 		}
 		return fieldKind(name, root, parts, IncidentFields, "")
 	case "Activity":
+		if len(parts) > 0 && parts[0] == "roles" {
+			return s.roleKind(name, root, parts)
+		}
 		if len(parts) > 0 && parts[0] == "fields" {
 			return s.customFieldKind(name, parts[1:])
 		}
@@ -204,6 +213,30 @@ func (s Scope) stepKind(name string, parts []string) (varKind, error) {
 	}
 	if len(parts) > 2 {
 		return 0, runbook.Errorf(runbook.EINVALID, "unknown variable %q: steps.%s.%s has no fields", name, id, parts[1])
+	}
+	return kindValue, nil
+}
+
+// roleKind resolves incident.roles.<role>, a configured role.
+func (s Scope) roleKind(name, root string, parts []string) (varKind, error) {
+	switch {
+	case len(parts) == 1:
+		return kindGroup, nil
+	case len(s.Roles) == 0:
+		if len(parts) > 2 {
+			return 0, runbook.Errorf(runbook.EINVALID, "unknown variable %q: %s.roles.%s has no fields", name, root, parts[1])
+		}
+		return kindValue, nil
+	}
+	roles := s.Roles
+	if !slices.Contains(roles, runbook.RoleCommander) {
+		roles = append([]string{runbook.RoleCommander}, roles...)
+	}
+	if !slices.Contains(roles, parts[1]) {
+		return 0, unknownVar(name, suggestIn(root+".roles", parts[1], roles), "the configured roles (incidents.roles) are "+strings.Join(roles, ", "))
+	}
+	if len(parts) > 2 {
+		return 0, runbook.Errorf(runbook.EINVALID, "unknown variable %q: %s.roles.%s has no fields", name, root, parts[1])
 	}
 	return kindValue, nil
 }

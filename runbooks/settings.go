@@ -32,6 +32,9 @@ type Settings struct {
 	// Services are the configured service names. Empty (no services configured, so
 	// an incident may name any service) checks nothing.
 	Services []string
+	// Roles are incidents.roles, the names {{incident.roles.NAME}} may use. Empty
+	// checks nothing.
+	Roles []string
 	// Fields are the configured custom incident fields' names (incidents.fields), the
 	// only names incident.fields.NAME and Activity.NAME may use.
 	Fields []string

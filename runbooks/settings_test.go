@@ -129,3 +129,32 @@ func TestHostAllowed(t *testing.T) {
 		t.Error("an empty allowlist must allow any host")
 	}
 }
+
+// TestSettingsKnowTheRoles checks that validate knows the configured roles: a role
+// that is not one is refused with a did-you-mean, and the configured ones pass.
+func TestSettingsKnowTheRoles(t *testing.T) {
+	s := Settings{Roles: []string{"commander", "comms", "scribe"}}
+	src := `name: roles
+steps:
+  - action: slack.send_message
+    with:
+      channel: "#ops"
+      text: "{{incident.roles.comms}} {{incident.roles.commander}} {{Activity.roles.scribe}}"
+  - action: slack.send_message
+    with:
+      channel: "#ops"
+      text: "{{incident.roles.coms}} {{incident.roles.comms.id}}"
+`
+	_, err := s.Parse("roles.yaml", []byte(src))
+	got := strings.Join(problemLines(t, err), "\n")
+	for _, want := range []string{
+		`roles.yaml:10: step 2 (slack.send_message): with.text: unknown variable "incident.roles.coms" (did you mean "incident.roles.comms"?)`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("problems:\n%s\nwant:\n%s", got, want)
+		}
+	}
+	if strings.Contains(got, ":6:") {
+		t.Errorf("configured roles refused:\n%s", got)
+	}
+}

@@ -231,6 +231,18 @@ func (c *Client) ArchiveChannel(ctx context.Context, channel string) error {
 	return err
 }
 
+// UnarchiveChannel calls conversations.unarchive; a channel that is not archived is
+// fine. Slack's documentation warns that bot tokens cannot currently unarchive, and
+// Slack answers them not_in_channel (archiving took the bot out of the channel, and
+// an archived channel cannot be joined): callers say so and offer another way.
+func (c *Client) UnarchiveChannel(ctx context.Context, channel string) error {
+	err := do(ctx, c, "conversations.unarchive", func() error { return c.api.UnArchiveConversationContext(ctx, channel) })
+	if runbook.SlackCode(err) == "not_archived" {
+		return nil
+	}
+	return err
+}
+
 // History calls conversations.history with metadata.
 func (c *Client) History(ctx context.Context, channel string, limit int) ([]runbook.HistoryMessage, error) {
 	res, err := call(ctx, c, "conversations.history", func() (*slack.GetConversationHistoryResponse, error) {
@@ -313,6 +325,19 @@ func (c *Client) ResolveUser(ctx context.Context, ref string) (string, error) {
 		return "", &runbook.SlackError{Method: "users.list", Code: "user_not_found"}
 	}
 	return id, nil
+}
+
+// UserExists calls users.info: an id Slack does not know, or a deactivated member, is
+// no one to give a role to.
+func (c *Client) UserExists(ctx context.Context, id string) (bool, error) {
+	u, err := call(ctx, c, "users.info", func() (*slack.User, error) { return c.api.GetUserInfoContext(ctx, id) })
+	switch {
+	case runbook.SlackCode(err) == "user_not_found":
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return !u.Deleted, nil
 }
 
 // listUsers reads every active member's username and id (U… or, on Enterprise Grid,

@@ -15,13 +15,13 @@ import (
 // under them rather than learning them from 429s; a 429 that still comes is retried
 // after its Retry-After.
 var tiers = map[string]int{
-	"conversations.create": 20, "conversations.archive": 20, "conversations.setTopic": 20,
+	"conversations.create": 20, "conversations.archive": 20, "conversations.unarchive": 20, "conversations.setTopic": 20,
 	"conversations.setPurpose": 20, "conversations.list": 20, "users.list": 20, "usergroups.list": 20,
 	"usergroups.users.list": 20, "pins.add": 20,
 	"chat.update": 50, "conversations.invite": 50, "conversations.history": 50, "conversations.replies": 50,
 	"conversations.info": 50, "conversations.open": 50,
 	"chat.getPermalink": 100, "chat.postEphemeral": 100, "views.open": 100, "auth.test": 100,
-	"conversations.members": 100,
+	"conversations.members": 100, "users.info": 100,
 }
 
 // Messages to one channel: Slack allows about one a second with short bursts; the

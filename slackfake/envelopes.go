@@ -24,9 +24,9 @@ type envelope struct {
 	accepts   bool
 	autoRetry bool
 	attempts  int
-	conn      int  // the connection of the last send: the one its ack must come on
-	retry     int  // retry_attempt of the pending or last send
-	pending   bool // waiting to be (re)sent
+	sentOn    []int // the connections it was sent on: an ack counts only on one of them
+	retry     int   // retry_attempt of the pending or last send
+	pending   bool  // waiting to be (re)sent
 	deadline  time.Time
 	acked     bool
 	expired   bool // timed out for good
@@ -249,7 +249,9 @@ func (s *Server) dispatch() time.Time {
 			s.sock.rr++
 			if c.enqueue(outFrame{data: e.encode()}) {
 				e.pending = false
-				e.conn = c.id
+				if !slices.Contains(e.sentOn, c.id) {
+					e.sentOn = append(e.sentOn, c.id)
+				}
 				e.attempts++
 				e.deadline = now.Add(s.opts.AckTimeout)
 				changed = true
@@ -282,11 +284,11 @@ func (s *Server) recordAckLocked(connID int, envelopeID string, payload json.Raw
 	if len(payload) == 0 || string(payload) == "null" {
 		payload = nil
 	}
-	if e := s.sock.envs[envelopeID]; e != nil && e.conn != connID {
-		// Slack takes an ack only on the connection that got the envelope.
+	if e := s.sock.envs[envelopeID]; e != nil && !slices.Contains(e.sentOn, connID) {
+		// Slack takes an ack only on a connection that got the envelope.
 		s.sock.ignoredAcks++
 		s.log.Debug("slackfake: ack on another connection ignored", "envelope", envelopeID,
-			"conn", connID, "sent_on", e.conn)
+			"conn", connID, "sent_on", e.sentOn)
 		return
 	}
 	s.sock.acks[envelopeID] = append(s.sock.acks[envelopeID],

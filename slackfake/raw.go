@@ -57,26 +57,7 @@ func (s *Server) InstallChannel(id, name string, opts ...ChannelOption) (Channel
 	if s.channelByName(name) != nil {
 		return Channel{}, fmt.Errorf("slackfake: InstallChannel(%q): name_taken", name)
 	}
-	c := &channel{id: id, name: name, private: seed.private, archived: seed.archived, created: time.Now().Unix()}
-	if !seed.private && !seed.withoutBot {
-		c.addMember(s.botUserID)
-	}
-	for _, m := range seed.members {
-		c.addMember(m)
-	}
-	c.creator = seed.creator
-	if c.creator == "" {
-		c.creator = s.botUserID
-		if len(seed.members) > 0 {
-			c.creator = seed.members[0]
-		}
-	}
-	if seed.topic != "" {
-		c.topic = textSet{value: seed.topic, creator: c.creator, lastSet: c.created}
-	}
-	if seed.purpose != "" {
-		c.purpose = textSet{value: seed.purpose, creator: c.creator, lastSet: c.created}
-	}
+	c := s.seedChannelLocked(id, name, seed)
 	s.addChannel(c)
 	s.notifyLocked()
 	return c.snapshot(), nil

@@ -95,6 +95,8 @@ type Server struct {
 	callLog []APICall
 	// pinRefusal, when set, is the error pins.add answers (RefusePins).
 	pinRefusal string
+	// botsUnarchive lets the bot token unarchive (LetBotsUnarchive).
+	botsUnarchive bool
 }
 
 // New starts a server on 127.0.0.1 on a random port. It is serving when New

@@ -278,8 +278,16 @@ func TestConversations(t *testing.T) {
 	wantSlackErr(t, err, "is_archived")
 	_, err = api.SetTopicOfConversation(c.ID, "x")
 	wantSlackErr(t, err, "is_archived")
+	// Slack's documentation: bot tokens cannot currently unarchive; Slack answers them
+	// not_in_channel. LetBotsUnarchive lifts that, and the bot is then a member.
+	wantSlackErr(t, api.UnArchiveConversation(c.ID), "not_in_channel")
+	srv.LetBotsUnarchive(true)
 	if err := api.UnArchiveConversation(c.ID); err != nil {
 		t.Error(err)
+	}
+	wantSlackErr(t, api.UnArchiveConversation(c.ID), "not_archived")
+	if ch, _ := srv.Channel(c.ID); ch.Archived || !contains(strings.Join(ch.Members, ","), srv.BotUserID()) {
+		t.Errorf("after unarchive: archived %v, members %v", ch.Archived, ch.Members)
 	}
 
 	all, err := api.GetAllConversations(slack.GetConversationsOptionTypes([]string{"public_channel", "private_channel"}),

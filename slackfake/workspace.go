@@ -237,8 +237,18 @@ func (s *Server) AddChannel(name string, opts ...ChannelOption) Channel {
 	if s.channelByName(name) != nil {
 		panic(fmt.Sprintf("slackfake: AddChannel(%q): name_taken", name))
 	}
+	c := s.seedChannelLocked(s.newID("C"), name, seed)
+	s.addChannel(c)
+	s.notifyLocked()
+	return c.snapshot()
+}
+
+// seedChannelLocked builds a channel as the workspace had it before the test began:
+// the bot in it (if public, unless seed says otherwise), the seed's members, creator,
+// topic and purpose. The caller adds it.
+func (s *Server) seedChannelLocked(id, name string, seed channelSeed) *channel {
 	now := time.Now().Unix()
-	c := &channel{id: s.newID("C"), name: name, private: seed.private, archived: seed.archived, created: now}
+	c := &channel{id: id, name: name, private: seed.private, archived: seed.archived, created: now}
 	if !seed.private && !seed.withoutBot {
 		c.addMember(s.botUserID)
 	}
@@ -258,9 +268,7 @@ func (s *Server) AddChannel(name string, opts ...ChannelOption) Channel {
 	if seed.purpose != "" {
 		c.purpose = textSet{value: seed.purpose, creator: c.creator, lastSet: now}
 	}
-	s.addChannel(c)
-	s.notifyLocked()
-	return c.snapshot()
+	return c
 }
 
 // AddUserGroup adds a user group ("S…") with the given handle and members.

@@ -31,11 +31,21 @@ func Announcement(inc *runbook.Incident, fieldSpecs ...runbook.FieldSpec) runboo
 		Mrkdwn("*Status*\n" + inc.Status),
 		Mrkdwn("*Commander*\n" + Mention(inc.Commander)),
 	}
+	for _, r := range inc.AssignedRoles() {
+		fields = append(fields, Mrkdwn("*"+roleTitle(r[0])+"*\n"+Mention(r[1])))
+	}
 	if inc.Service != "" {
 		fields = append(fields, Mrkdwn("*Service*\n"+Escape(inc.Service)))
 	}
 	if inc.Channel != "" {
 		fields = append(fields, Mrkdwn("*Channel*\n"+ChannelRef(inc.Channel)))
+	}
+	// A section holds at most 10 fields; roles past that still show in status text.
+	fields = fields[:min(len(fields), 10)]
+	context := fmt.Sprintf("Declared by %s · `/runbook status %s`", Mention(inc.CreatedBy), inc.Key())
+	if !inc.ReopenedAt.IsZero() && inc.ResolvedAt.IsZero() {
+		title = ":arrows_counterclockwise: " + title + " — reopened"
+		context = fmt.Sprintf("Reopened <!date^%d^{date_short_pretty} {time}|%s> · ", inc.ReopenedAt.Unix(), inc.ReopenedAt.UTC().Format("Jan 02 15:04 UTC")) + context
 	}
 	blocks := []slack.Block{
 		slack.NewSectionBlock(Mrkdwn(title), nil, nil),
@@ -45,7 +55,7 @@ func Announcement(inc *runbook.Incident, fieldSpecs ...runbook.FieldSpec) runboo
 	if inc.Summary != "" {
 		blocks = append(blocks, slack.NewSectionBlock(Mrkdwn("*Summary*\n"+Escape(Truncate(inc.Summary, maxSectionText))), nil, nil))
 	}
-	blocks = append(blocks, slack.NewContextBlock("", Mrkdwn(fmt.Sprintf("Declared by %s · `/runbook status %s`", Mention(inc.CreatedBy), inc.Key()))))
+	blocks = append(blocks, slack.NewContextBlock("", Mrkdwn(context)))
 	text := fmt.Sprintf("%s %s (%s, %s)", inc.Key(), Escape(inc.Title), inc.Severity, inc.Status)
 	return runbook.Message{Text: text, Blocks: blocks}
 }
@@ -112,7 +122,11 @@ const maxTopic = 250
 
 // Topic is the incident channel's topic: severity, status and commander at a glance.
 func Topic(inc *runbook.Incident) string {
-	parts := []string{strings.ToUpper(inc.Severity), inc.Status, "Commander: " + Mention(inc.Commander), inc.Key() + " " + inc.Title}
+	parts := []string{strings.ToUpper(inc.Severity), inc.Status, "Commander: " + Mention(inc.Commander)}
+	for _, r := range inc.AssignedRoles() {
+		parts = append(parts, roleTitle(r[0])+": "+Mention(r[1]))
+	}
+	parts = append(parts, inc.Key()+" "+inc.Title)
 	return Truncate(strings.Join(parts, " | "), maxTopic)
 }
 
@@ -212,6 +226,11 @@ func IncidentChanged(before, after *runbook.Incident, by, note string) string {
 	if after.Commander != before.Commander {
 		parts = append(parts, "commander "+personOrNobody(after.Commander))
 	}
+	for _, r := range after.AssignedRoles() {
+		if before.Roles[r[0]] != r[1] {
+			parts = append(parts, r[0]+" "+Mention(r[1]))
+		}
+	}
 	text := fmt.Sprintf(":pencil2: %s updated by %s", after.Key(), actor(by))
 	if len(parts) > 0 {
 		text += ": " + strings.Join(parts, ", ")
@@ -222,7 +241,32 @@ func IncidentChanged(before, after *runbook.Incident, by, note string) string {
 	if !after.ResolvedAt.IsZero() && before.ResolvedAt.IsZero() {
 		text = ":white_check_mark: " + strings.TrimPrefix(text, ":pencil2: ")
 	}
+	if after.ResolvedAt.IsZero() && !before.ResolvedAt.IsZero() {
+		text = ":arrows_counterclockwise: reopened: " + strings.TrimPrefix(text, ":pencil2: ")
+	}
 	return text
+}
+
+// roleTitle is a role's name as a heading: "comms" → "Comms", "on_call" → "On call".
+// Role names are lowercase words (runbook.ValidRoleName), so nothing needs escaping.
+func roleTitle(role string) string {
+	r := strings.ReplaceAll(role, "_", " ")
+	if r == "" {
+		return r
+	}
+	return strings.ToUpper(r[:1]) + r[1:]
+}
+
+// ChannelStillArchived tells the person who reopened an incident that Slack would not
+// let Runbook unarchive its channel, and how to go on: unarchive it by hand, or have a
+// runbook that creates channels make a new one (newChannel, the exact command; "" when
+// no runbook creates one).
+func ChannelStillArchived(inc *runbook.Incident, newChannel string) string {
+	text := fmt.Sprintf(":warning: %s stays archived: Slack does not let apps unarchive channels. Unarchive it from the channel's settings, then `/invite @Runbook` there", ChannelRef(inc.Channel))
+	if newChannel != "" {
+		return text + fmt.Sprintf(", or start a new channel for %s with `%s`.", inc.Key(), newChannel)
+	}
+	return text + "."
 }
 
 // UpdatesHeading is the root message of an incident's thread of investigation updates.

@@ -117,6 +117,11 @@ type checkpointer struct {
 
 	log atomic.Pointer[slog.Logger]
 
+	// lost reports that the database file was deleted or replaced (filewatch.go):
+	// background checkpoints stop then, since the next connection SQLite opens may
+	// pair the new file at the path with the old WAL.
+	lost func() error
+
 	passive, restart atomic.Int64 // checkpoints run, for tests
 }
 
@@ -155,6 +160,9 @@ func (c *checkpointer) run(ctx context.Context) {
 
 // tick runs one background checkpoint and keeps its outcome for Ping.
 func (c *checkpointer) tick(ctx context.Context) {
+	if c.lost != nil && c.lost() != nil {
+		return
+	}
 	err := c.checkpoint(ctx)
 	if ctx.Err() != nil {
 		return // interrupted by Close, which checkpoints last

@@ -85,7 +85,7 @@ func walFrames(t *testing.T, db *DB) int64 {
 func TestCheckpointKeepsWALUnderLimit(t *testing.T) {
 	const limit = 1 << 20
 	path := filepath.Join(t.TempDir(), "runbook.db")
-	db, err := open(context.Background(), path, checkpointConfig{walLimit: limit, busy: time.Second})
+	db, err := open(context.Background(), path, checkpointConfig{walLimit: limit, busy: time.Second}, watchConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func TestCheckpointsInBackground(t *testing.T) {
 		limit = 1 << 20
 	)
 	path := filepath.Join(t.TempDir(), "runbook.db")
-	db, err := open(context.Background(), path, checkpointConfig{every: 5 * time.Millisecond, walLimit: limit, busy: time.Second})
+	db, err := open(context.Background(), path, checkpointConfig{every: 5 * time.Millisecond, walLimit: limit, busy: time.Second}, watchConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +182,7 @@ func TestCheckpointsInBackground(t *testing.T) {
 func TestCheckpointPinnedByReader(t *testing.T) {
 	const limit = 256 << 10
 	path := filepath.Join(t.TempDir(), "runbook.db")
-	db, err := open(context.Background(), path, checkpointConfig{walLimit: limit, busy: 50 * time.Millisecond})
+	db, err := open(context.Background(), path, checkpointConfig{walLimit: limit, busy: 50 * time.Millisecond}, watchConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,7 +228,7 @@ func TestCheckpointPinnedByReader(t *testing.T) {
 // TestCloseStopsCheckpointer: Close returns only after the goroutine has (go test -race
 // also checks Close against a checkpoint running), and a second Close is harmless.
 func TestCloseStopsCheckpointer(t *testing.T) {
-	db, err := open(context.Background(), filepath.Join(t.TempDir(), "runbook.db"), checkpointConfig{every: time.Millisecond, walLimit: 1 << 20, busy: time.Second})
+	db, err := open(context.Background(), filepath.Join(t.TempDir(), "runbook.db"), checkpointConfig{every: time.Millisecond, walLimit: 1 << 20, busy: time.Second}, watchConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,12 +30,14 @@ var migrations embed.FS
 // never answers "database is locked" to two writers racing; reads use a small pool.
 //
 // Checkpoints of the write-ahead log do not run on the writer but on a goroutine of the
-// DB's own (checkpoint.go); Close stops it.
+// DB's own (checkpoint.go); another watches that the files are still the ones it
+// opened (filewatch.go). Close stops both.
 type DB struct {
 	path  string
 	write *sql.DB
 	read  *sql.DB
 	ckpt  *checkpointer
+	watch *fileWatch
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 
@@ -46,14 +48,17 @@ type DB struct {
 // Open opens (creating if needed) the database at path and applies any migrations the
 // binary carries that the file has not seen yet.
 func Open(ctx context.Context, path string) (*DB, error) {
-	return open(ctx, path, defaultCheckpoints)
+	return open(ctx, path, defaultCheckpoints, defaultWatch)
 }
 
-func open(ctx context.Context, path string, cp checkpointConfig) (*DB, error) {
+func open(ctx context.Context, path string, cp checkpointConfig, wc watchConfig) (*DB, error) {
 	if path == "" {
 		return nil, runbook.Errorf(runbook.EINVALID, "store.path is empty")
 	}
 	if err := checkPath(path); err != nil {
+		return nil, err
+	}
+	if err := checkRescued(path); err != nil {
 		return nil, err
 	}
 	write := sql.OpenDB(newWriterConnector(dsn(path, false), cp.walLimit))
@@ -70,12 +75,18 @@ func open(ctx context.Context, path string, cp checkpointConfig) (*DB, error) {
 		read.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	db := &DB{path: path, write: write, read: read, ckpt: ckpt, Now: time.Now}
+	db := &DB{path: path, write: write, read: read, ckpt: ckpt, watch: newFileWatch(path, wc), Now: time.Now}
+	ckpt.lost = db.watch.Lost
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
+	if err := db.watch.record(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
 	db.ckpt.start()
+	db.watch.start()
 	return db, nil
 }
 
@@ -109,17 +120,32 @@ func dsnBusy(path string, readOnly bool, busy time.Duration) string {
 // Close stops the background checkpoints, closes the readers and the writer, then
 // checkpoints the whole WAL into the database file and truncates it, so that a closed
 // database is one file. Calling it again returns the first call's result.
+//
+// If the database file was deleted or replaced (filewatch.go) — found now or earlier —
+// Close first makes the rescue copy if none was made, and afterwards removes the lost
+// database's -wal and -shm from beside the path instead of checkpointing.
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
+		db.watch.stop()
 		db.ckpt.stop()
+		db.rescueAtClose()
 		// The writer is closed before the last checkpoint so that nothing is written
 		// after it. (A transaction still running keeps its connection until it ends;
 		// the checkpoint waits for it for up to checkpointBusy, or leaves its pages in
 		// the WAL, where the next Open finds them.)
 		errs := []error{db.read.Close(), db.write.Close()}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		errs = append(errs, db.ckpt.final(ctx), db.ckpt.conn.Close())
+		// Not after a loss: the checkpoint's connection may open only now, on whatever
+		// the path holds — a new empty file where one was deleted, a restored one paired
+		// with the old WAL where one was replaced — and copy the old WAL into it.
+		if db.watch.Lost() == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			errs = append(errs, db.ckpt.final(ctx))
+		}
+		errs = append(errs, db.ckpt.conn.Close())
+		if db.watch.Lost() != nil {
+			errs = append(errs, db.watch.removeStale())
+		}
 		db.closeErr = errors.Join(errs...)
 	})
 	return db.closeErr
@@ -135,8 +161,12 @@ func (db *DB) Ping(ctx context.Context) error {
 }
 
 // Writable checks that a write can begin now: the file is writable and no one holds
-// the write lock for longer than the wait allows. It writes nothing.
+// the write lock for longer than the wait allows, and it is still the file the store
+// opened (Check). It writes nothing.
 func (db *DB) Writable(ctx context.Context) error {
+	if err := db.Check(); err != nil {
+		return err
+	}
 	if err := db.update(ctx, func(*sql.Tx) error { return nil }); err != nil {
 		return fmt.Errorf("database not writable: %w", err)
 	}
@@ -152,7 +182,15 @@ func (db *DB) CheckpointErr() error { return db.ckpt.Err() }
 func (db *DB) SetLogger(l *slog.Logger) { db.ckpt.log.Store(l) }
 
 // update runs fn in a write transaction and commits it if fn returns nil.
+//
+// Once the file is lost (Check) every write is refused: it would go to a file that is
+// no longer at the path, and be gone when the process ends.
 func (db *DB) update(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if err := db.watch.Lost(); err != nil {
+		// A sentence, for a request that was being handled as the loss was found.
+		return fmt.Errorf("write refused: %w: %w", runbook.Errorf(runbook.EUNAVAILABLE,
+			"Runbook's database file changed under it while it was running, so it has stopped taking requests; nothing was recorded."), err)
+	}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return wrapBusy(fmt.Errorf("begin: %w", err))

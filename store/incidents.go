@@ -22,7 +22,8 @@ func (db *DB) Incidents() *Incidents { return &Incidents{db: db} }
 
 const incidentColumns = `id, title, severity, status, service, commander, channel,
 	announcement_channel, announcement_ts, updates_ts, fields, created_by, created_at, updated_at, resolved_at,
-	COALESCE(request_key, ''), summary`
+	COALESCE(request_key, ''), reopened_at,
+	(SELECT COALESCE(json_group_object(role, user_id), '{}') FROM incident_roles r WHERE r.incident_id = incidents.id), summary`
 
 // CreateIncident stores inc and its "declared" timeline entry, and sets inc's ID,
 // CreatedAt and UpdatedAt. If inc.RequestKey is set and an incident was created under
@@ -59,6 +60,9 @@ func (s *Incidents) CreateIncident(ctx context.Context, inc *runbook.Incident) e
 			return fmt.Errorf("insert incident: %w", err)
 		}
 		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		if err := writeRoles(ctx, tx, id, inc.Roles, inc.ReopenedAt); err != nil {
 			return err
 		}
 		return addTimeline(ctx, tx, runbook.TimelineEntry{
@@ -186,6 +190,30 @@ func updateIncident(ctx context.Context, tx *sql.Tx, inc *runbook.Incident, now 
 		inc.AnnouncementChannel, inc.AnnouncementTS, inc.UpdatesTS, fields, inc.UpdatedAt.UnixMilli(),
 		nullMillis(inc.ResolvedAt), inc.Summary, id); err != nil {
 		return fmt.Errorf("write incident: %w", err)
+	}
+	if !inc.ReopenedAt.IsZero() {
+		inc.ReopenedAt = millis(inc.ReopenedAt)
+	}
+	return writeRoles(ctx, tx, id, inc.Roles, inc.ReopenedAt)
+}
+
+// writeRoles stores who holds an incident's roles other than commander (kept in its
+// own column), replacing what was stored, and when it was last reopened.
+func writeRoles(ctx context.Context, tx *sql.Tx, id int64, roles map[string]string, reopened time.Time) error {
+	if _, err := tx.ExecContext(ctx, "DELETE FROM incident_roles WHERE incident_id = ?", id); err != nil {
+		return fmt.Errorf("clear roles: %w", err)
+	}
+	for role, user := range roles {
+		if user == "" || role == runbook.RoleCommander {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO incident_roles (incident_id, role, user_id) VALUES (?, ?, ?)",
+			id, role, user); err != nil {
+			return fmt.Errorf("write role %s: %w", role, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE incidents SET reopened_at = ? WHERE id = ?", nullMillis(reopened), id); err != nil {
+		return fmt.Errorf("write reopened_at: %w", err)
 	}
 	return nil
 }
@@ -374,10 +402,11 @@ func scanIncident(row scanner) (*runbook.Incident, error) {
 	var inc runbook.Incident
 	var fields string
 	var created, updated int64
-	var resolved sql.NullInt64
+	var resolved, reopened sql.NullInt64
+	var roles string
 	if err := row.Scan(&inc.ID, &inc.Title, &inc.Severity, &inc.Status, &inc.Service, &inc.Commander,
 		&inc.Channel, &inc.AnnouncementChannel, &inc.AnnouncementTS, &inc.UpdatesTS, &fields, &inc.CreatedBy,
-		&created, &updated, &resolved, &inc.RequestKey, &inc.Summary); err != nil {
+		&created, &updated, &resolved, &inc.RequestKey, &reopened, &roles, &inc.Summary); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, err
 		}
@@ -388,6 +417,15 @@ func scanIncident(row scanner) (*runbook.Incident, error) {
 	}
 	if inc.Fields == nil {
 		inc.Fields = map[string]string{}
+	}
+	if err := json.Unmarshal([]byte(roles), &inc.Roles); err != nil {
+		return nil, fmt.Errorf("decode roles of %s: %w", inc.Key(), err)
+	}
+	if inc.Roles == nil {
+		inc.Roles = map[string]string{}
+	}
+	if reopened.Valid {
+		inc.ReopenedAt = time.UnixMilli(reopened.Int64)
 	}
 	inc.CreatedAt = time.UnixMilli(created)
 	inc.UpdatedAt = time.UnixMilli(updated)
