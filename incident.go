@@ -30,7 +30,10 @@ type Incident struct {
 	// updates channel, so that its updates stay together.
 	UpdatesTS string
 	// Fields holds custom fields. Incidents read from a store always have a non-nil map.
-	Fields    map[string]string
+	Fields map[string]string
+	// Summary is what the responders say the incident is about so far (update
+	// summary="…"), or "".
+	Summary   string
 	CreatedBy string
 	// RequestKey is the id of the request that declared the incident (Request.ID), or
 	// "". A request handled twice — redelivered by Slack, or finished by the next
@@ -105,6 +108,10 @@ type IncidentChange struct {
 	// Roles assigns roles other than commander: role name → Slack user id.
 	Roles map[string]string
 	Note  string
+	// Fields set custom fields by name (a user field holds a user id); "" clears one.
+	Fields map[string]string
+	// Summary replaces the incident's summary when not nil.
+	Summary *string
 	// By is who asks: a Slack user id, or RunActor for a runbook step.
 	By string
 	// Key is the id of the request that asks for the change (Request.ID, or a run's
@@ -129,6 +136,8 @@ const (
 	TimelineResolved = "resolved"
 	TimelineRole     = "role"
 	TimelineReopened = "reopened"
+	TimelineField    = "field"
+	TimelineSummary  = "summary"
 )
 
 // ActorRunbook is the Actor of timeline entries that Runbook itself wrote.

@@ -209,6 +209,7 @@ func (a *App) assemble(cfg *config.Config, db *store.DB, adapter *slackapi.Clien
 		DefaultChannel: cfg.Slack.DefaultChannel,
 		Progress:       updates,
 		Secrets:        cfg.SecretValues(),
+		Fields:         runbook.FieldNames(cfg.Incidents.FieldSpecs()),
 		Roles:          cfg.Incidents.Roles,
 	})
 	// The timers start periodic runs through the engine; the incident service tells
@@ -223,6 +224,7 @@ func (a *App) assemble(cfg *config.Config, db *store.DB, adapter *slackapi.Clien
 		Roles:          cfg.Incidents.Roles,
 		ServiceChannel: cfg.ServiceChannel,
 		Timers:         a.Timers,
+		Fields:         cfg.Incidents.FieldSpecs(),
 	}, logger.With("component", "incidents"))
 	a.Approvals = approvals.New(db.Approvals(), adapter, a.Executor, db.Audit(), db.Incidents(), approvals.Config{
 		Approvers:           cfg.Approvals.Approvers,
@@ -260,7 +262,8 @@ func RunbookSettings(cfg *config.Config) runbooks.Settings {
 	slices.Sort(services)
 	return runbooks.Settings{Secrets: cfg.SecretNames(), AllowedHosts: cfg.Actions.HTTP.AllowedHosts,
 		AllowedPrograms: cfg.Actions.Command.Allowed, Severities: cfg.Incidents.Severities,
-		Statuses: cfg.Incidents.Statuses, Services: services, Roles: cfg.Incidents.Roles}
+		Statuses: cfg.Incidents.Statuses, Services: services, Roles: cfg.Incidents.Roles,
+		Fields: runbook.FieldNames(cfg.Incidents.FieldSpecs())}
 }
 
 // Catalog returns the runbooks loaded when Run started.

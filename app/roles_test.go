@@ -91,6 +91,16 @@ func TestAssignRoleShowsEverywhere(t *testing.T) {
 		return countContaining(texts(w.Slack.Messages(w.incidents.ID)), "Comms for INC-1: "+bob) == 1
 	})
 
+	// Handing the role on is recorded too: the change is seen against the role's
+	// holder before it.
+	w.command("assign INC-1 <@" + w.alice.ID + "> comms")
+	if got := w.incident(1).Roles["comms"]; got != w.alice.ID {
+		t.Errorf("comms after reassignment = %q, want alice", got)
+	}
+	if tl := w.command("timeline INC-1"); strings.Count(tl, "is now comms") != 2 || !strings.Contains(tl, w.alice.ID) {
+		t.Errorf("timeline = %q; want both assignments", tl)
+	}
+
 	// The commander role is the incident's commander, whichever way it is set.
 	w.command("assign INC-1 " + bob + " commander")
 	if got := w.incident(1).Commander; got != w.bob.ID {

@@ -169,6 +169,33 @@ type Incidents struct {
 	// incident may go without an update (a status change or a note) before the bot
 	// nudges its channel. Empty: no reminders.
 	Reminders map[string]time.Duration `koanf:"reminders"`
+	// Fields are the custom fields incidents carry (declare … region=eu), in the order
+	// status and the announcement show them.
+	Fields []Field `koanf:"fields"`
+}
+
+// Field is one custom incident field.
+type Field struct {
+	Name string `koanf:"name"`
+	// Type is string, integer, enum, user or url.
+	Type string `koanf:"type"`
+	// Values are an enum's allowed values.
+	Values []string `koanf:"values"`
+	// Required fields must be given when an incident is declared, unless they have
+	// a default.
+	Required    bool   `koanf:"required"`
+	Default     string `koanf:"default"`
+	Description string `koanf:"description"`
+}
+
+// FieldSpecs returns incidents.fields as the incident service checks them.
+func (i Incidents) FieldSpecs() []runbook.FieldSpec {
+	out := make([]runbook.FieldSpec, len(i.Fields))
+	for n, f := range i.Fields {
+		out[n] = runbook.FieldSpec{Name: f.Name, Type: f.Type, Values: f.Values, Required: f.Required,
+			Default: f.Default, Description: f.Description}
+	}
+	return out
 }
 
 // Log configures logging.
@@ -218,6 +245,7 @@ func Default() *Config {
 			Statuses:   []string{"detected", "investigating", "mitigating", "resolved"},
 			Roles:      []string{runbook.RoleCommander},
 			Reminders:  map[string]time.Duration{},
+			Fields:     []Field{},
 		},
 		Log:     Log{Level: "info", Format: "text"},
 		Actions: Actions{HTTP: HTTPActions{AllowedHosts: []string{}}, Command: CommandActions{Allowed: []string{}}},
@@ -650,12 +678,23 @@ func envKey(name string, existing map[string][]string) (*node, string, error) {
 			path = append(path, key)
 		case kindLeaf:
 			return nil, "", fmt.Errorf("config: %s does not name a config key: %s has no keys under it", displayKey(name), strings.Join(path, "."))
+		case kindList:
+			return nil, "", listFromEnv(name, path)
 		}
+	}
+	if n.kind == kindList {
+		return nil, "", listFromEnv(name, path)
 	}
 	if n.kind != kindLeaf {
 		return nil, "", fmt.Errorf("config: %s names the section %s, not a key: set its keys, e.g. %s__<KEY>", displayKey(name), strings.Join(path, "."), displayKey(name))
 	}
 	return n, strings.Join(path, "."), nil
+}
+
+// listFromEnv is the error for a variable that names a list of mappings, which one
+// environment variable cannot hold.
+func listFromEnv(name string, path []string) error {
+	return fmt.Errorf("config: %s names %s, a list of mappings, which the environment cannot set: set it in the config file", displayKey(name), strings.Join(path, "."))
 }
 
 func sortErrors(errs []error) {
@@ -864,6 +903,7 @@ func (c *Config) Validate() error {
 			v.add(fmt.Sprintf("incidents.reminders.%s must be a positive interval such as 30m", displayKey(key)))
 		}
 	}
+	v.fields(c.Incidents.FieldSpecs())
 
 	if !contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		v.add("log.level must be one of debug, info, warn, error")
@@ -904,6 +944,25 @@ func (c *Config) RequireTokens() error {
 }
 
 type problems []error
+
+// fields checks incidents.fields: each field on its own, and no name twice.
+func (p *problems) fields(specs []runbook.FieldSpec) {
+	seen := map[string]bool{}
+	for i, f := range specs {
+		key := fmt.Sprintf("incidents.fields[%d]", i)
+		if f.Name != "" {
+			key += " (" + displayKey(f.Name) + ")"
+		}
+		if msg := f.Problem(); msg != "" {
+			p.add(key + ": " + msg)
+			continue
+		}
+		if seen[f.Name] {
+			p.add(key + ": name " + f.Name + " is used by an earlier field; each field needs its own name")
+		}
+		seen[f.Name] = true
+	}
+}
 
 func (p *problems) add(msg string) { *p = append(*p, errors.New("config: "+msg)) }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -69,6 +70,7 @@ func TestDefaults(t *testing.T) {
 			Statuses:   []string{"detected", "investigating", "mitigating", "resolved"},
 			Roles:      []string{"commander"},
 			Reminders:  map[string]time.Duration{},
+			Fields:     []Field{},
 		},
 		Log:     Log{Level: "info", Format: "text"},
 		Bot:     Bot{Workers: 8, Queue: 256, ShutdownTimeout: 10 * time.Second, AckBudget: 2 * time.Second},
@@ -760,6 +762,18 @@ func TestExampleFile(t *testing.T) {
 						walk(em, f.elem)
 					}
 				}
+			case kindList:
+				items, _ := v.([]any)
+				if len(items) == 0 {
+					t.Errorf("config.example.yaml has no example entry under %s", f.path)
+				}
+				// Together the entries show every key of an entry.
+				union := map[string]any{}
+				for _, e := range items {
+					em, _ := e.(map[string]any)
+					maps.Copy(union, em)
+				}
+				walk(union, f.elem)
 			}
 		}
 	}

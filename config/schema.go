@@ -23,6 +23,7 @@ const (
 	kindSection nodeKind = iota // a struct: fixed keys
 	kindMap                     // a map: user-chosen keys, all of elem's shape
 	kindLeaf                    // a value
+	kindList                    // a list of sections (incidents.fields), each of elem's shape
 )
 
 type node struct {
@@ -31,7 +32,7 @@ type node struct {
 	kind   nodeKind
 	typ    reflect.Type
 	fields []*node // kindSection, in declaration order
-	elem   *node   // kindMap
+	elem   *node   // kindMap, kindList
 }
 
 var (
@@ -62,6 +63,12 @@ func buildNode(name, path string, t reflect.Type) *node {
 	case reflect.Map:
 		n.kind = kindMap
 		n.elem = buildNode("", joinPath(path, "<name>"), t.Elem())
+	case reflect.Slice:
+		n.kind = kindLeaf
+		if t.Elem().Kind() == reflect.Struct {
+			n.kind = kindList
+			n.elem = buildNode("", path+"[]", t.Elem())
+		}
 	default:
 		n.kind = kindLeaf
 	}
@@ -102,6 +109,8 @@ func (n *node) describe() string {
 	switch {
 	case n.kind == kindSection || n.kind == kindMap:
 		return "a mapping of keys"
+	case n.kind == kindList:
+		return "a list of mappings"
 	case n.typ == durationType:
 		return "a duration such as 45s, 30m or 1h"
 	}
@@ -156,6 +165,12 @@ func lookupPath(name string) (*node, string) {
 		case n.kind == kindMap:
 			n = n.elem
 			writeSeg(&out, seg)
+		case n.kind == kindList && bracket:
+			if _, err := strconv.Atoi(seg); err != nil {
+				return nil, ""
+			}
+			out.WriteString("[" + seg + "]")
+			n = n.elem
 		case n.kind == kindLeaf && bracket && n.typ.Kind() == reflect.Slice:
 			if _, err := strconv.Atoi(seg); err != nil {
 				return nil, ""
@@ -223,6 +238,12 @@ func toValue(v reflect.Value, n *node, redact bool) any {
 			out[iter.Key().String()] = toValue(iter.Value(), n.elem, redact)
 		}
 		return out
+	case kindList:
+		out := make([]any, v.Len())
+		for i := range v.Len() {
+			out[i] = toValue(v.Index(i), n.elem, redact)
+		}
+		return out
 	}
 	switch {
 	case n.typ == secretType:
@@ -268,6 +289,15 @@ func toAttr(key string, v reflect.Value, n *node) slog.Attr {
 		// An empty group would vanish from the output; say it is empty.
 		if len(attrs) == 0 {
 			return slog.String(key, "{}")
+		}
+		return slog.Attr{Key: key, Value: slog.GroupValue(attrs...)}
+	case kindList:
+		attrs := make([]slog.Attr, 0, v.Len())
+		for i := range v.Len() {
+			attrs = append(attrs, toAttr(strconv.Itoa(i), v.Index(i), n.elem))
+		}
+		if len(attrs) == 0 {
+			return slog.String(key, "[]")
 		}
 		return slog.Attr{Key: key, Value: slog.GroupValue(attrs...)}
 	}
@@ -379,6 +409,15 @@ func checkKeys(raw map[string]any) []error {
 					errs = append(errs, fmt.Errorf("config: unknown key %s (did you mean %s?)", p, s))
 				} else {
 					errs = append(errs, fmt.Errorf("config: unknown key %s", p))
+				}
+				continue
+			}
+			if f.kind == kindList {
+				items, _ := m[k].([]any)
+				for i, item := range items {
+					if elem, ok := item.(map[string]any); ok {
+						walk(elem, f.elem, append(slices.Clone(path), fmt.Sprintf("%s[%d]", k, i)))
+					}
 				}
 				continue
 			}

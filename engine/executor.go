@@ -34,6 +34,9 @@ type Deps struct {
 	// Secrets are the configured secret values by name (config secrets:), for the
 	// templates of http.request and command.run, and masked everywhere else.
 	Secrets map[string]string
+	// Fields are the configured custom fields' names: templates see each, blank where
+	// an incident has no value, as incident.fields.NAME and Activity.NAME.
+	Fields []string
 	// Roles are the configured incident roles (incidents.roles), each in templates as
 	// incident.roles.NAME, empty while unassigned.
 	Roles []string

@@ -44,7 +44,7 @@ func (e *Executor) Plan(ctx context.Context, rb *runbooks.Runbook, in PlanInput)
 		run.IncidentID = in.Incident.ID
 	}
 	steps := map[string]any{}
-	data := dataFor(run, rb, in.Incident, steps, e.d.Roles)
+	data := dataFor(run, rb, in.Incident, steps, e.d.Roles, e.d.Fields)
 	out := make([]PlannedStep, len(rb.Steps))
 	for i, def := range rb.Steps {
 		out[i] = e.planStep(ctx, run, rb, i, def, data)

@@ -17,13 +17,19 @@ const maxChannelName = 80
 // maxSuffix bounds how many "-2", "-3"… names create_channel tries.
 const maxSuffix = 50
 
-// ChannelName makes a name valid for Slack: lowercase, anything but letters, digits,
-// "-" and "_" turned into "-", runs of "-" folded, at most 80 characters. It fails when
-// nothing Slack accepts is left.
+// channelWords reads the characters mrkdwn escapes as people mean them in a name: the
+// name input is rendered for Slack, so a title's "&" arrives as "&amp;", and "&" reads
+// "and" while "<" and ">" carry no word at all. Without this a title "Checkout &
+// payments" became #checkout-amp-payments.
+var channelWords = strings.NewReplacer("&amp;", " and ", "&lt;", "", "&gt;", "", "&", " and ", "<", "", ">", "")
+
+// ChannelName makes a name valid for Slack: lowercase, "&" spelled "and", "<" and ">"
+// dropped, anything else but letters, digits, "-" and "_" turned into "-", runs of "-"
+// folded, at most 80 characters. It fails when nothing Slack accepts is left.
 func ChannelName(name string) (string, error) {
 	var b strings.Builder
 	dash := false
-	for _, r := range strings.ToLower(name) {
+	for _, r := range strings.ToLower(channelWords.Replace(name)) {
 		switch {
 		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '_':
 			b.WriteRune(r)

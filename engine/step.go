@@ -194,7 +194,7 @@ func (e *Executor) templateData(ctx context.Context, run *runbook.Run, rb *runbo
 		}
 		steps[srcRb.Steps[i].ID] = st.Outputs
 	}
-	data := dataFor(run, rb, inc, steps, e.d.Roles)
+	data := dataFor(run, rb, inc, steps, e.d.Roles, e.d.Fields)
 	if run.RollbackOf != 0 {
 		data["rollback"] = e.rollbackData(ctx, run)
 	}
@@ -202,8 +202,9 @@ func (e *Executor) templateData(ctx context.Context, run *runbook.Run, rb *runbo
 }
 
 // dataFor builds template data from a run, its incident (or nil) and the outputs of
-// its steps so far, by step id.
-func dataFor(run *runbook.Run, rb *runbooks.Runbook, inc *runbook.Incident, steps map[string]any, roles []string) map[string]any {
+// its steps so far, by step id; roles and fields are the configured roles and custom
+// fields' names.
+func dataFor(run *runbook.Run, rb *runbooks.Runbook, inc *runbook.Incident, steps map[string]any, roles, fields []string) map[string]any {
 	params := map[string]any{}
 	for _, p := range rb.Params {
 		if p.Default != nil {
@@ -221,8 +222,7 @@ func dataFor(run *runbook.Run, rb *runbooks.Runbook, inc *runbook.Incident, step
 		"user":   user,
 	}
 	if inc != nil {
-		data["incident"] = runbooks.IncidentData(inc, roles...)
-		data["Activity"] = data["incident"]
+		data["incident"], data["Activity"] = runbooks.TemplateIncident(inc, roles, fields)
 	}
 	return data
 }

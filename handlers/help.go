@@ -23,6 +23,9 @@ func (h *Handlers) help(_ context.Context, inv *invocation) (*runbook.Reply, err
 		if c.name == "run" {
 			text += fmt.Sprintf("\n`%s help run <runbook>` shows a runbook's params.", inv.prefix)
 		}
+		if c.name == "declare" || c.name == "update" {
+			text += fieldsHelp(h.Incidents.Fields())
+		}
 		return slackui.PrivateText(text), nil
 	}
 	var lines []string
@@ -40,4 +43,31 @@ func (h *Handlers) help(_ context.Context, inv *invocation) (*runbook.Reply, err
 func usageError(problem, prefix string, c *command) *runbook.Reply {
 	text := fmt.Sprintf(":warning: %s\nUsage: `%s %s`", problem, prefix, c.usage)
 	return slackui.PrivateText(text)
+}
+
+// fieldsHelp lists the configured custom fields for help declare and help update:
+// name, type (an enum's values), whether required, and the description.
+func fieldsHelp(specs []runbook.FieldSpec) string {
+	if len(specs) == 0 {
+		return ""
+	}
+	lines := []string{"\nCustom fields (`name=value`):"}
+	for _, f := range specs {
+		kind := f.Type
+		if f.Type == runbook.FieldEnum {
+			kind = "one of " + strings.Join(f.Values, ", ")
+		}
+		line := fmt.Sprintf("• `%s` %s", f.Name, slackui.Escape(kind))
+		if f.Required {
+			line += ", required"
+		}
+		if f.Default != "" {
+			line += ", default " + slackui.FieldValue(f, f.Default)
+		}
+		if f.Description != "" {
+			line += " — " + slackui.Escape(f.Description)
+		}
+		lines = append(lines, line)
+	}
+	return strings.Join(lines, "\n")
 }

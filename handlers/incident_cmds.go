@@ -42,11 +42,67 @@ func (h *Handlers) declare(ctx context.Context, inv *invocation) (*runbook.Reply
 	if d.Title == "" {
 		return nil, runbook.Errorf(runbook.EINVALID, "Give the incident a title.")
 	}
+	if sum, ok := a.opts["summary"]; ok {
+		d.Summary = sum.Text
+	}
+	if d.Fields, err = h.fieldValues(ctx, a, declareKeys); err != nil {
+		return nil, err
+	}
 	out, err := h.Incidents.Declare(ctx, d)
 	if err != nil {
 		return nil, err
 	}
 	return declaredReply(out), nil
+}
+
+// declareKeys are the options declare reads itself; every other key=value names a
+// custom field.
+var declareKeys = []string{"service", "commander", "summary"}
+
+// updateKeys are the options update reads itself.
+var updateKeys = []string{"status", "severity", "sev", "commander", "note", "summary"}
+
+// fieldValues reads the key=value options that are not among own as custom field
+// values. A user field's value is turned into a user id — from a mention, an id or
+// an @handle, never a display name — so that what is stored names one person.
+func (h *Handlers) fieldValues(ctx context.Context, a args, own []string) (map[string]string, error) {
+	specs := h.Incidents.Fields()
+	var out map[string]string
+	for _, key := range a.order {
+		if slices.Contains(own, key) {
+			continue
+		}
+		f, ok := runbook.FieldByName(specs, key)
+		if !ok {
+			return nil, unknownKey(key, own, runbook.FieldNames(specs))
+		}
+		v := a.opts[key]
+		value := v.Text
+		if f.Type == runbook.FieldUser && strings.TrimSpace(value) != "" {
+			id, err := h.resolveUser(ctx, v)
+			if err != nil {
+				return nil, runbook.Errorf(runbook.EINVALID, "%s is a person: %s Mention them (%s=@alice).", f.Name, runbook.ErrorMessage(err), f.Name)
+			}
+			value = id
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[key] = value
+	}
+	return out, nil
+}
+
+// unknownKey answers an option that is neither the command's own nor a custom field.
+func unknownKey(key string, own, fields []string) error {
+	msg := fmt.Sprintf("I don't know “%s”", slackui.Escape(key))
+	if s := runbook.Suggest(key, append(slices.Clone(own), fields...)); s != "" {
+		msg += fmt.Sprintf(" (did you mean “%s”?)", s)
+	}
+	if len(fields) == 0 {
+		return runbook.Errorf(runbook.EINVALID, "%s; use %s (no custom fields are configured). To put “=” in a title, quote the title.", msg, strings.Join(own, ", "))
+	}
+	return runbook.Errorf(runbook.EINVALID, "%s; use %s, or a field: %s.", msg, strings.Join(own, ", "), strings.Join(fields, ", "))
 }
 
 // declaredService reads the service of "declare <severity> [service | --] <title…>"
@@ -127,11 +183,11 @@ func (h *Handlers) status(ctx context.Context, inv *invocation) (*runbook.Reply,
 	if err != nil {
 		return nil, err
 	}
-	msg := slackui.Announcement(inc)
+	msg := slackui.Announcement(inc, h.Incidents.Fields()...)
 	return &runbook.Reply{Visibility: runbook.Private, Text: msg.Text, Blocks: msg.Blocks}, nil
 }
 
-// update: update <INC-id> status=… severity=… commander=@… note="…"
+// update: update <INC-id> status=… severity=… commander=@… summary="…" note="…" field=value…
 func (h *Handlers) update(ctx context.Context, inv *invocation) (*runbook.Reply, error) {
 	a := parseArgs(inv.args)
 	inc, used, err := h.incidentArg(ctx, inv, a, 0)
@@ -145,6 +201,9 @@ func (h *Handlers) update(ctx context.Context, inv *invocation) (*runbook.Reply,
 		return nil, err
 	}
 	c := incidents.Change{By: inv.req.UserID, Key: inv.req.ID}
+	if c.Fields, err = h.fieldValues(ctx, a, updateKeys); err != nil {
+		return nil, err
+	}
 	for _, key := range a.order {
 		v := a.opts[key]
 		switch key {
@@ -154,21 +213,35 @@ func (h *Handlers) update(ctx context.Context, inv *invocation) (*runbook.Reply,
 			c.Severity = v.Text
 		case "note":
 			c.Note = v.Text
+		case "summary":
+			c.Summary = &v.Text
 		case "commander":
 			if c.Commander, err = h.resolveUser(ctx, v); err != nil {
 				return nil, err
 			}
-		default:
-			return nil, unknownOption(key, []string{"status", "severity", "commander", "note"})
 		}
 	}
 	updated, err := h.Incidents.Update(ctx, inc.ID, c)
 	if err != nil {
 		return nil, err
 	}
-	text := fmt.Sprintf(":pencil2: Updated *%s*: %s, %s, commander %s.", updated.Key(), updated.Severity, updated.Status, mentionOr(updated.Commander, "none"))
+	text := fmt.Sprintf(":pencil2: Updated *%s*: %s, %s, commander %s", updated.Key(), updated.Severity, updated.Status, mentionOr(updated.Commander, "none"))
 	if incidents.Reopened(inc, updated) {
-		text = fmt.Sprintf(":arrows_counterclockwise: Reopened *%s*: %s, %s, commander %s.", updated.Key(), updated.Severity, updated.Status, mentionOr(updated.Commander, "none"))
+		text = fmt.Sprintf(":arrows_counterclockwise: Reopened *%s*: %s, %s, commander %s", updated.Key(), updated.Severity, updated.Status, mentionOr(updated.Commander, "none"))
+	}
+	for _, f := range h.Incidents.Fields() {
+		if _, changed := c.Fields[f.Name]; changed {
+			text += fmt.Sprintf(", %s %s", f.Name, slackui.Or(slackui.FieldValue(f, updated.Fields[f.Name]), "cleared"))
+		}
+	}
+	switch {
+	case c.Summary != nil && updated.Summary == "":
+		text += ", summary cleared"
+	case c.Summary != nil:
+		text += ", summary set"
+	}
+	text += "."
+	if incidents.Reopened(inc, updated) {
 		text += h.stillArchived(ctx, inv.prefix, updated)
 	}
 	return slackui.PrivateText(text), nil
@@ -262,12 +335,4 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
-}
-
-func unknownOption(key string, known []string) error {
-	msg := fmt.Sprintf("I don't know the option “%s”", slackui.Escape(key))
-	if s := runbook.Suggest(key, known); s != "" {
-		msg += fmt.Sprintf(" (did you mean “%s”?)", s)
-	}
-	return runbook.Errorf(runbook.EINVALID, "%s; use %s.", msg, strings.Join(known, ", "))
 }

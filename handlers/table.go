@@ -10,9 +10,9 @@ import (
 // commandTable lists every command, in the order help shows them.
 func (h *Handlers) commandTable() []*command {
 	return []*command{
-		{name: "declare", usage: "declare <severity> [service | --] <title…>", summary: "Declare an incident (no arguments opens a form); `--` before the title when its first word is not a service.", run: h.declare},
+		{name: "declare", usage: "declare <severity> [service | --] <title…> [field=value …]", summary: "Declare an incident (no arguments opens a form); `--` before the title when its first word is not a service; custom fields as `region=eu`.", run: h.declare},
 		{name: "status", usage: "status [INC-id]", summary: "Show an incident (in its channel the id is implied).", run: h.status},
-		{name: "update", usage: `update <INC-id> [status=…] [severity=…] [commander=@…] [note="…"]`, summary: "Change an incident.", run: h.update},
+		{name: "update", usage: `update <INC-id> [status=…] [severity=…] [commander=@…] [summary="…"] [note="…"] [field=value …]`, summary: "Change an incident; `field=` with nothing after it clears a custom field.", run: h.update},
 		{name: "resolve", usage: "resolve <INC-id> [note…]", summary: "Resolve an incident.", run: h.resolve},
 		{name: "assign", usage: "assign [INC-id] @user <role>", summary: "Give someone a role in an incident (incidents.roles: commander, comms…).", run: h.assign},
 		{name: "invite", usage: "invite [INC-id] @user @group …", summary: "Invite people and user groups into an incident's channel.", run: h.invite},

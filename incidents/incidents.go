@@ -35,6 +35,8 @@ type Config struct {
 	// ServiceChannel returns where a service's incidents are announced (the service's
 	// channel, else slack.defaultChannel).
 	ServiceChannel func(service string) string
+	// Fields are the configured custom fields (incidents.fields).
+	Fields []runbook.FieldSpec
 	// Timers hears of declarations and changes, to arm, put off and stop the
 	// incident's reminders and periodic runbooks (optional).
 	Timers Timers
@@ -83,13 +85,21 @@ func (s *Service) Severities() []string { return s.cfg.Severities }
 // Statuses are the configured statuses, in order; the last one resolves.
 func (s *Service) Statuses() []string { return s.cfg.Statuses }
 
+// Fields are the configured custom fields, in order.
+func (s *Service) Fields() []runbook.FieldSpec { return s.cfg.Fields }
+
 // Declaration is what a person gives to declare an incident.
 type Declaration struct {
 	Title     string
 	Severity  string
 	Service   string
 	Commander string
-	By        string
+	// Fields are custom field values by name, as given (a user field's value a user
+	// id); defaults fill the ones not given.
+	Fields map[string]string
+	// Summary is the incident's first summary, or "".
+	Summary string
+	By      string
 	// Key is the id of the request that declares (Request.ID), or "". The same
 	// request handled again — a redelivery, or a restart finishing it — declares
 	// nothing new: it finds its incident, finishes what the first attempt left undone
@@ -119,6 +129,15 @@ func (s *Service) Declare(ctx context.Context, d Declaration) (*Declared, error)
 	}
 	if n := len([]rune(d.Title)); n > maxTitle {
 		return nil, runbook.Errorf(runbook.EINVALID, "That title is %d characters long; keep it under %d.", n, maxTitle)
+	}
+	fields, err := s.CheckFields(d.Fields, true)
+	if err != nil {
+		return nil, err
+	}
+	d.Fields = fields
+	d.Summary = strings.TrimSpace(runbook.CleanText(d.Summary))
+	if n := len([]rune(d.Summary)); n > runbook.MaxSummary {
+		return nil, runbook.Errorf(runbook.EINVALID, "That summary is %d characters long; keep it under %d.", n, runbook.MaxSummary)
 	}
 	if d.Commander == "" {
 		// Whoever declares leads until they hand over (update commander=@…).
@@ -166,11 +185,62 @@ func (s *Service) create(ctx context.Context, d Declaration) (inc *runbook.Incid
 		}
 	}
 	inc = &runbook.Incident{Title: strings.TrimSpace(d.Title), Severity: d.Severity, Status: s.cfg.Statuses[0],
-		Service: strings.ToLower(d.Service), Commander: d.Commander, CreatedBy: d.By, RequestKey: d.Key}
+		Service: strings.ToLower(d.Service), Commander: d.Commander, Fields: d.Fields, Summary: d.Summary, CreatedBy: d.By, RequestKey: d.Key}
 	if err := s.store.CreateIncident(ctx, inc); err != nil {
 		return nil, false, err
 	}
 	return inc, false, nil
+}
+
+// CheckFields checks custom field values against the configured fields and returns
+// them as stored. An unknown name is refused with the closest configured one; a value
+// must fit its field's type. Declaring, defaults fill the fields not given, and a
+// required field with neither a value nor a default is refused by name; otherwise a
+// required field may not be cleared.
+func (s *Service) CheckFields(values map[string]string, declaring bool) (map[string]string, error) {
+	names := runbook.FieldNames(s.cfg.Fields)
+	out := map[string]string{}
+	for _, name := range slices.Sorted(maps.Keys(values)) {
+		f, ok := runbook.FieldByName(s.cfg.Fields, name)
+		if !ok {
+			return nil, UnknownField(name, names)
+		}
+		v, err := f.Check(values[name])
+		if err != nil {
+			return nil, err
+		}
+		if v == "" && f.Required && !declaring {
+			return nil, runbook.Errorf(runbook.EINVALID, "%s is required; give it a value instead of clearing it.", name)
+		}
+		out[name] = v
+	}
+	if !declaring {
+		return out, nil
+	}
+	for _, f := range s.cfg.Fields {
+		if out[f.Name] == "" && f.Default != "" {
+			out[f.Name] = f.Default
+		}
+		if out[f.Name] == "" {
+			if f.Required {
+				return nil, runbook.Errorf(runbook.EINVALID, "%s is required: add %s=… to the declaration.", f.Name, f.Name)
+			}
+			delete(out, f.Name)
+		}
+	}
+	return out, nil
+}
+
+// UnknownField is the answer to a field name that is not configured.
+func UnknownField(name string, names []string) error {
+	if len(names) == 0 {
+		return runbook.Errorf(runbook.EINVALID, "“%s” is not something I can set: no custom fields are configured (incidents.fields).", slackui.Escape(name))
+	}
+	msg := fmt.Sprintf("I don't know the field “%s”", slackui.Escape(name))
+	if sug := runbook.Suggest(name, names); sug != "" {
+		msg += fmt.Sprintf(" (did you mean “%s”?)", sug)
+	}
+	return runbook.Errorf(runbook.EINVALID, "%s; the fields are %s.", msg, strings.Join(names, ", "))
 }
 
 // CheckSeverity says whether severity is one of the configured ones.
@@ -239,7 +309,7 @@ func (s *Service) announce(ctx context.Context, inc *runbook.Incident, again boo
 		}
 	}
 	if !found {
-		msg := slackui.Announcement(inc)
+		msg := slackui.Announcement(inc, s.cfg.Fields...)
 		msg.Channel, msg.Metadata = channel, &tag
 		var err error
 		if posted, err = s.slack.PostMessage(ctx, msg); err != nil {
@@ -284,8 +354,22 @@ func (s *Service) Update(ctx context.Context, id int64, c Change) (*runbook.Inci
 			c.Commander = user
 		}
 	}
-	if c.Status == "" && c.Severity == "" && c.Commander == "" && c.Note == "" && len(c.Roles) == 0 {
-		return nil, runbook.Errorf(runbook.EINVALID, "Say what to change: status=…, severity=…, commander=@… or note=\"…\".")
+	if c.Fields != nil {
+		fields, err := s.CheckFields(c.Fields, false)
+		if err != nil {
+			return nil, err
+		}
+		c.Fields = fields
+	}
+	if c.Summary != nil {
+		sum := strings.TrimSpace(runbook.CleanText(*c.Summary))
+		if n := len([]rune(sum)); n > runbook.MaxSummary {
+			return nil, runbook.Errorf(runbook.EINVALID, "That summary is %d characters long; keep it under %d.", n, runbook.MaxSummary)
+		}
+		c.Summary = &sum
+	}
+	if c.Status == "" && c.Severity == "" && c.Commander == "" && c.Note == "" && len(c.Roles) == 0 && len(c.Fields) == 0 && c.Summary == nil {
+		return nil, runbook.Errorf(runbook.EINVALID, "Say what to change: status=…, severity=…, commander=@…, summary=\"…\", note=\"…\" or a field (name=value).")
 	}
 	var before runbook.Incident
 	inc, applied, err := s.store.UpdateIncidentOnce(ctx, id, c.Key, func(i *runbook.Incident) error {
@@ -370,14 +454,36 @@ func (s *Service) apply(i *runbook.Incident, c Change) error {
 	if c.Commander != "" {
 		i.Commander = c.Commander
 	}
-	for role, user := range c.Roles {
-		if role == runbook.RoleCommander {
-			continue
+	if len(c.Roles) > 0 {
+		// A fresh map, as for fields: before, kept for the timeline, shares the stored one.
+		roles := maps.Clone(i.Roles)
+		if roles == nil {
+			roles = map[string]string{}
 		}
-		if i.Roles == nil {
-			i.Roles = map[string]string{}
+		for role, user := range c.Roles {
+			if role != runbook.RoleCommander {
+				roles[role] = user
+			}
 		}
-		i.Roles[role] = user
+		i.Roles = roles
+	}
+	if len(c.Fields) > 0 {
+		// A fresh map: before, kept for the timeline, shares the stored one.
+		fields := maps.Clone(i.Fields)
+		if fields == nil {
+			fields = map[string]string{}
+		}
+		for name, v := range c.Fields {
+			if v == "" {
+				delete(fields, name)
+			} else {
+				fields[name] = v
+			}
+		}
+		i.Fields = fields
+	}
+	if c.Summary != nil {
+		i.Summary = *c.Summary
 	}
 	return nil
 }
@@ -445,6 +551,14 @@ func (s *Service) record(ctx context.Context, before, after *runbook.Incident, c
 			entries = append(entries, runbook.TimelineEntry{Kind: runbook.TimelineRole, Text: slackui.Mention(r[1]) + " is now " + r[0]})
 		}
 	}
+	for _, f := range s.cfg.Fields {
+		if was, now := before.Fields[f.Name], after.Fields[f.Name]; was != now {
+			entries = append(entries, runbook.TimelineEntry{Kind: runbook.TimelineField, Text: slackui.FieldChange(f, was, now)})
+		}
+	}
+	if after.Summary != before.Summary {
+		entries = append(entries, runbook.TimelineEntry{Kind: runbook.TimelineSummary, Text: "summary: " + after.Summary})
+	}
 	if c.Note != "" {
 		entries = append(entries, runbook.TimelineEntry{Kind: runbook.TimelineNote, Text: c.Note})
 	}
@@ -460,7 +574,7 @@ func (s *Service) record(ctx context.Context, before, after *runbook.Incident, c
 // and the incident channel's topic shows severity, status and commander.
 func (s *Service) refresh(ctx context.Context, inc *runbook.Incident) {
 	if inc.AnnouncementTS != "" {
-		if err := s.slack.UpdateMessage(ctx, inc.AnnouncementChannel, inc.AnnouncementTS, slackui.Announcement(inc)); err != nil {
+		if err := s.slack.UpdateMessage(ctx, inc.AnnouncementChannel, inc.AnnouncementTS, slackui.Announcement(inc, s.cfg.Fields...)); err != nil {
 			s.log.Warn("cannot update announcement", "incident", inc.Key(), "err", err)
 		}
 	}

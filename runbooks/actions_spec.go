@@ -60,6 +60,9 @@ type InputSpec struct {
 	// reach returns what is wrong with a value, template or not, given the settings
 	// (a host that is not allowed), or "".
 	reach func(s Settings, value string) string
+	// AliasOf, when set, says the input is another name for that input, as Harness
+	// runbooks call it (description for purpose); its value is stored under that name.
+	AliasOf string
 }
 
 // Input returns the input called name.
@@ -116,6 +119,8 @@ var Actions = map[string]ActionSpec{
 			{Name: "private", Type: InputBool, Summary: "create a private channel"},
 			{Name: "topic", Type: InputString, Summary: "channel topic"},
 			{Name: "purpose", Type: InputString, Summary: "channel purpose"},
+			{Name: "description", Type: InputString, Summary: "the channel purpose, as Harness calls it", AliasOf: "purpose"},
+			{Name: "is_private", Type: InputBool, Summary: "create a private channel, as Harness calls it", AliasOf: "private"},
 			{Name: "invite", Type: InputList, Summary: `user ids, @handles, user groups or "commander"`, check: checkUser},
 			{Name: "on_exists", Type: InputString, Summary: "when the name is taken: add a suffix, or reuse the existing channel", Values: []string{"suffix", "reuse"}, Default: "suffix"},
 		},

@@ -64,8 +64,10 @@ func FuzzRender(f *testing.F) {
 
 func fuzzData(v string) map[string]any {
 	incident := map[string]any{"fields": map[string]any{"responders": []any{v, v}, "x": v}}
-	for _, f := range IncidentFields[:len(IncidentFields)-1] {
-		incident[f] = v
+	for _, f := range IncidentFields {
+		if f != "fields" {
+			incident[f] = v
+		}
 	}
 	return map[string]any{
 		"incident": incident,

@@ -19,20 +19,22 @@ func TestIncidentData(t *testing.T) {
 			Fields: map[string]string{"region": "eu-west-1"}, CreatedAt: created,
 		}
 		want := map[string]any{
-			"id":           "INC-42",
-			"number":       int64(42),
-			"title":        "Checkout is down",
-			"severity":     "sev1",
-			"status":       "investigating",
-			"service":      "checkout",
-			"commander":    "<@U123>",
-			"commander_id": "U123",
-			"channel":      "<#C456>",
-			"channel_id":   "C456",
-			"url":          "",
-			"created_at":   "2026-03-01T08:30:00Z",
-			"fields":       map[string]any{"region": "eu-west-1"},
-			"roles":        map[string]any{"commander": "<@U123>"},
+			"id":            "INC-42",
+			"number":        int64(42),
+			"title":         "Checkout is down",
+			"severity":      "sev1",
+			"status":        "investigating",
+			"service":       "checkout",
+			"commander":     "<@U123>",
+			"commander_id":  "U123",
+			"channel":       "<#C456>",
+			"channel_id":    "C456",
+			"url":           "",
+			"created_at":    "2026-03-01T08:30:00Z",
+			"fields":        map[string]any{"region": "eu-west-1"},
+			"summary":       "",
+			"slack_channel": "<#C456>",
+			"roles":         map[string]any{"commander": "<@U123>"},
 		}
 		if got := runbooks.IncidentData(inc); !reflect.DeepEqual(got, want) {
 			t.Fatalf("IncidentData() =\n%#v\nwant\n%#v", got, want)
@@ -67,4 +69,23 @@ func TestIncidentData(t *testing.T) {
 			t.Fatal("changing the template data changed the incident")
 		}
 	})
+}
+
+// TestTemplateIncident: every configured field is there, blank when unset, and
+// Activity has the custom fields at its top level, never over the incident's own names.
+func TestTemplateIncident(t *testing.T) {
+	inc := &runbook.Incident{ID: 7, Title: "T", Channel: "C9", Summary: "db overloaded",
+		Fields: map[string]string{"region": "eu", "title": "not the title"}}
+	incident, activity := runbooks.TemplateIncident(inc, nil, []string{"region", "customer"})
+	fields := incident["fields"].(map[string]any)
+	if fields["region"] != "eu" || fields["customer"] != "" {
+		t.Fatalf("incident.fields = %#v", fields)
+	}
+	if activity["region"] != "eu" || activity["customer"] != "" || activity["title"] != "T" ||
+		activity["summary"] != "db overloaded" || activity["slack_channel"] != "<#C9>" {
+		t.Fatalf("Activity = %#v", activity)
+	}
+	if _, ok := incident["region"]; ok {
+		t.Fatal("incident.region is set: custom fields belong under incident.fields")
+	}
 }

@@ -23,9 +23,17 @@ func (p *parser) inputs(st *Step, src stepSource, spec ActionSpec, sc Scope) {
 				p.unknownKey(k, src.prefix, "input", spec.InputNames(), spec.Name+" takes "+strings.Join(spec.InputNames(), ", "))
 				return
 			}
-			given[in.Name] = true
+			name := in.Name
+			if in.AliasOf != "" {
+				name = in.AliasOf
+			}
+			if given[name] {
+				p.addf(k, "%s%s and %s are the same input; give one of them", src.prefix, name, aliasOf(spec, name))
+				return
+			}
+			given[name], given[in.Name] = true, true
 			if val, ok := p.input(in, v, src.prefix, sc); ok {
-				st.With[in.Name] = val
+				st.With[name] = val
 			}
 		})
 	}
@@ -41,6 +49,16 @@ func (p *parser) inputs(st *Step, src stepSource, spec ActionSpec, sc Scope) {
 	if len(spec.OneOf) > 0 && !slices.ContainsFunc(spec.OneOf, func(name string) bool { return given[name] }) {
 		p.addf(at, "%sneeds %s", src.prefix, orList(spec.OneOf))
 	}
+}
+
+// aliasOf returns the other name of the input called name.
+func aliasOf(spec ActionSpec, name string) string {
+	for _, in := range spec.Inputs {
+		if in.AliasOf == name {
+			return in.Name
+		}
+	}
+	return name
 }
 
 // orList joins names as "a, b or c".

@@ -13,13 +13,14 @@ import (
 //
 //	incident: {id, title, severity, status, service, commander, channel, url,
 //	           created_at, fields: {custom fields…}}
-//	Activity: the incident map again (Harness-style templates)
+//	Activity: the incident map again, with each custom field also at its top level
+//	          (Harness-style templates: {{Activity.region}})
 //	params:   the bound params
 //	steps:    {<step id>: {<output>: value…}} for the steps run so far
 //	run:      {id, runbook, started_by, started_at}
 //	user:     {id, name} of whoever started the run
 var (
-	IncidentFields = []string{"id", "number", "title", "severity", "status", "service", "commander", "commander_id", "channel", "channel_id", "url", "created_at", "roles", "fields"}
+	IncidentFields = []string{"id", "number", "title", "severity", "status", "service", "commander", "commander_id", "channel", "channel_id", "url", "created_at", "roles", "fields", "summary", "slack_channel"}
 	RunFields      = []string{"id", "runbook", "started_by", "started_at"}
 	UserFields     = []string{"id", "name"}
 )
@@ -29,7 +30,7 @@ var roots = []string{"incident", "Activity", "params", "steps", "run", "user", "
 
 // Scope is what the templates of one step may refer to: the built-in incident, run and
 // user fields, the runbook's params and the outputs of earlier steps that have an id.
-// incident.fields.* is open: custom fields may have any name.
+// incident.fields.* are the configured custom fields (Fields).
 type Scope struct {
 	Params []string
 	// Steps maps each earlier step's id to its action.
@@ -45,6 +46,8 @@ type Scope struct {
 	// Roles are the configured roles (incidents.roles), the names incident.roles.*
 	// may use; empty checks nothing.
 	Roles []string
+	// Fields are the configured custom incident fields' names.
+	Fields []string
 }
 
 // ScopeAt returns the scope of the runbook's i-th step (0-based).
@@ -103,11 +106,22 @@ func (s Scope) kind(name string) (varKind, error) {
 		parts = strings.Split(rest, ".")
 	}
 	switch root {
-	case "incident", "Activity":
+	case "incident":
 		if len(parts) > 0 && parts[0] == "roles" {
 			return s.roleKind(name, root, parts)
 		}
+		if len(parts) > 0 && parts[0] == "fields" {
+			return s.customFieldKind(name, parts[1:])
+		}
 		return fieldKind(name, root, parts, IncidentFields, "")
+	case "Activity":
+		if len(parts) > 0 && parts[0] == "roles" {
+			return s.roleKind(name, root, parts)
+		}
+		if len(parts) > 0 && parts[0] == "fields" {
+			return s.customFieldKind(name, parts[1:])
+		}
+		return fieldKind(name, root, parts, append(slices.Clone(IncidentFields), s.Fields...), fieldsHint(s.Fields))
 	case "params":
 		return fieldKind(name, root, parts, s.Params, paramsHint(s.Params))
 	case "run":
@@ -140,6 +154,31 @@ func fieldKind(name, root string, parts, fields []string, hint string) (varKind,
 		return 0, runbook.Errorf(runbook.EINVALID, "unknown variable %q: %s.%s has no fields", name, root, parts[0])
 	}
 	return kindValue, nil
+}
+
+// customFieldKind resolves incident.fields.<name>: a configured custom field.
+func (s Scope) customFieldKind(name string, parts []string) (varKind, error) {
+	if len(parts) == 0 {
+		return kindGroup, nil
+	}
+	if len(s.Fields) == 0 {
+		return 0, runbook.Errorf(runbook.EINVALID, "unknown variable %q; no custom fields are configured (incidents.fields in the config file)", name)
+	}
+	if !slices.Contains(s.Fields, parts[0]) {
+		prefix := strings.TrimSuffix(name, "."+strings.Join(parts, "."))
+		return 0, unknownVar(name, suggestIn(prefix, parts[0], s.Fields), fieldsHint(s.Fields))
+	}
+	if len(parts) > 1 {
+		return 0, runbook.Errorf(runbook.EINVALID, "unknown variable %q: the custom field %s is one value and has no fields", name, parts[0])
+	}
+	return kindValue, nil
+}
+
+func fieldsHint(fields []string) string {
+	if len(fields) == 0 {
+		return ""
+	}
+	return "the custom fields are " + strings.Join(fields, ", ")
 }
 
 // stepKind resolves steps.<id>.<output>.

@@ -13,11 +13,23 @@ func TestScopeCheck(t *testing.T) {
 		Steps:  map[string]string{"channel": "slack.create_channel", "scale": "approval.request", "odd": "no.such_action"},
 		Later:  []string{"notify"},
 		Self:   "me",
+		Fields: []string{"region", "customer"},
 	}
 	tests := []struct{ name, want string }{
 		{"incident.title", ""},
 		{"Activity.title", ""},
-		{"incident.fields.anything.at.all", ""},
+		{"incident.fields.region", ""},
+		{"incident.fields", ""},
+		{"Activity.region", ""},
+		{"Activity.fields.customer", ""},
+		{"incident.summary", ""},
+		{"Activity.summary", ""},
+		{"Activity.slack_channel", ""},
+		{"incident.fields.regoin", `unknown variable "incident.fields.regoin" (did you mean "incident.fields.region"?)`},
+		{"incident.fields.zzz", `unknown variable "incident.fields.zzz"; the custom fields are region, customer`},
+		{"incident.fields.region.x", `unknown variable "incident.fields.region.x": the custom field region is one value and has no fields`},
+		{"Activity.custmer", `unknown variable "Activity.custmer" (did you mean "Activity.customer"?)`},
+		{"incident.region", `unknown variable "incident.region"`},
 		{"params.count", ""},
 		{"steps.channel.id", ""},
 		{"steps.odd.whatever", ""},
@@ -56,10 +68,12 @@ func TestScopeCheck(t *testing.T) {
 }
 
 func TestScopeCheckTemplate(t *testing.T) {
-	s := Scope{Steps: map[string]string{"scale": "approval.request"}}
+	s := Scope{Steps: map[string]string{"scale": "approval.request"}, Fields: []string{"responders"}}
 	tests := []struct{ tmpl, want string }{
 		{"{{#incident}}{{title}} {{incident.id}}{{/incident}}", ""},
-		{"{{#incident.fields.responders}}{{.}} {{name}}{{/incident.fields.responders}}", ""},
+		{"{{#incident.fields.responders}}{{.}}{{/incident.fields.responders}}", ""},
+		{"{{#incident.fields}}{{responders}}{{/incident.fields}}", ""},
+		{"{{#incident.fields}}{{respnders}}{{/incident.fields}}", `unknown variable "incident.fields.respnders" (did you mean "incident.fields.responders"?)`},
 		{"{{#steps.scale.approved}}by {{steps.scale.decided_by}}{{/steps.scale.approved}}", ""},
 		{"{{#steps.scale}}{{decided_by}}{{/steps.scale}}", ""},
 		{"{{#incident}}{{titel}}{{/incident}}", `unknown variable "incident.titel" (did you mean "incident.title"?)`},
@@ -110,5 +124,15 @@ func TestActionsSpec(t *testing.T) {
 				t.Errorf("%s: OneOf names unknown input %q", name, o)
 			}
 		}
+	}
+}
+
+// TestScopeNoFields: with no custom fields configured, incident.fields.NAME can never
+// have a value, so it is refused at validation rather than failing every run.
+func TestScopeNoFields(t *testing.T) {
+	err := Scope{}.Check("incident.fields.region")
+	want := `unknown variable "incident.fields.region"; no custom fields are configured (incidents.fields in the config file)`
+	if runbook.ErrorMessage(err) != want {
+		t.Fatalf("Check = %v, want %q", err, want)
 	}
 }

@@ -35,6 +35,9 @@ type Settings struct {
 	// Roles are incidents.roles, the names {{incident.roles.NAME}} may use. Empty
 	// checks nothing.
 	Roles []string
+	// Fields are the configured custom incident fields' names (incidents.fields), the
+	// only names incident.fields.NAME and Activity.NAME may use.
+	Fields []string
 }
 
 // CheckURL says what is wrong with a URL an http.request step is about to call, or

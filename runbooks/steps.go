@@ -186,6 +186,7 @@ func (p *parser) stepBody(st *Step, src stepSource, sc Scope) {
 	p.checkIdempotent(*st, src)
 	sc.Secrets = p.settings.Secrets
 	sc.Roles = p.settings.Roles
+	sc.Fields = p.settings.Fields
 	if src.when != nil {
 		p.template(src.when, src.prefix+"when: ", st.When, sc)
 	}

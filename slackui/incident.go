@@ -2,6 +2,8 @@ package slackui
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/slack-go/slack"
@@ -13,8 +15,9 @@ import (
 var severityBadges = map[string]string{"sev0": ":red_circle:", "sev1": ":large_orange_circle:", "sev2": ":large_yellow_circle:"}
 
 // Announcement is the declaration message, re-rendered on every change and edited in
-// place so the channel shows one current message per incident.
-func Announcement(inc *runbook.Incident) runbook.Message {
+// place so the channel shows one current message per incident. fields are the
+// configured custom fields, shown in their order.
+func Announcement(inc *runbook.Incident, fieldSpecs ...runbook.FieldSpec) runbook.Message {
 	badge := severityBadges[inc.Severity]
 	if badge == "" {
 		badge = ":white_circle:"
@@ -47,10 +50,71 @@ func Announcement(inc *runbook.Incident) runbook.Message {
 	blocks := []slack.Block{
 		slack.NewSectionBlock(Mrkdwn(title), nil, nil),
 		slack.NewSectionBlock(nil, fields, nil),
-		slack.NewContextBlock("", Mrkdwn(context)),
 	}
+	blocks = append(blocks, customFields(inc, fieldSpecs)...)
+	if inc.Summary != "" {
+		blocks = append(blocks, slack.NewSectionBlock(Mrkdwn("*Summary*\n"+Escape(Truncate(inc.Summary, maxSectionText))), nil, nil))
+	}
+	blocks = append(blocks, slack.NewContextBlock("", Mrkdwn(context)))
 	text := fmt.Sprintf("%s %s (%s, %s)", inc.Key(), Escape(inc.Title), inc.Severity, inc.Status)
 	return runbook.Message{Text: text, Blocks: blocks}
+}
+
+// maxSectionText keeps a section's text within Slack's 3000 characters, with room for
+// its heading.
+const maxSectionText = 2900
+
+// maxSectionFields is how many fields Slack allows in one section block.
+const maxSectionFields = 10
+
+// customFields draws the incident's custom fields as section fields, ten to a section:
+// the configured ones that have a value, in order, then any the configuration no
+// longer lists.
+func customFields(inc *runbook.Incident, specs []runbook.FieldSpec) []slack.Block {
+	var items []*slack.TextBlockObject
+	for _, f := range specs {
+		if v := inc.Fields[f.Name]; v != "" {
+			items = append(items, Mrkdwn("*"+Escape(f.Name)+"*\n"+FieldValue(f, v)))
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(inc.Fields)) {
+		if _, configured := runbook.FieldByName(specs, name); !configured && inc.Fields[name] != "" {
+			items = append(items, Mrkdwn("*"+Escape(name)+"*\n"+Escape(inc.Fields[name])))
+		}
+	}
+	var blocks []slack.Block
+	for len(items) > 0 {
+		n := min(len(items), maxSectionFields)
+		blocks = append(blocks, slack.NewSectionBlock(nil, items[:n], nil))
+		items = items[n:]
+	}
+	return blocks
+}
+
+// FieldValue shows a custom field's value in mrkdwn: a user field as a mention of the
+// person, anything else escaped, so that no value can page a channel or hide a link.
+func FieldValue(f runbook.FieldSpec, v string) string {
+	if f.Type == runbook.FieldUser && runbook.LooksLikeID(v, "UW") {
+		return Mention(v)
+	}
+	return Escape(v)
+}
+
+// FieldChange is the timeline's plain-text line for a field set, changed or cleared.
+func FieldChange(f runbook.FieldSpec, was, now string) string {
+	show := func(v string) string {
+		if f.Type == runbook.FieldUser && v != "" {
+			return Mention(v)
+		}
+		return v
+	}
+	switch {
+	case was == "":
+		return fmt.Sprintf("%s set to %s", f.Name, show(now))
+	case now == "":
+		return fmt.Sprintf("%s cleared (was %s)", f.Name, show(was))
+	}
+	return fmt.Sprintf("%s %s → %s", f.Name, show(was), show(now))
 }
 
 // maxTopic is Slack's limit on a channel topic.
@@ -71,8 +135,17 @@ func Topic(inc *runbook.Incident) string {
 // was opened from.
 const DeclareCallbackID = "incident.declare"
 
-// DeclareForm asks for an incident's title, severity (one of severities) and service.
-func DeclareForm(channel string, severities []string) slack.ModalViewRequest {
+// FieldBlockPrefix starts the block id of a custom field's input in the declare form
+// ("field.region"); its action id is FieldActionID.
+const (
+	FieldBlockPrefix = "field."
+	FieldActionID    = "value"
+)
+
+// DeclareForm asks for an incident's title, severity (one of severities) and service,
+// and each configured custom field: an enum as a menu of its values, a user as a
+// people picker, anything else as text, each starting at its default.
+func DeclareForm(channel string, severities []string, fields ...runbook.FieldSpec) slack.ModalViewRequest {
 	title := slack.NewInputBlock("title", Plain("Title"), nil, slack.NewPlainTextInputBlockElement(Plain("Checkout is failing"), "title"))
 	var options []*slack.OptionBlockObject
 	for _, sev := range severities {
@@ -89,8 +162,50 @@ func DeclareForm(channel string, severities []string) slack.ModalViewRequest {
 		Title:           Plain("Declare an incident"),
 		Submit:          Plain("Declare"),
 		Close:           Plain("Cancel"),
-		Blocks:          slack.Blocks{BlockSet: []slack.Block{title, severity, service}},
+		Blocks:          slack.Blocks{BlockSet: append([]slack.Block{title, severity, service}, fieldInputs(fields)...)},
 	}
+}
+
+// maxFormInputs keeps the declare form within Slack's 100 blocks a view may have.
+const maxFormInputs = 90
+
+// fieldInputs are the declare form's inputs for the custom fields.
+func fieldInputs(fields []runbook.FieldSpec) []slack.Block {
+	var blocks []slack.Block
+	for _, f := range fields[:min(len(fields), maxFormInputs)] {
+		var el slack.BlockElement
+		switch f.Type {
+		case runbook.FieldEnum:
+			var options []*slack.OptionBlockObject
+			for _, v := range f.Values {
+				options = append(options, slack.NewOptionBlockObject(v, Plain(Truncate(v, 75)), nil))
+			}
+			sel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, Plain("Choose"), FieldActionID, options...)
+			for _, o := range options {
+				if o.Value == f.Default {
+					sel.InitialOption = o
+				}
+			}
+			el = sel
+		case runbook.FieldUser:
+			sel := slack.NewOptionsSelectBlockElement(slack.OptTypeUser, Plain("Choose a person"), FieldActionID)
+			sel.InitialUser = f.Default
+			el = sel
+		default:
+			in := slack.NewPlainTextInputBlockElement(nil, FieldActionID)
+			in.InitialValue = f.Default
+			in.MaxLength = runbook.MaxFieldValue
+			el = in
+		}
+		var hint *slack.TextBlockObject
+		if f.Description != "" {
+			hint = Plain(Truncate(f.Description, 150))
+		}
+		block := slack.NewInputBlock(FieldBlockPrefix+f.Name, Plain(Truncate(f.Name, 2000)), hint, el)
+		block.Optional = !f.Required
+		blocks = append(blocks, block)
+	}
+	return blocks
 }
 
 // IncidentDeclared is the investigation update for a declaration.

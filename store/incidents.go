@@ -23,7 +23,7 @@ func (db *DB) Incidents() *Incidents { return &Incidents{db: db} }
 const incidentColumns = `id, title, severity, status, service, commander, channel,
 	announcement_channel, announcement_ts, updates_ts, fields, created_by, created_at, updated_at, resolved_at,
 	COALESCE(request_key, ''), reopened_at,
-	(SELECT COALESCE(json_group_object(role, user_id), '{}') FROM incident_roles r WHERE r.incident_id = incidents.id)`
+	(SELECT COALESCE(json_group_object(role, user_id), '{}') FROM incident_roles r WHERE r.incident_id = incidents.id), summary`
 
 // CreateIncident stores inc and its "declared" timeline entry, and sets inc's ID,
 // CreatedAt and UpdatedAt. If inc.RequestKey is set and an incident was created under
@@ -52,10 +52,10 @@ func (s *Incidents) CreateIncident(ctx context.Context, inc *runbook.Incident) e
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO incidents (title, severity, status, service,
 			commander, channel, announcement_channel, announcement_ts, updates_ts, fields, created_by,
-			created_at, updated_at, resolved_at, request_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			created_at, updated_at, resolved_at, request_key, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			inc.Title, inc.Severity, inc.Status, inc.Service, inc.Commander, inc.Channel,
 			inc.AnnouncementChannel, inc.AnnouncementTS, inc.UpdatesTS, fields, inc.CreatedBy,
-			now.UnixMilli(), now.UnixMilli(), nullMillis(inc.ResolvedAt), nullString(inc.RequestKey))
+			now.UnixMilli(), now.UnixMilli(), nullMillis(inc.ResolvedAt), nullString(inc.RequestKey), inc.Summary)
 		if err != nil {
 			return fmt.Errorf("insert incident: %w", err)
 		}
@@ -185,10 +185,10 @@ func updateIncident(ctx context.Context, tx *sql.Tx, inc *runbook.Incident, now 
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE incidents SET title = ?, severity = ?, status = ?,
 		service = ?, commander = ?, channel = ?, announcement_channel = ?, announcement_ts = ?,
-		updates_ts = ?, fields = ?, updated_at = ?, resolved_at = ? WHERE id = ?`,
+		updates_ts = ?, fields = ?, updated_at = ?, resolved_at = ?, summary = ? WHERE id = ?`,
 		inc.Title, inc.Severity, inc.Status, inc.Service, inc.Commander, inc.Channel,
 		inc.AnnouncementChannel, inc.AnnouncementTS, inc.UpdatesTS, fields, inc.UpdatedAt.UnixMilli(),
-		nullMillis(inc.ResolvedAt), id); err != nil {
+		nullMillis(inc.ResolvedAt), inc.Summary, id); err != nil {
 		return fmt.Errorf("write incident: %w", err)
 	}
 	if !inc.ReopenedAt.IsZero() {
@@ -406,7 +406,7 @@ func scanIncident(row scanner) (*runbook.Incident, error) {
 	var roles string
 	if err := row.Scan(&inc.ID, &inc.Title, &inc.Severity, &inc.Status, &inc.Service, &inc.Commander,
 		&inc.Channel, &inc.AnnouncementChannel, &inc.AnnouncementTS, &inc.UpdatesTS, &fields, &inc.CreatedBy,
-		&created, &updated, &resolved, &inc.RequestKey, &reopened, &roles); err != nil {
+		&created, &updated, &resolved, &inc.RequestKey, &reopened, &roles, &inc.Summary); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, err
 		}

@@ -420,3 +420,23 @@ func TestIncidents_Timeline(t *testing.T) {
 		}
 	})
 }
+
+// TestIncidents_Summary: the summary is stored at creation and by updates, and read back.
+func TestIncidents_Summary(t *testing.T) {
+	ctx := context.Background()
+	s := MustOpen(t).Incidents()
+	inc := &runbook.Incident{Title: "t", Severity: "sev2", Status: "detected", Summary: "first look", CreatedBy: "U1"}
+	if err := s.CreateIncident(ctx, inc); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Incident(ctx, inc.ID); got.Summary != "first look" {
+		t.Fatalf("summary = %q", got.Summary)
+	}
+	if _, err := s.UpdateIncident(ctx, inc.ID, func(i *runbook.Incident) error { i.Summary = "db overloaded"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.ListIncidents(ctx, runbook.IncidentFilter{})
+	if err != nil || len(list) != 1 || list[0].Summary != "db overloaded" {
+		t.Fatalf("list = %+v, %v", list, err)
+	}
+}

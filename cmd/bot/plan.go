@@ -104,7 +104,7 @@ func plan(ctx context.Context, cfg *config.Config, pa planArgs) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	e := engine.New(engine.Deps{Secrets: cfg.SecretValues(), Now: time.Now, Roles: cfg.Incidents.Roles})
+	e := engine.New(engine.Deps{Secrets: cfg.SecretValues(), Now: time.Now, Roles: cfg.Incidents.Roles, Fields: runbook.FieldNames(cfg.Incidents.FieldSpecs())})
 	// Plan asks only machine actions what they would send; the others it describes
 	// from their inputs, without their families.
 	e.Register(

@@ -67,6 +67,8 @@ actions:
   command: { allowed: [touch] }
 secrets:
   DEPLOY_TOKEN: ${DEPLOY_TOKEN}
+incidents:
+  fields: [{ name: region, type: string }]
 `, runbooks, filepath.Join(w.dir, "runbook.db")))
 	return w
 }

@@ -126,3 +126,39 @@ steps:
 		}
 	}
 }
+
+// validate knows the configured custom fields: a template naming one that is not
+// configured is a problem with the closest name, not a run that fails every time.
+func TestValidateKnowsCustomFields(t *testing.T) {
+	cfg := writeConfig(t, `slack:
+  botToken: xoxb-FAKE-bot-token-1234567890
+  appToken: xapp-FAKE-app-token-0987654321
+incidents:
+  fields:
+    - {name: region, type: enum, values: [eu, us]}
+    - {name: customer, type: string}
+`)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "good.yaml"), []byte(`name: good
+steps:
+  - action: slack.send_message
+    with: { channel: "#ops", text: "{{incident.fields.region}} {{Activity.customer}} {{Activity.summary}} {{Activity.slack_channel}}" }
+`), 0o600)
+	if code, out := runBot(t, nil, "validate", "--config", cfg, dir); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	os.WriteFile(filepath.Join(dir, "bad.yaml"), []byte(`name: bad
+steps:
+  - action: slack.send_message
+    with: { channel: "#ops", text: "{{incident.fields.regoin}} {{Activity.custmer}}" }
+`), 0o600)
+	code, out := runBot(t, nil, "validate", "--config", cfg, dir)
+	for _, want := range []string{
+		`unknown variable "incident.fields.regoin" (did you mean "incident.fields.region"?)`,
+		`unknown variable "Activity.custmer" (did you mean "Activity.customer"?)`,
+	} {
+		if code != 1 || !strings.Contains(out, want) {
+			t.Errorf("exit %d, want 1 and %q:\n%s", code, want, out)
+		}
+	}
+}

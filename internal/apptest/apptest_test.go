@@ -40,6 +40,7 @@ func TestConfigFileReadsBack(t *testing.T) {
 	k := apptest.New(t, apptest.Options{})
 	k.Config.Approvals.Approvers = []string{"@oncall"}
 	k.Config.Services = map[string]config.Service{"checkout": {Slack: config.ServiceSlack{Channel: "#checkout"}}}
+	k.Config.Incidents.Fields = []config.Field{{Name: "region", Type: "enum", Values: []string{"eu", "us"}, Required: true, Default: "eu", Description: "Where"}, {Name: "impacted", Type: "integer"}}
 	path := filepath.Join(t.TempDir(), "config.yaml")
 	if err := apptest.WriteConfigFile(path, k.Config); err != nil {
 		t.Fatal(err)
@@ -48,7 +49,7 @@ func TestConfigFileReadsBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.String() != k.Config.String() || got.Slack.BotToken != k.Config.Slack.BotToken || got.Slack.AppToken != k.Config.Slack.AppToken {
+	if len(got.Incidents.Fields) != 2 || got.Incidents.Fields[0].Default != "eu" || got.String() != k.Config.String() || got.Slack.BotToken != k.Config.Slack.BotToken || got.Slack.AppToken != k.Config.Slack.AppToken {
 		t.Fatalf("read back:\n%s\nwant:\n%s", got, k.Config)
 	}
 }

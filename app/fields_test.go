@@ -1,0 +1,355 @@
+package app_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/config"
+	"github.com/runbookhq/runbook/incidents"
+	"github.com/runbookhq/runbook/internal/apptest"
+	"github.com/runbookhq/runbook/slackfake"
+)
+
+// fieldsConfig is the custom fields the tests below configure.
+var fieldsConfig = []config.Field{
+	{Name: "region", Type: "enum", Values: []string{"eu", "us", "apac"}, Required: true, Description: "Where customers see it"},
+	{Name: "customer", Type: "string"},
+	{Name: "impacted", Type: "integer"},
+	{Name: "ticket", Type: "url"},
+	{Name: "lead", Type: "user"},
+}
+
+// fieldsRunbook uses the custom fields both ways a runbook may: as incident.fields.NAME
+// and, as Harness runbooks do, Activity.NAME, with Activity.summary and
+// Activity.slack_channel; it makes the incident channel from a title that needs
+// cleaning, with Harness's description and is_private.
+const fieldsRunbook = `name: fields-kickoff
+on:
+  - event: incident.declared
+steps:
+  - id: channel
+    action: slack.create_channel
+    with:
+      name: "inc-{{incident.number}}-{{incident.title}}"
+      description: "{{Activity.title}} in {{Activity.region}}"
+      is_private: true
+  - action: slack.send_message
+    with:
+      channel: "#ops"
+      text: "fields: {{incident.fields.region}}/{{incident.fields.customer}} activity: {{Activity.region}}/{{Activity.customer}} impacted={{Activity.impacted}} in {{Activity.slack_channel}}"
+`
+
+// fieldsUpdateRunbook reports a field and the summary on every update.
+const fieldsUpdateRunbook = `name: fields-update
+on:
+  - event: incident.updated
+steps:
+  - action: slack.send_message
+    with:
+      channel: "#ops"
+      text: "updated: region={{Activity.region}} summary={{Activity.summary}}"
+`
+
+type fieldsWorld struct {
+	*incidentWorld
+	ops slackfake.Channel
+}
+
+func startFields(t *testing.T) *fieldsWorld {
+	t.Helper()
+	dir := t.TempDir()
+	if err := apptest.WriteRunbooks(dir, nil, map[string]string{"kickoff.yaml": fieldsRunbook, "update.yaml": fieldsUpdateRunbook}); err != nil {
+		t.Fatal(err)
+	}
+	w := &fieldsWorld{}
+	w.incidentWorld = startIncidentsWith(t, func(c *config.Config) {
+		c.Incidents.Fields = fieldsConfig
+		c.Runbooks.Dir = dir
+	})
+	w.ops = w.Channel("ops", "alice")
+	return w
+}
+
+// opsLines returns the bot's messages in #ops, oldest first.
+func (w *fieldsWorld) opsLines() []string {
+	var out []string
+	for _, m := range w.botTopLevel(w.ops.ID) {
+		out = append(out, m.Text)
+	}
+	return out
+}
+
+func (w *fieldsWorld) waitOps(what, want string) string {
+	w.t.Helper()
+	var found string
+	w.WaitFor(what, func() bool {
+		for _, l := range w.opsLines() {
+			if strings.Contains(l, want) {
+				found = l
+				return true
+			}
+		}
+		return false
+	})
+	return found
+}
+
+// TestCustomFieldsEndToEnd is the issue's must-show: declare with two custom fields
+// stores both, shows them in status and the announcement, and a runbook sees them as
+// incident.fields.* and Activity.*; update changes one (on the timeline, seen by the
+// next run); a bad enum is refused with the allowed values.
+func TestCustomFieldsEndToEnd(t *testing.T) {
+	w := startFields(t)
+	answer := w.command(`declare sev1 payments Checkout & payments <failing> region=eu customer="Acme Corp"`)
+	if !strings.Contains(answer, "Declared *INC-1*") {
+		t.Fatalf("declare answered %q", answer)
+	}
+	inc := w.incident(1)
+	if inc.Fields["region"] != "eu" || inc.Fields["customer"] != "Acme Corp" || len(inc.Fields) != 2 {
+		t.Fatalf("fields = %#v", inc.Fields)
+	}
+	line := w.waitOps("the kickoff's message", "fields:")
+	w.runsDone(1, 1)
+	inc = w.incident(1)
+	if want := "fields: eu/Acme Corp activity: eu/Acme Corp impacted= in <#" + inc.Channel + ">"; line != want {
+		t.Errorf("runbook rendered %q, want %q", line, want)
+	}
+	// The title's & reads "and"; < and > leave no trace; the channel is private, with
+	// Harness's description as its purpose.
+	ch, ok := w.Slack.Channel(inc.Channel)
+	if !ok || ch.Name != "inc-1-checkout-and-payments-failing" || !ch.Private || ch.Purpose != "Checkout &amp; payments &lt;failing&gt; in eu" {
+		t.Fatalf("incident channel = %+v", ch)
+	}
+
+	status := w.command("status INC-1")
+	for _, want := range []string{"*region*\\neu", "*customer*\\nAcme Corp"} {
+		if !strings.Contains(status, want) {
+			t.Errorf("status lacks %q:\n%s", want, status)
+		}
+	}
+	ann, _ := w.Slack.Message(inc.AnnouncementChannel, inc.AnnouncementTS)
+	if !strings.Contains(string(ann.Blocks), `*region*\neu`) || !strings.Contains(string(ann.Blocks), `*customer*\nAcme Corp`) {
+		t.Errorf("announcement lacks the fields: %s", ann.Blocks)
+	}
+
+	answer = w.command(`update INC-1 region=us summary="db primary overloaded"`)
+	if !strings.Contains(answer, "Updated *INC-1*") || !strings.Contains(answer, "region us") || !strings.Contains(answer, "summary set") {
+		t.Fatalf("update answered %q", answer)
+	}
+	inc = w.incident(1)
+	if inc.Fields["region"] != "us" || inc.Fields["customer"] != "Acme Corp" || inc.Summary != "db primary overloaded" {
+		t.Fatalf("after update: fields %#v, summary %q", inc.Fields, inc.Summary)
+	}
+	w.waitOps("the update runbook", "updated: region=us summary=db primary overloaded")
+	ann, _ = w.Slack.Message(inc.AnnouncementChannel, inc.AnnouncementTS)
+	if !strings.Contains(string(ann.Blocks), `*region*\nus`) || !strings.Contains(string(ann.Blocks), "db primary overloaded") {
+		t.Errorf("announcement not redrawn with the change: %s", ann.Blocks)
+	}
+	status = w.command("status INC-1")
+	if !strings.Contains(status, "*Summary*\\ndb primary overloaded") {
+		t.Errorf("status lacks the summary:\n%s", status)
+	}
+	timeline := w.command("timeline INC-1")
+	for _, want := range []string{"region eu → us", "summary: db primary overloaded"} {
+		if !strings.Contains(timeline, want) {
+			t.Errorf("timeline lacks %q:\n%s", want, timeline)
+		}
+	}
+
+	answer = w.command("update INC-1 region=mars")
+	if !strings.Contains(answer, "region is one of eu, us, apac") {
+		t.Fatalf("bad enum answered %q", answer)
+	}
+	if inc := w.incident(1); inc.Fields["region"] != "us" {
+		t.Fatalf("a refused update changed region to %q", inc.Fields["region"])
+	}
+}
+
+// TestCustomFieldsRefused: every wrong value is answered privately with the fix, and a
+// refused declare creates nothing.
+func TestCustomFieldsRefused(t *testing.T) {
+	w := startFields(t)
+	bad := []struct{ cmd, want string }{
+		{"declare sev2 checkout slow pages", "region is required: add region=… to the declaration."},
+		{"declare sev2 checkout slow pages region=eu regoin=us", "I don't know “regoin” (did you mean “region”?); use service, commander, summary, or a field: region, customer, impacted, ticket, lead."},
+		{"declare sev2 checkout slow pages region=mars", "region is one of eu, us, apac."},
+		{"declare sev2 checkout slow pages region=e", "region is one of eu, us, apac (did you mean eu?)."},
+		{"declare sev2 checkout slow pages region=eu impacted=many", "impacted is a whole number, like impacted=3."},
+		{"declare sev2 checkout slow pages region=eu ticket=ftp://x", "ticket is a web address starting with https:// or http://."},
+		{"declare sev2 checkout slow pages region=eu lead=@nobody", "lead is a person: I can't find a user @nobody."},
+		{"declare sev2 checkout slow pages region=eu customer=" + `"` + strings.Repeat("x", 400) + `"`, "The value of customer is 400 characters long; keep it under 300."},
+	}
+	for _, b := range bad {
+		if answer := w.command(b.cmd); !strings.Contains(answer, b.want) {
+			t.Errorf("%s\nanswered %q\nwant %q", b.cmd, answer, b.want)
+		}
+	}
+	if list, _ := w.App().DB.Incidents().ListIncidents(context.Background(), runbook.IncidentFilter{}); len(list) != 0 {
+		t.Fatalf("refused declarations created %d incidents", len(list))
+	}
+
+	answer := w.command("declare sev2 checkout slow pages region=EU impacted=12 ticket=<https://tickets.example.com/7> lead=<@" + w.bob.ID + ">")
+	if !strings.Contains(answer, "Declared *INC-1*") {
+		t.Fatalf("declare answered %q", answer)
+	}
+	inc := w.incident(1)
+	want := map[string]string{"region": "eu", "impacted": "12", "ticket": "https://tickets.example.com/7", "lead": w.bob.ID}
+	for k, v := range want {
+		if inc.Fields[k] != v {
+			t.Errorf("field %s = %q, want %q", k, inc.Fields[k], v)
+		}
+	}
+	if answer := w.command("update INC-1 region="); !strings.Contains(answer, "region is required; give it a value instead of clearing it.") {
+		t.Errorf("clearing a required field answered %q", answer)
+	}
+	if answer := w.command("update INC-1 tikcet=https://x.example.com"); !strings.Contains(answer, "(did you mean “ticket”?)") {
+		t.Errorf("unknown field on update answered %q", answer)
+	}
+	if answer := w.command("update INC-1 lead=@bob"); !strings.Contains(answer, "lead <@"+w.bob.ID+">") {
+		t.Errorf("a lead by @handle answered %q", answer)
+	}
+	if help := w.command("help declare"); !strings.Contains(help, "• `region` one of eu, us, apac, required — Where customers see it") {
+		t.Errorf("help declare does not list the fields: %q", help)
+	}
+}
+
+// TestDeclareFormFields: the form has an input per field (an enum as a menu, a user as
+// a people picker); a missing required field and a bad value stay beside their inputs,
+// and a good submission stores every field.
+func TestDeclareFormFields(t *testing.T) {
+	w := startFields(t)
+	d := w.Slack.SlashCommand(w.alice.ID, w.general.ID, "/runbook", "declare")
+	if _, err := d.WaitAck(w.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var view slackfake.View
+	w.WaitFor("the declare form", func() bool {
+		for _, v := range w.Slack.Views() {
+			if v.CallbackID == "incident.declare" && v.Open {
+				view = v
+				return true
+			}
+		}
+		return false
+	})
+	blocks := string(view.Blocks)
+	for _, want := range []string{`"block_id":"field.region"`, `"type":"static_select"`, `"value":"apac"`, `"block_id":"field.lead"`, `"type":"users_select"`, `"block_id":"field.impacted"`, "Where customers see it"} {
+		if !strings.Contains(blocks, want) {
+			t.Errorf("form lacks %s:\n%s", want, blocks)
+		}
+	}
+	submit := func(values map[string]map[string]string) slackfake.Ack {
+		t.Helper()
+		sub, err := w.Slack.SubmitView(w.alice.ID, view.ID, values)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ack, err := sub.WaitAck(w.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ack
+	}
+	base := func() map[string]map[string]string {
+		return map[string]map[string]string{"title": {"title": "Login is slow"}, "severity": {"severity": "sev2"}, "field.region": {"value": "eu"}}
+	}
+	vals := base()
+	vals["field.impacted"] = map[string]string{"value": "lots"}
+	ack := submit(vals)
+	if p := string(ack.Payload); !strings.Contains(p, `"response_action":"errors"`) || !strings.Contains(p, `"field.impacted":"impacted is a whole number`) {
+		t.Fatalf("a bad integer: ack = %s", p)
+	}
+	vals = base()
+	vals["field.lead"] = map[string]string{"value": w.bob.ID}
+	vals["field.ticket"] = map[string]string{"value": "https://tickets.example.com/9"}
+	submit(vals)
+	w.WaitFor("the incident", func() bool {
+		inc, err := w.App().DB.Incidents().Incident(context.Background(), 1)
+		return err == nil && inc.Fields["region"] == "eu" && inc.Fields["lead"] == w.bob.ID && inc.Fields["ticket"] == "https://tickets.example.com/9"
+	})
+}
+
+// TestFieldValuesCannotPage: values people type are shown so that they cannot page a
+// channel or a team, whichever way they were typed.
+func TestFieldValuesCannotPage(t *testing.T) {
+	w := startFields(t)
+	answer := w.command(`declare sev3 checkout slow region=eu customer="<!channel> and <!subteam^S1|@oncall> &lt;!here&gt;"`)
+	if !strings.Contains(answer, "Declared *INC-1*") {
+		t.Fatalf("declare answered %q", answer)
+	}
+	w.command("update INC-1 customer=<!here>")
+	inc := w.incident(1)
+	status := w.command("status INC-1")
+	ann, _ := w.Slack.Message(w.incidents.ID, inc.AnnouncementTS)
+	for what, text := range map[string]string{"status": status, "announcement": string(ann.Blocks) + ann.Text, "timeline": w.command("timeline INC-1")} {
+		for _, mass := range []string{"<!channel>", "<!here>", "<!subteam^"} {
+			if strings.Contains(text, mass) {
+				t.Errorf("%s carries %s:\n%s", what, mass, text)
+			}
+		}
+	}
+	w.runsDone(1, 1)
+	for _, l := range w.opsLines() {
+		if strings.Contains(l, "<!") {
+			t.Errorf("a runbook posted %q", l)
+		}
+	}
+}
+
+// TestUserFieldIgnoresDisplayNames: a user field names a person by mention, id or
+// username, never by display name, which anyone can set to anything.
+func TestUserFieldIgnoresDisplayNames(t *testing.T) {
+	w := startFields(t)
+	w.Slack.AddUser("mallory", slackfake.UserDisplayName("boss"))
+	for _, name := range []string{"@boss", `"boss"`} {
+		answer := w.command("declare sev3 checkout slow region=eu lead=" + name)
+		if !strings.Contains(answer, "lead is a person: I can't find a user") {
+			t.Fatalf("the display name %s answered %q", name, answer)
+		}
+	}
+	answer := w.command(`declare sev3 checkout slow region=eu lead=@bob`)
+	if !strings.Contains(answer, "Declared *INC-1*") {
+		t.Fatalf("declare answered %q", answer)
+	}
+	if got := w.incident(1).Fields["lead"]; got != w.bob.ID {
+		t.Fatalf("lead = %q, want bob's id %s", got, w.bob.ID)
+	}
+}
+
+// TestFieldChangeAppliedOnce: a request handled twice — redelivered after a crash that
+// lost its answer — declares one incident and records each field change once.
+func TestFieldChangeAppliedOnce(t *testing.T) {
+	w := startFields(t)
+	svc := w.App().Incidents
+	ctx := context.Background()
+	d := incidents.Declaration{Severity: "sev3", Title: "slow", Fields: map[string]string{"region": "eu"}, By: w.alice.ID, Key: "Ev-declare"}
+	for range 2 {
+		if _, err := svc.Declare(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := incidents.Change{Fields: map[string]string{"region": "us"}, By: w.alice.ID, Key: "Ev-update"}
+	for range 2 {
+		if _, err := svc.Update(ctx, 1, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if list, _ := w.App().DB.Incidents().ListIncidents(ctx, runbook.IncidentFilter{}); len(list) != 1 {
+		t.Fatalf("%d incidents, want 1", len(list))
+	}
+	timeline, err := w.App().DB.Incidents().Timeline(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range timeline {
+		if e.Kind == runbook.TimelineField {
+			n++
+		}
+	}
+	if n != 1 || w.incident(1).Fields["region"] != "us" {
+		t.Fatalf("%d field entries on the timeline, region %q; want 1 and us", n, w.incident(1).Fields["region"])
+	}
+}
