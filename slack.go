@@ -150,6 +150,9 @@ type Channels interface {
 	// ThreadReplies returns a thread, root first and then its replies oldest first, with
 	// metadata.
 	ThreadReplies(ctx context.Context, channel, threadTS string, limit int) ([]HistoryMessage, error)
+	// Message reads one message by its ts, at the top of the channel or a reply in a
+	// thread, with its author and text; ENOTFOUND when it is not there.
+	Message(ctx context.Context, channel, ts string) (HistoryMessage, error)
 	Permalink(ctx context.Context, channel, ts string) (string, error)
 	Pin(ctx context.Context, channel, ts string) error
 	// OpenDM opens (or finds) the direct-message channel with a user.
