@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/config"
+	"github.com/runbookhq/runbook/internal/apptest"
 	"github.com/runbookhq/runbook/slackfake"
 )
 
@@ -339,4 +341,31 @@ func truncate(s string) string {
 		return s[:300] + "…"
 	}
 	return s
+}
+
+// A step that acts outside Slack and succeeds is an "action executed" investigation
+// update; one that only talks in Slack is not.
+func TestActingStepIsAnActionExecutedUpdate(t *testing.T) {
+	w := startActs(t, func(int, apptest.APIRequest) apptest.APIAnswer { return apptest.APIAnswer{Body: "ok"} },
+		map[string]string{"purge": `name: purge
+steps:
+  - { id: call, action: http.request, with: { url: "$API/purge", method: POST, body: "all" } }
+  - { action: slack.send_message, with: { channel: "#general", text: "purged" } }
+`}, func(c *config.Config) {
+			c.Slack.InvestigationUpdates = true
+			c.Slack.UpdateChannel = "#general"
+		})
+	w.Ask(w.alice.ID, w.general.ID, "declare sev3 -- cache is stale")
+	w.waitRun(w.run("purge INC-1"), runbook.RunSucceeded)
+	w.WaitFor("investigation updates to be posted", func() bool { return w.App().Incidents.UpdatesWaiting() == 0 })
+	var executed []string
+	for _, m := range w.Slack.Messages(w.general.ID) {
+		if m.BotID != "" && strings.Contains(m.Text, "Action executed") {
+			executed = append(executed, m.Text)
+		}
+	}
+	joined := strings.Join(executed, "\n")
+	if strings.Count(joined, "Action executed") != 1 || !strings.Contains(joined, "(http.request)") || !strings.Contains(joined, "HTTP 200") {
+		t.Errorf("action executed updates:\n%s\nwant one, for the http.request step, with its status", joined)
+	}
 }
