@@ -30,6 +30,10 @@ type SummaryInput struct {
 	Now time.Time
 }
 
+// summaryTime is how the summary shows a moment: unambiguous in every time zone and
+// across midnight.
+const summaryTime = "2006-01-02 15:04 UTC"
+
 // summaryTimelineBlocks bounds the blocks the compact timeline may take, so that the
 // sections after it always fit within MaxBlocks.
 const summaryTimelineBlocks = 12
@@ -81,7 +85,7 @@ func Summary(in SummaryInput) runbook.Message {
 	blocks = append(blocks, Section("*:gear: Runs and approvals*\n"+runsText(in.Runs, in.Timeline)))
 	blocks = append(blocks, Section("*:white_check_mark: Follow-ups*\n"+followUpsText(in.FollowUps)))
 	blocks = append(blocks, Context(fmt.Sprintf("%s · declared %s by %s", inc.Key(),
-		inc.CreatedAt.UTC().Format("Jan 02 15:04 UTC"), personOrNobody(inc.CreatedBy))))
+		inc.CreatedAt.UTC().Format(summaryTime), personOrNobody(inc.CreatedBy))))
 	text := fmt.Sprintf("Summary of %s %s: %s, %s, %s.", inc.Key(), Escape(inc.Title), inc.Severity, state, duration)
 	return runbook.Message{Text: text, Blocks: blocks}
 }
@@ -95,7 +99,7 @@ func TimelineLine(e runbook.TimelineEntry) string {
 	case runbook.TimelineHypothesis, runbook.TimelineRootCause, runbook.TimelineRemediation, runbook.TimelineAction:
 		kind = "*" + e.Kind + ":* "
 	}
-	return fmt.Sprintf("`%s` %s — %s%s", e.At.UTC().Format("Jan 02 15:04"), TimelineActor(e.Actor), kind, shown(e.Text, 300))
+	return fmt.Sprintf("`%s` %s — %s%s", e.At.UTC().Format(summaryTime), TimelineActor(e.Actor), kind, shown(e.Text, 300))
 }
 
 // timelineBlocks packs timeline lines into at most maxBlocks sections of Slack's size.

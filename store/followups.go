@@ -155,7 +155,7 @@ func (s *Incidents) CompleteFollowUp(ctx context.Context, id int64, by, key stri
 				return nil
 			}
 			return runbook.Errorf(runbook.ECONFLICT, "%s is already done (<@%s>, %s).", f.Key(), f.DoneBy,
-				f.DoneAt.UTC().Format("Jan 02 15:04 UTC"))
+				f.DoneAt.UTC().Format("2006-01-02 15:04 UTC"))
 		}
 		now := millis(s.db.Now())
 		if _, err := tx.ExecContext(ctx, "UPDATE followups SET done_by = ?, done_at = ?, done_key = ? WHERE id = ?",
