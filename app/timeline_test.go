@@ -257,6 +257,10 @@ func TestSummaryOfPrivateIncidentDoesNotLeak(t *testing.T) {
 	if !strings.Contains(answer, "only its members may see its summary") || strings.Contains(answer, "deadlocked") {
 		t.Fatalf("summary of a private incident for an outsider answered %q", answer)
 	}
+	w.Ask(w.alice.ID, secret.ID, `followup "rotate acct 4417 keys"`)
+	if answer := w.Ask(carol.ID, w.general.ID, "followups INC-1"); !strings.Contains(answer, "only its members may see its followups") || strings.Contains(answer, "4417") {
+		t.Errorf("followups of a private incident for an outsider answered %q", answer)
+	}
 	// Its member, in a public channel, sees it privately.
 	d := w.Slack.SlashCommand(w.alice.ID, w.general.ID, "/runbook", "summary INC-1")
 	ack, err := d.WaitAck(w.Context())

@@ -119,10 +119,11 @@ func (h *Handlers) mayComplete(ctx context.Context, inv *invocation, f *runbook.
 	return h.allow(ctx, inv, "complete "+f.Key(), sentence, h.Permissions.Admins, h.Permissions.Responders)
 }
 
-// summaryVisibility says who may see an incident's summary asked for in this channel.
-// An incident whose channel is private is summarized in public only in that channel;
-// elsewhere only its members see it, privately, and anyone else is refused without it.
-func (h *Handlers) summaryVisibility(ctx context.Context, inv *invocation, inc *runbook.Incident) (runbook.Visibility, error) {
+// mayView says who may see what an incident's summary or follow-ups show, asked for in
+// this channel. An incident whose channel is private is shown in public only in that
+// channel; elsewhere only its members see it, privately, and anyone else is refused
+// without it.
+func (h *Handlers) mayView(ctx context.Context, inv *invocation, inc *runbook.Incident) (runbook.Visibility, error) {
 	if inc.Channel == "" || inc.Channel == inv.req.ChannelID {
 		return runbook.Public, nil
 	}
@@ -139,9 +140,9 @@ func (h *Handlers) summaryVisibility(ctx context.Context, inv *invocation, inc *
 		return runbook.Private, fmt.Errorf("check who may see %s: %w", inc.Key(), err)
 	}
 	if !member {
-		h.refused(ctx, inv, fmt.Sprintf("summary of %s, whose private channel %s they are not a member of", inc.Key(), inc.Channel))
+		h.refused(ctx, inv, fmt.Sprintf("%s of %s, whose private channel %s they are not a member of", inv.verb, inc.Key(), inc.Channel))
 		return runbook.Private, runbook.Errorf(runbook.EFORBIDDEN,
-			"%s's channel is private: only its members may see its summary. Ask its commander to invite you.", inc.Key())
+			"%s's channel is private: only its members may see its %s. Ask its commander to invite you.", inc.Key(), inv.verb)
 	}
 	return runbook.Private, nil
 }

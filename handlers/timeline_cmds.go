@@ -45,7 +45,7 @@ func (h *Handlers) summary(ctx context.Context, inv *invocation) (*runbook.Reply
 	if extra := len(a.words) - boolInt(used); extra > 0 || len(a.opts) > 0 {
 		return nil, runbook.Errorf(runbook.EINVALID, "`summary` takes an incident id only, like `summary INC-42`.")
 	}
-	visibility, err := h.summaryVisibility(ctx, inv, inc)
+	visibility, err := h.mayView(ctx, inv, inc)
 	if err != nil {
 		return nil, err
 	}
@@ -97,6 +97,9 @@ func (h *Handlers) followup(ctx context.Context, inv *invocation) (*runbook.Repl
 func (h *Handlers) followups(ctx context.Context, inv *invocation) (*runbook.Reply, error) {
 	inc, _, err := h.incidentArg(ctx, inv, parseArgs(inv.args), 0)
 	if err != nil {
+		return nil, err
+	}
+	if _, err := h.mayView(ctx, inv, inc); err != nil {
 		return nil, err
 	}
 	list, err := h.store.FollowUps(ctx, inc.ID)
