@@ -164,18 +164,20 @@ func TestPushpinOnAThreadReplyAndElsewhere(t *testing.T) {
 func TestNoteKindsFollowUpsAndSummary(t *testing.T) {
 	w := startIncidents(t)
 	ch := w.declareWithChannel()
-	for _, tc := range []struct{ text, kind, update string }{
-		{"note hypothesis: the cache expired at deploy", runbook.TimelineHypothesis, "Hypothesis formed"},
-		{"note INC-1 root cause: cache TTL set to 0 by config push", runbook.TimelineRootCause, "Root cause identified"},
-		{"note remediation: restore TTL=300", runbook.TimelineRemediation, "Remediation suggested"},
-		{"note action: rolled back config 41", runbook.TimelineAction, "Action executed"},
-		{"note customers see 502s", runbook.TimelineNote, "Note on INC-1"},
+	for _, tc := range []struct{ text, kind, stored, update string }{
+		{"note hypothesis: the cache expired at deploy", runbook.TimelineHypothesis, "the cache expired at deploy", "Hypothesis formed"},
+		{"note INC-1 root cause: cache TTL set to 0 by config push", runbook.TimelineRootCause, "cache TTL set to 0 by config push", "Root cause identified"},
+		{"note remediation: restore TTL=300", runbook.TimelineRemediation, "restore TTL=300", "Remediation suggested"},
+		{"note action: rolled back config 41", runbook.TimelineAction, "rolled back config 41", "Action executed"},
+		{"note customers see 502s", runbook.TimelineNote, "customers see 502s", "Note on INC-1"},
+		// In the incident's channel, a number first is the note's, not an incident id.
+		{"note 40 pods restarted", runbook.TimelineNote, "40 pods restarted", "40 pods restarted"},
 	} {
 		if answer := w.Ask(w.alice.ID, ch, tc.text); !strings.Contains(answer, "Added") {
 			t.Fatalf("%q answered %q", tc.text, answer)
 		}
-		if n := len(w.entries(1, tc.kind)); n != 1 {
-			t.Errorf("%q: %d %s entries, want 1", tc.text, n, tc.kind)
+		if n := countContaining(w.timeline(1), tc.kind+": "+tc.stored); n != 1 {
+			t.Errorf("%q: %d “%s: %s” entries, want 1:\n%s", tc.text, n, tc.kind, tc.stored, strings.Join(w.timeline(1), "\n"))
 		}
 		if n := countContaining(w.updateTexts(), tc.update); n != 1 {
 			t.Errorf("%q: %d investigation updates saying %q, want 1", tc.text, n, tc.update)

@@ -14,7 +14,7 @@ import (
 // note: note [INC-id] <text>, the text optionally starting with a kind
 // ("hypothesis:", "root cause:", "remediation:", "action:").
 func (h *Handlers) note(ctx context.Context, inv *invocation) (*runbook.Reply, error) {
-	inc, used, err := h.incidentArg(ctx, inv, parseArgs(inv.args), 0)
+	inc, used, err := h.noteIncident(ctx, inv)
 	if err != nil {
 		return nil, err
 	}
@@ -31,6 +31,22 @@ func (h *Handlers) note(ctx context.Context, inv *invocation) (*runbook.Reply, e
 		what = "a *" + kind + "*"
 	}
 	return slackui.PrivateText(fmt.Sprintf(":memo: Added %s to the timeline of *%s*.", what, inc.Key())), nil
+}
+
+// noteIncident is the incident a note is about. In an incident's channel a note may
+// well start with a number ("note 500s on checkout"): only a word written as an
+// incident id ("INC-4", "#4") names another incident there.
+func (h *Handlers) noteIncident(ctx context.Context, inv *invocation) (*runbook.Incident, bool, error) {
+	a := parseArgs(inv.args)
+	if len(a.words) > 0 && looksLikeIncident(a.words[0].Text) {
+		first := strings.ToUpper(a.words[0].Text)
+		if !strings.HasPrefix(first, "INC-") && !strings.HasPrefix(first, "#") {
+			if inc, err := h.store.IncidentByChannel(ctx, inv.req.ChannelID); err == nil {
+				return inc, false, nil
+			}
+		}
+	}
+	return h.incidentArg(ctx, inv, a, 0)
 }
 
 // summary: summary [INC-id]. The summary is posted in the channel asked from, unless
