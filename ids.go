@@ -13,6 +13,7 @@ const (
 	incidentKeyPrefix = "INC-"
 	runKeyPrefix      = "R-"
 	approvalKeyPrefix = "APR-"
+	followUpKeyPrefix = "F-"
 )
 
 // IncidentKey returns the human key of the incident numbered id, such as "INC-42".
@@ -23,6 +24,23 @@ func RunKey(id int64) string { return runKeyPrefix + itoa(id) }
 
 // ApprovalKey returns the human key of the approval request numbered id, such as "APR-7".
 func ApprovalKey(id int64) string { return approvalKeyPrefix + itoa(id) }
+
+// FollowUpKey returns the human key of the follow-up numbered id, such as "F-3".
+func FollowUpKey(id int64) string { return followUpKeyPrefix + itoa(id) }
+
+// ParseFollowUpKey reads a follow-up id as people type it: "F-3" in any letter case,
+// or "3". Anything else is EINVALID.
+func ParseFollowUpKey(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	if t == "" {
+		return 0, Errorf(EINVALID, "Give a follow-up id, like F-3.")
+	}
+	id, ok := parseKey(t, followUpKeyPrefix)
+	if !ok {
+		return 0, Errorf(EINVALID, "“%s” is not a follow-up id (like F-3).", quoted(t))
+	}
+	return id, nil
+}
 
 // ParseIncidentKey reads an incident id as people type it: "INC-42" in any letter case,
 // optionally after a "#", or the bare number "42". Anything else is EINVALID.

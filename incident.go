@@ -165,6 +165,7 @@ type IncidentFilter struct {
 
 // IncidentStore keeps incidents and their timelines.
 type IncidentStore interface {
+	IncidentNotes
 	// CreateIncident stores inc, setting its ID, CreatedAt and UpdatedAt, and writes a
 	// "declared" timeline entry in the same transaction. If inc.RequestKey is set and
 	// an incident was already created under it, nothing is written and inc is set to

@@ -17,6 +17,9 @@ const (
 	KindMention        RequestKind = "mention"
 	KindAction         RequestKind = "action"
 	KindViewSubmission RequestKind = "view_submission"
+	// KindReaction is a 📌 (pushpin) reaction added to a message: UserID reacted,
+	// ChannelID is the message's channel, and Reaction says which message.
+	KindReaction RequestKind = "reaction"
 )
 
 // Request is one thing a person asked of the bot, normalised from whichever Slack
@@ -52,8 +55,9 @@ type Request struct {
 	// TriggerID opens a modal in answer to this request (valid for 3 s).
 	TriggerID string
 
-	Action *Action
-	View   *ViewSubmission
+	Action   *Action
+	View     *ViewSubmission
+	Reaction *Reaction
 
 	ReceivedAt time.Time
 }
@@ -64,6 +68,16 @@ type Action struct {
 	BlockID   string
 	Value     string
 	MessageTS string
+}
+
+// Reaction is an emoji reaction added to a message (Slack's reaction_added event).
+type Reaction struct {
+	// Name is the emoji's name without colons: "pushpin".
+	Name string
+	// MessageTS is the ts of the message reacted to, in the request's ChannelID.
+	MessageTS string
+	// ItemUser is who wrote the message, or "" for messages no user wrote.
+	ItemUser string
 }
 
 // ViewSubmission is a submitted modal: its callback id, the private metadata the bot

@@ -157,6 +157,9 @@ type Channels interface {
 	// ThreadReplies returns a thread, root first and then its replies oldest first, with
 	// metadata.
 	ThreadReplies(ctx context.Context, channel, threadTS string, limit int) ([]HistoryMessage, error)
+	// Message reads one message by its ts, at the top of the channel or a reply in a
+	// thread, with its author and text; ENOTFOUND when it is not there.
+	Message(ctx context.Context, channel, ts string) (HistoryMessage, error)
 	// Permalink is the link to a message (threadTS: its thread's, for a reply).
 	Permalink(ctx context.Context, channel, ts, threadTS string) (string, error)
 	Pin(ctx context.Context, channel, ts string) error

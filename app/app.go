@@ -245,6 +245,7 @@ func (a *App) assemble(cfg *config.Config, db *store.DB, adapter *slackapi.Clien
 			Approvers: cfg.Approvals.Approvers,
 			Required:  cfg.Approvals.Required,
 		}),
+		engine.SummaryActions(a.Incidents),
 	)
 }
 

@@ -53,8 +53,8 @@ func TestManifestMatchesTheCode(t *testing.T) {
 	if len(m.Features.SlashCommands) != 1 || m.Features.SlashCommands[0].Command != config.Default().Slack.Command {
 		t.Errorf("manifest commands %+v, want just %s", m.Features.SlashCommands, config.Default().Slack.Command)
 	}
-	if !slices.Equal(m.Settings.Events.BotEvents, []string{"app_mention"}) {
-		t.Errorf("manifest events %v, want [app_mention] (the only event the bot decodes)", m.Settings.Events.BotEvents)
+	if !slices.Equal(m.Settings.Events.BotEvents, []string{"app_mention", "reaction_added"}) {
+		t.Errorf("manifest events %v, want [app_mention reaction_added] (the events the bot decodes)", m.Settings.Events.BotEvents)
 	}
 	if !m.Settings.SocketMode || !m.Settings.Interactivity.Enabled {
 		t.Error("Socket Mode and interactivity must be on")

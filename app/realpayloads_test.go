@@ -266,6 +266,35 @@ func TestRealPayloadsEndToEnd(t *testing.T) {
 			}
 		})
 	}
+	// A reaction is acked and answered with nothing: a 👍 is dropped as it is decoded,
+	// and a 📌 in a channel that is no incident's reads nothing and adds nothing.
+	t.Run("ReactionOutsideAnIncidentIsSilent", func(t *testing.T) {
+		k := startReal(t, realWorkspace{people: [][2]string{{"U123ABC456", "someone"}, {"U222222222", "author"}},
+			channels: [][2]string{{"C123ABC456", "general"}}})
+		typ, p := realEnvelope(t, "reaction_added_docs_example.json")
+		var pin map[string]any
+		if err := json.Unmarshal(p, &pin); err != nil {
+			t.Fatal(err)
+		}
+		pin["event"].(map[string]any)["reaction"] = "pushpin"
+		pin["event_id"] = "EvPushpin"
+		pinned, err := json.Marshal(pin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, payload := range []json.RawMessage{p, pinned} {
+			if _, err := deliver(t, k, typ, payload).WaitAck(k.Context()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		k.WaitFor("both reactions handled", func() bool {
+			open, err := k.App().DB.Inbox().Unfinished(k.Context())
+			return err == nil && len(open) == 0
+		})
+		if n := k.Slack.Calls("conversations.history") + k.Slack.Calls("chat.postMessage") + k.Slack.Calls("chat.postEphemeral"); n != 0 {
+			t.Fatalf("%d reads or posts for reactions outside an incident, want none", n)
+		}
+	})
 	// A select in a modal comes with neither a response_url nor a channel. The click is
 	// acked, so Slack shows no error, and the person is told in a DM, the one place left
 	// to answer them, and nowhere else.

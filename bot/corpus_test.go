@@ -3,6 +3,7 @@ package bot
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -86,7 +87,24 @@ type corpusCase struct {
 	file   string
 	bot    string
 	edited bool // decode the file with editedOverlay applied
-	want   runbook.Request
+	// pushpin decodes the file with pushpinOverlay applied; ignored says the decoder
+	// must drop it (errIgnored) rather than read a request.
+	pushpin, ignored bool
+	want             runbook.Request
+}
+
+// pushpinOverlay is a reaction_added as Slack sends it for a 📌 rather than the
+// reaction the capture shows.
+func pushpinOverlay(tb testing.TB, env envelope) envelope {
+	tb.Helper()
+	var p map[string]any
+	if err := json.Unmarshal(env.Payload, &p); err != nil {
+		tb.Fatal(err)
+	}
+	p["event"].(map[string]any)["reaction"] = PinReaction
+	b, _ := json.Marshal(p)
+	env.Payload = b
+	return env
 }
 
 func corpusCases() []corpusCase {
@@ -137,6 +155,11 @@ func corpusCases() []corpusCase {
 		{file: "app_mention_in_thread.json", bot: "U0LAN0Z89", edited: true, want: runbook.Request{Kind: runbook.KindMention,
 			ID: "EvEdited", UserID: "U061F7AUR", ChannelID: "C0LAN2Q65",
 			Text: "is it everything a river should be?", ThreadTS: "1515449522.000016", Edited: true}},
+		// Any reaction but 📌 is dropped; a 📌 is a request about the message reacted to.
+		{file: "reaction_added_docs_example.json", bot: "U0LAN0Z89", ignored: true},
+		{file: "reaction_added_docs_example.json", bot: "U0LAN0Z89", pushpin: true, want: runbook.Request{Kind: runbook.KindReaction,
+			ID: "Ev123ABC456", TeamID: "T123ABC456", UserID: "U123ABC456", ChannelID: "C123ABC456",
+			Reaction: &runbook.Reaction{Name: "pushpin", MessageTS: "1360782400.498405", ItemUser: "U222222222"}}},
 		{file: "block_actions_message.json", want: runbook.Request{Kind: runbook.KindAction,
 			ID: "corpus-block_actions_message", TeamID: "T0G9PQBBK", UserID: "U111", ChannelID: "C111",
 			ResponseURL: "http://localhost:8888/webhook", TriggerID: "4916855695380.xxx.yyy",
@@ -186,12 +209,24 @@ func TestDecodeRealPayloads(t *testing.T) {
 		if c.edited {
 			name += "/edited"
 		}
+		if c.pushpin {
+			name += "/pushpin"
+		}
 		t.Run(name, func(t *testing.T) {
 			env := readCorpusEnvelope(t, filepath.Join(corpusDir, c.file))
 			if c.edited {
 				env = editedOverlay(t, env)
 			}
+			if c.pushpin {
+				env = pushpinOverlay(t, env)
+			}
 			got, err := decodeRequest(env, c.bot, now)
+			if c.ignored {
+				if !errors.Is(err, errIgnored) {
+					t.Fatalf("decoded %+v, %v; want it dropped", got, err)
+				}
+				return
+			}
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -124,8 +124,20 @@ type eventPayload struct {
 			User string `json:"user"`
 			TS   string `json:"ts"`
 		} `json:"edited"`
+		// Reaction, ItemUser and Item are reaction_added's: the emoji, who wrote the
+		// message, and the message.
+		Reaction string `json:"reaction"`
+		ItemUser string `json:"item_user"`
+		Item     struct {
+			Type    string `json:"type"`
+			Channel string `json:"channel"`
+			TS      string `json:"ts"`
+		} `json:"item"`
 	} `json:"event"`
 }
+
+// PinReaction is the reaction that adds a message to its incident's timeline.
+const PinReaction = "pushpin"
 
 func decodeEvent(raw json.RawMessage, botUserID string) (*runbook.Request, error) {
 	var p eventPayload
@@ -133,6 +145,9 @@ func decodeEvent(raw json.RawMessage, botUserID string) (*runbook.Request, error
 		return nil, fmt.Errorf("decode event: %w", err)
 	}
 	ev := p.Event
+	if p.Type == "event_callback" && ev.Type == "reaction_added" {
+		return decodeReaction(p, botUserID)
+	}
 	if p.Type != "event_callback" || ev.Type != "app_mention" {
 		return nil, fmt.Errorf("event %q/%q: %w", p.Type, ev.Type, errIgnored)
 	}
@@ -155,6 +170,29 @@ func decodeEvent(raw json.RawMessage, botUserID string) (*runbook.Request, error
 		Text:      afterMention(ev.Text, botUserID),
 		ThreadTS:  thread,
 		Edited:    ev.Edited != nil,
+	}, nil
+}
+
+// decodeReaction reads a reaction_added event. Only a 📌 on a message, by a person, is
+// a request: every other reaction is acked and dropped before it reaches the inbox.
+func decodeReaction(p eventPayload, botUserID string) (*runbook.Request, error) {
+	ev := p.Event
+	if ev.Reaction != PinReaction || ev.Item.Type != "message" {
+		return nil, fmt.Errorf("reaction %q on a %q: %w", ev.Reaction, ev.Item.Type, errIgnored)
+	}
+	if ev.User == "" || ev.User == botUserID {
+		return nil, fmt.Errorf("reaction by the bot: %w", errIgnored)
+	}
+	if ev.Item.Channel == "" || ev.Item.TS == "" {
+		return nil, errors.New("reaction_added without item channel or ts")
+	}
+	return &runbook.Request{
+		Kind:      runbook.KindReaction,
+		ID:        p.EventID,
+		TeamID:    p.TeamID,
+		UserID:    ev.User,
+		ChannelID: ev.Item.Channel,
+		Reaction:  &runbook.Reaction{Name: ev.Reaction, MessageTS: ev.Item.TS, ItemUser: ev.ItemUser},
 	}, nil
 }
 

@@ -25,6 +25,11 @@ const (
 		"text":"<@UBOT> declare sev1 checkout","user":"U1","ts":"1700000000.000100","team":"T1",
 		"edited":{"user":"U1","ts":"1700000042.000000"},"channel":"C1","event_ts":"1700000042.000000"},
 		"type":"event_callback","event_id":"Ev456","event_time":1700000042}`
+	// reaction_added as docs.slack.dev/reference/events/reaction_added shows it, with
+	// the 📌 this bot acts on.
+	reactionJSON = `{"token":"x","team_id":"T1","api_app_id":"A1","event":{"type":"reaction_added","user":"U2",
+		"reaction":"pushpin","item_user":"U1","item":{"type":"message","channel":"C1","ts":"1700000000.000100","channel_type":"channel"},
+		"event_ts":"1700000100.000200"},"type":"event_callback","event_id":"EvPin1","event_time":1700000100}`
 	clickJSON = `{"type":"block_actions","user":{"id":"U2","username":"bob","team_id":"T1"},"team":{"id":"T1"},
 		"container":{"type":"message","message_ts":"1700000000.000200","channel_id":"C1"},"channel":{"id":"C1","name":"ops"},
 		"trigger_id":"9.9","response_url":"https://hooks.slack.com/actions/T1/2/y","is_enterprise_install":false,
@@ -51,6 +56,9 @@ func TestDecodeRequest(t *testing.T) {
 		{"EditedMentionIsMarked", envelope{EnvelopeID: "e5", Type: typeEventsAPI, Payload: json.RawMessage(editedMentionJSON)},
 			runbook.Request{Kind: runbook.KindMention, ID: "Ev456", TeamID: "T1", UserID: "U1", ChannelID: "C1",
 				Text: "declare sev1 checkout", ThreadTS: "1700000000.000100", Edited: true}},
+		{"PushpinReaction", envelope{EnvelopeID: "e6", Type: typeEventsAPI, Payload: json.RawMessage(reactionJSON)},
+			runbook.Request{Kind: runbook.KindReaction, ID: "EvPin1", TeamID: "T1", UserID: "U2", ChannelID: "C1",
+				Reaction: &runbook.Reaction{Name: "pushpin", MessageTS: "1700000000.000100", ItemUser: "U1"}}},
 		{"ButtonClick", envelope{EnvelopeID: "e3", Type: typeInteractive, Payload: json.RawMessage(clickJSON)},
 			runbook.Request{Kind: runbook.KindAction, ID: "e3", TeamID: "T1", UserID: "U2", UserName: "bob", ChannelID: "C1",
 				ChannelName: "ops", ResponseURL: "https://hooks.slack.com/actions/T1/2/y", TriggerID: "9.9",
@@ -87,6 +95,10 @@ func TestDecodeRequestRejects(t *testing.T) {
 		{"OtherEvent", envelope{EnvelopeID: "e", Type: typeEventsAPI, Payload: json.RawMessage(`{"type":"event_callback","event":{"type":"message"}}`)}, true},
 		{"MentionByABot", envelope{EnvelopeID: "e", Type: typeEventsAPI, Payload: json.RawMessage(`{"type":"event_callback","event":{"type":"app_mention","bot_id":"B1","user":"U9","channel":"C1","ts":"1.1"}}`)}, true},
 		{"MentionWithoutChannel", envelope{EnvelopeID: "e", Type: typeEventsAPI, Payload: json.RawMessage(`{"type":"event_callback","event":{"type":"app_mention","user":"U9","ts":"1.1"}}`)}, false},
+		{"OtherReaction", envelope{EnvelopeID: "e", Type: typeEventsAPI, Payload: json.RawMessage(`{"type":"event_callback","event":{"type":"reaction_added","user":"U2","reaction":"thumbsup","item":{"type":"message","channel":"C1","ts":"1.1"}}}`)}, true},
+		{"PinOnAFile", envelope{EnvelopeID: "e", Type: typeEventsAPI, Payload: json.RawMessage(`{"type":"event_callback","event":{"type":"reaction_added","user":"U2","reaction":"pushpin","item":{"type":"file","file":"F1"}}}`)}, true},
+		{"PinByTheBot", envelope{EnvelopeID: "e", Type: typeEventsAPI, Payload: json.RawMessage(`{"type":"event_callback","event":{"type":"reaction_added","user":"UBOT","reaction":"pushpin","item":{"type":"message","channel":"C1","ts":"1.1"}}}`)}, true},
+		{"PinWithoutTS", envelope{EnvelopeID: "e", Type: typeEventsAPI, Payload: json.RawMessage(`{"type":"event_callback","event":{"type":"reaction_added","user":"U2","reaction":"pushpin","item":{"type":"message","channel":"C1"}}}`)}, false},
 		{"SlashWithoutUser", envelope{EnvelopeID: "e", Type: typeSlashCommands, Payload: json.RawMessage(`{"channel_id":"C1"}`)}, false},
 		{"PayloadNotObject", envelope{EnvelopeID: "e", Type: typeSlashCommands, Payload: json.RawMessage(`"x"`)}, false},
 		{"ClickWithoutActions", envelope{EnvelopeID: "e", Type: typeInteractive, Payload: json.RawMessage(`{"type":"block_actions","user":{"id":"U1"}}`)}, false},
@@ -128,7 +140,7 @@ func TestAfterMention(t *testing.T) {
 // decoding: it must never panic, and whatever it accepts must be a usable request.
 func FuzzDecodeEnvelope(f *testing.F) {
 	for _, p := range []struct{ typ, payload string }{
-		{typeSlashCommands, slashJSON}, {typeEventsAPI, mentionJSON},
+		{typeSlashCommands, slashJSON}, {typeEventsAPI, mentionJSON}, {typeEventsAPI, reactionJSON},
 		{typeInteractive, clickJSON}, {typeInteractive, viewJSON},
 	} {
 		msg, _ := json.Marshal(map[string]any{"envelope_id": "e1", "type": p.typ, "payload": json.RawMessage(p.payload), "accepts_response_payload": true})
@@ -157,7 +169,8 @@ func FuzzDecodeEnvelope(f *testing.F) {
 		if req.ID == "" || req.UserID == "" || req.Kind == "" {
 			t.Fatalf("accepted a request without id, user or kind: %+v", req)
 		}
-		if req.Kind == runbook.KindAction && req.Action == nil || req.Kind == runbook.KindViewSubmission && req.View == nil {
+		if req.Kind == runbook.KindAction && req.Action == nil || req.Kind == runbook.KindViewSubmission && req.View == nil ||
+			req.Kind == runbook.KindReaction && (req.Reaction == nil || req.Reaction.MessageTS == "" || req.ChannelID == "") {
 			t.Fatalf("accepted a %s without its body", req.Kind)
 		}
 	})

@@ -62,7 +62,31 @@ func (e *Executor) step(ctx context.Context, run *runbook.Run, rb *runbooks.Runb
 	if err != nil {
 		return e.failStep(ctx, run, def, i, err)
 	}
-	return e.finish(ctx, run, i, runbook.StepSucceeded, outputs, "")
+	if !e.finish(ctx, run, i, runbook.StepSucceeded, outputs, "") {
+		return false
+	}
+	e.actionExecuted(ctx, run, def.Action, i, outputs)
+	return true
+}
+
+// actionExecuted reports a step that acted on a system outside Slack — an HTTP request,
+// a command — as an "action executed" investigation update, with what it answered.
+// Outputs are masked as stored, so a secret echoed back never reaches the update.
+func (e *Executor) actionExecuted(ctx context.Context, run *runbook.Run, action string, i int, outputs map[string]any) {
+	detail := ""
+	switch action {
+	case "http.request":
+		if st, ok := outputs["status"]; ok {
+			detail = fmt.Sprintf("HTTP %v", st)
+		}
+	case "command.run":
+		if code, ok := outputs["exit_code"]; ok {
+			detail = fmt.Sprintf("exit code %v", code)
+		}
+	default:
+		return
+	}
+	e.progress(ctx, run, slackui.ActionExecuted(run, i, action, e.secrets.mask(detail)))
 }
 
 // maxUnavailableAttempts bounds how often a step is tried while Slack is down: with

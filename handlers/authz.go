@@ -90,3 +90,59 @@ func (h *Handlers) allow(ctx context.Context, inv *invocation, what, sentence st
 	h.refused(ctx, inv, strings.TrimSpace(what)+": not permitted")
 	return runbook.Errorf(runbook.EFORBIDDEN, "%s", sentence)
 }
+
+// mayComplete refuses to mark a follow-up done to anyone but its owner, whoever added
+// it, and whoever may change its incident.
+func (h *Handlers) mayComplete(ctx context.Context, inv *invocation, f *runbook.FollowUp) error {
+	user := inv.req.UserID
+	if user == f.Owner || user == f.CreatedBy {
+		return nil
+	}
+	inc, err := h.store.Incident(ctx, f.IncidentID)
+	if err != nil {
+		return err
+	}
+	if user == inc.CreatedBy || user == inc.Commander {
+		return nil
+	}
+	if inc.Channel != "" {
+		member, err := h.Slack.IsMember(ctx, inc.Channel, user)
+		if err != nil && (runbook.SlackCode(err) == "" || runbook.ErrorCode(err) == runbook.EUNAVAILABLE) {
+			return fmt.Errorf("check who may complete %s: %w", f.Key(), err)
+		}
+		if member {
+			return nil
+		}
+	}
+	sentence := fmt.Sprintf("Only %s's owner, whoever added it, the people of %s (its commander, the members of its channel), responders and admins may mark it done.",
+		f.Key(), inc.Key())
+	return h.allow(ctx, inv, "complete "+f.Key(), sentence, h.Permissions.Admins, h.Permissions.Responders)
+}
+
+// mayView says who may see what an incident's summary or follow-ups show, asked for in
+// this channel. An incident whose channel is private is shown in public only in that
+// channel; elsewhere only its members see it, privately, and anyone else is refused
+// without it.
+func (h *Handlers) mayView(ctx context.Context, inv *invocation, inc *runbook.Incident) (runbook.Visibility, error) {
+	if inc.Channel == "" || inc.Channel == inv.req.ChannelID {
+		return runbook.Public, nil
+	}
+	conv, err := h.Slack.ChannelInfo(ctx, inc.Channel)
+	if err != nil && runbook.SlackCode(err) == "" {
+		return runbook.Private, fmt.Errorf("check who may see %s: %w", inc.Key(), err)
+	}
+	if err == nil && !conv.Private {
+		return runbook.Public, nil
+	}
+	// Private, or a channel Slack no longer shows the bot: only its members may see it.
+	member, err := h.Slack.IsMember(ctx, inc.Channel, inv.req.UserID)
+	if err != nil && runbook.SlackCode(err) == "" {
+		return runbook.Private, fmt.Errorf("check who may see %s: %w", inc.Key(), err)
+	}
+	if !member {
+		h.refused(ctx, inv, fmt.Sprintf("%s of %s, whose private channel %s they are not a member of", inv.verb, inc.Key(), inc.Channel))
+		return runbook.Private, runbook.Errorf(runbook.EFORBIDDEN,
+			"%s's channel is private: only its members may see its %s. Ask its commander to invite you.", inc.Key(), inv.verb)
+	}
+	return runbook.Private, nil
+}

@@ -88,6 +88,8 @@ func (h *Handlers) Handle(ctx context.Context, req *runbook.Request) (*runbook.R
 		return h.action(ctx, req)
 	case runbook.KindViewSubmission:
 		return h.viewSubmission(ctx, req)
+	case runbook.KindReaction:
+		return h.reaction(ctx, req)
 	}
 	return nil, fmt.Errorf("unknown request kind %q", req.Kind)
 }

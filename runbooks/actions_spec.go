@@ -231,6 +231,15 @@ var Actions = map[string]ActionSpec{
 		Outputs:    []string{"status", "severity"},
 		Idempotent: true,
 	},
+	"incident.summary": {
+		Name:    "incident.summary",
+		Summary: "Post the incident's summary: root cause, remediation, timeline, runs and approvals, follow-ups",
+		Inputs: []InputSpec{
+			{Name: "channel", Type: InputString, Summary: `"#name", a channel id or a template; the incident's channel when left out`, check: checkChannel},
+		},
+		Outputs:    []string{"channel", "ts"},
+		Idempotent: true,
+	},
 }
 
 var (

@@ -105,8 +105,8 @@ func TestScopeAt(t *testing.T) {
 }
 
 func TestActionsSpec(t *testing.T) {
-	if len(Actions) != 11 {
-		t.Errorf("%d actions, want 11", len(Actions))
+	if len(Actions) != 12 {
+		t.Errorf("%d actions, want 12", len(Actions))
 	}
 	for name, spec := range Actions {
 		if spec.Name != name || spec.Summary == "" || len(spec.Outputs) == 0 {

@@ -269,6 +269,38 @@ func (c *Client) ThreadReplies(ctx context.Context, channel, threadTS string, li
 	return historyMessages(msgs), nil
 }
 
+// Message reads one message: conversations.history with the message's ts as latest,
+// inclusive, limit 1; a thread reply is not in a channel's history, so when the newest
+// message there is another one, conversations.replies is asked for it instead.
+func (c *Client) Message(ctx context.Context, channel, ts string) (runbook.HistoryMessage, error) {
+	res, err := call(ctx, c, "conversations.history", func() (*slack.GetConversationHistoryResponse, error) {
+		return c.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+			ChannelID: channel, Latest: ts, Inclusive: true, Limit: 1, IncludeAllMetadata: true})
+	})
+	if err != nil {
+		return runbook.HistoryMessage{}, err
+	}
+	for _, m := range historyMessages(res.Messages) {
+		if m.TS == ts {
+			return m, nil
+		}
+	}
+	msgs, err := call(ctx, c, "conversations.replies", func() ([]slack.Message, error) {
+		msgs, _, _, err := c.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
+			ChannelID: channel, Timestamp: ts, Oldest: ts, Latest: ts, Inclusive: true, Limit: 2, IncludeAllMetadata: true})
+		return msgs, err
+	})
+	if err != nil && runbook.SlackCode(err) != "thread_not_found" {
+		return runbook.HistoryMessage{}, err
+	}
+	for _, m := range historyMessages(msgs) {
+		if m.TS == ts {
+			return m, nil
+		}
+	}
+	return runbook.HistoryMessage{}, runbook.Errorf(runbook.ENOTFOUND, "There is no message %s in <#%s>.", ts, channel)
+}
+
 func historyMessages(msgs []slack.Message) []runbook.HistoryMessage {
 	out := make([]runbook.HistoryMessage, 0, len(msgs))
 	for _, m := range msgs {

@@ -35,8 +35,9 @@ var MethodScopes = map[string][]string{
 }
 
 // FeatureScopes are needed by what the app receives rather than what it calls: the
-// /runbook command and @Runbook mentions.
-var FeatureScopes = []string{"commands", "app_mentions:read"}
+// /runbook command, @Runbook mentions, and the 📌 reactions that pin messages to an
+// incident's timeline (reaction_added).
+var FeatureScopes = []string{"commands", "app_mentions:read", "reactions:read"}
 
 // Scopes is every bot-token scope Runbook needs, sorted.
 func Scopes() []string {

@@ -70,7 +70,8 @@ type message struct {
 	metadata              json.RawMessage
 	editedBy, editedTS    string
 	pinned                bool
-	ephemeralTo           string // recipient of an ephemeral message
+	reactions             map[string][]string // emoji name → users, in the order they reacted
+	ephemeralTo           string              // recipient of an ephemeral message
 }
 
 type userGroup struct {

@@ -115,6 +115,15 @@ func TestUpdateCommandResetsTheReminder(t *testing.T) {
 	w.wantNudges(1, "1 s after a status change")
 	w.advance(time.Second)
 	w.wantNudges(2, "2 s after a status change")
+	// A note made halfway to the next reminder puts it off by a whole interval.
+	w.advance(time.Second)
+	if answer := w.Ask(w.alice.ID, w.incidents.ID, "note INC-1 hypothesis: the cache expired"); !strings.Contains(strings.ToLower(answer), "hypothesis") {
+		t.Fatalf("note answered %q", answer)
+	}
+	w.advance(time.Second)
+	w.wantNudges(2, "1 s after an investigation note")
+	w.advance(time.Second)
+	w.wantNudges(3, "2 s after an investigation note")
 }
 
 // A Snooze button copied onto another message, or with a forged token, snoozes

@@ -452,8 +452,9 @@ func (s *Service) remind(ctx context.Context, f *runbook.TimerFiring, again bool
 	return posted.Channel, posted.TS, nil
 }
 
-// updateKinds are the timeline entries that count as an update.
-var updateKinds = []string{runbook.TimelineDeclared, runbook.TimelineStatus, runbook.TimelineNote}
+// updateKinds are the timeline entries that count as an update: a status change, or a
+// note of any kind (a plain note, a hypothesis, a root cause, …).
+var updateKinds = append([]string{runbook.TimelineDeclared, runbook.TimelineStatus, runbook.TimelineNote}, runbook.NoteKinds...)
 
 // lastUpdate is when the incident was last updated, from its timeline.
 func (s *Service) lastUpdate(ctx context.Context, inc *runbook.Incident) time.Time {
