@@ -14,25 +14,34 @@ import (
 	"github.com/runbookhq/runbook/slackfake"
 )
 
-// fastClock runs speed times faster than the wall clock, so that a test spends
-// minutes of Slack's per-minute budgets in seconds. The emulator's limits and the
-// bot's pacing share it.
-type fastClock struct {
-	start time.Time
-	speed time.Duration
+// virtualClock is Slack's time in the test: it moves only when the bot or the
+// emulator waits (a pause for a rate budget, a Retry-After), and by exactly that wait.
+// The emulator's limits and the bot's pacing share it, so the test spends minutes of
+// Slack's per-minute budgets without waiting for them, and what it counts over that
+// time does not depend on how fast or busy the machine is.
+type virtualClock struct {
+	mu  sync.Mutex
+	now time.Time
 }
 
-func (c fastClock) Now() time.Time { return c.start.Add(time.Since(c.start) * c.speed) }
+func (c *virtualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
 
-func (c fastClock) Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d / c.speed)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+// Sleep moves the clock to d after now; sleepers that wait at once from the same time
+// wake at their own ends, as they would on a wall clock.
+func (c *virtualClock) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if end := c.now.Add(d); end.After(c.now) {
+		c.now = end
+	}
+	return nil
 }
 
 // countCalls counts a method's calls in the emulator's log, and those answered 429.
@@ -74,7 +83,7 @@ func TestLargeWorkspaceLookUpsStayWithinTier(t *testing.T) {
 	srv.Populate(people, channels)
 	t.Logf("populated %d people and %d channels in %v", people, channels, time.Since(began))
 
-	clock := fastClock{start: time.Now(), speed: 10}
+	clock := &virtualClock{now: time.Now()}
 	srv.SetClock(clock.Now)
 	srv.SlackRateLimits()
 	a := k.Start()
