@@ -3,6 +3,7 @@ package faults
 import (
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -14,9 +15,14 @@ import (
 // sends Retry-After: 1, so the Slack adapter gives up on one call after its 8 tries,
 // about 7 s; the outage must outlast that, or the adapter alone would ride it out and
 // the test would not show that the outbox keeps a reply past the adapter's give-up.
-// A real bad day lasts longer (30 s and more): the period is a parameter, and 9 s is
-// the shortest that still exceeds the adapter's give-up with a margin.
-const degradedFor = 9 * time.Second
+// A real bad day lasts longer (30 s and more): 9 s is the shortest that still exceeds
+// the adapter's give-up with a margin, and RUNBOOK_FULL_SCALE=1 runs Slack's 30 s.
+func degradedFor() time.Duration {
+	if os.Getenv("RUNBOOK_FULL_SCALE") == "1" {
+		return 30 * time.Second
+	}
+	return 9 * time.Second
+}
 
 // TestDegradedSlack has Slack answer every Web API call and response_url post with 429
 // for degradedFor, then recover: every reply to a mention made during the outage is
@@ -38,7 +44,7 @@ func degradedSlack(t *testing.T, runs, mentionCount int) {
 			t.Fatalf("run %d: %v %q", i, err, ackText(ack))
 		}
 	}
-	w.Slack.RateLimitAllUntil(time.Now().Add(degradedFor))
+	w.Slack.RateLimitAllUntil(time.Now().Add(degradedFor()))
 	var mentions []*slackfake.Delivery
 	for i := range mentionCount {
 		mentions = append(mentions, w.Slack.Mention(w.alice.ID, general.ID, fmt.Sprintf("help %d", i), ""))
