@@ -59,6 +59,10 @@ func (c *watchedConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Serving reports whether Run is taking requests: Slack's auth.test passed and the
+// workers are up.
+func (b *Bot) Serving() bool { return b.serving.Load() }
+
 // Healthy says whether the bot is connected and Slack was heard from within window.
 // Without Socket Mode there is no connection to be up and Slack is silent between
 // requests: the bot is healthy once it serves (auth.test passed at start).
