@@ -92,28 +92,50 @@ func TestHTTPModeSlashCommandAnsweredInResponse(t *testing.T) {
 	}
 }
 
-// TestHTTPModeApproveClick runs a runbook whose step waits for an approval and clicks
-// Approve: the block_actions payload is posted as Slack posts it (payload= in a form,
-// signed), answered 200, and decides the approval through the real app; the run
-// finishes.
-func TestHTTPModeApproveClick(t *testing.T) {
-	w := startApproval(t, apptest.HTTPMode)
-	d, err := w.Slack.ClickButton(w.bob.ID, w.ops.ID, w.approval.MessageTS, "approval.approve")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.WaitAck(w.Context()); err != nil {
-		t.Fatal(err)
-	}
-	if answers := w.Slack.HTTPResponses(d.EnvelopeID); len(answers) != 1 || answers[0].Status != http.StatusOK {
-		t.Fatalf("answers to the posted click: %+v", answers)
-	}
-	w.WaitFor("the run to finish", func() bool { return w.runState() == runbook.RunSucceeded })
-	if msg := w.requestMessage(); !strings.Contains(string(msg.Blocks), "Approved by <@"+w.bob.ID+">") {
-		t.Fatalf("request message after approval = %s", msg.Blocks)
-	}
-	if n := w.Slack.ConnectCount(); n != 0 {
-		t.Errorf("%d Socket Mode connections opened in HTTP mode", n)
+// TestSameScenarioInBothModes runs one incident through both transports: declare, run
+// a runbook whose step waits for an approval, click Approve, resolve. In HTTP mode each
+// request is posted as Slack posts it — the command form-encoded, the click as payload=
+// in a form, both signed — and the click, answered 200, decides the approval through
+// the real app; no Socket Mode connection is opened.
+func TestSameScenarioInBothModes(t *testing.T) {
+	for _, mode := range []string{config.ModeSocket, config.ModeHTTP} {
+		t.Run(mode, func(t *testing.T) {
+			var opts []func(*config.Config)
+			if mode == config.ModeHTTP {
+				opts = append(opts, apptest.HTTPMode)
+			}
+			w := startApproval(t, opts...) // declares INC-1 and runs scale-up
+			d, err := w.Slack.ClickButton(w.bob.ID, w.ops.ID, w.approval.MessageTS, "approval.approve")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := d.WaitAck(w.Context()); err != nil {
+				t.Fatal(err)
+			}
+			w.WaitFor("the run to finish", func() bool { return w.runState() == runbook.RunSucceeded })
+			if msg := w.requestMessage(); !strings.Contains(string(msg.Blocks), "Approved by <@"+w.bob.ID+">") {
+				t.Fatalf("request message after approval = %s", msg.Blocks)
+			}
+			if answer := w.command("resolve INC-1 scaled up"); !strings.Contains(answer, "Resolved *INC-1*") {
+				t.Fatalf("resolve answered %q", answer)
+			}
+			if st := w.incident(1).Status; st != "resolved" {
+				t.Errorf("INC-1 is %s after resolve", st)
+			}
+			answers := w.Slack.HTTPResponses(d.EnvelopeID)
+			if mode == config.ModeSocket {
+				if len(answers) != 0 {
+					t.Errorf("the click was posted over HTTP in Socket Mode: %+v", answers)
+				}
+				return
+			}
+			if len(answers) != 1 || answers[0].Status != http.StatusOK {
+				t.Fatalf("answers to the posted click: %+v", answers)
+			}
+			if n := w.Slack.ConnectCount(); n != 0 {
+				t.Errorf("%d Socket Mode connections opened in HTTP mode", n)
+			}
+		})
 	}
 }
 
