@@ -1,6 +1,7 @@
 // Package app assembles a running Runbook from its configuration: the store, the Slack
-// client, the handlers and the Socket Mode bot. The binary, the demo and the end-to-end
-// tests all start Runbook through it, so they run the same program.
+// client, the handlers and the bot (over Socket Mode, or Slack's request URLs in HTTP
+// mode). The binary, the demo and the end-to-end tests all start Runbook through it, so
+// they run the same program.
 package app
 
 import (

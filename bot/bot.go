@@ -1,6 +1,8 @@
-// Package bot owns Runbook's Socket Mode connection: it acks every envelope within
-// Slack's deadline, recognises redeliveries, turns envelopes into runbook.Requests and
-// hands them to a bounded pool of workers, and shuts down without losing work.
+// Package bot owns how Slack's requests reach Runbook — its Socket Mode connections, or
+// in HTTP mode the signed request URLs — and the one pipeline behind both: it acks
+// every envelope within Slack's deadline, recognises redeliveries, turns envelopes
+// into runbook.Requests and hands them to a bounded pool of workers, and shuts down
+// without losing work.
 package bot
 
 import (
