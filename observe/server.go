@@ -56,7 +56,10 @@ func NewServer(addr string, m *Metrics, probes Probes, logger *slog.Logger) *Ser
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", probe(probes.Live, "unhealthy"))
 	mux.HandleFunc("GET /readyz", probe(probes.Ready, "not ready"))
-	return &Server{addr: addr, mux: mux, http: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}, log: logger}
+	// ReadTimeout bounds a slow body too: in HTTP mode the listener faces the internet
+	// (through a proxy), and Slack sends its requests whole at once.
+	return &Server{addr: addr, mux: mux, log: logger, http: &http.Server{Handler: mux,
+		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}}
 }
 
 // Handle serves pattern (net/http's ServeMux patterns) with h; call it before Start.
