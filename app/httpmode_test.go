@@ -286,3 +286,51 @@ func mustJSON(t *testing.T, v any) json.RawMessage {
 	}
 	return b
 }
+
+// TestHTTPModeViewSubmission submits the declare form over HTTP: a submission with an
+// empty title is answered, in the HTTP response, with response_action errors (the form
+// stays open with the problem beside it); a good one with an empty 200, and the
+// incident is declared.
+func TestHTTPModeViewSubmission(t *testing.T) {
+	w := startHTTP(t, newSigningClock())
+	d := w.Slack.SlashCommand(w.alice.ID, w.general.ID, "/runbook", "declare")
+	if _, err := d.WaitAck(w.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var viewID string
+	w.WaitFor("the declare form", func() bool {
+		for _, v := range w.Slack.Views() {
+			if v.CallbackID == "incident.declare" && v.Open {
+				viewID = v.ID
+				return true
+			}
+		}
+		return false
+	})
+	sub, err := w.Slack.SubmitView(w.alice.ID, viewID, map[string]map[string]string{"title": {"title": " "}, "severity": {"severity": "sev1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sub.WaitAck(w.Context()); err != nil {
+		t.Fatal(err)
+	}
+	answers := w.Slack.HTTPResponses(sub.EnvelopeID)
+	if len(answers) != 1 || answers[0].Status != http.StatusOK || !strings.Contains(string(answers[0].Body), `"response_action":"errors"`) ||
+		!strings.Contains(string(answers[0].Body), "Give the incident a title") {
+		t.Fatalf("answers to the submission without a title: %+v", answers)
+	}
+	sub, err = w.Slack.SubmitView(w.alice.ID, viewID, map[string]map[string]string{"title": {"title": "Login is slow"}, "severity": {"severity": "sev2"}, "service": {"service": ""}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sub.WaitAck(w.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if answers := w.Slack.HTTPResponses(sub.EnvelopeID); len(answers) != 1 || answers[0].Status != http.StatusOK || len(answers[0].Body) != 0 {
+		t.Fatalf("answers to the good submission: %+v, want an empty 200", answers)
+	}
+	w.WaitFor("the incident", func() bool {
+		inc, err := w.App().DB.Incidents().Incident(context.Background(), 1)
+		return err == nil && inc.Title == "Login is slow" && inc.Severity == "sev2"
+	})
+}
