@@ -1,6 +1,7 @@
 // Package app assembles a running Runbook from its configuration: the store, the Slack
-// client, the handlers and the Socket Mode bot. The binary, the demo and the end-to-end
-// tests all start Runbook through it, so they run the same program.
+// client, the handlers and the bot (over Socket Mode, or Slack's request URLs in HTTP
+// mode). The binary, the demo and the end-to-end tests all start Runbook through it, so
+// they run the same program.
 package app
 
 import (
@@ -49,6 +50,9 @@ type Options struct {
 	// After waits on the clock Now reads, for the timers (time.After when nil): a test
 	// that moves Now gives one that fires as it moves past the deadline.
 	After func(time.Duration) <-chan time.Time
+	// SigningClock is the clock HTTP mode checks request timestamps against (time.Now
+	// when nil); tests set it to sign requests at a time they choose.
+	SigningClock func() time.Time
 	// Sandbox keeps acting steps on this machine whatever the configuration allows:
 	// http.request reaches only loopback hosts and command.run runs nothing. The
 	// runbooks are still checked against the configuration's limits. The demo uses it,
@@ -102,23 +106,31 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 
 	httpClient := &http.Client{Timeout: 30 * time.Second}
 	slackLog := slog.NewLogLogger(logger.With("component", "slack-go").Handler(), slog.LevelDebug)
-	api := slack.New(cfg.Slack.BotToken.Reveal(),
-		slack.OptionAppLevelToken(cfg.Slack.AppToken.Reveal()),
+	clientOpts := []slack.Option{
 		slack.OptionAPIURL(cfg.Slack.APIURL),
 		slack.OptionHTTPClient(httpClient),
 		slack.OptionLog(slackLog),
-	)
-	liveness := &bot.Liveness{}
-	socketOpts := []socketmode.Option{socketmode.OptionLog(slackLog)}
-	if opts.PingInterval > 0 {
-		socketOpts = append(socketOpts, socketmode.OptionPingInterval(opts.PingInterval))
 	}
-	newSocket := func(more ...socketmode.Option) *socketmode.Client {
-		return socketmode.New(api, append(slices.Clone(socketOpts), more...)...)
+	liveness := &bot.Liveness{}
+	// In HTTP mode no Socket Mode connection is opened, so the bot has no socket
+	// factory and the client no app-level token.
+	var newSocket bot.SocketFactory
+	if !cfg.Slack.HTTPMode() {
+		clientOpts = append(clientOpts, slack.OptionAppLevelToken(cfg.Slack.AppToken.Reveal()))
+	}
+	api := slack.New(cfg.Slack.BotToken.Reveal(), clientOpts...)
+	if !cfg.Slack.HTTPMode() {
+		socketOpts := []socketmode.Option{socketmode.OptionLog(slackLog)}
+		if opts.PingInterval > 0 {
+			socketOpts = append(socketOpts, socketmode.OptionPingInterval(opts.PingInterval))
+		}
+		newSocket = func(more ...socketmode.Option) *socketmode.Client {
+			return socketmode.New(api, append(slices.Clone(socketOpts), more...)...)
+		}
 	}
 	adapter := slackapi.New(api, httpClient, logger.With("component", "slack"))
 	a := &App{Config: cfg, DB: db, Slack: adapter, log: logger}
-	a.Metrics = observe.NewMetrics(db.Runs().StateCounts, db.Approvals().StateCounts)
+	a.Metrics = observe.NewMetrics(db.Runs().StateCounts, db.Approvals().StateCounts, bot.RefusedReasons...)
 	adapter.OnCall = a.Metrics.SlackCall
 	a.catalog.Store(runbooks.NewCatalog())
 	a.assemble(cfg, db, adapter, logger, opts)
@@ -156,13 +168,20 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		}
 		a.HTTP = observe.NewServer(cfg.HTTP.Addr, a.Metrics, a.probes(window), logger.With("component", "http"))
 	}
+	if cfg.Slack.HTTPMode() {
+		// Validate made http.addr required in this mode, so a.HTTP exists.
+		a.Bot.NewHTTPReceiver(cfg.Slack.SigningSecret.Reveal(), bot.HTTPOptions{Now: opts.SigningClock}).Mount(a.HTTP)
+	}
 	return a, nil
 }
 
 // probes are /healthz and /readyz. Liveness asks only whether the process still
 // answers and its database does: a bot waiting out a Slack outage is alive, and
 // restarting it would not bring Slack back. Readiness asks whether it can serve now:
-// Slack heard from within window, a write can begin, the runbooks loaded.
+// Slack heard from within window, a write can begin, the runbooks loaded. In HTTP
+// mode there is no connection to Slack to be up: readiness is the bot taking requests
+// (auth.test passed at start, the workers up), the store writable and the runbooks
+// loaded; the listener is up, or /readyz would not be answered.
 //
 // After the database file was lost (fenceLostDatabase) the bot is alive but never
 // ready again: a restart would open whatever the path holds now — an empty new
@@ -332,7 +351,12 @@ func (a *App) Run(ctx context.Context) error {
 		if err := a.HTTP.Start(); err != nil {
 			return err
 		}
-		a.log.Info("serving /healthz, /readyz and /metrics", "addr", a.HTTP.Addr())
+		if a.Config.Slack.HTTPMode() {
+			a.log.Info("serving Slack's request URLs, /healthz, /readyz and /metrics", "addr", a.HTTP.Addr(),
+				"paths", []string{bot.PathEvents, bot.PathInteractions, bot.PathCommands})
+		} else {
+			a.log.Info("serving /healthz, /readyz and /metrics", "addr", a.HTTP.Addr())
+		}
 	}
 	// Checked first, so that a wrong token is the one line a person sees.
 	if _, err := a.Slack.IdentifyAtStart(ctx); err != nil {

@@ -1,6 +1,8 @@
-// Package bot owns Runbook's Socket Mode connection: it acks every envelope within
-// Slack's deadline, recognises redeliveries, turns envelopes into runbook.Requests and
-// hands them to a bounded pool of workers, and shuts down without losing work.
+// Package bot owns how Slack's requests reach Runbook — its Socket Mode connections, or
+// in HTTP mode the signed request URLs — and the one pipeline behind both: it acks
+// every envelope within Slack's deadline, recognises redeliveries, turns envelopes
+// into runbook.Requests and hands them to a bounded pool of workers, and shuts down
+// without losing work.
 package bot
 
 import (
@@ -112,6 +114,10 @@ type Bot struct {
 	inflightMu sync.Mutex
 	inflight   map[string]bool
 
+	// serving is set while Run takes requests: the identity is known and the workers
+	// are up. The HTTP receiver turns requests away before and after.
+	serving atomic.Bool
+
 	// connections counts Socket Mode connections, to tell reconnects.
 	connections atomic.Int64
 	// acks tracks acks sent outside a worker, so that shutdown waits for them.
@@ -121,14 +127,18 @@ type Bot struct {
 // job is one envelope waiting for a worker. Resumed jobs were acked by an earlier
 // process, which died before finishing them.
 type job struct {
-	env      envelope
-	via      *link // the connection it came on, which alone can ack it; nil if resumed
+	env envelope
+	// via is the way back to Slack of the transport it came by — the Socket Mode
+	// connection, which alone can ack it, or the HTTP request waiting for its
+	// response; nil if resumed. Nothing else in the pipeline knows the transport.
+	via      acker
 	resumed  bool
 	received time.Time
 }
 
 // New returns a bot that reads envelopes from the Socket Mode clients newSocket makes,
-// answers through slack, and remembers envelopes in inbox.
+// answers through slack, and remembers envelopes in inbox. With a nil newSocket it
+// opens no Socket Mode connection: requests come only through its HTTPReceiver.
 func New(newSocket SocketFactory, slack runbook.Slack, handler runbook.Handler, inbox runbook.Inbox, opts Options) *Bot {
 	opts.setDefaults()
 	b := &Bot{
@@ -183,10 +193,13 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 	b.resumeUndelivered(ctx)
 	b.resumeUnfinished(ctx)
+	b.serving.Store(true)
 
 	var background sync.WaitGroup
 	socketErr := make(chan error, 1)
-	background.Go(func() { socketErr <- b.links.run(connCtx) })
+	if b.newSocket != nil {
+		background.Go(func() { socketErr <- b.links.run(connCtx) })
+	}
 	background.Go(func() { b.prune(connCtx) })
 
 	var runErr error
@@ -218,6 +231,7 @@ func (b *Bot) Run(ctx context.Context) error {
 // drain stops taking envelopes and waits for the workers, cancelling their context if
 // they outlast the deadline.
 func (b *Bot) drain(workers *sync.WaitGroup, stopWork context.CancelFunc, deadline time.Time) {
+	b.serving.Store(false)
 	b.mu.Lock()
 	b.draining = true
 	close(b.jobs)
@@ -346,23 +360,34 @@ func (b *Bot) prune(ctx context.Context) {
 	}
 }
 
-// ack acknowledges an envelope on the connection it came on (Slack ignores an ack on
-// any other), with an optional response payload. It never blocks for longer than the
+// acker acknowledges an envelope by the way it came, with an optional response
+// payload: on the Socket Mode connection that carried it (Slack ignores an ack on any
+// other), or as the body of the HTTP response Slack is waiting for.
+type acker interface {
+	ack(envelopeID string, payload []byte, timeout time.Duration) error
+}
+
+// ack acknowledges an envelope by the way it came. It never blocks for longer than the
 // ack timeout: an ack that cannot go out makes Slack redeliver, and the redelivery is
 // recognised.
-func (b *Bot) ack(via *link, env envelope, payload []byte) {
+func (b *Bot) ack(via acker, env envelope, payload []byte) {
 	if via == nil {
 		return // acked by an earlier process
 	}
-	ctx, cancel := context.WithTimeout(via.ctx, b.opts.AckTimeout)
+	if err := via.ack(env.EnvelopeID, payload, b.opts.AckTimeout); err != nil {
+		b.log.Warn("ack failed; Slack will redeliver", "envelope", env.EnvelopeID, "err", err)
+	}
+}
+
+// ack sends a Socket Mode ack on the link's connection.
+func (l *link) ack(envelopeID string, payload []byte, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(l.ctx, timeout)
 	defer cancel()
 	var body any
 	if len(payload) > 0 {
 		body = json.RawMessage(payload)
 	}
-	if err := via.socket.AckCtx(ctx, env.EnvelopeID, body); err != nil {
-		b.log.Warn("ack failed; Slack will redeliver", "envelope", env.EnvelopeID, "err", err)
-	}
+	return l.socket.AckCtx(ctx, envelopeID, body)
 }
 
 // ackJob acks a job's envelope and records how long it waited.

@@ -16,6 +16,9 @@ type Observer interface {
 	Reconnected()
 	// ReplyUndelivered counts a reply Slack refused for good, by reason.
 	ReplyUndelivered(reason string)
+	// HTTPRefused counts a request to the HTTP receiver turned away before it was
+	// read, by reason (RefusedReasons).
+	HTTPRefused(reason string)
 }
 
 type noObserver struct{}
@@ -25,6 +28,7 @@ func (noObserver) Acked(time.Duration)     {}
 func (noObserver) HandlerError(string)     {}
 func (noObserver) Reconnected()            {}
 func (noObserver) ReplyUndelivered(string) {}
+func (noObserver) HTTPRefused(string)      {}
 
 // Liveness notes when bytes last arrived from Slack on the socket. Slack pings every
 // few seconds, so a socket that has been silent for longer than the ping interval is
@@ -55,8 +59,20 @@ func (c *watchedConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Serving reports whether Run is taking requests: Slack's auth.test passed and the
+// workers are up.
+func (b *Bot) Serving() bool { return b.serving.Load() }
+
 // Healthy says whether the bot is connected and Slack was heard from within window.
+// Without Socket Mode there is no connection to be up and Slack is silent between
+// requests: the bot is healthy once it serves (auth.test passed at start).
 func (b *Bot) Healthy(window time.Duration) error {
+	if b.newSocket == nil {
+		if !b.serving.Load() {
+			return errors.New("not taking Slack's requests (starting or stopping)")
+		}
+		return nil
+	}
 	if !b.Connected() {
 		return errors.New("not connected to Slack")
 	}

@@ -177,6 +177,8 @@ func (c *counter) ReplyUndelivered(reason string) {
 	c.undelivered = append(c.undelivered, reason)
 }
 
+func (c *counter) HTTPRefused(string) {}
+
 func (c *counter) reasons() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -69,14 +69,16 @@ func (b *Bot) acceptRaw(l *link, raw json.RawMessage) {
 	b.accept(l, env)
 }
 
-// accept hands an envelope to the workers. When they are all busy, or the bot is
-// stopping, a slash command is acked with an answer that says so and anything else is
-// left unacked: Slack redelivers events, and shows the person a click that failed.
-// The ack goes out on l, the connection the envelope came on: Slack takes it on no other.
-func (b *Bot) accept(l *link, env envelope) {
+// accept hands an envelope to the workers, whichever transport brought it; via is
+// the way its ack goes back (for Socket Mode, the connection it came on: Slack takes
+// it on no other). When the workers are all busy, or the bot is stopping, a slash
+// command is acked with an answer that says so and anything else is left unacked:
+// Slack redelivers events, and shows the person a click that failed. It reports
+// whether the envelope was taken or answered, rather than left unacked.
+func (b *Bot) accept(via acker, env envelope) bool {
 	b.opts.Observer.Envelope(env.Type)
-	if b.enqueue(job{env: env, via: l, received: time.Now()}) {
-		return
+	if b.enqueue(job{env: env, via: via, received: time.Now()}) {
+		return true
 	}
 	text := busyText
 	if b.stopping() {
@@ -87,6 +89,8 @@ func (b *Bot) accept(l *link, env envelope) {
 	}
 	if env.Type == typeSlashCommands && env.AcceptsResponsePayload {
 		payload := ephemeral(text)
-		b.acks.Go(func() { b.ack(l, env, payload) })
+		b.acks.Go(func() { b.ack(via, env, payload) })
+		return true
 	}
+	return false
 }

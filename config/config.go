@@ -14,8 +14,8 @@
 // services.payments.slack.channel. List keys take comma-separated values. A
 // RUNBOOK_ variable that matches no key is an error, except RUNBOOK_CONFIG
 // (ConfigPathEnv), which names the config file for the command line. When
-// slack.botToken or slack.appToken is still empty, SLACK_BOT_TOKEN and
-// SLACK_APP_TOKEN fill it.
+// slack.botToken, slack.appToken or slack.signingSecret is still empty,
+// SLACK_BOT_TOKEN, SLACK_APP_TOKEN and SLACK_SIGNING_SECRET fill it.
 package config
 
 import (
@@ -49,6 +49,17 @@ const (
 	ConfigPathEnv = "RUNBOOK_CONFIG"  // reserved for the config file path; Load ignores it
 	BotTokenEnv   = "SLACK_BOT_TOKEN" // fills slack.botToken when it is empty
 	AppTokenEnv   = "SLACK_APP_TOKEN" // fills slack.appToken when it is empty
+	// SigningSecretEnv fills slack.signingSecret when it is empty.
+	SigningSecretEnv = "SLACK_SIGNING_SECRET"
+)
+
+// How the bot receives requests from Slack (slack.mode).
+const (
+	// ModeSocket opens Socket Mode connections: no public URL, the default.
+	ModeSocket = "socket"
+	// ModeHTTP serves Slack's request URLs on http.addr, each request signed with
+	// slack.signingSecret.
+	ModeHTTP = "http"
 )
 
 // Config is Runbook's configuration. Field keys (koanf tags) are the keys of
@@ -116,7 +127,15 @@ type Slack struct {
 	// Connections is how many Socket Mode connections the bot holds (Slack allows an
 	// app 10); a connection Slack refreshes is replaced before it closes.
 	Connections int `koanf:"connections"`
+	// Mode is how Slack's requests reach the bot: socket (Socket Mode, the default)
+	// or http (Slack posts them to http.addr's /slack/* request URLs).
+	Mode string `koanf:"mode"`
+	// SigningSecret verifies that an HTTP request came from Slack (http mode).
+	SigningSecret Secret `koanf:"signingSecret"`
 }
+
+// HTTPMode reports whether Slack posts requests to the bot (slack.mode: http).
+func (s Slack) HTTPMode() bool { return s.Mode == ModeHTTP }
 
 // Service is per-service configuration, keyed by service name.
 type Service struct {
@@ -228,6 +247,7 @@ func Default() *Config {
 			APIURL:      "https://slack.com/api/",
 			Command:     "/runbook",
 			Connections: 2,
+			Mode:        ModeSocket,
 		},
 		Services: map[string]Service{},
 		Store:    Store{Path: "runbook.db"},
@@ -367,7 +387,7 @@ func environMap(environ []string) map[string]string {
 }
 
 func (l *loader) load(path string, environ []string) (*Config, error) {
-	for _, k := range []string{BotTokenEnv, AppTokenEnv} {
+	for _, k := range []string{BotTokenEnv, AppTokenEnv, SigningSecretEnv} {
 		l.secrets = append(l.secrets, l.env[k])
 	}
 
@@ -433,14 +453,14 @@ func (l *loader) load(path string, environ []string) (*Config, error) {
 	return cfg, nil
 }
 
-// fillTokens fills slack.botToken and slack.appToken, when still empty, from
-// SLACK_BOT_TOKEN and SLACK_APP_TOKEN.
+// fillTokens fills slack.botToken, slack.appToken and slack.signingSecret, when
+// still empty, from SLACK_BOT_TOKEN, SLACK_APP_TOKEN and SLACK_SIGNING_SECRET.
 func (l *loader) fillTokens(expanded map[string]any) {
 	slack, ok := expanded["slack"].(map[string]any)
 	if !ok {
 		return
 	}
-	for key, name := range map[string]string{"botToken": BotTokenEnv, "appToken": AppTokenEnv} {
+	for key, name := range map[string]string{"botToken": BotTokenEnv, "appToken": AppTokenEnv, "signingSecret": SigningSecretEnv} {
 		cur, present := slack[key]
 		if s, isString := cur.(string); !present || cur == nil || isString && s == "" {
 			if v := l.env[name]; v != "" {
@@ -715,7 +735,7 @@ func (l *loader) collectTokens(raw map[string]any) {
 	if !ok {
 		return
 	}
-	for _, k := range []string{"botToken", "appToken"} {
+	for _, k := range []string{"botToken", "appToken", "signingSecret"} {
 		// Before expansion a value may be a ${NAME} reference, which is not
 		// secret and names the variable in messages.
 		if s, ok := slack[k].(string); ok && !strings.Contains(s, "${") {
@@ -837,6 +857,15 @@ func (c *Config) Validate() error {
 	case !strings.HasPrefix(c.Slack.Command, "/") || len(c.Slack.Command) < 2 || strings.ContainsFunc(c.Slack.Command, isSpace):
 		v.add("slack.command must be a slash command such as /runbook")
 	}
+	switch c.Slack.Mode {
+	case ModeSocket:
+	case ModeHTTP:
+		if c.HTTP.Addr == "" {
+			v.add(`http.addr is required when slack.mode is http: Slack posts events, clicks and commands to /slack/* on it (e.g. ":8080", behind your HTTPS reverse proxy)`)
+		}
+	default:
+		v.add("slack.mode must be socket (Socket Mode, no public URL) or http (Slack posts to http.addr)")
+	}
 	if c.Slack.Connections < 1 || c.Slack.Connections > 10 {
 		v.add("slack.connections must be between 1 and 10 (Slack allows an app 10 Socket Mode connections)")
 	}
@@ -935,12 +964,29 @@ func (c *Config) Validate() error {
 }
 
 // RequireTokens checks the Slack tokens, which running the bot needs and
-// checking a config file does not. It returns every problem found.
+// checking a config file does not: the bot token always, the app-level token in
+// Socket Mode, the signing secret in http mode. It returns every problem found.
 func (c *Config) RequireTokens() error {
 	var v problems
 	v.token("slack.botToken", c.Slack.BotToken, "xoxb-", BotTokenEnv)
-	v.token("slack.appToken", c.Slack.AppToken, "xapp-", AppTokenEnv)
+	if c.Slack.HTTPMode() {
+		v.signingSecret(c.Slack.SigningSecret)
+	} else {
+		v.token("slack.appToken", c.Slack.AppToken, "xapp-", AppTokenEnv)
+	}
 	return v.err()
+}
+
+// signingSecret checks slack.signingSecret. Slack's are 32 hex digits; only its
+// presence and shape are checked here, without saying what it holds.
+func (p *problems) signingSecret(s Secret) {
+	t := s.Reveal()
+	switch {
+	case t == "":
+		p.add("slack.signingSecret is required when slack.mode is http: copy it from your app's Basic Information → App Credentials into the config file or " + SigningSecretEnv)
+	case strings.ContainsFunc(t, isSpace):
+		p.add("slack.signingSecret must not contain spaces or line breaks (check for a trailing newline)")
+	}
 }
 
 type problems []error

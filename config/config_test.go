@@ -54,7 +54,7 @@ func mustLoad(t testing.TB, content string, environ ...string) *Config {
 func TestDefaults(t *testing.T) {
 	def := Default()
 	want := &Config{
-		Slack:    Slack{APIURL: "https://slack.com/api/", Command: "/runbook", Connections: 2},
+		Slack:    Slack{APIURL: "https://slack.com/api/", Command: "/runbook", Connections: 2, Mode: ModeSocket},
 		Services: map[string]Service{},
 		Store:    Store{Path: "runbook.db"},
 		Runbooks: Runbooks{Dir: "runbooks"},
@@ -841,5 +841,56 @@ func TestErrorsAreOneLineEach(t *testing.T) {
 	want := "config: unknown key \"a\\nb\"\nconfig: unknown key slack.\"bad key\""
 	if err.Error() != want {
 		t.Fatalf("error:\n%s\nwant:\n%s", err, want)
+	}
+}
+
+// TestHTTPMode checks slack.mode and what each mode requires: http needs http.addr and
+// the signing secret (from the file or SLACK_SIGNING_SECRET) and no app token, and the
+// signing secret is scrubbed from errors like the tokens.
+func TestHTTPMode(t *testing.T) {
+	const secret = "8f742231b10e8888abcd99yyyzzz85a5"
+	path := writeFile(t, "slack:\n  mode: http\n  signingSecret: ${SIGNING}\nhttp:\n  addr: \":8080\"\n")
+	cfg, err := Load(path, []string{"SIGNING=" + secret, "SLACK_BOT_TOKEN=" + fakeBot})
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if err := cfg.RequireTokens(); err != nil {
+		t.Fatalf("RequireTokens in http mode without an app token: %v", err)
+	}
+	eq(t, "HTTPMode", cfg.Slack.HTTPMode(), true)
+	eq(t, "signingSecret", cfg.Slack.SigningSecret.Reveal(), secret)
+	if s := fmt.Sprint(cfg) + fmt.Sprintf("%#v %+v", cfg, cfg.Slack); strings.Contains(s, secret) {
+		t.Error("the signing secret is printed")
+	}
+
+	// From the environment, as the tokens are.
+	path = writeFile(t, "slack:\n  mode: http\nhttp:\n  addr: \":8080\"\n")
+	cfg, err = Load(path, []string{SigningSecretEnv + "=" + secret})
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	eq(t, "signingSecret from "+SigningSecretEnv, cfg.Slack.SigningSecret.Reveal(), secret)
+
+	// http mode without http.addr or the secret: each said in a sentence.
+	path = writeFile(t, "slack:\n  mode: http\n")
+	_, err = Load(path, nil)
+	if err == nil || !strings.Contains(err.Error(), "config: http.addr is required when slack.mode is http") {
+		t.Errorf("http mode without http.addr: %v", err)
+	}
+	cfg = Default()
+	cfg.Slack.Mode, cfg.HTTP.Addr, cfg.Slack.BotToken = ModeHTTP, ":8080", fakeBot
+	if err := cfg.RequireTokens(); err == nil || !strings.Contains(err.Error(), "slack.signingSecret is required when slack.mode is http") {
+		t.Errorf("RequireTokens without a signing secret: %v", err)
+	}
+	cfg.Slack.Mode = "webhook"
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "slack.mode must be socket") {
+		t.Errorf("Validate of an unknown mode: %v", err)
+	}
+
+	// A value that does not decode is reported without the secret.
+	path = writeFile(t, "slack:\n  mode: http\n  signingSecret: [\""+secret+"\"]\nhttp:\n  addr: \":8080\"\n")
+	_, err = Load(path, nil)
+	if err == nil || strings.Contains(err.Error(), secret) {
+		t.Errorf("a signing secret of the wrong type: %v", err)
 	}
 }

@@ -23,19 +23,21 @@ type Metrics struct {
 	rateLimited   *prometheus.CounterVec
 	reconnects    prometheus.Counter
 	undelivered   *prometheus.CounterVec
+	httpRefused   *prometheus.CounterVec
 }
 
 // StateCounts reports how many runs or approvals are in each state.
 type StateCounts func(ctx context.Context) (map[string]int, error)
 
 // NewMetrics registers every series. runs and approvals are read from the store when
-// Prometheus scrapes.
-func NewMetrics(runs, approvals StateCounts) *Metrics {
+// Prometheus scrapes. refusedReasons are the reasons an HTTP request may be refused
+// for, whose series start at zero.
+func NewMetrics(runs, approvals StateCounts, refusedReasons ...string) *Metrics {
 	reg := prometheus.NewRegistry()
 	m := &Metrics{
 		Registry: reg,
 		envelopes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "runbook_envelopes_total", Help: "Socket Mode envelopes received, by type."}, []string{"type"}),
+			Name: "runbook_envelopes_total", Help: "Requests received from Slack (Socket Mode envelopes or HTTP requests), by Socket Mode envelope type."}, []string{"type"}),
 		ackSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "runbook_ack_seconds", Help: "Time from receiving an envelope to sending its ack.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2, 3}}),
@@ -49,8 +51,10 @@ func NewMetrics(runs, approvals StateCounts) *Metrics {
 			Name: "runbook_socket_reconnects_total", Help: "Socket Mode connections opened after the first."}),
 		undelivered: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "runbook_replies_undelivered_total", Help: "Replies Slack refused for good, by reason (Slack's error code or HTTP status)."}, []string{"reason"}),
+		httpRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "runbook_http_requests_refused_total", Help: "Requests to Slack's request URLs (HTTP mode) refused before they were read, by reason."}, []string{"reason"}),
 	}
-	reg.MustRegister(m.envelopes, m.ackSeconds, m.handlerErrors, m.slackCalls, m.rateLimited, m.reconnects, m.undelivered,
+	reg.MustRegister(m.envelopes, m.ackSeconds, m.handlerErrors, m.slackCalls, m.rateLimited, m.reconnects, m.undelivered, m.httpRefused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		stateCollector("runbook_runs", "Runs by state.", runs, runStates),
 		stateCollector("runbook_approvals", "Approval requests by state.", approvals, approvalStates))
@@ -61,6 +65,9 @@ func NewMetrics(runs, approvals StateCounts) *Metrics {
 	}
 	for _, method := range []string{"chat.postMessage", "chat.update", "conversations.create"} {
 		m.rateLimited.WithLabelValues(method)
+	}
+	for _, reason := range refusedReasons {
+		m.httpRefused.WithLabelValues(reason)
 	}
 	return m
 }
@@ -93,6 +100,9 @@ func (m *Metrics) Reconnected() { m.reconnects.Inc() }
 
 // ReplyUndelivered counts a reply that could not be delivered, by reason.
 func (m *Metrics) ReplyUndelivered(reason string) { m.undelivered.WithLabelValues(reason).Inc() }
+
+// HTTPRefused counts a request to Slack's request URLs refused before it was read.
+func (m *Metrics) HTTPRefused(reason string) { m.httpRefused.WithLabelValues(reason).Inc() }
 
 // SlackCall counts a Web API call by its result: "ok", Slack's error code, "ratelimited"
 // or "error".

@@ -36,15 +36,18 @@ type Probes struct {
 	Ready Health
 }
 
-// Server serves /healthz, /readyz and /metrics.
+// Server serves /healthz, /readyz and /metrics, and whatever is mounted on it (Slack's
+// request URLs in HTTP mode).
 type Server struct {
 	addr string
+	mux  *http.ServeMux
 	http *http.Server
 	log  *slog.Logger
 	wg   sync.WaitGroup
 
-	mu sync.Mutex
-	ln net.Listener // set by Start
+	mu      sync.Mutex
+	ln      net.Listener // set by Start
+	stopped bool
 }
 
 // NewServer returns a server for addr; Start listens and serves.
@@ -53,7 +56,20 @@ func NewServer(addr string, m *Metrics, probes Probes, logger *slog.Logger) *Ser
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", probe(probes.Live, "unhealthy"))
 	mux.HandleFunc("GET /readyz", probe(probes.Ready, "not ready"))
-	return &Server{addr: addr, http: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}, log: logger}
+	// ReadTimeout bounds a slow body too: in HTTP mode the listener faces the internet
+	// (through a proxy), and Slack sends its requests whole at once.
+	return &Server{addr: addr, mux: mux, log: logger, http: &http.Server{Handler: mux,
+		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}}
+}
+
+// Handle serves pattern (net/http's ServeMux patterns) with h; call it before Start.
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// Listening reports whether Start opened the address and the server has not stopped.
+func (s *Server) Listening() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ln != nil && !s.stopped
 }
 
 // probe answers 200 "ok" while h is healthy, else 503 with what is wrong.
@@ -101,6 +117,9 @@ func (s *Server) Start() error {
 
 // Stop shuts the server down and waits for it; it may be called without Start.
 func (s *Server) Stop() {
+	s.mu.Lock()
+	s.stopped = true
+	s.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := s.http.Shutdown(ctx); err != nil {

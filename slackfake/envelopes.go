@@ -244,7 +244,9 @@ func (s *Server) dispatch() time.Time {
 				continue
 			}
 		}
-		if e.pending && len(live) > 0 && !s.held {
+		if e.pending && s.postLocked(e, now) {
+			changed = true
+		} else if e.pending && len(live) > 0 && !s.held {
 			c := live[s.sock.rr%len(live)]
 			s.sock.rr++
 			if c.enqueue(outFrame{data: e.encode()}) {

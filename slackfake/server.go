@@ -97,6 +97,10 @@ type Server struct {
 	pinRefusal string
 	// botsUnarchive lets the bot token unarchive (LetBotsUnarchive).
 	botsUnarchive bool
+	// httpTo, when set, is where envelopes are posted instead of sent on Socket Mode
+	// connections (DeliverOverHTTP); httpAnswers are the app's answers by envelope.
+	httpTo      *HTTPDelivery
+	httpAnswers map[string][]HTTPResponse
 }
 
 // New starts a server on 127.0.0.1 on a random port. It is serving when New
@@ -137,6 +141,8 @@ func New(opts Options) (*Server, error) {
 		kick:    make(chan struct{}, 1),
 		changed: make(chan struct{}),
 		calls:   make(map[string]int),
+
+		httpAnswers: make(map[string][]HTTPResponse),
 	}
 	s.state.init()
 	s.sock.init()

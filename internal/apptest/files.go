@@ -54,7 +54,9 @@ func WriteRunbooks(dir string, from fs.FS, files map[string]string) error {
 // tokens: the binary takes them from the environment that StartProcess gives it.
 func WriteConfigFile(path string, cfg *config.Config) error {
 	c := *cfg
-	c.Slack.BotToken, c.Slack.AppToken = "", ""
+	// Secrets print as [redacted]: the binary gets them from its environment
+	// (Environ) instead.
+	c.Slack.BotToken, c.Slack.AppToken, c.Slack.SigningSecret = "", "", ""
 	if err := os.WriteFile(path, []byte(c.String()), 0o600); err != nil {
 		return fmt.Errorf("write the configuration: %w", err)
 	}

@@ -62,11 +62,24 @@ func (k *Kit) cleanup() {
 		p.Kill()
 	}
 	logs := k.Logs.String() + k.ProcessLog()
-	for _, tok := range []string{k.Slack.BotToken(), k.Slack.AppToken()} {
+	for _, tok := range []string{k.Slack.BotToken(), k.Slack.AppToken(), SigningSecret} {
 		if strings.Contains(logs, tok) {
-			k.tb.Errorf("a token appeared in the bot's logs")
+			k.tb.Errorf("a token or the signing secret appeared in the bot's logs")
 		}
 	}
+}
+
+// SigningSecret is the signing secret of the kit's app in HTTP mode.
+const SigningSecret = "e2e0c8f4a1b7d3965f0a8c2b4d6e1f37"
+
+// HTTPMode configures the bot for HTTP mode — Slack's requests posted, signed, to
+// http.addr (a free port on 127.0.0.1), no app-level token; Kit.Start then points the
+// emulator's delivery at it.
+func HTTPMode(cfg *config.Config) {
+	cfg.Slack.Mode = config.ModeHTTP
+	cfg.Slack.SigningSecret = config.Secret(SigningSecret)
+	cfg.Slack.AppToken = ""
+	cfg.HTTP.Addr = "127.0.0.1:0"
 }
 
 // Start starts the bot in this process on the kit's configuration and database, and
@@ -77,7 +90,13 @@ func (k *Kit) Start() *app.App {
 	opts.Logger = Logger(k.Logs, k.Config.Log.SlogLevel())
 	ctx, cancel := context.WithTimeout(context.Background(), Patience)
 	defer cancel()
-	r, err := StartConnected(ctx, k.Workspace, k.Config, opts)
+	var r *Running
+	var err error
+	if k.Config.Slack.HTTPMode() {
+		r, err = StartServing(ctx, k.Workspace, k.Config, opts)
+	} else {
+		r, err = StartConnected(ctx, k.Workspace, k.Config, opts)
+	}
 	if err != nil {
 		k.tb.Fatalf("start the bot: %v\n%s", err, k.diagnostics())
 	}

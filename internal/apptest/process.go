@@ -38,7 +38,7 @@ func StartProcess(binary, configPath string, ws *Workspace, out io.Writer) (*Pro
 }
 
 // Environ is the bot binary's environment: this process's, without RUNBOOK_ and SLACK_
-// variables, with the workspace's tokens.
+// variables, with the workspace's tokens and the signing secret of HTTP mode.
 func Environ(ws *Workspace) []string {
 	var env []string
 	for _, kv := range os.Environ() {
@@ -47,6 +47,7 @@ func Environ(ws *Workspace) []string {
 		}
 	}
 	return append(env, "SLACK_BOT_TOKEN="+ws.Slack.BotToken(), "SLACK_APP_TOKEN="+ws.Slack.AppToken(),
+		"SLACK_SIGNING_SECRET="+SigningSecret,
 		// A race-enabled binary otherwise sleeps a second at exit, which is not the bot's
 		// shutdown time.
 		"GORACE=atexit_sleep_ms=0 "+os.Getenv("GORACE"))

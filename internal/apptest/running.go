@@ -1,6 +1,7 @@
 package apptest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/runbookhq/runbook/app"
 	"github.com/runbookhq/runbook/config"
+	"github.com/runbookhq/runbook/slackfake"
 )
 
 // Running is Runbook assembled by app.New and run in a goroutine it owns, until Stop.
@@ -94,4 +96,20 @@ func (r *Running) stop(ctx context.Context) error {
 		runErr = fmt.Errorf("the bot stopped with an error: %w", r.err)
 	}
 	return errors.Join(runErr, r.App.Close())
+}
+
+// StartServing starts Runbook in HTTP mode and waits until it takes requests, then
+// has the emulator post envelopes to it, signed with the configured signing secret.
+func StartServing(ctx context.Context, ws *Workspace, cfg *config.Config, opts app.Options) (*Running, error) {
+	r, err := Start(ctx, cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	serving := func() bool { return r.Exited() || r.App.Bot.Serving() && r.App.HTTP.Listening() }
+	if err := Wait(ctx, ws.Slack, serving); err != nil || r.Exited() {
+		return nil, errors.Join(fmt.Errorf("the bot did not start serving: %w", cmp.Or(err, r.Err())), r.Stop(context.WithoutCancel(ctx)))
+	}
+	ws.Slack.DeliverOverHTTP(slackfake.HTTPDelivery{URL: "http://" + r.App.HTTP.Addr(),
+		Secret: cfg.Slack.SigningSecret.Reveal(), Now: opts.SigningClock})
+	return r, nil
 }
