@@ -334,3 +334,42 @@ func TestHTTPModeViewSubmission(t *testing.T) {
 		return err == nil && inc.Title == "Login is slow" && inc.Severity == "sev2"
 	})
 }
+
+// TestHTTPModeReplayAfterRestartChangesNothing: the requests the signature check has
+// seen are kept in memory, so a request captured and replayed after a restart, within
+// the five minutes its signature is good for, passes the check. The inbox still knows
+// it — its key comes from its signature — and it declares nothing a second time: it is
+// answered as it was the first time.
+func TestHTTPModeReplayAfterRestartChangesNothing(t *testing.T) {
+	clock := newSigningClock()
+	w := startHTTP(t, clock)
+	ctx := w.Context()
+	r, err := slackfake.RequestFor(slackfake.EnvelopeSlashCommands, mustJSON(t, map[string]string{
+		"team_id": w.Slack.TeamID(), "channel_id": w.general.ID, "user_id": w.alice.ID, "user_name": "alice",
+		"command": "/runbook", "text": "declare sev2 replayed later", "trigger_id": "4.5.6",
+	}), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signedAt := clock.Now()
+	first := w.Slack.PostToApp(ctx, r, apptest.SigningSecret, signedAt)
+	if first.Err != nil || first.Status != http.StatusOK || !bytes.Contains(first.Body, []byte("INC-1")) {
+		t.Fatalf("the first request was answered %d %s (%v)", first.Status, first.Body, first.Err)
+	}
+	w.Restart()
+	clock.Advance(2 * time.Minute)
+	again := w.Slack.PostToApp(ctx, r, apptest.SigningSecret, signedAt)
+	if again.Err != nil || again.Status != http.StatusOK {
+		t.Fatalf("the replay after the restart was answered %d %s (%v)", again.Status, again.Body, again.Err)
+	}
+	if !bytes.Equal(again.Body, first.Body) {
+		t.Errorf("the replay was answered %s; want the first answer again %s", again.Body, first.Body)
+	}
+	incs, err := w.App().DB.Incidents().ListIncidents(context.Background(), runbook.IncidentFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(incs) != 1 {
+		t.Errorf("%d incidents after the replay, want the one declared", len(incs))
+	}
+}

@@ -1,7 +1,7 @@
 package bot
 
 import (
-	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -204,10 +204,13 @@ func (h *HTTPReceiver) deliver(w http.ResponseWriter, r *http.Request, env envel
 		return
 	}
 	// The envelope id names the request in logs and, for commands and interactions,
-	// keys it in the inbox: Slack never retries those, and an identical replay is
-	// refused by the signature check. Events are keyed by their event_id, as in
+	// keys it in the inbox: Slack never retries those. It is taken from the request's
+	// signature, unique to its timestamp and body, so that a replay the signature
+	// check cannot see (the bot restarted within the five minutes a signature is good
+	// for, and forgot the requests it had seen) is known to the inbox as a request
+	// already handled and changes nothing. Events are keyed by their event_id, as in
 	// Socket Mode, so that Slack's retries are recognised.
-	env.EnvelopeID = newRequestID()
+	env.EnvelopeID = requestID(r.Header.Get(HeaderSignature))
 	resp := newHTTPAck()
 	if !h.b.accept(resp, env) {
 		http.Error(w, "Runbook is busy", http.StatusServiceUnavailable)
@@ -229,11 +232,11 @@ func (h *HTTPReceiver) deliver(w http.ResponseWriter, r *http.Request, env envel
 	}
 }
 
-// newRequestID is a fresh id for a request that came by HTTP.
-func newRequestID() string {
-	var b [12]byte
-	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
-	return "http-" + hex.EncodeToString(b[:])
+// requestID is the id of a request that came by HTTP, from its verified signature:
+// the same request, replayed, has the same id.
+func requestID(signature string) string {
+	sum := sha256.Sum256([]byte(signature))
+	return "http-" + hex.EncodeToString(sum[:12])
 }
 
 // httpAck is the ack of one HTTP request: the first ack becomes its response; an ack
