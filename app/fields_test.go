@@ -349,7 +349,32 @@ func TestFieldChangeAppliedOnce(t *testing.T) {
 			n++
 		}
 	}
-	if n != 1 || w.incident(1).Fields["region"] != "us" {
-		t.Fatalf("%d field entries on the timeline, region %q; want 1 and us", n, w.incident(1).Fields["region"])
+	// One for the fields declared, one for the change.
+	if n != 2 || w.incident(1).Fields["region"] != "us" {
+		t.Fatalf("%d field entries on the timeline, region %q; want 2 and us", n, w.incident(1).Fields["region"])
+	}
+}
+
+// TestDeclaredFieldsOnTimeline: the fields given at declaration (and a default) are one
+// timeline entry from the start, in the configured order, a user field as a mention;
+// the declaring request handled again writes it no second time, and later changes
+// are entries of their own.
+func TestDeclaredFieldsOnTimeline(t *testing.T) {
+	w := startFields(t)
+	req := w.slashRequest("req-declare", "declare sev2 checkout Slow pages customer=acme region=eu lead=<@"+w.bob.ID+">")
+	w.handleTwice(req, "Declared *INC-1*")
+	want := "fields: region eu, customer acme, lead <@" + w.bob.ID + ">"
+	if got := w.entries(1, runbook.TimelineField); len(got) != 1 || got[0].Text != want || got[0].Actor != w.alice.ID {
+		t.Fatalf("field entries = %+v; want one %q by alice", got, want)
+	}
+	w.command("update INC-1 region=us")
+	got := w.entries(1, runbook.TimelineField)
+	if len(got) != 2 || got[1].Text != "region eu → us" {
+		t.Errorf("field entries after update = %+v", got)
+	}
+	// A declaration with one field records that one.
+	w.command("declare sev3 checkout Quiet region=apac")
+	if got := w.entries(2, runbook.TimelineField); len(got) != 1 || got[0].Text != "fields: region apac" {
+		t.Errorf("field entries of INC-2 = %+v", got)
 	}
 }

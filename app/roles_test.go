@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runbookhq/runbook"
 	"github.com/runbookhq/runbook/config"
 	"github.com/runbookhq/runbook/internal/apptest"
 	"github.com/runbookhq/runbook/slackfake"
@@ -147,6 +148,62 @@ func TestAssignRefusals(t *testing.T) {
 	}
 	if roles := w.incident(1).Roles; len(roles) != 0 {
 		t.Fatalf("roles after carol's refusal = %v", roles)
+	}
+}
+
+// TestUnassignTakesRoleBack: unassign leaves a role with nobody — in the incident, the
+// topic, the timeline and templates — once however often its request is handled;
+// commander cannot be left empty, and a role nobody holds is answered with the fix.
+func TestUnassignTakesRoleBack(t *testing.T) {
+	w := startRoles(t)
+	w.declared()
+	bob := "<@" + w.bob.ID + ">"
+	w.command("assign INC-1 " + bob + " comms")
+
+	for _, c := range []struct{ text, want string }{
+		{"unassign INC-1 commander", "An incident always has a commander; hand the role on instead"},
+		{"unassign INC-1 scribe", "Nobody is scribe of INC-1, so there is nothing to take away"},
+		{"unassign INC-1 coms", "(did you mean “comms”?)"},
+		{"unassign INC-1", "Say which role to take away"},
+		{"unassign INC-1 " + bob + " comms", "Say which role to take away"},
+	} {
+		if answer := w.command(c.text); !strings.Contains(answer, c.want) {
+			t.Errorf("%s answered %q; want %q", c.text, answer, c.want)
+		}
+	}
+	if got := w.incident(1).Roles["comms"]; got != w.bob.ID {
+		t.Fatalf("comms after refusals = %q, want bob", got)
+	}
+
+	answer := w.command("unassign INC-1 comms")
+	if !strings.Contains(answer, bob+" is no longer comms of *INC-1*") {
+		t.Fatalf("unassign answered %q", answer)
+	}
+	inc := w.incident(1)
+	if _, held := inc.Roles["comms"]; held || inc.Commander != w.alice.ID {
+		t.Errorf("after unassign roles = %v, commander %s", inc.Roles, inc.Commander)
+	}
+	ch, _ := w.Slack.Channel(inc.Channel)
+	if strings.Contains(ch.Topic, "Comms:") {
+		t.Errorf("topic = %q; want no comms", ch.Topic)
+	}
+	if got := w.entries(1, runbook.TimelineRole); len(got) != 2 || got[1].Text != bob+" is no longer comms" {
+		t.Errorf("role entries = %+v; want the assignment and its removal", got)
+	}
+	// The timeline shows the removal as a mention (JSON escapes < as \u003c).
+	if tl := w.command("timeline INC-1"); !strings.Contains(tl, `\u003c@`+w.bob.ID+`\u003e is no longer comms`) {
+		t.Errorf("timeline = %q; want the removal with a mention", tl)
+	}
+	w.command("run comms-note INC-1")
+	w.WaitFor("the comms note after unassign", func() bool {
+		return countContaining(texts(w.Slack.Messages(w.incidents.ID)), "Comms for INC-1: nobody yet") == 1
+	})
+
+	// Redelivered, the same request takes nothing away twice.
+	w.command("assign INC-1 " + bob + " scribe")
+	w.handleTwice(w.slashRequest("req-unassign", "unassign INC-1 scribe"), "scribe of *INC-1*")
+	if got := w.entries(1, runbook.TimelineRole); len(got) != 4 || got[3].Text != bob+" is no longer scribe" {
+		t.Errorf("role entries after a redelivered unassign = %+v", got)
 	}
 }
 

@@ -231,6 +231,9 @@ func IncidentChanged(before, after *runbook.Incident, by, note string) string {
 			parts = append(parts, r[0]+" "+Mention(r[1]))
 		}
 	}
+	for _, r := range RolesGiven(before, after) {
+		parts = append(parts, r[0]+" nobody")
+	}
 	text := fmt.Sprintf(":pencil2: %s updated by %s", after.Key(), actor(by))
 	if len(parts) > 0 {
 		text += ": " + strings.Join(parts, ", ")
@@ -245,6 +248,39 @@ func IncidentChanged(before, after *runbook.Incident, by, note string) string {
 		text = ":arrows_counterclockwise: reopened: " + strings.TrimPrefix(text, ":pencil2: ")
 	}
 	return text
+}
+
+// RolesGiven lists the roles, other than commander, that before held and after has no
+// one in, as role and former holder pairs sorted by role: what an unassign took away.
+func RolesGiven(before, after *runbook.Incident) [][2]string {
+	var out [][2]string
+	for _, r := range before.AssignedRoles() {
+		if after.Roles[r[0]] == "" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// DeclaredFields is the timeline line of the custom fields an incident was declared
+// with, in the configured order ("fields: region eu, customer acme"; a user field as a
+// mention), or "" when it has none.
+func DeclaredFields(values map[string]string, specs []runbook.FieldSpec) string {
+	var parts []string
+	for _, f := range specs {
+		v := values[f.Name]
+		if v == "" {
+			continue
+		}
+		if f.Type == runbook.FieldUser {
+			v = Mention(v)
+		}
+		parts = append(parts, f.Name+" "+v)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "fields: " + strings.Join(parts, ", ")
 }
 
 // roleTitle is a role's name as a heading: "comms" → "Comms", "on_call" → "On call".
