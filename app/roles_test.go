@@ -25,12 +25,25 @@ steps:
       text: "Comms for {{incident.id}}: {{incident.roles.comms}}{{^incident.roles.comms}}nobody yet{{/incident.roles.comms}}"
 `
 
+// commsHeldRunbook runs on an update once someone holds comms, and on every update
+// while nobody does.
+const commsHeldRunbook = `name: comms-held
+on:
+  - event: incident.updated
+    if: { roles: { comms: assigned } }
+steps:
+  - action: slack.send_message
+    with:
+      channel: "#incidents"
+      text: "comms held on {{incident.id}}: {{incident.roles.comms}}"
+`
+
 // startRoles is the incident world with roles commander, comms and scribe configured,
 // the example runbooks and comms-note.
 func startRoles(t *testing.T, opts ...func(*config.Config)) *incidentWorld {
 	t.Helper()
 	dir := t.TempDir()
-	if err := apptest.WriteRunbooks(dir, os.DirFS("../runbooks/examples"), map[string]string{"comms.yaml": commsRunbook}); err != nil {
+	if err := apptest.WriteRunbooks(dir, os.DirFS("../runbooks/examples"), map[string]string{"comms.yaml": commsRunbook, "held.yaml": commsHeldRunbook}); err != nil {
 		t.Fatal(err)
 	}
 	return startIncidentsWith(t, append([]func(*config.Config){func(c *config.Config) {
@@ -201,6 +214,20 @@ func TestUnassignTakesRoleBack(t *testing.T) {
 
 	// Redelivered, the same request takes nothing away twice.
 	w.command("assign INC-1 " + bob + " scribe")
+	// comms-held ran on the assignment only, never on the update that took it away
+	// (a triggered run is stored before the command is answered).
+	w.WaitFor("comms-held after the assignment", func() bool {
+		return countContaining(texts(w.Slack.Messages(w.incidents.ID)), "comms held on INC-1: "+bob) == 1
+	})
+	held := 0
+	for _, r := range w.runsOf(1) {
+		if r.Runbook == "comms-held" {
+			held++
+		}
+	}
+	if held != 1 {
+		t.Errorf("%d comms-held runs, want 1 (for the assignment)", held)
+	}
 	w.handleTwice(w.slashRequest("req-unassign", "unassign INC-1 scribe"), "scribe of *INC-1*")
 	if got := w.entries(1, runbook.TimelineRole); len(got) != 4 || got[3].Text != bob+" is no longer scribe" {
 		t.Errorf("role entries after a redelivered unassign = %+v", got)
