@@ -34,12 +34,12 @@ func (f incidentActions) update(ctx context.Context, s *stepRun) (map[string]any
 	c := runbook.IncidentChange{
 		Status:   s.str("status"),
 		Severity: s.str("severity"),
-		Note:     s.str("note"),
+		Note:     slackui.Unescape(s.str("note")),
 		By:       runbook.RunActor(s.run.ID),
 		Key:      fmt.Sprintf("%s/%d", s.run.Key(), s.index),
 	}
-	// Inputs are rendered escaped for Slack; fields and the summary are stored as the
-	// text they say, as the update command stores them, and escaped where shown.
+	// Inputs are rendered escaped for Slack; the note, fields and summary are stored as
+	// the text they say, as the update command stores them, and escaped where shown.
 	if fields, ok := s.in["fields"].(map[string]any); ok {
 		c.Fields = make(map[string]string, len(fields))
 		for name, v := range fields {

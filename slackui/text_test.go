@@ -146,3 +146,17 @@ func FuzzNeutralize(f *testing.F) {
 		}
 	})
 }
+
+func TestTimelineText(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"<@U123> is now comms", "<@U123> is now comms"},
+		{"<@U123|the CEO> said so in <#C123|general>", "<@U123> said so in <#C123>"},
+		{"<!channel> <!subteam^S1|@oncall> a < b & c", "@channel @oncall a &lt; b &amp; c"},
+		{"<@U123|<!here>>", "<@U123>"},
+		{"<http://evil|click>", "&lt;http://evil|click&gt;"},
+	} {
+		if got := slackui.TimelineText(tc.in); got != tc.want {
+			t.Errorf("TimelineText(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
