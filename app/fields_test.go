@@ -434,6 +434,10 @@ func TestRunbookSetsFieldsAndSummary(t *testing.T) {
 	if got := w.entries(1, runbook.TimelineSummary); len(got) != 1 || got[0].Text != "summary: Moved to us for A&B <corp>" {
 		t.Errorf("summary entries = %+v", got)
 	}
+	// The channel's topic shows the fields after the incident.
+	if ch, _ := w.Slack.Channel(inc.Channel); !strings.HasSuffix(ch.Topic, "INC-1 checkout Slow pages | Region: us | Customer: A&B <corp>") {
+		t.Errorf("topic = %q; want the fields after the incident", ch.Topic)
+	}
 	// Shown in Slack, the values are escaped once.
 	w.waitOps("the update runbook's report", "updated: region=us summary=Moved to us for A&amp;B &lt;corp&gt;")
 

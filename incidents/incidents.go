@@ -590,7 +590,7 @@ func (s *Service) record(ctx context.Context, before, after *runbook.Incident, c
 }
 
 // refresh brings Slack in step with the incident: the announcement is edited in place
-// and the incident channel's topic shows severity, status and commander.
+// and the incident channel's topic shows severity, status, roles and custom fields.
 func (s *Service) refresh(ctx context.Context, inc *runbook.Incident) {
 	if inc.AnnouncementTS != "" {
 		if err := s.slack.UpdateMessage(ctx, inc.AnnouncementChannel, inc.AnnouncementTS, slackui.Announcement(inc, s.cfg.Fields...)); err != nil {
@@ -598,7 +598,7 @@ func (s *Service) refresh(ctx context.Context, inc *runbook.Incident) {
 		}
 	}
 	if inc.Channel != "" && inc.ResolvedAt.IsZero() {
-		if err := s.slack.SetTopic(ctx, inc.Channel, slackui.Topic(inc)); err != nil {
+		if err := s.slack.SetTopic(ctx, inc.Channel, slackui.Topic(inc, s.cfg.Fields...)); err != nil {
 			s.log.Warn("cannot refresh topic", "incident", inc.Key(), "err", err)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
@@ -120,14 +121,41 @@ func FieldChange(f runbook.FieldSpec, was, now string) string {
 // maxTopic is Slack's limit on a channel topic.
 const maxTopic = 250
 
-// Topic is the incident channel's topic: severity, status and commander at a glance.
-func Topic(inc *runbook.Incident) string {
+// maxTopicField caps a custom field's value in the topic: the topic is a glance, and a
+// long value would crowd out the others.
+const maxTopicField = 40
+
+// Topic is the incident channel's topic: severity, status, commander and roles, the
+// incident, then the custom fields that are set (in the configured order). It keeps to
+// Slack's 250 characters: a field that does not fit is left out whole, never cut, and
+// a title that alone runs past the limit is cut short with no fields after it.
+func Topic(inc *runbook.Incident, fields ...runbook.FieldSpec) string {
 	parts := []string{strings.ToUpper(inc.Severity), inc.Status, "Commander: " + Mention(inc.Commander)}
 	for _, r := range inc.AssignedRoles() {
 		parts = append(parts, roleTitle(r[0])+": "+Mention(r[1]))
 	}
 	parts = append(parts, inc.Key()+" "+inc.Title)
-	return Truncate(strings.Join(parts, " | "), maxTopic)
+	topic := strings.Join(parts, " | ")
+	if utf8.RuneCountInString(topic) > maxTopic {
+		return Truncate(topic, maxTopic)
+	}
+	for _, f := range fields {
+		v := inc.Fields[f.Name]
+		if v == "" {
+			continue
+		}
+		if f.Type == runbook.FieldUser {
+			v = Mention(v)
+		} else {
+			v = Truncate(Neutralize(v), maxTopicField)
+		}
+		part := " | " + roleTitle(f.Name) + ": " + v
+		if utf8.RuneCountInString(topic+part) > maxTopic {
+			break
+		}
+		topic += part
+	}
+	return topic
 }
 
 // DeclareCallbackID is the callback id of the declare form; its inputs are blocks and
