@@ -167,10 +167,11 @@ type IncidentFilter struct {
 type IncidentStore interface {
 	IncidentNotes
 	// CreateIncident stores inc, setting its ID, CreatedAt and UpdatedAt, and writes a
-	// "declared" timeline entry in the same transaction. If inc.RequestKey is set and
+	// "declared" timeline entry in the same transaction, followed by also (their
+	// incident and time set to the new incident's). If inc.RequestKey is set and
 	// an incident was already created under it, nothing is written and inc is set to
 	// that incident.
-	CreateIncident(ctx context.Context, inc *Incident) error
+	CreateIncident(ctx context.Context, inc *Incident, also ...TimelineEntry) error
 	// Incident returns the incident numbered id, or ENOTFOUND.
 	Incident(ctx context.Context, id int64) (*Incident, error)
 	// IncidentByRequestKey returns the incident created under a request key, or

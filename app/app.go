@@ -283,7 +283,7 @@ func RunbookSettings(cfg *config.Config) runbooks.Settings {
 	return runbooks.Settings{Secrets: cfg.SecretNames(), AllowedHosts: cfg.Actions.HTTP.AllowedHosts,
 		AllowedPrograms: cfg.Actions.Command.Allowed, Severities: cfg.Incidents.Severities,
 		Statuses: cfg.Incidents.Statuses, Services: services, Roles: cfg.Incidents.Roles,
-		Fields: runbook.FieldNames(cfg.Incidents.FieldSpecs())}
+		Fields: runbook.FieldNames(cfg.Incidents.FieldSpecs()), FieldSpecs: cfg.Incidents.FieldSpecs()}
 }
 
 // Catalog returns the runbooks loaded when Run started.

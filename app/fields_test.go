@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -57,10 +58,36 @@ type fieldsWorld struct {
 	ops slackfake.Channel
 }
 
-func startFields(t *testing.T) *fieldsWorld {
+// setFieldsRunbook sets custom fields and the summary from a runbook, one value from a
+// param; badFieldRunbook gives an integer field a value that only the run can see is
+// not one.
+const setFieldsRunbook = `name: set-fields
+params:
+  - { name: customer, type: string, required: true }
+steps:
+  - action: incident.update
+    with:
+      fields: { region: us, customer: "{{params.customer}}" }
+      summary: "Moved to us for {{params.customer}}"
+`
+
+const badFieldRunbook = `name: bad-field
+params:
+  - { name: n, type: string, required: true }
+steps:
+  - action: incident.update
+    with:
+      fields: { impacted: "{{params.n}}" }
+`
+
+func startFields(t *testing.T, extra ...string) *fieldsWorld {
 	t.Helper()
 	dir := t.TempDir()
-	if err := apptest.WriteRunbooks(dir, nil, map[string]string{"kickoff.yaml": fieldsRunbook, "update.yaml": fieldsUpdateRunbook}); err != nil {
+	files := map[string]string{"kickoff.yaml": fieldsRunbook, "update.yaml": fieldsUpdateRunbook}
+	for i, src := range extra {
+		files[fmt.Sprintf("extra-%d.yaml", i)] = src
+	}
+	if err := apptest.WriteRunbooks(dir, nil, files); err != nil {
 		t.Fatal(err)
 	}
 	w := &fieldsWorld{}
@@ -349,7 +376,114 @@ func TestFieldChangeAppliedOnce(t *testing.T) {
 			n++
 		}
 	}
-	if n != 1 || w.incident(1).Fields["region"] != "us" {
-		t.Fatalf("%d field entries on the timeline, region %q; want 1 and us", n, w.incident(1).Fields["region"])
+	// One for the fields declared, one for the change.
+	if n != 2 || w.incident(1).Fields["region"] != "us" {
+		t.Fatalf("%d field entries on the timeline, region %q; want 2 and us", n, w.incident(1).Fields["region"])
+	}
+}
+
+// TestDeclaredFieldsOnTimeline: the fields given at declaration (and a default) are one
+// timeline entry from the start, in the configured order, a user field as a mention;
+// the declaring request handled again writes it no second time, and later changes
+// are entries of their own.
+func TestDeclaredFieldsOnTimeline(t *testing.T) {
+	w := startFields(t)
+	req := w.slashRequest("req-declare", "declare sev2 checkout Slow pages customer=acme region=eu lead=<@"+w.bob.ID+">")
+	w.handleTwice(req, "Declared *INC-1*")
+	want := "fields: region eu, customer acme, lead <@" + w.bob.ID + ">"
+	if got := w.entries(1, runbook.TimelineField); len(got) != 1 || got[0].Text != want || got[0].Actor != w.alice.ID {
+		t.Fatalf("field entries = %+v; want one %q by alice", got, want)
+	}
+	w.command("update INC-1 region=us")
+	got := w.entries(1, runbook.TimelineField)
+	if len(got) != 2 || got[1].Text != "region eu → us" {
+		t.Errorf("field entries after update = %+v", got)
+	}
+	// A declaration with one field records that one.
+	w.command("declare sev3 checkout Quiet region=apac")
+	if got := w.entries(2, runbook.TimelineField); len(got) != 1 || got[0].Text != "fields: region apac" {
+		t.Errorf("field entries of INC-2 = %+v", got)
+	}
+}
+
+// TestRunbookSetsFieldsAndSummary: incident.update sets custom fields and the summary
+// by the same rules as the update command: stored as the text they say (a param with &
+// and < is not kept escaped), on the timeline once as the run's, seen by the runbooks
+// the change triggers; a templated value that does not fit fails the step with the
+// command's sentence and changes nothing.
+func TestRunbookSetsFieldsAndSummary(t *testing.T) {
+	w := startFields(t, setFieldsRunbook, badFieldRunbook)
+	w.command("declare sev2 checkout Slow pages region=eu")
+	w.runsDone(1, 1)
+	if answer := w.command(`run set-fields INC-1 customer="A&B <corp>"`); !strings.Contains(answer, "set-fields") {
+		t.Fatalf("run answered %q", answer)
+	}
+	w.runsDone(1, 3) // the kickoff, set-fields and the fields-update it triggers
+	inc := w.incident(1)
+	if inc.Fields["region"] != "us" || inc.Fields["customer"] != "A&B <corp>" || inc.Summary != "Moved to us for A&B <corp>" {
+		t.Fatalf("after the run: fields %v, summary %q", inc.Fields, inc.Summary)
+	}
+	var texts []string
+	for _, e := range w.entries(1, runbook.TimelineField) {
+		texts = append(texts, e.Text+" by "+e.Actor)
+	}
+	want := []string{"fields: region eu by " + w.alice.ID, "region eu → us by runbook R-2", "customer set to A&B <corp> by runbook R-2"}
+	if strings.Join(texts, "\n") != strings.Join(want, "\n") {
+		t.Errorf("field entries:\n%s\nwant:\n%s", strings.Join(texts, "\n"), strings.Join(want, "\n"))
+	}
+	if got := w.entries(1, runbook.TimelineSummary); len(got) != 1 || got[0].Text != "summary: Moved to us for A&B <corp>" {
+		t.Errorf("summary entries = %+v", got)
+	}
+	// The channel's topic shows the fields after the incident.
+	if ch, _ := w.Slack.Channel(inc.Channel); !strings.HasSuffix(ch.Topic, "INC-1 checkout Slow pages | Region: us | Customer: A&B <corp>") {
+		t.Errorf("topic = %q; want the fields after the incident", ch.Topic)
+	}
+	// Shown in Slack, the values are escaped once.
+	w.waitOps("the update runbook's report", "updated: region=us summary=Moved to us for A&amp;B &lt;corp&gt;")
+
+	w.command("run bad-field INC-1 n=many")
+	w.runsDone(1, 4)
+	runs := w.runsOf(1)
+	var bad *runbook.Run
+	for _, r := range runs {
+		if r.Runbook == "bad-field" {
+			bad = r
+		}
+	}
+	if bad == nil || bad.State != runbook.RunFailed || !strings.Contains(bad.Steps[0].Error, "impacted is a whole number") {
+		t.Fatalf("bad-field run = %+v", bad)
+	}
+	if got := w.incident(1).Fields["impacted"]; got != "" {
+		t.Errorf("impacted = %q after a refused value", got)
+	}
+}
+
+// usOnlyRunbook starts on declarations in the us region only.
+const usOnlyRunbook = `name: us-only
+on:
+  - event: incident.declared
+    if: { fields: { region: us } }
+steps:
+  - action: slack.send_message
+    with:
+      channel: "#ops"
+      text: "us incident {{incident.id}}"
+`
+
+// TestTriggerOnCustomField: a trigger's if.fields picks incidents by a custom field.
+func TestTriggerOnCustomField(t *testing.T) {
+	w := startFields(t, usOnlyRunbook)
+	w.command("declare sev2 checkout Slow pages region=eu")
+	w.command("declare sev2 checkout Slow pages region=us")
+	w.waitOps("the us-only runbook", "us incident INC-2")
+	w.runsDone(2, 2)
+	w.runsDone(1, 1)
+	for _, l := range w.opsLines() {
+		if strings.Contains(l, "us incident INC-1") {
+			t.Errorf("the us-only runbook ran for the eu incident: %q", l)
+		}
+	}
+	if n := len(w.runsOf(1)); n != 1 {
+		t.Errorf("%d runs for the eu incident, want the kickoff alone", n)
 	}
 }

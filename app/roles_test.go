@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runbookhq/runbook"
 	"github.com/runbookhq/runbook/config"
 	"github.com/runbookhq/runbook/internal/apptest"
 	"github.com/runbookhq/runbook/slackfake"
@@ -24,12 +25,25 @@ steps:
       text: "Comms for {{incident.id}}: {{incident.roles.comms}}{{^incident.roles.comms}}nobody yet{{/incident.roles.comms}}"
 `
 
+// commsHeldRunbook runs on an update once someone holds comms, and on every update
+// while nobody does.
+const commsHeldRunbook = `name: comms-held
+on:
+  - event: incident.updated
+    if: { roles: { comms: assigned } }
+steps:
+  - action: slack.send_message
+    with:
+      channel: "#incidents"
+      text: "comms held on {{incident.id}}: {{incident.roles.comms}}"
+`
+
 // startRoles is the incident world with roles commander, comms and scribe configured,
 // the example runbooks and comms-note.
 func startRoles(t *testing.T, opts ...func(*config.Config)) *incidentWorld {
 	t.Helper()
 	dir := t.TempDir()
-	if err := apptest.WriteRunbooks(dir, os.DirFS("../runbooks/examples"), map[string]string{"comms.yaml": commsRunbook}); err != nil {
+	if err := apptest.WriteRunbooks(dir, os.DirFS("../runbooks/examples"), map[string]string{"comms.yaml": commsRunbook, "held.yaml": commsHeldRunbook}); err != nil {
 		t.Fatal(err)
 	}
 	return startIncidentsWith(t, append([]func(*config.Config){func(c *config.Config) {
@@ -147,6 +161,76 @@ func TestAssignRefusals(t *testing.T) {
 	}
 	if roles := w.incident(1).Roles; len(roles) != 0 {
 		t.Fatalf("roles after carol's refusal = %v", roles)
+	}
+}
+
+// TestUnassignTakesRoleBack: unassign leaves a role with nobody — in the incident, the
+// topic, the timeline and templates — once however often its request is handled;
+// commander cannot be left empty, and a role nobody holds is answered with the fix.
+func TestUnassignTakesRoleBack(t *testing.T) {
+	w := startRoles(t)
+	w.declared()
+	bob := "<@" + w.bob.ID + ">"
+	w.command("assign INC-1 " + bob + " comms")
+
+	for _, c := range []struct{ text, want string }{
+		{"unassign INC-1 commander", "An incident always has a commander; hand the role on instead"},
+		{"unassign INC-1 scribe", "Nobody is scribe of INC-1, so there is nothing to take away"},
+		{"unassign INC-1 coms", "(did you mean “comms”?)"},
+		{"unassign INC-1", "Say which role to take away"},
+		{"unassign INC-1 " + bob + " comms", "Say which role to take away"},
+	} {
+		if answer := w.command(c.text); !strings.Contains(answer, c.want) {
+			t.Errorf("%s answered %q; want %q", c.text, answer, c.want)
+		}
+	}
+	if got := w.incident(1).Roles["comms"]; got != w.bob.ID {
+		t.Fatalf("comms after refusals = %q, want bob", got)
+	}
+
+	answer := w.command("unassign INC-1 comms")
+	if !strings.Contains(answer, bob+" is no longer comms of *INC-1*") {
+		t.Fatalf("unassign answered %q", answer)
+	}
+	inc := w.incident(1)
+	if _, held := inc.Roles["comms"]; held || inc.Commander != w.alice.ID {
+		t.Errorf("after unassign roles = %v, commander %s", inc.Roles, inc.Commander)
+	}
+	ch, _ := w.Slack.Channel(inc.Channel)
+	if strings.Contains(ch.Topic, "Comms:") {
+		t.Errorf("topic = %q; want no comms", ch.Topic)
+	}
+	if got := w.entries(1, runbook.TimelineRole); len(got) != 2 || got[1].Text != bob+" is no longer comms" {
+		t.Errorf("role entries = %+v; want the assignment and its removal", got)
+	}
+	// The timeline shows the removal as a mention (JSON escapes < as \u003c).
+	if tl := w.command("timeline INC-1"); !strings.Contains(tl, `\u003c@`+w.bob.ID+`\u003e is no longer comms`) {
+		t.Errorf("timeline = %q; want the removal with a mention", tl)
+	}
+	w.command("run comms-note INC-1")
+	w.WaitFor("the comms note after unassign", func() bool {
+		return countContaining(texts(w.Slack.Messages(w.incidents.ID)), "Comms for INC-1: nobody yet") == 1
+	})
+
+	// Redelivered, the same request takes nothing away twice.
+	w.command("assign INC-1 " + bob + " scribe")
+	// comms-held ran on the assignment only, never on the update that took it away
+	// (a triggered run is stored before the command is answered).
+	w.WaitFor("comms-held after the assignment", func() bool {
+		return countContaining(texts(w.Slack.Messages(w.incidents.ID)), "comms held on INC-1: "+bob) == 1
+	})
+	held := 0
+	for _, r := range w.runsOf(1) {
+		if r.Runbook == "comms-held" {
+			held++
+		}
+	}
+	if held != 1 {
+		t.Errorf("%d comms-held runs, want 1 (for the assignment)", held)
+	}
+	w.handleTwice(w.slashRequest("req-unassign", "unassign INC-1 scribe"), "scribe of *INC-1*")
+	if got := w.entries(1, runbook.TimelineRole); len(got) != 4 || got[3].Text != bob+" is no longer scribe" {
+		t.Errorf("role entries after a redelivered unassign = %+v", got)
 	}
 }
 

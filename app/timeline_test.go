@@ -375,3 +375,47 @@ steps:
 		t.Errorf("action executed updates:\n%s\nwant one, for the http.request step, with its status", joined)
 	}
 }
+
+// unJSON reads an answer's blocks, which come as JSON with <, > and & escaped, as the
+// mrkdwn Slack is given.
+func unJSON(s string) string {
+	return strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&").Replace(s)
+}
+
+// TestTimelineMentionsAndTypedText: what the bot writes on the timeline with mentions
+// (a role assigned, taken back) shows as mentions; what people typed — a note, a pinned
+// message — cannot ping a channel or a group, cannot show a mention under another
+// name, and is escaped exactly once (a pinned "a < b" reads "a < b", not "a &lt; b").
+func TestTimelineMentionsAndTypedText(t *testing.T) {
+	w := startIncidentsWith(t, func(c *config.Config) { c.Incidents.Roles = []string{"commander", "comms"} })
+	ch := w.declareWithChannel()
+	bob := "<@" + w.bob.ID + ">"
+	w.command("assign INC-1 " + bob + " comms")
+	// Slack sends a mention typed in the note as <@U…|name>; a person can also type the
+	// characters of one, which Slack sends escaped.
+	w.command("note INC-1 <!channel> <!subteam^S1|@oncall> says <@" + w.bob.ID + "|the CEO> approved &lt;@" + w.alice.ID + "|the CFO&gt; &lt;!here&gt;")
+	msg, err := w.Slack.PostAs(w.alice.ID, ch, "error rate &lt; 1% &amp; falling <!everyone> <@"+w.bob.ID+"|ceo>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.handled(w.react(w.bob.ID, ch, msg.TS, "pushpin"))
+
+	tl := unJSON(w.command("timeline INC-1"))
+	for _, want := range []string{bob + " is now comms", "@channel @oncall says " + bob + " approved <@" + w.alice.ID + "> @here",
+		"error rate &lt; 1% &amp; falling @everyone " + bob} {
+		if !strings.Contains(tl, want) {
+			t.Errorf("timeline lacks %q:\n%s", want, tl)
+		}
+	}
+	for _, bad := range []string{"<!", "|the CEO", "|the CFO", "|ceo", "&amp;lt;", "&amp;amp;"} {
+		if strings.Contains(tl, bad) {
+			t.Errorf("timeline holds %q:\n%s", bad, tl)
+		}
+	}
+	summary := unJSON(w.command("summary INC-1"))
+	for _, bad := range []string{"<!", "|the CEO", "&amp;lt;"} {
+		if strings.Contains(summary, bad) {
+			t.Errorf("summary holds %q:\n%s", bad, summary)
+		}
+	}
+}

@@ -127,7 +127,7 @@ func TestExamplesValidate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(c.Names(), ","); got != "scale-up,sev1-kickoff,wrap-up" {
+	if got := strings.Join(c.Names(), ","); got != "periodic-status,scale-up,sev1-kickoff,wrap-up" {
 		t.Fatalf("examples = %s", got)
 	}
 }

@@ -3,8 +3,10 @@ package engine
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/slackui"
 )
 
 // IncidentUpdater changes incidents by the same rules for a runbook as for a person:
@@ -22,20 +24,33 @@ func IncidentActions(incidents IncidentUpdater) Family { return incidentActions{
 
 func (f incidentActions) register(e *Executor) { e.handle("incident.update", f.update) }
 
-// update changes the run's incident's status or severity and adds a note to its
-// timeline. The change is keyed by the step, so a retry after a crash applies it once
-// and only brings Slack in step.
+// update changes the run's incident's status, severity, custom fields or summary and
+// adds a note to its timeline. The change is keyed by the step, so a retry after a
+// crash applies it once and only brings Slack in step.
 func (f incidentActions) update(ctx context.Context, s *stepRun) (map[string]any, error) {
 	if _, err := s.incident(ctx); err != nil {
 		return nil, err
 	}
-	inc, err := f.incidents.Update(ctx, s.run.IncidentID, runbook.IncidentChange{
+	c := runbook.IncidentChange{
 		Status:   s.str("status"),
 		Severity: s.str("severity"),
-		Note:     s.str("note"),
+		Note:     slackui.Unescape(s.str("note")),
 		By:       runbook.RunActor(s.run.ID),
 		Key:      fmt.Sprintf("%s/%d", s.run.Key(), s.index),
-	})
+	}
+	// Inputs are rendered escaped for Slack; the note, fields and summary are stored as
+	// the text they say, as the update command stores them, and escaped where shown.
+	if fields, ok := s.in["fields"].(map[string]any); ok {
+		c.Fields = make(map[string]string, len(fields))
+		for name, v := range fields {
+			c.Fields[name] = slackui.Unescape(strings.TrimSpace(fmt.Sprint(v)))
+		}
+	}
+	if _, ok := s.in["summary"]; ok {
+		summary := slackui.Unescape(s.str("summary"))
+		c.Summary = &summary
+	}
+	inc, err := f.incidents.Update(ctx, s.run.IncidentID, c)
 	if err != nil {
 		return nil, err
 	}

@@ -316,7 +316,7 @@ func (h *Handlers) timeline(ctx context.Context, inv *invocation) (*runbook.Repl
 	}
 	var lines []string
 	for _, e := range entries {
-		lines = append(lines, fmt.Sprintf("`%s` %s — %s", e.At.UTC().Format("Jan 02 15:04"), actor(e.Actor), slackui.Escape(e.Text)))
+		lines = append(lines, fmt.Sprintf("`%s` %s — %s", e.At.UTC().Format("Jan 02 15:04"), actor(e.Actor), slackui.TimelineText(e.Text)))
 	}
 	return slackui.List(fmt.Sprintf("Timeline of %s %s", inc.Key(), slackui.Escape(inc.Title)), lines), nil
 }

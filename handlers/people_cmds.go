@@ -56,6 +56,44 @@ func (h *Handlers) assign(ctx context.Context, inv *invocation) (*runbook.Reply,
 	return slackui.PrivateText(fmt.Sprintf(":bust_in_silhouette: %s is now %s of *%s*.", slackui.Mention(updated.Role(role)), role, updated.Key())), nil
 }
 
+// unassign: unassign [INC-id] <role>. The role is left with nobody; the commander
+// role is handed on with assign instead, since an incident always has a commander.
+func (h *Handlers) unassign(ctx context.Context, inv *invocation) (*runbook.Reply, error) {
+	a := parseArgs(inv.args)
+	inc, used, err := h.incidentArg(ctx, inv, a, 0)
+	if err != nil {
+		return nil, err
+	}
+	rest := a.words[boolInt(used):]
+	if len(a.order) > 0 || len(rest) != 1 || rest[0].Kind != Word {
+		return nil, runbook.Errorf(runbook.EINVALID, "Say which role to take away, as in `%s unassign %s %s`.", inv.prefix, inc.Key(), h.exampleRole())
+	}
+	role := strings.ToLower(rest[0].Text)
+	if !runbook.ValidRoleName(role) {
+		return nil, runbook.Errorf(runbook.EINVALID, "“%s” is not a role; the roles are %s.", slackui.Escape(slackui.Truncate(rest[0].Text, 40)), strings.Join(h.Incidents.Roles(), ", "))
+	}
+	if err := h.Incidents.CheckRole(role); err != nil {
+		return nil, err
+	}
+	if role == runbook.RoleCommander {
+		return nil, runbook.Errorf(runbook.EINVALID, "An incident always has a commander; hand the role on instead, as in `%s assign %s @alice commander`.", inv.prefix, inc.Key())
+	}
+	if err := h.mayChange(ctx, inv, inc); err != nil {
+		return nil, err
+	}
+	// Whether anyone holds the role is decided with the change, in its transaction; a
+	// request handled again finds it applied and answers without the former holder.
+	holder := inc.Role(role)
+	c := incidents.Change{Roles: map[string]string{role: ""}, By: inv.req.UserID, Key: inv.req.ID}
+	if _, err := h.Incidents.Update(ctx, inc.ID, c); err != nil {
+		return nil, err
+	}
+	if holder == "" {
+		return slackui.PrivateText(fmt.Sprintf(":bust_in_silhouette: Nobody is %s of *%s* now.", role, inc.Key())), nil
+	}
+	return slackui.PrivateText(fmt.Sprintf(":bust_in_silhouette: %s is no longer %s of *%s*.", slackui.Mention(holder), role, inc.Key())), nil
+}
+
 // exampleRole is a role to show in a usage example: the first configured one that is
 // not commander.
 func (h *Handlers) exampleRole() string {

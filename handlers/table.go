@@ -15,6 +15,7 @@ func (h *Handlers) commandTable() []*command {
 		{name: "update", usage: `update <INC-id> [status=…] [severity=…] [commander=@…] [summary="…"] [note="…"] [field=value …]`, summary: "Change an incident; `field=` with nothing after it clears a custom field.", run: h.update},
 		{name: "resolve", usage: "resolve <INC-id> [note…]", summary: "Resolve an incident.", run: h.resolve},
 		{name: "assign", usage: "assign [INC-id] @user <role>", summary: "Give someone a role in an incident (incidents.roles: commander, comms…).", run: h.assign},
+		{name: "unassign", usage: "unassign [INC-id] <role>", summary: "Take a role back, leaving it with nobody (commander is handed on with assign instead).", run: h.unassign},
 		{name: "invite", usage: "invite [INC-id] @user @group …", summary: "Invite people and user groups into an incident's channel.", run: h.invite},
 		{name: "list", usage: "list [open|all]", summary: "List incidents (open ones by default).", run: h.list},
 		{name: "timeline", usage: "timeline <INC-id>", summary: "Show what happened in an incident, in order.", run: h.timeline},

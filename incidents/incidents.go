@@ -186,7 +186,13 @@ func (s *Service) create(ctx context.Context, d Declaration) (inc *runbook.Incid
 	}
 	inc = &runbook.Incident{Title: strings.TrimSpace(d.Title), Severity: d.Severity, Status: s.cfg.Statuses[0],
 		Service: strings.ToLower(d.Service), Commander: d.Commander, Fields: d.Fields, Summary: d.Summary, CreatedBy: d.By, RequestKey: d.Key}
-	if err := s.store.CreateIncident(ctx, inc); err != nil {
+	// The fields it was declared with are on the timeline from the start, written with
+	// the incident so that neither a crash nor a redelivery loses or repeats them.
+	var also []runbook.TimelineEntry
+	if text := slackui.DeclaredFields(d.Fields, s.cfg.Fields); text != "" {
+		also = append(also, runbook.TimelineEntry{Actor: d.By, Kind: runbook.TimelineField, Text: text})
+	}
+	if err := s.store.CreateIncident(ctx, inc, also...); err != nil {
 		return nil, false, err
 	}
 	return inc, false, nil
@@ -350,6 +356,9 @@ func (s *Service) Update(ctx context.Context, id int64, c Change) (*runbook.Inci
 			return nil, err
 		}
 		if role == runbook.RoleCommander {
+			if user == "" {
+				return nil, runbook.Errorf(runbook.EINVALID, "An incident always has a commander; hand the role on instead, as in `assign @alice commander`.")
+			}
 			// The commander role is the incident's commander.
 			c.Commander = user
 		}
@@ -461,7 +470,14 @@ func (s *Service) apply(i *runbook.Incident, c Change) error {
 			roles = map[string]string{}
 		}
 		for role, user := range c.Roles {
-			if role != runbook.RoleCommander {
+			switch {
+			case role == runbook.RoleCommander:
+			case user == "" && roles[role] == "":
+				return runbook.Errorf(runbook.EINVALID, "Nobody is %s of %s, so there is nothing to take away; `assign %s @alice %s` gives it.", role, i.Key(), i.Key(), role)
+			case user == "":
+				// "" takes the role away (unassign).
+				delete(roles, role)
+			default:
 				roles[role] = user
 			}
 		}
@@ -551,6 +567,9 @@ func (s *Service) record(ctx context.Context, before, after *runbook.Incident, c
 			entries = append(entries, runbook.TimelineEntry{Kind: runbook.TimelineRole, Text: slackui.Mention(r[1]) + " is now " + r[0]})
 		}
 	}
+	for _, r := range slackui.RolesGiven(before, after) {
+		entries = append(entries, runbook.TimelineEntry{Kind: runbook.TimelineRole, Text: slackui.Mention(r[1]) + " is no longer " + r[0]})
+	}
 	for _, f := range s.cfg.Fields {
 		if was, now := before.Fields[f.Name], after.Fields[f.Name]; was != now {
 			entries = append(entries, runbook.TimelineEntry{Kind: runbook.TimelineField, Text: slackui.FieldChange(f, was, now)})
@@ -571,7 +590,7 @@ func (s *Service) record(ctx context.Context, before, after *runbook.Incident, c
 }
 
 // refresh brings Slack in step with the incident: the announcement is edited in place
-// and the incident channel's topic shows severity, status and commander.
+// and the incident channel's topic shows severity, status, roles and custom fields.
 func (s *Service) refresh(ctx context.Context, inc *runbook.Incident) {
 	if inc.AnnouncementTS != "" {
 		if err := s.slack.UpdateMessage(ctx, inc.AnnouncementChannel, inc.AnnouncementTS, slackui.Announcement(inc, s.cfg.Fields...)); err != nil {
@@ -579,7 +598,7 @@ func (s *Service) refresh(ctx context.Context, inc *runbook.Incident) {
 		}
 	}
 	if inc.Channel != "" && inc.ResolvedAt.IsZero() {
-		if err := s.slack.SetTopic(ctx, inc.Channel, slackui.Topic(inc)); err != nil {
+		if err := s.slack.SetTopic(ctx, inc.Channel, slackui.Topic(inc, s.cfg.Fields...)); err != nil {
 			s.log.Warn("cannot refresh topic", "incident", inc.Key(), "err", err)
 		}
 	}

@@ -85,7 +85,10 @@ func (s *Service) Pin(ctx context.Context, channel, ts, by string) (pinned bool,
 	if author == "" {
 		author = "a bot"
 	}
-	text := runbook.CleanText(msg.Text)
+	// The message comes as Slack keeps it, with &, < and > escaped; the timeline keeps
+	// plain text, escaped where it is shown, so it is unescaped once its live mass
+	// mentions are plain words.
+	text := slackui.Unescape(slackui.Neutralize(runbook.CleanText(msg.Text)))
 	if l := len([]rune(text)); l > maxNote {
 		text = string([]rune(text)[:maxNote-1]) + "…"
 	}

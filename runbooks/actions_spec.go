@@ -60,6 +60,9 @@ type InputSpec struct {
 	// reach returns what is wrong with a value, template or not, given the settings
 	// (a host that is not allowed), or "".
 	reach func(s Settings, value string) string
+	// entry returns what is wrong with one name and value of a map input, template or
+	// not, given the settings (a custom field that is not configured), or "".
+	entry func(s Settings, name, value string) string
 	// AliasOf, when set, says the input is another name for that input, as Harness
 	// runbooks call it (description for purpose); its value is stored under that name.
 	AliasOf string
@@ -221,13 +224,15 @@ var Actions = map[string]ActionSpec{
 	},
 	"incident.update": {
 		Name:    "incident.update",
-		Summary: "Change the incident's status or severity, or add a note to its timeline",
+		Summary: "Change the incident's status, severity, custom fields or summary, or add a note to its timeline",
 		Inputs: []InputSpec{
 			{Name: "status", Type: InputString, Summary: "the new status", reach: checkStatusInput},
 			{Name: "severity", Type: InputString, Summary: "the new severity", reach: checkSeverityInput},
 			{Name: "note", Type: InputString, Summary: "a note for the incident timeline"},
+			{Name: "fields", Type: InputMap, Summary: `custom fields to set (incidents.fields), as name: value; "" clears one`, entry: checkFieldEntry},
+			{Name: "summary", Type: InputString, Summary: "the incident's new summary ({{Activity.summary}})", check: checkSummary},
 		},
-		OneOf:      []string{"status", "severity", "note"},
+		OneOf:      []string{"status", "severity", "note", "fields", "summary"},
 		Outputs:    []string{"status", "severity"},
 		Idempotent: true,
 	},

@@ -51,7 +51,18 @@ type Trigger struct {
 	Severity []string
 	Service  []string
 	Status   []string
+	// Fields are conditions on custom fields: field name → the values it may have.
+	Fields map[string][]string
+	// Roles are conditions on roles: role name → who may hold it, as user ids or the
+	// words RoleAssigned and RoleUnassigned.
+	Roles map[string][]string
 }
+
+// The words a role condition uses for "someone holds it" and "nobody does".
+const (
+	RoleAssigned   = "assigned"
+	RoleUnassigned = "unassigned"
+)
 
 // Param is a typed input of a runbook, given in chat as key=value.
 type Param struct {
@@ -97,9 +108,9 @@ type Step struct {
 }
 
 // Matches reports whether the trigger fires for event on an incident, given as the
-// incident map of the template data (keys severity, service, status). Conditions
-// compare case-insensitively; an incident without the field does not match a
-// condition on it.
+// incident map of the template data (IncidentData: keys severity, service, status,
+// fields and roles). Conditions compare case-insensitively; an incident without the
+// field does not match a condition on it.
 func (t Trigger) Matches(event string, incident map[string]any) bool {
 	if t.Event != event {
 		return false
@@ -109,9 +120,40 @@ func (t Trigger) Matches(event string, incident map[string]any) bool {
 
 // Holds reports whether the incident matches every condition of the trigger.
 func (t Trigger) Holds(incident map[string]any) bool {
-	return matchCondition(t.Severity, incident["severity"]) &&
-		matchCondition(t.Service, incident["service"]) &&
-		matchCondition(t.Status, incident["status"])
+	if !matchCondition(t.Severity, incident["severity"]) ||
+		!matchCondition(t.Service, incident["service"]) ||
+		!matchCondition(t.Status, incident["status"]) {
+		return false
+	}
+	fields, _ := incident["fields"].(map[string]any)
+	for name, allowed := range t.Fields {
+		if v, _ := fields[name].(string); v == "" || !matchCondition(allowed, v) {
+			return false
+		}
+	}
+	roles, _ := incident["roles"].(map[string]any)
+	for role, allowed := range t.Roles {
+		if !matchRole(allowed, roles[role]) {
+			return false
+		}
+	}
+	return true
+}
+
+// matchRole reports whether a role's holder, as IncidentData gives it (a mention, or
+// "" when nobody holds it), is one allowed: a user id, RoleAssigned or RoleUnassigned.
+func matchRole(allowed []string, held any) bool {
+	mention, _ := held.(string)
+	user := strings.TrimSuffix(strings.TrimPrefix(mention, "<@"), ">")
+	return slices.ContainsFunc(allowed, func(a string) bool {
+		switch a {
+		case RoleAssigned:
+			return user != ""
+		case RoleUnassigned:
+			return user == ""
+		}
+		return user != "" && a == user
+	})
 }
 
 // matchCondition reports whether value is one of allowed; an empty allowed matches all.

@@ -3,6 +3,8 @@ package runbooks
 import (
 	"strings"
 	"testing"
+
+	"github.com/runbookhq/runbook"
 )
 
 // TestSettingsCheckIncidentValues checks that literal severities, statuses and
@@ -81,5 +83,104 @@ func TestNeedsIncident(t *testing.T) {
 		if !rb.NeedsIncident() {
 			t.Errorf("%s: NeedsIncident() = false; it uses incident.* outside any section", file)
 		}
+	}
+}
+
+// fieldSettings configure the custom fields region (enum), impacted (integer) and lead
+// (user), and the roles comms and scribe.
+var fieldSettings = Settings{
+	Fields: []string{"region", "impacted", "lead"},
+	FieldSpecs: []runbook.FieldSpec{
+		{Name: "region", Type: runbook.FieldEnum, Values: []string{"eu", "us"}},
+		{Name: "impacted", Type: runbook.FieldInteger},
+		{Name: "lead", Type: runbook.FieldUser},
+	},
+	Roles: []string{"commander", "comms", "scribe"},
+}
+
+// TestUpdateFieldsChecked: an incident.update step's fields are checked as the update
+// command checks them — a name that is not configured with a did-you-mean, a literal
+// value against its field's type — and a templated value is left to the run.
+func TestUpdateFieldsChecked(t *testing.T) {
+	src := `name: fields
+params:
+  - { name: where, type: string }
+steps:
+  - action: incident.update
+    with: { fields: { region: us, impacted: "12", lead: "{{params.where}}" }, summary: "Failing over to {{params.where}}" }
+  - action: incident.update
+    with: { fields: { regoin: us } }
+  - action: incident.update
+    with: { fields: { region: mars, impacted: many } }
+  - action: incident.update
+    with: { fields: {} }
+`
+	_, err := fieldSettings.Parse("fields.yaml", []byte(src))
+	got := problemLines(t, err)
+	want := []string{
+		`fields.yaml:8: step 2 (incident.update): with.fields.regoin: "regoin" is not a custom field (did you mean "region"?); the custom fields are region, impacted, lead`,
+		`fields.yaml:10: step 3 (incident.update): with.fields.region: region is one of eu, us.`,
+		`fields.yaml:10: step 3 (incident.update): with.fields.impacted: impacted is a whole number, like impacted=3.`,
+		`fields.yaml:12: step 4 (incident.update): with.fields is empty; name what to set, or leave it out`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	t.Run("NoFieldsConfigured", func(t *testing.T) {
+		src := "name: any\nsteps:\n  - action: incident.update\n    with: { fields: { region: eu } }\n"
+		got := problemLines(t, func() error { _, err := (Settings{}).Parse("any.yaml", []byte(src)); return err }())
+		if len(got) != 1 || !strings.Contains(got[0], `"region" is not a custom field: none are configured (incidents.fields in the config file)`) {
+			t.Errorf("problems = %q", got)
+		}
+	})
+}
+
+// TestTriggerConditionsOnFieldsAndRoles: if.fields and if.roles are checked against the
+// configured names and types, and match the incident as templates see it.
+func TestTriggerConditionsOnFieldsAndRoles(t *testing.T) {
+	src := `name: conds
+on:
+  - event: incident.declared
+    if: { severity: [sev1], fields: { region: [eu, US] }, roles: { comms: unassigned } }
+  - event: incident.updated
+    if: { fields: { regoin: eu } }
+  - event: incident.updated
+    if: { fields: { region: mars }, roles: { coms: assigned } }
+  - event: incident.updated
+    if: { roles: { scribe: [somebody] } }
+steps:
+  - action: incident.update
+    with: { note: hi }
+`
+	_, err := fieldSettings.Parse("conds.yaml", []byte(src))
+	got := problemLines(t, err)
+	want := []string{
+		`conds.yaml:6: trigger 2: if.fields.regoin: "regoin" is not a custom field (did you mean "region"?); the custom fields are region, impacted, lead`,
+		`conds.yaml:8: trigger 3: if.fields.region: region is one of eu, us.`,
+		`conds.yaml:8: trigger 3: if.roles.coms: "coms" is not a role (did you mean "comms"?); the roles are commander, comms, scribe (incidents.roles)`,
+		`conds.yaml:10: trigger 4: if.roles.scribe: "somebody" is not "assigned", "unassigned" or a user id (U012AB3CD)`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	tr := Trigger{Event: "incident.declared", Fields: map[string][]string{"region": {"eu", "US"}},
+		Roles: map[string][]string{"comms": {RoleUnassigned}, "commander": {"U1"}}}
+	inc := &runbook.Incident{Severity: "sev1", Commander: "U1", Fields: map[string]string{"region": "us"}}
+	if !tr.Matches("incident.declared", IncidentData(inc, "comms")) {
+		t.Error("a us incident with nobody in comms, led by U1, does not match")
+	}
+	inc.Roles = map[string]string{"comms": "U2"}
+	if tr.Matches("incident.declared", IncidentData(inc, "comms")) {
+		t.Error("matches with comms assigned")
+	}
+	inc.Roles, inc.Fields = nil, nil
+	if tr.Matches("incident.declared", IncidentData(inc, "comms")) {
+		t.Error("matches an incident without the field")
+	}
+	inc.Fields, inc.Commander = map[string]string{"region": "eu"}, "U3"
+	if tr.Matches("incident.declared", IncidentData(inc, "comms")) {
+		t.Error("matches another commander")
 	}
 }

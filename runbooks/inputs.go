@@ -86,7 +86,7 @@ func (p *parser) input(in InputSpec, v *yaml.Node, prefix string, sc Scope) (any
 	case InputBlocks:
 		return p.blocksInput(v, prefix, path, sc)
 	case InputMap:
-		return p.mapInput(v, prefix, path, sc)
+		return p.mapInput(in, v, prefix, path, sc)
 	case InputJSON:
 		return p.jsonInput(v, prefix, path, sc)
 	case InputArgv:
@@ -268,9 +268,13 @@ func (p *parser) jsonBlocks(v *yaml.Node, prefix, path string, sc Scope) bool {
 }
 
 // mapInput accepts a mapping of names to text (headers, environment variables).
-func (p *parser) mapInput(v *yaml.Node, prefix, path string, sc Scope) (any, bool) {
+func (p *parser) mapInput(in InputSpec, v *yaml.Node, prefix, path string, sc Scope) (any, bool) {
 	if v.Kind != yaml.MappingNode {
 		p.addf(v, "%s%s must be a mapping of names to text, got %s", prefix, path, describe(v))
+		return nil, false
+	}
+	if in.entry != nil && len(v.Content) == 0 {
+		p.addf(v, "%s%s is empty; name what to set, or leave it out", prefix, path)
 		return nil, false
 	}
 	out, ok := map[string]any{}, true
@@ -279,6 +283,13 @@ func (p *parser) mapInput(v *yaml.Node, prefix, path string, sc Scope) (any, boo
 			p.addf(item, "%s%s.%s must be text, got %s", prefix, path, k.Value, describe(item))
 			ok = false
 			return
+		}
+		if in.entry != nil {
+			if msg := in.entry(p.settings, k.Value, item.Value); msg != "" {
+				p.addf(k, "%s%s.%s: %s", prefix, path, k.Value, msg)
+				ok = false
+				return
+			}
 		}
 		p.template(item, prefix+path+"."+k.Value+": ", item.Value, sc)
 		out[k.Value] = item.Value

@@ -14,7 +14,7 @@ import (
 var (
 	topKeys       = []string{"name", "description", "allowed", "on", "params", "steps"}
 	triggerKeys   = []string{"event", "every", "if"}
-	conditionKeys = []string{"severity", "service", "status"}
+	conditionKeys = []string{"severity", "service", "status", "fields", "roles"}
 	paramKeys     = []string{"name", "type", "description", "required", "default", "values"}
 
 	nameRe      = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
@@ -154,12 +154,18 @@ func (p *parser) unknownValue(n *yaml.Node, prefix, noun, value string, allowed 
 
 func (p *parser) conditions(n *yaml.Node, prefix string, t *Trigger) {
 	if n.Kind != yaml.MappingNode {
-		p.addf(n, "%sif must be a mapping of conditions (severity, service, status), got %s", prefix, describe(n))
+		p.addf(n, "%sif must be a mapping of conditions (%s), got %s", prefix, strings.Join(conditionKeys, ", "), describe(n))
 		return
 	}
 	p.each(n, prefix, func(k, v *yaml.Node) {
 		var dst *[]string
 		switch k.Value {
+		case "fields":
+			t.Fields = p.namedConditions(v, prefix, "fields", p.settings.checkFieldCondition)
+			return
+		case "roles":
+			t.Roles = p.namedConditions(v, prefix, "roles", p.settings.checkRoleCondition)
+			return
 		case "severity":
 			dst = &t.Severity
 		case "service":
@@ -179,6 +185,31 @@ func (p *parser) conditions(n *yaml.Node, prefix string, t *Trigger) {
 			}
 		}
 	})
+}
+
+// namedConditions reads if.fields or if.roles: a mapping from a name to the values it
+// may have (one value or a list), each name and value checked by check.
+func (p *parser) namedConditions(n *yaml.Node, prefix, key string, check func(name, value string) string) map[string][]string {
+	if n.Kind != yaml.MappingNode || len(n.Content) == 0 {
+		p.addf(n, "%sif.%s must be a mapping of names to values, like { region: [eu, us] }, got %s", prefix, key, describe(n))
+		return nil
+	}
+	out := map[string][]string{}
+	p.each(n, prefix, func(k, v *yaml.Node) {
+		path := "if." + key + "." + k.Value
+		values := p.stringList(v, prefix, path)
+		if len(values) == 0 {
+			p.addf(v, "%s%s has no values, so it would never match", prefix, path)
+		}
+		for _, value := range values {
+			if msg := check(k.Value, value); msg != "" {
+				p.addf(v, "%s%s: %s", prefix, path, msg)
+				return
+			}
+		}
+		out[k.Value] = values
+	})
+	return out
 }
 
 func (p *parser) params(n *yaml.Node) []Param {

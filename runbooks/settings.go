@@ -2,10 +2,13 @@ package runbooks
 
 import (
 	"fmt"
+
 	"net"
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/runbookhq/runbook"
 )
 
 // Settings are what runbooks are checked against besides their own files: the
@@ -38,6 +41,9 @@ type Settings struct {
 	// Fields are the configured custom incident fields' names (incidents.fields), the
 	// only names incident.fields.NAME and Activity.NAME may use.
 	Fields []string
+	// FieldSpecs are the same fields with their types, when known: a literal value an
+	// incident.update step gives a field is then checked against its type.
+	FieldSpecs []runbook.FieldSpec
 }
 
 // CheckURL says what is wrong with a URL an http.request step is about to call, or

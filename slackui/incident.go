@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
@@ -120,14 +121,41 @@ func FieldChange(f runbook.FieldSpec, was, now string) string {
 // maxTopic is Slack's limit on a channel topic.
 const maxTopic = 250
 
-// Topic is the incident channel's topic: severity, status and commander at a glance.
-func Topic(inc *runbook.Incident) string {
+// maxTopicField caps a custom field's value in the topic: the topic is a glance, and a
+// long value would crowd out the others.
+const maxTopicField = 40
+
+// Topic is the incident channel's topic: severity, status, commander and roles, the
+// incident, then the custom fields that are set (in the configured order). It keeps to
+// Slack's 250 characters: a field that does not fit is left out whole, never cut, and
+// a title that alone runs past the limit is cut short with no fields after it.
+func Topic(inc *runbook.Incident, fields ...runbook.FieldSpec) string {
 	parts := []string{strings.ToUpper(inc.Severity), inc.Status, "Commander: " + Mention(inc.Commander)}
 	for _, r := range inc.AssignedRoles() {
 		parts = append(parts, roleTitle(r[0])+": "+Mention(r[1]))
 	}
 	parts = append(parts, inc.Key()+" "+inc.Title)
-	return Truncate(strings.Join(parts, " | "), maxTopic)
+	topic := strings.Join(parts, " | ")
+	if utf8.RuneCountInString(topic) > maxTopic {
+		return Truncate(topic, maxTopic)
+	}
+	for _, f := range fields {
+		v := inc.Fields[f.Name]
+		if v == "" {
+			continue
+		}
+		if f.Type == runbook.FieldUser {
+			v = Mention(v)
+		} else {
+			v = Truncate(Neutralize(v), maxTopicField)
+		}
+		part := " | " + roleTitle(f.Name) + ": " + v
+		if utf8.RuneCountInString(topic+part) > maxTopic {
+			break
+		}
+		topic += part
+	}
+	return topic
 }
 
 // DeclareCallbackID is the callback id of the declare form; its inputs are blocks and
@@ -231,6 +259,9 @@ func IncidentChanged(before, after *runbook.Incident, by, note string) string {
 			parts = append(parts, r[0]+" "+Mention(r[1]))
 		}
 	}
+	for _, r := range RolesGiven(before, after) {
+		parts = append(parts, r[0]+" nobody")
+	}
 	text := fmt.Sprintf(":pencil2: %s updated by %s", after.Key(), actor(by))
 	if len(parts) > 0 {
 		text += ": " + strings.Join(parts, ", ")
@@ -245,6 +276,39 @@ func IncidentChanged(before, after *runbook.Incident, by, note string) string {
 		text = ":arrows_counterclockwise: reopened: " + strings.TrimPrefix(text, ":pencil2: ")
 	}
 	return text
+}
+
+// RolesGiven lists the roles, other than commander, that before held and after has no
+// one in, as role and former holder pairs sorted by role: what an unassign took away.
+func RolesGiven(before, after *runbook.Incident) [][2]string {
+	var out [][2]string
+	for _, r := range before.AssignedRoles() {
+		if after.Roles[r[0]] == "" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// DeclaredFields is the timeline line of the custom fields an incident was declared
+// with, in the configured order ("fields: region eu, customer acme"; a user field as a
+// mention), or "" when it has none.
+func DeclaredFields(values map[string]string, specs []runbook.FieldSpec) string {
+	var parts []string
+	for _, f := range specs {
+		v := values[f.Name]
+		if v == "" {
+			continue
+		}
+		if f.Type == runbook.FieldUser {
+			v = Mention(v)
+		}
+		parts = append(parts, f.Name+" "+v)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "fields: " + strings.Join(parts, ", ")
 }
 
 // roleTitle is a role's name as a heading: "comms" → "Comms", "on_call" → "On call".

@@ -2,6 +2,7 @@ package slackui
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -219,9 +220,23 @@ func TimelineActor(a string) string {
 	return Escape(a)
 }
 
-// shown is text people typed, as the bot shows it back: cut short, mass mentions made
-// plain words, and escaped.
-func shown(text string, n int) string { return Escape(Truncate(Neutralize(text), n)) }
+// shown is text people typed, as the bot shows it back: cut short, then as
+// TimelineText.
+func shown(text string, n int) string { return TimelineText(Truncate(text, n)) }
+
+// labelledRef matches, once escaped, a mention of one user or a channel reference with
+// a label (<@U123|the CEO>).
+var labelledRef = regexp.MustCompile(`<([@#][UWC][A-Z0-9]{2,})\|[^&<>|]*>`)
+
+// TimelineText is a timeline entry's text as shown in Slack. Entries hold plain text:
+// what the bot wrote, with mentions of the people it names (<@U1> is now comms), and
+// what people wrote (notes, pinned messages, field values). Mass and group mentions
+// become plain words and everything else is escaped, except mentions of one person and
+// channel references, which stay links — without a label, so that no one can show a
+// mention of someone under another name.
+func TimelineText(text string) string {
+	return labelledRef.ReplaceAllString(Escape(Neutralize(text)), "<$1>")
+}
 
 // Duration shows how long something lasted: "45s", "12m", "2h 05m", "3d 4h".
 func Duration(d time.Duration) string {

@@ -100,6 +100,25 @@ func TestTopic(t *testing.T) {
 	}
 }
 
+// Custom fields follow the incident in the topic, each cut to 40 characters; one that
+// would take the topic past 250 characters is left out whole.
+func TestTopicFields(t *testing.T) {
+	specs := []runbook.FieldSpec{{Name: "region", Type: runbook.FieldEnum, Values: []string{"eu"}},
+		{Name: "lead", Type: runbook.FieldUser}, {Name: "customer", Type: runbook.FieldString}, {Name: "ticket", Type: runbook.FieldURL}}
+	inc := &runbook.Incident{ID: 7, Severity: "sev1", Status: "investigating", Commander: "U1", Title: "Card declines",
+		Fields: map[string]string{"region": "eu", "lead": "U2", "customer": "<!channel> " + strings.Repeat("c", 60)}}
+	got := slackui.Topic(inc, specs...)
+	want := "SEV1 | investigating | Commander: <@U1> | INC-7 Card declines | Region: eu | Lead: <@U2> | Customer: @channel " + strings.Repeat("c", 30) + "…"
+	if got != want {
+		t.Errorf("topic = %q\nwant    %q", got, want)
+	}
+	inc.Title = strings.Repeat("t", 150)
+	got = slackui.Topic(inc, specs...)
+	if n := utf8.RuneCountInString(got); n > 250 || !strings.HasSuffix(got, " | Lead: <@U2>") {
+		t.Errorf("topic (%d characters) = %q; want the fields that fit, whole", n, got)
+	}
+}
+
 // TestAnnouncement renders the announcement of an open and a resolved incident and
 // compares them with the golden files under testdata/.
 func TestAnnouncement(t *testing.T) {
@@ -145,4 +164,18 @@ func FuzzNeutralize(f *testing.F) {
 			t.Fatalf("Neutralize(%q) = %q still pages with %q", s, out, m)
 		}
 	})
+}
+
+func TestTimelineText(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"<@U123> is now comms", "<@U123> is now comms"},
+		{"<@U123|the CEO> said so in <#C123|general>", "<@U123> said so in <#C123>"},
+		{"<!channel> <!subteam^S1|@oncall> a < b & c", "@channel @oncall a &lt; b &amp; c"},
+		{"<@U123|<!here>>", "<@U123>"},
+		{"<http://evil|click>", "&lt;http://evil|click&gt;"},
+	} {
+		if got := slackui.TimelineText(tc.in); got != tc.want {
+			t.Errorf("TimelineText(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
 }

@@ -25,10 +25,11 @@ const incidentColumns = `id, title, severity, status, service, commander, channe
 	COALESCE(request_key, ''), reopened_at,
 	(SELECT COALESCE(json_group_object(role, user_id), '{}') FROM incident_roles r WHERE r.incident_id = incidents.id), summary`
 
-// CreateIncident stores inc and its "declared" timeline entry, and sets inc's ID,
+// CreateIncident stores inc and its "declared" timeline entry, then the entries also
+// (what the declaration set besides), and sets inc's ID,
 // CreatedAt and UpdatedAt. If inc.RequestKey is set and an incident was created under
 // it already, nothing is written and inc is set to that incident.
-func (s *Incidents) CreateIncident(ctx context.Context, inc *runbook.Incident) error {
+func (s *Incidents) CreateIncident(ctx context.Context, inc *runbook.Incident, also ...runbook.TimelineEntry) error {
 	if err := validateIncident(inc); err != nil {
 		return err
 	}
@@ -65,13 +66,22 @@ func (s *Incidents) CreateIncident(ctx context.Context, inc *runbook.Incident) e
 		if err := writeRoles(ctx, tx, id, inc.Roles, inc.ReopenedAt); err != nil {
 			return err
 		}
-		return addTimeline(ctx, tx, runbook.TimelineEntry{
+		if err := addTimeline(ctx, tx, runbook.TimelineEntry{
 			IncidentID: id,
 			At:         now,
 			Actor:      inc.CreatedBy,
 			Kind:       runbook.TimelineDeclared,
 			Text:       fmt.Sprintf("Declared %s: %s", inc.Severity, inc.Title),
-		})
+		}); err != nil {
+			return err
+		}
+		for _, e := range also {
+			e.IncidentID, e.At = id, now
+			if err := addTimeline(ctx, tx, e); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("create incident: %w", err)

@@ -3,6 +3,7 @@ package timers_test
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -419,4 +420,61 @@ func TestReminderOnTheRealClock(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// The example periodic-status runbook, as shipped: every 30 minutes while the incident
+// is open it posts the status and the summary in the incident's channel (none before
+// the first interval, none after resolve).
+func TestPeriodicStatusExample(t *testing.T) {
+	src, err := os.ReadFile("../runbooks/examples/periodic-status.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWorld(t, map[string]string{"periodic-status.yaml": string(src)}, func(k *apptest.Kit) {
+		k.Config.Incidents.Reminders = nil
+	})
+	id := w.declare("sev2", "Checkout is slow")
+	room := w.Channel("inc-checkout", "alice")
+	if err := w.App().Incidents.ClaimChannel(context.Background(), id, room.ID); err != nil {
+		t.Fatal(err)
+	}
+	posts := func() []string {
+		var out []string
+		for _, m := range w.Slack.Messages(room.ID) {
+			if m.BotID != "" && strings.Contains(m.Text, "Checkout is slow* is") {
+				out = append(out, m.Text)
+			}
+		}
+		return out
+	}
+	wait := func(n int, when string) []string {
+		t.Helper()
+		runs, err := w.App().DB.Runs().ListRuns(context.Background(), id, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range runs {
+			w.WaitRun(w.App().DB, r.ID, runbook.RunSucceeded)
+		}
+		if got := posts(); len(got) != n {
+			t.Fatalf("%s: %d status posts, want %d: %q", when, len(got), n, got)
+		}
+		return posts()
+	}
+	w.advance(29 * time.Minute)
+	wait(0, "29 minutes in")
+	w.advance(time.Minute)
+	got := wait(1, "30 minutes in")
+	if !strings.Contains(got[0], "*INC-1 Checkout is slow* is detected (sev2)") || !strings.Contains(got[0], "No summary yet") {
+		t.Errorf("first status post = %q", got[0])
+	}
+	w.Ask(w.alice.ID, w.incidents.ID, `update INC-1 status=investigating summary="Cache & DB contention"`)
+	w.advance(30 * time.Minute)
+	got = wait(2, "an hour in")
+	if !strings.Contains(got[1], "is investigating (sev2)") || !strings.Contains(got[1], "Summary: Cache &amp; DB contention") {
+		t.Errorf("second status post = %q", got[1])
+	}
+	w.Ask(w.alice.ID, w.incidents.ID, "resolve INC-1")
+	w.advance(2 * time.Hour)
+	wait(2, "after resolve")
 }

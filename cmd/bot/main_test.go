@@ -140,7 +140,7 @@ func TestVersionAndHelp(t *testing.T) {
 func TestValidate(t *testing.T) {
 	t.Run("ExamplesAreValid", func(t *testing.T) {
 		code, out := runBot(t, nil, "validate", "--config", "../../config.example.yaml", "../../runbooks/examples")
-		if code != 0 || !strings.Contains(out, "3 runbook(s)") || !strings.Contains(out, "sev1-kickoff") {
+		if code != 0 || !strings.Contains(out, "4 runbook(s)") || !strings.Contains(out, "sev1-kickoff") {
 			t.Fatalf("validate examples: %d\n%s", code, out)
 		}
 	})

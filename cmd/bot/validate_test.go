@@ -15,9 +15,9 @@ func TestValidateArguments(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"DirThenFlag", []string{"validate", dir, "--config", cfg}, "3 runbook(s) in " + dir},
-		{"FlagThenDir", []string{"validate", "--config", cfg, dir}, "3 runbook(s) in " + dir},
-		{"FlagWithEquals", []string{"validate", dir, "-config=" + cfg}, "3 runbook(s) in " + dir},
+		{"DirThenFlag", []string{"validate", dir, "--config", cfg}, "4 runbook(s) in " + dir},
+		{"FlagThenDir", []string{"validate", "--config", cfg, dir}, "4 runbook(s) in " + dir},
+		{"FlagWithEquals", []string{"validate", dir, "-config=" + cfg}, "4 runbook(s) in " + dir},
 		{"SingleFile", []string{"validate", dir + "/scale-up.yaml", "--config", cfg}, "1 runbook(s) in " + dir + "/scale-up.yaml are valid: scale-up"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
