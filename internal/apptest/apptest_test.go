@@ -49,6 +49,8 @@ func TestConfigFileReadsBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The binary's environment carries HTTP mode's signing secret too.
+	k.Config.Slack.SigningSecret = apptest.SigningSecret
 	if len(got.Incidents.Fields) != 2 || got.Incidents.Fields[0].Default != "eu" || got.String() != k.Config.String() || got.Slack.BotToken != k.Config.Slack.BotToken || got.Slack.AppToken != k.Config.Slack.AppToken {
 		t.Fatalf("read back:\n%s\nwant:\n%s", got, k.Config)
 	}
