@@ -117,9 +117,19 @@ func (s *Inbox) list(ctx context.Context, what, where string) ([]runbook.Envelop
 // queued meanwhile go before the next batch (database/sql hands a released connection
 // to the longest waiter). The pages freed are reused by the envelopes that follow.
 func (s *Inbox) Prune(ctx context.Context, before time.Time) (int, error) {
-	total := 0
+	total, batches := 0, 0
+	var longest time.Duration
+	began := time.Now()
+	defer func() {
+		// How long the writer was held at most is the figure that says whether a
+		// prune delays acks; it is logged, not returned, as nothing acts on it.
+		if log := s.db.ckpt.log.Load(); log != nil && batches > 0 {
+			log.Debug("prune batches", "count", total, "batches", batches, "longest_batch", longest, "took", time.Since(began))
+		}
+	}()
 	for {
 		var n int64
+		batchBegan := time.Now()
 		err := s.db.update(ctx, func(tx *sql.Tx) error {
 			res, err := tx.ExecContext(ctx, `DELETE FROM envelopes WHERE rowid IN (
 				SELECT rowid FROM envelopes WHERE done = 1 AND received_at < ? ORDER BY received_at LIMIT ?)`,
@@ -133,6 +143,8 @@ func (s *Inbox) Prune(ctx context.Context, before time.Time) (int, error) {
 		if err != nil {
 			return total, fmt.Errorf("prune envelopes (%d forgotten so far): %w", total, err)
 		}
+		batches++
+		longest = max(longest, time.Since(batchBegan))
 		total += int(n)
 		if n < pruneBatch {
 			return total, nil
