@@ -80,18 +80,22 @@ func (s *Inbox) set(ctx context.Context, id, query string, args ...any) error {
 // Unfinished lists envelopes that were acked but not completed, oldest first: the
 // process stopped while handling them and Slack will not send them again.
 func (s *Inbox) Unfinished(ctx context.Context) ([]runbook.Envelope, error) {
-	return s.list(ctx, "unfinished", "done = 0 AND acked = 1")
+	return s.list(ctx, "unfinished", "INDEXED BY envelopes_unfinished", "done = 0 AND acked = 1")
 }
 
 // Undelivered lists handled envelopes whose answer never reached Slack, oldest first:
 // the process stopped before delivering it.
+//
+// INDEXED BY: both envelopes_undelivered (the few owed an answer) and envelopes_done
+// (every handled envelope of the last day) are in received_at order, and without
+// statistics the planner may take the one that holds a million rows.
 func (s *Inbox) Undelivered(ctx context.Context) ([]runbook.Envelope, error) {
-	return s.list(ctx, "undelivered", "done = 1 AND delivery IS NOT NULL")
+	return s.list(ctx, "undelivered", "INDEXED BY envelopes_undelivered", "done = 1 AND delivery IS NOT NULL")
 }
 
-func (s *Inbox) list(ctx context.Context, what, where string) ([]runbook.Envelope, error) {
+func (s *Inbox) list(ctx context.Context, what, index, where string) ([]runbook.Envelope, error) {
 	rows, err := s.db.read.QueryContext(ctx, `SELECT `+envelopeColumns+`
-		FROM envelopes WHERE `+where+` ORDER BY received_at, id`)
+		FROM envelopes `+index+` WHERE `+where+` ORDER BY received_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list %s envelopes: %w", what, err)
 	}

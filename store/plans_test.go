@@ -62,6 +62,11 @@ func TestNoStatementScansATable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for name := range boundedIndexes {
+		if !partial[name] {
+			t.Errorf("boundedIndexes names %s, which is not a partial index of the schema", name)
+		}
+	}
 	if len(statements) < 40 {
 		t.Fatalf("recorded %d statements; the recorder missed some", len(statements))
 	}
@@ -71,6 +76,7 @@ func TestNoStatementScansATable(t *testing.T) {
 			t.Errorf("explain %s: %v", oneLine(q), err)
 			continue
 		}
+		t.Logf("%s\n\t%s", oneLine(q), strings.Join(plan, "; ")) // with -v: every plan, for review
 		if why := scans(q, plan, partial); why != "" {
 			t.Errorf("%s\n\tscans: %s\n\tplan:\n\t\t%s", oneLine(q), why, strings.Join(plan, "\n\t\t"))
 		}
@@ -133,9 +139,22 @@ var newestFirst = regexp.MustCompile(`ORDER BY id DESC LIMIT \?\s*$`)
 
 var scanLine = regexp.MustCompile(`^SCAN (\S+)(?: USING (?:COVERING )?INDEX (\S+))?`)
 
-// scans says why a plan reads a whole table, or "" if it does not. A SCAN through a
-// partial index is allowed: such an index holds only the rows its WHERE names (pending
-// approvals, active runs, unfinished envelopes), which do not grow with history.
+// boundedIndexes are the partial indexes that hold only rows in a passing state, whose
+// number does not grow with history: reading all of one is as cheap as a look-up.
+// Other partial indexes (envelopes_done: a day of envelopes; the request keys) grow, and
+// a scan of one fails the test like a scan of its table.
+var boundedIndexes = map[string]string{
+	"envelopes_unfinished":        "envelopes acked and not yet handled: the work in flight",
+	"envelopes_undelivered":       "answers not yet delivered: the reply outbox",
+	"approvals_pending":           "requests waiting for a decision",
+	"approvals_unsettled":         "decisions whose follow-up a crash interrupted",
+	"approvals_message_unsettled": "decisions whose message a crash left unchanged",
+	"runs_active":                 "runs running or waiting for an approval",
+	"incidents_open":              "open incidents",
+	"timer_firings_undone":        "timer firings claimed and not yet acted on",
+}
+
+// scans says why a plan reads a whole table, or "" if it does not.
 func scans(query string, plan []string, partial map[string]bool) string {
 	sorted := slices.ContainsFunc(plan, func(l string) bool { return strings.HasPrefix(l, "USE TEMP B-TREE") })
 	for _, line := range plan {
@@ -143,7 +162,7 @@ func scans(query string, plan []string, partial map[string]bool) string {
 		if m == nil || m[1] == "CONSTANT" || tinyTables[m[1]] {
 			continue
 		}
-		if m[2] != "" && partial[m[2]] {
+		if m[2] != "" && partial[m[2]] && boundedIndexes[m[2]] != "" {
 			continue
 		}
 		if m[2] == "" && !sorted && newestFirst.MatchString(query) {
