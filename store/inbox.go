@@ -115,11 +115,12 @@ func (s *Inbox) list(ctx context.Context, what, index, where string) ([]runbook.
 // many it forgot. Slack stops redelivering after minutes, so a day of memory is plenty.
 //
 // It deletes them oldest first, pruneBatch at a time, each batch in a write
-// transaction of its own with a pause after it: a day of a busy workspace is a million
-// envelopes, and deleting them in one transaction held the only writer — and every ack
-// waiting on it — for seconds. A batch holds it for a few milliseconds, and the writes
-// queued meanwhile go before the next batch (database/sql hands a released connection
-// to the longest waiter). The pages freed are reused by the envelopes that follow.
+// transaction of its own followed by a checkpoint and a pause: a day of a busy
+// workspace is a million envelopes, and deleting them in one transaction held the only
+// writer — and every ack waiting on it — for seconds. A batch holds it for a few
+// milliseconds, and the writes queued meanwhile go before the next batch (database/sql
+// hands a released connection to the longest waiter). The pages freed are reused by
+// the envelopes that follow.
 func (s *Inbox) Prune(ctx context.Context, before time.Time) (int, error) {
 	total, batches := 0, 0
 	var longest time.Duration
@@ -153,6 +154,13 @@ func (s *Inbox) Prune(ctx context.Context, before time.Time) (int, error) {
 		if n < pruneBatch {
 			return total, nil
 		}
+		// The batch's pages are copied into the database file before the next batch,
+		// off the writer (the checkpointer's connection), so that the next write
+		// starts the WAL over. Left to the background checkpoints, a million deletions
+		// grew the WAL past the size that calls for a RESTART checkpoint on the
+		// writer, which held acks for up to 0.4 s. A failure only means the WAL grows
+		// for now; the background checkpoints report their own.
+		_, _, _ = runCheckpoint(ctx, s.db.ckpt.conn, "PASSIVE")
 		select {
 		case <-ctx.Done():
 			return total, fmt.Errorf("prune envelopes (%d forgotten so far): %w", total, ctx.Err())

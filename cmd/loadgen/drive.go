@@ -161,16 +161,19 @@ type driver struct {
 // clicking users for clicks.
 func (dr *driver) prepare(ctx context.Context, n int) error {
 	w := dr.w
-	d := w.srv.SlashCommand(w.alice.ID, w.general.ID, "/runbook", "declare sev3 loadgen baseline incident")
-	ack, err := waitAck(ctx, d, 30*time.Second)
-	if err != nil {
-		return fmt.Errorf("prepare: declare an incident: %w", err)
+	dr.incident = dr.o.incident
+	if dr.incident == "" {
+		d := w.srv.SlashCommand(w.alice.ID, w.general.ID, "/runbook", "declare sev3 loadgen baseline incident")
+		ack, err := waitAck(ctx, d, 30*time.Second)
+		if err != nil {
+			return fmt.Errorf("prepare: declare an incident: %w", err)
+		}
+		m := declaredRe.FindStringSubmatch(ackText(ack))
+		if m == nil {
+			return fmt.Errorf("prepare: declare an incident answered %q", ackText(ack))
+		}
+		dr.incident = m[1]
 	}
-	m := declaredRe.FindStringSubmatch(ackText(ack))
-	if m == nil {
-		return fmt.Errorf("prepare: declare an incident answered %q", ackText(ack))
-	}
-	dr.incident = m[1]
 	if clicks := dr.seq.count(n, kindClick); clicks > 0 {
 		const requests = 3
 		for range requests {

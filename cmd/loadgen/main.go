@@ -67,6 +67,7 @@ type options struct {
 	cpuprof   string
 	latencies string
 	db        string
+	incident  string
 }
 
 func main() {
@@ -115,6 +116,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.burst, "burst", 0, "send this many envelopes at once instead of a rate")
 	fs.IntVar(&o.window, "burst-window", 200, "during a burst, keep at most this many envelopes sent and not yet acked (0: no limit, which overflows the emulator's 256-frame socket buffer)")
 	fs.StringVar(&mixSpec, "mix", "status=1", "weights of the kinds sent: "+strings.Join(kinds, ", "))
+	fs.StringVar(&o.incident, "incident", "", "ask status and timeline about this incident (`INC-n`, one the --db history holds) instead of declaring one first, so that the load starts as soon as the bot connects")
 	fs.StringVar(&o.db, "db", "", "start the bot on a copy of the database at `PATH` (one written by loadgen history) instead of a new one")
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
 	fs.IntVar(&o.workers, "workers", 0, "bot.workers (0: the bot's default)")
