@@ -76,7 +76,8 @@ var defaultCheckpoints = checkpointConfig{every: checkpointEvery, walLimit: walL
 
 // writerConnector opens the writer pool's connections: go-sqlite3's DSN has no
 // parameter for wal_autocheckpoint or journal_size_limit, so they are set by a
-// ConnectHook on each new connection.
+// ConnectHook on each new connection. The readers' pool uses it without a hook, as a
+// connector that a test can wrap.
 type writerConnector struct {
 	dsn    string
 	driver *sqlite3.SQLiteDriver

@@ -6,6 +6,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -52,6 +53,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 }
 
 func open(ctx context.Context, path string, cp checkpointConfig, wc watchConfig) (*DB, error) {
+	return openWrapped(ctx, path, cp, wc, func(c driver.Connector) driver.Connector { return c })
+}
+
+// openWrapped is open with the writer's and the readers' connections made through wrap,
+// so that the query-plan test can see every statement the store prepares.
+func openWrapped(ctx context.Context, path string, cp checkpointConfig, wc watchConfig, wrap func(driver.Connector) driver.Connector) (*DB, error) {
 	if path == "" {
 		return nil, runbook.Errorf(runbook.EINVALID, "store.path is empty")
 	}
@@ -61,13 +68,9 @@ func open(ctx context.Context, path string, cp checkpointConfig, wc watchConfig)
 	if err := checkRescued(path); err != nil {
 		return nil, err
 	}
-	write := sql.OpenDB(newWriterConnector(dsn(path, false), cp.walLimit))
+	write := sql.OpenDB(wrap(newWriterConnector(dsn(path, false), cp.walLimit)))
 	write.SetMaxOpenConns(1)
-	read, err := sql.Open("sqlite3", dsn(path, true))
-	if err != nil {
-		write.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
+	read := sql.OpenDB(wrap(writerConnector{dsn: dsn(path, true), driver: &sqlite3.SQLiteDriver{}}))
 	read.SetMaxOpenConns(4)
 	ckpt, err := newCheckpointer(path, write, cp)
 	if err != nil {

@@ -115,12 +115,16 @@ func (s *Incidents) IncidentByRequestKey(ctx context.Context, key string) (*runb
 }
 
 // IncidentByChannel returns the incident whose own channel is channelID.
+//
+// The statement repeats the channel index's condition (channel <> ”): SQLite uses a
+// partial index only for a query whose WHERE contains the index's, and would otherwise
+// read every incident.
 func (s *Incidents) IncidentByChannel(ctx context.Context, channelID string) (*runbook.Incident, error) {
 	if channelID == "" {
 		return nil, runbook.Errorf(runbook.ENOTFOUND, "No incident uses this channel.")
 	}
 	inc, err := scanIncident(s.db.read.QueryRowContext(ctx,
-		"SELECT "+incidentColumns+" FROM incidents WHERE channel = ?", channelID))
+		"SELECT "+incidentColumns+" FROM incidents WHERE channel = ? AND channel <> ''", channelID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, runbook.Errorf(runbook.ENOTFOUND, "No incident uses <#%s>.", channelID)
 	}
@@ -372,7 +376,7 @@ func checkChannelFree(ctx context.Context, tx *sql.Tx, channel string, self int6
 		return nil
 	}
 	var other int64
-	err := tx.QueryRowContext(ctx, "SELECT id FROM incidents WHERE channel = ? AND id <> ?", channel, self).Scan(&other)
+	err := tx.QueryRowContext(ctx, "SELECT id FROM incidents WHERE channel = ? AND channel <> '' AND id <> ?", channel, self).Scan(&other)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil

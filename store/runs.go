@@ -225,37 +225,47 @@ func (s *Runs) query(ctx context.Context, where string, args ...any) ([]*runbook
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	for _, r := range runs {
-		if r.Steps, err = s.steps(ctx, r.ID); err != nil {
-			return nil, err
-		}
+	if err := s.steps(ctx, runs); err != nil {
+		return nil, err
 	}
 	return runs, nil
 }
 
-func (s *Runs) steps(ctx context.Context, runID int64) ([]runbook.StepRun, error) {
-	rows, err := s.db.read.QueryContext(ctx, `SELECT idx, step_id, action, state, outputs, error, attempts, COALESCE(started_at, 0), COALESCE(finished_at, 0),
+// steps reads the steps of every run listed in one statement: `runs` lists fifteen,
+// and a statement per run cost more than the rest of the command.
+func (s *Runs) steps(ctx context.Context, runs []*runbook.Run) error {
+	if len(runs) == 0 {
+		return nil
+	}
+	byID := make(map[int64]*runbook.Run, len(runs))
+	ids := make([]any, 0, len(runs))
+	for _, r := range runs {
+		byID[r.ID] = r
+		ids = append(ids, r.ID)
+	}
+	rows, err := s.db.read.QueryContext(ctx, `SELECT run_id, idx, step_id, action, state, outputs, error, attempts, COALESCE(started_at, 0), COALESCE(finished_at, 0),
 		COALESCE(undoes, -1)
-		FROM run_steps WHERE run_id = ? ORDER BY idx`, runID)
+		FROM run_steps WHERE run_id IN (?`+strings.Repeat(", ?", len(ids)-1)+`) ORDER BY run_id, idx`, ids...)
 	if err != nil {
-		return nil, fmt.Errorf("query steps of %s: %w", runbook.RunKey(runID), err)
+		return fmt.Errorf("query steps of %d runs: %w", len(runs), err)
 	}
 	defer rows.Close()
-	var steps []runbook.StepRun
 	for rows.Next() {
+		var runID int64
 		var st runbook.StepRun
 		var outputs string
 		var started, finished int64
-		if err := rows.Scan(&st.Index, &st.StepID, &st.Action, &st.State, &outputs, &st.Error, &st.Attempts, &started, &finished, &st.Undoes); err != nil {
-			return nil, fmt.Errorf("scan step: %w", err)
+		if err := rows.Scan(&runID, &st.Index, &st.StepID, &st.Action, &st.State, &outputs, &st.Error, &st.Attempts, &started, &finished, &st.Undoes); err != nil {
+			return fmt.Errorf("scan step: %w", err)
 		}
 		if err := json.Unmarshal([]byte(outputs), &st.Outputs); err != nil {
-			return nil, fmt.Errorf("decode outputs of %s step %d: %w", runbook.RunKey(runID), st.Index, err)
+			return fmt.Errorf("decode outputs of %s step %d: %w", runbook.RunKey(runID), st.Index, err)
 		}
 		st.StartedAt, st.FinishedAt = optionalTime(started), optionalTime(finished)
-		steps = append(steps, st)
+		r := byID[runID]
+		r.Steps = append(r.Steps, st)
 	}
-	return steps, rows.Err()
+	return rows.Err()
 }
 
 func optionalTime(ms int64) time.Time {
@@ -323,9 +333,10 @@ func (s *Runs) RollbackOf(ctx context.Context, runID int64) (*runbook.Run, error
 	return runs[0], nil
 }
 
-// StateCounts counts runs by state.
+// StateCounts counts runs by state, from the counts the store keeps as states change
+// (migration 0017), not by reading every run.
 func (s *Runs) StateCounts(ctx context.Context) (map[string]int, error) {
-	return countBy(ctx, s.db, "SELECT state, COUNT(*) FROM runs GROUP BY state")
+	return countBy(ctx, s.db, "SELECT state, n FROM run_state_counts")
 }
 
 func countBy(ctx context.Context, db *DB, query string) (map[string]int, error) {

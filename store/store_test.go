@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -185,6 +186,35 @@ func TestInbox(t *testing.T) {
 		}
 		if got, _ := inbox.Claim(ctx, runbook.Envelope{ID: "old-open", Type: "t", Payload: []byte("{}")}); got == nil {
 			t.Fatal("an unfinished envelope was pruned")
+		}
+	})
+
+	// A prune of more than one batch (Inbox.Prune deletes 500 per transaction) goes on
+	// until none is left, and counts them all.
+	t.Run("PruneInBatches", func(t *testing.T) {
+		db := MustOpen(t)
+		now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+		db.Now = func() time.Time { return now }
+		inbox := db.Inbox()
+		const old = 1203
+		for i := range old + 10 {
+			if i == old {
+				now = now.Add(48 * time.Hour)
+			}
+			id := fmt.Sprintf("env-%d", i)
+			if _, err := inbox.Claim(ctx, runbook.Envelope{ID: id, Type: "t", Payload: []byte("{}")}); err != nil {
+				t.Fatal(err)
+			}
+			if err := inbox.Complete(ctx, id, nil, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n, err := inbox.Prune(ctx, now.Add(-24*time.Hour))
+		if err != nil || n != old {
+			t.Fatalf("prune = %d, %v; want %d", n, err, old)
+		}
+		if n, err := inbox.Prune(ctx, now.Add(-24*time.Hour)); err != nil || n != 0 {
+			t.Fatalf("second prune = %d, %v; want 0", n, err)
 		}
 	})
 }

@@ -131,11 +131,18 @@ func approvalTx(ctx context.Context, tx *sql.Tx, id int64) (*runbook.Approval, e
 func (s *Approvals) UnsettledApprovals(ctx context.Context, decidedBefore time.Time) ([]*runbook.Approval, error) {
 	// Two selects rather than one OR, so that each uses its partial index.
 	before := decidedBefore.UnixMilli()
+	// Each half searches its partial index (approvals_unsettled,
+	// approvals_message_unsettled), which holds only the few requests a crash left
+	// unsettled, by decided_at: a condition on the column itself, not
+	// COALESCE(decided_at, 0) — every decision sets decided_at with the state, so no
+	// decided request lacks it. INDEXED BY because, to merge the halves in id order
+	// without sorting, the planner would rather read the whole table twice.
 	return s.query(ctx, "unsettled approvals", `WHERE id IN (
-		SELECT id FROM approvals WHERE state <> 'pending' AND settled_at IS NULL AND COALESCE(decided_at, 0) <= ?
+		SELECT id FROM approvals INDEXED BY approvals_unsettled
+			WHERE state <> 'pending' AND settled_at IS NULL AND decided_at <= ?
 		UNION
-		SELECT id FROM approvals WHERE state <> 'pending' AND message_ts <> '' AND message_settled_at IS NULL
-			AND COALESCE(decided_at, 0) <= ?) ORDER BY id`, before, before)
+		SELECT id FROM approvals INDEXED BY approvals_message_unsettled
+			WHERE state <> 'pending' AND message_ts <> '' AND message_settled_at IS NULL AND decided_at <= ?) ORDER BY id`, before, before)
 }
 
 // SettleApproval records that a decided request has been followed up, together with

@@ -18,13 +18,26 @@ import (
 
 // Kinds of envelope the generator sends.
 const (
-	kindStatus  = "status"  // /runbook status INC-1, answered in the ack
+	kindStatus  = "status"  // /runbook status INC-n (the incident prepare declares), answered in the ack
 	kindMention = "mention" // @Runbook help, answered in the thread
 	kindClick   = "click"   // Approve clicked by someone who may not approve: refused privately
 	kindDeclare = "declare" // /runbook declare …, which starts the 3-step lg-declared runbook
 )
 
-var kinds = []string{kindStatus, kindMention, kindClick, kindDeclare}
+// The read-only commands, each answered in its ack: how their cost grows with history
+// is what --db measures.
+const (
+	kindList      = "list"      // /runbook list all
+	kindTimeline  = "timeline"  // /runbook timeline INC-n
+	kindAudit     = "audit"     // /runbook audit
+	kindRuns      = "runs"      // /runbook runs, in a channel that is no incident's
+	kindApprovals = "approvals" // /runbook approvals
+)
+
+var kinds = []string{kindStatus, kindMention, kindClick, kindDeclare, kindList, kindTimeline, kindAudit, kindRuns, kindApprovals}
+
+// answeredInAck are the kinds whose whole answer is their ack: no end-to-end figure.
+var answeredInAck = map[string]bool{kindStatus: true, kindList: true, kindTimeline: true, kindAudit: true, kindRuns: true, kindApprovals: true}
 
 // mix is how often each kind is sent, as integer weights.
 type mix map[string]int
@@ -131,33 +144,40 @@ type envelope struct {
 
 // driver sends the load and follows it up.
 type driver struct {
-	w       *world
-	o       options
-	seq     *sequence
-	clicks  []string // users who click (none of them an approver)
-	pending []string // ts of approval requests in #ops whose buttons are clicked
-	sent    []*envelope
-	callsAt int // length of the emulator's call log when the load began
-	conns   int // the emulator's connect count when the load began
-	runsAt  int64
+	w        *world
+	o        options
+	seq      *sequence
+	clicks   []string // users who click (none of them an approver)
+	pending  []string // ts of approval requests in #ops whose buttons are clicked
+	incident string   // the incident status and timeline ask about, INC-n
+	sent     []*envelope
+	callsAt  int // length of the emulator's call log when the load began
+	conns    int // the emulator's connect count when the load began
+	runsAt   int64
 }
 
-// prepare creates what the mix needs: incident INC-1 for status, approval requests and
+// prepare creates what the mix needs: an incident for status and timeline (INC-1 on a
+// new database; the next number on one given with --db), approval requests and
 // clicking users for clicks.
 func (dr *driver) prepare(ctx context.Context, n int) error {
 	w := dr.w
-	d := w.srv.SlashCommand(w.alice.ID, w.general.ID, "/runbook", "declare sev3 loadgen baseline incident")
-	ack, err := waitAck(ctx, d, 30*time.Second)
-	if err != nil {
-		return fmt.Errorf("prepare: declare INC-1: %w", err)
-	}
-	if text := ackText(ack); !strings.Contains(text, "Declared *INC-1*") {
-		return fmt.Errorf("prepare: declare INC-1 answered %q (the database must be new)", text)
+	dr.incident = dr.o.incident
+	if dr.incident == "" {
+		d := w.srv.SlashCommand(w.alice.ID, w.general.ID, "/runbook", "declare sev3 loadgen baseline incident")
+		ack, err := waitAck(ctx, d, 30*time.Second)
+		if err != nil {
+			return fmt.Errorf("prepare: declare an incident: %w", err)
+		}
+		m := declaredRe.FindStringSubmatch(ackText(ack))
+		if m == nil {
+			return fmt.Errorf("prepare: declare an incident answered %q", ackText(ack))
+		}
+		dr.incident = m[1]
 	}
 	if clicks := dr.seq.count(n, kindClick); clicks > 0 {
 		const requests = 3
 		for range requests {
-			d := w.srv.SlashCommand(w.alice.ID, w.general.ID, "/runbook", "run lg-approval INC-1")
+			d := w.srv.SlashCommand(w.alice.ID, w.general.ID, "/runbook", "run lg-approval "+dr.incident)
 			if _, err := waitAck(ctx, d, 30*time.Second); err != nil {
 				return fmt.Errorf("prepare: start an approval run: %w", err)
 			}
@@ -225,7 +245,17 @@ func (dr *driver) send(ctx context.Context, n int, rate float64) (time.Time, tim
 		e := &envelope{kind: kind, at: time.Now(), channel: ch}
 		switch e.kind {
 		case kindStatus:
-			e.d = w.srv.SlashCommand(w.alice.ID, ch, "/runbook", "status INC-1")
+			e.d = w.srv.SlashCommand(w.alice.ID, ch, "/runbook", "status "+dr.incident)
+		case kindList:
+			e.d = w.srv.SlashCommand(w.alice.ID, ch, "/runbook", "list all")
+		case kindTimeline:
+			e.d = w.srv.SlashCommand(w.alice.ID, ch, "/runbook", "timeline "+dr.incident)
+		case kindAudit:
+			e.d = w.srv.SlashCommand(w.alice.ID, ch, "/runbook", "audit")
+		case kindRuns:
+			e.d = w.srv.SlashCommand(w.alice.ID, ch, "/runbook", "runs")
+		case kindApprovals:
+			e.d = w.srv.SlashCommand(w.alice.ID, ch, "/runbook", "approvals")
 		case kindMention:
 			e.d = w.srv.Mention(w.alice.ID, ch, "help", "")
 		case kindDeclare:

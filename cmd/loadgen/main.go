@@ -9,8 +9,11 @@
 //	loadgen --bot-binary ./bot --burst 1000 --mix declare=1      # each runs a 3-step runbook
 //	loadgen --bot-binary ./bot --rate 100 --mix status=2,mention=1,click=1,declare=1 --channels 50
 //	loadgen --bot-binary ./bot --starts 5 --idle 5s               # no load: start-up and idle memory
+//	loadgen history --db /tmp/large.db                             # a year of history, to run on:
+//	loadgen --bot-binary ./bot --db /tmp/large.db --rate 20 --duration 60s --mix status=1,list=1,timeline=1,audit=1,runs=1,approvals=1,declare=1
 //
-// Kinds: status (/runbook status INC-1, answered in the ack), mention (@Runbook help,
+// Kinds: status (/runbook status INC-n, answered in the ack), list, timeline, audit, runs
+// and approvals (those commands, answered in the ack), mention (@Runbook help,
 // answered in its thread), click (Approve on a pending request, by someone who may not
 // approve it: refused privately, so the request stays clickable), declare (/runbook
 // declare …, which starts the 3-step lg-declared runbook).
@@ -38,6 +41,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -62,6 +66,8 @@ type options struct {
 	keep      bool
 	cpuprof   string
 	latencies string
+	db        string
+	incident  string
 }
 
 func main() {
@@ -71,6 +77,9 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "history" {
+		return runHistory(ctx, args[1:], stdout, stderr)
+	}
 	o, err := parseFlags(args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -106,14 +115,16 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "how long to send at --rate")
 	fs.IntVar(&o.burst, "burst", 0, "send this many envelopes at once instead of a rate")
 	fs.IntVar(&o.window, "burst-window", 200, "during a burst, keep at most this many envelopes sent and not yet acked (0: no limit, which overflows the emulator's 256-frame socket buffer)")
-	fs.StringVar(&mixSpec, "mix", "status=1", "weights of the kinds sent: status, mention, click, declare")
+	fs.StringVar(&mixSpec, "mix", "status=1", "weights of the kinds sent: "+strings.Join(kinds, ", "))
+	fs.StringVar(&o.incident, "incident", "", "ask status and timeline about this incident (`INC-n`, one the --db history holds) instead of declaring one first, so that the load starts as soon as the bot connects")
+	fs.StringVar(&o.db, "db", "", "start the bot on a copy of the database at `PATH` (one written by loadgen history) instead of a new one")
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
 	fs.IntVar(&o.workers, "workers", 0, "bot.workers (0: the bot's default)")
 	fs.IntVar(&o.queue, "queue", 0, "bot.queue (0: the bot's default)")
 	fs.StringVar(&o.runbook, "runbook", "store", "steps of the runbook a declare starts: store (3 incident updates) or slack (update, message, update)")
 	fs.DurationVar(&o.wait, "wait", 60*time.Second, "how long to wait for acks, answers and runs after the last envelope is sent")
 	fs.DurationVar(&o.idle, "idle", 2*time.Second, "how long the bot idles after connecting before its idle memory is read")
-	fs.IntVar(&o.starts, "starts", 1, "start the bot this many times (the first on a new database) and report each start-to-connected time")
+	fs.IntVar(&o.starts, "starts", 1, "start the bot this many times (the first on a new database, or the --db copy) and report each start-to-connected time")
 	fs.IntVar(&o.channels, "channels", 1, "spread commands and mentions over this many channels (the bot limits its posts per channel)")
 	fs.StringVar(&o.logLevel, "log-level", "warn", "the bot's log.level")
 	fs.StringVar(&o.botLog, "bot-log", "", "write the bot's log to this file (default: discarded)")

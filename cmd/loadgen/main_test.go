@@ -82,7 +82,7 @@ func TestShortRunInProcess(t *testing.T) {
 	if r.Sent != 40 || r.Acked != 40 || r.NotAcked != 0 {
 		t.Fatalf("sent %d, acked %d, not acked %d; want 40 acked\n%s", r.Sent, r.Acked, r.NotAcked, out.String())
 	}
-	for _, k := range kinds {
+	for _, k := range []string{kindStatus, kindMention, kindClick, kindDeclare} {
 		if r.Kinds[k] == nil || r.Kinds[k].Sent != 10 {
 			t.Fatalf("kind %s: %+v, want 10 sent", k, r.Kinds[k])
 		}

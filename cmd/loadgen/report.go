@@ -59,6 +59,7 @@ type report struct {
 		PeakMB float64 `json:"peak_mb"`
 	} `json:"memory"`
 	StartToConnected []float64 `json:"start_to_connected_ms,omitempty"`
+	Database         string    `json:"database"` // "new", or the file --db copied
 	StopMS           float64   `json:"stop_ms"`
 	StopError        string    `json:"stop_error,omitempty"`
 }
@@ -114,6 +115,10 @@ func newReport(o options) *report {
 	r.Scenario.Mix = o.mix
 	r.Scenario.Workers, r.Scenario.Queue, r.Scenario.Runbook = o.workers, o.queue, o.runbook
 	r.Scenario.Channels = o.channels
+	r.Database = "new"
+	if o.db != "" {
+		r.Database = o.db
+	}
 	r.Scenario.GOMAXPROCS = runtime.GOMAXPROCS(0)
 	return r
 }
@@ -161,7 +166,7 @@ func (r *report) addLoad(ctx context.Context, dr *driver, start, end time.Time) 
 		if e.hasE2E {
 			e2es = append(e2es, e.e2e)
 			perE2E[e.kind] = append(perE2E[e.kind], e.e2e)
-		} else if e.kind != kindStatus && (e.kind != kindDeclare || dr.o.runbook == "slack") {
+		} else if !answeredInAck[e.kind] && (e.kind != kindDeclare || dr.o.runbook == "slack") {
 			k.E2EMissing++
 		}
 	}
@@ -244,7 +249,11 @@ func (r *report) writeText(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "memory:         idle %.1f MB, peak %.1f MB — %s\n", r.Memory.IdleMB, r.Memory.PeakMB, r.Memory.What)
 	if len(r.StartToConnected) > 0 {
-		fmt.Fprintf(&b, "start→connected: %v ms (first on a new database)\n", r.StartToConnected)
+		first := "a new database"
+		if r.Database != "new" {
+			first = "a copy of " + r.Database
+		}
+		fmt.Fprintf(&b, "start→connected: %v ms (first on %s)\n", r.StartToConnected, first)
 	}
 	fmt.Fprintf(&b, "stop:           %.1f ms", r.StopMS)
 	if r.StopError != "" {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -94,7 +96,41 @@ func newWorld(dir string, o options) (*world, error) {
 		ws.Close()
 		return nil, err
 	}
+	if o.db != "" {
+		// A copy, so that the history written once serves every run unchanged.
+		if err := copyFile(o.db, w.db); err != nil {
+			ws.Close()
+			return nil, fmt.Errorf("--db: %w", err)
+		}
+	}
 	return w, nil
+}
+
+func copyFile(from, to string) error {
+	src, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	if err := os.MkdirAll(filepath.Dir(to), 0o700); err != nil {
+		return err
+	}
+	dst, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		dst.Close()
+		return err
+	}
+	// On disk before the bot starts: otherwise the bot's first fsync of the file (a
+	// WAL checkpoint) waits for the whole copy to be written back, and the run
+	// measures the copy.
+	if err := dst.Sync(); err != nil {
+		dst.Close()
+		return err
+	}
+	return dst.Close()
 }
 
 // configure is the kit's configuration for the workspace and dir, with the scenario's
