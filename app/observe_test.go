@@ -107,12 +107,16 @@ func TestProbes(t *testing.T) {
 	h.Slack.PausePings(false)
 	h.WaitFor("ready after pings resume", ready)
 
-	h.Slack.FailNext("apps.connections.open", 2, 500)
-	h.Slack.DropConnections()
+	// Every connection is down, and stays down while Slack refuses to open new ones.
+	// A connection that had its address before the refusals began (a redial after the
+	// pings stopped) may still connect: Slack drops it too.
+	h.Slack.FailNext("apps.connections.open", 1_000_000, 500)
 	h.WaitFor("not ready while disconnected", func() bool {
+		h.Slack.DropConnections()
 		code, body := httpGet(t, base+"/readyz")
 		return code == 503 && strings.Contains(body, "not connected to Slack")
 	})
 	alive()
+	h.Slack.FailNext("apps.connections.open", 0, 0) // Slack is back
 	h.WaitFor("ready after the reconnect", ready)
 }
