@@ -68,6 +68,13 @@ var ErrNoUserGroups = errors.New("the workspace's Slack plan has no user groups"
 // nothing, but the person who named it is told why.
 var ErrGroupDisabled = errors.New("the user group is disabled")
 
+// GroupUnusable reports whether err says an entry names a user group this workspace
+// cannot use (no user groups on its plan, or the group disabled): places that take a
+// list of people skip such an entry with the sentence, and go on with the rest.
+func GroupUnusable(err error) bool {
+	return errors.Is(err, ErrNoUserGroups) || errors.Is(err, ErrGroupDisabled)
+}
+
 // isNoGroup reports whether Slack said a user group does not exist.
 func isNoGroup(err error) bool {
 	switch SlackCode(err) {

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -243,7 +242,7 @@ func (f slackActions) claim(ctx context.Context, s *stepRun, channel string) err
 func (s *stepRun) people(ctx context.Context, refs []string) (ids, skipped []string, err error) {
 	for _, ref := range refs {
 		found, err := s.resolvePeople(ctx, ref)
-		if errors.Is(err, runbook.ErrNoUserGroups) || errors.Is(err, runbook.ErrGroupDisabled) {
+		if runbook.GroupUnusable(err) {
 			skipped = append(skipped, runbook.ErrorMessage(err))
 			continue
 		}
@@ -271,7 +270,7 @@ func (s *stepRun) resolvePeople(ctx context.Context, ref string) ([]string, erro
 		return []string{inc.Commander}, nil
 	}
 	people, err := runbook.People(ctx, s.e.d.Slack, ref)
-	if errors.Is(err, runbook.ErrNoUserGroups) || errors.Is(err, runbook.ErrGroupDisabled) {
+	if runbook.GroupUnusable(err) {
 		return nil, err
 	}
 	if runbook.ErrorCode(err) == runbook.ENOTFOUND {

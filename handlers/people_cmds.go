@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -201,7 +200,7 @@ func (h *Handlers) invitees(ctx context.Context, entries []Token) (users, proble
 			continue
 		}
 		found, err := runbook.People(ctx, h.Slack, entry)
-		if errors.Is(err, runbook.ErrNoUserGroups) || errors.Is(err, runbook.ErrGroupDisabled) || runbook.ErrorCode(err) == runbook.ENOTFOUND {
+		if runbook.GroupUnusable(err) || runbook.ErrorCode(err) == runbook.ENOTFOUND {
 			problems = append(problems, slackui.Escape(runbook.ErrorMessage(err)))
 			continue
 		}
