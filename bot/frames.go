@@ -43,6 +43,7 @@ type noticeConn struct {
 	// the stream), before slack-go hears of it and reconnects.
 	ended func()
 
+	buf      []byte // what each read of the connection lands in, reused
 	upgraded bool   // the HTTP handshake's response has passed
 	in       []byte // read, not yet classified
 	out      []byte // classified, for the caller
@@ -51,9 +52,11 @@ type noticeConn struct {
 
 func (c *noticeConn) Read(p []byte) (int, error) {
 	for len(c.out) == 0 {
-		buf := make([]byte, 4096)
-		n, err := c.Conn.Read(buf)
-		c.in = append(c.in, buf[:n]...)
+		if c.buf == nil {
+			c.buf = make([]byte, 4096)
+		}
+		n, err := c.Conn.Read(c.buf)
+		c.in = append(c.in, c.buf[:n]...)
 		c.classify()
 		if err != nil {
 			c.ended()
