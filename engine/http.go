@@ -243,7 +243,7 @@ func (f *httpActions) send(ctx context.Context, c *httpCall) (int, []byte, error
 			delay = after
 		}
 		f.e.log.Info("retrying an HTTP request", "host", hostOf(c.url), "status", status, "attempt", attempt+1, "in", delay)
-		if err := sleep(ctx, delay); err != nil {
+		if err := runbook.Sleep(ctx, delay); err != nil {
 			return 0, nil, err
 		}
 		wait = min(wait*2, maxBackoff)
@@ -319,18 +319,6 @@ func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 		return max(t.Sub(now), 0), true
 	}
 	return 0, false
-}
-
-// sleep waits for d, or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // cutText returns at most limit bytes of b as text, cut at a character boundary.

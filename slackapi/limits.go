@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/runbookhq/runbook"
 	"golang.org/x/time/rate"
 )
 
@@ -45,18 +46,7 @@ type Clock struct {
 }
 
 // WallClock is the real time.
-var WallClock = Clock{Now: time.Now, Sleep: sleepCtx}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+var WallClock = Clock{Now: time.Now, Sleep: runbook.Sleep}
 
 // limiter holds a token bucket per method and, for chat.postMessage, per channel.
 type limiter struct {

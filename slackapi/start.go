@@ -32,12 +32,8 @@ func (c *Client) IdentifyAtStart(ctx context.Context) (runbook.Identity, error) 
 			wait = max(wait, rl.RetryAfter)
 		}
 		c.log.Warn("cannot reach Slack to start; trying again", "attempt", attempt, "next_try_in", wait.Round(time.Millisecond), "err", err)
-		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return runbook.Identity{}, ctx.Err()
-		case <-timer.C:
+		if err := runbook.Sleep(ctx, wait); err != nil {
+			return runbook.Identity{}, err
 		}
 	}
 }

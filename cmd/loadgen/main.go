@@ -44,6 +44,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/runbookhq/runbook"
 )
 
 type options struct {
@@ -223,7 +225,7 @@ func runLoad(ctx context.Context, o options, progress io.Writer) (*report, error
 		}
 	}()
 
-	sleep(ctx, o.idle)
+	_ = runbook.Sleep(ctx, o.idle) // a stop ends the idle wait early
 	now, _, what := bot.Memory()
 	rep.Memory.What, rep.Memory.IdleMB = what, mb(now)
 
@@ -272,13 +274,4 @@ func runLoad(ctx context.Context, o options, progress io.Writer) (*report, error
 	}
 	rep.StopMS = ms(time.Since(stopStart))
 	return rep, ctx.Err()
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
 }
