@@ -247,20 +247,7 @@ func TestCustomFieldsRefused(t *testing.T) {
 // and a good submission stores every field.
 func TestDeclareFormFields(t *testing.T) {
 	w := startFields(t)
-	d := w.Slack.SlashCommand(w.alice.ID, w.general.ID, "/runbook", "declare")
-	if _, err := d.WaitAck(w.Context()); err != nil {
-		t.Fatal(err)
-	}
-	var view slackfake.View
-	w.WaitFor("the declare form", func() bool {
-		for _, v := range w.Slack.Views() {
-			if v.CallbackID == "incident.declare" && v.Open {
-				view = v
-				return true
-			}
-		}
-		return false
-	})
+	view := w.openDeclareForm(t)
 	blocks := string(view.Blocks)
 	for _, want := range []string{`"block_id":"field.region"`, `"type":"static_select"`, `"value":"apac"`, `"block_id":"field.lead"`, `"type":"users_select"`, `"block_id":"field.impacted"`, "Where customers see it"} {
 		if !strings.Contains(blocks, want) {

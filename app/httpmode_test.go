@@ -293,20 +293,7 @@ func mustJSON(t *testing.T, v any) json.RawMessage {
 // incident is declared.
 func TestHTTPModeViewSubmission(t *testing.T) {
 	w := startHTTP(t, newSigningClock())
-	d := w.Slack.SlashCommand(w.alice.ID, w.general.ID, "/runbook", "declare")
-	if _, err := d.WaitAck(w.Context()); err != nil {
-		t.Fatal(err)
-	}
-	var viewID string
-	w.WaitFor("the declare form", func() bool {
-		for _, v := range w.Slack.Views() {
-			if v.CallbackID == "incident.declare" && v.Open {
-				viewID = v.ID
-				return true
-			}
-		}
-		return false
-	})
+	viewID := w.openDeclareForm(t).ID
 	sub, err := w.Slack.SubmitView(w.alice.ID, viewID, map[string]map[string]string{"title": {"title": " "}, "severity": {"severity": "sev1"}})
 	if err != nil {
 		t.Fatal(err)

@@ -46,6 +46,27 @@ func (w *incidentWorld) command(text string) string {
 	return w.Ask(w.alice.ID, w.general.ID, text)
 }
 
+// openDeclareForm types a bare declare, as Slack sends it, and waits for the form it
+// opens.
+func (w *incidentWorld) openDeclareForm(t *testing.T) slackfake.View {
+	t.Helper()
+	d := w.Slack.SlashCommand(w.alice.ID, w.general.ID, "/runbook", "declare")
+	if _, err := d.WaitAck(w.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var form slackfake.View
+	w.WaitFor("the declare form", func() bool {
+		for _, v := range w.Slack.Views() {
+			if v.CallbackID == "incident.declare" && v.Open {
+				form = v
+				return true
+			}
+		}
+		return false
+	})
+	return form
+}
+
 func (w *incidentWorld) incident(id int64) *runbook.Incident {
 	w.t.Helper()
 	a := w.App()
@@ -184,20 +205,7 @@ func TestInvestigationUpdatesAreThreaded(t *testing.T) {
 
 func TestDeclareForm(t *testing.T) {
 	w := startIncidents(t)
-	d := w.Slack.SlashCommand(w.alice.ID, w.general.ID, "/runbook", "declare")
-	if _, err := d.WaitAck(w.Context()); err != nil {
-		t.Fatal(err)
-	}
-	var viewID string
-	w.WaitFor("the declare form", func() bool {
-		for _, v := range w.Slack.Views() {
-			if v.CallbackID == "incident.declare" && v.Open {
-				viewID = v.ID
-				return true
-			}
-		}
-		return false
-	})
+	viewID := w.openDeclareForm(t).ID
 	// An empty title keeps the form open with the problem beside it.
 	sub, err := w.Slack.SubmitView(w.alice.ID, viewID, map[string]map[string]string{"title": {"title": " "}, "severity": {"severity": "sev1"}})
 	if err != nil {
