@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,31 +19,14 @@ import (
 	"github.com/runbookhq/runbook/slackfake"
 )
 
-// signingClock is the clock both the bot's signature check and the emulator's signer
-// read in these tests: it moves only when a test moves it.
-type signingClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newSigningClock() *signingClock {
-	return &signingClock{now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
-}
-
-func (c *signingClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *signingClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+// newSigningClock is the clock both the bot's signature check and the emulator's
+// signer read in these tests: it moves only when a test moves it.
+func newSigningClock() *apptest.Clock {
+	return apptest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 }
 
 // startHTTP starts the incident world in HTTP mode on clock.
-func startHTTP(t *testing.T, clock *signingClock, opts ...func(*config.Config)) *incidentWorld {
+func startHTTP(t *testing.T, clock *apptest.Clock, opts ...func(*config.Config)) *incidentWorld {
 	t.Helper()
 	var w incidentWorld
 	setup := func(h *harness) {

@@ -3,7 +3,6 @@ package app_test
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -11,31 +10,13 @@ import (
 	"github.com/runbookhq/runbook/internal/apptest"
 )
 
-// testClock is the runs' clock, moved only by the test.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
 // A `wait 3s` interrupted by a restart ends at its original deadline, 3 s after it
 // started, not 3 s after the restart. The runs' clock moves only when the test moves
 // it: it reads start+1s while the bot restarts and never goes past start+3s, so a wait
 // that started over at the restart (and would end at start+4s) never ends.
 func TestWaitEndsAtItsDeadlineAfterARestart(t *testing.T) {
 	start := time.Now().UTC().Truncate(time.Second)
-	clock := &testClock{now: start}
+	clock := apptest.NewClock(start) // the runs' clock, moved only by the test
 	k := apptest.New(t, apptest.Options{Runbooks: map[string]string{"pause.yaml": `name: pause
 steps:
   - { action: wait, with: { duration: 3s } }
