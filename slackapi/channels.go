@@ -460,19 +460,23 @@ func (c *Client) GroupMembers(ctx context.Context, ref string) ([]string, error)
 // groupID finds a user group's id by its handle. A handle that only a disabled group
 // has is no group.
 func (c *Client) groupID(ctx context.Context, handle string) (string, error) {
-	if v, ok := c.cache.get("group:" + handle); !ok {
+	v, known := c.cache.get("group:" + handle)
+	if !known {
 		if err := c.listGroups(ctx); err != nil {
 			return "", err
 		}
-	} else if v.(string) != "" {
+		v, known = c.cache.get("group:" + handle)
+	}
+	if known && v.(string) != "" {
 		return v.(string), nil
 	}
-	if v, ok := c.cache.get("group:" + handle); ok && v.(string) != "" {
-		return v.(string), nil
+	if !known {
+		// Remembered briefly, from this listing only (a remembered miss is not
+		// remembered again, or a group created meanwhile would stay unknown while it
+		// is asked for): "@alice" is asked as a group before it is tried as a
+		// username, on every click.
+		c.cache.putFor("group:"+handle, "", membersTTL)
 	}
-	// Remembered briefly: "@alice" is asked as a group before it is tried as a
-	// username, on every click.
-	c.cache.putFor("group:"+handle, "", membersTTL)
 	err := &runbook.SlackError{Method: "usergroups.list", Code: "no_such_subteam"}
 	if _, off := c.cache.get("disabled:@" + handle); off {
 		return "", errors.Join(err, runbook.ErrGroupDisabled)

@@ -2,6 +2,7 @@ package slackapi
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
@@ -26,6 +27,7 @@ type directory[V any] struct {
 	// Slack then.
 	passed  time.Time
 	running *pass
+	waiting int // callers waiting for the running pass
 }
 
 type entry[V any] struct {
@@ -62,16 +64,25 @@ func (d *directory[V]) find(ctx context.Context, name string, since time.Time,
 			return value, false, nil
 		}
 		if p := d.running; p != nil {
+			d.waiting++
 			d.mu.Unlock()
 			select {
 			case <-p.done:
 			case <-ctx.Done():
+			}
+			d.mu.Lock()
+			d.waiting--
+			d.mu.Unlock()
+			if ctx.Err() != nil {
 				return value, false, ctx.Err()
 			}
-			if p.err != nil {
+			if p.err != nil && !(ctx.Err() == nil && (errors.Is(p.err, context.Canceled) || errors.Is(p.err, context.DeadlineExceeded))) {
 				return value, false, p.err
 			}
-			continue // the pass may have started before since: look again
+			// The pass may have started before since, or ended with its own caller's
+			// deadline while this caller still has time: look again (and page, if
+			// need be).
+			continue
 		}
 		p := &pass{started: now, done: make(chan struct{})}
 		d.running = p

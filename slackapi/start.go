@@ -42,9 +42,8 @@ func (c *Client) IdentifyAtStart(ctx context.Context) (runbook.Identity, error) 
 // now, rather than that it answered no: any error without a Slack error code (refused,
 // DNS, a 5xx, a timeout, a 429), and the codes Slack sends when it is itself failing.
 func outOfReach(err error) bool {
-	switch runbook.SlackCode(err) {
-	case "", "fatal_error", "internal_error", "service_unavailable", "request_timeout", "ratelimited":
-		return runbook.ErrorCode(err) != runbook.EFORBIDDEN
+	if code := runbook.SlackCode(err); code != "" && !slackDown[code] {
+		return false
 	}
-	return false
+	return runbook.ErrorCode(err) != runbook.EFORBIDDEN
 }

@@ -159,9 +159,24 @@ func (c *checkpointer) run(ctx context.Context) {
 	}
 }
 
+// fileLost says whether the database file was deleted or replaced: then no checkpoint
+// may run. Its connection may open only then, on whatever the path holds — a new
+// empty file where one was deleted, a restored one paired with the old WAL where one
+// was replaced — and copy the old WAL into it.
+func (c *checkpointer) fileLost() bool { return c.lost != nil && c.lost() != nil }
+
+// passiveNow copies what it can of the WAL into the database file now, off the writer,
+// unless the file is lost. A failure only means the WAL grows for now: the background
+// checkpoints report their own.
+func (c *checkpointer) passiveNow(ctx context.Context) {
+	if !c.fileLost() {
+		_, _, _ = runCheckpoint(ctx, c.conn, "PASSIVE")
+	}
+}
+
 // tick runs one background checkpoint and keeps its outcome for Ping.
 func (c *checkpointer) tick(ctx context.Context) {
-	if c.lost != nil && c.lost() != nil {
+	if c.fileLost() {
 		return
 	}
 	err := c.checkpoint(ctx)
@@ -245,6 +260,9 @@ func (c *checkpointer) restartOnWriter(ctx context.Context) (busy bool, frames i
 // If a connection still open elsewhere keeps it from finishing, that is not an error:
 // the WAL keeps the data, and the next checkpoint or open copies it.
 func (c *checkpointer) final(ctx context.Context) error {
+	if c.fileLost() {
+		return nil
+	}
 	_, _, err := runCheckpoint(ctx, c.conn, "TRUNCATE")
 	return err
 }

@@ -137,14 +137,10 @@ func (db *DB) Close() error {
 		// the checkpoint waits for it for up to checkpointBusy, or leaves its pages in
 		// the WAL, where the next Open finds them.)
 		errs := []error{db.read.Close(), db.write.Close()}
-		// Not after a loss: the checkpoint's connection may open only now, on whatever
-		// the path holds — a new empty file where one was deleted, a restored one paired
-		// with the old WAL where one was replaced — and copy the old WAL into it.
-		if db.watch.Lost() == nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			errs = append(errs, db.ckpt.final(ctx))
-		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		errs = append(errs, db.ckpt.final(ctx)) // none after a loss
+
 		errs = append(errs, db.ckpt.conn.Close())
 		if db.watch.Lost() != nil {
 			errs = append(errs, db.watch.removeStale())

@@ -155,20 +155,12 @@ func (s *Inbox) Prune(ctx context.Context, before time.Time) (int, error) {
 			return total, nil
 		}
 		// The batch's pages are copied into the database file before the next batch,
-		// off the writer (the checkpointer's connection), so that the next write
-		// starts the WAL over. Left to the background checkpoints, a million deletions
-		// grew the WAL past the size that calls for a RESTART checkpoint on the
-		// writer, which held acks for up to 0.4 s. A failure only means the WAL grows
-		// for now; the background checkpoints report their own. Not once the file is
-		// lost: like the background checkpoints, it could pair a new file at the path
-		// with the old WAL.
-		if s.db.watch.Lost() == nil {
-			_, _, _ = runCheckpoint(ctx, s.db.ckpt.conn, "PASSIVE")
-		}
-		select {
-		case <-ctx.Done():
-			return total, fmt.Errorf("prune envelopes (%d forgotten so far): %w", total, ctx.Err())
-		case <-time.After(prunePause):
+		// off the writer, so that the next write starts the WAL over. Left to the
+		// background checkpoints, a million deletions grew the WAL past the size that
+		// calls for a RESTART checkpoint on the writer, which held acks for up to 0.4 s.
+		s.db.ckpt.passiveNow(ctx)
+		if err := runbook.Sleep(ctx, prunePause); err != nil {
+			return total, fmt.Errorf("prune envelopes (%d forgotten so far): %w", total, err)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -53,18 +54,21 @@ func (s *Incidents) CreateIncident(ctx context.Context, inc *runbook.Incident, a
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO incidents (title, severity, status, service,
 			commander, channel, announcement_channel, announcement_ts, updates_ts, fields, created_by,
-			created_at, updated_at, resolved_at, request_key, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			created_at, updated_at, resolved_at, request_key, summary, reopened_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			inc.Title, inc.Severity, inc.Status, inc.Service, inc.Commander, inc.Channel,
 			inc.AnnouncementChannel, inc.AnnouncementTS, inc.UpdatesTS, fields, inc.CreatedBy,
-			now.UnixMilli(), now.UnixMilli(), nullMillis(inc.ResolvedAt), nullString(inc.RequestKey), inc.Summary)
+			now.UnixMilli(), now.UnixMilli(), nullMillis(inc.ResolvedAt), nullString(inc.RequestKey), inc.Summary,
+			nullMillis(inc.ReopenedAt))
 		if err != nil {
 			return fmt.Errorf("insert incident: %w", err)
 		}
 		if id, err = res.LastInsertId(); err != nil {
 			return err
 		}
-		if err := writeRoles(ctx, tx, id, inc.Roles, inc.ReopenedAt); err != nil {
-			return err
+		if len(inc.Roles) > 0 {
+			if err := writeRoles(ctx, tx, id, inc.Roles); err != nil {
+				return err
+			}
 		}
 		if err := addTimeline(ctx, tx, runbook.TimelineEntry{
 			IncidentID: id,
@@ -179,6 +183,7 @@ func (s *Incidents) UpdateIncidentOnce(ctx context.Context, id int64, key string
 // updateIncident applies fn to inc, as read in tx, and writes it back.
 func updateIncident(ctx context.Context, tx *sql.Tx, inc *runbook.Incident, now time.Time, fn func(*runbook.Incident) error) error {
 	id, createdBy, createdAt, key := inc.ID, inc.CreatedBy, inc.CreatedAt, inc.RequestKey
+	roles := maps.Clone(inc.Roles) // fn may change the map in place
 	if err := fn(inc); err != nil {
 		return err
 	}
@@ -197,23 +202,26 @@ func updateIncident(ctx context.Context, tx *sql.Tx, inc *runbook.Incident, now 
 	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE incidents SET title = ?, severity = ?, status = ?,
-		service = ?, commander = ?, channel = ?, announcement_channel = ?, announcement_ts = ?,
-		updates_ts = ?, fields = ?, updated_at = ?, resolved_at = ?, summary = ? WHERE id = ?`,
-		inc.Title, inc.Severity, inc.Status, inc.Service, inc.Commander, inc.Channel,
-		inc.AnnouncementChannel, inc.AnnouncementTS, inc.UpdatesTS, fields, inc.UpdatedAt.UnixMilli(),
-		nullMillis(inc.ResolvedAt), inc.Summary, id); err != nil {
-		return fmt.Errorf("write incident: %w", err)
-	}
 	if !inc.ReopenedAt.IsZero() {
 		inc.ReopenedAt = millis(inc.ReopenedAt)
 	}
-	return writeRoles(ctx, tx, id, inc.Roles, inc.ReopenedAt)
+	if _, err := tx.ExecContext(ctx, `UPDATE incidents SET title = ?, severity = ?, status = ?,
+		service = ?, commander = ?, channel = ?, announcement_channel = ?, announcement_ts = ?,
+		updates_ts = ?, fields = ?, updated_at = ?, resolved_at = ?, summary = ?, reopened_at = ? WHERE id = ?`,
+		inc.Title, inc.Severity, inc.Status, inc.Service, inc.Commander, inc.Channel,
+		inc.AnnouncementChannel, inc.AnnouncementTS, inc.UpdatesTS, fields, inc.UpdatedAt.UnixMilli(),
+		nullMillis(inc.ResolvedAt), inc.Summary, nullMillis(inc.ReopenedAt), id); err != nil {
+		return fmt.Errorf("write incident: %w", err)
+	}
+	if maps.Equal(roles, inc.Roles) {
+		return nil // most updates change no role
+	}
+	return writeRoles(ctx, tx, id, inc.Roles)
 }
 
 // writeRoles stores who holds an incident's roles other than commander (kept in its
-// own column), replacing what was stored, and when it was last reopened.
-func writeRoles(ctx context.Context, tx *sql.Tx, id int64, roles map[string]string, reopened time.Time) error {
+// own column), replacing what was stored.
+func writeRoles(ctx context.Context, tx *sql.Tx, id int64, roles map[string]string) error {
 	if _, err := tx.ExecContext(ctx, "DELETE FROM incident_roles WHERE incident_id = ?", id); err != nil {
 		return fmt.Errorf("clear roles: %w", err)
 	}
@@ -225,9 +233,6 @@ func writeRoles(ctx context.Context, tx *sql.Tx, id int64, roles map[string]stri
 			id, role, user); err != nil {
 			return fmt.Errorf("write role %s: %w", role, err)
 		}
-	}
-	if _, err := tx.ExecContext(ctx, "UPDATE incidents SET reopened_at = ? WHERE id = ?", nullMillis(reopened), id); err != nil {
-		return fmt.Errorf("write reopened_at: %w", err)
 	}
 	return nil
 }
