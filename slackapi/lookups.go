@@ -3,8 +3,6 @@ package slackapi
 import (
 	"sync"
 	"time"
-
-	"github.com/runbookhq/runbook"
 )
 
 // lookupTTL is how long a name-to-id answer is trusted. conversations.list and
@@ -67,11 +65,9 @@ func (l *lookups) forget(key string) {
 // whose "not found" must not make a member or group added a moment later unknown to
 // the runs and clicks that follow.
 func (c *Client) Apart() *Client {
-	a := &Client{api: c.api, http: c.http, log: c.log, MaxAttempts: c.MaxAttempts, MaxElapsed: c.MaxElapsed,
-		RetryInterval: c.RetryInterval, OnCall: c.OnCall, cache: newLookups()}
+	a := New(c.api, c.http, c.log) // memories of its own
+	a.MaxAttempts, a.MaxElapsed, a.RetryInterval, a.OnCall = c.MaxAttempts, c.MaxElapsed, c.RetryInterval, c.OnCall
 	a.limits.Store(c.limits.Load())
-	now := func() time.Time { return a.limits.Load().clock.Now() }
-	a.users, a.channels = newDirectory[string](now), newDirectory[runbook.Conversation](now)
 	a.identity.Store(c.identity.Load())
 	return a
 }
