@@ -32,11 +32,8 @@ func (s *Incidents) AddTimelineOnce(ctx context.Context, e runbook.TimelineEntry
 		case !errors.Is(err, sql.ErrNoRows):
 			return fmt.Errorf("look up timeline entry: %w", err)
 		}
-		if err := addTimeline(ctx, tx, e); err != nil {
+		if err := addKeyedTimeline(ctx, tx, e, key); err != nil {
 			return err
-		}
-		if _, err := tx.ExecContext(ctx, "UPDATE incident_timeline SET entry_key = ? WHERE id = last_insert_rowid()", key); err != nil {
-			return fmt.Errorf("key timeline entry: %w", err)
 		}
 		added = true
 		return nil

@@ -392,14 +392,19 @@ func checkChannelFree(ctx context.Context, tx *sql.Tx, channel string, self int6
 }
 
 func addTimeline(ctx context.Context, tx *sql.Tx, e runbook.TimelineEntry) error {
+	return addKeyedTimeline(ctx, tx, e, "")
+}
+
+// addKeyedTimeline adds an entry with the key that makes it once-only ("" for none).
+func addKeyedTimeline(ctx context.Context, tx *sql.Tx, e runbook.TimelineEntry, key string) error {
 	if strings.TrimSpace(e.Kind) == "" {
 		return runbook.Errorf(runbook.EINVALID, "A timeline entry needs a kind.")
 	}
 	if e.Actor == "" {
 		e.Actor = runbook.ActorRunbook
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO incident_timeline (incident_id, at, actor, kind, text)
-		VALUES (?, ?, ?, ?, ?)`, e.IncidentID, e.At.UnixMilli(), e.Actor, e.Kind, e.Text); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO incident_timeline (incident_id, at, actor, kind, text, entry_key)
+		VALUES (?, ?, ?, ?, ?, ?)`, e.IncidentID, e.At.UnixMilli(), e.Actor, e.Kind, e.Text, nullString(key)); err != nil {
 		return fmt.Errorf("insert timeline entry: %w", err)
 	}
 	return nil
