@@ -228,6 +228,10 @@ func TestCustomFieldsRefused(t *testing.T) {
 			t.Errorf("field %s = %q, want %q", k, inc.Fields[k], v)
 		}
 	}
+	// The summary shows a person field as the person, not an id.
+	if sum := w.command("summary INC-1"); !strings.Contains(sum, `*lead:* \u003c@`+w.bob.ID+`\u003e`) {
+		t.Errorf("summary = %q; want the lead as a mention", sum)
+	}
 	if answer := w.command("update INC-1 region="); !strings.Contains(answer, "region is required; give it a value instead of clearing it.") {
 		t.Errorf("clearing a required field answered %q", answer)
 	}

@@ -97,6 +97,9 @@ func TestAssignRoleShowsEverywhere(t *testing.T) {
 	if !strings.Contains(ch.Topic, "Comms: "+bob) {
 		t.Errorf("topic = %q; want the comms role", ch.Topic)
 	}
+	if sum := w.command("summary INC-1"); !strings.Contains(sum, `*Comms:* \u003c@`+w.bob.ID) {
+		t.Errorf("summary = %q; want the comms role", sum)
+	}
 	if tl := w.command("timeline INC-1"); !strings.Contains(tl, w.bob.ID) || !strings.Contains(tl, "is now comms") {
 		t.Errorf("timeline = %q; want the assignment", tl)
 	}

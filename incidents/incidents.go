@@ -653,9 +653,9 @@ var ErrNoIncident = errors.New("no incident")
 // channel (text says who), once per request key: the invitation itself is safe to
 // repeat, its record is not.
 func (s *Service) Invited(ctx context.Context, id int64, by, key, text string) error {
-	_, applied, err := s.store.UpdateIncidentOnce(ctx, id, key, func(*runbook.Incident) error { return nil })
-	if err != nil || !applied {
-		return err
+	if key != "" {
+		key = "invite/" + key
 	}
-	return s.store.AddTimeline(ctx, runbook.TimelineEntry{IncidentID: id, Actor: by, Kind: "invited", Text: text})
+	_, err := s.store.AddTimelineOnce(ctx, runbook.TimelineEntry{IncidentID: id, Actor: by, Kind: "invited", Text: text}, key)
+	return err
 }

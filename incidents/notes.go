@@ -154,7 +154,7 @@ func (s *Service) SummaryOf(ctx context.Context, id int64, runs runbook.RunStore
 	if err != nil {
 		return slackui.SummaryInput{}, err
 	}
-	in := slackui.SummaryInput{Incident: inc, Now: s.Now(), Roles: roles(inc)}
+	in := slackui.SummaryInput{Incident: inc, Now: s.Now(), Roles: roles(inc), Fields: s.cfg.Fields}
 	if in.Timeline, err = s.store.Timeline(ctx, id); err != nil {
 		return in, err
 	}
@@ -169,8 +169,12 @@ func (s *Service) SummaryOf(ctx context.Context, id int64, runs runbook.RunStore
 	return in, nil
 }
 
-// roles are the incident's people by role for its summary, commander first. Roles the
-// incident gains beyond commander are added here.
+// roles are the incident's people by role for its summary: commander first, then every
+// other role someone holds.
 func roles(inc *runbook.Incident) []slackui.Role {
-	return []slackui.Role{{Name: "commander", User: inc.Commander}}
+	out := []slackui.Role{{Name: runbook.RoleCommander, User: inc.Commander}}
+	for _, r := range inc.AssignedRoles() {
+		out = append(out, slackui.Role{Name: r[0], User: r[1]})
+	}
+	return out
 }

@@ -21,9 +21,11 @@ type Role struct {
 // SummaryInput is what an incident's summary shows.
 type SummaryInput struct {
 	Incident *runbook.Incident
-	// Roles are the incident's people by role, commander first. Incidents carry only a
-	// commander today; roles added to the incident are listed here as they come.
-	Roles     []Role
+	// Roles are the incident's people by role, commander first.
+	Roles []Role
+	// Fields are the configured custom fields: their values are shown in this order,
+	// a person as a mention.
+	Fields    []runbook.FieldSpec
 	Timeline  []runbook.TimelineEntry
 	FollowUps []*runbook.FollowUp
 	Runs      []*runbook.Run
@@ -70,7 +72,11 @@ func Summary(in SummaryInput) runbook.Message {
 		facts = append(facts, "*Service:* "+Escape(inc.Service))
 	}
 	for _, name := range sortedKeys(inc.Fields) {
-		facts = append(facts, fmt.Sprintf("*%s:* %s", Escape(name), shown(inc.Fields[name], 200)))
+		value := shown(inc.Fields[name], 200)
+		if f, ok := runbook.FieldByName(in.Fields, name); ok && f.Type == runbook.FieldUser {
+			value = FieldValue(f, inc.Fields[name])
+		}
+		facts = append(facts, fmt.Sprintf("*%s:* %s", Escape(name), value))
 	}
 	blocks = append(blocks, Section(strings.Join(facts, "\n")))
 
