@@ -263,6 +263,13 @@ func TestSummaryOfPrivateIncidentDoesNotLeak(t *testing.T) {
 	if answer := w.Ask(carol.ID, w.general.ID, "followups INC-1"); !strings.Contains(answer, "only its members may see its followups") || strings.Contains(answer, "4417") {
 		t.Errorf("followups of a private incident for an outsider answered %q", answer)
 	}
+	// While Slack cannot say who is in the channel, the member is told Slack had a
+	// problem, never that they may not see it.
+	w.Slack.FailNextWith("conversations.members", 100, slackfake.Failure{Code: "fatal_error"})
+	if answer := w.Ask(w.alice.ID, w.general.ID, "summary INC-1"); !strings.Contains(answer, "Slack had a problem") || strings.Contains(answer, "only its members") {
+		t.Errorf("summary for a member while Slack fails answered %q", answer)
+	}
+	w.Slack.FailNextWith("conversations.members", 0, slackfake.Failure{})
 	// Its member, in a public channel, sees it privately.
 	d := w.Slack.SlashCommand(w.alice.ID, w.general.ID, "/runbook", "summary INC-1")
 	ack, err := d.WaitAck(w.Context())

@@ -32,18 +32,8 @@ func (h *Handlers) mayDeclare(ctx context.Context, inv *invocation) error {
 // mayChange refuses an update or resolution of an incident by anyone but whoever
 // declared it, its commander, the members of its channel, responders and admins.
 func (h *Handlers) mayChange(ctx context.Context, inv *invocation, inc *runbook.Incident) error {
-	user := inv.req.UserID
-	if user == inc.CreatedBy || user == inc.Commander {
-		return nil
-	}
-	if inc.Channel != "" {
-		member, err := h.Slack.IsMember(ctx, inc.Channel, user)
-		if err != nil && (runbook.SlackCode(err) == "" || runbook.ErrorCode(err) == runbook.EUNAVAILABLE) {
-			return fmt.Errorf("check who may change %s: %w", inc.Key(), err)
-		}
-		if member {
-			return nil
-		}
+	if ok, err := h.incidentsOwn(ctx, inc, inv.req.UserID); ok || err != nil {
+		return err
 	}
 	sentence := fmt.Sprintf("Only whoever declared %s, its commander, the members of its channel, responders and admins may %s it.", inc.Key(), inv.verb)
 	return h.allow(ctx, inv, inv.verb+" "+inc.Key(), sentence, h.Permissions.Admins, h.Permissions.Responders)
@@ -102,21 +92,40 @@ func (h *Handlers) mayComplete(ctx context.Context, inv *invocation, f *runbook.
 	if err != nil {
 		return err
 	}
-	if user == inc.CreatedBy || user == inc.Commander {
-		return nil
-	}
-	if inc.Channel != "" {
-		member, err := h.Slack.IsMember(ctx, inc.Channel, user)
-		if err != nil && (runbook.SlackCode(err) == "" || runbook.ErrorCode(err) == runbook.EUNAVAILABLE) {
-			return fmt.Errorf("check who may complete %s: %w", f.Key(), err)
-		}
-		if member {
-			return nil
-		}
+	if ok, err := h.incidentsOwn(ctx, inc, user); ok || err != nil {
+		return err
 	}
 	sentence := fmt.Sprintf("Only %s's owner, whoever added it, the people of %s (its commander, the members of its channel), responders and admins may mark it done.",
 		f.Key(), inc.Key())
 	return h.allow(ctx, inv, "complete "+f.Key(), sentence, h.Permissions.Admins, h.Permissions.Responders)
+}
+
+// incidentsOwn says whether user is one of the incident's own people: whoever
+// declared it, its commander, or a member of its channel.
+func (h *Handlers) incidentsOwn(ctx context.Context, inc *runbook.Incident, user string) (bool, error) {
+	if user == inc.CreatedBy || user == inc.Commander {
+		return true, nil
+	}
+	if inc.Channel == "" {
+		return false, nil
+	}
+	member, err := h.inChannel(ctx, inc.Channel, user)
+	if err != nil {
+		return false, fmt.Errorf("check who may act on %s: %w", inc.Key(), err)
+	}
+	return member, nil
+}
+
+// inChannel asks Slack whether user is a member of channel. A channel Slack will not
+// show the bot (channel_not_found, not_in_channel…) has no members as far as anyone
+// here is concerned; Slack failing or out of reach is an error, never a "no", so that
+// an outage is not answered as a refusal.
+func (h *Handlers) inChannel(ctx context.Context, channel, user string) (bool, error) {
+	member, err := h.Slack.IsMember(ctx, channel, user)
+	if err != nil && (runbook.SlackCode(err) == "" || runbook.ErrorCode(err) == runbook.EUNAVAILABLE) {
+		return false, err
+	}
+	return member && err == nil, nil
 }
 
 // mayView says who may see what an incident's summary or follow-ups show, asked for in
@@ -128,15 +137,15 @@ func (h *Handlers) mayView(ctx context.Context, inv *invocation, inc *runbook.In
 		return runbook.Public, nil
 	}
 	conv, err := h.Slack.ChannelInfo(ctx, inc.Channel)
-	if err != nil && runbook.SlackCode(err) == "" {
+	if err != nil && (runbook.SlackCode(err) == "" || runbook.ErrorCode(err) == runbook.EUNAVAILABLE) {
 		return runbook.Private, fmt.Errorf("check who may see %s: %w", inc.Key(), err)
 	}
 	if err == nil && !conv.Private {
 		return runbook.Public, nil
 	}
 	// Private, or a channel Slack no longer shows the bot: only its members may see it.
-	member, err := h.Slack.IsMember(ctx, inc.Channel, inv.req.UserID)
-	if err != nil && runbook.SlackCode(err) == "" {
+	member, err := h.inChannel(ctx, inc.Channel, inv.req.UserID)
+	if err != nil {
 		return runbook.Private, fmt.Errorf("check who may see %s: %w", inc.Key(), err)
 	}
 	if !member {
