@@ -202,6 +202,12 @@ func TestNoteKindsFollowUpsAndSummary(t *testing.T) {
 	if answer := w.Ask(w.alice.ID, ch, `followup "`+strings.Repeat("x", 100_000)+`"`); !strings.Contains(answer, "keep it under 500") {
 		t.Errorf("a 100 KB follow-up answered %q", truncate(answer))
 	}
+	// In the incident's channel a number first is the follow-up's, even when another
+	// incident has that number.
+	w.command("declare sev3 payments Refunds slow")
+	if answer := w.Ask(w.alice.ID, ch, "followup 2 more replicas"); !strings.Contains(answer, "INC-1") || strings.Contains(answer, "INC-2") {
+		t.Errorf("followup 2 more replicas in INC-1's channel answered %q", answer)
+	}
 	carol := w.Person("carol")
 	if answer := w.Ask(carol.ID, w.general.ID, "done F-1"); !strings.Contains(answer, "may mark it done") {
 		t.Errorf("done by someone not permitted answered %q", answer)

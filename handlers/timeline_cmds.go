@@ -21,7 +21,7 @@ func (h *Handlers) note(ctx context.Context, inv *invocation) (*runbook.Reply, e
 	if err := h.mayChange(ctx, inv, inc); err != nil {
 		return nil, err
 	}
-	text := slackDecode(skipWords(inv.req.Text, 1+boolInt(used)))
+	text := slackui.Unescape(skipWords(inv.req.Text, 1+boolInt(used)))
 	kind, err := h.Incidents.AddNote(ctx, inc.ID, incidents.Note{Text: text, By: inv.req.UserID, Key: inv.req.ID})
 	if err != nil {
 		return nil, err
@@ -75,7 +75,7 @@ func (h *Handlers) summary(ctx context.Context, inv *invocation) (*runbook.Reply
 
 // followup: followup [INC-id] "text" [@owner]
 func (h *Handlers) followup(ctx context.Context, inv *invocation) (*runbook.Reply, error) {
-	inc, used, err := h.incidentArg(ctx, inv, parseArgs(inv.args), 0)
+	inc, used, err := h.noteIncident(ctx, inv) // "followup 2 more replicas" is about this incident
 	if err != nil {
 		return nil, err
 	}
@@ -197,11 +197,6 @@ func skipWords(raw string, n int) string {
 		s = strings.TrimSpace(s[i:])
 	}
 	return s
-}
-
-// slackDecode undoes the entities Slack encodes typed text with.
-func slackDecode(s string) string {
-	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
 }
 
 // tokenText is a token as it reads in a sentence: a mention, channel or group kept as

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+
+	"github.com/runbookhq/runbook/slackui"
 )
 
 // TokenKind says what a token of command text is.
@@ -55,7 +57,7 @@ func Tokenize(text string) ([]Token, error) {
 	)
 	flush := func() {
 		if inWord {
-			tokens = append(tokens, Token{Kind: Word, Text: decodeEntities(word.String()), Quoted: quoted})
+			tokens = append(tokens, Token{Kind: Word, Text: slackui.Unescape(word.String()), Quoted: quoted})
 		}
 		word.Reset()
 		inWord, quoted = false, false
@@ -120,7 +122,7 @@ func closingQuote(runes []rune, from int, open rune) int {
 // special decodes the inside of a <…> sequence.
 func special(inner string) Token {
 	body, label, _ := strings.Cut(inner, "|")
-	label = decodeEntities(label)
+	label = slackui.Unescape(label)
 	switch {
 	case strings.HasPrefix(body, "@"):
 		return Token{Kind: User, ID: body[1:], Text: orDefault(label, body[1:])}
@@ -133,10 +135,10 @@ func special(inner string) Token {
 		name, _, _ := strings.Cut(body[1:], "^")
 		return Token{Kind: Special, Text: "@" + name}
 	case strings.Contains(body, ":"):
-		return Token{Kind: Link, Text: decodeEntities(body)}
+		return Token{Kind: Link, Text: slackui.Unescape(body)}
 	}
 	// Not a form Slack produces: keep it as written.
-	return Token{Kind: Word, Text: "<" + decodeEntities(inner) + ">"}
+	return Token{Kind: Word, Text: "<" + slackui.Unescape(inner) + ">"}
 }
 
 func orDefault(s, def string) string {
@@ -144,12 +146,4 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
-}
-
-// decodeEntities undoes the only three escapes Slack applies to message text.
-func decodeEntities(s string) string {
-	if !strings.Contains(s, "&") {
-		return s
-	}
-	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
 }

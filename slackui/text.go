@@ -31,7 +31,12 @@ var mrkdwnUnescaper = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&"
 
 // Unescape turns text escaped for mrkdwn (Escape, or Slack's own encoding of what a
 // person typed) back into the text it says.
-func Unescape(text string) string { return mrkdwnUnescaper.Replace(text) }
+func Unescape(text string) string {
+	if !strings.Contains(text, "&") {
+		return text
+	}
+	return mrkdwnUnescaper.Replace(text)
+}
 
 // Mention is Slack's mention of a user id ("<@U1>"), or "" for none.
 func Mention(user string) string {
