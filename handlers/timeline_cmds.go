@@ -14,7 +14,7 @@ import (
 // note: note [INC-id] <text>, the text optionally starting with a kind
 // ("hypothesis:", "root cause:", "remediation:", "action:").
 func (h *Handlers) note(ctx context.Context, inv *invocation) (*runbook.Reply, error) {
-	inc, used, err := h.noteIncident(ctx, inv)
+	inc, used, err := h.textIncident(ctx, inv)
 	if err != nil {
 		return nil, err
 	}
@@ -33,10 +33,10 @@ func (h *Handlers) note(ctx context.Context, inv *invocation) (*runbook.Reply, e
 	return slackui.PrivateText(fmt.Sprintf(":memo: Added %s to the timeline of *%s*.", what, inc.Key())), nil
 }
 
-// noteIncident is the incident a note is about. In an incident's channel a note may
-// well start with a number ("note 500s on checkout"): only a word written as an
-// incident id ("INC-4", "#4") names another incident there.
-func (h *Handlers) noteIncident(ctx context.Context, inv *invocation) (*runbook.Incident, bool, error) {
+// textIncident is the incident a note or a follow-up is about. In an incident's
+// channel its text may well start with a number ("note 500s on checkout"): only a word
+// written as an incident id ("INC-4", "#4") names another incident there.
+func (h *Handlers) textIncident(ctx context.Context, inv *invocation) (*runbook.Incident, bool, error) {
 	a := parseArgs(inv.args)
 	if len(a.words) > 0 && looksLikeIncident(a.words[0].Text) {
 		first := strings.ToUpper(a.words[0].Text)
@@ -75,7 +75,7 @@ func (h *Handlers) summary(ctx context.Context, inv *invocation) (*runbook.Reply
 
 // followup: followup [INC-id] "text" [@owner]
 func (h *Handlers) followup(ctx context.Context, inv *invocation) (*runbook.Reply, error) {
-	inc, used, err := h.noteIncident(ctx, inv) // "followup 2 more replicas" is about this incident
+	inc, used, err := h.textIncident(ctx, inv)
 	if err != nil {
 		return nil, err
 	}
