@@ -33,11 +33,8 @@ func (h *Handlers) assign(ctx context.Context, inv *invocation) (*runbook.Reply,
 	if _, ok := userID(roleTok); ok && who.Kind == Word {
 		who, roleTok = roleTok, who // "assign comms @bob" says the same
 	}
-	role := strings.ToLower(roleTok.Text)
-	if roleTok.Kind != Word || !runbook.ValidRoleName(role) {
-		return nil, runbook.Errorf(runbook.EINVALID, "“%s” is not a role; the roles are %s.", slackui.Escape(slackui.Truncate(roleTok.Text, 40)), strings.Join(h.Incidents.Roles(), ", "))
-	}
-	if err := h.Incidents.CheckRole(role); err != nil {
+	role, err := h.roleArg(roleTok)
+	if err != nil {
 		return nil, err
 	}
 	if err := h.mayChange(ctx, inv, inc); err != nil {
@@ -55,6 +52,16 @@ func (h *Handlers) assign(ctx context.Context, inv *invocation) (*runbook.Reply,
 	return slackui.PrivateText(fmt.Sprintf(":bust_in_silhouette: %s is now %s of *%s*.", slackui.Mention(updated.Role(role)), role, updated.Key())), nil
 }
 
+// roleArg is the configured role a word names. What cannot be a role name (markup, a
+// mention) is refused without being echoed back as anything but plain text.
+func (h *Handlers) roleArg(t Token) (string, error) {
+	role := strings.ToLower(t.Text)
+	if t.Kind != Word || !runbook.ValidRoleName(role) {
+		return "", runbook.Errorf(runbook.EINVALID, "“%s” is not a role; the roles are %s.", slackui.Escape(slackui.Truncate(t.Text, 40)), strings.Join(h.Incidents.Roles(), ", "))
+	}
+	return role, h.Incidents.CheckRole(role)
+}
+
 // unassign: unassign [INC-id] <role>. The role is left with nobody; the commander
 // role is handed on with assign instead, since an incident always has a commander.
 func (h *Handlers) unassign(ctx context.Context, inv *invocation) (*runbook.Reply, error) {
@@ -67,11 +74,8 @@ func (h *Handlers) unassign(ctx context.Context, inv *invocation) (*runbook.Repl
 	if len(a.order) > 0 || len(rest) != 1 || rest[0].Kind != Word {
 		return nil, runbook.Errorf(runbook.EINVALID, "Say which role to take away, as in `%s unassign %s %s`.", inv.prefix, inc.Key(), h.exampleRole())
 	}
-	role := strings.ToLower(rest[0].Text)
-	if !runbook.ValidRoleName(role) {
-		return nil, runbook.Errorf(runbook.EINVALID, "“%s” is not a role; the roles are %s.", slackui.Escape(slackui.Truncate(rest[0].Text, 40)), strings.Join(h.Incidents.Roles(), ", "))
-	}
-	if err := h.Incidents.CheckRole(role); err != nil {
+	role, err := h.roleArg(rest[0])
+	if err != nil {
 		return nil, err
 	}
 	if role == runbook.RoleCommander {
