@@ -181,7 +181,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	defer stopWork()
 	outCtx, stopOut := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopOut()
-	b.out = newOutbox(outCtx, b.slack, b.inbox, b.log, b.opts.Observer)
+	b.out = newOutbox(outCtx, b.slack, b.inbox, b.log, b.opts.Observer, b.opts.Now)
 
 	var workers sync.WaitGroup
 	for range b.opts.Workers {

@@ -115,6 +115,7 @@ type outbox struct {
 	inbox runbook.Inbox
 	log   *slog.Logger
 	obs   Observer
+	now   func() time.Time // the clock a response URL's expiry is read on, the bot's
 	// retry is the first pause after Slack could not take a reply; it doubles up to
 	// maxRetryWait.
 	retry time.Duration
@@ -127,8 +128,8 @@ type outbox struct {
 	senders sync.WaitGroup
 }
 
-func newOutbox(ctx context.Context, slack runbook.Slack, inbox runbook.Inbox, log *slog.Logger, obs Observer) *outbox {
-	return &outbox{slack: slack, inbox: inbox, log: log, obs: obs, retry: time.Second, ctx: ctx, queues: map[string][]delivery{}}
+func newOutbox(ctx context.Context, slack runbook.Slack, inbox runbook.Inbox, log *slog.Logger, obs Observer, now func() time.Time) *outbox {
+	return &outbox{slack: slack, inbox: inbox, log: log, obs: obs, now: now, retry: time.Second, ctx: ctx, queues: map[string][]delivery{}}
 }
 
 // maxRetryWait bounds the pause between tries of a reply Slack cannot take yet.
@@ -233,7 +234,7 @@ func (o *outbox) post(ctx context.Context, d *delivery) error {
 		_, err := o.slack.PostMessage(ctx, runbook.Message{Channel: d.Channel, ThreadTS: d.ThreadTS, Text: r.Text, Blocks: r.Blocks, Metadata: &tag})
 		return err
 	case d.ResponseURL != "":
-		if d.Expires.IsZero() || time.Now().Before(d.Expires) {
+		if d.Expires.IsZero() || o.now().Before(d.Expires) {
 			err := o.slack.Respond(ctx, d.ResponseURL, d.reply())
 			if !spentURL(err) {
 				return err
