@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -272,13 +271,7 @@ func (s *Server) storeMentionedLocked(payload json.RawMessage) string {
 
 // compareTS orders two Slack timestamps ("1515449522.000016") by time.
 func compareTS(a, b string) int {
-	as, af, _ := strings.Cut(a, ".")
-	bs, bf, _ := strings.Cut(b, ".")
-	if c := cmp.Compare(len(as), len(bs)); c != 0 {
-		return c
-	}
-	if c := strings.Compare(as, bs); c != 0 {
-		return c
-	}
-	return strings.Compare(af, bf)
+	am, _ := tsMicros(a)
+	bm, _ := tsMicros(b)
+	return cmp.Compare(am, bm)
 }
