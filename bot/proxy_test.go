@@ -144,18 +144,3 @@ func TestProxyRefusalIsToldWithoutItsPassword(t *testing.T) {
 		t.Errorf("error = %q shows the proxy password", err)
 	}
 }
-
-// TestLoopbackBypassesTheProxy: the environment's rules (NO_PROXY, loopback) still
-// apply, so a local Slack is dialled directly.
-func TestLoopbackBypassesTheProxy(t *testing.T) {
-	t.Setenv("HTTPS_PROXY", "http://127.0.0.1:1") // nothing listens there
-	t.Setenv("HTTP_PROXY", "http://127.0.0.1:1")
-	srv, trust := tlsSocketServer(t)
-	sd := environmentDialer()
-	sd.tls = trust
-	ws, _, err := linkDialer(sd, nil, func(string) {}, func() {}).Dial(wssURL(srv), nil)
-	if err != nil {
-		t.Fatalf("dial a loopback server with a proxy set: %v", err)
-	}
-	_ = ws.Close()
-}

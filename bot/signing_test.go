@@ -39,7 +39,8 @@ func TestSlacksSigningExample(t *testing.T) {
 
 // TestVerifierRefuses checks each refusal and its reason: no headers, another secret,
 // a changed body, a timestamp past the window either way, the same request again, and
-// that the replay set forgets a request once its timestamp has left the window.
+// the same request after the window, which is stale (TestReplaysBounded shows the
+// replay set forgetting).
 func TestVerifierRefuses(t *testing.T) {
 	now := exampleTime(0)
 	newV := func() *verifier {
