@@ -53,7 +53,10 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 	w.command("declare sev1 checkout is down")
 	w.runsDone(1, 1)
 	w.Slack.DropConnections()
-	w.WaitFor("a reconnect", func() bool { return w.Slack.ConnectCount() >= 2 && w.Slack.Connections() > 0 })
+	w.WaitFor("a reconnect, counted", func() bool {
+		_, now := httpGet(t, base+"/metrics")
+		return metricValue(now, "runbook_socket_reconnects_total") > metricValue(before, "runbook_socket_reconnects_total")
+	})
 	w.command("status INC-1")
 	code, after := httpGet(t, base+"/metrics")
 	if code != 200 {
@@ -73,6 +76,17 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 		if metricValue(after, s.name, s.labels...) <= metricValue(before, s.name, s.labels...) {
 			t.Errorf("%s%v did not move: before %v, after %v", s.name, s.labels, metricValue(before, s.name, s.labels...), metricValue(after, s.name, s.labels...))
 		}
+	}
+	// A refresh Slack announces is routine: its replacement is not a reconnect.
+	connects := w.Slack.ConnectCount()
+	if !w.Slack.Refresh(100 * time.Millisecond) {
+		t.Fatal("no connection to refresh")
+	}
+	w.WaitFor("the refreshed connection replaced and closed", func() bool {
+		return w.Slack.ConnectCount() == connects+1 && w.Slack.Connections() == w.Config.Slack.Connections
+	})
+	if _, refreshed := httpGet(t, base+"/metrics"); metricValue(refreshed, "runbook_socket_reconnects_total") != metricValue(after, "runbook_socket_reconnects_total") {
+		t.Errorf("a refresh counted as a reconnect: %v, then %v", metricValue(after, "runbook_socket_reconnects_total"), metricValue(refreshed, "runbook_socket_reconnects_total"))
 	}
 	for _, name := range []string{"runbook_handler_errors_total", "runbook_slack_ratelimited_total", "runbook_approvals"} {
 		if !strings.Contains(after, "# HELP "+name) {

@@ -118,8 +118,6 @@ type Bot struct {
 	// are up. The HTTP receiver turns requests away before and after.
 	serving atomic.Bool
 
-	// connections counts Socket Mode connections, to tell reconnects.
-	connections atomic.Int64
 	// acks tracks acks sent outside a worker, so that shutdown waits for them.
 	acks sync.WaitGroup
 }

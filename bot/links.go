@@ -25,6 +25,10 @@ type link struct {
 	ctx    context.Context
 	stop   context.CancelFunc
 	up     atomic.Bool
+	// planned says the link is one of the bot's first or replaces a connection Slack
+	// refreshed; connects counts its connections (slack-go redials a lost one).
+	planned  bool
+	connects atomic.Int32
 	// retiring is set once Slack announced it will close the connection: the link
 	// still acks what it received, and is stopped when the connection ends.
 	retiring atomic.Bool
@@ -66,7 +70,7 @@ func (p *links) run(ctx context.Context) error {
 			l.stop()
 		}
 	}()
-	p.fill(ctx)
+	p.fill(ctx, true)
 	for {
 		select {
 		case <-ctx.Done():
@@ -88,7 +92,9 @@ func (p *links) handle(ctx context.Context, e linkEvent) error {
 			return e.err
 		}
 		if ctx.Err() == nil {
-			p.fill(ctx) // a retired link's replacement may have waited for its slot
+			// A retired link's replacement may have waited for its slot; a link that
+			// ended unannounced is replaced, which is a reconnect.
+			p.fill(ctx, e.l.retiring.Load())
 		}
 	case e.ended:
 		log.Info("Slack closed a refreshed connection")
@@ -98,7 +104,7 @@ func (p *links) handle(ctx context.Context, e linkEvent) error {
 			return nil
 		}
 		log.Info("Slack will close a connection; opening its replacement first", "reason", e.notice)
-		p.fill(ctx)
+		p.fill(ctx, true)
 		p.wg.Go(func() { p.retireLater(e.l) })
 	}
 	return nil
@@ -119,8 +125,9 @@ func (p *links) retireLater(l *link) {
 
 // fill opens links until Options.Connections of them are not retiring, within
 // Slack's limit on open connections: with every slot taken, a replacement waits for a
-// retiring link to close.
-func (p *links) fill(ctx context.Context) {
+// retiring link to close. planned says the new links are the bot's first or replace
+// connections Slack refreshed, rather than ones that were lost.
+func (p *links) fill(ctx context.Context, planned bool) {
 	serving := 0
 	for l := range p.live {
 		if !l.retiring.Load() {
@@ -128,14 +135,14 @@ func (p *links) fill(ctx context.Context) {
 		}
 	}
 	for ; serving < p.b.opts.Connections && len(p.live) < MaxConnections; serving++ {
-		p.open(ctx)
+		p.open(ctx, planned)
 	}
 }
 
 // open starts a new link.
-func (p *links) open(ctx context.Context) {
+func (p *links) open(ctx context.Context, planned bool) {
 	p.nextID++
-	l := &link{id: p.nextID}
+	l := &link{id: p.nextID, planned: planned}
 	l.ctx, l.stop = context.WithCancel(ctx)
 	l.socket = p.b.newSocket(socketmode.OptionDialer(linkDialer(p.b.dialer, p.b.opts.Liveness, func(reason string) {
 		p.tell(linkEvent{l: l, notice: reason})

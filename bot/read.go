@@ -20,7 +20,8 @@ func (b *Bot) observe(l *link, evt socketmode.Event) {
 		b.log.Debug("connecting to Slack", "connection", l.id)
 	case socketmode.EventTypeConnected:
 		b.log.Info("connected to Slack", "connection", l.id)
-		if b.connections.Add(1) > int64(b.opts.Connections) {
+		// A refresh is routine; a connection lost and opened again is a reconnect.
+		if l.connects.Add(1) > 1 || !l.planned {
 			b.opts.Observer.Reconnected()
 		}
 	case socketmode.EventTypeHello:

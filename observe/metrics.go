@@ -48,7 +48,7 @@ func NewMetrics(runs, approvals StateCounts, refusedReasons ...string) *Metrics 
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "runbook_slack_ratelimited_total", Help: "Slack Web API calls answered 429, by method."}, []string{"method"}),
 		reconnects: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "runbook_socket_reconnects_total", Help: "Socket Mode connections opened after the first."}),
+			Name: "runbook_socket_reconnects_total", Help: "Socket Mode connections opened again after one was lost (Slack's planned refreshes are not counted)."}),
 		undelivered: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "runbook_replies_undelivered_total", Help: "Replies Slack refused for good, by reason (Slack's error code or HTTP status)."}, []string{"reason"}),
 		httpRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -95,7 +95,7 @@ func (m *Metrics) Acked(d time.Duration) { m.ackSeconds.Observe(d.Seconds()) }
 // HandlerError counts a failed request.
 func (m *Metrics) HandlerError(kind string) { m.handlerErrors.WithLabelValues(kind).Inc() }
 
-// Reconnected counts a connection after the first.
+// Reconnected counts a connection opened again after one was lost.
 func (m *Metrics) Reconnected() { m.reconnects.Inc() }
 
 // ReplyUndelivered counts a reply that could not be delivered, by reason.
