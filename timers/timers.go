@@ -226,14 +226,29 @@ func (s *Service) arm(ctx context.Context, inc *runbook.Incident, now time.Time,
 func (s *Service) setReminder(ctx context.Context, inc *runbook.Incident, now time.Time) error {
 	every := s.Interval(inc.Severity)
 	if every <= 0 {
-		_, err := s.d.Timers.MoveTimer(ctx, runbook.TimerReminder, inc.ID, "", farFuture)
-		return err
+		return s.dropReminder(ctx, inc.ID)
 	}
 	return s.d.Timers.SetTimer(ctx, runbook.TimerReminder, inc.ID, "", now.Add(every))
 }
 
-// farFuture parks a reminder whose severity is not nudged; a change of severity
-// re-arms it.
+// dropReminder removes an incident's reminder, when its severity is not nudged: a
+// change of severity arms one again (SetTimer), and so does a start once the
+// configuration nudges it (EnsureTimer), and a Snooze finds none to put off.
+func (s *Service) dropReminder(ctx context.Context, incidentID int64) error {
+	timers, err := s.d.Timers.IncidentTimers(ctx, incidentID)
+	if err != nil {
+		return err
+	}
+	for _, t := range timers {
+		if t.Kind == runbook.TimerReminder {
+			return s.d.Timers.DeleteTimer(ctx, t.ID)
+		}
+	}
+	return nil
+}
+
+// farFuture is the next firing of a reminder whose severity is no longer nudged, until
+// acting on its firing removes it.
 var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // everyName names the timer of a runbook's every: interval: "status-update@30m0s".
@@ -422,7 +437,7 @@ func (s *Service) remind(ctx context.Context, f *runbook.TimerFiring, again bool
 		return "", "", err
 	}
 	if s.Interval(inc.Severity) <= 0 {
-		return "", "", nil // its severity is no longer nudged
+		return "", "", s.d.Timers.DeleteTimer(ctx, f.TimerID) // its severity is no longer nudged
 	}
 	channel = inc.Channel
 	if channel == "" {

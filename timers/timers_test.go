@@ -3,6 +3,7 @@ package timers_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -477,4 +478,41 @@ func TestPeriodicStatusExample(t *testing.T) {
 	w.Ask(w.alice.ID, w.incidents.ID, "resolve INC-1")
 	w.advance(2 * time.Hour)
 	wait(2, "after resolve")
+}
+
+// An incident moved to a severity that is not nudged keeps no reminder: a Snooze says
+// there is none to put off rather than promising a nudge that never comes, and once the
+// configuration nudges that severity, the next start arms it.
+func TestReminderOfASeverityNotNudged(t *testing.T) {
+	w := newWorld(t, nil)
+	id := w.declare("sev1", "Checkout is down")
+	if answer := w.Ask(w.alice.ID, w.incidents.ID, fmt.Sprintf("update INC-%d severity=sev2", id)); !strings.Contains(answer, "Updated") {
+		t.Fatalf("update answered %q", answer)
+	}
+	reminders := func() int {
+		timers, err := w.App().DB.Timers().IncidentTimers(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, tm := range timers {
+			if tm.Kind == runbook.TimerReminder {
+				n++
+			}
+		}
+		return n
+	}
+	if n := reminders(); n != 0 {
+		t.Fatalf("%d reminders kept for a sev2 incident, whose severity is not nudged", n)
+	}
+	w.advance(time.Hour)
+	w.wantNudges(0, "an hour at sev2")
+
+	w.Config.Incidents.Reminders["sev2"] = 2 * time.Second
+	w.restart()
+	if n := reminders(); n != 1 {
+		t.Fatalf("%d reminders after a start that nudges sev2, want 1", n)
+	}
+	w.advance(2 * time.Second)
+	w.wantNudges(1, "2 s after the start that nudges sev2")
 }
