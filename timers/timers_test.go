@@ -214,6 +214,10 @@ func TestReminderNudgesSnoozesSurvivesRestartsAndStopsAtResolve(t *testing.T) {
 	if answer := w.Ask(w.alice.ID, w.incidents.ID, "resolve INC-2 fixed"); !strings.Contains(answer, "Resolved") {
 		t.Fatalf("resolve answered %q", answer)
 	}
+	// Resolving removes them at once, not when a firing finds the incident resolved.
+	if timers, err := w.App().DB.Timers().IncidentTimers(context.Background(), id); err != nil || len(timers) != 0 {
+		t.Errorf("the incident just resolved keeps timers %v (%v)", timers, err)
+	}
 	w.advance(time.Hour)
 	w.restart()
 	w.advance(time.Hour)
@@ -368,6 +372,9 @@ func TestEveryRunbookRunsWhileOpenAndStopsAtResolve(t *testing.T) {
 
 	if answer := w.Ask(w.alice.ID, w.incidents.ID, "resolve INC-2"); !strings.Contains(answer, "Resolved") {
 		t.Fatalf("resolve answered %q", answer)
+	}
+	if timers, err := w.App().DB.Timers().IncidentTimers(context.Background(), id); err != nil || len(timers) != 0 {
+		t.Errorf("the incident just resolved keeps timers %v (%v)", timers, err)
 	}
 	w.advance(10 * time.Second)
 	w.restart()
