@@ -57,18 +57,6 @@ func ParseReminderValue(v string) (timerID, seq int64, token string, err error) 
 	return timerID, seq, parts[2], nil
 }
 
-// ShortDuration shows an interval as people write it: 30m, 1h, 1h30m, 2s.
-func ShortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}
-
 // Reminder is the nudge posted when an open incident has had no update since a time:
 // it mentions the commander and offers Post update and Snooze (30m).
 func Reminder(inc *runbook.Incident, since time.Time, snooze time.Duration, f *runbook.TimerFiring) runbook.Message {
@@ -82,9 +70,9 @@ func Reminder(inc *runbook.Incident, since time.Time, snooze time.Duration, f *r
 	value := ReminderValue(f)
 	update := slack.NewButtonBlockElement(ActionReminderUpdate, value, Plain("Post update"))
 	update.Style = slack.StylePrimary
-	snoozeBtn := slack.NewButtonBlockElement(ActionReminderSnooze, value, Plain("Snooze "+ShortDuration(snooze)))
+	snoozeBtn := slack.NewButtonBlockElement(ActionReminderSnooze, value, Plain("Snooze "+Duration(snooze)))
 	blocks := []slack.Block{
-		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, text, false, false), nil, nil),
+		Section(text),
 		slack.NewActionBlock(ReminderBlocks, update, snoozeBtn),
 	}
 	return runbook.Message{Text: fmt.Sprintf("%s has had no update since %s", inc.Key(), when), Blocks: blocks}
@@ -93,15 +81,13 @@ func Reminder(inc *runbook.Incident, since time.Time, snooze time.Duration, f *r
 // ReminderSnoozed redraws a reminder once someone snoozed it: no buttons, who and until when.
 func ReminderSnoozed(inc *runbook.Incident, by string, until time.Time) runbook.Message {
 	text := fmt.Sprintf(":zzz: Reminder for *%s* snoozed by %s until %s UTC.", inc.Key(), personOrNobody(by), until.UTC().Format("15:04"))
-	return runbook.Message{Text: text, Blocks: []slack.Block{
-		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, text, false, false), nil, nil)}}
+	return runbook.Message{Text: text, Blocks: []slack.Block{Section(text)}}
 }
 
 // ReminderUpdated redraws a reminder once an update was posted from it.
 func ReminderUpdated(inc *runbook.Incident, by string) runbook.Message {
 	text := fmt.Sprintf(":white_check_mark: %s posted an update to *%s*: %s.", personOrNobody(by), inc.Key(), Escape(inc.Status))
-	return runbook.Message{Text: text, Blocks: []slack.Block{
-		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, text, false, false), nil, nil)}}
+	return runbook.Message{Text: text, Blocks: []slack.Block{Section(text)}}
 }
 
 // UpdateForm is the Post update modal: the incident's status (its current one

@@ -41,7 +41,7 @@ func (s *Service) Reminder(ctx context.Context, value string, on MessageRef) (*r
 // SnoozeReminder puts off an incident's reminder until Snooze from now, and redraws the
 // nudge clicked on to say who snoozed it and until when.
 func (s *Service) SnoozeReminder(ctx context.Context, f *runbook.TimerFiring, inc *runbook.Incident, by string) (time.Time, error) {
-	until := s.cfg.Now().Add(s.cfg.Snooze)
+	until := s.cfg.Now().Add(Snooze)
 	moved, err := s.d.Timers.MoveTimer(ctx, runbook.TimerReminder, inc.ID, "", until)
 	if err != nil {
 		return time.Time{}, err

@@ -31,8 +31,8 @@ import (
 	"github.com/runbookhq/runbook/slackui"
 )
 
-// DefaultSnooze is how long Snooze puts off a reminder.
-const DefaultSnooze = 30 * time.Minute
+// Snooze is how long the Snooze button puts off a reminder, as its label says.
+const Snooze = 30 * time.Minute
 
 // DefaultKey is the key of incidents.reminders that applies to every severity not
 // named.
@@ -47,8 +47,6 @@ type Config struct {
 	// Reminders maps a severity, or DefaultKey, to how long an open incident may go
 	// without an update before it is nudged. A severity with neither is never nudged.
 	Reminders map[string]time.Duration
-	// Snooze is how long Snooze puts off a reminder (DefaultSnooze when zero).
-	Snooze time.Duration
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 	// After waits on the clock Now reads (time.After when nil): tests that move Now
@@ -100,9 +98,6 @@ func New(d Deps, cfg Config) *Service {
 	if cfg.After == nil {
 		cfg.After = time.After
 	}
-	if cfg.Snooze <= 0 {
-		cfg.Snooze = DefaultSnooze
-	}
 	return &Service{d: d, cfg: cfg, log: d.Logger, poke: make(chan struct{}, 1)}
 }
 
@@ -114,9 +109,6 @@ func (s *Service) Interval(severity string) time.Duration {
 	}
 	return s.cfg.Reminders[DefaultKey]
 }
-
-// Snooze is how long Snooze puts off a reminder.
-func (s *Service) Snooze() time.Duration { return s.cfg.Snooze }
 
 // Start arms what the open incidents lack — a reminder, once reminders are configured;
 // a timer for each periodic runbook loaded — and starts the scheduler, whose first
@@ -457,7 +449,7 @@ func (s *Service) remind(ctx context.Context, f *runbook.TimerFiring, again bool
 			return posted.Channel, posted.TS, nil
 		}
 	}
-	msg := slackui.Reminder(inc, s.lastUpdate(ctx, inc), s.cfg.Snooze, f)
+	msg := slackui.Reminder(inc, s.lastUpdate(ctx, inc), Snooze, f)
 	msg.Channel, msg.Metadata = channel, &tag
 	posted, err := s.d.Slack.PostMessage(ctx, msg)
 	if err != nil {
