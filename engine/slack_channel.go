@@ -162,7 +162,7 @@ func (s *stepRun) setUpChannel(ctx context.Context, channel string, out map[stri
 		return err
 	}
 	s.warnSkipped(out, skipped)
-	_, refused, err := s.inviteAll(ctx, channel, without(users, s.e.bot.BotUserID))
+	_, refused, err := InviteAll(ctx, s.e.d.Slack, channel, without(users, s.e.bot.BotUserID))
 	if err != nil {
 		return err
 	}
@@ -174,11 +174,6 @@ func (s *stepRun) setUpChannel(ctx context.Context, channel string, out map[stri
 // opposed to the channel or the bot (not_in_channel, is_archived, missing_scope…).
 var userRefusals = []string{"user_not_found", "cant_invite", "user_is_bot", "ura_max_channels",
 	"user_is_restricted", "user_is_ultra_restricted", "user_disabled", "cant_invite_self"}
-
-// inviteAll invites users to channel (see InviteAll).
-func (s *stepRun) inviteAll(ctx context.Context, channel string, users []string) (invited, refused []string, err error) {
-	return InviteAll(ctx, s.e.d.Slack, channel, users)
-}
 
 // InviteAll invites users to channel. Slack refuses a whole batch when it refuses one
 // user in it, so then each is invited on its own: the others get in, and refused lists
@@ -290,7 +285,7 @@ func invite(ctx context.Context, s *stepRun) (map[string]any, error) {
 		return nil, err
 	}
 	users = without(users, s.e.bot.BotUserID)
-	invited, refused, err := s.inviteAll(ctx, channel, users)
+	invited, refused, err := InviteAll(ctx, s.e.d.Slack, channel, users)
 	if err != nil {
 		return nil, err
 	}

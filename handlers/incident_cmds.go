@@ -225,10 +225,11 @@ func (h *Handlers) update(ctx context.Context, inv *invocation) (*runbook.Reply,
 	if err != nil {
 		return nil, err
 	}
-	text := fmt.Sprintf(":pencil2: Updated *%s*: %s, %s, commander %s", updated.Key(), updated.Severity, updated.Status, mentionOr(updated.Commander, "none"))
+	done := ":pencil2: Updated"
 	if incidents.Reopened(inc, updated) {
-		text = fmt.Sprintf(":arrows_counterclockwise: Reopened *%s*: %s, %s, commander %s", updated.Key(), updated.Severity, updated.Status, mentionOr(updated.Commander, "none"))
+		done = ":arrows_counterclockwise: Reopened"
 	}
+	text := fmt.Sprintf("%s *%s*: %s, %s, commander %s", done, updated.Key(), updated.Severity, updated.Status, mentionOr(updated.Commander, "none"))
 	for _, f := range h.Incidents.Fields() {
 		if _, changed := c.Fields[f.Name]; changed {
 			text += fmt.Sprintf(", %s %s", f.Name, slackui.Or(slackui.FieldValue(f, updated.Fields[f.Name]), "cleared"))

@@ -110,8 +110,8 @@ func TimelineLine(e runbook.TimelineEntry) string {
 }
 
 // timelineBlocks packs timeline lines into at most maxBlocks sections of Slack's size.
-// An incident with a long timeline shows its first and latest entries, and says how
-// many in between were left out.
+// An incident with a long timeline shows its first entries, and says how many after
+// them were left out (the timeline command shows them all).
 func timelineBlocks(entries []runbook.TimelineEntry, maxBlocks int) []slack.Block {
 	if len(entries) == 0 {
 		return []slack.Block{Section("_Nothing recorded yet._")}
