@@ -3,6 +3,7 @@ package runbook
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -142,6 +143,17 @@ const (
 
 // ActorRunbook is the Actor of timeline entries that Runbook itself wrote.
 const ActorRunbook = "runbook"
+
+// apiActorPrefix starts the Actor of what an API token did. A Slack user id never
+// contains a colon, so an API actor is never mistaken for a person.
+const apiActorPrefix = "api:"
+
+// APIActor is how an API token appears as the actor of a change, timeline entry or
+// audit row: "api:ci" for the token named ci.
+func APIActor(token string) string { return apiActorPrefix + token }
+
+// APIActorName returns the token name of an APIActor, and whether actor is one.
+func APIActorName(actor string) (string, bool) { return strings.CutPrefix(actor, apiActorPrefix) }
 
 // TimelineEntry is one thing that happened during an incident.
 type TimelineEntry struct {

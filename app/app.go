@@ -22,6 +22,7 @@ import (
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/api"
 	"github.com/runbookhq/runbook/approvals"
 	"github.com/runbookhq/runbook/bot"
 	"github.com/runbookhq/runbook/config"
@@ -76,6 +77,8 @@ type App struct {
 	Handler runbook.Handler
 	Metrics *observe.Metrics
 	HTTP    *observe.Server
+	// API serves /api/v1/ on HTTP when api.tokens is set.
+	API     *api.Server
 	catalog atomic.Pointer[runbooks.Catalog]
 	// loaded is set once Run has loaded the runbooks directory (readiness).
 	loaded atomic.Bool
@@ -118,17 +121,17 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	if !cfg.Slack.HTTPMode() {
 		clientOpts = append(clientOpts, slack.OptionAppLevelToken(cfg.Slack.AppToken.Reveal()))
 	}
-	api := slack.New(cfg.Slack.BotToken.Reveal(), clientOpts...)
+	client := slack.New(cfg.Slack.BotToken.Reveal(), clientOpts...)
 	if !cfg.Slack.HTTPMode() {
 		socketOpts := []socketmode.Option{socketmode.OptionLog(slackLog)}
 		if opts.PingInterval > 0 {
 			socketOpts = append(socketOpts, socketmode.OptionPingInterval(opts.PingInterval))
 		}
 		newSocket = func(more ...socketmode.Option) *socketmode.Client {
-			return socketmode.New(api, append(slices.Clone(socketOpts), more...)...)
+			return socketmode.New(client, append(slices.Clone(socketOpts), more...)...)
 		}
 	}
-	adapter := slackapi.New(api, httpClient, logger.With("component", "slack"))
+	adapter := slackapi.New(client, httpClient, logger.With("component", "slack"))
 	a := &App{Config: cfg, DB: db, Slack: adapter, log: logger}
 	a.Metrics = observe.NewMetrics(db.Runs().StateCounts, db.Approvals().StateCounts, bot.RefusedReasons...)
 	adapter.OnCall = a.Metrics.SlackCall
@@ -172,7 +175,29 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		// Validate made http.addr required in this mode, so a.HTTP exists.
 		a.Bot.NewHTTPReceiver(cfg.Slack.SigningSecret.Reveal(), bot.HTTPOptions{Now: opts.SigningClock}).Mount(a.HTTP)
 	}
+	if len(cfg.API.Tokens) > 0 {
+		// Validate made http.addr required with api.tokens, so a.HTTP exists.
+		a.API = api.New(a.apiDeps(cfg, logger))
+		a.API.Mount(a.HTTP)
+	}
 	return a, nil
+}
+
+// apiDeps are what the API acts through.
+func (a *App) apiDeps(cfg *config.Config, logger *slog.Logger) api.Deps {
+	tokens := make([]api.Token, len(cfg.API.Tokens))
+	for i, t := range cfg.API.Tokens {
+		tokens[i] = api.Token{Name: t.Name, Value: t.Token.Reveal()}
+		for _, s := range t.Scopes {
+			tokens[i].Scopes = append(tokens[i].Scopes, api.Scope(s))
+		}
+	}
+	return api.Deps{
+		Tokens: tokens,
+		Audit:  a.DB.Audit(),
+		Logger: logger.With("component", "api"),
+		Refuse: a.refusal,
+	}
 }
 
 // probes are /healthz and /readyz. Liveness asks only whether the process still

@@ -76,6 +76,7 @@ type Config struct {
 	Bot         Bot                `koanf:"bot"`
 	HTTP        HTTP               `koanf:"http"`
 	Actions     Actions            `koanf:"actions"`
+	API         API                `koanf:"api"`
 	// Secrets name values (usually ${ENV} references) that runbooks use as
 	// {{secrets.NAME}} in http.request and command.run; they are never shown.
 	Secrets map[string]Secret `koanf:"secrets"`
@@ -236,6 +237,45 @@ type HTTP struct {
 	Addr string `koanf:"addr"` // host:port; "" turns it off
 }
 
+// API configures the HTTP API under /api/v1/ on http.addr, for alerting systems and
+// pipelines. It is off while no token is configured.
+type API struct {
+	// Tokens are the bearer tokens that may call it; each request is audited with
+	// its token's name.
+	Tokens []APIToken `koanf:"tokens"`
+	Alerts APIAlerts  `koanf:"alerts"`
+}
+
+// APIToken is one caller of the API.
+type APIToken struct {
+	// Name is who the token belongs to, as the audit log and Slack show it ("ci").
+	Name  string `koanf:"name"`
+	Token Secret `koanf:"token"`
+	// Scopes are what it may do: incidents (declare, read, alert webhooks) and
+	// approvals (ask for one and wait for the decision).
+	Scopes []string `koanf:"scopes"`
+}
+
+// API scopes.
+const (
+	ScopeIncidents = "incidents"
+	ScopeApprovals = "approvals"
+)
+
+// APIScopes are the scopes api.tokens may grant.
+var APIScopes = []string{ScopeIncidents, ScopeApprovals}
+
+// APIAlerts maps alerts from Alertmanager and Grafana onto incidents.
+type APIAlerts struct {
+	// Severities maps an alert's labels.severity to an incident severity. Empty:
+	// critical → sev1 and warning → sev3 where those severities exist. An alert
+	// whose severity is not mapped gets the last (least severe) severity.
+	Severities map[string]string `koanf:"severities"`
+}
+
+// minAPITokenLen is the shortest API token accepted: 128 bits as hex.
+const minAPITokenLen = 32
+
 // riskLevels are the keys approvals.required accepts.
 var riskLevels = runbook.RiskNames()
 
@@ -270,6 +310,7 @@ func Default() *Config {
 		Log:     Log{Level: "info", Format: "text"},
 		Actions: Actions{HTTP: HTTPActions{AllowedHosts: []string{}}, Command: CommandActions{Allowed: []string{}}},
 		Secrets: map[string]Secret{},
+		API:     API{Tokens: []APIToken{}, Alerts: APIAlerts{Severities: map[string]string{}}},
 		Bot: Bot{
 			Workers:         8,
 			Queue:           256,
@@ -731,6 +772,16 @@ func (l *loader) collectTokens(raw map[string]any) {
 			}
 		}
 	}
+	if api, ok := raw["api"].(map[string]any); ok {
+		tokens, _ := api["tokens"].([]any)
+		for _, t := range tokens {
+			if m, ok := t.(map[string]any); ok {
+				if s, ok := m["token"].(string); ok && s != "" && !strings.Contains(s, "${") {
+					l.secrets = append(l.secrets, s)
+				}
+			}
+		}
+	}
 	slack, ok := raw["slack"].(map[string]any)
 	if !ok {
 		return
@@ -960,6 +1011,7 @@ func (c *Config) Validate() error {
 	if c.HTTP.Addr != "" && !validAddr(c.HTTP.Addr) {
 		v.add(`http.addr must be host:port, e.g. ":8080" or "127.0.0.1:8080", or "" to turn it off`)
 	}
+	v.api(c)
 	return v.err()
 }
 
@@ -990,6 +1042,78 @@ func (p *problems) signingSecret(s Secret) {
 }
 
 type problems []error
+
+// api checks api.tokens and api.alerts. A token is checked for presence, length and
+// shape only; what it holds is never said.
+func (p *problems) api(c *Config) {
+	if len(c.API.Tokens) > 0 && c.HTTP.Addr == "" {
+		p.add(`http.addr is required when api.tokens is set: the API is served under /api/v1/ on it (e.g. ":8080", behind your HTTPS reverse proxy)`)
+	}
+	names, values := map[string]bool{}, map[string]bool{}
+	for i, t := range c.API.Tokens {
+		key := fmt.Sprintf("api.tokens[%d]", i)
+		switch {
+		case !validTokenName(t.Name):
+			p.add(key + ".name must be lowercase letters, digits, - or _ (it names the caller in the audit log)")
+		case names[t.Name]:
+			p.add(key + ".name " + t.Name + " is used by an earlier token; each token needs its own name")
+		}
+		names[t.Name] = true
+		if t.Name != "" {
+			key += " (" + t.Name + ")"
+		}
+		switch v := t.Token.Reveal(); {
+		case v == "":
+			p.add(key + ".token is required, e.g. ${CI_API_TOKEN}")
+		case strings.ContainsFunc(v, isSpace):
+			p.add(key + ".token must not contain spaces or line breaks (check for a trailing newline)")
+		case len(v) < minAPITokenLen:
+			p.add(fmt.Sprintf("%s.token is too short: use at least %d random characters (openssl rand -hex 16)", key, minAPITokenLen))
+		case values[v]:
+			p.add(key + ".token is the same as an earlier token's; give each caller its own")
+		}
+		values[t.Token.Reveal()] = true
+		if len(t.Scopes) == 0 {
+			p.add(key + ".scopes must list " + orList(APIScopes))
+		}
+		for _, s := range t.Scopes {
+			if !contains(APIScopes, s) {
+				p.add(fmt.Sprintf("%s.scopes: %q is not a scope: use %s", key, s, orList(APIScopes)))
+			}
+		}
+	}
+	for _, label := range sortedKeys(anyMap(c.API.Alerts.Severities)) {
+		if sev := c.API.Alerts.Severities[label]; !contains(c.Incidents.Severities, sev) {
+			p.add(fmt.Sprintf("api.alerts.severities.%s: %q is not a severity: use one of %s", displayKey(label), sev, orList(c.Incidents.Severities)))
+		}
+	}
+}
+
+func validTokenName(name string) bool {
+	if name == "" || len(name) > 64 {
+		return false
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// AlertSeverity maps an alert's labels.severity to an incident severity
+// (api.alerts.severities, else critical → sev1 and warning → sev3 where those exist),
+// or the least severe severity when nothing maps it.
+func (c *Config) AlertSeverity(label string) string {
+	m := c.API.Alerts.Severities
+	if len(m) == 0 {
+		m = map[string]string{"critical": "sev1", "warning": "sev3"}
+	}
+	if sev, ok := m[strings.ToLower(label)]; ok && contains(c.Incidents.Severities, sev) {
+		return sev
+	}
+	return c.Incidents.Severities[len(c.Incidents.Severities)-1]
+}
 
 // fields checks incidents.fields: each field on its own, and no name twice.
 func (p *problems) fields(specs []runbook.FieldSpec) {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/runbookhq/runbook"
 )
 
 var mrkdwnEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
@@ -38,10 +40,14 @@ func Unescape(text string) string {
 	return mrkdwnUnescaper.Replace(text)
 }
 
-// Mention is Slack's mention of a user id ("<@U1>"), or "" for none.
+// Mention is Slack's mention of a user id ("<@U1>"), or "" for none. An API token
+// acting (runbook.APIActor) is named as itself: "`ci` (API)".
 func Mention(user string) string {
 	if user == "" {
 		return ""
+	}
+	if token, ok := runbook.APIActorName(user); ok {
+		return "`" + Escape(token) + "` (API)"
 	}
 	return "<@" + user + ">"
 }

@@ -62,7 +62,7 @@ func (k *Kit) cleanup() {
 		p.Kill()
 	}
 	logs := k.Logs.String() + k.ProcessLog()
-	for _, tok := range []string{k.Slack.BotToken(), k.Slack.AppToken(), SigningSecret} {
+	for _, tok := range []string{k.Slack.BotToken(), k.Slack.AppToken(), SigningSecret, APITokenIncidents, APITokenApprovals, APITokenNone} {
 		if strings.Contains(logs, tok) {
 			k.tb.Errorf("a token or the signing secret appeared in the bot's logs")
 		}
@@ -80,6 +80,40 @@ func HTTPMode(cfg *config.Config) {
 	cfg.Slack.SigningSecret = config.Secret(SigningSecret)
 	cfg.Slack.AppToken = ""
 	cfg.HTTP.Addr = "127.0.0.1:0"
+}
+
+// API tokens WithAPI configures: one per scope, named as the scope's user would be, and
+// one with a scope that grants nothing the tests use.
+const (
+	APITokenIncidents = "alerts-0123456789abcdef0123456789abcdef"
+	APITokenApprovals = "ci-0123456789abcdef0123456789abcdef0123"
+	APITokenNone      = "idle-0123456789abcdef0123456789abcdef01"
+)
+
+// WithAPI turns the API on: http.addr on a free port of 127.0.0.1 unless set, and
+// three tokens — alerts (scope incidents), ci (scope approvals) and idle (whose only
+// scope is incidents too, so that a test can tell 403 from 401 on approvals). Kit.APIURL
+// is the base URL once started.
+func WithAPI(cfg *config.Config) {
+	if cfg.HTTP.Addr == "" {
+		cfg.HTTP.Addr = "127.0.0.1:0"
+	}
+	cfg.API.Tokens = []config.APIToken{
+		{Name: "alerts", Token: config.Secret(APITokenIncidents), Scopes: []string{config.ScopeIncidents}},
+		{Name: "ci", Token: config.Secret(APITokenApprovals), Scopes: []string{config.ScopeApprovals}},
+		{Name: "idle", Token: config.Secret(APITokenNone), Scopes: []string{config.ScopeIncidents}},
+	}
+}
+
+// APIURL is the running bot's base URL ("http://127.0.0.1:PORT"): the API is under
+// /api/v1/ on it.
+func (k *Kit) APIURL() string {
+	k.tb.Helper()
+	a := k.App()
+	if a.HTTP == nil {
+		k.tb.Fatalf("APIURL: the bot has no HTTP listener (configure apptest.WithAPI)")
+	}
+	return "http://" + a.HTTP.Addr()
 }
 
 // Start starts the bot in this process on the kit's configuration and database, and
