@@ -2,7 +2,10 @@ package apptest
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -193,7 +196,55 @@ func (k *Kit) NewApp() *app.App {
 // StartBinary writes the kit's configuration to Dir/config.yaml and starts the bot
 // binary on it, its output appended to Dir/bot.log, and waits until it is connected.
 // It is killed when the test ends, if it has not ended before.
+//
+// In HTTP mode it gives http.addr a free port of 127.0.0.1 (when it is 0, for a
+// subprocess tells no one which port it got), waits until /readyz answers 200 and
+// points the emulator's signed delivery at it.
 func (k *Kit) StartBinary(binary string) *Process {
+	k.tb.Helper()
+	if k.Config.Slack.HTTPMode() {
+		return k.startBinaryServing(binary)
+	}
+	since := k.Slack.ConnectCount()
+	p := k.startProcess(binary)
+	ctx, cancel := context.WithTimeout(context.Background(), Patience)
+	defer cancel()
+	if err := k.WaitConnected(ctx, since, k.Config.Slack.Connections, p.Exited); err != nil {
+		k.tb.Fatalf("start the bot binary: %v (%v)\n%s", err, p.Err(), k.diagnostics())
+	}
+	return p
+}
+
+func (k *Kit) startBinaryServing(binary string) *Process {
+	k.tb.Helper()
+	if strings.HasSuffix(k.Config.HTTP.Addr, ":0") {
+		addr, err := freeAddr()
+		if err != nil {
+			k.tb.Fatalf("%v", err)
+		}
+		k.Config.HTTP.Addr = addr
+	}
+	p := k.startProcess(binary)
+	ready := func() bool {
+		if p.Exited() {
+			return true
+		}
+		resp, err := http.Get("http://" + k.Config.HTTP.Addr + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}
+	if err := WaitWithin(Patience, k.Slack, ready); err != nil || p.Exited() {
+		k.tb.Fatalf("start the bot binary in HTTP mode: %v (%v)\n%s", err, p.Err(), k.diagnostics())
+	}
+	k.Slack.DeliverOverHTTP(slackfake.HTTPDelivery{URL: "http://" + k.Config.HTTP.Addr, Secret: SigningSecret})
+	return p
+}
+
+// startProcess writes the configuration and starts the binary on it.
+func (k *Kit) startProcess(binary string) *Process {
 	k.tb.Helper()
 	path := filepath.Join(k.Dir, "config.yaml")
 	if err := WriteConfigFile(path, k.Config); err != nil {
@@ -204,7 +255,6 @@ func (k *Kit) StartBinary(binary string) *Process {
 		k.tb.Fatalf("%v", err)
 	}
 	defer f.Close() // the process has its own descriptor
-	since := k.Slack.ConnectCount()
 	p, err := StartProcess(binary, path, k.Workspace, f)
 	if err != nil {
 		k.tb.Fatalf("%v", err)
@@ -212,12 +262,17 @@ func (k *Kit) StartBinary(binary string) *Process {
 	k.mu.Lock()
 	k.procs = append(k.procs, p)
 	k.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), Patience)
-	defer cancel()
-	if err := k.WaitConnected(ctx, since, k.Config.Slack.Connections, p.Exited); err != nil {
-		k.tb.Fatalf("start the bot binary: %v (%v)\n%s", err, p.Err(), k.diagnostics())
-	}
 	return p
+}
+
+// freeAddr is a port of 127.0.0.1 that nothing listens on now.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("find a free port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
 }
 
 func (k *Kit) processLogPath() string { return filepath.Join(k.Dir, "bot.log") }
