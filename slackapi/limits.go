@@ -48,6 +48,15 @@ type Clock struct {
 // WallClock is the real time.
 var WallClock = Clock{Now: time.Now, Sleep: runbook.Sleep}
 
+// tierBurst is how many calls of a method are made at once: a quarter of a minute's
+// budget, less one. Slack's bucket starts refilling when the burst reaches it, later
+// than it left; once both are empty, a call that arrives sooner after the burst than
+// the burst's first call did (network jitter of a millisecond) would find Slack's
+// bucket a hair short and earn a 429. The call held back keeps the client a whole
+// interval behind Slack's bucket for as long as the calls go on, at the cost of one
+// interval once.
+func tierBurst(perMinute int) int { return max(perMinute/4-1, 1) }
+
 // limiter holds a token bucket per method and, for chat.postMessage, per channel.
 type limiter struct {
 	clock    Clock
@@ -59,8 +68,7 @@ type limiter struct {
 func newLimiter(clock Clock) *limiter {
 	l := &limiter{clock: clock, methods: map[string]*rate.Limiter{}, channels: map[string]*rate.Limiter{}}
 	for method, perMinute := range tiers {
-		// A quarter of a minute's budget may be spent at once.
-		l.methods[method] = rate.NewLimiter(rate.Every(time.Minute/time.Duration(perMinute)), max(perMinute/4, 1))
+		l.methods[method] = rate.NewLimiter(rate.Every(time.Minute/time.Duration(perMinute)), tierBurst(perMinute))
 	}
 	return l
 }

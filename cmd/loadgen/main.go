@@ -11,6 +11,7 @@
 //	loadgen --bot-binary ./bot --starts 5 --idle 5s               # no load: start-up and idle memory
 //	loadgen history --db /tmp/large.db                             # a year of history, to run on:
 //	loadgen --bot-binary ./bot --db /tmp/large.db --rate 20 --duration 60s --mix status=1,list=1,timeline=1,audit=1,runs=1,approvals=1,declare=1
+//	loadgen kickoff --incidents 100 --messages 3                   # Slack's rate limits enforced: see kickoff.go
 //
 // Kinds: status (/runbook status INC-n, answered in the ack), list, timeline, audit, runs
 // and approvals (those commands, answered in the ack), mention (@Runbook help,
@@ -81,6 +82,9 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "history" {
 		return runHistory(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "kickoff" {
+		return runKickoffCommand(ctx, args[1:], stdout, stderr)
 	}
 	o, err := parseFlags(args, stderr)
 	if err != nil {
