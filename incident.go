@@ -46,7 +46,7 @@ type Incident struct {
 	// it, so a second declaration under it finds this one; resolving frees it.
 	DedupKey  string
 	CreatedAt time.Time
-	UpdatedAt  time.Time
+	UpdatedAt time.Time
 	// ResolvedAt is zero while the incident is open; a store lists an incident as open
 	// exactly when it is zero.
 	ResolvedAt time.Time
