@@ -72,6 +72,17 @@ type Deps struct {
 	// Refuse, when set, says why no request can be taken now (the database was
 	// lost, as a runbook.Error); nil lets requests through.
 	Refuse func() error
+
+	// Incidents declares and notes; IncidentStore reads incidents and timelines.
+	Incidents     Incidents
+	IncidentStore IncidentStore
+	// Services are the configured services' names (services).
+	Services []string
+	// AlertSeverity maps an alert's labels.severity to an incident severity
+	// (config.(*Config).AlertSeverity).
+	AlertSeverity func(label string) string
+	// Permalink links to a message, for an incident's url (optional).
+	Permalink func(ctx context.Context, channel, ts string) (string, error)
 }
 
 // Server serves the API.
@@ -135,6 +146,11 @@ func (s *Server) routes() {
 		writeError(w, &Error{Status: http.StatusNotFound, Code: "not_found",
 			Message: fmt.Sprintf("There is no %s %s in this API; see docs/api.md.", r.Method, r.URL.Path)})
 	})
+	// Incidents and alerts (incidents.go, alerts.go).
+	s.handle("POST /api/v1/incidents", ScopeIncidents, s.declare)
+	s.handle("GET /api/v1/incidents/{id}", ScopeIncidents, s.incident)
+	s.handle("POST /api/v1/alerts/alertmanager", ScopeIncidents, s.alertmanager)
+	s.handle("POST /api/v1/alerts/grafana", ScopeIncidents, s.grafana)
 }
 
 // handle registers an endpoint that needs scope. The pattern names its method

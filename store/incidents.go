@@ -130,6 +130,19 @@ func (s *Incidents) IncidentByRequestKey(ctx context.Context, key string) (*runb
 	return inc, nil
 }
 
+// OpenIncidentByDedupKey returns the open incident holding a dedup key.
+func (s *Incidents) OpenIncidentByDedupKey(ctx context.Context, key string) (*runbook.Incident, error) {
+	inc, err := scanIncident(s.db.read.QueryRowContext(ctx, "SELECT "+incidentColumns+
+		" FROM incidents WHERE dedup_key = ? AND dedup_key IS NOT NULL AND resolved_at IS NULL", key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, runbook.Errorf(runbook.ENOTFOUND, "No open incident was declared under this key.")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find incident by dedup key: %w", err)
+	}
+	return inc, nil
+}
+
 // IncidentByChannel returns the incident whose own channel is channelID.
 //
 // The statement repeats the channel index's condition (channel <> ”): SQLite uses a

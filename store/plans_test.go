@@ -256,6 +256,10 @@ func planScenario(db *DB) []planStep {
 		}),
 		step("Incidents.Incident", func(ctx context.Context) error { _, err := inc.Incident(ctx, incident.ID); return err }),
 		step("Incidents.IncidentByRequestKey", func(ctx context.Context) error { _, err := inc.IncidentByRequestKey(ctx, "req-1"); return err }),
+		step("Incidents.OpenIncidentByDedupKey", func(ctx context.Context) error {
+			_, err := inc.OpenIncidentByDedupKey(ctx, "alerts:g1")
+			return err
+		}),
 		step("Incidents.IncidentByChannel", func(ctx context.Context) error { _, err := inc.IncidentByChannel(ctx, "C1"); return err }),
 		step("Incidents.UpdateIncident", func(ctx context.Context) error {
 			if _, err := inc.UpdateIncident(ctx, incident.ID, setOpen); err != nil {
