@@ -36,6 +36,8 @@ const (
 const (
 	maxAlertsListed = 10
 	maxValueShown   = 120
+	// maxListing keeps a note under the incident service's bound on notes.
+	maxListing = 2500
 )
 
 // WebhookPayload is what Alertmanager's webhook_config (version 4) and Grafana's
@@ -282,7 +284,7 @@ func describeAlerts(p *WebhookPayload) string {
 			break
 		}
 		name := cmpOr(a.Labels["alertname"], "alert")
-		fmt.Fprintf(&b, "\n• %s %s", shown(name), a.Status)
+		fmt.Fprintf(&b, "\n• %s %s", shown(name), shown(a.Status))
 		if sum := a.Annotations["summary"]; sum != "" {
 			fmt.Fprintf(&b, ": %s", shown(sum))
 		}
@@ -296,7 +298,7 @@ func describeAlerts(p *WebhookPayload) string {
 	if p.ExternalURL != "" {
 		fmt.Fprintf(&b, "\n%s", shown(p.ExternalURL))
 	}
-	return b.String()
+	return truncate(b.String(), maxListing)
 }
 
 // shown is a value from a payload as a note quotes it: one line, bounded.
