@@ -146,8 +146,9 @@ func (s *Service) Declare(ctx context.Context, d Declaration) (*Declared, error)
 	if n := len([]rune(d.Summary)); n > runbook.MaxSummary {
 		return nil, runbook.Errorf(runbook.EINVALID, "That summary is %d characters long; keep it under %d.", n, runbook.MaxSummary)
 	}
-	if d.Commander == "" {
-		// Whoever declares leads until they hand over (update commander=@…).
+	if _, byAPI := runbook.APIActorName(d.By); d.Commander == "" && !byAPI {
+		// Whoever declares leads until they hand over (update commander=@…); an API
+		// token is no one to lead, so its incidents start without a commander.
 		d.Commander = d.By
 	}
 	inc, again, err := s.create(ctx, d)

@@ -53,6 +53,10 @@ func TestDedupKeyOneOpenIncident(t *testing.T) {
 	if next.ID == got[0].ID || next.DedupKey != got[0].DedupKey {
 		t.Fatalf("after resolving %s the key declared %s (key %q)", got[0].Key(), next.Key(), next.DedupKey)
 	}
+	// The declarations that found INC-1 spent no incident numbers.
+	if next.Key() != "INC-2" {
+		t.Fatalf("the next incident is %s, want INC-2", next.Key())
+	}
 }
 
 // TestReopeningGivesUpATakenDedupKey: reopening an incident whose key a newer open

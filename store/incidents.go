@@ -55,7 +55,17 @@ func (s *Incidents) CreateIncident(ctx context.Context, inc *runbook.Incident, a
 			return err
 		}
 		// The open-dedup-key index decides whether another open incident has the key:
-		// two declarations racing both reach the insert, and the second inserts nothing.
+		// were two declarations to race to the insert, the second would insert nothing.
+		// The look-up first is not what makes it safe; it keeps a repeated
+		// declaration from spending an incident number (an insert that does nothing
+		// still advances AUTOINCREMENT).
+		if inc.DedupKey != "" {
+			found, err := findOpenByDedupKey(ctx, tx, inc.DedupKey)
+			if err != nil || found != nil {
+				existing = found
+				return err
+			}
+		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO incidents (title, severity, status, service,
 			commander, channel, announcement_channel, announcement_ts, updates_ts, fields, created_by,
 			created_at, updated_at, resolved_at, request_key, summary, reopened_at, dedup_key)
@@ -132,13 +142,12 @@ func (s *Incidents) IncidentByRequestKey(ctx context.Context, key string) (*runb
 
 // OpenIncidentByDedupKey returns the open incident holding a dedup key.
 func (s *Incidents) OpenIncidentByDedupKey(ctx context.Context, key string) (*runbook.Incident, error) {
-	inc, err := scanIncident(s.db.read.QueryRowContext(ctx, "SELECT "+incidentColumns+
-		" FROM incidents WHERE dedup_key = ? AND dedup_key IS NOT NULL AND resolved_at IS NULL", key))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, runbook.Errorf(runbook.ENOTFOUND, "No open incident was declared under this key.")
-	}
+	inc, err := findOpenByDedupKey(ctx, s.db.read, key)
 	if err != nil {
 		return nil, fmt.Errorf("find incident by dedup key: %w", err)
+	}
+	if inc == nil {
+		return nil, runbook.Errorf(runbook.ENOTFOUND, "No open incident was declared under this key.")
 	}
 	return inc, nil
 }
@@ -412,13 +421,23 @@ func incidentByRequestKey(ctx context.Context, q querier, key string) (*runbook.
 	return inc, err
 }
 
-// openIncidentByDedupKey returns the open incident that holds a dedup key; the
-// statement repeats the index's condition so that SQLite can use the partial index.
+// openIncidentByDedupKey returns the open incident that holds a dedup key, which an
+// insert under it just found.
 func openIncidentByDedupKey(ctx context.Context, q querier, key string) (*runbook.Incident, error) {
+	inc, err := findOpenByDedupKey(ctx, q, key)
+	if err == nil && inc == nil {
+		return nil, fmt.Errorf("no open incident holds dedup key %q, yet inserting under it conflicted", key)
+	}
+	return inc, err
+}
+
+// findOpenByDedupKey returns the open incident that holds a dedup key, or nil; the
+// statement repeats the index's condition so that SQLite can use the partial index.
+func findOpenByDedupKey(ctx context.Context, q querier, key string) (*runbook.Incident, error) {
 	inc, err := scanIncident(q.QueryRowContext(ctx, "SELECT "+incidentColumns+
 		" FROM incidents WHERE dedup_key = ? AND dedup_key IS NOT NULL AND resolved_at IS NULL", key))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("no open incident holds dedup key %q, yet inserting under it conflicted", key)
+		return nil, nil
 	}
 	return inc, err
 }

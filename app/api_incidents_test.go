@@ -1,0 +1,337 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/config"
+	"github.com/runbookhq/runbook/internal/apptest"
+)
+
+// apiAnswer is an answer of the bot's API: its status and JSON body.
+type apiAnswer struct {
+	status int
+	body   map[string]any
+	raw    string
+}
+
+func (a apiAnswer) str(path ...string) string {
+	var v any = a.body
+	for _, k := range path {
+		m, _ := v.(map[string]any)
+		v = m[k]
+	}
+	switch x := v.(type) {
+	case string:
+		return x
+	case nil:
+		return ""
+	default:
+		return fmt.Sprint(x)
+	}
+}
+
+// call sends a request to the running bot's API with token ("" for none).
+func (w *incidentWorld) call(method, path, token, body string) apiAnswer {
+	w.t.Helper()
+	req, err := http.NewRequest(method, w.APIURL()+path, strings.NewReader(body))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	a := apiAnswer{status: res.StatusCode, raw: string(raw)}
+	if err := json.Unmarshal(raw, &a.body); err != nil {
+		w.t.Fatalf("%s %s answered %d with a body that is not a JSON object: %q", method, path, res.StatusCode, raw)
+	}
+	return a
+}
+
+// post sends body with the incidents token.
+func (w *incidentWorld) post(path, body string) apiAnswer {
+	w.t.Helper()
+	return w.call("POST", path, apptest.APITokenIncidents, body)
+}
+
+func payload(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "api", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// startAPI is the incident world with the API on, in the given Slack mode.
+func startAPI(t *testing.T, opts ...func(*config.Config)) *incidentWorld {
+	t.Helper()
+	return startIncidentsWith(t, append([]func(*config.Config){apptest.WithAPI, func(c *config.Config) {
+		c.Services["http_checks"] = config.Service{Slack: config.ServiceSlack{Channel: "#payments-incidents"}}
+	}}, opts...)...)
+}
+
+func (w *incidentWorld) incidentCount() int {
+	w.t.Helper()
+	list, err := w.App().DB.Incidents().ListIncidents(context.Background(), runbook.IncidentFilter{})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return len(list)
+}
+
+func (w *incidentWorld) timelineHas(id int64, text string) int {
+	n := 0
+	for _, line := range w.timeline(id) {
+		if strings.Contains(line, text) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestAlertmanagerDeclaresOnceRepeatNotesResolvedNotes: Alertmanager's notification
+// declares INC-1 and announces it in the service's channel; the same notification
+// again (Alertmanager retrying) changes nothing; a new alert in the group is a note;
+// the group resolving is a note, and INC-1 stays open for people to resolve.
+func TestAlertmanagerDeclaresOnceRepeatNotesResolvedNotes(t *testing.T) {
+	w := startAPI(t)
+	firing := payload(t, "alertmanager-v4-firing.json")
+	a := w.post("/api/v1/alerts/alertmanager", firing)
+	if a.status != 201 || a.str("result") != "declared" || a.str("incident", "id") != "INC-1" || a.str("message") != "Declared INC-1." {
+		t.Fatalf("first notification: %d %s", a.status, a.raw)
+	}
+	inc := w.incident(1)
+	if inc.Severity != "sev1" || inc.Service != "http_checks" || inc.Title != "BlackBox Probe Failure: https://server.example.org" {
+		t.Fatalf("INC-1 is %s %s %q", inc.Severity, inc.Service, inc.Title)
+	}
+	w.WaitFor("the announcement in the service's channel", func() bool { return len(w.botTopLevel(w.payments.ID)) == 1 })
+	w.runsDone(1, 1) // critical → sev1 starts sev1-kickoff, as a Slack declaration does
+
+	if a := w.post("/api/v1/alerts/alertmanager", firing); a.status != 200 || a.str("result") != "already_noted" || a.str("incident", "id") != "INC-1" {
+		t.Fatalf("the notification again: %d %s", a.status, a.raw)
+	}
+	if n := w.timelineHas(1, "Alert firing"); n != 1 {
+		t.Fatalf("%d firing notes after a retry, want 1: %q", n, w.timeline(1))
+	}
+	second := strings.Replace(firing, `"fingerprint": "1a30ba71cca2921f"`,
+		`"fingerprint": "1a30ba71cca2921f"}, {"status": "firing", "labels": {"alertname": "ProbeFailure", "instance": "https://api.example.org"}, "fingerprint": "77aa"`, 1)
+	if a := w.post("/api/v1/alerts/alertmanager", second); a.status != 200 || a.str("result") != "noted" || !strings.Contains(a.str("message"), "Noted on INC-1") {
+		t.Fatalf("a second alert in the group: %d %s", a.status, a.raw)
+	}
+	if n := w.timelineHas(1, "Alert firing again"); n != 1 {
+		t.Fatalf("no note of the second alert: %q", w.timeline(1))
+	}
+	resolved := strings.ReplaceAll(firing, `"firing"`, `"resolved"`)
+	a = w.post("/api/v1/alerts/alertmanager", resolved)
+	if a.status != 200 || a.str("result") != "resolved_noted" || !strings.Contains(a.str("message"), "stays open") {
+		t.Fatalf("resolved: %d %s", a.status, a.raw)
+	}
+	if w.timelineHas(1, "Alert resolved") != 1 || !w.incident(1).ResolvedAt.IsZero() {
+		t.Fatalf("after the resolved notification: open=%v, timeline %q", w.incident(1).ResolvedAt.IsZero(), w.timeline(1))
+	}
+	if w.incidentCount() != 1 {
+		t.Fatalf("%d incidents, want 1", w.incidentCount())
+	}
+	// Resolved by a person, the group's key is free: the next firing declares INC-2.
+	// An alert's incident has no commander: bob may resolve it as a member of the
+	// channel sev1-kickoff made and invited @oncall to.
+	if answer := w.Ask(w.bob.ID, w.general.ID, "resolve INC-1 probe fixed"); !strings.Contains(answer, "Resolved *INC-1*") {
+		t.Fatalf("resolve answered %q", answer)
+	}
+	if a := w.post("/api/v1/alerts/alertmanager", strings.Replace(firing, "2023-02-06T13:08:45.828Z", "2023-02-07T08:00:00Z", 1)); a.status != 201 || a.str("incident", "id") != "INC-2" {
+		t.Fatalf("firing after INC-1 was resolved: %d %s", a.status, a.raw)
+	}
+}
+
+// TestGrafanaNotificationDeclaresAndNotes: Grafana's contact point payload, with its
+// own fields, declares; the same again is already noted; resolved is noted.
+func TestGrafanaNotificationDeclaresAndNotes(t *testing.T) {
+	w := startAPI(t)
+	firing := payload(t, "grafana-firing.json")
+	a := w.post("/api/v1/alerts/grafana", firing)
+	least := w.Config.Incidents.Severities[len(w.Config.Incidents.Severities)-1]
+	if a.status != 201 || a.str("result") != "declared" || a.str("incident", "severity") != least {
+		t.Fatalf("grafana: %d %s", a.status, a.raw)
+	}
+	w.WaitFor("the announcement in the default channel", func() bool { return len(w.botTopLevel(w.incidents.ID)) == 1 })
+	if !strings.Contains(strings.Join(w.timeline(1), "\n"), "value=47043.702386305304") {
+		t.Errorf("the note lacks Grafana's valueString: %q", w.timeline(1))
+	}
+	if a := w.post("/api/v1/alerts/grafana", firing); a.str("result") != "already_noted" {
+		t.Fatalf("grafana again: %d %s", a.status, a.raw)
+	}
+	if a := w.post("/api/v1/alerts/grafana", strings.ReplaceAll(firing, `"firing"`, `"resolved"`)); a.str("result") != "resolved_noted" {
+		t.Fatalf("grafana resolved: %d %s", a.status, a.raw)
+	}
+	// The same group through the Alertmanager endpoint is another source's group.
+	if a := w.post("/api/v1/alerts/alertmanager", firing); a.status != 201 || a.str("incident", "id") != "INC-2" {
+		list, _ := w.App().DB.Incidents().ListIncidents(context.Background(), runbook.IncidentFilter{})
+		for _, i := range list {
+			t.Logf("%s %q by %s key %q req %q", i.Key(), i.Title, i.CreatedBy, i.DedupKey, i.RequestKey)
+		}
+		t.Fatalf("grafana's payload at the alertmanager endpoint: %d %s", a.status, a.raw)
+	}
+}
+
+// TestAlertWithUnknownServiceIsDeclared: an alert naming a service Runbook does not
+// know is declared without one, announced in the default channel, and the timeline
+// says why — never dropped.
+func TestAlertWithUnknownServiceIsDeclared(t *testing.T) {
+	w := startAPI(t)
+	a := w.post("/api/v1/alerts/alertmanager", payload(t, "alertmanager-v4-test.json"))
+	if a.status != 201 || a.str("incident", "service") != "" || a.str("incident", "title") != "Test" {
+		t.Fatalf("%d %s", a.status, a.raw)
+	}
+	if w.timelineHas(1, "“prometheus24”, which is not configured") != 1 {
+		t.Fatalf("timeline %q", w.timeline(1))
+	}
+	w.WaitFor("the announcement in the default channel", func() bool { return len(w.botTopLevel(w.incidents.ID)) == 1 })
+}
+
+// TestDeclareThroughAPI declares in both Slack modes: announced in the service's
+// channel, shown as declared by the token, and read back by GET. The same dedup_key
+// while it is open notes instead.
+func TestDeclareThroughAPI(t *testing.T) {
+	for _, mode := range []string{config.ModeSocket, config.ModeHTTP} {
+		t.Run(mode, func(t *testing.T) {
+			var opts []func(*config.Config)
+			if mode == config.ModeHTTP {
+				opts = append(opts, apptest.HTTPMode)
+			}
+			w := startAPI(t, opts...)
+			body := `{"severity":"sev2","service":"Payments","title":"Deploy 8812 failed","summary":"canary errors","dedup_key":"deploy-8812"}`
+			a := w.post("/api/v1/incidents", body)
+			if a.status != 201 || a.str("id") != "INC-1" || a.str("service") != "payments" || a.str("dedup_key") != "deploy-8812" ||
+				a.str("deduplicated") != "false" || a.str("status") == "" || a.str("created_at") == "" {
+				t.Fatalf("declare: %d %s", a.status, a.raw)
+			}
+			w.WaitFor("the announcement", func() bool { return len(w.botTopLevel(w.payments.ID)) == 1 })
+			if a := w.call("GET", "/api/v1/incidents/INC-1", apptest.APITokenIncidents, ""); a.str("channel") != w.payments.ID || a.str("url") == "" {
+				t.Errorf("channel and url of INC-1: %s", a.raw)
+			}
+			again := w.post("/api/v1/incidents", strings.Replace(body, "Deploy 8812 failed", "Deploy 8812 failed again", 1))
+			if again.status != 200 || again.str("id") != "INC-1" || again.str("deduplicated") != "true" {
+				t.Fatalf("same dedup_key: %d %s", again.status, again.raw)
+			}
+			got := w.call("GET", "/api/v1/incidents/1", apptest.APITokenIncidents, "")
+			if got.status != 200 || got.str("title") != "Deploy 8812 failed" || got.str("timeline_count") == "" ||
+				!strings.Contains(got.raw, "Declared again through the API: Deploy 8812 failed again") || !strings.Contains(got.raw, `"actor":"api:alerts"`) {
+				t.Fatalf("GET: %d %s", got.status, got.raw)
+			}
+			if w.incidentCount() != 1 {
+				t.Fatalf("%d incidents", w.incidentCount())
+			}
+			ann := w.botTopLevel(w.payments.ID)[0]
+			if !strings.Contains(string(ann.Blocks)+ann.Text, "Deploy 8812 failed") {
+				t.Errorf("announcement %s", ann.Blocks)
+			}
+			entries := w.entries(1, runbook.TimelineDeclared)
+			if len(entries) != 1 || entries[0].Actor != "api:alerts" {
+				t.Errorf("declared by %+v", entries)
+			}
+		})
+	}
+}
+
+// TestDeclareConcurrentlyMakesOne: requests racing with one dedup_key make one
+// incident; exactly one is answered 201.
+func TestDeclareConcurrentlyMakesOne(t *testing.T) {
+	w := startAPI(t)
+	const racers = 8
+	statuses := make([]int, racers)
+	var wg sync.WaitGroup
+	for i := range racers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest("POST", w.APIURL()+"/api/v1/incidents",
+				strings.NewReader(`{"severity":"sev3","title":"Queue backlog","dedup_key":"queue"}`))
+			req.Header.Set("Authorization", "Bearer "+apptest.APITokenIncidents)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			res.Body.Close()
+			statuses[i] = res.StatusCode
+		}()
+	}
+	wg.Wait()
+	created := 0
+	for _, s := range statuses {
+		switch s {
+		case 201:
+			created++
+		case 200:
+		default:
+			t.Errorf("a racing request was answered %d", s)
+		}
+	}
+	if created != 1 || w.incidentCount() != 1 {
+		t.Fatalf("%d answered 201, %d incidents; want 1 and 1 (%v)", created, w.incidentCount(), statuses)
+	}
+}
+
+// TestDeclareRefusals: each bad request is answered with its status and a sentence.
+func TestDeclareRefusals(t *testing.T) {
+	w := startAPI(t)
+	for _, c := range []struct {
+		name, method, path, token, body string
+		status                            int
+		says                              string
+	}{
+		{"no token", "POST", "/api/v1/incidents", "", `{}`, 401, "Bearer"},
+		{"approvals scope", "POST", "/api/v1/incidents", apptest.APITokenApprovals, `{"severity":"sev1","title":"x"}`, 403, "incidents scope"},
+		{"approvals scope on alerts", "POST", "/api/v1/alerts/alertmanager", apptest.APITokenApprovals, `{}`, 403, "incidents scope"},
+		{"bad JSON", "POST", "/api/v1/incidents", apptest.APITokenIncidents, `{"severity":`, 400, "not valid JSON"},
+		{"unknown field", "POST", "/api/v1/incidents", apptest.APITokenIncidents, `{"severity":"sev1","title":"x","sevrity":"sev2"}`, 400, `Unknown field "sevrity"`},
+		{"unknown severity", "POST", "/api/v1/incidents", apptest.APITokenIncidents, `{"severity":"p1","title":"x"}`, 400, "not a severity"},
+		{"no title", "POST", "/api/v1/incidents", apptest.APITokenIncidents, `{"severity":"sev1"}`, 400, "title"},
+		{"long title", "POST", "/api/v1/incidents", apptest.APITokenIncidents, `{"severity":"sev1","title":"` + strings.Repeat("x", 10_000) + `"}`, 400, "keep it under 200"},
+		{"unknown service", "POST", "/api/v1/incidents", apptest.APITokenIncidents, `{"severity":"sev1","title":"x","service":"paymnts"}`, 400, `did you mean "payments"`},
+		{"unknown field name", "POST", "/api/v1/incidents", apptest.APITokenIncidents, `{"severity":"sev1","title":"x","fields":{"region":"eu"}}`, 400, "no custom fields"},
+		{"long dedup key", "POST", "/api/v1/incidents", apptest.APITokenIncidents, `{"severity":"sev1","title":"x","dedup_key":"` + strings.Repeat("k", 201) + `"}`, 400, "dedup_key"},
+		{"unknown incident", "GET", "/api/v1/incidents/INC-99", apptest.APITokenIncidents, "", 404, "There is no INC-99"},
+		{"not an id", "GET", "/api/v1/incidents/drop-table", apptest.APITokenIncidents, "", 404, "not an incident id"},
+		{"alert without alerts", "POST", "/api/v1/alerts/grafana", apptest.APITokenIncidents, `{"status":"firing","alerts":[]}`, 400, "no alerts"},
+		{"alert with a bad status", "POST", "/api/v1/alerts/grafana", apptest.APITokenIncidents, `{"status":"pending","alerts":[{}]}`, 400, "firing or resolved"},
+		{"alert that is not JSON", "POST", "/api/v1/alerts/alertmanager", apptest.APITokenIncidents, `alert!`, 400, "not valid JSON"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			a := w.call(c.method, c.path, c.token, c.body)
+			if a.status != c.status || !strings.Contains(a.str("message"), c.says) || a.str("error") == "" {
+				t.Fatalf("%d %s; want %d saying %q", a.status, a.raw, c.status, c.says)
+			}
+		})
+	}
+	if w.incidentCount() != 0 {
+		t.Fatalf("refused requests declared %d incidents", w.incidentCount())
+	}
+	audit, _ := w.App().DB.Audit().Audit(context.Background(), 0, 0)
+	refused := 0
+	for _, e := range audit {
+		if e.Actor == "api:ci" && e.Action == runbook.AuditRefused {
+			refused++
+		}
+	}
+	if refused != 2 {
+		t.Errorf("%d refusals of the approvals token audited, want 2", refused)
+	}
+}
