@@ -294,8 +294,8 @@ func TestDeclareRefusals(t *testing.T) {
 	w := startAPI(t)
 	for _, c := range []struct {
 		name, method, path, token, body string
-		status                            int
-		says                              string
+		status                          int
+		says                            string
 	}{
 		{"no token", "POST", "/api/v1/incidents", "", `{}`, 401, "Bearer"},
 		{"approvals scope", "POST", "/api/v1/incidents", apptest.APITokenApprovals, `{"severity":"sev1","title":"x"}`, 403, "incidents scope"},
