@@ -183,7 +183,7 @@ func (s *Server) readAlert(p *WebhookPayload, c Caller, source string) alertInfo
 	} else {
 		a.unknownService = truncate(runbook.CleanLine(named), maxValueShown)
 	}
-	a.summary = truncate(runbook.CleanText(annotations["description"]), runbook.MaxSummary)
+	a.summary = inert(truncate(runbook.CleanText(annotations["description"]), runbook.MaxSummary-1))
 	a.digest = notificationDigest(c, a.dedupKey, p)
 	a.lines = describeAlerts(p)
 	return a
@@ -235,7 +235,7 @@ func isControl(r rune) bool { return r < ' ' || r == 0x7f }
 func alertTitle(p *WebhookPayload, labels, annotations map[string]string, source string) string {
 	for _, t := range []string{annotations["summary"], labels["alertname"], p.Title} {
 		if t = strings.TrimSpace(runbook.CleanLine(t)); t != "" {
-			return truncate(t, maxTitleRunes)
+			return truncate(inert(t), maxTitleRunes)
 		}
 	}
 	return "Alert from " + source
@@ -302,7 +302,9 @@ func describeAlerts(p *WebhookPayload) string {
 }
 
 // shown is a value from a payload as a note quotes it: one line, bounded.
-func shown(v string) string { return truncate(strings.TrimSpace(runbook.CleanLine(v)), maxValueShown) }
+func shown(v string) string {
+	return truncate(inert(strings.TrimSpace(runbook.CleanLine(v))), maxValueShown)
+}
 
 // alertFiring declares the group's incident, or notes on the open one.
 func (s *Server) alertFiring(r *http.Request, c Caller, a alertInfo) (AlertAnswer, error) {

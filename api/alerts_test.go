@@ -89,7 +89,8 @@ func FuzzWebhook(f *testing.F) {
 			return
 		}
 		a := alertServer().readAlert(&p, Caller{Name: "alerts"}, SourceGrafana)
-		if n := utf8.RuneCountInString(a.title); n == 0 || n > 200 || strings.IndexFunc(a.title, unicode.IsControl) >= 0 {
+		if n := utf8.RuneCountInString(a.title); n == 0 || n > 200 || strings.IndexFunc(a.title, unicode.IsControl) >= 0 ||
+			personalMention.MatchString(a.title) || personalMention.MatchString(a.lines) {
 			t.Fatalf("title %q", a.title)
 		}
 		if n := utf8.RuneCountInString(shownDedupKey(a.dedupKey)); n > maxDedupKey || strings.IndexFunc(a.dedupKey, isControl) >= 0 {

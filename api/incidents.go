@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -95,8 +96,8 @@ func (s *Server) declare(w http.ResponseWriter, r *http.Request, c Caller) error
 	if err := checkDedupKey(req.DedupKey); err != nil {
 		return err
 	}
-	d := incidents.Declaration{Title: req.Title, Severity: req.Severity, Service: service, Fields: req.Fields,
-		Summary: req.Summary, By: c.Actor(), Key: requestKey(c)}
+	d := incidents.Declaration{Title: inert(req.Title), Severity: req.Severity, Service: service, Fields: req.Fields,
+		Summary: inert(req.Summary), By: c.Actor(), Key: requestKey(c)}
 	if req.DedupKey != "" {
 		d.DedupKey = ownedDedupKey(c, req.DedupKey)
 	}
@@ -106,7 +107,7 @@ func (s *Server) declare(w http.ResponseWriter, r *http.Request, c Caller) error
 	}
 	inc := out.Incident
 	if out.Deduplicated {
-		text := "Declared again through the API: " + runbook.CleanLine(req.Title)
+		text := "Declared again through the API: " + inert(runbook.CleanLine(req.Title))
 		if _, err := s.d.Incidents.AddNoteOnce(r.Context(), inc.ID, incidents.Note{Text: text, By: c.Actor(), Key: d.Key}); err != nil {
 			return fmt.Errorf("note a repeated declaration on %s: %w", inc.Key(), err)
 		}
@@ -236,6 +237,15 @@ func cmpOr(a, b string) string {
 	}
 	return b
 }
+
+// personalMention is a mention of one user or a channel link as Slack reads it
+// (<@U123>, <#C123|name>): what slackui.Escape leaves working for people's text.
+var personalMention = regexp.MustCompile(`<([@#][UWC][A-Z0-9]{2,})(?:\|[^<>]*)?>`)
+
+// inert takes the brackets off the mentions in text an API caller or an alert sent,
+// so that what a machine sends can page no one: "<@U123>" is shown as "@U123". Mass
+// mentions and links are escaped wherever text reaches Slack.
+func inert(text string) string { return personalMention.ReplaceAllString(text, "$1") }
 
 // truncate cuts s to n runes, for echoing what a caller sent in a sentence.
 func truncate(s string, n int) string {

@@ -335,3 +335,116 @@ func TestDeclareRefusals(t *testing.T) {
 		t.Errorf("%d refusals of the approvals token audited, want 2", refused)
 	}
 }
+
+// botSaid is everything the bot posted in a channel, threads included, as Slack
+// received it.
+func (w *incidentWorld) botSaid(channel string) string {
+	var b strings.Builder
+	for _, m := range w.Slack.Messages(channel) {
+		if m.BotID != "" {
+			b.WriteString(m.Text + string(m.Blocks) + "\n")
+		}
+	}
+	return b.String()
+}
+
+// TestAPIAttacks tries what a hostile caller or a hostile alert could make the API do.
+func TestAPIAttacks(t *testing.T) {
+	w := startAPI(t)
+	hostile := "<!channel> <@" + w.bob.ID + "> <!subteam^S1> \x07\x1b[31m"
+
+	t.Run("mentions and control characters in a title reach Slack inert", func(t *testing.T) {
+		body, _ := json.Marshal(map[string]any{"severity": "sev3", "title": hostile + " checkout", "summary": hostile})
+		a := w.post("/api/v1/incidents", string(body))
+		if a.status != 201 || strings.ContainsAny(a.str("title"), "\x07\x1b") {
+			t.Fatalf("%d %s", a.status, a.raw)
+		}
+		id := int64(a.body["number"].(float64))
+		w.WaitFor("the announcement", func() bool { return strings.Contains(w.botSaid(w.incidents.ID), a.str("id")) })
+		w.WaitFor("the investigation update", func() bool { return strings.Contains(w.botSaid(w.updates.ID), a.str("id")) })
+		for _, ch := range []string{w.incidents.ID, w.updates.ID} {
+			said := w.botSaid(ch)
+			for _, bad := range []string{"<!channel>", "<@" + w.bob.ID + ">", "<!subteam", "\x07", "\x1b"} {
+				if strings.Contains(said, bad) {
+					t.Errorf("the bot posted %q in %s: %s", bad, ch, said)
+				}
+			}
+		}
+		if w.incident(id).Commander != "" {
+			t.Errorf("a token became commander: %q", w.incident(id).Commander)
+		}
+	})
+
+	t.Run("a 10 KB alert label is cut, not refused, and stays inert", func(t *testing.T) {
+		long := hostile + strings.Repeat("A", 10_000)
+		p := map[string]any{"status": "firing", "groupKey": "{}:{alertname=\"long\"}", "alerts": []any{map[string]any{
+			"status": "firing", "fingerprint": "f1", "labels": map[string]string{"alertname": long, "severity": long, "service": long},
+			"annotations": map[string]string{"summary": long, "description": long}}}}
+		body, _ := json.Marshal(p)
+		a := w.post("/api/v1/alerts/alertmanager", string(body))
+		if a.status != 201 || len([]rune(a.str("incident", "title"))) > 200 || len(a.str("incident", "summary")) > 10_000 {
+			t.Fatalf("%d %s", a.status, truncated(a.raw))
+		}
+		id := int64(a.body["incident"].(map[string]any)["number"].(float64))
+		for _, line := range w.timeline(id) {
+			if len([]rune(line)) > 3100 {
+				t.Errorf("a timeline entry of %d characters", len([]rune(line)))
+			}
+		}
+		w.WaitFor("the announcement", func() bool { return strings.Contains(w.botSaid(w.incidents.ID), a.str("incident", "id")) })
+		if said := w.botSaid(w.incidents.ID); strings.Contains(said, "<!channel>") {
+			t.Errorf("a label's mention reached Slack: %s", truncated(said))
+		}
+	})
+
+	t.Run("10,000 alerts in one notification are one bounded note", func(t *testing.T) {
+		var alerts []string
+		for i := range 10_000 {
+			alerts = append(alerts, fmt.Sprintf(`{"status":"firing","labels":{"alertname":"Disk%d"},"fingerprint":"fp%d"}`, i, i))
+		}
+		body := `{"status":"firing","groupKey":"{}:{flood}","alerts":[` + strings.Join(alerts, ",") + `]}`
+		a := w.post("/api/v1/alerts/alertmanager", body)
+		if a.status != 201 {
+			t.Fatalf("%d %s", a.status, truncated(a.raw))
+		}
+		id := int64(a.body["incident"].(map[string]any)["number"].(float64))
+		if w.timelineHas(id, "…and 9990 more") != 1 {
+			t.Errorf("timeline %q", w.timeline(id))
+		}
+		tooBig := `{"status":"firing","alerts":[` + strings.Repeat(`{"status":"firing","labels":{"alertname":"x"}},`, 30_000) + `{}]}`
+		if a := w.post("/api/v1/alerts/alertmanager", tooBig); a.status != 413 {
+			t.Fatalf("a body over 1 MB: %d %s", a.status, truncated(a.raw))
+		}
+	})
+
+	t.Run("another token's dedup key finds none of this token's incidents", func(t *testing.T) {
+		a := w.post("/api/v1/incidents", `{"severity":"sev3","title":"Mine","dedup_key":"shared"}`)
+		b := w.call("POST", "/api/v1/incidents", apptest.APITokenNone, `{"severity":"sev3","title":"Theirs","dedup_key":"shared"}`)
+		if a.status != 201 || b.status != 201 || a.str("id") == b.str("id") {
+			t.Fatalf("alerts: %d %s; idle: %d %s", a.status, a.raw, b.status, b.raw)
+		}
+		firing := payload(t, "alertmanager-v4-firing.json")
+		x := w.post("/api/v1/alerts/alertmanager", firing)
+		y := w.call("POST", "/api/v1/alerts/alertmanager", apptest.APITokenNone, firing)
+		if x.str("result") != "declared" || y.str("result") != "declared" || x.str("incident", "id") == y.str("incident", "id") {
+			t.Fatalf("one alert group from two tokens: %s / %s", x.raw, y.raw)
+		}
+	})
+
+	t.Run("no answer carries a token", func(t *testing.T) {
+		for _, tok := range []string{apptest.APITokenIncidents, apptest.APITokenApprovals, apptest.APITokenNone} {
+			for _, path := range []string{"/api/v1/incidents", "/api/v1/incidents/INC-1", "/api/v1/alerts/grafana", "/api/v1/nowhere"} {
+				if a := w.call("POST", path, tok, `{"title":"`+tok+`"}`); strings.Contains(a.raw, tok) {
+					t.Errorf("POST %s answered with the token: %s", path, a.raw)
+				}
+			}
+		}
+	})
+}
+
+func truncated(s string) string {
+	if len(s) > 300 {
+		return s[:300] + "…"
+	}
+	return s
+}
