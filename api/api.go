@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -93,6 +94,8 @@ type Server struct {
 	log    *slog.Logger
 	// allow lists the methods registered for each path, for 405's Allow header.
 	allow map[string][]string
+	// patterns are the endpoints registered, "METHOD /path", in order.
+	patterns []string
 }
 
 // hashedToken keeps only a token's digest, so that comparing a presented token
@@ -153,6 +156,10 @@ func (s *Server) routes() {
 	s.handle("POST /api/v1/alerts/grafana", ScopeIncidents, s.grafana)
 }
 
+// Routes lists the endpoints served, as "METHOD /path" patterns; api/openapi.yaml
+// describes each one.
+func (s *Server) Routes() []string { return slices.Clone(s.patterns) }
+
 // handle registers an endpoint that needs scope. The pattern names its method
 // ("POST /api/v1/incidents"); another method on the same path is answered 405.
 func (s *Server) handle(pattern string, scope Scope, h func(w http.ResponseWriter, r *http.Request, c Caller) error) {
@@ -169,6 +176,7 @@ func (s *Server) handle(pattern string, scope Scope, h func(w http.ResponseWrite
 		})
 	}
 	s.allow[path] = append(s.allow[path], method)
+	s.patterns = append(s.patterns, pattern)
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		c := callerFrom(r.Context())
 		if !c.may(scope) {
