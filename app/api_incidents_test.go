@@ -246,6 +246,16 @@ func TestDeclareThroughAPI(t *testing.T) {
 			if len(entries) != 1 || entries[0].Actor != "api:alerts" {
 				t.Errorf("declared by %+v", entries)
 			}
+			audit, _ := w.App().DB.Audit().Audit(context.Background(), 1, 0)
+			var actions []string
+			for _, e := range audit {
+				if e.Actor == "api:alerts" {
+					actions = append(actions, e.Action)
+				}
+			}
+			if strings.Join(actions, " ") != runbook.AuditAPINoted+" "+runbook.AuditAPIDeclared {
+				t.Errorf("audit of INC-1 by the token: %v", actions)
+			}
 		})
 	}
 }
@@ -447,4 +457,30 @@ func truncated(s string) string {
 		return s[:300] + "…"
 	}
 	return s
+}
+
+// TestAlertRetryFinishesADeclarationCutShort: a declaration whose process died after
+// storing the incident, before announcing it, is finished by Alertmanager's retry —
+// announced once and its runbooks started — instead of left silent.
+func TestAlertRetryFinishesADeclarationCutShort(t *testing.T) {
+	w := startAPI(t)
+	cut := &runbook.Incident{Title: "BlackBox Probe Failure: https://server.example.org", Severity: "sev1", Status: "detected",
+		Service: "http_checks", CreatedBy: "api:alerts", RequestKey: "api/alerts/cut-short",
+		DedupKey: `alerts/alertmanager:{}/{severity="critical"}:{alertname="ProbeFailure"}`}
+	if err := w.App().DB.Incidents().CreateIncident(context.Background(), cut); err != nil {
+		t.Fatal(err)
+	}
+	a := w.post("/api/v1/alerts/alertmanager", payload(t, "alertmanager-v4-firing.json"))
+	if a.status != 200 || a.str("incident", "id") != "INC-1" || a.str("incident", "url") == "" {
+		t.Fatalf("the retry: %d %s", a.status, a.raw)
+	}
+	w.WaitFor("the announcement", func() bool { return len(w.botTopLevel(w.payments.ID)) == 1 })
+	w.runsDone(1, 1)
+	w.post("/api/v1/alerts/alertmanager", strings.ReplaceAll(payload(t, "alertmanager-v4-firing.json"), "2023-02-06", "2023-02-08"))
+	if n := len(w.botTopLevel(w.payments.ID)); n != 1 {
+		t.Fatalf("%d announcements after another notification, want 1", n)
+	}
+	if n := len(w.runsOf(1)); n != 1 {
+		t.Fatalf("%d runs, want 1", n)
+	}
 }

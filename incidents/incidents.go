@@ -183,15 +183,19 @@ func (s *Service) Declare(ctx context.Context, d Declaration) (*Declared, error)
 }
 
 // deduplicated answers a declaration that found the open incident holding its dedup
-// key. That incident's own declaration may have died before announcing it; then the
-// announcement is finished here, once, as a redelivered declaration would.
+// key. That incident's own declaration may have died before announcing it (a caller
+// retrying after a crash finds it so); then the announcement and the triggered
+// runbooks, which come after it, are finished here under the incident's own request
+// key, as a redelivered declaration would finish them.
 func (s *Service) deduplicated(ctx context.Context, inc *runbook.Incident) *Declared {
 	out := &Declared{Incident: inc, Deduplicated: true, AnnouncedIn: inc.AnnouncementChannel}
-	if inc.AnnouncementTS == "" {
-		out.AnnouncedIn = s.announce(ctx, inc, true)
-		if fresh, err := s.store.Incident(ctx, inc.ID); err == nil {
-			out.Incident = fresh
-		}
+	if inc.AnnouncementTS != "" || s.cfg.ServiceChannel(inc.Service) == "" {
+		return out
+	}
+	out.AnnouncedIn = s.announce(ctx, inc, true)
+	s.triggerRunbooks(ctx, runbook.EventIncidentDeclared, inc, inc.CreatedBy, inc.RequestKey)
+	if fresh, err := s.store.Incident(ctx, inc.ID); err == nil {
+		out.Incident = fresh
 	}
 	return out
 }
