@@ -96,6 +96,9 @@ func (s *Server) declare(w http.ResponseWriter, r *http.Request, c Caller) error
 	if err := checkDedupKey(req.DedupKey); err != nil {
 		return err
 	}
+	for name, v := range req.Fields {
+		req.Fields[name] = inert(v)
+	}
 	d := incidents.Declaration{Title: inert(req.Title), Severity: req.Severity, Service: service, Fields: req.Fields,
 		Summary: inert(req.Summary), By: c.Actor(), Key: requestKey(c)}
 	if req.DedupKey != "" {

@@ -484,3 +484,22 @@ func TestAlertRetryFinishesADeclarationCutShort(t *testing.T) {
 		t.Fatalf("%d runs, want 1", n)
 	}
 }
+
+// TestAPIFieldsAreCheckedAndInert: custom fields through the API are checked as in
+// Slack, and a mention in a string field's value pages no one.
+func TestAPIFieldsAreCheckedAndInert(t *testing.T) {
+	w := startAPI(t, func(c *config.Config) {
+		c.Incidents.Fields = []config.Field{{Name: "region", Type: "string"}, {Name: "tier", Type: "enum", Values: []string{"gold", "silver"}}}
+	})
+	if a := w.post("/api/v1/incidents", `{"severity":"sev3","title":"x","fields":{"tier":"bronze"}}`); a.status != 400 || !strings.Contains(a.str("message"), "tier") {
+		t.Fatalf("an enum value not among its values: %d %s", a.status, a.raw)
+	}
+	a := w.post("/api/v1/incidents", `{"severity":"sev3","title":"Latency","fields":{"region":"<@`+w.bob.ID+`> <!here>","tier":"gold"}}`)
+	if a.status != 201 || a.str("fields", "tier") != "gold" {
+		t.Fatalf("%d %s", a.status, a.raw)
+	}
+	w.WaitFor("the announcement", func() bool { return strings.Contains(w.botSaid(w.incidents.ID), "INC-1") })
+	if said := w.botSaid(w.incidents.ID); strings.Contains(said, "<@"+w.bob.ID+">") || strings.Contains(said, "<!here>") {
+		t.Fatalf("a field's mention reached Slack: %s", said)
+	}
+}
