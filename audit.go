@@ -26,6 +26,15 @@ const (
 	AuditRollbackRequested = "run.rollback_requested"
 )
 
+// Audit actions of API callers (the actor is APIActor).
+const (
+	// AuditAPIDeclared is an incident declared through the API or by an alert.
+	AuditAPIDeclared = "api.incident.declared"
+	// AuditAPINoted is a declaration or an alert that found its open incident and
+	// was noted on it.
+	AuditAPINoted = "api.incident.noted"
+)
+
 // Audit actions about what people may not do.
 const (
 	// AuditRefused is a command refused for who asked: the detail says what and why.

@@ -41,8 +41,12 @@ type Incident struct {
 	// process after a crash — finds the incident it declared by it instead of
 	// declaring another.
 	RequestKey string
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// DedupKey is what an API caller or an alert group declared the incident under
+	// (api.DedupKey), or "". While the incident is open no other open incident has
+	// it, so a second declaration under it finds this one; resolving frees it.
+	DedupKey  string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 	// ResolvedAt is zero while the incident is open; a store lists an incident as open
 	// exactly when it is zero.
 	ResolvedAt time.Time
@@ -181,8 +185,8 @@ type IncidentStore interface {
 	// CreateIncident stores inc, setting its ID, CreatedAt and UpdatedAt, and writes a
 	// "declared" timeline entry in the same transaction, followed by also (their
 	// incident and time set to the new incident's). If inc.RequestKey is set and
-	// an incident was already created under it, nothing is written and inc is set to
-	// that incident.
+	// an incident was already created under it, or inc.DedupKey is set and an open
+	// incident holds it, nothing is written and inc is set to that incident.
 	CreateIncident(ctx context.Context, inc *Incident, also ...TimelineEntry) error
 	// Incident returns the incident numbered id, or ENOTFOUND.
 	Incident(ctx context.Context, id int64) (*Incident, error)

@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -72,6 +73,17 @@ type Deps struct {
 	// Refuse, when set, says why no request can be taken now (the database was
 	// lost, as a runbook.Error); nil lets requests through.
 	Refuse func() error
+
+	// Incidents declares and notes; IncidentStore reads incidents and timelines.
+	Incidents     Incidents
+	IncidentStore IncidentStore
+	// Services are the configured services' names (services).
+	Services []string
+	// AlertSeverity maps an alert's labels.severity to an incident severity
+	// (config.(*Config).AlertSeverity).
+	AlertSeverity func(label string) string
+	// Permalink links to a message, for an incident's url (optional).
+	Permalink func(ctx context.Context, channel, ts string) (string, error)
 }
 
 // Server serves the API.
@@ -82,6 +94,8 @@ type Server struct {
 	log    *slog.Logger
 	// allow lists the methods registered for each path, for 405's Allow header.
 	allow map[string][]string
+	// patterns are the endpoints registered, "METHOD /path", in order.
+	patterns []string
 }
 
 // hashedToken keeps only a token's digest, so that comparing a presented token
@@ -135,7 +149,16 @@ func (s *Server) routes() {
 		writeError(w, &Error{Status: http.StatusNotFound, Code: "not_found",
 			Message: fmt.Sprintf("There is no %s %s in this API; see docs/api.md.", r.Method, r.URL.Path)})
 	})
+	// Incidents and alerts (incidents.go, alerts.go).
+	s.handle("POST /api/v1/incidents", ScopeIncidents, s.declare)
+	s.handle("GET /api/v1/incidents/{id}", ScopeIncidents, s.incident)
+	s.handle("POST /api/v1/alerts/alertmanager", ScopeIncidents, s.alertmanager)
+	s.handle("POST /api/v1/alerts/grafana", ScopeIncidents, s.grafana)
 }
+
+// Routes lists the endpoints served, as "METHOD /path" patterns; api/openapi.yaml
+// describes each one.
+func (s *Server) Routes() []string { return slices.Clone(s.patterns) }
 
 // handle registers an endpoint that needs scope. The pattern names its method
 // ("POST /api/v1/incidents"); another method on the same path is answered 405.
@@ -153,6 +176,7 @@ func (s *Server) handle(pattern string, scope Scope, h func(w http.ResponseWrite
 		})
 	}
 	s.allow[path] = append(s.allow[path], method)
+	s.patterns = append(s.patterns, pattern)
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		c := callerFrom(r.Context())
 		if !c.may(scope) {

@@ -193,10 +193,17 @@ func (a *App) apiDeps(cfg *config.Config, logger *slog.Logger) api.Deps {
 		}
 	}
 	return api.Deps{
-		Tokens: tokens,
-		Audit:  a.DB.Audit(),
-		Logger: logger.With("component", "api"),
-		Refuse: a.refusal,
+		Tokens:        tokens,
+		Audit:         a.DB.Audit(),
+		Logger:        logger.With("component", "api"),
+		Refuse:        a.refusal,
+		Incidents:     a.Incidents,
+		IncidentStore: a.DB.Incidents(),
+		Services:      slices.Sorted(maps.Keys(cfg.Services)),
+		AlertSeverity: cfg.AlertSeverity,
+		Permalink: func(ctx context.Context, channel, ts string) (string, error) {
+			return a.Slack.Permalink(ctx, channel, ts, "")
+		},
 	}
 }
 

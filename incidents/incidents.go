@@ -105,6 +105,10 @@ type Declaration struct {
 	// nothing new: it finds its incident, finishes what the first attempt left undone
 	// (the announcement, the triggered runs) and answers as the first would have.
 	Key string
+	// DedupKey, when set, makes the declaration find the open incident declared under
+	// the same key instead of declaring another (Declared.Deduplicated); resolving
+	// frees the key. Alert webhooks and API callers set it, with a Key of their own.
+	DedupKey string
 }
 
 // Declared is a new incident and what happened because of it.
@@ -113,6 +117,9 @@ type Declared struct {
 	Runs     []*runbook.Run
 	// AnnouncedIn is the channel the declaration was announced in ("" if nowhere).
 	AnnouncedIn string
+	// Deduplicated says that Incident is the open incident already declared under the
+	// declaration's DedupKey: nothing was declared, announced or started.
+	Deduplicated bool
 }
 
 // Declare records a new incident, announces it, and starts its triggered runbooks.
@@ -139,13 +146,17 @@ func (s *Service) Declare(ctx context.Context, d Declaration) (*Declared, error)
 	if n := len([]rune(d.Summary)); n > runbook.MaxSummary {
 		return nil, runbook.Errorf(runbook.EINVALID, "That summary is %d characters long; keep it under %d.", n, runbook.MaxSummary)
 	}
-	if d.Commander == "" {
-		// Whoever declares leads until they hand over (update commander=@…).
+	if _, byAPI := runbook.APIActorName(d.By); d.Commander == "" && !byAPI {
+		// Whoever declares leads until they hand over (update commander=@…); an API
+		// token is no one to lead, so its incidents start without a commander.
 		d.Commander = d.By
 	}
 	inc, again, err := s.create(ctx, d)
 	if err != nil {
 		return nil, err
+	}
+	if d.DedupKey != "" && inc.RequestKey != d.Key {
+		return s.deduplicated(ctx, inc), nil
 	}
 	out := &Declared{Incident: inc}
 	out.AnnouncedIn = s.announce(ctx, inc, again)
@@ -171,6 +182,24 @@ func (s *Service) Declare(ctx context.Context, d Declaration) (*Declared, error)
 	return out, nil
 }
 
+// deduplicated answers a declaration that found the open incident holding its dedup
+// key. That incident's own declaration may have died before announcing it (a caller
+// retrying after a crash finds it so); then the announcement and the triggered
+// runbooks, which come after it, are finished here under the incident's own request
+// key, as a redelivered declaration would finish them.
+func (s *Service) deduplicated(ctx context.Context, inc *runbook.Incident) *Declared {
+	out := &Declared{Incident: inc, Deduplicated: true, AnnouncedIn: inc.AnnouncementChannel}
+	if inc.AnnouncementTS != "" || s.cfg.ServiceChannel(inc.Service) == "" {
+		return out
+	}
+	out.AnnouncedIn = s.announce(ctx, inc, true)
+	s.triggerRunbooks(ctx, runbook.EventIncidentDeclared, inc, inc.CreatedBy, inc.RequestKey)
+	if fresh, err := s.store.Incident(ctx, inc.ID); err == nil {
+		out.Incident = fresh
+	}
+	return out
+}
+
 // create stores the declared incident, or finds the one this request declared
 // already (again is then true).
 func (s *Service) create(ctx context.Context, d Declaration) (inc *runbook.Incident, again bool, err error) {
@@ -185,7 +214,7 @@ func (s *Service) create(ctx context.Context, d Declaration) (inc *runbook.Incid
 		}
 	}
 	inc = &runbook.Incident{Title: strings.TrimSpace(d.Title), Severity: d.Severity, Status: s.cfg.Statuses[0],
-		Service: strings.ToLower(d.Service), Commander: d.Commander, Fields: d.Fields, Summary: d.Summary, CreatedBy: d.By, RequestKey: d.Key}
+		Service: strings.ToLower(d.Service), Commander: d.Commander, Fields: d.Fields, Summary: d.Summary, CreatedBy: d.By, RequestKey: d.Key, DedupKey: d.DedupKey}
 	// The fields it was declared with are on the timeline from the start, written with
 	// the incident so that neither a crash nor a redelivery loses or repeats them.
 	var also []runbook.TimelineEntry

@@ -32,28 +32,40 @@ type Note struct {
 // its request is handled, posts it to the incident's investigation updates. It returns
 // the note's kind.
 func (s *Service) AddNote(ctx context.Context, id int64, n Note) (string, error) {
+	kind, _, err := s.addNote(ctx, id, n)
+	return kind, err
+}
+
+// AddNoteOnce is AddNote for a caller that needs to know whether the note was added
+// now (false: its key added it before).
+func (s *Service) AddNoteOnce(ctx context.Context, id int64, n Note) (added bool, err error) {
+	_, added, err = s.addNote(ctx, id, n)
+	return added, err
+}
+
+func (s *Service) addNote(ctx context.Context, id int64, n Note) (kind string, added bool, err error) {
 	kind, text := runbook.SplitNote(runbook.CleanText(n.Text))
 	if text == "" {
 		if kind == runbook.TimelineNote {
-			return "", runbook.Errorf(runbook.EINVALID, "Write the note after `note`, like `note root cause: the cache expired`.")
+			return "", false, runbook.Errorf(runbook.EINVALID, "Write the note after `note`, like `note root cause: the cache expired`.")
 		}
-		return "", runbook.Errorf(runbook.EINVALID, "Write the %s after “%s:”.", kind, kind)
+		return "", false, runbook.Errorf(runbook.EINVALID, "Write the %s after “%s:”.", kind, kind)
 	}
 	if l := len([]rune(text)); l > maxNote {
-		return "", runbook.Errorf(runbook.EINVALID, "That note is %d characters long; keep it under %d, or pin a message with :pushpin: instead.", l, maxNote)
+		return "", false, runbook.Errorf(runbook.EINVALID, "That note is %d characters long; keep it under %d, or pin a message with :pushpin: instead.", l, maxNote)
 	}
 	inc, err := s.store.Incident(ctx, id)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	key := ""
 	if n.Key != "" {
 		key = "note/" + n.Key
 	}
-	added, err := s.store.AddTimelineOnce(ctx, runbook.TimelineEntry{IncidentID: id, Actor: n.By, Kind: kind,
+	added, err = s.store.AddTimelineOnce(ctx, runbook.TimelineEntry{IncidentID: id, Actor: n.By, Kind: kind,
 		Text: slackui.Neutralize(text)}, key)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	if added {
 		s.Progress(ctx, id, slackui.InvestigationNote(inc, kind, text, n.By))
@@ -62,7 +74,7 @@ func (s *Service) AddNote(ctx context.Context, id int64, n Note) (string, error)
 			s.cfg.Timers.Changed(ctx, inc, inc, true)
 		}
 	}
-	return kind, nil
+	return kind, added, nil
 }
 
 // Pin adds a message in an incident's channel to its timeline, with its author and the

@@ -24,12 +24,14 @@ func (db *DB) Incidents() *Incidents { return &Incidents{db: db} }
 const incidentColumns = `id, title, severity, status, service, commander, channel,
 	announcement_channel, announcement_ts, updates_ts, fields, created_by, created_at, updated_at, resolved_at,
 	COALESCE(request_key, ''), reopened_at,
-	(SELECT COALESCE(json_group_object(role, user_id), '{}') FROM incident_roles r WHERE r.incident_id = incidents.id), summary`
+	(SELECT COALESCE(json_group_object(role, user_id), '{}') FROM incident_roles r WHERE r.incident_id = incidents.id), summary,
+	COALESCE(dedup_key, '')`
 
 // CreateIncident stores inc and its "declared" timeline entry, then the entries also
 // (what the declaration set besides), and sets inc's ID,
 // CreatedAt and UpdatedAt. If inc.RequestKey is set and an incident was created under
-// it already, nothing is written and inc is set to that incident.
+// it already, or inc.DedupKey is set and an open incident has it, nothing is written
+// and inc is set to that incident.
 func (s *Incidents) CreateIncident(ctx context.Context, inc *runbook.Incident, also ...runbook.TimelineEntry) error {
 	if err := validateIncident(inc); err != nil {
 		return err
@@ -52,15 +54,35 @@ func (s *Incidents) CreateIncident(ctx context.Context, inc *runbook.Incident, a
 		if err := checkChannelFree(ctx, tx, inc.Channel, 0); err != nil {
 			return err
 		}
+		// The open-dedup-key index decides whether another open incident has the key:
+		// were two declarations to race to the insert, the second would insert nothing.
+		// The look-up first is not what makes it safe; it keeps a repeated
+		// declaration from spending an incident number (an insert that does nothing
+		// still advances AUTOINCREMENT).
+		if inc.DedupKey != "" {
+			found, err := findOpenByDedupKey(ctx, tx, inc.DedupKey)
+			if err != nil || found != nil {
+				existing = found
+				return err
+			}
+		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO incidents (title, severity, status, service,
 			commander, channel, announcement_channel, announcement_ts, updates_ts, fields, created_by,
-			created_at, updated_at, resolved_at, request_key, summary, reopened_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			created_at, updated_at, resolved_at, request_key, summary, reopened_at, dedup_key)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (dedup_key) WHERE dedup_key IS NOT NULL AND resolved_at IS NULL DO NOTHING`,
 			inc.Title, inc.Severity, inc.Status, inc.Service, inc.Commander, inc.Channel,
 			inc.AnnouncementChannel, inc.AnnouncementTS, inc.UpdatesTS, fields, inc.CreatedBy,
 			now.UnixMilli(), now.UnixMilli(), nullMillis(inc.ResolvedAt), nullString(inc.RequestKey), inc.Summary,
-			nullMillis(inc.ReopenedAt))
+			nullMillis(inc.ReopenedAt), nullString(inc.DedupKey))
 		if err != nil {
 			return fmt.Errorf("insert incident: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			if err == nil {
+				existing, err = openIncidentByDedupKey(ctx, tx, inc.DedupKey)
+			}
+			return err
 		}
 		if id, err = res.LastInsertId(); err != nil {
 			return err
@@ -114,6 +136,18 @@ func (s *Incidents) IncidentByRequestKey(ctx context.Context, key string) (*runb
 	}
 	if inc == nil {
 		return nil, runbook.Errorf(runbook.ENOTFOUND, "No incident was declared by this request.")
+	}
+	return inc, nil
+}
+
+// OpenIncidentByDedupKey returns the open incident holding a dedup key.
+func (s *Incidents) OpenIncidentByDedupKey(ctx context.Context, key string) (*runbook.Incident, error) {
+	inc, err := findOpenByDedupKey(ctx, s.db.read, key)
+	if err != nil {
+		return nil, fmt.Errorf("find incident by dedup key: %w", err)
+	}
+	if inc == nil {
+		return nil, runbook.Errorf(runbook.ENOTFOUND, "No open incident was declared under this key.")
 	}
 	return inc, nil
 }
@@ -182,12 +216,18 @@ func (s *Incidents) UpdateIncidentOnce(ctx context.Context, id int64, key string
 
 // updateIncident applies fn to inc, as read in tx, and writes it back.
 func updateIncident(ctx context.Context, tx *sql.Tx, inc *runbook.Incident, now time.Time, fn func(*runbook.Incident) error) error {
-	id, createdBy, createdAt, key := inc.ID, inc.CreatedBy, inc.CreatedAt, inc.RequestKey
+	id, createdBy, createdAt, key, dedup := inc.ID, inc.CreatedBy, inc.CreatedAt, inc.RequestKey, inc.DedupKey
+	wasResolved := !inc.ResolvedAt.IsZero()
 	roles := maps.Clone(inc.Roles) // fn may change the map in place
 	if err := fn(inc); err != nil {
 		return err
 	}
-	inc.ID, inc.CreatedBy, inc.CreatedAt, inc.RequestKey = id, createdBy, createdAt, key
+	inc.ID, inc.CreatedBy, inc.CreatedAt, inc.RequestKey, inc.DedupKey = id, createdBy, createdAt, key, dedup
+	if wasResolved && inc.ResolvedAt.IsZero() && inc.DedupKey != "" {
+		if err := giveUpTakenDedupKey(ctx, tx, inc); err != nil {
+			return err
+		}
+	}
 	inc.UpdatedAt = millis(now)
 	if !inc.ResolvedAt.IsZero() {
 		inc.ResolvedAt = millis(inc.ResolvedAt)
@@ -207,16 +247,33 @@ func updateIncident(ctx context.Context, tx *sql.Tx, inc *runbook.Incident, now 
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE incidents SET title = ?, severity = ?, status = ?,
 		service = ?, commander = ?, channel = ?, announcement_channel = ?, announcement_ts = ?,
-		updates_ts = ?, fields = ?, updated_at = ?, resolved_at = ?, summary = ?, reopened_at = ? WHERE id = ?`,
+		updates_ts = ?, fields = ?, updated_at = ?, resolved_at = ?, summary = ?, reopened_at = ?, dedup_key = ? WHERE id = ?`,
 		inc.Title, inc.Severity, inc.Status, inc.Service, inc.Commander, inc.Channel,
 		inc.AnnouncementChannel, inc.AnnouncementTS, inc.UpdatesTS, fields, inc.UpdatedAt.UnixMilli(),
-		nullMillis(inc.ResolvedAt), inc.Summary, nullMillis(inc.ReopenedAt), id); err != nil {
+		nullMillis(inc.ResolvedAt), inc.Summary, nullMillis(inc.ReopenedAt), nullString(inc.DedupKey), id); err != nil {
 		return fmt.Errorf("write incident: %w", err)
 	}
 	if maps.Equal(roles, inc.Roles) {
 		return nil // most updates change no role
 	}
 	return writeRoles(ctx, tx, id, inc.Roles)
+}
+
+// giveUpTakenDedupKey clears the dedup key of an incident being reopened when a newer
+// open incident was declared under it meanwhile: that one goes on taking the key's
+// alerts, and reopening is never refused for it.
+func giveUpTakenDedupKey(ctx context.Context, tx *sql.Tx, inc *runbook.Incident) error {
+	var other int64
+	err := tx.QueryRowContext(ctx, "SELECT id FROM incidents WHERE dedup_key = ? AND dedup_key IS NOT NULL AND resolved_at IS NULL",
+		inc.DedupKey).Scan(&other)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return fmt.Errorf("check dedup key: %w", err)
+	}
+	inc.DedupKey = ""
+	return nil
 }
 
 // writeRoles stores who holds an incident's roles other than commander (kept in its
@@ -364,6 +421,27 @@ func incidentByRequestKey(ctx context.Context, q querier, key string) (*runbook.
 	return inc, err
 }
 
+// openIncidentByDedupKey returns the open incident that holds a dedup key, which an
+// insert under it just found.
+func openIncidentByDedupKey(ctx context.Context, q querier, key string) (*runbook.Incident, error) {
+	inc, err := findOpenByDedupKey(ctx, q, key)
+	if err == nil && inc == nil {
+		return nil, fmt.Errorf("no open incident holds dedup key %q, yet inserting under it conflicted", key)
+	}
+	return inc, err
+}
+
+// findOpenByDedupKey returns the open incident that holds a dedup key, or nil; the
+// statement repeats the index's condition so that SQLite can use the partial index.
+func findOpenByDedupKey(ctx context.Context, q querier, key string) (*runbook.Incident, error) {
+	inc, err := scanIncident(q.QueryRowContext(ctx, "SELECT "+incidentColumns+
+		" FROM incidents WHERE dedup_key = ? AND dedup_key IS NOT NULL AND resolved_at IS NULL", key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return inc, err
+}
+
 func incidentExists(ctx context.Context, q querier, id int64) error {
 	var one int
 	err := q.QueryRowContext(ctx, "SELECT 1 FROM incidents WHERE id = ?", id).Scan(&one)
@@ -430,7 +508,7 @@ func scanIncident(row scanner) (*runbook.Incident, error) {
 	var roles string
 	if err := row.Scan(&inc.ID, &inc.Title, &inc.Severity, &inc.Status, &inc.Service, &inc.Commander,
 		&inc.Channel, &inc.AnnouncementChannel, &inc.AnnouncementTS, &inc.UpdatesTS, &fields, &inc.CreatedBy,
-		&created, &updated, &resolved, &inc.RequestKey, &reopened, &roles, &inc.Summary); err != nil {
+		&created, &updated, &resolved, &inc.RequestKey, &reopened, &roles, &inc.Summary, &inc.DedupKey); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, err
 		}

@@ -243,12 +243,43 @@ func planScenario(db *DB) []planStep {
 				return err
 			}
 			again := *incident // the request key found
-			return inc.CreateIncident(ctx, &again)
+			if err := inc.CreateIncident(ctx, &again); err != nil {
+				return err
+			}
+			for _, key := range []string{"req-d1", "req-d2"} { // the second finds the dedup key held
+				if err := inc.CreateIncident(ctx, &runbook.Incident{Title: "alert", Severity: "sev1", Status: "investigating",
+					RequestKey: key, DedupKey: "alerts:g1"}); err != nil {
+					return err
+				}
+			}
+			return nil
 		}),
 		step("Incidents.Incident", func(ctx context.Context) error { _, err := inc.Incident(ctx, incident.ID); return err }),
 		step("Incidents.IncidentByRequestKey", func(ctx context.Context) error { _, err := inc.IncidentByRequestKey(ctx, "req-1"); return err }),
+		step("Incidents.OpenIncidentByDedupKey", func(ctx context.Context) error {
+			_, err := inc.OpenIncidentByDedupKey(ctx, "alerts:g1")
+			return err
+		}),
 		step("Incidents.IncidentByChannel", func(ctx context.Context) error { _, err := inc.IncidentByChannel(ctx, "C1"); return err }),
-		step("Incidents.UpdateIncident", func(ctx context.Context) error { _, err := inc.UpdateIncident(ctx, incident.ID, setOpen); return err }),
+		step("Incidents.UpdateIncident", func(ctx context.Context) error {
+			if _, err := inc.UpdateIncident(ctx, incident.ID, setOpen); err != nil {
+				return err
+			}
+			// Reopening an incident whose dedup key a newer open one holds.
+			first, err := inc.IncidentByRequestKey(ctx, "req-d1")
+			if err != nil {
+				return err
+			}
+			if _, err := inc.UpdateIncident(ctx, first.ID, func(i *runbook.Incident) error { i.ResolvedAt = now; return nil }); err != nil {
+				return err
+			}
+			if err := inc.CreateIncident(ctx, &runbook.Incident{Title: "alert", Severity: "sev1", Status: "investigating",
+				RequestKey: "req-d3", DedupKey: "alerts:g1"}); err != nil {
+				return err
+			}
+			_, err = inc.UpdateIncident(ctx, first.ID, func(i *runbook.Incident) error { i.ResolvedAt = time.Time{}; return nil })
+			return err
+		}),
 		step("Incidents.UpdateIncidentOnce", func(ctx context.Context) error {
 			for range 2 { // the second finds the key applied
 				if _, _, err := inc.UpdateIncidentOnce(ctx, incident.ID, "chg-1", setOpen); err != nil {
