@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/runbookhq/runbook"
@@ -72,6 +73,13 @@ type Deps struct {
 	// Refuse, when set, says why no request can be taken now (the database was
 	// lost, as a runbook.Error); nil lets requests through.
 	Refuse func() error
+
+	// Approvals serves /api/v1/approvals; nil leaves those endpoints out.
+	Approvals ApprovalDesk
+	// After is the clock's timer, for long-polls (time.After when nil).
+	After func(time.Duration) <-chan time.Time
+	// MaxWaits caps the long-polls waiting at once (DefaultMaxWaits when 0).
+	MaxWaits int
 }
 
 // Server serves the API.
@@ -82,6 +90,10 @@ type Server struct {
 	log    *slog.Logger
 	// allow lists the methods registered for each path, for 405's Allow header.
 	allow map[string][]string
+	// waits holds a slot per long-poll waiting; stopping, closed by Stop, ends them.
+	waits    chan struct{}
+	stopping chan struct{}
+	stopOnce sync.Once
 }
 
 // hashedToken keeps only a token's digest, so that comparing a presented token
@@ -99,13 +111,21 @@ func New(d Deps) *Server {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	s := &Server{d: d, mux: http.NewServeMux(), log: d.Logger, allow: map[string][]string{}}
+	if d.MaxWaits <= 0 {
+		d.MaxWaits = DefaultMaxWaits
+	}
+	s := &Server{d: d, mux: http.NewServeMux(), log: d.Logger, allow: map[string][]string{},
+		waits: make(chan struct{}, d.MaxWaits), stopping: make(chan struct{})}
 	for _, t := range d.Tokens {
 		s.tokens = append(s.tokens, hashedToken{sum: sha256.Sum256([]byte(t.Value)), caller: Caller{Name: t.Name, Scopes: t.Scopes}})
 	}
 	s.routes()
 	return s
 }
+
+// Stop answers every long-poll at once with the approval as it stands (the caller
+// polls again), so that the HTTP server can shut down without waiting them out.
+func (s *Server) Stop() { s.stopOnce.Do(func() { close(s.stopping) }) }
 
 // Handler is the mux the observe server mounts; Mount does it.
 type Handler interface {
@@ -135,6 +155,7 @@ func (s *Server) routes() {
 		writeError(w, &Error{Status: http.StatusNotFound, Code: "not_found",
 			Message: fmt.Sprintf("There is no %s %s in this API; see docs/api.md.", r.Method, r.URL.Path)})
 	})
+	s.approvalRoutes()
 }
 
 // handle registers an endpoint that needs scope. The pattern names its method

@@ -42,6 +42,14 @@ type Config struct {
 	SweepInterval time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+
+	// The defaults of requests made through the API (Ask), as for approval steps:
+	// Channel (slack.approvalChannel) and DefaultChannel (slack.defaultChannel) are
+	// where to ask when the request names no channel, Timeout how long it waits (30m
+	// when 0), Required how many approvals each risk level needs.
+	Channel, DefaultChannel string
+	Timeout                 time.Duration
+	Required                map[string]int
 }
 
 // Resumer makes a run look at its approval again; *engine.Executor satisfies it.
@@ -52,6 +60,7 @@ type Resumer interface {
 // Store is what the service needs of the store.
 type Store interface {
 	runbook.ApprovalStore
+	runbook.APIApprovalStore
 	// CastVote records a vote and decides the request if the vote completes it, in one
 	// transaction; VoteResult.Decided tells the one caller that decided it.
 	CastVote(ctx context.Context, approvalID int64, user string, approve bool, note string) (runbook.VoteResult, error)
@@ -79,10 +88,11 @@ type Service struct {
 	cfg       Config
 	log       *slog.Logger
 
-	rearm  chan struct{} // wakes the sweeper early: a new request may expire first
-	mu     sync.Mutex
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	rearm   chan struct{} // wakes the sweeper early: a new request may expire first
+	settled broadcast     // fired whenever a request is settled, for Await
+	mu      sync.Mutex
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
 }
 
 // New returns a service; Start runs its expiry sweeper.
@@ -93,6 +103,9 @@ func New(store Store, slack runbook.Slack, resumer Resumer, audit runbook.AuditS
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 30 * time.Minute
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
