@@ -279,6 +279,7 @@ func (a *App) assemble(cfg *config.Config, db *store.DB, adapter *slackapi.Clien
 		RequireDenialReason: cfg.Approvals.RequireDenialReason,
 		SweepInterval:       cfg.Approvals.SweepInterval,
 		Now:                 now,
+		After:               opts.After,
 		Channel:             cfg.Slack.ApprovalChannel,
 		DefaultChannel:      cfg.Slack.DefaultChannel,
 		Timeout:             cfg.Approvals.Timeout,

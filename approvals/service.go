@@ -40,8 +40,10 @@ type Config struct {
 	// SweepInterval is how often pending requests are checked for expiry (default 15s);
 	// the sweeper also wakes at the next request's expiry.
 	SweepInterval time.Duration
-	// Now is the clock (default time.Now).
-	Now func() time.Time
+	// Now is the clock (default time.Now); After waits on it (default time.After), so
+	// that requests expire by the clock Now reads.
+	Now   func() time.Time
+	After func(time.Duration) <-chan time.Time
 
 	// The defaults of requests made through the API (Ask), as for approval steps:
 	// Channel (slack.approvalChannel) and DefaultChannel (slack.defaultChannel) are
@@ -104,6 +106,9 @@ func New(store Store, slack runbook.Slack, resumer Resumer, audit runbook.AuditS
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.After == nil {
+		cfg.After = time.After
+	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Minute
 	}
@@ -159,16 +164,14 @@ func (s *Service) Stop() {
 // sweepLoop expires overdue requests every SweepInterval, at the next expiry, and when
 // a new request is made.
 func (s *Service) sweepLoop(ctx context.Context, wait time.Duration) {
-	timer := time.NewTimer(wait)
-	defer timer.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-timer.C:
+		case <-s.cfg.After(wait):
 		case <-s.rearm:
 		}
-		timer.Reset(s.sweep(ctx))
+		wait = s.sweep(ctx)
 	}
 }
 
