@@ -57,6 +57,19 @@ type Ask struct {
 // handle is what an @handle may look like: a username or a user group's handle.
 var handle = regexp.MustCompile(`^@[a-z0-9][a-z0-9._-]{0,79}$`)
 
+// userID is a user id as a caller may send it: U…/W… or <@U…>, nothing around it.
+var userID = regexp.MustCompile(`^(?:<@)?([UW][A-Z0-9]{2,})(>?)$`)
+
+// strictUser reads a user id sent through the API, refusing the labels and trailing
+// text runbook.UserRef lets through.
+func strictUser(e string) (string, bool) {
+	m := userID.FindStringSubmatch(e)
+	if m == nil || strings.HasPrefix(e, "<@") != (m[2] == ">") {
+		return "", false
+	}
+	return m[1], true
+}
+
 // Ask makes an approval request from outside a run and posts its message, or, for a
 // repeated idempotency key, returns the request made before (created false), posting
 // its message if an earlier attempt did not get that far.
@@ -112,7 +125,7 @@ func (s *Service) askFor(ctx context.Context, q Ask) (*runbook.Approval, error) 
 	}
 	requester := ""
 	if q.Requester != "" {
-		id, ok := runbook.UserRef(q.Requester)
+		id, ok := strictUser(strings.TrimSpace(q.Requester))
 		if !ok {
 			return nil, runbook.Errorf(runbook.EINVALID, "requester must be a Slack user id like U012AB3CD, not %q.", slackui.Truncate(q.Requester, 40))
 		}
@@ -156,7 +169,7 @@ func (s *Service) askApprovers(ctx context.Context, entries []string) ([]string,
 	out := make([]string, 0, len(entries))
 	for _, raw := range entries {
 		e := strings.TrimSpace(raw)
-		id, isUser := runbook.UserRef(e)
+		id, isUser := strictUser(e)
 		switch {
 		case isUser:
 			e = id
