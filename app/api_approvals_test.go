@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/runbookhq/runbook"
 	"github.com/runbookhq/runbook/config"
@@ -267,5 +268,33 @@ func TestAPIApprovalNeedsAChannel(t *testing.T) {
 	w := startPipelineWorld(t, func(c *config.Config) { c.Slack.ApprovalChannel, c.Slack.DefaultChannel = "", "" })
 	if got := w.ask(w.approversBody("x")); got.status != 400 || !strings.Contains(got.str("message"), "There is no channel to ask in") {
 		t.Fatalf("no channel anywhere: %d %v", got.status, got.body)
+	}
+}
+
+// TestAPIApprovalStoredButNotPosted: a process that died between storing a request
+// and posting its message leaves it unposted; the next start posts it, and a click on
+// it decides it for the pipeline polling.
+func TestAPIApprovalStoredButNotPosted(t *testing.T) {
+	w := startPipelineWorld(t)
+	w.Stop()
+	db := apptest.OpenStore(t, w.Config.Store.Path)
+	db.Now = func() time.Time { return time.Now().Add(-time.Hour) } // asked an hour ago
+	a := &runbook.Approval{Operation: "deploy", Risk: runbook.RiskLow, RequestedVia: "api:ci", Approvers: []string{w.bob.ID},
+		Required: 1, Channel: w.ops.ID, ExpiresAt: time.Now().Add(time.Hour)}
+	if _, err := db.Approvals().CreateAPIApproval(context.Background(), a, "build-7"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	w.Start()
+	var posted *runbook.Approval
+	w.WaitFor("the request message", func() bool { posted = w.approval(a.Key()); return posted.MessageTS != "" })
+	if n := len(w.botTopLevel(w.ops.ID)); n != 1 {
+		t.Fatalf("%d request messages, want 1", n)
+	}
+	w.Press(w.bob.ID, w.ops.ID, posted.MessageTS, slackui.ActionApprove, slackui.ApprovalValue(posted))
+	if got := w.call("GET", "/api/v1/approvals/"+a.Key(), apptest.APITokenApprovals, ""); got.str("state") != "approved" {
+		t.Fatalf("GET after the click: %v", got.body)
 	}
 }

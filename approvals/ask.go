@@ -237,6 +237,31 @@ func (s *Service) post(ctx context.Context, a *runbook.Approval, inc *runbook.In
 	return nil
 }
 
+// postUnposted posts the message of every pending request made through the API whose
+// message was never recorded and which was made longer than settleGrace ago: the
+// process died between storing it and posting it, and its caller may be long-polling.
+// A younger one may still be in the hands of the Ask that made it. (A process that
+// died after chat.postMessage but before recording the message leaves a request whose
+// message is posted twice: the first copy's buttons still count, as the token matches,
+// but only the second is updated once it is decided.)
+func (s *Service) postUnposted(ctx context.Context) error {
+	pending, err := s.store.PendingApprovals(ctx)
+	if err != nil {
+		return fmt.Errorf("approvals: %w", err)
+	}
+	before := s.cfg.Now().Add(-settleGrace)
+	for _, a := range pending {
+		if a.RunID != 0 || a.MessageTS != "" || a.CreatedAt.After(before) {
+			continue
+		}
+		s.log.Info("posting the message of an approval asked for before a restart", "approval", a.Key())
+		if err := s.post(ctx, a, s.incident(ctx, a.IncidentID)); err != nil {
+			s.logErr("post approval request", err, "approval", a.Key())
+		}
+	}
+	return nil
+}
+
 // Permalink is the link to a request's message, or "" if Slack cannot say.
 func (s *Service) Permalink(ctx context.Context, a *runbook.Approval) string {
 	if a.MessageTS == "" {

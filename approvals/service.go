@@ -143,6 +143,9 @@ func (s *Service) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.postUnposted(ctx); err != nil {
+		return err
+	}
 	sweepCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
 	s.wg.Go(func() { s.sweepLoop(sweepCtx, wait) })
@@ -184,6 +187,9 @@ func (s *Service) sweep(ctx context.Context) time.Duration {
 	}
 	if err := s.settleStale(ctx, s.cfg.Now().Add(-settleGrace)); err != nil {
 		s.logErr("follow up approvals", err)
+	}
+	if err := s.postUnposted(ctx); err != nil {
+		s.logErr("post approval requests", err)
 	}
 	return wait
 }
