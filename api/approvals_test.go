@@ -90,3 +90,16 @@ func TestParseWait(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseWait: any ?wait= is refused or read as a wait between 0 and MaxWait.
+func FuzzParseWait(f *testing.F) {
+	for _, s := range []string{"", "60s", "60", "-1s", "1h", "9223372036854775807", "1e3", "0x10", "120.5s"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		d, err := parseWait(v)
+		if err == nil && (d < 0 || d > MaxWait) {
+			t.Fatalf("wait %q read as %v", v, d)
+		}
+	})
+}

@@ -168,17 +168,9 @@ func (s *Service) askApprovers(ctx context.Context, entries []string) ([]string,
 	}
 	out := make([]string, 0, len(entries))
 	for _, raw := range entries {
-		e := strings.TrimSpace(raw)
-		id, isUser := strictUser(e)
-		switch {
-		case isUser:
-			e = id
-		case runbook.LooksLikeID(e, "S"):
-		case handle.MatchString(strings.ToLower(e)):
-			e = strings.ToLower(e)
-		default:
-			return nil, runbook.Errorf(runbook.EINVALID,
-				"approvers entry %q is not a user id, a user group id or an @handle.", slackui.Truncate(raw, 40))
+		e, err := approverShape(raw)
+		if err != nil {
+			return nil, err
 		}
 		if _, err := runbook.People(ctx, s.slack, e); runbook.ErrorCode(err) == runbook.ENOTFOUND {
 			return nil, runbook.Errorf(runbook.EINVALID, "approvers entry %s: %s.", e, runbook.ErrorMessage(err))
@@ -188,6 +180,23 @@ func (s *Service) askApprovers(ctx context.Context, entries []string) ([]string,
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// approverShape reads one approvers entry a caller sent: a user id (U…, W…, <@U…>),
+// a user group id (S…) or an @handle, normalised; anything else is refused.
+func approverShape(raw string) (string, error) {
+	e := strings.TrimSpace(raw)
+	if id, ok := strictUser(e); ok {
+		return id, nil
+	}
+	if runbook.LooksLikeID(e, "S") {
+		return e, nil
+	}
+	if h := strings.ToLower(e); handle.MatchString(h) {
+		return h, nil
+	}
+	return "", runbook.Errorf(runbook.EINVALID,
+		"approvers entry %q is not a user id, a user group id or an @handle.", slackui.Truncate(runbook.CleanText(raw), 40))
 }
 
 // askChannel resolves where a request is asked: the caller's channel, else the
