@@ -170,9 +170,14 @@ func TestAPIApprovalCancel(t *testing.T) {
 	}
 }
 
+// deployToken is a second token with the approvals scope.
+const deployToken = "deploy-0123456789abcdef0123456789abcdef"
+
 // TestAPIApprovalAttacks: what a token holder or a workspace member could try.
 func TestAPIApprovalAttacks(t *testing.T) {
-	w := startPipelineWorld(t)
+	w := startPipelineWorld(t, func(c *config.Config) {
+		c.API.Tokens = append(c.API.Tokens, config.APIToken{Name: "deploy", Token: config.Secret(deployToken), Scopes: []string{config.ScopeApprovals}})
+	})
 	t.Run("TokenWithoutTheScope", func(t *testing.T) {
 		for _, c := range []struct{ method, path, body string }{
 			{"POST", "/api/v1/approvals", w.approversBody("x")}, {"GET", "/api/v1/approvals/APR-1", ""}, {"DELETE", "/api/v1/approvals/APR-1", ""},
@@ -252,6 +257,20 @@ func TestAPIApprovalAttacks(t *testing.T) {
 		}
 		if w.approval(one.Key()).State != runbook.ApprovalPending || w.approval(two.Key()).State != runbook.ApprovalPending {
 			t.Fatal("a foreign button decided a request")
+		}
+	})
+	t.Run("OnlyTheAskingTokenCancels", func(t *testing.T) {
+		id := w.ask(w.approversBody("drop the old index")).str("id")
+		got := w.call("DELETE", "/api/v1/approvals/"+id, deployToken, "")
+		if got.status != 403 || !strings.Contains(got.str("message"), "only that token may cancel it") {
+			t.Fatalf("another token's DELETE: %d %v", got.status, got.body)
+		}
+		if w.approval(id).State != runbook.ApprovalPending {
+			t.Fatal("another token cancelled the request")
+		}
+		// Reading is open to any approvals token (documented).
+		if got := w.call("GET", "/api/v1/approvals/"+id, deployToken, ""); got.status != 200 || got.str("requested_via") != "api:ci" {
+			t.Fatalf("another token's GET: %d %v", got.status, got.body)
 		}
 	})
 	t.Run("BadReads", func(t *testing.T) {
