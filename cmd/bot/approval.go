@@ -268,7 +268,11 @@ func (c *approvalClient) call(ctx context.Context, method, path, key string, bod
 }
 
 func (c *approvalClient) fail(err error) int {
-	fmt.Fprintf(c.stderr, "bot approval request: %s\n", strings.TrimSpace(err.Error()))
+	msg := strings.TrimSpace(err.Error())
+	if !strings.HasSuffix(msg, ".") && !strings.HasSuffix(msg, ")") {
+		msg += "."
+	}
+	fmt.Fprintf(c.stderr, "bot approval request: %s\n", msg)
 	return exitError
 }
 

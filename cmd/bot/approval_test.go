@@ -151,3 +151,26 @@ func TestApprovalRequestErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestApprovalRequestRidesOutARestart: the bot restarts while the job waits; the job
+// reconnects on its own and still exits 0 on the approval given after the restart.
+func TestApprovalRequestRidesOutARestart(t *testing.T) {
+	p := &pipeline{Kit: apptest.New(t, apptest.Options{Emulator: slackfake.Options{AckTimeout: time.Second}}), t: t,
+		clock: apptest.NewClock(time.Now())}
+	apptest.WithAPI(p.Config)
+	p.Config.HTTP.Addr = freeAddr(t) // the same address after the restart, as in production
+	p.Config.Slack.ApprovalChannel = "#ops"
+	p.clock.Use(&p.AppOptions)
+	p.alice, p.bob = p.Person("alice"), p.Person("bob")
+	p.ops = p.Channel("ops", "alice", "bob")
+	p.Start()
+
+	done := p.job()
+	p.posted(1)
+	p.Restart()
+	a := p.posted(1)
+	p.Press(p.bob.ID, p.ops.ID, a.MessageTS, slackui.ActionApprove, slackui.ApprovalValue(a))
+	if r := p.finished(done); r.code != 0 || strings.TrimSpace(r.stdout) != "APR-1 approved by "+p.bob.ID {
+		t.Fatalf("after a restart and an approval: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
