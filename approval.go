@@ -17,10 +17,12 @@ const (
 	ApprovalCancelled ApprovalState = "cancelled"
 )
 
-// Approval is a request, made by a run's approval.request step, for a person to allow
-// or refuse a risky operation.
+// Approval is a request, made by a run's approval.request step or through the API, for
+// a person to allow or refuse a risky operation.
 type Approval struct {
-	ID          int64
+	ID int64
+	// RunID is the run whose step asked; 0 for a request made through the API, which
+	// no run waits on.
 	RunID       int64
 	StepIndex   int
 	IncidentID  int64
@@ -29,6 +31,9 @@ type Approval struct {
 	Rollback    string
 	Reason      string
 	RequestedBy string
+	// RequestedVia is the API actor that asked ("api:ci", see APIActor); "" for a run's
+	// request. RequestedBy is then the person on whose behalf it asked, if it said.
+	RequestedVia string
 	// Approvers may decide (user ids, @handles, user groups; resolved when a click
 	// arrives); empty means the configured approvers. Required is how many distinct
 	// approvals are needed; any one denial decides.
@@ -72,4 +77,12 @@ type ApprovalStore interface {
 	DecideApproval(ctx context.Context, id int64, to ApprovalState, by, note string) (bool, error)
 	// PendingApprovals lists pending requests, oldest first.
 	PendingApprovals(ctx context.Context) ([]*Approval, error)
+}
+
+// APIApprovalStore keeps approval requests made through the API.
+type APIApprovalStore interface {
+	// CreateAPIApproval stores a pending request made by a.RequestedVia (no run). With
+	// an idempotency key it returns instead the request that actor already made with
+	// that key, if any; created says which.
+	CreateAPIApproval(ctx context.Context, a *Approval, idempotencyKey string) (created bool, err error)
 }

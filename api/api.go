@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/runbookhq/runbook"
@@ -84,6 +85,12 @@ type Deps struct {
 	AlertSeverity func(label string) string
 	// Permalink links to a message, for an incident's url (optional).
 	Permalink func(ctx context.Context, channel, ts string) (string, error)
+	// Approvals asks for approvals, reads and withdraws them (/api/v1/approvals).
+	Approvals ApprovalDesk
+	// After is the clock's timer, for long-polls (time.After when nil).
+	After func(time.Duration) <-chan time.Time
+	// MaxWaits caps the long-polls waiting at once (DefaultMaxWaits when 0).
+	MaxWaits int
 }
 
 // Server serves the API.
@@ -96,6 +103,10 @@ type Server struct {
 	allow map[string][]string
 	// patterns are the endpoints registered, "METHOD /path", in order.
 	patterns []string
+	// waits holds a slot per long-poll waiting; stopping, closed by Stop, ends them.
+	waits    chan struct{}
+	stopping chan struct{}
+	stopOnce sync.Once
 }
 
 // hashedToken keeps only a token's digest, so that comparing a presented token
@@ -113,13 +124,21 @@ func New(d Deps) *Server {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	s := &Server{d: d, mux: http.NewServeMux(), log: d.Logger, allow: map[string][]string{}}
+	if d.MaxWaits <= 0 {
+		d.MaxWaits = DefaultMaxWaits
+	}
+	s := &Server{d: d, mux: http.NewServeMux(), log: d.Logger, allow: map[string][]string{},
+		waits: make(chan struct{}, d.MaxWaits), stopping: make(chan struct{})}
 	for _, t := range d.Tokens {
 		s.tokens = append(s.tokens, hashedToken{sum: sha256.Sum256([]byte(t.Value)), caller: Caller{Name: t.Name, Scopes: t.Scopes}})
 	}
 	s.routes()
 	return s
 }
+
+// Stop answers every long-poll at once with the approval as it stands (the caller
+// polls again), so that the HTTP server can shut down without waiting them out.
+func (s *Server) Stop() { s.stopOnce.Do(func() { close(s.stopping) }) }
 
 // Handler is the mux the observe server mounts; Mount does it.
 type Handler interface {
@@ -154,6 +173,7 @@ func (s *Server) routes() {
 	s.handle("GET /api/v1/incidents/{id}", ScopeIncidents, s.incident)
 	s.handle("POST /api/v1/alerts/alertmanager", ScopeIncidents, s.alertmanager)
 	s.handle("POST /api/v1/alerts/grafana", ScopeIncidents, s.grafana)
+	s.approvalRoutes()
 }
 
 // Routes lists the endpoints served, as "METHOD /path" patterns; api/openapi.yaml

@@ -17,8 +17,8 @@ func TestEveryRouteIsInOpenAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	var doc struct {
-		OpenAPI string                               `yaml:"openapi"`
-		Paths   map[string]map[string]map[string]any `yaml:"paths"`
+		OpenAPI string                    `yaml:"openapi"`
+		Paths   map[string]map[string]any `yaml:"paths"`
 	}
 	if err := yaml.Unmarshal(raw, &doc); err != nil {
 		t.Fatalf("openapi.yaml: %v", err)

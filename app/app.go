@@ -177,14 +177,14 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	}
 	if len(cfg.API.Tokens) > 0 {
 		// Validate made http.addr required with api.tokens, so a.HTTP exists.
-		a.API = api.New(a.apiDeps(cfg, logger))
+		a.API = api.New(a.apiDeps(cfg, logger, opts.After))
 		a.API.Mount(a.HTTP)
 	}
 	return a, nil
 }
 
 // apiDeps are what the API acts through.
-func (a *App) apiDeps(cfg *config.Config, logger *slog.Logger) api.Deps {
+func (a *App) apiDeps(cfg *config.Config, logger *slog.Logger, after func(time.Duration) <-chan time.Time) api.Deps {
 	tokens := make([]api.Token, len(cfg.API.Tokens))
 	for i, t := range cfg.API.Tokens {
 		tokens[i] = api.Token{Name: t.Name, Value: t.Token.Reveal()}
@@ -204,6 +204,9 @@ func (a *App) apiDeps(cfg *config.Config, logger *slog.Logger) api.Deps {
 		Permalink: func(ctx context.Context, channel, ts string) (string, error) {
 			return a.Slack.Permalink(ctx, channel, ts, "")
 		},
+		// Long-polls wait on the clock the approvals expire by.
+		Approvals: a.Approvals,
+		After:     after,
 	}
 }
 
@@ -283,6 +286,11 @@ func (a *App) assemble(cfg *config.Config, db *store.DB, adapter *slackapi.Clien
 		RequireDenialReason: cfg.Approvals.RequireDenialReason,
 		SweepInterval:       cfg.Approvals.SweepInterval,
 		Now:                 now,
+		After:               opts.After,
+		Channel:             cfg.Slack.ApprovalChannel,
+		DefaultChannel:      cfg.Slack.DefaultChannel,
+		Timeout:             cfg.Approvals.Timeout,
+		Required:            cfg.Approvals.Required,
 	}, logger.With("component", "approvals"))
 	a.Executor.Register(
 		engine.SlackActions(a.Incidents),
@@ -522,6 +530,9 @@ func (a *App) fenceLostDatabase(ctx context.Context, stopUpdates func()) {
 // Close releases the HTTP listener, the store and then the instance lock, so that the
 // next process finds the database closed. Call it after Run has returned.
 func (a *App) Close() error {
+	if a.API != nil {
+		a.API.Stop() // long-polls answer now rather than hold the shutdown
+	}
 	if a.HTTP != nil {
 		a.HTTP.Stop()
 	}

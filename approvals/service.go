@@ -40,8 +40,18 @@ type Config struct {
 	// SweepInterval is how often pending requests are checked for expiry (default 15s);
 	// the sweeper also wakes at the next request's expiry.
 	SweepInterval time.Duration
-	// Now is the clock (default time.Now).
-	Now func() time.Time
+	// Now is the clock (default time.Now); After waits on it (default time.After), so
+	// that requests expire by the clock Now reads.
+	Now   func() time.Time
+	After func(time.Duration) <-chan time.Time
+
+	// The defaults of requests made through the API (Ask), as for approval steps:
+	// Channel (slack.approvalChannel) and DefaultChannel (slack.defaultChannel) are
+	// where to ask when the request names no channel, Timeout how long it waits (30m
+	// when 0), Required how many approvals each risk level needs.
+	Channel, DefaultChannel string
+	Timeout                 time.Duration
+	Required                map[string]int
 }
 
 // Resumer makes a run look at its approval again; *engine.Executor satisfies it.
@@ -52,6 +62,7 @@ type Resumer interface {
 // Store is what the service needs of the store.
 type Store interface {
 	runbook.ApprovalStore
+	runbook.APIApprovalStore
 	// CastVote records a vote and decides the request if the vote completes it, in one
 	// transaction; VoteResult.Decided tells the one caller that decided it.
 	CastVote(ctx context.Context, approvalID int64, user string, approve bool, note string) (runbook.VoteResult, error)
@@ -79,10 +90,11 @@ type Service struct {
 	cfg       Config
 	log       *slog.Logger
 
-	rearm  chan struct{} // wakes the sweeper early: a new request may expire first
-	mu     sync.Mutex
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	rearm   chan struct{} // wakes the sweeper early: a new request may expire first
+	settled broadcast     // fired whenever a request is settled, for Await
+	mu      sync.Mutex
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
 }
 
 // New returns a service; Start runs its expiry sweeper.
@@ -93,6 +105,12 @@ func New(store Store, slack runbook.Slack, resumer Resumer, audit runbook.AuditS
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.After == nil {
+		cfg.After = time.After
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 30 * time.Minute
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -125,6 +143,9 @@ func (s *Service) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.postUnposted(ctx); err != nil {
+		return err
+	}
 	sweepCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
 	s.wg.Go(func() { s.sweepLoop(sweepCtx, wait) })
@@ -146,16 +167,14 @@ func (s *Service) Stop() {
 // sweepLoop expires overdue requests every SweepInterval, at the next expiry, and when
 // a new request is made.
 func (s *Service) sweepLoop(ctx context.Context, wait time.Duration) {
-	timer := time.NewTimer(wait)
-	defer timer.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-timer.C:
+		case <-s.cfg.After(wait):
 		case <-s.rearm:
 		}
-		timer.Reset(s.sweep(ctx))
+		wait = s.sweep(ctx)
 	}
 }
 
@@ -168,6 +187,9 @@ func (s *Service) sweep(ctx context.Context) time.Duration {
 	}
 	if err := s.settleStale(ctx, s.cfg.Now().Add(-settleGrace)); err != nil {
 		s.logErr("follow up approvals", err)
+	}
+	if err := s.postUnposted(ctx); err != nil {
+		s.logErr("post approval requests", err)
 	}
 	return wait
 }

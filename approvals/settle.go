@@ -53,7 +53,10 @@ func (s *Service) settle(ctx context.Context, a *runbook.Approval, approvers []s
 	if _, err := s.store.SettleApproval(ctx, a.ID, e, line); err != nil {
 		s.logErr("settle approval", err, "approval", a.Key())
 	}
-	s.resumer.Kick(a.RunID)
+	s.settled.fire()
+	if a.RunID != 0 { // a request made through the API has no run to resume
+		s.resumer.Kick(a.RunID)
+	}
 }
 
 // showDecision updates the request message to show how the request ended, and records
@@ -142,7 +145,14 @@ func (s *Service) incident(ctx context.Context, id int64) *runbook.Incident {
 func (s *Service) Requested(ctx context.Context, a *runbook.Approval) {
 	detail := fmt.Sprintf("%s (risk %s); %s from %s; expires %s", a.Operation, slackui.Or(string(a.Risk), "unset"),
 		slackui.Count(max(a.Required, 1), "approval", "approvals"), slackui.Approvers(s.approversOf(a), "anyone but the requester"), slackui.Clock(a.ExpiresAt))
-	s.record(ctx, entry(a, slackui.Or(a.RequestedBy, runbook.ActorRunbook), runbook.AuditApprovalRequested, detail))
+	actor := slackui.Or(a.RequestedBy, runbook.ActorRunbook)
+	if a.RequestedVia != "" {
+		actor = a.RequestedVia
+		if a.RequestedBy != "" {
+			detail += "; on behalf of " + slackui.Mention(a.RequestedBy)
+		}
+	}
+	s.record(ctx, entry(a, actor, runbook.AuditApprovalRequested, detail))
 	s.poke()
 	// A click may have decided the request between chat.postMessage and the executor
 	// recording the message, and its follow-up then had no message to update; or the

@@ -103,12 +103,24 @@ func approver(e string) string {
 	return "@" + Escape(strings.TrimPrefix(e, "@"))
 }
 
+// requestedBy names who asked: the person, the API token that asked on their behalf,
+// or "a trigger" for a run nobody started.
+func requestedBy(a *runbook.Approval) string {
+	switch {
+	case a.RequestedVia != "" && a.RequestedBy != "":
+		return Mention(a.RequestedBy) + " via " + Mention(a.RequestedVia)
+	case a.RequestedVia != "":
+		return Mention(a.RequestedVia)
+	}
+	return Or(Mention(a.RequestedBy), "a trigger")
+}
+
 // approvalFacts are the blocks a request shows before and after it is decided.
 func approvalFacts(a *runbook.Approval, inc *runbook.Incident) []slack.Block {
 	fields := []*slack.TextBlockObject{
 		Mrkdwn(Truncate("*Operation*\n"+a.Operation, maxField)),
 		Mrkdwn("*Risk*\n" + RiskBadge(a.Risk)),
-		Mrkdwn("*Requested by*\n" + Or(Mention(a.RequestedBy), "a trigger")),
+		Mrkdwn("*Requested by*\n" + requestedBy(a)),
 		Mrkdwn(Truncate(fmt.Sprintf("*Who may approve*\n%s · %s", Approvers(a.Approvers, "anyone but the requester"), Count(max(a.Required, 1), "approval", "approvals")+" needed"), maxField)),
 		Mrkdwn(fmt.Sprintf("*Expires*\n<!date^%d^{date_short_pretty} {time}|%s>", a.ExpiresAt.Unix(), a.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC"))),
 	}

@@ -16,13 +16,16 @@ import (
 // Approvals is the SQLite implementation of runbook.ApprovalStore.
 type Approvals struct{ db *DB }
 
-var _ runbook.ApprovalStore = (*Approvals)(nil)
+var (
+	_ runbook.ApprovalStore    = (*Approvals)(nil)
+	_ runbook.APIApprovalStore = (*Approvals)(nil)
+)
 
 // Approvals returns the approval store.
 func (db *DB) Approvals() *Approvals { return &Approvals{db: db} }
 
-const approvalColumns = `id, run_id, step_index, COALESCE(incident_id, 0), operation, risk, rollback, reason, requested_by,
-	approvers, required, channel, message_ts, state, decided_by, COALESCE(decided_at, 0), note, expires_at, created_at, token, outcome, offers_rollback`
+const approvalColumns = `id, COALESCE(run_id, 0), step_index, COALESCE(incident_id, 0), operation, risk, rollback, reason, requested_by,
+	approvers, required, channel, message_ts, state, decided_by, COALESCE(decided_at, 0), note, expires_at, created_at, token, outcome, offers_rollback, requested_via`
 
 // CreateApproval stores a pending request, or returns the one stored for the step.
 func (s *Approvals) CreateApproval(ctx context.Context, a *runbook.Approval) (bool, error) {
@@ -52,6 +55,56 @@ func (s *Approvals) CreateApproval(ctx context.Context, a *runbook.Approval) (bo
 	})
 	if err != nil {
 		return false, fmt.Errorf("create approval for %s: %w", runbook.RunKey(a.RunID), err)
+	}
+	return created, nil
+}
+
+// CreateAPIApproval stores a pending request made through the API, or returns the one
+// the same caller made with the same idempotency key.
+func (s *Approvals) CreateAPIApproval(ctx context.Context, a *runbook.Approval, idempotencyKey string) (bool, error) {
+	if a.RequestedVia == "" || a.RunID != 0 {
+		return false, errors.New("CreateAPIApproval: a request made through the API names its caller and no run")
+	}
+	var key any // NULL: no key, no de-duplication
+	if idempotencyKey != "" {
+		key = idempotencyKey
+	}
+	now := s.db.Now()
+	var created bool
+	err := s.db.update(ctx, func(tx *sql.Tx) error {
+		approvers, err := json.Marshal(orNoStrings(a.Approvers))
+		if err != nil {
+			return err
+		}
+		var id int64
+		err = tx.QueryRowContext(ctx, `INSERT INTO approvals (run_id, step_index, incident_id, operation, risk, rollback, reason,
+			requested_by, approvers, required, channel, state, expires_at, created_at, token, requested_via, idempotency_key)
+			VALUES (NULL, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)
+			ON CONFLICT (requested_via, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+			RETURNING id`,
+			nullID(a.IncidentID), a.Operation, a.Risk, a.Rollback, a.Reason, a.RequestedBy, string(approvers), max(a.Required, 1),
+			a.Channel, a.ExpiresAt.UnixMilli(), now.UnixMilli(), newToken(), a.RequestedVia, key).Scan(&id)
+		switch {
+		case err == nil:
+			created = true
+		case errors.Is(err, sql.ErrNoRows):
+			err = tx.QueryRowContext(ctx, `SELECT id FROM approvals WHERE requested_via = ? AND idempotency_key = ?
+				AND idempotency_key IS NOT NULL`, a.RequestedVia, idempotencyKey).Scan(&id)
+			if err != nil {
+				return fmt.Errorf("find the request made with this idempotency key: %w", err)
+			}
+		default:
+			return fmt.Errorf("insert approval: %w", err)
+		}
+		got, err := scanApproval(tx.QueryRowContext(ctx, "SELECT "+approvalColumns+" FROM approvals WHERE id = ?", id))
+		if err != nil {
+			return err
+		}
+		*a = *got
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("create approval for %s: %w", a.RequestedVia, err)
 	}
 	return created, nil
 }
@@ -142,7 +195,7 @@ func scanApproval(row scanner) (*runbook.Approval, error) {
 	var decided, expires, created int64
 	var approvers string
 	err := row.Scan(&a.ID, &a.RunID, &a.StepIndex, &a.IncidentID, &a.Operation, &a.Risk, &a.Rollback, &a.Reason, &a.RequestedBy,
-		&approvers, &a.Required, &a.Channel, &a.MessageTS, &a.State, &a.DecidedBy, &decided, &a.Note, &expires, &created, &a.Token, &a.Outcome, &a.OffersRollback)
+		&approvers, &a.Required, &a.Channel, &a.MessageTS, &a.State, &a.DecidedBy, &decided, &a.Note, &expires, &created, &a.Token, &a.Outcome, &a.OffersRollback, &a.RequestedVia)
 	if err != nil {
 		return nil, err
 	}

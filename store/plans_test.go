@@ -364,6 +364,15 @@ func planScenario(db *DB) []planStep {
 			_, err := apr.CreateApproval(ctx, approval)
 			return err
 		}),
+		step("Approvals.CreateAPIApproval", func(ctx context.Context) error {
+			for range 2 { // the second finds the idempotency key used
+				a := &runbook.Approval{Operation: "deploy", Risk: "high", RequestedVia: "api:ci", ExpiresAt: now.Add(time.Hour)}
+				if _, err := apr.CreateAPIApproval(ctx, a, "key-1"); err != nil {
+					return err
+				}
+			}
+			return nil
+		}),
 		step("Approvals.Approval", func(ctx context.Context) error { _, err := apr.Approval(ctx, approval.ID); return err }),
 		step("Approvals.ApprovalForStep", func(ctx context.Context) error { _, err := apr.ApprovalForStep(ctx, run.ID, 0); return err }),
 		step("Approvals.SetApprovalMessage", func(ctx context.Context) error { return apr.SetApprovalMessage(ctx, approval.ID, "C1", "1.1") }),

@@ -4,6 +4,7 @@
 //	bot validate [--config FILE] [DIR|FILE.yaml]  check the configuration and runbooks without connecting
 //	bot plan NAME [key=value …]  show what a runbook would do, doing nothing
 //	bot healthcheck             ask a running bot's /healthz (a container HEALTHCHECK)
+//	bot approval request …      ask a running bot for an approval, from a pipeline
 //	bot version                 print the version, commit and Go release
 package main
 
@@ -43,6 +44,10 @@ Usage:
   bot demo --runbooks DIR [--config FILE]
                                    try your runbooks there, interactively
   bot healthcheck [--url URL]      ask a running bot's /healthz; exit 0 if healthy
+  bot approval request --url URL --operation TEXT [--wait] [flags]
+                                   ask a running bot for an approval (token in
+                                   $RUNBOOK_API_TOKEN); with --wait exit 0 approved,
+                                   1 denied or cancelled, 2 expired, 3 error
   bot version, bot --version       print the version, commit and Go release
   bot help                         show this help
 
@@ -71,6 +76,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 		return cmdDemo(ctx, args, stdout, stderr, environ)
 	case "healthcheck":
 		return cmdHealthcheck(ctx, args, stdout, stderr, environ)
+	case "approval":
+		return cmdApproval(ctx, args, stdout, stderr, environ)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, versionLine())
 		return 0
