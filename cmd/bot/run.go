@@ -69,6 +69,9 @@ func cmdValidate(args []string, stdout, stderr io.Writer, environ []string) int 
 		printError(stderr, err)
 		return 1
 	}
+	if keys := cfg.IgnoredKeys(); len(keys) > 0 {
+		fmt.Fprintln(stderr, "bot: ignored, RunbookAI's and of no use to Runbook: "+strings.Join(keys, ", "))
+	}
 	target := cfg.Runbooks.Dir
 	if len(paths) == 1 {
 		target = paths[0]

@@ -66,17 +66,21 @@ func TestRunbookAIConfigFound(t *testing.T) {
 }
 
 // TestRunbookAISlackOffValidates: with the Slack integration off, validate still
-// checks the runbooks, and a broken one fails it.
+// checks the runbooks, and a broken one fails it; what it ignores it names.
 func TestRunbookAISlackOffValidates(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(cfg, []byte("incident:\n  slack:\n    enabled: false\n    botToken: ${SLACK_BOT_TOKEN}\n"), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte("llm:\n  apiKey: ${ANTHROPIC_API_KEY}\nincident:\n  slack:\n    enabled: false\n    botToken: ${SLACK_BOT_TOKEN}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	books := filepath.Join(dir, "runbooks")
 	writeHello(t, books, "fine")
-	if code, out := runBot(t, nil, "validate", "--config", cfg); code != 0 || !strings.Contains(out, "valid: fine") {
+	code, out := runBot(t, nil, "validate", "--config", cfg)
+	if code != 0 || !strings.Contains(out, "valid: fine") || !strings.Contains(out, "bot: ignored, RunbookAI's and of no use to Runbook: llm\n") {
 		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	if strings.Contains(out, "not checked") {
+		t.Errorf("with Slack off its tokens are not needed, nor noted:\n%s", out)
 	}
 	if err := os.WriteFile(filepath.Join(books, "bad.yaml"), []byte("name: bad\nsteps:\n  - action: slack.send_mesage\n"), 0o600); err != nil {
 		t.Fatal(err)
