@@ -157,6 +157,17 @@ func TestRunbookAISlackOff(t *testing.T) {
 		t.Fatalf("RequireTokens with Slack off = %v", err)
 	}
 
+	t.Run("Runbook's shape", func(t *testing.T) {
+		cfg, err := Load(writeFile(t, "slack:\n  enabled: false\n  botToken: ${SLACK_BOT_TOKEN}\n  mode: http\n"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eq(t, "slack.enabled", cfg.Slack.Enabled, false)
+		eq(t, "key", cfg.Key("slack.enabled"), "slack.enabled")
+		if err := cfg.RequireTokens(); err != nil {
+			t.Fatalf("RequireTokens with Slack off = %v", err)
+		}
+	})
 	t.Run("from the environment", func(t *testing.T) {
 		cfg, err := Load(runbookAIDoc("slack.yaml"), []string{"RUNBOOK_SLACK__ENABLED=false"})
 		if err != nil {
