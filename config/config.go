@@ -85,18 +85,6 @@ type Config struct {
 	ignored   []string // RunbookAI's sections that file had, dropped
 }
 
-// RunbookAIShape reports whether the configuration file was in RunbookAI's shape
-// (incident.slack), so that messages name its keys as that file does.
-func (c *Config) RunbookAIShape() bool { return c.runbookAI }
-
-// IgnoredKeys lists the sections of a RunbookAI-shaped file that Runbook has no use
-// for and dropped (llm, providers, incident.pagerduty, …), sorted.
-func (c *Config) IgnoredKeys() []string { return slices.Clone(c.ignored) }
-
-// Key is how messages name one of Runbook's keys in this configuration: slack.enabled
-// is incident.slack.enabled when the file was RunbookAI's.
-func (c *Config) Key(key string) string { return keyName(c.runbookAI, key) }
-
 // Actions limits what runbook steps that act on the world may reach.
 type Actions struct {
 	HTTP    HTTPActions    `koanf:"http"`

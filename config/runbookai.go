@@ -41,6 +41,18 @@ var runbookAIUnused = []string{
 	"incident.slack.events",
 }
 
+// RunbookAIShape reports whether the configuration file was in RunbookAI's shape
+// (incident.slack), so that messages name its keys as that file does.
+func (c *Config) RunbookAIShape() bool { return c.runbookAI }
+
+// IgnoredKeys lists the sections of a RunbookAI-shaped file that Runbook has no use
+// for and dropped (llm, providers, incident.pagerduty, …), sorted.
+func (c *Config) IgnoredKeys() []string { return slices.Clone(c.ignored) }
+
+// Key is how messages name one of Runbook's keys in this configuration: slack.enabled
+// is incident.slack.enabled when the file was RunbookAI's.
+func (c *Config) Key(key string) string { return keyName(c.runbookAI, key) }
+
 // runbookAIFile is what reading a file in RunbookAI's shape found.
 type runbookAIFile struct {
 	ignored []string // RunbookAI's sections that were dropped, by path, sorted
