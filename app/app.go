@@ -89,17 +89,23 @@ type App struct {
 
 // New checks the configuration and the runbooks directory, then opens the store and
 // builds the bot: a bot that cannot start leaves nothing on disk. It does not connect;
-// Run does.
+// Run does. With the Slack integration off it builds only the probes (off.go).
 func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	if err := errors.Join(cfg.Validate(), cfg.RequireTokens()); err != nil {
-		return nil, err
-	}
-	if err := checkRunbooksDir(cfg.Runbooks.Dir); err != nil {
 		return nil, err
 	}
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
+	}
+	if keys := cfg.IgnoredKeys(); len(keys) > 0 {
+		logger.Info("RunbookAI settings Runbook has no use for are ignored", "keys", keys)
+	}
+	if !cfg.Slack.Enabled {
+		return newOff(cfg, logger), nil
+	}
+	if err := checkRunbooksDir(cfg.Runbooks.Dir); err != nil {
+		return nil, err
 	}
 	db, err := store.Open(ctx, cfg.Store.Path)
 	if err != nil {
@@ -380,6 +386,9 @@ func loadRunbooks(dir string, settings runbooks.Settings, logger *slog.Logger) (
 // serving /healthz (alive) and /readyz (not ready); ctx ending meanwhile is a clean
 // stop. Close releases the lock.
 func (a *App) Run(ctx context.Context) error {
+	if !a.Config.Slack.Enabled {
+		return a.runOff(ctx)
+	}
 	// The lock belongs to a running bot, not to the store: tests, `bot plan` and a
 	// second assembled App (as another process would have it) may open the database.
 	lock, err := lockDatabase(a.Config.Store.Path)
@@ -535,6 +544,9 @@ func (a *App) Close() error {
 	}
 	if a.HTTP != nil {
 		a.HTTP.Stop()
+	}
+	if a.DB == nil { // the Slack integration is off
+		return nil
 	}
 	err := a.DB.Close()
 	if a.lock != nil {

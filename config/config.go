@@ -3,7 +3,8 @@
 // Load layers, in order: built-in defaults (Default), an optional YAML file,
 // RUNBOOK_* environment overrides, then expands ${NAME} references in string
 // values from the environment, decodes strictly (unknown keys are errors) and
-// runs Validate. Slack tokens are Secrets: they never appear in errors, fmt
+// runs Validate. A file in RunbookAI's shape (incident.slack, runbookai.go) is
+// read as written: its keys become Runbook's before the environment applies. Slack tokens are Secrets: they never appear in errors, fmt
 // output or log/slog output.
 //
 // Environment overrides: RUNBOOK_ followed by the key path with "__" between
@@ -80,6 +81,9 @@ type Config struct {
 	// Secrets name values (usually ${ENV} references) that runbooks use as
 	// {{secrets.NAME}} in http.request and command.run; they are never shown.
 	Secrets map[string]Secret `koanf:"secrets"`
+
+	runbookAI bool     // read from a file in RunbookAI's shape (runbookai.go)
+	ignored   []string // RunbookAI's sections that file had, dropped
 }
 
 // Actions limits what runbook steps that act on the world may reach.
@@ -133,6 +137,9 @@ type Slack struct {
 	Mode string `koanf:"mode"`
 	// SigningSecret verifies that an HTTP request came from Slack (http mode).
 	SigningSecret Secret `koanf:"signingSecret"`
+	// Enabled false turns the Slack integration off: bot run connects to nothing and
+	// serves only /healthz, /readyz and /metrics, and needs no tokens.
+	Enabled bool `koanf:"enabled"`
 }
 
 // HTTPMode reports whether Slack posts requests to the bot (slack.mode: http).
@@ -288,6 +295,7 @@ func Default() *Config {
 			Command:     "/runbook",
 			Connections: 2,
 			Mode:        ModeSocket,
+			Enabled:     true,
 		},
 		Services: map[string]Service{},
 		Store:    Store{Path: "runbook.db"},
@@ -412,6 +420,7 @@ func LoadWith(path string, environ []string, opts LoadOptions) (*Config, error) 
 type loader struct {
 	env     map[string]string
 	opts    LoadOptions
+	ai      *runbookAIFile    // the file was in RunbookAI's shape
 	secrets []string          // token values, scrubbed from errors as a second line of defence
 	origins map[string]string // key path → environment variable that set it
 }
@@ -438,7 +447,7 @@ func (l *loader) load(path string, environ []string) (*Config, error) {
 	}
 
 	if path != "" {
-		if err := loadFile(ko, path); err != nil {
+		if err := l.loadFile(ko, path); err != nil {
 			return nil, err
 		}
 	}
@@ -458,16 +467,24 @@ func (l *loader) load(path string, environ []string) (*Config, error) {
 	expanded, _ := exp.value(raw, nil).(map[string]any)
 	defaults := toMap(reflect.ValueOf(*Default()), rootSchema(), false)
 	var errs []error
+	off := slackOff(expanded)
 	for _, u := range exp.unset {
-		if l.opts.Unset != nil {
-			l.opts.Unset(displayPath(u.key), u.name)
-		} else {
-			errs = append(errs, fmt.Errorf("config: %s refers to ${%s}, which is not set", displayPath(u.key), u.name))
+		key := keyName(l.ai != nil, displayPath(u.key))
+		switch {
+		case off && len(u.key) > 1 && u.key[0] == "slack":
+			// With Slack off its tokens are not needed, nor the variables holding them.
+		case l.opts.Unset != nil:
+			l.opts.Unset(key, u.name)
+		default:
+			errs = append(errs, fmt.Errorf("config: %s refers to ${%s}, which is not set", key, u.name))
 		}
 		resetKey(expanded, defaults, listKey(u.key), false)
 	}
 	l.fillTokens(expanded)
 	l.collectTokens(expanded)
+	if l.ai != nil {
+		l.pickMode(expanded)
+	}
 
 	cfg, err := decode(expanded)
 	if err != nil {
@@ -485,6 +502,9 @@ func (l *loader) load(path string, environ []string) (*Config, error) {
 		}
 	}
 	l.resolvePaths(cfg, path)
+	if l.ai != nil {
+		cfg.runbookAI, cfg.ignored = true, l.ai.ignored
+	}
 	if err := cfg.Validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -591,10 +611,10 @@ func (l *loader) resolvePaths(cfg *Config, path string) {
 	}
 }
 
-// loadFile merges the YAML file at path into ko. YAML nulls (a key with
-// nothing after the colon, e.g. a section whose keys are all commented out)
-// mean "not set" and keep the default.
-func loadFile(ko *koanf.Koanf, path string) error {
+// loadFile merges the YAML file at path into ko, rewritten into Runbook's shape when
+// it is in RunbookAI's. YAML nulls (a key with nothing after the colon, e.g. a section
+// whose keys are all commented out) mean "not set" and keep the default.
+func (l *loader) loadFile(ko *koanf.Koanf, path string) error {
 	fi, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -604,7 +624,8 @@ func loadFile(ko *koanf.Koanf, path string) error {
 	case fi.IsDir():
 		return fmt.Errorf("config: config file %s is a directory", path)
 	}
-	err = ko.Load(file.Provider(path), yaml.Parser(), koanf.WithMergeFunc(func(src, dest map[string]any) error {
+	fk := koanf.New(".")
+	err = fk.Load(file.Provider(path), yaml.Parser(), koanf.WithMergeFunc(func(src, dest map[string]any) error {
 		maps.Merge(dropNils(src), dest)
 		return nil
 	}))
@@ -614,6 +635,17 @@ func loadFile(ko *koanf.Koanf, path string) error {
 		return fmt.Errorf("config: cannot read config file %s: %v", path, pe.Err)
 	case err != nil:
 		return fmt.Errorf("config: %s: %s", path, yamlError(err))
+	}
+	raw := fk.Raw()
+	if ai, ok := fromRunbookAI(raw); ok {
+		if len(ai.errs) > 0 {
+			sortErrors(ai.errs)
+			return errors.Join(ai.errs...)
+		}
+		l.ai = &ai
+	}
+	if err := ko.Load(confmap.Provider(raw, ""), nil); err != nil {
+		return fmt.Errorf("config: %s: %v", path, err)
 	}
 	return nil
 }
@@ -851,7 +883,7 @@ func (l *loader) decodeErrors(names []string) []error {
 	for _, name := range names {
 		var msg string
 		if n, p := lookupPath(name); n != nil && p != "" {
-			msg = fmt.Sprintf("config: %s must be %s", displayKey(p), n.describe())
+			msg = fmt.Sprintf("config: %s must be %s", keyName(l.ai != nil, displayKey(p)), n.describe())
 			if origin, ok := l.origins[p]; ok {
 				msg += " (set by " + origin + ")"
 			}
@@ -900,7 +932,7 @@ func (c *Config) Validate() error {
 		{"slack.approvalChannel", c.Slack.ApprovalChannel},
 		{"slack.updateChannel", c.Slack.UpdateChannel},
 	} {
-		v.channel(ch.key, ch.val)
+		v.channel(c.Key(ch.key), ch.val)
 	}
 	switch {
 	case c.Slack.Command == "":
@@ -911,7 +943,7 @@ func (c *Config) Validate() error {
 	switch c.Slack.Mode {
 	case ModeSocket:
 	case ModeHTTP:
-		if c.HTTP.Addr == "" {
+		if c.HTTP.Addr == "" && c.Slack.Enabled {
 			v.add(`http.addr is required when slack.mode is http: Slack posts events, clicks and commands to /slack/* on it (e.g. ":8080", behind your HTTPS reverse proxy)`)
 		}
 	default:
@@ -1019,25 +1051,28 @@ func (c *Config) Validate() error {
 // checking a config file does not: the bot token always, the app-level token in
 // Socket Mode, the signing secret in http mode. It returns every problem found.
 func (c *Config) RequireTokens() error {
+	if !c.Slack.Enabled {
+		return nil
+	}
 	var v problems
-	v.token("slack.botToken", c.Slack.BotToken, "xoxb-", BotTokenEnv)
+	v.token(c.Key("slack.botToken"), c.Slack.BotToken, "xoxb-", BotTokenEnv)
 	if c.Slack.HTTPMode() {
-		v.signingSecret(c.Slack.SigningSecret)
+		v.signingSecret(c.Key("slack.signingSecret"), c.Slack.SigningSecret)
 	} else {
-		v.token("slack.appToken", c.Slack.AppToken, "xapp-", AppTokenEnv)
+		v.token(c.Key("slack.appToken"), c.Slack.AppToken, "xapp-", AppTokenEnv)
 	}
 	return v.err()
 }
 
 // signingSecret checks slack.signingSecret. Slack's are 32 hex digits; only its
 // presence and shape are checked here, without saying what it holds.
-func (p *problems) signingSecret(s Secret) {
+func (p *problems) signingSecret(key string, s Secret) {
 	t := s.Reveal()
 	switch {
 	case t == "":
-		p.add("slack.signingSecret is required when slack.mode is http: copy it from your app's Basic Information → App Credentials into the config file or " + SigningSecretEnv)
+		p.add(key + " is required when slack.mode is http: copy it from your app's Basic Information → App Credentials into the config file or " + SigningSecretEnv)
 	case strings.ContainsFunc(t, isSpace):
-		p.add("slack.signingSecret must not contain spaces or line breaks (check for a trailing newline)")
+		p.add(key + " must not contain spaces or line breaks (check for a trailing newline)")
 	}
 }
 

@@ -54,7 +54,7 @@ func mustLoad(t testing.TB, content string, environ ...string) *Config {
 func TestDefaults(t *testing.T) {
 	def := Default()
 	want := &Config{
-		Slack:    Slack{APIURL: "https://slack.com/api/", Command: "/runbook", Connections: 2, Mode: ModeSocket},
+		Slack:    Slack{APIURL: "https://slack.com/api/", Command: "/runbook", Connections: 2, Mode: ModeSocket, Enabled: true},
 		Services: map[string]Service{},
 		Store:    Store{Path: "runbook.db"},
 		Runbooks: Runbooks{Dir: "runbooks"},

@@ -23,6 +23,9 @@ func FuzzLoad(f *testing.F) {
 		"a: &x {b: 1}\nc: *x\n",
 		"bot: {workers: many, queue: -1}\nlog: {level: ${NOPE}}\nstore: {path: d/r.db}\n",
 		"approvals: {approvers: [\"${A}\", U1], timeout: 30}\nsecrets: {t: ${T}}\n",
+		// RunbookAI's shape.
+		"llm: {apiKey: ${K}}\nincident:\n  pagerduty: {apiKey: ${P}}\n  slack: {enabled: true, botToken: ${SLACK_BOT_TOKEN}, signingSecret: s, defaultChannel: '#i'}\nservices: {a: {slack: {channel: '#a'}}}\n",
+		"incident:\n  slack: {botToken: xoxb-FUZZ-SECRET-0123456789, apiURL: 'http://x/'}\nslack: {botToken: x}\n",
 	} {
 		f.Add([]byte(seed))
 	}

@@ -29,6 +29,7 @@ const (
 type node struct {
 	name   string // camelCase key; "" for the root
 	path   string // full dotted path; map elements use "<name>"
+	index  int    // the struct field's index in its section's struct, which may have unexported fields
 	kind   nodeKind
 	typ    reflect.Type
 	fields []*node // kindSection, in declaration order
@@ -58,7 +59,9 @@ func buildNode(name, path string, t reflect.Type) *node {
 			if key == "" || key == "-" {
 				panic("config: field " + t.Name() + "." + f.Name + " has no koanf tag")
 			}
-			n.fields = append(n.fields, buildNode(key, joinPath(path, key), f.Type))
+			field := buildNode(key, joinPath(path, key), f.Type)
+			field.index = i
+			n.fields = append(n.fields, field)
 		}
 	case reflect.Map:
 		n.kind = kindMap
@@ -221,8 +224,8 @@ func displayPath(segs []string) string {
 // map[string]any. With redact, secrets print as "[redacted]".
 func toMap(v reflect.Value, n *node, redact bool) map[string]any {
 	out := make(map[string]any, len(n.fields))
-	for i, f := range n.fields {
-		out[f.name] = toValue(v.Field(i), f, redact)
+	for _, f := range n.fields {
+		out[f.name] = toValue(v.Field(f.index), f, redact)
 	}
 	return out
 }
@@ -266,8 +269,8 @@ func toValue(v reflect.Value, n *node, redact bool) any {
 // toAttrs is toMap for log/slog, keeping declaration order.
 func toAttrs(v reflect.Value, n *node) []slog.Attr {
 	attrs := make([]slog.Attr, 0, len(n.fields))
-	for i, f := range n.fields {
-		attrs = append(attrs, toAttr(f.name, v.Field(i), f))
+	for _, f := range n.fields {
+		attrs = append(attrs, toAttr(f.name, v.Field(f.index), f))
 	}
 	return attrs
 }

@@ -64,7 +64,8 @@ type InputSpec struct {
 	// not, given the settings (a custom field that is not configured), or "".
 	entry func(s Settings, name, value string) string
 	// AliasOf, when set, says the input is another name for that input, as Harness
-	// runbooks call it (description for purpose); its value is stored under that name.
+	// runbooks call it (description for purpose) or RunbookAI's approval requests do
+	// (riskLevel for risk); its value is stored under that name.
 	AliasOf string
 }
 
@@ -181,6 +182,9 @@ var Actions = map[string]ActionSpec{
 			{Name: "approvers", Type: InputList, Summary: "who may decide: user ids, @handles or user groups", check: checkUser},
 			{Name: "required", Type: InputInt, Summary: "how many distinct approvers are needed", Default: "1", check: checkPositive},
 			{Name: "timeout", Type: InputDuration, Summary: `how long to wait before the request expires, e.g. "15m"`},
+			{Name: "riskLevel", Type: InputString, Summary: "the risk, as RunbookAI calls it", Values: runbook.RiskNames(), AliasOf: "risk"},
+			{Name: "rollbackCommand", Type: InputString, Summary: "how to undo the operation, as RunbookAI calls it", AliasOf: "rollback"},
+			{Name: "investigation", Type: InputString, Summary: "why the operation is needed (RunbookAI's investigation it is for)", AliasOf: "reason"},
 		},
 		Outputs: []string{"approved", "decided_by", "decided_at", "reason", "approval_id"},
 	},

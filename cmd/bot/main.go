@@ -51,7 +51,8 @@ Usage:
   bot version, bot --version       print the version, commit and Go release
   bot help                         show this help
 
-The configuration file defaults to $RUNBOOK_CONFIG, else config.yaml if it exists.
+The configuration file defaults to $RUNBOOK_CONFIG, else config.yaml if it exists,
+else .runbook/config.yaml (RunbookAI's, read as written) if it exists.
 Environment variables override it: SLACK_BOT_TOKEN, SLACK_APP_TOKEN, and
 RUNBOOK_<SECTION>__<KEY> (for example RUNBOOK_STORE__PATH). RUNBOOK_DEFAULT__<KEY>
 sets a key only where neither the file nor RUNBOOK_<KEY> does (the container image's

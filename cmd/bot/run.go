@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -67,6 +68,9 @@ func cmdValidate(args []string, stdout, stderr io.Writer, environ []string) int 
 	if err != nil {
 		printError(stderr, err)
 		return 1
+	}
+	if keys := cfg.IgnoredKeys(); len(keys) > 0 {
+		fmt.Fprintln(stderr, "bot: ignored, RunbookAI's and of no use to Runbook: "+strings.Join(keys, ", "))
 	}
 	target := cfg.Runbooks.Dir
 	if len(paths) == 1 {
@@ -180,15 +184,22 @@ func loadConfig(name string, args []string, stderr io.Writer, environ []string) 
 	return cfg, 0
 }
 
-// defaultConfigPath is $RUNBOOK_CONFIG, else ./config.yaml if it exists, else none.
+// runbookAIConfigPath is where RunbookAI keeps its configuration, which the bot reads
+// as written.
+var runbookAIConfigPath = filepath.Join(".runbook", "config.yaml")
+
+// defaultConfigPath is $RUNBOOK_CONFIG, else ./config.yaml if it exists, else
+// .runbook/config.yaml if it exists, else none.
 func defaultConfigPath(environ []string) string {
 	for _, kv := range environ {
 		if v, ok := strings.CutPrefix(kv, "RUNBOOK_CONFIG="); ok && v != "" {
 			return v
 		}
 	}
-	if _, err := os.Stat("config.yaml"); err == nil {
-		return "config.yaml"
+	for _, path := range []string{"config.yaml", runbookAIConfigPath} {
+		if _, err := os.Stat(path); err == nil {
+			return path
+		}
 	}
 	return ""
 }
