@@ -228,6 +228,10 @@ func TestCustomFieldsRefused(t *testing.T) {
 			t.Errorf("field %s = %q, want %q", k, inc.Fields[k], v)
 		}
 	}
+	// The kickoff makes the incident's channel private without inviting alice, who
+	// may see the summary once she is in it.
+	w.WaitFor("the kickoff to claim a channel", func() bool { return w.incident(1).Channel != "" })
+	w.Slack.JoinChannel(w.incident(1).Channel, w.alice.ID)
 	// The summary shows a person field as the person, not an id.
 	if sum := w.command("summary INC-1"); !strings.Contains(sum, `*lead:* \u003c@`+w.bob.ID+`\u003e`) {
 		t.Errorf("summary = %q; want the lead as a mention", sum)

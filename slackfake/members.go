@@ -107,3 +107,19 @@ func (s *Server) PostAs(userID, channelID, text string) (Message, error) {
 	s.notifyLocked()
 	return m.snapshot(), nil
 }
+
+// JoinChannel adds members to a channel, by id or name, as their joining or being
+// invited by another member would; it reports false for no such channel.
+func (s *Server) JoinChannel(idOrName string, userIDs ...string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.lookupChannel(idOrName)
+	if c == nil {
+		return false
+	}
+	for _, id := range userIDs {
+		c.addMember(id)
+	}
+	s.notifyLocked()
+	return true
+}
