@@ -22,6 +22,7 @@ const (
 	kindMention = "mention" // @Runbook help, answered in the thread
 	kindClick   = "click"   // Approve clicked by someone who may not approve: refused privately
 	kindDeclare = "declare" // /runbook declare …, which starts the 3-step lg-declared runbook
+	kindHelp    = "help"    // /runbook help, answered in the ack: what loadgen burst sends every peer
 )
 
 // The read-only commands, each answered in its ack: how their cost grows with history
@@ -34,10 +35,10 @@ const (
 	kindApprovals = "approvals" // /runbook approvals
 )
 
-var kinds = []string{kindStatus, kindMention, kindClick, kindDeclare, kindList, kindTimeline, kindAudit, kindRuns, kindApprovals}
+var kinds = []string{kindStatus, kindHelp, kindMention, kindClick, kindDeclare, kindList, kindTimeline, kindAudit, kindRuns, kindApprovals}
 
 // answeredInAck are the kinds whose whole answer is their ack: no end-to-end figure.
-var answeredInAck = map[string]bool{kindStatus: true, kindList: true, kindTimeline: true, kindAudit: true, kindRuns: true, kindApprovals: true}
+var answeredInAck = map[string]bool{kindStatus: true, kindHelp: true, kindList: true, kindTimeline: true, kindAudit: true, kindRuns: true, kindApprovals: true}
 
 // mix is how often each kind is sent, as integer weights.
 type mix map[string]int
@@ -246,6 +247,8 @@ func (dr *driver) send(ctx context.Context, n int, rate float64) (time.Time, tim
 		switch e.kind {
 		case kindStatus:
 			e.d = w.srv.SlashCommand(w.alice.ID, ch, "/runbook", "status "+dr.incident)
+		case kindHelp:
+			e.d = w.srv.SlashCommand(w.alice.ID, ch, "/runbook", "help")
 		case kindList:
 			e.d = w.srv.SlashCommand(w.alice.ID, ch, "/runbook", "list all")
 		case kindTimeline:
