@@ -19,12 +19,15 @@ var _ runbook.Inbox = (*Inbox)(nil)
 func (db *DB) Inbox() *Inbox { return &Inbox{db: db} }
 
 // Claim records env as received, or returns the envelope already recorded under its id.
+// The record is committed when Claim returns; claims and other inbox writes made at the
+// same moment share the transaction (groupcommit.go).
 func (s *Inbox) Claim(ctx context.Context, env runbook.Envelope) (*runbook.Envelope, error) {
 	if env.ID == "" {
 		return nil, runbook.Errorf(runbook.EINVALID, "envelope has no id")
 	}
 	var existing *runbook.Envelope
-	err := s.db.update(ctx, func(tx *sql.Tx) error {
+	err := s.db.inbox.write(ctx, s.db, func(ctx context.Context, tx *sql.Tx) error {
+		existing = nil
 		res, err := tx.ExecContext(ctx, `INSERT INTO envelopes (id, type, payload, received_at)
 			VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
 			env.ID, env.Type, env.Payload, s.db.Now().UnixMilli())
@@ -61,7 +64,7 @@ func (s *Inbox) Delivered(ctx context.Context, id string) error {
 }
 
 func (s *Inbox) set(ctx context.Context, id, query string, args ...any) error {
-	err := s.db.update(ctx, func(tx *sql.Tx) error {
+	err := s.db.inbox.write(ctx, s.db, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, query, args...)
 		if err != nil {
 			return err

@@ -76,7 +76,7 @@ func runBurst(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	for round := 1; round <= bo.rounds; round++ {
 		for _, peer := range bo.peers {
 			fmt.Fprintf(stderr, "loadgen burst: round %d, %s\n", round, peer)
-			profile := prof != nil && peer == peerRunbook && round == 1
+			profile := prof != nil && peer == bo.peers[0] && round == 1
 			r, err := measureBurst(ctx, bo, peer, profile, prof)
 			if err != nil {
 				fmt.Fprintf(stderr, "loadgen burst: round %d, %s: %v\n", round, peer, err)
@@ -118,7 +118,7 @@ func parseBurstFlags(args []string, stderr io.Writer) (burstOptions, error) {
 	fs.StringVar(&bo.boltDir, "bolt-dir", "bench/bolt", "the Bolt peer's directory (index.js, package-lock.json); npm ci runs there if node_modules is missing")
 	fs.DurationVar(&bo.wait, "wait", 30*time.Second, "how long to wait for the last acks after the last envelope is sent")
 	fs.BoolVar(&bo.json, "json", false, "print the report as JSON")
-	fs.StringVar(&bo.cpuprof, "cpuprofile", "", "write a CPU profile of this process during Runbook's first burst (with the bot in this process: bot and emulator)")
+	fs.StringVar(&bo.cpuprof, "cpuprofile", "", "write a CPU profile of this process during the first burst of the first --peer (without --bot-binary: that peer, the emulator and the driver)")
 	fs.StringVar(&bo.logLevel, "log-level", "warn", "the bot's log.level")
 	fs.StringVar(&bo.botLog, "bot-log", "", "append the peers' logs to this file (default: discarded)")
 	if err := fs.Parse(args); err != nil {
@@ -158,12 +158,16 @@ func parseBurstFlags(args []string, stderr io.Writer) (burstOptions, error) {
 
 // burstResult is what one burst to one peer measured. Durations are in milliseconds.
 type burstResult struct {
-	Peer       string  `json:"peer"`
-	Round      int     `json:"round"`
-	Sent       int     `json:"sent"`
-	Acked      int     `json:"acked"`
-	Ack        *stats  `json:"ack_latency_ms,omitempty"`
-	LastAckMS  float64 `json:"first_send_to_last_ack_ms"`
+	Peer      string  `json:"peer"`
+	Round     int     `json:"round"`
+	Sent      int     `json:"sent"`
+	Acked     int     `json:"acked"`
+	Ack       *stats  `json:"ack_latency_ms,omitempty"`
+	LastAckMS float64 `json:"first_send_to_last_ack_ms"`
+	// CPUPer1000 is the peer process's CPU time (user and system) for the burst, per
+	// 1,000 envelopes; 0 when the peer runs in this process.
+	CPUPer1000 float64 `json:"peer_cpu_ms_per_1000,omitempty"`
+	Warnings   int     `json:"warnings"` // acks that said busy or try again
 	Reconnects int     `json:"reconnects"`
 }
 
@@ -219,6 +223,11 @@ func measureBurst(ctx context.Context, bo burstOptions, peer string, profile boo
 
 	dr := &driver{w: w, o: o, seq: newSequence(o.mix)}
 	dr.conns = w.srv.ConnectCount()
+	cpu, _ := p.(cpuTimer)
+	var cpuBefore time.Duration
+	if cpu != nil {
+		cpuBefore, _ = cpu.CPU()
+	}
 	if profile {
 		if err := pprof.StartCPUProfile(prof); err != nil {
 			return res, err
@@ -229,6 +238,11 @@ func measureBurst(ctx context.Context, bo burstOptions, peer string, profile boo
 	if profile {
 		pprof.StopCPUProfile()
 	}
+	if cpu != nil {
+		if after, ok := cpu.CPU(); ok && len(dr.sent) > 0 {
+			res.CPUPer1000 = math.Round(ms(after-cpuBefore)*1000/float64(len(dr.sent))*10) / 10
+		}
+	}
 	res.Sent = len(dr.sent)
 	res.Reconnects = w.srv.ConnectCount() - dr.conns
 	var lats []time.Duration
@@ -238,6 +252,9 @@ func measureBurst(ctx context.Context, bo burstOptions, peer string, profile boo
 			continue
 		}
 		res.Acked++
+		if t := ackText(e.ack); strings.HasPrefix(t, ":warning:") || strings.HasPrefix(t, ":hourglass:") {
+			res.Warnings++
+		}
 		lats = append(lats, e.ack.At.Sub(e.at))
 		if e.ack.At.After(last) {
 			last = e.ack.At
@@ -320,13 +337,17 @@ func (r *burstReport) writeText(out io.Writer) error {
 	fmt.Fprintf(out, "burst: %d × /runbook help (after %d unmeasured), at most %d unacked (0: no limit); %d round(s); Runbook %s\n\n",
 		s.N, s.Warmup, s.Window, s.Rounds, s.Bot)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "round\tpeer\tacked\tp50 ms\tp99 ms\tmax ms\tlast ack ms\treconnects\t")
+	fmt.Fprintln(tw, "round\tpeer\tacked\tbusy/try again\tp50 ms\tp99 ms\tmax ms\tlast ack ms\treconnects\tpeer CPU ms/1000\t")
 	for _, res := range r.Rounds {
 		p50, p99, mx := "-", "-", "-"
 		if res.Ack != nil {
 			p50, p99, mx = fmt.Sprintf("%.2f", res.Ack.P50), fmt.Sprintf("%.2f", res.Ack.P99), fmt.Sprintf("%.2f", res.Ack.Max)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%d/%d\t%s\t%s\t%s\t%.1f\t%d\t\n", res.Round, res.Peer, res.Acked, res.Sent, p50, p99, mx, res.LastAckMS, res.Reconnects)
+		cpu := "-"
+		if res.CPUPer1000 > 0 {
+			cpu = fmt.Sprintf("%.0f", res.CPUPer1000)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%d/%d\t%d\t%s\t%s\t%s\t%.1f\t%d\t%s\t\n", res.Round, res.Peer, res.Acked, res.Sent, res.Warnings, p50, p99, mx, res.LastAckMS, res.Reconnects, cpu)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

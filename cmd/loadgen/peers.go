@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -24,6 +25,36 @@ import (
 // peer is whatever took the burst: it is stopped after it.
 type peer interface {
 	Stop(timeout time.Duration) error
+}
+
+// cpuTimer is a peer that runs as a process of its own, whose CPU time can be read.
+type cpuTimer interface {
+	CPU() (time.Duration, bool)
+}
+
+// processCPU reads a process's user and system CPU time from /proc/PID/stat.
+func processCPU(pid int) (time.Duration, bool) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, false
+	}
+	// The command name, in parentheses, may hold spaces: the fields follow its end.
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return 0, false
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	const ticks = 100 // USER_HZ, 100 on Linux whatever the kernel's own HZ
+	return time.Duration(utime+stime) * time.Second / ticks, true
 }
 
 // startPeer starts one peer against the world's emulator and waits until it holds all
@@ -97,6 +128,8 @@ func startSubprocess(cmd *exec.Cmd, env []string, out io.Writer) (*peerProcess, 
 	go func() { _ = cmd.Wait(); close(p.done) }()
 	return p, nil
 }
+
+func (p *peerProcess) CPU() (time.Duration, bool) { return processCPU(p.cmd.Process.Pid) }
 
 func (p *peerProcess) exited() bool {
 	select {
