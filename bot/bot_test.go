@@ -305,3 +305,37 @@ func TestRefreshAtSlacksLimitKeepsEveryConnection(t *testing.T) {
 		t.Errorf("after the refresh a command was answered %q", got)
 	}
 }
+
+// TestEventIsAckedOnceRecorded: an event's ack carries nothing, so it goes out as soon
+// as the event is recorded in the inbox, while its handler still runs; if the process
+// stops before the handler is done, the next one handles it, once, and Slack never
+// sends it again.
+func TestEventIsAckedOnceRecorded(t *testing.T) {
+	entered := make(chan struct{}, 1)
+	r := newRig(t, func(ctx context.Context, req *runbook.Request) (*runbook.Reply, error) {
+		entered <- struct{}{}
+		<-ctx.Done() // finishes only when shutdown gives up on it
+		return nil, ctx.Err()
+	}, bot.Options{AckBudget: time.Minute, ShutdownTimeout: 100 * time.Millisecond})
+	d := r.slack.Mention(r.user.ID, r.channel.ID, "are you there", "")
+	r.await("the handler to start", entered)
+	if ack := r.ack(d); len(ack.Payload) != 0 {
+		t.Fatalf("event acked with %s", ack.Payload)
+	}
+	r.stop()
+
+	handled := make(chan string, 4)
+	r.start(func(_ context.Context, req *runbook.Request) (*runbook.Reply, error) {
+		handled <- req.ID
+		return nil, nil
+	}, bot.Options{})
+	select {
+	case <-handled:
+	case <-time.After(apptest.Patience):
+		t.Fatal("the next process did not handle the event the previous one acked")
+	}
+	r.stop()
+	if len(handled) != 0 || d.Attempts() != 1 {
+		t.Fatalf("event handled again (%d more) or sent again (%d attempts)", len(handled), d.Attempts())
+	}
+}
