@@ -29,6 +29,7 @@ var peerNames = []string{peerBare, peerRunbook, peerBolt}
 // burstOptions are the flags of `loadgen burst`.
 type burstOptions struct {
 	peers       []string
+	kind        string
 	rounds      int
 	n           int
 	warmup      int
@@ -43,7 +44,7 @@ type burstOptions struct {
 	botLog      string
 }
 
-// runBurst sends the same burst of /runbook help to each peer in turn, round after
+// runBurst sends the same burst (of /runbook help, or of mentions) to each peer in turn, round after
 // round, each time on a new emulator, and compares their ack latencies: the bare loop is
 // the floor the others are measured against, in the same run on the same machine.
 func runBurst(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -109,8 +110,9 @@ func parseBurstFlags(args []string, stderr io.Writer) (burstOptions, error) {
 	var compare bool
 	fs.StringVar(&peers, "peer", peerRunbook, "who takes the burst: a comma-separated list of "+strings.Join(peerNames, ", "))
 	fs.BoolVar(&compare, "compare", false, "every peer ("+strings.Join(peerNames, ", ")+"), in turn, each round: the same as --peer "+strings.Join(peerNames, ","))
+	fs.StringVar(&bo.kind, "kind", kindHelp, "what the burst is: help (/runbook help, a slash command Runbook answers in its ack) or mention (@Runbook help, an event, acked empty; Runbook answers in the thread)")
 	fs.IntVar(&bo.rounds, "rounds", 3, "how many times each peer takes the burst, the peers taking turns")
-	fs.IntVar(&bo.n, "n", 2000, "envelopes in each burst (/runbook help, answered in its ack)")
+	fs.IntVar(&bo.n, "n", 2000, "envelopes in each burst")
 	fs.IntVar(&bo.warmup, "warmup", 100, "envelopes sent and acked before each burst, not measured (connections, JIT and caches warm for every peer alike)")
 	fs.IntVar(&bo.window, "burst-window", 200, "keep at most this many envelopes sent and not yet acked (0: none; the emulator drops a connection whose 256-frame buffer overflows)")
 	fs.IntVar(&bo.connections, "connections", 0, "Socket Mode connections of Runbook and of the bare loop (0: the bot's default, slack.connections); Bolt holds one")
@@ -140,6 +142,8 @@ func parseBurstFlags(args []string, stderr io.Writer) (burstOptions, error) {
 		}
 	}
 	switch {
+	case bo.kind != kindHelp && bo.kind != kindMention:
+		return bo, errors.New("--kind is help or mention")
 	case bo.rounds < 1 || bo.rounds > 20:
 		return bo, errors.New("--rounds must be between 1 and 20")
 	case bo.n < 1 || bo.n > 100000:
@@ -181,7 +185,7 @@ func measureBurst(ctx context.Context, bo burstOptions, peer string, profile boo
 		return res, err
 	}
 	defer os.RemoveAll(dir)
-	o := options{botBinary: bo.botBinary, window: bo.window, mix: mix{kindHelp: 1}, channels: 1,
+	o := options{botBinary: bo.botBinary, window: bo.window, mix: mix{bo.kind: 1}, channels: 1,
 		runbook: "store", logLevel: bo.logLevel, wait: bo.wait}
 	w, err := newWorld(dir, o)
 	if err != nil {
@@ -272,6 +276,7 @@ func measureBurst(ctx context.Context, bo burstOptions, peer string, profile boo
 type burstReport struct {
 	Scenario struct {
 		N          int      `json:"n"`
+		Kind       string   `json:"kind"`
 		Warmup     int      `json:"warmup"`
 		Window     int      `json:"burst_window"`
 		Rounds     int      `json:"rounds"`
@@ -294,7 +299,7 @@ type peerSummary struct {
 func newBurstReport(bo burstOptions, results []burstResult) *burstReport {
 	r := &burstReport{Rounds: results, Peers: map[string]*peerSummary{}}
 	r.Scenario.N, r.Scenario.Warmup, r.Scenario.Window, r.Scenario.Rounds = bo.n, bo.warmup, bo.window, bo.rounds
-	r.Scenario.Peers = bo.peers
+	r.Scenario.Peers, r.Scenario.Kind = bo.peers, bo.kind
 	r.Scenario.Bot = "in-process"
 	if bo.botBinary != "" {
 		r.Scenario.Bot = "subprocess " + bo.botBinary
@@ -334,8 +339,12 @@ func ratio(a, b float64) float64 {
 
 func (r *burstReport) writeText(out io.Writer) error {
 	s := r.Scenario
-	fmt.Fprintf(out, "burst: %d × /runbook help (after %d unmeasured), at most %d unacked (0: no limit); %d round(s); Runbook %s\n\n",
-		s.N, s.Warmup, s.Window, s.Rounds, s.Bot)
+	what := "/runbook help"
+	if s.Kind == kindMention {
+		what = "@Runbook help"
+	}
+	fmt.Fprintf(out, "burst: %d × %s (after %d unmeasured), at most %d unacked (0: no limit); %d round(s); Runbook %s\n\n",
+		s.N, what, s.Warmup, s.Window, s.Rounds, s.Bot)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "round\tpeer\tacked\tbusy/try again\tp50 ms\tp99 ms\tmax ms\tlast ack ms\treconnects\tpeer CPU ms/1000\t")
 	for _, res := range r.Rounds {
