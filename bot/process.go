@@ -106,6 +106,12 @@ func redelivered(typ string) bool { return typ == typeEventsAPI }
 // recorded as done with that answer, so that it is never acted on.
 func (b *Bot) claim(ctx context.Context, j job, req *runbook.Request, acked bool) (*runbook.Envelope, bool) {
 	env := runbook.Envelope{ID: req.ID, Type: j.env.Type, Payload: j.env.Payload, Acked: acked}
+	if j.resumed || redelivered(j.env.Type) {
+		// No deadline to race: the claim runs on the worker, without a goroutine of its
+		// own to start and grow a stack for.
+		prior, err := b.inbox.Claim(ctx, env)
+		return b.claimed(j, req, prior, err)
+	}
 	type claimed struct {
 		prior *runbook.Envelope
 		err   error
@@ -115,21 +121,12 @@ func (b *Bot) claim(ctx context.Context, j job, req *runbook.Request, acked bool
 		prior, err := b.inbox.Claim(ctx, env)
 		result <- claimed{prior, err}
 	}()
-	var deadline <-chan time.Time
-	if !j.resumed && !redelivered(j.env.Type) {
-		timer := time.NewTimer(b.ackWait(j))
-		defer timer.Stop()
-		deadline = timer.C
-	}
+	timer := time.NewTimer(b.ackWait(j))
+	defer timer.Stop()
 	select {
 	case c := <-result:
-		if c.err != nil {
-			b.log.Error("cannot record request", "request", req.ID, "err", c.err)
-			b.answerUnrecorded(j, req, c.err)
-			return nil, false
-		}
-		return c.prior, true
-	case <-deadline:
+		return b.claimed(j, req, c.prior, c.err)
+	case <-timer.C:
 	}
 	b.log.Warn("store too slow to record a request before Slack's deadline; answered try again", "request", req.ID)
 	payload := b.answerUnrecorded(j, req, runbook.Errorf(runbook.EUNAVAILABLE, "Runbook's database is busy; try again in a moment."))
@@ -139,6 +136,17 @@ func (b *Bot) claim(ctx context.Context, j job, req *runbook.Request, acked bool
 		}
 	}
 	return nil, false
+}
+
+// claimed passes on a claim's outcome: a request the store could not record is
+// answered so, and not handled.
+func (b *Bot) claimed(j job, req *runbook.Request, prior *runbook.Envelope, err error) (*runbook.Envelope, bool) {
+	if err != nil {
+		b.log.Error("cannot record request", "request", req.ID, "err", err)
+		b.answerUnrecorded(j, req, err)
+		return nil, false
+	}
+	return prior, true
 }
 
 // ackInFlight acks a redelivery of a request this process is still handling, so that
