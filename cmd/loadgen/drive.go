@@ -155,6 +155,9 @@ type driver struct {
 	callsAt  int // length of the emulator's call log when the load began
 	conns    int // the emulator's connect count when the load began
 	runsAt   int64
+	// acksOnly: follow waits for the acks alone, not for answers or runs (a burst to
+	// peers that answer nothing).
+	acksOnly bool
 }
 
 // prepare creates what the mix needs: an incident for status and timeline (INC-1 on a
@@ -324,6 +327,9 @@ func (dr *driver) follow(ctx context.Context, deadline time.Time) {
 		}
 		unacked = rest
 		done := len(unacked) == 0
+		if done && dr.acksOnly {
+			return
+		}
 		if done && want[kindMention]+want[kindClick] > 0 {
 			// Every mention answered in its thread and every click privately: counted
 			// from the calls made since the load began (accounted exactly later).
