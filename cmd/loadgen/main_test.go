@@ -149,3 +149,31 @@ func TestBurstRatiosAreToTheSameRound(t *testing.T) {
 		t.Fatalf("report:\n%s (%v)", out.String(), err)
 	}
 }
+
+// TestBurstComparesPeersInOneRun sends a small burst to the bare loop and to Runbook,
+// both in this process, and checks that every envelope of each was acked, none of
+// them answered busy, and Runbook's figure is set against the bare loop's.
+func TestBurstComparesPeersInOneRun(t *testing.T) {
+	var out, progress bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
+	defer cancel()
+	args := []string{"burst", "--peer", "bare,runbook", "--rounds", "1", "--n", "30", "--warmup", "5", "--json"}
+	if code := run(ctx, args, &out, &progress); code != 0 {
+		t.Fatalf("exit code %d\n%s", code, progress.String())
+	}
+	var r burstReport
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("report is not JSON: %v\n%s", err, out.String())
+	}
+	if len(r.Rounds) != 2 {
+		t.Fatalf("%d results, want one per peer:\n%s", len(r.Rounds), out.String())
+	}
+	for _, res := range r.Rounds {
+		if res.Sent != 30 || res.Acked != 30 || res.Warnings != 0 || res.Ack == nil {
+			t.Errorf("%s: %+v; want 30 sent and acked, none busy", res.Peer, res)
+		}
+	}
+	if s := r.Peers[peerRunbook]; s == nil || len(s.P99Ratio) != 1 || s.P99Ratio[0] <= 0 {
+		t.Errorf("Runbook's ratio to the bare loop: %+v", s)
+	}
+}
