@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -337,5 +338,47 @@ func TestEventIsAckedOnceRecorded(t *testing.T) {
 	r.stop()
 	if len(handled) != 0 || d.Attempts() != 1 {
 		t.Fatalf("event handled again (%d more) or sent again (%d attempts)", len(handled), d.Attempts())
+	}
+}
+
+// TestRedeliveredEventRunsItsHandlerOnce: an event acked as soon as it is recorded is
+// still handled once, however often Slack (or someone replaying it) sends it again —
+// while its handler runs, and after it is done.
+func TestRedeliveredEventRunsItsHandlerOnce(t *testing.T) {
+	var calls atomic.Int32
+	entered, release := make(chan struct{}, 4), make(chan struct{})
+	r := newRig(t, func(context.Context, *runbook.Request) (*runbook.Reply, error) {
+		calls.Add(1)
+		entered <- struct{}{}
+		<-release
+		return nil, nil
+	}, bot.Options{})
+	t.Cleanup(func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	})
+	d := r.slack.Mention(r.user.ID, r.channel.ID, "are you there", "")
+	r.await("the handler to start", entered)
+	for n := 2; n <= 3; n++ { // twice while the handler runs
+		if err := r.slack.Redeliver(d.EnvelopeID); err != nil {
+			t.Fatal(err)
+		}
+		r.wait("the redelivery's ack", func() bool { return len(r.slack.Acks(d.EnvelopeID)) >= n })
+	}
+	close(release)
+	r.wait("the event recorded as handled", func() bool {
+		unfinished, err := r.db.Inbox().Unfinished(context.Background())
+		return err == nil && len(unfinished) == 0
+	})
+	if err := r.slack.Redeliver(d.EnvelopeID); err != nil { // and once after
+		t.Fatal(err)
+	}
+	r.wait("the last redelivery's ack", func() bool { return len(r.slack.Acks(d.EnvelopeID)) >= 4 })
+	r.stop() // a second run of the handler would have begun by the time the workers stop
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("handler ran %d times for one event sent 4 times", n)
 	}
 }
