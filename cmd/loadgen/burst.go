@@ -61,6 +61,7 @@ func runBurst(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			fmt.Fprintln(stderr, "loadgen burst: skipping bolt:", why)
 			bo.peers = slices.DeleteFunc(bo.peers, func(p string) bool { return p == peerBolt })
 			if len(bo.peers) == 0 {
+				fmt.Fprintln(stderr, "loadgen burst: no peer left to measure")
 				return 1
 			}
 		}
