@@ -31,8 +31,9 @@ type Envelope struct {
 
 // Inbox remembers every envelope the bot has accepted.
 type Inbox interface {
-	// Claim records env as received. It returns nil if env is new, or the envelope
-	// already recorded under env.ID.
+	// Claim records env as received, and as acked if env.Acked (its ack goes out once
+	// Claim returns). It returns nil if env is new, or the envelope already recorded
+	// under env.ID.
 	Claim(ctx context.Context, env Envelope) (*Envelope, error)
 	// MarkAcked records that the envelope's ack went out before it was done.
 	MarkAcked(ctx context.Context, id string) error

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -303,5 +304,81 @@ func TestRefreshAtSlacksLimitKeepsEveryConnection(t *testing.T) {
 	}
 	if got := ackText(t, r.ack(r.slash("still here"))); got != "you said still here" {
 		t.Errorf("after the refresh a command was answered %q", got)
+	}
+}
+
+// TestEventIsAckedOnceRecorded: an event's ack carries nothing, so it goes out as soon
+// as the event is recorded in the inbox, while its handler still runs; if the process
+// stops before the handler is done, the next one handles it, once, and Slack never
+// sends it again.
+func TestEventIsAckedOnceRecorded(t *testing.T) {
+	entered := make(chan struct{}, 1)
+	r := newRig(t, func(ctx context.Context, req *runbook.Request) (*runbook.Reply, error) {
+		entered <- struct{}{}
+		<-ctx.Done() // finishes only when shutdown gives up on it
+		return nil, ctx.Err()
+	}, bot.Options{AckBudget: time.Minute, ShutdownTimeout: 100 * time.Millisecond})
+	d := r.slack.Mention(r.user.ID, r.channel.ID, "are you there", "")
+	r.await("the handler to start", entered)
+	if ack := r.ack(d); len(ack.Payload) != 0 {
+		t.Fatalf("event acked with %s", ack.Payload)
+	}
+	r.stop()
+
+	handled := make(chan string, 4)
+	r.start(func(_ context.Context, req *runbook.Request) (*runbook.Reply, error) {
+		handled <- req.ID
+		return nil, nil
+	}, bot.Options{})
+	select {
+	case <-handled:
+	case <-time.After(apptest.Patience):
+		t.Fatal("the next process did not handle the event the previous one acked")
+	}
+	r.stop()
+	if len(handled) != 0 || d.Attempts() != 1 {
+		t.Fatalf("event handled again (%d more) or sent again (%d attempts)", len(handled), d.Attempts())
+	}
+}
+
+// TestRedeliveredEventRunsItsHandlerOnce: an event acked as soon as it is recorded is
+// still handled once, however often Slack (or someone replaying it) sends it again —
+// while its handler runs, and after it is done.
+func TestRedeliveredEventRunsItsHandlerOnce(t *testing.T) {
+	var calls atomic.Int32
+	entered, release := make(chan struct{}, 4), make(chan struct{})
+	r := newRig(t, func(context.Context, *runbook.Request) (*runbook.Reply, error) {
+		calls.Add(1)
+		entered <- struct{}{}
+		<-release
+		return nil, nil
+	}, bot.Options{})
+	t.Cleanup(func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	})
+	d := r.slack.Mention(r.user.ID, r.channel.ID, "are you there", "")
+	r.await("the handler to start", entered)
+	for n := 2; n <= 3; n++ { // twice while the handler runs
+		if err := r.slack.Redeliver(d.EnvelopeID); err != nil {
+			t.Fatal(err)
+		}
+		r.wait("the redelivery's ack", func() bool { return len(r.slack.Acks(d.EnvelopeID)) >= n })
+	}
+	close(release)
+	r.wait("the event recorded as handled", func() bool {
+		unfinished, err := r.db.Inbox().Unfinished(context.Background())
+		return err == nil && len(unfinished) == 0
+	})
+	if err := r.slack.Redeliver(d.EnvelopeID); err != nil { // and once after
+		t.Fatal(err)
+	}
+	r.wait("the last redelivery's ack", func() bool { return len(r.slack.Acks(d.EnvelopeID)) >= 4 })
+	r.stop() // a second run of the handler would have begun by the time the workers stop
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("handler ran %d times for one event sent 4 times", n)
 	}
 }

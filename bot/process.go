@@ -52,7 +52,8 @@ func (b *Bot) process(ctx context.Context, j job) {
 	release := sync.OnceFunc(func() { b.end(req.ID) })
 	defer release()
 
-	prior, ok := b.claim(ctx, j, req)
+	early := acksEarly(j)
+	prior, ok := b.claim(ctx, j, req, early)
 	if !ok {
 		return
 	}
@@ -63,7 +64,23 @@ func (b *Bot) process(ctx context.Context, j job) {
 		}
 		return
 	}
-	b.handle(ctx, j, req, release)
+	// An early ack went into the inbox with the claim: the request is acked as soon as
+	// it is recorded, and a crash from here on leaves it for the next process to finish.
+	acked := j.resumed
+	if early && prior == nil {
+		b.ackJob(j, nil)
+		acked = true
+	}
+	b.handle(ctx, j, req, release, acked)
+}
+
+// acksEarly says whether the envelope is acked as soon as its claim is recorded,
+// before its handler runs: an event, whose ack never carries an answer (what the bot
+// says to one goes through the Web API), so that waiting for the handler would only
+// delay the ack and, past Slack's 3 s, make Slack send it again. A slash command's or
+// a form's ack may carry the answer, and waits for it within the ack budget.
+func acksEarly(j job) bool {
+	return !j.resumed && j.via != nil && j.env.Type == typeEventsAPI
 }
 
 // minAckWait is the least time a request gets to answer in its ack, however long it
@@ -87,8 +104,14 @@ func redelivered(typ string) bool { return typ == typeEventsAPI }
 // with it. A request Slack will not send again cannot wait for a slow store past its
 // ack deadline: it is answered "try again" and, should the store record it after all,
 // recorded as done with that answer, so that it is never acted on.
-func (b *Bot) claim(ctx context.Context, j job, req *runbook.Request) (*runbook.Envelope, bool) {
-	env := runbook.Envelope{ID: req.ID, Type: j.env.Type, Payload: j.env.Payload}
+func (b *Bot) claim(ctx context.Context, j job, req *runbook.Request, acked bool) (*runbook.Envelope, bool) {
+	env := runbook.Envelope{ID: req.ID, Type: j.env.Type, Payload: j.env.Payload, Acked: acked}
+	if j.resumed || redelivered(j.env.Type) {
+		// No deadline to race: the claim runs on the worker, without a goroutine of its
+		// own to start and grow a stack for.
+		prior, err := b.inbox.Claim(ctx, env)
+		return b.claimed(j, req, prior, err)
+	}
 	type claimed struct {
 		prior *runbook.Envelope
 		err   error
@@ -98,21 +121,12 @@ func (b *Bot) claim(ctx context.Context, j job, req *runbook.Request) (*runbook.
 		prior, err := b.inbox.Claim(ctx, env)
 		result <- claimed{prior, err}
 	}()
-	var deadline <-chan time.Time
-	if !j.resumed && !redelivered(j.env.Type) {
-		timer := time.NewTimer(b.ackWait(j))
-		defer timer.Stop()
-		deadline = timer.C
-	}
+	timer := time.NewTimer(b.ackWait(j))
+	defer timer.Stop()
 	select {
 	case c := <-result:
-		if c.err != nil {
-			b.log.Error("cannot record request", "request", req.ID, "err", c.err)
-			b.answerUnrecorded(j, req, c.err)
-			return nil, false
-		}
-		return c.prior, true
-	case <-deadline:
+		return b.claimed(j, req, c.prior, c.err)
+	case <-timer.C:
 	}
 	b.log.Warn("store too slow to record a request before Slack's deadline; answered try again", "request", req.ID)
 	payload := b.answerUnrecorded(j, req, runbook.Errorf(runbook.EUNAVAILABLE, "Runbook's database is busy; try again in a moment."))
@@ -122,6 +136,17 @@ func (b *Bot) claim(ctx context.Context, j job, req *runbook.Request) (*runbook.
 		}
 	}
 	return nil, false
+}
+
+// claimed passes on a claim's outcome: a request the store could not record is
+// answered so, and not handled.
+func (b *Bot) claimed(j job, req *runbook.Request, prior *runbook.Envelope, err error) (*runbook.Envelope, bool) {
+	if err != nil {
+		b.log.Error("cannot record request", "request", req.ID, "err", err)
+		b.answerUnrecorded(j, req, err)
+		return nil, false
+	}
+	return prior, true
 }
 
 // ackInFlight acks a redelivery of a request this process is still handling, so that
@@ -232,15 +257,15 @@ func (b *Bot) answerUnrecorded(j job, req *runbook.Request, err error) []byte {
 
 // handle runs the handler. If it answers within the ack budget the answer travels in the
 // ack (slash commands, modal errors); otherwise the envelope is acked empty so Slack's
-// 3-second deadline holds, and the answer follows through the Web API.
+// 3-second deadline holds, and the answer follows through the Web API. acked says the
+// envelope needs no ack (resumed, or acked early).
 // release ends the request's in-flight mark once its answer is recorded, before the
 // ack: a redelivery that arrives as the ack goes out then finds the answer and repeats
 // it, rather than being acked empty as one still being handled.
-func (b *Bot) handle(ctx context.Context, j job, req *runbook.Request, release func()) {
+func (b *Bot) handle(ctx context.Context, j job, req *runbook.Request, release func(), acked bool) {
 	outcome := make(chan *runbook.Reply, 1)
 	go func() { outcome <- b.call(ctx, req) }() // always received below
 
-	acked := j.resumed
 	var reply *runbook.Reply
 	if acked {
 		reply = <-outcome

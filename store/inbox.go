@@ -18,16 +18,20 @@ var _ runbook.Inbox = (*Inbox)(nil)
 // Inbox returns the envelope store.
 func (db *DB) Inbox() *Inbox { return &Inbox{db: db} }
 
-// Claim records env as received, or returns the envelope already recorded under its id.
+// Claim records env as received — as acked too if env.Acked, for an ack that goes out
+// once the claim is recorded — or returns the envelope already recorded under its id.
+// The record is committed when Claim returns; claims and other inbox writes made at the
+// same moment share the transaction (groupcommit.go).
 func (s *Inbox) Claim(ctx context.Context, env runbook.Envelope) (*runbook.Envelope, error) {
 	if env.ID == "" {
 		return nil, runbook.Errorf(runbook.EINVALID, "envelope has no id")
 	}
 	var existing *runbook.Envelope
-	err := s.db.update(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO envelopes (id, type, payload, received_at)
-			VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-			env.ID, env.Type, env.Payload, s.db.Now().UnixMilli())
+	err := s.db.inbox.write(ctx, s.db, func(ctx context.Context, tx *sql.Tx) error {
+		existing = nil
+		res, err := tx.ExecContext(ctx, `INSERT INTO envelopes (id, type, payload, received_at, acked)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			env.ID, env.Type, env.Payload, s.db.Now().UnixMilli(), env.Acked)
 		if err != nil {
 			return fmt.Errorf("insert envelope: %w", err)
 		}
@@ -61,7 +65,7 @@ func (s *Inbox) Delivered(ctx context.Context, id string) error {
 }
 
 func (s *Inbox) set(ctx context.Context, id, query string, args ...any) error {
-	err := s.db.update(ctx, func(tx *sql.Tx) error {
+	err := s.db.inbox.write(ctx, s.db, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, query, args...)
 		if err != nil {
 			return err

@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"sync/atomic"
 	"testing"
 
 	"github.com/runbookhq/runbook"
@@ -29,6 +31,33 @@ func BenchmarkInboxClaimComplete(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkInboxClaimCompleteParallel is the same from 8 goroutines at once, as the
+// bot's workers write under a burst: their writes share transactions (group commit).
+func BenchmarkInboxClaimCompleteParallel(b *testing.B) {
+	db := MustOpen(b)
+	inbox := db.Inbox()
+	ctx := context.Background()
+	payload := []byte(`{"team_id":"T1","channel_id":"C1","user_id":"U1","command":"/runbook","text":"status INC-1"}`)
+	reply := []byte(`{"response_type":"ephemeral","text":"INC-1 checkout errors"}`)
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(8 / max(runtime.GOMAXPROCS(0), 1))
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			id := fmt.Sprintf("env-%d", next.Add(1))
+			prior, err := inbox.Claim(ctx, runbook.Envelope{ID: id, Type: "slash_commands", Payload: payload})
+			if err != nil || prior != nil {
+				b.Errorf("claim: %v %v", prior, err)
+				return
+			}
+			if err := inbox.Complete(ctx, id, reply, nil); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }
 
 // BenchmarkInboxClaimRedelivery is a redelivery: the claim finds the envelope handled.

@@ -92,6 +92,9 @@ func (s *subprocess) Memory() (now, peak uint64, what string) {
 	return now, peak, what
 }
 
+// CPU is the bot process's CPU time so far.
+func (s *subprocess) CPU() (time.Duration, bool) { return processCPU(s.Pid()) }
+
 // Stop sends SIGTERM and waits; past the timeout it kills the process.
 func (s *subprocess) Stop(timeout time.Duration) error { return s.Terminate(timeout) }
 

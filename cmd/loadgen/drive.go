@@ -22,6 +22,7 @@ const (
 	kindMention = "mention" // @Runbook help, answered in the thread
 	kindClick   = "click"   // Approve clicked by someone who may not approve: refused privately
 	kindDeclare = "declare" // /runbook declare …, which starts the 3-step lg-declared runbook
+	kindHelp    = "help"    // /runbook help, answered in the ack: what loadgen burst sends every peer
 )
 
 // The read-only commands, each answered in its ack: how their cost grows with history
@@ -34,10 +35,10 @@ const (
 	kindApprovals = "approvals" // /runbook approvals
 )
 
-var kinds = []string{kindStatus, kindMention, kindClick, kindDeclare, kindList, kindTimeline, kindAudit, kindRuns, kindApprovals}
+var kinds = []string{kindStatus, kindHelp, kindMention, kindClick, kindDeclare, kindList, kindTimeline, kindAudit, kindRuns, kindApprovals}
 
 // answeredInAck are the kinds whose whole answer is their ack: no end-to-end figure.
-var answeredInAck = map[string]bool{kindStatus: true, kindList: true, kindTimeline: true, kindAudit: true, kindRuns: true, kindApprovals: true}
+var answeredInAck = map[string]bool{kindStatus: true, kindHelp: true, kindList: true, kindTimeline: true, kindAudit: true, kindRuns: true, kindApprovals: true}
 
 // mix is how often each kind is sent, as integer weights.
 type mix map[string]int
@@ -154,6 +155,9 @@ type driver struct {
 	callsAt  int // length of the emulator's call log when the load began
 	conns    int // the emulator's connect count when the load began
 	runsAt   int64
+	// acksOnly: follow waits for the acks alone, not for answers or runs (a burst to
+	// peers that answer nothing).
+	acksOnly bool
 }
 
 // prepare creates what the mix needs: an incident for status and timeline (INC-1 on a
@@ -246,6 +250,8 @@ func (dr *driver) send(ctx context.Context, n int, rate float64) (time.Time, tim
 		switch e.kind {
 		case kindStatus:
 			e.d = w.srv.SlashCommand(w.alice.ID, ch, "/runbook", "status "+dr.incident)
+		case kindHelp:
+			e.d = w.srv.SlashCommand(w.alice.ID, ch, "/runbook", "help")
 		case kindList:
 			e.d = w.srv.SlashCommand(w.alice.ID, ch, "/runbook", "list all")
 		case kindTimeline:
@@ -321,6 +327,9 @@ func (dr *driver) follow(ctx context.Context, deadline time.Time) {
 		}
 		unacked = rest
 		done := len(unacked) == 0
+		if done && dr.acksOnly {
+			return
+		}
 		if done && want[kindMention]+want[kindClick] > 0 {
 			// Every mention answered in its thread and every click privately: counted
 			// from the calls made since the load began (accounted exactly later).

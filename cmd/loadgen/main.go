@@ -9,11 +9,12 @@
 //	loadgen --bot-binary ./bot --burst 1000 --mix declare=1      # each runs a 3-step runbook
 //	loadgen --bot-binary ./bot --rate 100 --mix status=2,mention=1,click=1,declare=1 --channels 50
 //	loadgen --bot-binary ./bot --starts 5 --idle 5s               # no load: start-up and idle memory
+//	loadgen burst --compare --bot-binary ./bot                     # the same burst to Runbook, a bare slack-go loop and Bolt
 //	loadgen history --db /tmp/large.db                             # a year of history, to run on:
 //	loadgen --bot-binary ./bot --db /tmp/large.db --rate 20 --duration 60s --mix status=1,list=1,timeline=1,audit=1,runs=1,approvals=1,declare=1
 //	loadgen kickoff --incidents 100 --messages 3                   # Slack's rate limits enforced: see kickoff.go
 //
-// Kinds: status (/runbook status INC-n, answered in the ack), list, timeline, audit, runs
+// Kinds: status (/runbook status INC-n, answered in the ack), help, list, timeline, audit, runs
 // and approvals (those commands, answered in the ack), mention (@Runbook help,
 // answered in its thread), click (Approve on a pending request, by someone who may not
 // approve it: refused privately, so the request stays clickable), declare (/runbook
@@ -85,6 +86,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if len(args) > 0 && args[0] == "kickoff" {
 		return runKickoffCommand(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "burst" {
+		return runBurst(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "bare-peer" {
+		return runBarePeer(ctx, args[1:], stderr)
 	}
 	o, err := parseFlags(args, stderr)
 	if err != nil {

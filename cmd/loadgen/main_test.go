@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -101,5 +103,77 @@ func TestShortRunInProcess(t *testing.T) {
 	}
 	if !strings.Contains(r.Memory.What, "in-process") || r.Memory.PeakMB <= 0 {
 		t.Errorf("memory = %+v", r.Memory)
+	}
+}
+
+func TestBurstFlags(t *testing.T) {
+	bo, err := parseBurstFlags([]string{"--compare", "--rounds", "2", "--kind", "mention"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(bo.peers, ",") != "bare,runbook,bolt" || bo.rounds != 2 || bo.kind != kindMention {
+		t.Fatalf("--compare --rounds 2 --kind mention = %+v", bo)
+	}
+	bo, err = parseBurstFlags([]string{"--peer", "runbook, bare,runbook"}, io.Discard)
+	if err != nil || strings.Join(bo.peers, ",") != "runbook,bare" {
+		t.Fatalf("--peer runbook, bare,runbook = %v, %v; want runbook,bare in that order", bo.peers, err)
+	}
+	for _, bad := range [][]string{
+		{"--peer", "slack"}, {"--peer", ""}, {"--kind", "declare"}, {"--rounds", "0"}, {"--rounds", "21"},
+		{"--n", "0"}, {"--n", "100001"}, {"--warmup", "-1"}, {"--burst-window", "-1"},
+		{"--connections", "11"}, {"--wait", "0s"}, {"extra"},
+	} {
+		if _, err := parseBurstFlags(bad, io.Discard); err == nil {
+			t.Errorf("parseBurstFlags(%q) accepted it", bad)
+		}
+	}
+}
+
+// The burst report's ratios are each peer's figure over the bare loop's in the same
+// round, not over an average, so that a round the machine slowed compares like with
+// like.
+func TestBurstRatiosAreToTheSameRound(t *testing.T) {
+	res := []burstResult{
+		{Peer: peerBare, Round: 1, Ack: &stats{P50: 10, P99: 20}},
+		{Peer: peerRunbook, Round: 1, Ack: &stats{P50: 15, P99: 30}},
+		{Peer: peerBare, Round: 2, Ack: &stats{P50: 40, P99: 80}},
+		{Peer: peerRunbook, Round: 2, Ack: &stats{P50: 40, P99: 100}},
+	}
+	r := newBurstReport(burstOptions{peers: []string{peerBare, peerRunbook}, rounds: 2}, res)
+	got := r.Peers[peerRunbook]
+	if fmt.Sprint(got.P99Ratio) != "[1.5 1.25]" || fmt.Sprint(got.P50Ratio) != "[1.5 1]" {
+		t.Fatalf("ratios p50 %v p99 %v; want [1.5 1] and [1.5 1.25]", got.P50Ratio, got.P99Ratio)
+	}
+	var out bytes.Buffer
+	if err := r.writeText(&out); err != nil || !strings.Contains(out.String(), "1.50, 1.25") {
+		t.Fatalf("report:\n%s (%v)", out.String(), err)
+	}
+}
+
+// TestBurstComparesPeersInOneRun sends a small burst to the bare loop and to Runbook,
+// both in this process, and checks that every envelope of each was acked, none of
+// them answered busy, and Runbook's figure is set against the bare loop's.
+func TestBurstComparesPeersInOneRun(t *testing.T) {
+	var out, progress bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
+	defer cancel()
+	args := []string{"burst", "--peer", "bare,runbook", "--rounds", "1", "--n", "30", "--warmup", "5", "--json"}
+	if code := run(ctx, args, &out, &progress); code != 0 {
+		t.Fatalf("exit code %d\n%s", code, progress.String())
+	}
+	var r burstReport
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("report is not JSON: %v\n%s", err, out.String())
+	}
+	if len(r.Rounds) != 2 {
+		t.Fatalf("%d results, want one per peer:\n%s", len(r.Rounds), out.String())
+	}
+	for _, res := range r.Rounds {
+		if res.Sent != 30 || res.Acked != 30 || res.Warnings != 0 || res.Ack == nil {
+			t.Errorf("%s: %+v; want 30 sent and acked, none busy", res.Peer, res)
+		}
+	}
+	if s := r.Peers[peerRunbook]; s == nil || len(s.P99Ratio) != 1 || s.P99Ratio[0] <= 0 {
+		t.Errorf("Runbook's ratio to the bare loop: %+v", s)
 	}
 }
