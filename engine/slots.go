@@ -129,7 +129,10 @@ func (e *Executor) fill(ctx context.Context) {
 	for ctx.Err() == nil {
 		e.mu.Lock()
 		for len(e.s.driving) < e.s.limit && e.s.ready.Len() > 0 {
-			e.launch(ctx, e.s.ready.take())
+			// A run kicked while it waited may have been given a slot already.
+			if id := e.s.ready.take(); !e.s.driving[id] {
+				e.launch(ctx, id)
+			}
 		}
 		if !e.s.backlog || e.s.scanning || e.s.ready.Len() > 0 || len(e.s.driving) >= e.s.limit {
 			e.mu.Unlock()
