@@ -24,6 +24,12 @@ func TestLatencyHoldsTheAnswerNotTheEffect(t *testing.T) {
 	if err := srv.Wait(testCtx(t), func() bool { return len(srv.Messages(ch.ID)) == 1 }); err != nil {
 		t.Fatalf("the post never reached the channel: %v", err)
 	}
+	// A call made after the latency is lifted comes back first: the held answer is
+	// still on its way once this one is in.
+	srv.SetLatency(0)
+	if _, _, err := newAPI(srv).PostMessage(ch.ID, slack.MsgOptionText("fast", false)); err != nil {
+		t.Fatal(err)
+	}
 	select {
 	case err := <-answered:
 		t.Fatalf("the post was answered (%v) before the latency passed", err)
