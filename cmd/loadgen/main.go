@@ -9,6 +9,7 @@
 //	loadgen --bot-binary ./bot --burst 1000 --mix declare=1      # each runs a 3-step runbook
 //	loadgen --bot-binary ./bot --rate 100 --mix status=2,mention=1,click=1,declare=1 --channels 50
 //	loadgen --bot-binary ./bot --starts 5 --idle 5s               # no load: start-up and idle memory
+//	loadgen overload --bot-binary ./bot                            # Slack slow, 1,000 runs/s for 60 s, then a restart
 //	loadgen history --db /tmp/large.db                             # a year of history, to run on:
 //	loadgen --bot-binary ./bot --db /tmp/large.db --rate 20 --duration 60s --mix status=1,list=1,timeline=1,audit=1,runs=1,approvals=1,declare=1
 //
@@ -81,6 +82,9 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "history" {
 		return runHistory(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "overload" {
+		return runOverload(ctx, args[1:], stdout, stderr)
 	}
 	o, err := parseFlags(args, stderr)
 	if err != nil {
