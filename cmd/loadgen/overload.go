@@ -115,6 +115,7 @@ type overloadReport struct {
 	loadRSS, restartRSS        uint64 // peak RSS (VmHWM) of each process
 	loadGoroutines, restartGor int    // peak goroutines of each process
 	posts, runsPosted          int    // the runs' messages, and the runs that posted
+	finalRuns                  int    // runs stored at the end: the restart finishes requests taken and not finished
 }
 
 func (o overload) run(ctx context.Context, progress io.Writer) (*overloadReport, error) {
@@ -175,6 +176,11 @@ func (o overload) run(ctx context.Context, progress io.Writer) (*overloadReport,
 		fmt.Fprintln(progress, "loadgen overload: stopping the bot:", err)
 	}
 	rep.posts, rep.runsPosted = countPosts(w)
+	all, err := (&driver{w: w}).query(ctx, "SELECT COUNT(*) FROM runs WHERE runbook = 'lg-overload'")
+	if err != nil {
+		return nil, err
+	}
+	rep.finalRuns = int(all)
 	return rep, ctx.Err()
 }
 
@@ -327,7 +333,7 @@ func (r *overloadReport) write(out io.Writer) {
 	fmt.Fprintf(out, "under load:      peak RSS %.1f MB, peak goroutines %d\n", mb(r.loadRSS), r.loadGoroutines)
 	fmt.Fprintf(out, "restart:         %d of the %d backlog runs ended in %s; peak RSS %.1f MB, peak goroutines %d\n",
 		r.drained, r.backlog, r.drainTook.Round(time.Millisecond), mb(r.restartRSS), r.restartGor)
-	fmt.Fprintf(out, "exactly once:    %d messages from %d distinct runs (of %d accepted)\n", r.posts, r.runsPosted, r.accepted)
+	fmt.Fprintf(out, "exactly once:    %d messages from %d distinct runs; %d runs stored in all (the restarted bot finishes requests taken and not finished)\n", r.posts, r.runsPosted, r.finalRuns)
 }
 
 // sampler reads a bot's go_goroutines metric every 200 ms and keeps the highest.
