@@ -307,3 +307,27 @@ func ackText(a slackfake.Ack) string {
 	}
 	return m.Text
 }
+
+// TestBusyWhileSlackIsBehind: with more Slack calls waiting than limits.slackCalls, a
+// new command is told busy even though runs have room; once Slack answers, commands
+// are taken again.
+func TestBusyWhileSlackIsBehind(t *testing.T) {
+	w := newWorldConfigured(t, slackfake.Options{}, func(c *config.Config) {
+		c.Limits = config.Limits{ActiveRuns: 10, QueuedRuns: 100, RunsPerPerson: 100, SlackCalls: 1}
+	}, postOne)
+	slow := newSlowSlack(w)
+	for range 2 {
+		if got := w.Ask(w.alice.ID, w.ops.ID, "run post-one"); !strings.Contains(got, "Started *post-one*") {
+			t.Fatalf("answered %q, want the run started", got)
+		}
+	}
+	slow.waitHeld(t, 2)
+	if got := w.Ask(w.alice.ID, w.ops.ID, "run post-one"); got != ":hourglass: Runbook is busy — try again in a minute." {
+		t.Fatalf("with two Slack calls held, a command was answered %q, want busy", got)
+	}
+	slow.openAll()
+	w.WaitFor("both runs to succeed", func() bool { return w.count(runbook.RunSucceeded) == 2 })
+	if got := w.Ask(w.alice.ID, w.ops.ID, "run post-one"); !strings.Contains(got, "Started *post-one*") {
+		t.Errorf("once Slack caught up, a command was answered %q, want the run started", got)
+	}
+}
