@@ -98,6 +98,12 @@ type RunStore interface {
 	RunByRequestKey(ctx context.Context, key string) (*Run, error)
 	// ActiveRuns lists runs that are running or waiting for an approval, oldest first.
 	ActiveRuns(ctx context.Context) ([]*Run, error)
+	// ActiveRunIDs lists the ids of active runs after the id after, oldest first, at
+	// most limit of them.
+	ActiveRunIDs(ctx context.Context, after int64, limit int) ([]int64, error)
+	// RunsUnderWay counts runs in state running, of one person (by a Slack user id) or
+	// of everyone (""), counting no further than limit.
+	RunsUnderWay(ctx context.Context, by string, limit int) (int, error)
 	ListRuns(ctx context.Context, incidentID int64, limit int) ([]*Run, error)
 	// StartStep marks a step running and counts the attempt; it fails with ECONFLICT
 	// unless the run is running and the step pending or running.

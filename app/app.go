@@ -169,6 +169,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Liveness:        liveness,
 		Connections:     cfg.Slack.Connections,
 		Refuse:          a.refusal,
+		Admit:           a.Executor.Admit,
+		MaxOwed:         cfg.Limits.SlackCalls,
+		SlackPending:    adapter.Pending,
 	})
 	if cfg.HTTP.Addr != "" {
 		window := opts.HealthWindow
@@ -271,6 +274,9 @@ func (a *App) assemble(cfg *config.Config, db *store.DB, adapter *slackapi.Clien
 		Secrets:        cfg.SecretValues(),
 		Fields:         runbook.FieldNames(cfg.Incidents.FieldSpecs()),
 		Roles:          cfg.Incidents.Roles,
+		ActiveRuns:     cfg.Limits.ActiveRuns,
+		QueuedRuns:     cfg.Limits.QueuedRuns,
+		RunsPerPerson:  cfg.Limits.RunsPerPerson,
 	})
 	// The timers start periodic runs through the engine; the incident service tells
 	// them of declarations and changes.

@@ -52,6 +52,15 @@ type Options struct {
 	// sentence, before anything is recorded: the app's answer when its database can no
 	// longer keep what the bot does.
 	Refuse func() error
+	// Admit, when it returns an error, answers a new command or mention with that
+	// error's sentence instead of handling it (the executor's bounds: runs queued, a
+	// person's runs under way); MaxOwed, when above 0, does the same while more
+	// replies than that wait in the outbox or in the Slack adapter.
+	Admit   func(ctx context.Context, userID string) error
+	MaxOwed int
+	// SlackPending counts the Slack calls waiting for their rate budget or in flight
+	// (slackapi.Client.Pending), counted against MaxOwed with the outbox's replies.
+	SlackPending func() int
 }
 
 func (o *Options) setDefaults() {

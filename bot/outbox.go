@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -126,7 +127,12 @@ type outbox struct {
 	mu      sync.Mutex
 	queues  map[string][]delivery
 	senders sync.WaitGroup
+	// waiting counts the deliveries queued or being sent, for admission (owed).
+	waiting atomic.Int64
 }
+
+// owed counts the replies queued or being sent.
+func (o *outbox) owed() int { return int(o.waiting.Load()) }
 
 func newOutbox(ctx context.Context, slack runbook.Slack, inbox runbook.Inbox, log *slog.Logger, obs Observer, now func() time.Time) *outbox {
 	return &outbox{slack: slack, inbox: inbox, log: log, obs: obs, now: now, retry: time.Second, ctx: ctx, queues: map[string][]delivery{}}
@@ -143,6 +149,7 @@ func (o *outbox) enqueue(d delivery) {
 	defer o.mu.Unlock()
 	q, running := o.queues[key]
 	o.queues[key] = append(q, d)
+	o.waiting.Add(1)
 	if !running {
 		o.senders.Go(func() { o.sendAll(key) })
 	}
@@ -155,6 +162,7 @@ func (o *outbox) sendAll(key string) {
 		o.mu.Lock()
 		q := o.queues[key]
 		if len(q) == 0 || o.ctx.Err() != nil {
+			o.waiting.Add(-int64(len(q)))
 			delete(o.queues, key)
 			o.mu.Unlock()
 			return
@@ -163,6 +171,7 @@ func (o *outbox) sendAll(key string) {
 		o.queues[key] = q[1:]
 		o.mu.Unlock()
 		o.send(d)
+		o.waiting.Add(-1)
 	}
 }
 

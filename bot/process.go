@@ -71,6 +71,9 @@ func (b *Bot) process(ctx context.Context, j job) {
 		b.ackJob(j, nil)
 		acked = true
 	}
+	if prior == nil && !j.resumed && !b.admit(ctx, j, req, release, acked) {
+		return
+	}
 	b.handle(ctx, j, req, release, acked)
 }
 
@@ -292,6 +295,12 @@ func (b *Bot) handle(ctx context.Context, j job, req *runbook.Request, release f
 		b.log.Warn("request interrupted by shutdown", "request", req.ID)
 		return
 	}
+	b.complete(ctx, j, req, reply, acked, release)
+}
+
+// complete records a request's answer and sends it: in the ack when it has not gone
+// out and can carry it, else through the outbox.
+func (b *Bot) complete(ctx context.Context, j job, req *runbook.Request, reply *runbook.Reply, acked bool, release func()) {
 	var ackPayload []byte
 	if !acked {
 		ackPayload = b.ackPayload(j.env, req, reply)

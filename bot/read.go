@@ -9,8 +9,10 @@ import (
 )
 
 // busyText answers a slash command that arrives while every worker and queue slot is
-// taken: the person learns to retry instead of seeing Slack's dispatch_failed.
-const busyText = ":hourglass: Runbook is busy right now; try again in a moment."
+// taken: the person learns to retry instead of seeing Slack's dispatch_failed. It is
+// the sentence admission answers with, so that "busy" reads the same whatever bound
+// was reached.
+const busyText = ":hourglass: " + BusyText
 
 // observe reacts to one event of a connection's socket.
 func (b *Bot) observe(l *link, evt socketmode.Event) {

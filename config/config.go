@@ -78,6 +78,7 @@ type Config struct {
 	HTTP        HTTP               `koanf:"http"`
 	Actions     Actions            `koanf:"actions"`
 	API         API                `koanf:"api"`
+	Limits      Limits             `koanf:"limits"`
 	// Secrets name values (usually ${ENV} references) that runbooks use as
 	// {{secrets.NAME}} in http.request and command.run; they are never shown.
 	Secrets map[string]Secret `koanf:"secrets"`
@@ -239,6 +240,15 @@ type Bot struct {
 	AckBudget       time.Duration `koanf:"ackBudget"`       // how long a handler may take to put its reply in the ack
 }
 
+// Limits bound the work Runbook holds at once, so that its memory stays bounded under
+// any load: past them, new commands are answered "busy — try again in a minute".
+type Limits struct {
+	ActiveRuns    int `koanf:"activeRuns"`    // runs driven at once; the others wait in the database
+	QueuedRuns    int `koanf:"queuedRuns"`    // runs waiting for a slot before new commands are told busy
+	RunsPerPerson int `koanf:"runsPerPerson"` // one person's runs under way before their commands are told busy
+	SlackCalls    int `koanf:"slackCalls"`    // Slack calls and replies waiting before new commands are told busy
+}
+
 // HTTP configures the optional HTTP listener.
 type HTTP struct {
 	Addr string `koanf:"addr"` // host:port; "" turns it off
@@ -325,6 +335,7 @@ func Default() *Config {
 			ShutdownTimeout: 10 * time.Second,
 			AckBudget:       2 * time.Second,
 		},
+		Limits: Limits{ActiveRuns: 64, QueuedRuns: 1000, RunsPerPerson: 50, SlackCalls: 512},
 	}
 }
 
@@ -1029,6 +1040,15 @@ func (c *Config) Validate() error {
 	}
 	if c.Bot.Queue < 0 {
 		v.add("bot.queue must not be negative")
+	}
+	for _, l := range []struct {
+		key string
+		n   int
+	}{{"limits.activeRuns", c.Limits.ActiveRuns}, {"limits.queuedRuns", c.Limits.QueuedRuns},
+		{"limits.runsPerPerson", c.Limits.RunsPerPerson}, {"limits.slackCalls", c.Limits.SlackCalls}} {
+		if l.n < 1 {
+			v.add(l.key + " must be at least 1")
+		}
 	}
 	if c.Bot.ShutdownTimeout <= 0 {
 		v.add("bot.shutdownTimeout must be positive")

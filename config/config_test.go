@@ -74,6 +74,7 @@ func TestDefaults(t *testing.T) {
 		},
 		Log:     Log{Level: "info", Format: "text"},
 		Bot:     Bot{Workers: 8, Queue: 256, ShutdownTimeout: 10 * time.Second, AckBudget: 2 * time.Second},
+		Limits:  Limits{ActiveRuns: 64, QueuedRuns: 1000, RunsPerPerson: 50, SlackCalls: 512},
 		Actions: Actions{HTTP: HTTPActions{AllowedHosts: []string{}}, Command: CommandActions{Allowed: []string{}}},
 		Secrets: map[string]Secret{},
 		API:     API{Tokens: []APIToken{}, Alerts: APIAlerts{Severities: map[string]string{}}},

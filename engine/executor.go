@@ -40,6 +40,13 @@ type Deps struct {
 	// Roles are the configured incident roles (incidents.roles), each in templates as
 	// incident.roles.NAME, empty while unassigned.
 	Roles []string
+	// ActiveRuns is how many runs are driven at once (limits.activeRuns; default
+	// DefaultActiveRuns); the others wait in the store for a slot, oldest first.
+	ActiveRuns int
+	// QueuedRuns and RunsPerPerson bound the runs waiting for a slot, in all and of one
+	// person (limits.queuedRuns, limits.runsPerPerson): past them, Admit says busy.
+	QueuedRuns    int
+	RunsPerPerson int
 }
 
 // IncidentReader reads incidents.
@@ -66,13 +73,12 @@ type Executor struct {
 	// gates is the approval family, when registered: where runs show their results.
 	gates gateKeeper
 
-	mu      sync.Mutex
-	ctx     context.Context
-	cancel  context.CancelFunc
-	driving map[int64]bool // runs with a driver goroutine
+	mu     sync.Mutex
+	ctx    context.Context
+	cancel context.CancelFunc
+	s      slots // which runs are driven, and which wait for a slot (slots.go)
 	// storeFailures counts, per run, store failures in a row, for storeFailed's backoff.
 	storeFailures map[int64]int
-	again         map[int64]bool // runs kicked while being driven: look again when done
 	wg            sync.WaitGroup
 }
 
@@ -84,11 +90,20 @@ func New(d Deps) *Executor {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	if d.QueuedRuns <= 0 {
+		d.QueuedRuns = DefaultQueuedRuns
+	}
+	if d.RunsPerPerson <= 0 {
+		d.RunsPerPerson = DefaultRunsPerPerson
+	}
 	return &Executor{d: d, log: d.Logger, secrets: newSecrets(d.Secrets), actions: map[string]action{},
-		driving: map[int64]bool{}, again: map[int64]bool{}, storeFailures: map[int64]int{}}
+		s: newSlots(d.ActiveRuns), storeFailures: map[int64]int{}}
 }
 
-// Start learns who the bot is and resumes every run a previous process left active.
+// Start learns who the bot is and resumes the runs a previous process left active, as
+// many at once as it drives; the rest wait in the store for a slot. Runs waiting for an
+// approval are looked at too: their approval may have been decided by a process that
+// died before it resumed them. One still pending just parks again.
 func (e *Executor) Start(ctx context.Context) error {
 	id, err := e.d.Slack.Identify(ctx)
 	if err != nil {
@@ -97,18 +112,11 @@ func (e *Executor) Start(ctx context.Context) error {
 	e.mu.Lock()
 	e.bot = id
 	e.ctx, e.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	runCtx := e.ctx
+	e.s.restart()
 	e.mu.Unlock()
-	active, err := e.d.Runs.ActiveRuns(ctx)
-	if err != nil {
-		return fmt.Errorf("executor: list active runs: %w", err)
-	}
-	for _, r := range active {
-		// Runs waiting for an approval are looked at too: their approval may have been
-		// decided by a process that died before it resumed them. One still pending just
-		// parks again.
-		e.log.Info("resuming run", "run", r.Key(), "runbook", r.Runbook, "state", r.State)
-		e.Kick(r.ID)
-	}
+	e.log.Info("resuming active runs", "at_once", e.s.limit)
+	e.fill(runCtx)
 	return nil
 }
 
@@ -178,20 +186,22 @@ func (e *Executor) start(ctx context.Context, rb *runbooks.Runbook, in RunInput,
 }
 
 // Kick makes sure a driver looks at the run: after it was started, resumed, or its
-// approval was decided. Kicking a run that is being driven makes its driver look again.
+// approval was decided. Kicking a run that is being driven makes its driver look again;
+// a run kicked while every slot is taken is driven when one frees, oldest first.
 func (e *Executor) Kick(runID int64) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.ctx == nil || e.ctx.Err() != nil {
 		return // stopped: the next Start resumes it
 	}
-	if e.driving[runID] {
-		e.again[runID] = true
-		return
+	switch {
+	case e.s.driving[runID]:
+		e.s.again[runID] = true
+	case len(e.s.driving) < e.s.limit:
+		e.launch(e.ctx, runID)
+	default:
+		e.s.wait(runID)
 	}
-	e.driving[runID] = true
-	ctx := e.ctx
-	e.wg.Go(func() { e.drive(ctx, runID) })
 }
 
 // Cancel ends an active run as cancelled; its pending approval is cancelled with it.
@@ -228,23 +238,29 @@ func (e *Executor) cancelled(ctx context.Context, runID int64, by string) {
 	}
 }
 
-// drive advances a run until it parks, ends, or the executor stops.
+// drive advances a run until it parks, ends, or the executor stops, then hands its
+// slot to a run that waits for one.
 func (e *Executor) drive(ctx context.Context, runID int64) {
+	defer e.fill(ctx)
 	defer func() {
 		if r := recover(); r != nil {
 			e.log.Error("run driver panicked", "run", runID, "panic", r)
+			e.mu.Lock()
+			delete(e.s.driving, runID)
+			delete(e.s.again, runID)
+			e.mu.Unlock()
 		}
 	}()
 	for {
 		e.advance(ctx, runID)
 		e.mu.Lock()
-		if !e.again[runID] || ctx.Err() != nil {
-			delete(e.driving, runID)
-			delete(e.again, runID)
+		if !e.s.again[runID] || ctx.Err() != nil {
+			delete(e.s.driving, runID)
+			delete(e.s.again, runID)
 			e.mu.Unlock()
 			return
 		}
-		delete(e.again, runID)
+		delete(e.s.again, runID)
 		e.mu.Unlock()
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/config"
 	"github.com/runbookhq/runbook/engine"
 	"github.com/runbookhq/runbook/internal/apptest"
 	"github.com/runbookhq/runbook/runbooks"
@@ -43,6 +44,13 @@ func newWorld(t *testing.T, files ...string) *world {
 // newWorldWith is newWorld on a workspace with the given emulator options.
 func newWorldWith(t *testing.T, opts slackfake.Options, files ...string) *world {
 	t.Helper()
+	return newWorldConfigured(t, opts, nil, files...)
+}
+
+// newWorldConfigured is newWorldWith with the configuration adjusted before the bot
+// starts.
+func newWorldConfigured(t *testing.T, opts slackfake.Options, configure func(*config.Config), files ...string) *world {
+	t.Helper()
 	w := &world{t: t}
 	given := map[string]string{}
 	for i, f := range files {
@@ -73,6 +81,9 @@ func newWorldWith(t *testing.T, opts slackfake.Options, files ...string) *world 
 	}
 	w.Config.Slack.ApprovalChannel = "#ops"
 	w.Config.Incidents.Statuses = []string{"investigating", "mitigating", "resolved"}
+	if configure != nil {
+		configure(w.Config)
+	}
 	w.Start()
 	return w
 }

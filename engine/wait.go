@@ -60,21 +60,37 @@ func waitEnd(progress map[string]any) (time.Time, bool) {
 	return t, err == nil && s != ""
 }
 
-// wakeAt kicks a run at a time, from a goroutine the executor owns and Stop ends.
+// wakeAt kicks a run at a time, from a goroutine the executor owns and Stop ends. A run
+// with a timer that fires sooner already gets no second one. Until it fires, the run
+// is asleep: a pass through the backlog leaves it for its timer.
 func (e *Executor) wakeAt(runID int64, at time.Time) {
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	ctx := e.ctx
-	e.mu.Unlock()
 	if ctx == nil || ctx.Err() != nil {
 		return
 	}
+	if due, ok := e.s.sleeping[runID]; ok && !due.After(at) {
+		return
+	}
+	e.s.sleeping[runID] = at
 	e.wg.Go(func() {
 		timer := time.NewTimer(at.Sub(e.d.Now()))
 		defer timer.Stop()
 		select {
 		case <-timer.C:
+			e.woke(runID, at)
 			e.Kick(runID)
 		case <-ctx.Done():
 		}
 	})
+}
+
+// woke forgets a run's sleep, unless a sooner timer replaced it and is still to fire.
+func (e *Executor) woke(runID int64, at time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if due, ok := e.s.sleeping[runID]; ok && !due.Before(at) {
+		delete(e.s.sleeping, runID)
+	}
 }

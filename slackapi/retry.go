@@ -99,6 +99,8 @@ func callIn[T any](ctx context.Context, c *Client, method, channel string, fn fu
 
 // callTries is callIn with its own bound on the tries.
 func callTries[T any](ctx context.Context, c *Client, method, channel string, tries int, fn func() (T, error)) (T, error) {
+	c.pending.Add(1)
+	defer c.pending.Add(-1)
 	policy := backoff.NewExponentialBackOff()
 	policy.InitialInterval = c.RetryInterval
 	policy.MaxInterval = 30 * time.Second

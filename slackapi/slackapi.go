@@ -42,7 +42,13 @@ type Client struct {
 	// identity is auth.test's answer, which does not change for a token: the app, the
 	// executor and the bot each ask at start, and Slack is asked once.
 	identity atomic.Pointer[runbook.Identity]
+	// pending counts calls waiting for their rate budget, in flight, or between tries.
+	pending atomic.Int64
 }
+
+// Pending counts the calls waiting for their rate budget, in flight, or waiting to be
+// tried again: the work queued for Slack, which admission bounds (limits.slackCalls).
+func (c *Client) Pending() int { return int(c.pending.Load()) }
 
 var _ runbook.Slack = (*Client)(nil)
 

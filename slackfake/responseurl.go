@@ -69,6 +69,7 @@ func (s *Server) serveResponseURL(w http.ResponseWriter, r *http.Request) {
 	rep := s.answerResponseURL(r, &call)
 	call.Status, call.Error = rep.status, rep.code
 	s.recordCall(call)
+	s.lag()
 	rep.write(w)
 }
 

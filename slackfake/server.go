@@ -83,6 +83,8 @@ type Server struct {
 	quit   chan struct{}
 	kick   chan struct{}
 	paused atomic.Bool
+	// latency delays every Web API and response_url answer (SetLatency).
+	latency atomic.Int64
 
 	mu      sync.Mutex
 	closed  bool

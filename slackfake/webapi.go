@@ -164,6 +164,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	rep := s.answerAPI(r, q)
 	s.recordCall(APICall{At: at, Method: q.method, Channel: q.channel, Text: q.params["text"],
 		Status: rep.status, Error: rep.code})
+	s.lag()
 	rep.write(w)
 }
 

@@ -150,6 +150,7 @@ var boundedIndexes = map[string]string{
 	"approvals_unsettled":         "decisions whose follow-up a crash interrupted",
 	"approvals_message_unsettled": "decisions whose message a crash left unchanged",
 	"runs_active":                 "runs running or waiting for an approval",
+	"runs_running_by":             "runs running, whose number admission bounds",
 	"incidents_open":              "open incidents",
 	"timer_firings_undone":        "timer firings claimed and not yet acted on",
 }
@@ -343,6 +344,14 @@ func planScenario(db *DB) []planStep {
 		step("Runs.RunByRequestKey", func(ctx context.Context) error { _, err := runs.RunByRequestKey(ctx, "run-1"); return err }),
 		step("Runs.Run", func(ctx context.Context) error { _, err := runs.Run(ctx, run.ID); return err }),
 		step("Runs.ActiveRuns", func(ctx context.Context) error { _, err := runs.ActiveRuns(ctx); return err }),
+		step("Runs.ActiveRunIDs", func(ctx context.Context) error { _, err := runs.ActiveRunIDs(ctx, 0, 64); return err }),
+		step("Runs.RunsUnderWay", func(ctx context.Context) error {
+			if _, err := runs.RunsUnderWay(ctx, "", 100); err != nil {
+				return err
+			}
+			_, err := runs.RunsUnderWay(ctx, "U1", 100)
+			return err
+		}),
 		step("Runs.ListRuns", func(ctx context.Context) error {
 			if _, err := runs.ListRuns(ctx, 0, 15); err != nil {
 				return err

@@ -120,6 +120,45 @@ func (s *Runs) ActiveRuns(ctx context.Context) ([]*runbook.Run, error) {
 	return s.query(ctx, "WHERE state IN ('running', 'waiting_approval') ORDER BY id")
 }
 
+// ActiveRunIDs lists the ids of runs running or waiting for an approval, oldest first,
+// after the id after and at most limit of them: the executor reads its backlog a page
+// at a time, so that a large one is never in memory at once.
+func (s *Runs) ActiveRunIDs(ctx context.Context, after int64, limit int) ([]int64, error) {
+	rows, err := s.db.read.QueryContext(ctx, `SELECT id FROM runs WHERE state IN ('running', 'waiting_approval') AND id > ? ORDER BY id LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list active runs: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("scan active run: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// RunsUnderWay counts the runs in state running — of one person, or of everyone when
+// by is "" — up to limit: the count is only ever compared with a bound. A person's are
+// counted in their part of a partial index, which admission keeps near that bound.
+func (s *Runs) RunsUnderWay(ctx context.Context, by string, limit int) (int, error) {
+	var n int
+	var err error
+	if by == "" {
+		// Kept by triggers as states change (migration 0017): no rows are read.
+		err = s.db.read.QueryRowContext(ctx, `SELECT COALESCE((SELECT n FROM run_state_counts WHERE state = 'running'), 0)`).Scan(&n)
+	} else {
+		err = s.db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM runs WHERE state = 'running' AND started_by = ?`, by).Scan(&n)
+	}
+	n = min(n, limit)
+	if err != nil {
+		return 0, fmt.Errorf("count runs under way: %w", err)
+	}
+	return n, nil
+}
+
 // ListRuns lists the newest runs, of one incident when incidentID is not 0.
 func (s *Runs) ListRuns(ctx context.Context, incidentID int64, limit int) ([]*runbook.Run, error) {
 	if limit <= 0 {

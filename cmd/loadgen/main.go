@@ -10,6 +10,7 @@
 //	loadgen --bot-binary ./bot --rate 100 --mix status=2,mention=1,click=1,declare=1 --channels 50
 //	loadgen --bot-binary ./bot --starts 5 --idle 5s               # no load: start-up and idle memory
 //	loadgen burst --compare --bot-binary ./bot                     # the same burst to Runbook, a bare slack-go loop and Bolt
+//	loadgen overload --bot-binary ./bot                            # Slack slow, 1,000 runs/s for 60 s, then a restart
 //	loadgen history --db /tmp/large.db                             # a year of history, to run on:
 //	loadgen --bot-binary ./bot --db /tmp/large.db --rate 20 --duration 60s --mix status=1,list=1,timeline=1,audit=1,runs=1,approvals=1,declare=1
 //	loadgen kickoff --incidents 100 --messages 3                   # Slack's rate limits enforced: see kickoff.go
@@ -92,6 +93,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if len(args) > 0 && args[0] == "bare-peer" {
 		return runBarePeer(ctx, args[1:], stderr)
+	}
+	if len(args) > 0 && args[0] == "overload" {
+		return runOverload(ctx, args[1:], stdout, stderr)
 	}
 	o, err := parseFlags(args, stderr)
 	if err != nil {
