@@ -509,16 +509,25 @@ func (s *Service) runPeriodic(ctx context.Context, f *runbook.TimerFiring) error
 	return nil
 }
 
+// recentRuns is how many of an incident's newest runs going reads.
+const recentRuns = 200
+
 // going returns a run an earlier firing of f's timer started that has not ended, or nil.
+//
+// It reads the incident's newest runs, not every active run: with a backlog of
+// thousands of runs waiting for a slot, loading them all at each firing is the memory
+// spike admission control exists to prevent. While a run of the timer is going its
+// later firings start none, so it is among the newest unless the incident started
+// recentRuns others since.
 func (s *Service) going(ctx context.Context, f *runbook.TimerFiring) (*runbook.Run, error) {
-	runs, err := s.d.Runs.ActiveRuns(ctx)
+	runs, err := s.d.Runs.ListRuns(ctx, f.IncidentID, recentRuns)
 	if err != nil {
 		return nil, err
 	}
 	prefix := (&runbook.TimerFiring{TimerID: f.TimerID}).Key()
 	prefix = prefix[:strings.LastIndex(prefix, "/")+1]
 	for _, r := range runs {
-		if r.IncidentID == f.IncidentID && strings.HasPrefix(r.RequestKey, prefix) && r.RequestKey != f.Key() {
+		if !r.State.Final() && strings.HasPrefix(r.RequestKey, prefix) && r.RequestKey != f.Key() {
 			return r, nil
 		}
 	}
