@@ -27,6 +27,7 @@ func (b *Bot) admit(ctx context.Context, j job, req *runbook.Request, release fu
 	if err == nil {
 		return true
 	}
+	b.opts.Observer.Busy()
 	b.log.Debug("busy: request turned away", "request", req.ID, "kind", req.Kind, "reason", runbook.ErrorMessage(err))
 	reply := &runbook.Reply{Visibility: runbook.Private, Text: ":hourglass: " + runbook.ErrorMessage(err)}
 	b.complete(ctx, j, req, reply, acked, release)

@@ -19,6 +19,8 @@ type Observer interface {
 	// HTTPRefused counts a request to the HTTP receiver turned away before it was
 	// read, by reason (RefusedReasons).
 	HTTPRefused(reason string)
+	// Busy counts a request answered "busy — try again in a minute" instead of taken.
+	Busy()
 }
 
 type noObserver struct{}
@@ -29,6 +31,7 @@ func (noObserver) HandlerError(string)     {}
 func (noObserver) Reconnected()            {}
 func (noObserver) ReplyUndelivered(string) {}
 func (noObserver) HTTPRefused(string)      {}
+func (noObserver) Busy()                   {}
 
 // Liveness notes when bytes last arrived from Slack on the socket. Slack pings every
 // few seconds, so a socket that has been silent for longer than the ping interval is

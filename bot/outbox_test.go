@@ -178,6 +178,7 @@ func (c *counter) ReplyUndelivered(reason string) {
 }
 
 func (c *counter) HTTPRefused(string) {}
+func (c *counter) Busy()              {}
 
 func (c *counter) reasons() []string {
 	c.mu.Lock()

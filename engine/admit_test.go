@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/runbookhq/runbook"
 	"github.com/runbookhq/runbook/config"
 	"github.com/runbookhq/runbook/slackfake"
@@ -232,6 +233,10 @@ func TestBusyPastTheQueue(t *testing.T) {
 	if again := w.Slack.Acks(d.EnvelopeID)[1]; ackText(again) != ackText(ack) {
 		t.Errorf("the redelivery was answered %q, want the same busy answer", ackText(again))
 	}
+	// Operators see it: one request turned away (the redelivery is the same one).
+	if n := counterValue(t, w.App().Metrics.Registry, "runbook_requests_busy_total"); n != 1 {
+		t.Errorf("runbook_requests_busy_total = %v, want 1", n)
+	}
 	slow.openAll()
 	w.WaitFor("three runs to succeed", func() bool { return w.count(runbook.RunSucceeded) == 3 })
 	if n := w.countAll(); n != 3 {
@@ -330,4 +335,20 @@ func TestBusyWhileSlackIsBehind(t *testing.T) {
 	if got := w.Ask(w.alice.ID, w.ops.ID, "run post-one"); !strings.Contains(got, "Started *post-one*") {
 		t.Errorf("once Slack caught up, a command was answered %q, want the run started", got)
 	}
+}
+
+// counterValue reads a counter without labels from reg.
+func counterValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == name && len(f.GetMetric()) == 1 {
+			return f.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	t.Fatalf("no counter %s", name)
+	return 0
 }

@@ -24,6 +24,7 @@ type Metrics struct {
 	reconnects    prometheus.Counter
 	undelivered   *prometheus.CounterVec
 	httpRefused   *prometheus.CounterVec
+	busy          prometheus.Counter
 }
 
 // StateCounts reports how many runs or approvals are in each state.
@@ -51,10 +52,12 @@ func NewMetrics(runs, approvals StateCounts, refusedReasons ...string) *Metrics 
 			Name: "runbook_socket_reconnects_total", Help: "Socket Mode connections opened again after one was lost (Slack's planned refreshes are not counted)."}),
 		undelivered: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "runbook_replies_undelivered_total", Help: "Replies Slack refused for good, by reason (Slack's error code or HTTP status)."}, []string{"reason"}),
+		busy: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "runbook_requests_busy_total", Help: "Requests answered busy (try again in a minute) instead of taken: past limits.*, or every worker and queue slot in use."}),
 		httpRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "runbook_http_requests_refused_total", Help: "Requests to Slack's request URLs (HTTP mode) refused before they were read, by reason."}, []string{"reason"}),
 	}
-	reg.MustRegister(m.envelopes, m.ackSeconds, m.handlerErrors, m.slackCalls, m.rateLimited, m.reconnects, m.undelivered, m.httpRefused,
+	reg.MustRegister(m.envelopes, m.ackSeconds, m.handlerErrors, m.slackCalls, m.rateLimited, m.reconnects, m.undelivered, m.httpRefused, m.busy,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		stateCollector("runbook_runs", "Runs by state.", runs, runStates),
 		stateCollector("runbook_approvals", "Approval requests by state.", approvals, approvalStates))
@@ -103,6 +106,9 @@ func (m *Metrics) ReplyUndelivered(reason string) { m.undelivered.WithLabelValue
 
 // HTTPRefused counts a request to Slack's request URLs refused before it was read.
 func (m *Metrics) HTTPRefused(reason string) { m.httpRefused.WithLabelValues(reason).Inc() }
+
+// Busy counts a request answered busy instead of taken.
+func (m *Metrics) Busy() { m.busy.Inc() }
 
 // SlackCall counts a Web API call by its result: "ok", Slack's error code, "ratelimited"
 // or "error".
