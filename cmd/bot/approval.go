@@ -65,7 +65,7 @@ func cmdApproval(ctx context.Context, args []string, stdout, stderr io.Writer, e
 		fmt.Fprintln(stderr, "bot approval: say request, as in bot approval request --url URL --operation TEXT --wait.")
 		return exitError
 	}
-	c := &approvalClient{http: &http.Client{Timeout: MaxPollTimeout}, stderr: stderr, sleep: sleepCtx}
+	c := &approvalClient{http: &http.Client{Timeout: MaxPollTimeout}, stderr: stderr, sleep: runbook.Sleep}
 	return c.request(ctx, args[1:], stdout, environ)
 }
 
@@ -274,16 +274,4 @@ func (c *approvalClient) fail(err error) int {
 	}
 	fmt.Fprintf(c.stderr, "bot approval request: %s\n", msg)
 	return exitError
-}
-
-// sleepCtx waits d, or until ctx ends.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
