@@ -11,8 +11,10 @@ import (
 	"github.com/runbookhq/runbook"
 	"github.com/runbookhq/runbook/config"
 	"github.com/runbookhq/runbook/internal/apptest"
+	"github.com/runbookhq/runbook/slackapi"
 	"github.com/runbookhq/runbook/slackfake"
 	"github.com/runbookhq/runbook/slackui"
+	"github.com/slack-go/slack"
 )
 
 // pipelineWorld is a bot with the API on and approvals asked for in #ops, where bob
@@ -306,6 +308,47 @@ func TestAPIApprovalStoredButNotPosted(t *testing.T) {
 		t.Fatalf("%d request messages, want 1", n)
 	}
 	w.Press(w.bob.ID, w.ops.ID, posted.MessageTS, slackui.ActionApprove, slackui.ApprovalValue(posted))
+	if got := w.call("GET", "/api/v1/approvals/"+a.Key(), apptest.APITokenApprovals, ""); got.str("state") != "approved" {
+		t.Fatalf("GET after the click: %v", got.body)
+	}
+}
+
+// TestAPIApprovalPostedButNotRecorded: a process died after Slack took the request's
+// message and before it recorded where the message is. The next start finds the message
+// by its tag and adopts it: one message, and its buttons decide the request.
+func TestAPIApprovalPostedButNotRecorded(t *testing.T) {
+	w := startPipelineWorld(t)
+	w.Stop()
+	db := apptest.OpenStore(t, w.Config.Store.Path)
+	db.Now = func() time.Time { return time.Now().Add(-time.Hour) } // asked an hour ago
+	a := &runbook.Approval{Operation: "deploy", Risk: runbook.RiskLow, RequestedVia: "api:ci", Approvers: []string{w.bob.ID},
+		Required: 1, Channel: w.ops.ID, ExpiresAt: time.Now().Add(time.Hour)}
+	if _, err := db.Approvals().CreateAPIApproval(context.Background(), a, "build-8"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// What the dead process posted, through the same client and the same drawing.
+	client := slackapi.New(slack.New(w.Slack.BotToken(), slack.OptionAPIURL(w.Config.Slack.APIURL)), http.DefaultClient, nil)
+	msg := slackui.ApprovalRequest(a, nil)
+	tag := slackui.ApprovalTag(a)
+	msg.Channel, msg.Metadata = w.ops.ID, &tag
+	first, err := client.PostMessage(w.Context(), msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	w.Start()
+	var adopted *runbook.Approval
+	w.WaitFor("the request to find its message", func() bool { adopted = w.approval(a.Key()); return adopted.MessageTS != "" })
+	if adopted.MessageTS != first.TS {
+		t.Errorf("the request's message is %s, want the one posted before the restart, %s", adopted.MessageTS, first.TS)
+	}
+	if n := len(w.botTopLevel(w.ops.ID)); n != 1 {
+		t.Fatalf("%d request messages, want the 1 posted before the restart", n)
+	}
+	w.Press(w.bob.ID, w.ops.ID, first.TS, slackui.ActionApprove, slackui.ApprovalValue(adopted))
 	if got := w.call("GET", "/api/v1/approvals/"+a.Key(), apptest.APITokenApprovals, ""); got.str("state") != "approved" {
 		t.Fatalf("GET after the click: %v", got.body)
 	}

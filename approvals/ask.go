@@ -224,13 +224,35 @@ func (s *Service) askChannel(ctx context.Context, channel string, inc *runbook.I
 }
 
 // post posts the request message, records it, and audits the request.
+//
+// The message carries the request's tag, so that a start finding the request without
+// a recorded message first looks for one posted before a crash (adopt) and posts only
+// if there is none.
 func (s *Service) post(ctx context.Context, a *runbook.Approval, inc *runbook.Incident) error {
 	msg := slackui.ApprovalRequest(a, inc)
-	msg.Channel = a.Channel
+	tag := slackui.ApprovalTag(a)
+	msg.Channel, msg.Metadata = a.Channel, &tag
 	posted, err := s.slack.PostMessage(ctx, msg)
 	if err != nil {
 		return fmt.Errorf("post the request message of %s: %w", a.Key(), err)
 	}
+	return s.recordMessage(ctx, a, inc, posted)
+}
+
+// adopt finds the message of a request an earlier process posted but did not record,
+// by its tag, and records it as post would have; found says whether there was one.
+func (s *Service) adopt(ctx context.Context, a *runbook.Approval, inc *runbook.Incident) (found bool, err error) {
+	m, found, err := runbook.FindTaggedIn(ctx, s.slack, a.Channel, "", slackui.ApprovalTag(a))
+	if err != nil || !found {
+		return false, err
+	}
+	s.log.Info("found the message of an approval posted before a restart", "approval", a.Key())
+	return true, s.recordMessage(ctx, a, inc, runbook.PostedMessage{Channel: a.Channel, TS: m.TS})
+}
+
+// recordMessage keeps where a request's message is, notes the request on its incident's
+// timeline, and tells Requested.
+func (s *Service) recordMessage(ctx context.Context, a *runbook.Approval, inc *runbook.Incident, posted runbook.PostedMessage) error {
 	if err := s.store.SetApprovalMessage(ctx, a.ID, posted.Channel, posted.TS); err != nil {
 		return err
 	}
@@ -249,10 +271,9 @@ func (s *Service) post(ctx context.Context, a *runbook.Approval, inc *runbook.In
 // postUnposted posts the message of every pending request made through the API whose
 // message was never recorded and which was made longer than settleGrace ago: the
 // process died between storing it and posting it, and its caller may be long-polling.
-// A younger one may still be in the hands of the Ask that made it. (A process that
-// died after chat.postMessage but before recording the message leaves a request whose
-// message is posted twice: the first copy's buttons still count, as the token matches,
-// but only the second is updated once it is decided.)
+// A younger one may still be in the hands of the Ask that made it. A process that died
+// after chat.postMessage but before recording the message left it in the channel: it
+// is found by its tag and adopted, not posted twice.
 func (s *Service) postUnposted(ctx context.Context) error {
 	pending, err := s.store.PendingApprovals(ctx)
 	if err != nil {
@@ -263,8 +284,15 @@ func (s *Service) postUnposted(ctx context.Context) error {
 		if a.RunID != 0 || a.MessageTS != "" || a.CreatedAt.After(before) {
 			continue
 		}
+		inc := s.incident(ctx, a.IncidentID)
+		if found, err := s.adopt(ctx, a, inc); err != nil || found {
+			if err != nil {
+				s.logErr("look for an approval's message", err, "approval", a.Key())
+			}
+			continue
+		}
 		s.log.Info("posting the message of an approval asked for before a restart", "approval", a.Key())
-		if err := s.post(ctx, a, s.incident(ctx, a.IncidentID)); err != nil {
+		if err := s.post(ctx, a, inc); err != nil {
 			s.logErr("post approval request", err, "approval", a.Key())
 		}
 	}

@@ -14,6 +14,7 @@ const (
 	MetaStep         = "runbook_step"     // a message posted by a run's step
 	MetaReply        = "runbook_reply"    // a thread reply to a request
 	MetaPost         = "runbook_post"     // a message posted for someone (post to #channel)
+	MetaApproval     = "runbook_approval" // the message of an approval asked for outside a run
 )
 
 // AnnouncementTag marks the announcement of an incident.
@@ -35,4 +36,10 @@ func ReplyTag(requestID string) runbook.MessageMetadata {
 // PostTag marks a message posted for a request.
 func PostTag(requestID string) runbook.MessageMetadata {
 	return runbook.MessageMetadata{EventType: MetaPost, Payload: map[string]any{"request": requestID}}
+}
+
+// ApprovalTag marks the message of an approval request made outside a run (a run's
+// carries its step's tag).
+func ApprovalTag(a *runbook.Approval) runbook.MessageMetadata {
+	return runbook.MessageMetadata{EventType: MetaApproval, Payload: map[string]any{"approval": a.Key()}}
 }
