@@ -90,7 +90,11 @@ func (s *slots) wait(id int64) {
 	switch {
 	case s.ready.in[id]:
 	case s.backlog && id > s.cursor:
-		// The pass under way reaches it.
+		// The pass under way reaches it — unless its page was read before the run was
+		// stored and turns out to be the last: then another pass must.
+		if s.scanning {
+			s.rescan = true
+		}
 	case s.ready.Len() < s.limit:
 		s.ready.add(id)
 	case s.backlog:
