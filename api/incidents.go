@@ -6,13 +6,13 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 	"unicode"
 
 	"github.com/runbookhq/runbook"
 	"github.com/runbookhq/runbook/incidents"
+	"github.com/runbookhq/runbook/slackui"
 )
 
 // Incidents is the incident service the API declares and notes through;
@@ -241,14 +241,8 @@ func cmpOr(a, b string) string {
 	return b
 }
 
-// personalMention is a mention of one user or a channel link as Slack reads it
-// (<@U123>, <#C123|name>): what slackui.Escape leaves working for people's text.
-var personalMention = regexp.MustCompile(`<([@#][UWC][A-Z0-9]{2,})(?:\|[^<>]*)?>`)
-
-// inert takes the brackets off the mentions in text an API caller or an alert sent,
-// so that what a machine sends can page no one: "<@U123>" is shown as "@U123". Mass
-// mentions and links are escaped wherever text reaches Slack.
-func inert(text string) string { return personalMention.ReplaceAllString(text, "$1") }
+// inert is slackui.Inert: what a machine sends pages no one.
+func inert(text string) string { return slackui.Inert(text) }
 
 // truncate cuts s to n runes, for echoing what a caller sent in a sentence.
 func truncate(s string, n int) string {

@@ -208,14 +208,14 @@ func TestAPIApprovalAttacks(t *testing.T) {
 		apr := w.approval(got.str("id"))
 		m, _ := w.Slack.Message(w.ops.ID, apr.MessageTS)
 		shown := string(m.Blocks) + m.Text
-		// A mention of one person stays one, as in a runbook's escaped templates.
-		for _, markup := range []string{"<!channel>", "<!here>", "<https://evil"} {
+		// What a machine sends pages no one: not even a mention of one person.
+		for _, markup := range []string{"<!channel>", "<!here>", "<https://evil", "<@" + w.carol.ID + ">"} {
 			if strings.Contains(shown, markup) {
 				t.Errorf("the request message carries %q as markup: %s", markup, shown)
 			}
 		}
-		if got.str("operation") != hostile {
-			t.Errorf("the API shows the operation as %q, not as sent", got.str("operation"))
+		if want := slackui.Inert(hostile); got.str("operation") != want {
+			t.Errorf("the API shows the operation as %q, want it as shown in Slack, %q", got.str("operation"), want)
 		}
 	})
 	t.Run("RequesterCannotApproveByButton", func(t *testing.T) {

@@ -139,7 +139,9 @@ func (s *Service) askFor(ctx context.Context, q Ask) (*runbook.Approval, error) 
 	if q.Required < 0 {
 		return nil, runbook.Errorf(runbook.EINVALID, "required must be a whole number of at least 1.")
 	}
-	if q.Required > 0 {
+	// A caller may ask for more approvals than its risk level needs, never fewer:
+	// whoever can edit a pipeline must not lower the bar the configuration set.
+	if q.Required > required {
 		required = q.Required
 	}
 	timeout := s.cfg.Timeout
@@ -149,8 +151,11 @@ func (s *Service) askFor(ctx context.Context, q Ask) (*runbook.Approval, error) 
 	if q.Timeout > 0 {
 		timeout = q.Timeout
 	}
-	return &runbook.Approval{IncidentID: q.IncidentID, Operation: slackui.Escape(op), Risk: risk,
-		Rollback: slackui.Escape(q.Rollback), Reason: slackui.Escape(strings.TrimSpace(q.Reason)),
+	// Machine text: one line for the operation, no control or bidi characters that
+	// could draw a field of their own under it, and no mention that pages anyone.
+	return &runbook.Approval{IncidentID: q.IncidentID, Operation: slackui.Escape(slackui.Inert(runbook.CleanLine(op))), Risk: risk,
+		Rollback:    slackui.Escape(slackui.Inert(runbook.CleanText(q.Rollback))),
+		Reason:      slackui.Escape(slackui.Inert(runbook.CleanText(strings.TrimSpace(q.Reason)))),
 		RequestedBy: requester, RequestedVia: q.Via, Approvers: approvers, Required: required,
 		ExpiresAt: s.cfg.Now().Add(timeout)}, nil
 }

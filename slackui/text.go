@@ -134,3 +134,21 @@ func Count(n int, one, many string) string {
 	}
 	return strconv.Itoa(n) + " " + many
 }
+
+// personalMention is a mention of one user or a channel link as Slack reads it
+// (<@U123>, <#C123|name>): what Escape leaves working for people's text.
+var personalMention = regexp.MustCompile(`<([@#][UWC][A-Z0-9]{2,})(?:\|[^<>]*)?>`)
+
+// Inert takes the brackets off the mentions in text a machine sent — an API caller, an
+// alert — so that it can page no one: "<@U123>" is shown as "@U123". It repeats until
+// none is left, as taking one off can leave another: "<@U9|<@U1>>" is "<@U9|@U1>" after
+// one pass. Mass mentions and links are escaped by Escape wherever text reaches Slack.
+func Inert(text string) string {
+	for {
+		next := personalMention.ReplaceAllString(text, "$1")
+		if next == text {
+			return text
+		}
+		text = next
+	}
+}

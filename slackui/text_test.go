@@ -179,3 +179,24 @@ func TestTimelineText(t *testing.T) {
 		}
 	}
 }
+
+// TestInertLeavesNoMention: nothing in machine text pages anyone, however the mentions
+// nest — taking the brackets off one must not leave another whole.
+func TestInertLeavesNoMention(t *testing.T) {
+	for in, want := range map[string]string{
+		"<@U123>":             "@U123",
+		"<@U999|<@U123>>":     "@U999",
+		"<@U999|x<#C123>>":    "@U999",
+		"<<@U12>@U34>":        "<@U12@U34>",
+		"ping <#C12|ops> now": "ping #C12 now",
+		"<!channel>":          "<!channel>", // Escape's to take care of
+	} {
+		got := slackui.Inert(in)
+		if got != want {
+			t.Errorf("Inert(%q) = %q, want %q", in, got, want)
+		}
+		if strings.Contains(slackui.Escape(got), "<@") || strings.Contains(slackui.Escape(got), "<#") {
+			t.Errorf("Escape(Inert(%q)) = %q still mentions", in, slackui.Escape(got))
+		}
+	}
+}
