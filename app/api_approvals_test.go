@@ -100,6 +100,12 @@ func TestAPIApprovalRequestAndDecision(t *testing.T) {
 	if n := len(w.botTopLevel(w.ops.ID)); n != 1 {
 		t.Fatalf("%d request messages in #ops after a retried POST, want 1", n)
 	}
+	// The key names that request only: a re-run asking for something else with it is
+	// refused, not answered with APR-1's decision.
+	other := strings.Replace(body, "deploy api v2", "deploy api v3 to production", 1)
+	if got := w.ask(other, "Idempotency-Key", "build-41"); got.status != 409 || !strings.Contains(got.str("message"), "use a new key") {
+		t.Fatalf("another request under the same key answered %d %v; want 409", got.status, got.body)
+	}
 	apr := w.approval("APR-1")
 	msg, _ := w.Slack.Message(w.ops.ID, apr.MessageTS)
 	if !strings.Contains(string(msg.Blocks), "<@"+w.alice.ID+"> via `ci` (API)") || !strings.Contains(string(msg.Blocks), "approval.approve") {
@@ -196,6 +202,17 @@ func TestAPIApprovalAttacks(t *testing.T) {
 		}
 		if got := w.ask(`{"operation":"x","incident":"DROP TABLE"}`); got.status != 400 {
 			t.Fatalf("a malformed incident: %d %v", got.status, got.body)
+		}
+	})
+	t.Run("RequiredCannotBeLowered", func(t *testing.T) {
+		b, _ := json.Marshal(map[string]any{"operation": "drop the old cluster", "risk": "critical", "required": 1,
+			"approvers": []string{w.bob.ID, w.carol.ID}})
+		got := w.ask(string(b))
+		if got.status != 201 {
+			t.Fatalf("POST: %d %v", got.status, got.body)
+		}
+		if apr := w.approval(got.str("id")); apr.Required != 2 {
+			t.Errorf("a critical request asking for 1 approval needs %d; approvals.required.critical is 2", apr.Required)
 		}
 	})
 	t.Run("HostileOperationIsEscaped", func(t *testing.T) {

@@ -90,11 +90,22 @@ func (s *Service) Ask(ctx context.Context, q Ask) (a *runbook.Approval, created 
 	if err := s.Decidable(ctx, a); err != nil {
 		return nil, false, runbook.Errorf(runbook.EINVALID, "%s.", capitalize(runbook.ErrorMessage(err)))
 	}
+	asked := *a
 	created, err = s.store.CreateAPIApproval(ctx, a, q.IdempotencyKey)
 	if err != nil {
 		return nil, false, err
 	}
-	if a.State == runbook.ApprovalPending && a.MessageTS == "" {
+	if !created && !sameAsk(&asked, a) {
+		// A key names one request: answering another with the first one's decision
+		// would let a re-run pipeline ship a different operation on an old approval.
+		return nil, false, runbook.Errorf(runbook.ECONFLICT,
+			"Idempotency-Key %q was used for another request (%s: %s); use a new key for a new request.",
+			slackui.Truncate(q.IdempotencyKey, 40), a.Key(), slackui.Truncate(slackui.Unescape(a.Operation), 80))
+	}
+	// A repeat while the first attempt may still be posting leaves the message to it
+	// (or, if that attempt died, to the sweep after settleGrace): posting here too could
+	// put up a second message with live buttons.
+	if a.State == runbook.ApprovalPending && a.MessageTS == "" && (created || a.CreatedAt.Before(s.cfg.Now().Add(-settleGrace))) {
 		if err := s.post(ctx, a, inc); err != nil {
 			return nil, false, err
 		}
@@ -370,4 +381,12 @@ func capitalize(s string) string {
 	}
 	r, n := utf8.DecodeRuneInString(s)
 	return strings.ToUpper(string(r)) + s[n:]
+}
+
+// sameAsk says whether a repeated request asks for what the stored one did.
+func sameAsk(asked, stored *runbook.Approval) bool {
+	return asked.Operation == stored.Operation && asked.Risk == stored.Risk && asked.Required == stored.Required &&
+		asked.Rollback == stored.Rollback && asked.Reason == stored.Reason && asked.Channel == stored.Channel &&
+		asked.IncidentID == stored.IncidentID && asked.RequestedBy == stored.RequestedBy &&
+		slices.Equal(asked.Approvers, stored.Approvers)
 }
