@@ -308,6 +308,9 @@ func shown(v string) string {
 
 // alertFiring declares the group's incident, or notes on the open one.
 func (s *Server) alertFiring(r *http.Request, c Caller, a alertInfo) (AlertAnswer, error) {
+	if err := s.admit(r, c); err != nil {
+		return AlertAnswer{}, err
+	}
 	out, err := s.d.Incidents.Declare(r.Context(), incidents.Declaration{Title: a.title, Severity: a.severity,
 		Service: a.service, Summary: a.summary, By: c.Actor(), Key: requestKey(c), DedupKey: a.dedupKey})
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -85,6 +86,10 @@ type Deps struct {
 	AlertSeverity func(label string) string
 	// Permalink links to a message, for an incident's url (optional).
 	Permalink func(ctx context.Context, channel, ts string) (string, error)
+	// Admit says whether new work may be taken now (engine.Executor.Admit): a
+	// declaration starts runbooks, and an alert storm or a leaked token must meet the
+	// same bounds as people in Slack. nil admits everything.
+	Admit func(ctx context.Context, person string) error
 	// Approvals asks for approvals, reads and withdraws them (/api/v1/approvals).
 	Approvals ApprovalDesk
 	// After is the clock's timer, for long-polls (time.After when nil).
@@ -218,6 +223,23 @@ func (s *Server) handle(pattern string, scope Scope, h func(w http.ResponseWrite
 	})
 }
 
+// admit answers 503 with Retry-After, as the busy answer people get in Slack, when
+// the bot may take no more runs for now or for this token; Alertmanager and Grafana
+// retry a 5xx.
+func (s *Server) admit(r *http.Request, c Caller) error {
+	if s.d.Admit == nil {
+		return nil
+	}
+	if err := s.d.Admit(r.Context(), c.Actor()); err != nil {
+		return &Error{Status: http.StatusServiceUnavailable, Code: runbook.EUNAVAILABLE, Message: runbook.ErrorMessage(err),
+			RetryAfter: busyRetryAfter}
+	}
+	return nil
+}
+
+// busyRetryAfter is the Retry-After of a busy answer, in seconds: "try again in a minute".
+const busyRetryAfter = 60
+
 // authenticate finds the token presented as "Authorization: Bearer …", comparing it
 // with every configured token in constant time.
 func (s *Server) authenticate(r *http.Request) (Caller, bool) {
@@ -262,9 +284,11 @@ func (s *Server) audit(ctx context.Context, e runbook.AuditEntry) {
 
 // Error is an API error: its status, a stable code and a sentence for people.
 type Error struct {
-	Status  int    `json:"-"`
-	Code    string `json:"error"`
-	Message string `json:"message"`
+	Status int `json:"-"`
+	// RetryAfter, when not 0, is sent as Retry-After (seconds).
+	RetryAfter int    `json:"-"`
+	Code       string `json:"error"`
+	Message    string `json:"message"`
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -372,4 +396,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-func writeError(w http.ResponseWriter, e *Error) { writeJSON(w, e.Status, e) }
+func writeError(w http.ResponseWriter, e *Error) {
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
+	writeJSON(w, e.Status, e)
+}

@@ -104,6 +104,9 @@ func (s *Server) declare(w http.ResponseWriter, r *http.Request, c Caller) error
 	if req.DedupKey != "" {
 		d.DedupKey = ownedDedupKey(c, req.DedupKey)
 	}
+	if err := s.admit(r, c); err != nil {
+		return err
+	}
 	out, err := s.d.Incidents.Declare(r.Context(), d)
 	if err != nil {
 		return err

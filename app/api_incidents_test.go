@@ -503,3 +503,43 @@ func TestAPIFieldsAreCheckedAndInert(t *testing.T) {
 		t.Fatalf("a field's mention reached Slack: %s", said)
 	}
 }
+
+// TestAPIIsToldBusyPastItsBound: a token is held to the bounds people in Slack are.
+// With one run under way per person allowed, the alerts token's first declaration
+// starts a runbook that waits an hour; its next declaration is answered 503 with
+// Retry-After and the busy sentence — nothing declared — and alert senders retry 5xx.
+func TestAPIIsToldBusyPastItsBound(t *testing.T) {
+	dir := t.TempDir()
+	waiting := "name: hold\non:\n  - event: incident.declared\nsteps:\n  - action: wait\n    with: { duration: 1h }\n"
+	if err := apptest.WriteRunbooks(dir, nil, map[string]string{"hold.yaml": waiting}); err != nil {
+		t.Fatal(err)
+	}
+	w := startAPI(t, func(c *config.Config) {
+		c.Runbooks.Dir = dir
+		c.Limits.RunsPerPerson = 1
+	})
+	if a := w.post("/api/v1/incidents", `{"severity":"sev2","title":"first","dedup_key":"a"}`); a.status != 201 {
+		t.Fatalf("first declaration: %d %s", a.status, a.raw)
+	}
+	w.WaitFor("its runbook to be under way", func() bool {
+		n, err := w.App().DB.Runs().RunsUnderWay(context.Background(), runbook.APIActor("alerts"), 10)
+		return err == nil && n == 1
+	})
+	req, err := http.NewRequest("POST", w.APIURL()+"/api/v1/incidents", strings.NewReader(`{"severity":"sev2","title":"second","dedup_key":"b"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+apptest.APITokenIncidents)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 503 || res.Header.Get("Retry-After") != "60" || !strings.Contains(string(body), "busy — try again in a minute") {
+		t.Fatalf("second declaration: %d Retry-After %q %s", res.StatusCode, res.Header.Get("Retry-After"), body)
+	}
+	if n := w.incidentCount(); n != 1 {
+		t.Errorf("%d incidents, want the first only", n)
+	}
+}

@@ -213,6 +213,7 @@ func (a *App) apiDeps(cfg *config.Config, logger *slog.Logger, after func(time.D
 		Permalink: func(ctx context.Context, channel, ts string) (string, error) {
 			return a.Slack.Permalink(ctx, channel, ts, "")
 		},
+		Admit: a.Executor.Admit,
 		// Long-polls wait on the clock the approvals expire by.
 		Approvals: a.Approvals,
 		After:     after,
