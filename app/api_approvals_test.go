@@ -370,3 +370,30 @@ func TestAPIApprovalPostedButNotRecorded(t *testing.T) {
 		t.Fatalf("GET after the click: %v", got.body)
 	}
 }
+
+// TestAPIApprovalOfAPrivateIncidentStaysInItsChannel: a request about an incident whose
+// channel is private names the incident and its title, so it is asked in that channel
+// — by default instead of slack.approvalChannel — and a caller naming another channel
+// is refused without anything posted.
+func TestAPIApprovalOfAPrivateIncidentStaysInItsChannel(t *testing.T) {
+	w := startPipelineWorld(t)
+	if answer := w.Ask(w.alice.ID, w.general.ID, "declare sev2 payroll data exposed"); !strings.Contains(answer, "INC-1") {
+		t.Fatalf("declare answered %q", answer)
+	}
+	secret := w.Slack.AddChannel("inc-1-payroll", slackfake.ChannelPrivate(), slackfake.ChannelMembers(w.Slack.BotUserID(), w.alice.ID, w.bob.ID, w.carol.ID))
+	if err := w.App().Incidents.ClaimChannel(context.Background(), 1, secret.ID); err != nil {
+		t.Fatal(err)
+	}
+	before := len(w.botTopLevel(w.ops.ID))
+	elsewhere := strings.Replace(w.approversBody("rotate the payroll keys"), "{", `{"incident":"INC-1","channel":"#ops",`, 1)
+	if got := w.ask(elsewhere); got.status != 403 || !strings.Contains(got.str("message"), "private") {
+		t.Fatalf("asking in #ops about a private incident: %d %v", got.status, got.body)
+	}
+	if n := len(w.botTopLevel(w.ops.ID)); n != before {
+		t.Errorf("%d messages posted in #ops about a private incident", n-before)
+	}
+	got := w.ask(strings.Replace(w.approversBody("rotate the payroll keys"), "{", `{"incident":"INC-1",`, 1))
+	if got.status != 201 || got.str("channel") != secret.ID {
+		t.Fatalf("asking about a private incident without a channel: %d %v; want it in %s", got.status, got.body, secret.ID)
+	}
+}
