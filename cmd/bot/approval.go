@@ -10,9 +10,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/runbookhq/runbook"
@@ -101,9 +103,14 @@ func parseApprovalRequest(args []string, stderr io.Writer, environ []string) (ap
 	if a.token == "" {
 		a.token = envValue(environ, "RUNBOOK_API_TOKEN")
 	}
+	// A secret file or a CI variable often ends in a newline, which no header may carry.
+	a.token = strings.TrimSpace(a.token)
 	switch {
 	case a.base == "":
 		fmt.Fprintln(stderr, "bot approval request: give the bot's address with --url, e.g. http://runbook:8080.")
+		return a, false
+	case !strings.HasPrefix(a.base, "http://") && !strings.HasPrefix(a.base, "https://"):
+		fmt.Fprintln(stderr, "bot approval request: --url must start with http:// or https://, e.g. http://runbook:8080.")
 		return a, false
 	case a.token == "":
 		fmt.Fprintln(stderr, "bot approval request: give a token in $RUNBOOK_API_TOKEN (or --token).")
@@ -149,7 +156,11 @@ func (c *approvalClient) request(ctx context.Context, args []string, stdout io.W
 		}
 		body["approvers"] = list
 	}
-	ans, err := c.retrying(ctx, time.Time{}, func() (approvalAnswer, error) { return c.call(ctx, http.MethodPost, "/approvals", a.key, body) })
+	// Asking is retried while the bot restarts or deploys, not for ever: a bot down for
+	// ten minutes is a failed job, not a hung one.
+	ans, err := c.retrying(ctx, time.Now().Add(askPatience), func() (approvalAnswer, error) {
+		return c.call(ctx, http.MethodPost, "/approvals", a.key, body)
+	})
 	if err != nil {
 		return c.fail(err)
 	}
@@ -173,9 +184,15 @@ func (c *approvalClient) request(ctx context.Context, args []string, stdout io.W
 		return exitApproved
 	case runbook.ApprovalExpired:
 		return exitExpired
+	case runbook.ApprovalDenied, runbook.ApprovalCancelled:
+		return exitDenied
 	}
-	return exitDenied
+	// A state this client does not know is not a decision it can vouch for.
+	return exitError
 }
+
+// askPatience is how long asking is retried through connection errors and 5xx.
+const askPatience = 10 * time.Minute
 
 func where(a approvalAnswer) string {
 	if a.URL != "" {
@@ -251,6 +268,12 @@ func (c *approvalClient) call(ctx context.Context, method, path, key string, bod
 		if ctx.Err() != nil {
 			return approvalAnswer{}, refusal{"interrupted."}
 		}
+		if !transient(err) {
+			// Not the network: the request itself cannot be sent (a header value, a
+			// scheme), and sending it again will not change that. The error's text is
+			// not shown: it may quote the header.
+			return approvalAnswer{}, refusal{fmt.Sprintf("the request to %s cannot be sent; check --url and the token for stray characters.", req.URL.Host)}
+		}
 		return approvalAnswer{}, fmt.Errorf("cannot reach %s", req.URL.Host)
 	}
 	defer resp.Body.Close()
@@ -274,4 +297,16 @@ func (c *approvalClient) fail(err error) int {
 	}
 	fmt.Fprintf(c.stderr, "bot approval request: %s\n", msg)
 	return exitError
+}
+
+// transient says whether a failed request may succeed if sent again: the network or
+// the bot went away, as in a restart or a deploy.
+func transient(err error) bool {
+	// *url.Error is a net.Error itself: look at what it wraps.
+	if urlErr, ok := errors.AsType[*url.Error](err); ok {
+		err = urlErr.Err
+	}
+	var netErr net.Error
+	return errors.As(err, &netErr) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED)
 }

@@ -138,6 +138,12 @@ func TestApprovalRequestErrors(t *testing.T) {
 		{"wrong scope", []string{"--url", p.APIURL(), "--operation", "x"}, []string{"RUNBOOK_API_TOKEN=" + apptest.APITokenNone}, "lacks the approvals scope"},
 		{"bad approvers", []string{"--url", p.APIURL(), "--operation", "x", "--approvers", "<!everyone>"},
 			[]string{"RUNBOOK_API_TOKEN=" + apptest.APITokenApprovals}, "is not a user id"},
+		// Neither is retried until the job times out: they fail at once, and the token
+		// with its stray character is not shown.
+		{"url without a scheme", []string{"--url", strings.TrimPrefix(p.APIURL(), "http://"), "--operation", "x"},
+			[]string{"RUNBOOK_API_TOKEN=" + apptest.APITokenApprovals}, "must start with http://"},
+		{"token with a stray character", []string{"--url", p.APIURL(), "--operation", "x"},
+			[]string{"RUNBOOK_API_TOKEN=" + apptest.APITokenApprovals[:10] + "\x00" + apptest.APITokenApprovals[10:]}, "cannot be sent"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
