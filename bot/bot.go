@@ -129,10 +129,6 @@ type Bot struct {
 
 	// acks tracks acks sent outside a worker, so that shutdown waits for them.
 	acks sync.WaitGroup
-
-	// working counts the workers handling a request, against Options.Workers: with
-	// the queue's length, the cheap measure of pressure (underPressure).
-	working atomic.Int32
 }
 
 // job is one envelope waiting for a worker. Resumed jobs were acked by an earlier
@@ -145,9 +141,6 @@ type job struct {
 	via      acker
 	resumed  bool
 	received time.Time
-	// pressed says more envelopes were waiting for a worker, this one included, than
-	// workers were free when it arrived: its ack should not wait for its handler.
-	pressed bool
 }
 
 // New returns a bot that reads envelopes from the Socket Mode clients newSocket makes,
@@ -201,9 +194,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	for range b.opts.Workers {
 		workers.Go(func() {
 			for j := range b.jobs {
-				b.working.Add(1)
 				b.process(workCtx, j)
-				b.working.Add(-1)
 			}
 		})
 	}
@@ -283,24 +274,12 @@ func (b *Bot) enqueue(j job) bool {
 	if b.draining {
 		return false
 	}
-	j.pressed = b.underPressure()
 	select {
 	case b.jobs <- j:
 		return true
 	default:
 		return false
 	}
-}
-
-// underPressure says whether an envelope arriving now would wait behind others: more
-// envelopes are waiting for a worker, the arriving one included, than workers are
-// free. It is read from the queue's length and a counter — no clock, no threshold to
-// tune — and is only a hint: a worker between taking a job and counting itself makes
-// it undercount for a moment, which costs at most one answer carried in an ack that
-// could have gone out earlier.
-func (b *Bot) underPressure() bool {
-	free := b.opts.Workers - int(b.working.Load())
-	return len(b.jobs)+1 > free
 }
 
 // begin marks a request as being handled in this process; it reports false if it is

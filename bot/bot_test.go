@@ -254,8 +254,8 @@ func TestShutdownTimeoutInterruptsAndResumesLater(t *testing.T) {
 }
 
 // TestRefreshLosesNoCommand sends slash commands around Slack's refresh warning, with
-// handlers slow enough to be in flight when it comes: each is acked on the connection
-// it came on (the emulator ignores an ack on any other), and answered once.
+// handlers slow enough to be in flight when it comes: each is answered in its ack, on
+// the connection it came on (the emulator ignores an ack on any other).
 func TestRefreshLosesNoCommand(t *testing.T) {
 	r := newRig(t, func(ctx context.Context, req *runbook.Request) (*runbook.Reply, error) {
 		time.Sleep(200 * time.Millisecond)
@@ -263,38 +263,22 @@ func TestRefreshLosesNoCommand(t *testing.T) {
 	}, bot.Options{Connections: 2})
 	r.wait("two connections", func() bool { return r.slack.Connections() == 2 })
 	var sent []*slackfake.Delivery
-	var texts []string
-	send := func(text string) { sent, texts = append(sent, r.slash(text)), append(texts, text) }
 	for round := range 3 {
 		connects := r.slack.ConnectCount()
 		for i := range 5 {
-			send(fmt.Sprintf("before %d %d", round, i))
+			sent = append(sent, r.slash(fmt.Sprintf("before %d %d", round, i)))
 		}
 		r.slack.Disconnect("warning", 500*time.Millisecond)
 		for i := range 5 {
-			send(fmt.Sprintf("after %d %d", round, i))
+			sent = append(sent, r.slash(fmt.Sprintf("after %d %d", round, i)))
 		}
 		r.wait("the warned connections replaced and closed", func() bool {
 			return r.slack.ConnectCount() >= connects+2 && r.slack.Connections() == 2
 		})
 	}
 	for _, d := range sent {
-		if got := ackText(t, r.ack(d)); got != "" && !strings.HasPrefix(got, "you said ") {
+		if got := ackText(t, r.ack(d)); !strings.HasPrefix(got, "you said ") {
 			t.Errorf("slash command %s answered %q", d.EnvelopeID, got)
-		}
-	}
-	// Each is answered once: in its ack, or — acked once recorded while the workers
-	// were busy — through its response_url.
-	r.wait("every command's answer", func() bool {
-		return len(r.slack.Ephemerals(r.channel.ID, r.user.ID)) >= len(sent)
-	})
-	answered := map[string]int{}
-	for _, m := range r.slack.Ephemerals(r.channel.ID, r.user.ID) {
-		answered[m.Text]++
-	}
-	for _, text := range texts {
-		if n := answered["you said "+text]; n != 1 {
-			t.Errorf("slash command %q answered %d times", text, n)
 		}
 	}
 	if n := r.slack.IgnoredAcks(); n != 0 {

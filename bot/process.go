@@ -52,7 +52,7 @@ func (b *Bot) process(ctx context.Context, j job) {
 	release := sync.OnceFunc(func() { b.end(req.ID) })
 	defer release()
 
-	early := acksEarly(j, req)
+	early := acksEarly(j)
 	prior, ok := b.claim(ctx, j, req, early)
 	if !ok {
 		return
@@ -78,30 +78,12 @@ func (b *Bot) process(ctx context.Context, j job) {
 }
 
 // acksEarly says whether the envelope is acked as soon as its claim is recorded,
-// before its handler runs. An event always is: its ack never carries an answer (what
-// the bot says to one goes through the Web API), so waiting for the handler would only
-// delay the ack and, past Slack's 3 s, make Slack send it again. A slash command or a
-// click is when the bot is under pressure (job.pressed): the ack then goes out without
-// waiting for the handler and the answer's write, which under a burst is what keeps
-// every later envelope's ack waiting, and the answer follows through the response_url.
-// Idle, a command's answer stays in its ack, the fastest way to the person. A form
-// submission never is: its ack may carry the form's errors, which nothing else can
-// show; nor is a command without a response_url, whose ack is its only answer.
-func acksEarly(j job, req *runbook.Request) bool {
-	if j.resumed || j.via == nil {
-		return false
-	}
-	switch {
-	case j.env.Type == typeEventsAPI:
-		return true
-	case !j.pressed:
-		return false
-	case req.Kind == runbook.KindCommand:
-		return req.ResponseURL != ""
-	case req.Kind == runbook.KindAction:
-		return true // its ack never carries anything (ackPayload)
-	}
-	return false
+// before its handler runs: an event, whose ack never carries an answer (what the bot
+// says to one goes through the Web API), so that waiting for the handler would only
+// delay the ack and, past Slack's 3 s, make Slack send it again. A slash command's or
+// a form's ack may carry the answer, and waits for it within the ack budget.
+func acksEarly(j job) bool {
+	return !j.resumed && j.via != nil && j.env.Type == typeEventsAPI
 }
 
 // minAckWait is the least time a request gets to answer in its ack, however long it
