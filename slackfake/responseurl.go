@@ -65,7 +65,7 @@ type responseMsg struct {
 
 // serveResponseURL answers POST /response/{id}.
 func (s *Server) serveResponseURL(w http.ResponseWriter, r *http.Request) {
-	call := APICall{At: time.Now(), Method: "response_url"}
+	call := APICall{At: time.Now(), Method: "response_url", URL: s.base + r.URL.Path}
 	rep := s.answerResponseURL(r, &call)
 	call.Status, call.Error = rep.status, rep.code
 	s.recordCall(call)

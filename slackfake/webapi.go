@@ -20,6 +20,8 @@ type APICall struct {
 	Text    string // the text argument, if any
 	Status  int    // HTTP status of the answer
 	Error   string // Slack error code, or "" when ok
+	// URL is the response_url a "response_url" call was made to (Delivery.ResponseURL).
+	URL string
 }
 
 type tokenKind int

@@ -174,6 +174,11 @@ type burstResult struct {
 	CPUPer1000 float64 `json:"peer_cpu_ms_per_1000,omitempty"`
 	Warnings   int     `json:"warnings"` // acks that said busy or try again
 	Reconnects int     `json:"reconnects"`
+	// Answer is when the person sees the answer to a slash command: its ack when the
+	// ack carries it, else the first post to its response_url; ViaResponseURL counts
+	// the latter. Only for peers that answer (Runbook).
+	Answer         *stats `json:"answer_latency_ms,omitempty"`
+	ViaResponseURL int    `json:"answered_via_response_url,omitempty"`
 }
 
 // measureBurst starts a new emulator and the peer against it, warms it up, sends the
@@ -272,7 +277,44 @@ func measureBurst(ctx context.Context, bo burstOptions, peer string, profile boo
 	if !last.IsZero() {
 		res.LastAckMS = ms(last.Sub(start))
 	}
+	if peer == peerRunbook && bo.kind == kindHelp {
+		res.Answer, res.ViaResponseURL = answerLatency(ctx, w, dr, end.Add(bo.wait))
+	}
 	return res, ctx.Err()
+}
+
+// answerLatency waits, up to the deadline, for every acked command's answer — in its
+// ack, or posted to its response_url when the ack went out empty — and returns how
+// long after its send each was, and how many came through the response_url.
+func answerLatency(ctx context.Context, w *world, dr *driver, deadline time.Time) (*stats, int) {
+	for {
+		posted := map[string]time.Time{}
+		for _, c := range w.srv.APICalls() {
+			if c.Method == "response_url" && c.Error == "" {
+				if _, seen := posted[c.URL]; !seen {
+					posted[c.URL] = c.At
+				}
+			}
+		}
+		var lats []time.Duration
+		via, missing := 0, 0
+		for _, e := range dr.sent {
+			switch at, ok := posted[e.d.ResponseURL]; {
+			case !e.acked:
+			case len(e.ack.Payload) > 0:
+				lats = append(lats, e.ack.At.Sub(e.at))
+			case ok:
+				lats = append(lats, at.Sub(e.at))
+				via++
+			default:
+				missing++
+			}
+		}
+		if missing == 0 || ctx.Err() != nil || time.Now().After(deadline) {
+			return newStats(lats), via
+		}
+		time.Sleep(100 * time.Millisecond) // the emulator's call log has no wake-up
+	}
 }
 
 // burstReport is the rounds and, per peer, the spread of its rounds and its ratio to
@@ -364,6 +406,12 @@ func (r *burstReport) writeText(out io.Writer) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	for _, res := range r.Rounds {
+		if a := res.Answer; a != nil {
+			fmt.Fprintf(out, "round %d %s: answer seen (in the ack, or posted to the response_url) p50 %.2f ms, p99 %.2f ms, max %.2f ms; %d of %d through the response_url\n",
+				res.Round, res.Peer, a.P50, a.P99, a.Max, res.ViaResponseURL, a.N)
+		}
 	}
 	fmt.Fprintln(out)
 	tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
