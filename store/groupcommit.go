@@ -48,7 +48,7 @@ const maxGroup = 64
 // batch, whose writes are then run again one transaction each, so that one write's
 // failure is never another's.
 func (g *groupCommit) write(ctx context.Context, db *DB, fn func(ctx context.Context, tx *sql.Tx) error) error {
-	w := &groupWrite{ctx: ctx, fn: fn, wake: make(chan bool, 1)}
+	w := &groupWrite{ctx: ctx, fn: unpanicked(fn), wake: make(chan bool, 1)}
 	g.mu.Lock()
 	g.queue = append(g.queue, w)
 	if g.queued != nil {
@@ -126,5 +126,19 @@ func (db *DB) commitGroup(batch []*groupWrite) {
 			continue
 		}
 		w.err = db.update(w.ctx, func(tx *sql.Tx) error { return w.fn(w.ctx, tx) })
+	}
+}
+
+// unpanicked turns a panic in fn into its error. fn may run on another caller's
+// goroutine, the batch's leader: a panic there would unwind past the hand-off to the
+// next leader and leave every later write waiting for ever.
+func unpanicked(fn func(ctx context.Context, tx *sql.Tx) error) func(ctx context.Context, tx *sql.Tx) error {
+	return func(ctx context.Context, tx *sql.Tx) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("panic in a grouped write: %v", r)
+			}
+		}()
+		return fn(ctx, tx)
 	}
 }

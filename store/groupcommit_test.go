@@ -150,3 +150,37 @@ func TestGroupedClaimIsCommittedWhenItReturns(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// A write that panics fails itself, not the group: the writes queued beside it commit,
+// and the writes after it are not left waiting for a leader that never hands over.
+func TestGroupedWriteThatPanicsFailsAlone(t *testing.T) {
+	db := openGroupDB(t)
+	queued, release := holdWriter(t, db)
+	results := make(chan error, 2)
+	go func() {
+		results <- db.inbox.write(context.Background(), db, func(context.Context, *sql.Tx) error { panic("a bug") })
+	}()
+	<-queued
+	go func() {
+		results <- db.inbox.write(context.Background(), db, func(ctx context.Context, tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `CREATE TABLE survived (x)`)
+			return err
+		})
+	}()
+	<-queued
+	release()
+	var failed, ok int
+	for range 2 {
+		if err := <-results; err != nil {
+			failed++
+		} else {
+			ok++
+		}
+	}
+	if failed != 1 || ok != 1 {
+		t.Fatalf("%d writes failed and %d succeeded; want the panicking one failed and its neighbour written", failed, ok)
+	}
+	if err := db.inbox.write(context.Background(), db, func(context.Context, *sql.Tx) error { return nil }); err != nil {
+		t.Fatalf("a write after the panic: %v", err)
+	}
+}
