@@ -101,6 +101,11 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	if keys := cfg.IgnoredKeys(); len(keys) > 0 {
 		logger.Info("RunbookAI settings Runbook has no use for are ignored", "keys", keys)
 	}
+	if cfg.RunbookAIShape() && cfg.Slack.HTTPMode() && cfg.Slack.Enabled {
+		// Chosen for the file, not written in it: say so, as it opens a listener.
+		logger.Info("HTTP mode: Slack posts requests to /slack/* on http.addr (a signing secret and no app-level token, as RunbookAI's webhook server)",
+			"addr", cfg.HTTP.Addr)
+	}
 	if !cfg.Slack.Enabled {
 		return newOff(cfg, logger), nil
 	}

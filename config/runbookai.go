@@ -175,10 +175,26 @@ func mixed(own, slack map[string]any) []error {
 // answers only them, and dropping the list would let everyone in.
 func allowedUsers(events any) error {
 	e, _ := events.(map[string]any)
-	if users, _ := e["allowedUsers"].([]any); len(users) > 0 {
+	if present(e["allowedUsers"]) {
 		return fmt.Errorf("config: incident.slack.events.allowedUsers limits who may use RunbookAI, which Runbook does with permissions.declare, permissions.responders and permissions.admins; move the user ids there and remove allowedUsers")
 	}
 	return nil
+}
+
+// present says whether a value names anyone, in whatever form the file wrote it: a
+// list, a comma-separated string, a mapping. Only nothing at all is empty.
+func present(v any) bool {
+	switch v := v.(type) {
+	case nil:
+		return false
+	case string:
+		return strings.TrimSpace(v) != ""
+	case []any:
+		return len(v) > 0
+	case map[string]any:
+		return len(v) > 0
+	}
+	return true
 }
 
 // closestName is the name in names nearest to k, if near enough to be a typo.

@@ -233,6 +233,8 @@ func TestRunbookAIAttacks(t *testing.T) {
 		// RunbookAI answers only these people; dropping the list would answer everyone.
 		{"allowedUsers would be dropped", "incident:\n  slack:\n    events:\n      enabled: true\n      allowedUsers: [U123]\n",
 			"config: incident.slack.events.allowedUsers limits who may use RunbookAI, which Runbook does with permissions.declare, permissions.responders and permissions.admins; move the user ids there and remove allowedUsers"},
+		{"allowedUsers as a string would be dropped", "incident:\n  slack:\n    events:\n      allowedUsers: U123,U456\n",
+			"config: incident.slack.events.allowedUsers limits who may use RunbookAI, which Runbook does with permissions.declare, permissions.responders and permissions.admins; move the user ids there and remove allowedUsers"},
 		{"a typo is not ignored", "incident:\n  slack:\n    botTokn: " + fakeBot + "\n",
 			"config: unknown key incident.slack.botTokn (did you mean incident.slack.botToken?)"},
 		{"incident for incidents", "incident:\n  severities: [sev1]\n",
