@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -89,14 +88,7 @@ func runBurst(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 	}
 	rep := newBurstReport(bo, results)
-	if bo.json {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		err = enc.Encode(rep)
-	} else {
-		err = rep.writeText(stdout)
-	}
-	if err != nil {
+	if err := printReport(stdout, bo.json, rep); err != nil {
 		fmt.Fprintln(stderr, "loadgen burst:", err)
 		return 1
 	}
@@ -207,15 +199,11 @@ func measureBurst(ctx context.Context, bo burstOptions, peer string, profile boo
 	if err := w.writeFiles(o); err != nil {
 		return res, err
 	}
-	logOut := io.Discard
-	if bo.botLog != "" {
-		f, err := os.OpenFile(bo.botLog, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-		if err != nil {
-			return res, err
-		}
-		defer f.Close()
-		logOut = f
+	logOut, closeLog, err := openBotLog(bo.botLog)
+	if err != nil {
+		return res, err
 	}
+	defer closeLog()
 	p, err := startPeer(ctx, w, o, bo, peer, logOut)
 	if err != nil {
 		return res, fmt.Errorf("start %s: %w", peer, err)

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -83,14 +82,7 @@ func runKickoffCommand(ctx context.Context, args []string, stdout, stderr io.Wri
 		fmt.Fprintln(stderr, "loadgen kickoff:", err)
 		return 1
 	}
-	if k.json {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		err = enc.Encode(rep)
-	} else {
-		err = rep.writeText(stdout)
-	}
-	if err != nil {
+	if err := printReport(stdout, k.json, rep); err != nil {
 		fmt.Fprintln(stderr, "loadgen kickoff:", err)
 		return 1
 	}
@@ -224,15 +216,11 @@ func (k kickoff) run(ctx context.Context, progress io.Writer) (*kickoffReport, e
 	if err := apptest.WriteRunbooks(cfg.Runbooks.Dir, nil, map[string]string{"lg-kickoff.yaml": kickoffRunbook(k.messages)}); err != nil {
 		return nil, err
 	}
-	logOut := io.Discard
-	if k.botLog != "" {
-		f, err := os.Create(k.botLog)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		logOut = f
+	logOut, closeLog, err := openBotLog(k.botLog)
+	if err != nil {
+		return nil, err
 	}
+	defer closeLog()
 	clock := scaledClock{start: time.Now(), speed: k.speed}
 	srv.SetClock(clock.Now)
 	srv.SlackRateLimits()

@@ -203,15 +203,11 @@ func runLoad(ctx context.Context, o options, progress io.Writer) (*report, error
 	}
 	defer w.ws.Close()
 
-	logOut := io.Discard
-	if o.botLog != "" {
-		f, err := os.Create(o.botLog)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		logOut = f
+	logOut, closeLog, err := openBotLog(o.botLog)
+	if err != nil {
+		return nil, err
 	}
+	defer closeLog()
 
 	rep := newReport(o)
 	var bot botProcess

@@ -133,15 +133,11 @@ func (o overload) run(ctx context.Context, progress io.Writer) (*overloadReport,
 	if err != nil {
 		return nil, err
 	}
-	logOut := io.Discard
-	if o.botLog != "" {
-		f, err := os.Create(o.botLog)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		logOut = f
+	logOut, closeLog, err := openBotLog(o.botLog)
+	if err != nil {
+		return nil, err
 	}
+	defer closeLog()
 	w.srv.SetLatency(o.latency)
 	rep := &overloadReport{o: o}
 

@@ -198,10 +198,37 @@ func firstLine(s string) string {
 	return s
 }
 
-func (r *report) writeJSON(w io.Writer) error {
+func (r *report) writeJSON(w io.Writer) error { return writeJSON(w, r) }
+
+// writeJSON writes v as indented JSON, the form of every --json report.
+func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	return enc.Encode(v)
+}
+
+// textReport is a report printed as text, or as JSON with --json.
+type textReport interface{ writeText(io.Writer) error }
+
+// printReport prints rep as --json asks.
+func printReport(w io.Writer, asJSON bool, rep textReport) error {
+	if asJSON {
+		return writeJSON(w, rep)
+	}
+	return rep.writeText(w)
+}
+
+// openBotLog is where the bot's log goes: the file at path (appended to, as a bot
+// started again writes after the first), or nowhere when path is "". close closes it.
+func openBotLog(path string) (out io.Writer, close func(), err error) {
+	if path == "" {
+		return io.Discard, func() {}, nil
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, func() { f.Close() }, nil
 }
 
 func (r *report) writeText(w io.Writer) error {
