@@ -45,8 +45,8 @@ type Options struct {
 	// PingInterval is how long the bot waits for Slack's ping before it reconnects
 	// (slack-go's default, 30 s, when zero).
 	PingInterval time.Duration
-	// Now is the clock of the runs, the approvals and the timers (time.Now when nil);
-	// tests move it.
+	// Now is the clock of the runs, the approvals, the timers and what the store
+	// stamps (time.Now when nil); tests move it.
 	Now func() time.Time
 	// After waits on the clock Now reads, for the timers (time.After when nil): a test
 	// that moves Now gives one that fires as it moves past the deadline.
@@ -117,6 +117,12 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		return nil, fmt.Errorf("open store %s: %w", cfg.Store.Path, err)
 	}
 	db.SetLogger(logger.With("component", "store"))
+	if opts.Now != nil {
+		// One clock: what the store stamps (a decision's time, a vote's) is compared
+		// with what the approvals and the timers read, and two clocks would make a
+		// decision taken now look an hour old to a sweeper whose clock was moved.
+		db.Now = opts.Now
+	}
 
 	httpClient := &http.Client{Timeout: 30 * time.Second}
 	slackLog := slog.NewLogLogger(logger.With("component", "slack-go").Handler(), slog.LevelDebug)
