@@ -113,6 +113,15 @@ func TestApprovalRequestWaitsForTheDecision(t *testing.T) {
 	done = p.job("--timeout", "10m")
 	a = p.posted(3)
 	p.clock.Advance(11 * time.Minute)
+	// The sweeper may have read the clock just before it moved and arm its wait from
+	// there, ten minutes past now: move the clock on until the request has expired.
+	p.WaitFor("APR-3 to expire", func() bool {
+		if got, err := p.App().DB.Approvals().Approval(context.Background(), a.ID); err == nil && got.State == runbook.ApprovalExpired {
+			return true
+		}
+		p.clock.Advance(time.Minute)
+		return false
+	})
 	if r := p.finished(done); r.code != 2 || strings.TrimSpace(r.stdout) != "APR-3 expired with no decision" {
 		t.Fatalf("after expiry: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
