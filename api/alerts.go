@@ -14,6 +14,7 @@ import (
 
 	"github.com/runbookhq/runbook"
 	"github.com/runbookhq/runbook/incidents"
+	"github.com/runbookhq/runbook/slackui"
 )
 
 // Alert sources: the webhook each endpoint takes, and the prefix of its dedup keys.
@@ -181,9 +182,9 @@ func (s *Server) readAlert(p *WebhookPayload, c Caller, source string) alertInfo
 	if svc, err := s.checkService(named); err == nil {
 		a.service = svc
 	} else {
-		a.unknownService = truncate(runbook.CleanLine(named), maxValueShown)
+		a.unknownService = slackui.Truncate(runbook.CleanLine(named), maxValueShown)
 	}
-	a.summary = inert(truncate(runbook.CleanText(annotations["description"]), runbook.MaxSummary-1))
+	a.summary = slackui.Inert(slackui.Truncate(runbook.CleanText(annotations["description"]), runbook.MaxSummary))
 	a.digest = notificationDigest(c, a.dedupKey, p)
 	a.lines = describeAlerts(p)
 	return a
@@ -235,7 +236,7 @@ func isControl(r rune) bool { return r < ' ' || r == 0x7f }
 func alertTitle(p *WebhookPayload, labels, annotations map[string]string, source string) string {
 	for _, t := range []string{annotations["summary"], labels["alertname"], p.Title} {
 		if t = strings.TrimSpace(runbook.CleanLine(t)); t != "" {
-			return truncate(inert(t), maxTitleRunes)
+			return slackui.Truncate(slackui.Inert(t), maxTitleRunes)
 		}
 	}
 	return "Alert from " + source
@@ -243,7 +244,7 @@ func alertTitle(p *WebhookPayload, labels, annotations map[string]string, source
 
 // maxTitleRunes is the longest title a declaration takes; a longer alert summary is
 // cut rather than the alert refused.
-const maxTitleRunes = 199
+const maxTitleRunes = 200
 
 // notificationDigest names what a notification says — its alerts, their states and
 // start times — so that the same notification posted again (a retry, or a repeat
@@ -298,12 +299,12 @@ func describeAlerts(p *WebhookPayload) string {
 	if p.ExternalURL != "" {
 		fmt.Fprintf(&b, "\n%s", shown(p.ExternalURL))
 	}
-	return truncate(b.String(), maxListing)
+	return slackui.Truncate(b.String(), maxListing)
 }
 
 // shown is a value from a payload as a note quotes it: one line, bounded.
 func shown(v string) string {
-	return truncate(inert(strings.TrimSpace(runbook.CleanLine(v))), maxValueShown)
+	return slackui.Truncate(slackui.Inert(strings.TrimSpace(runbook.CleanLine(v))), maxValueShown)
 }
 
 // alertFiring declares the group's incident, or notes on the open one.

@@ -154,8 +154,7 @@ func (s *Server) getApproval(w http.ResponseWriter, r *http.Request, _ Caller) e
 		case s.waits <- struct{}{}:
 			defer func() { <-s.waits }()
 		default:
-			w.Header().Set("Retry-After", "5")
-			return &Error{Status: http.StatusTooManyRequests, Code: "busy",
+			return &Error{Status: http.StatusTooManyRequests, Code: "busy", RetryAfter: 5,
 				Message: "Too many requests are waiting on approvals now; try again in a few seconds."}
 		}
 		a, err = s.d.Approvals.Await(r.Context(), id, s.after(wait), s.stopping)

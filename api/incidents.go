@@ -97,10 +97,10 @@ func (s *Server) declare(w http.ResponseWriter, r *http.Request, c Caller) error
 		return err
 	}
 	for name, v := range req.Fields {
-		req.Fields[name] = inert(v)
+		req.Fields[name] = slackui.Inert(v)
 	}
-	d := incidents.Declaration{Title: inert(req.Title), Severity: req.Severity, Service: service, Fields: req.Fields,
-		Summary: inert(req.Summary), By: c.Actor(), Key: requestKey(c)}
+	d := incidents.Declaration{Title: slackui.Inert(req.Title), Severity: req.Severity, Service: service, Fields: req.Fields,
+		Summary: slackui.Inert(req.Summary), By: c.Actor(), Key: requestKey(c)}
 	if req.DedupKey != "" {
 		d.DedupKey = ownedDedupKey(c, req.DedupKey)
 	}
@@ -113,7 +113,7 @@ func (s *Server) declare(w http.ResponseWriter, r *http.Request, c Caller) error
 	}
 	inc := out.Incident
 	if out.Deduplicated {
-		text := "Declared again through the API: " + inert(runbook.CleanLine(req.Title))
+		text := "Declared again through the API: " + slackui.Inert(runbook.CleanLine(req.Title))
 		if _, err := s.d.Incidents.AddNoteOnce(r.Context(), inc.ID, incidents.Note{Text: text, By: c.Actor(), Key: d.Key}); err != nil {
 			return fmt.Errorf("note a repeated declaration on %s: %w", inc.Key(), err)
 		}
@@ -149,7 +149,7 @@ func (s *Server) checkService(name string) (string, error) {
 	if len(s.d.Services) == 0 {
 		return "", badRequest("No services are configured (services), so leave service out.")
 	}
-	shown := runbook.CleanLine(truncate(name, 40))
+	shown := runbook.CleanLine(slackui.Truncate(name, 40))
 	if sug := runbook.Suggest(strings.ToLower(name), s.d.Services); sug != "" {
 		return "", badRequest("%q is not a service (did you mean %q?); the services are %s.", shown, sug, strings.Join(s.d.Services, ", "))
 	}
@@ -191,7 +191,7 @@ func (s *Server) incident(w http.ResponseWriter, r *http.Request, _ Caller) erro
 	id, err := runbook.ParseIncidentKey(r.PathValue("id"))
 	if err != nil {
 		return &Error{Status: http.StatusNotFound, Code: runbook.ENOTFOUND,
-			Message: fmt.Sprintf("%q is not an incident id; ids look like INC-42.", runbook.CleanLine(truncate(r.PathValue("id"), 40)))}
+			Message: fmt.Sprintf("%q is not an incident id; ids look like INC-42.", runbook.CleanLine(slackui.Truncate(r.PathValue("id"), 40)))}
 	}
 	inc, err := s.d.IncidentStore.Incident(r.Context(), id)
 	if err != nil {
@@ -242,16 +242,4 @@ func cmpOr(a, b string) string {
 		return a
 	}
 	return b
-}
-
-// inert is slackui.Inert: what a machine sends pages no one.
-func inert(text string) string { return slackui.Inert(text) }
-
-// truncate cuts s to n runes, for echoing what a caller sent in a sentence.
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
 }
