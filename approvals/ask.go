@@ -82,24 +82,26 @@ func (s *Service) Ask(ctx context.Context, q Ask) (a *runbook.Approval, created 
 	if a.IncidentID != 0 && inc == nil {
 		return nil, false, runbook.Errorf(runbook.ENOTFOUND, "There is no incident %s.", runbook.IncidentKey(a.IncidentID))
 	}
-	if q.Channel == "" {
-		// A private incident's request goes to its own channel, not the approval channel.
-		private, err := s.private(ctx, inc)
-		if err != nil {
-			return nil, false, err
-		}
-		if private {
-			q.Channel = inc.Channel
-		}
+	// A request about an incident whose channel is private names the incident and its
+	// title, which only the channel's members may see: it is asked there — by default
+	// instead of the approval channel — and nowhere else.
+	private, err := s.private(ctx, inc)
+	if err != nil {
+		return nil, false, err
+	}
+	if private && q.Channel == "" {
+		q.Channel = inc.Channel
 	}
 	channel, err := s.askChannel(ctx, q.Channel, inc)
 	if err != nil {
 		return nil, false, err
 	}
-	a.Channel = channel
-	if err := s.staysPrivate(ctx, inc, channel); err != nil {
-		return nil, false, err
+	if private && channel != inc.Channel {
+		return nil, false, runbook.Errorf(runbook.EFORBIDDEN,
+			"%s's channel is private: ask for the approval in it (leave channel out, or give %s), so that what the incident is about stays among its members.",
+			inc.Key(), inc.Channel)
 	}
+	a.Channel = channel
 	if err := s.Decidable(ctx, a); err != nil {
 		return nil, false, runbook.Errorf(runbook.EINVALID, "%s.", capitalize(runbook.ErrorMessage(err)))
 	}
@@ -404,22 +406,6 @@ func sameAsk(asked, stored *runbook.Approval) bool {
 		slices.Equal(asked.Approvers, stored.Approvers)
 }
 
-// staysPrivate refuses to show an incident whose channel is private anywhere but in
-// that channel: the request message names the incident and its title, which only its
-// members may see.
-func (s *Service) staysPrivate(ctx context.Context, inc *runbook.Incident, channel string) error {
-	if inc == nil || inc.Channel == "" || inc.Channel == channel {
-		return nil
-	}
-	private, err := s.private(ctx, inc)
-	if err != nil || !private {
-		return err
-	}
-	return runbook.Errorf(runbook.EFORBIDDEN,
-		"%s's channel is private: ask for the approval in it (leave channel out, or give %s), so that what the incident is about stays among its members.",
-		inc.Key(), inc.Channel)
-}
-
 // private says whether an incident's channel is private. A channel Slack no longer
 // shows the bot counts as private; Slack out of reach is an error, not a no.
 func (s *Service) private(ctx context.Context, inc *runbook.Incident) (bool, error) {
@@ -427,7 +413,7 @@ func (s *Service) private(ctx context.Context, inc *runbook.Incident) (bool, err
 		return false, nil
 	}
 	conv, err := s.slack.ChannelInfo(ctx, inc.Channel)
-	if err != nil && (runbook.SlackCode(err) == "" || runbook.ErrorCode(err) == runbook.EUNAVAILABLE) {
+	if runbook.SlackUnanswered(err) {
 		return false, fmt.Errorf("check whether %s's channel is private: %w", inc.Key(), err)
 	}
 	return err != nil || conv.Private, nil
