@@ -261,3 +261,10 @@ func SlackCode(err error) string {
 	}
 	return ""
 }
+
+// SlackUnanswered says whether err means Slack gave no answer to act on — it was out
+// of reach, down or busy — rather than a refusal (channel_not_found, not_in_channel…).
+// A check that must not read an outage as a "no" asks this first.
+func SlackUnanswered(err error) bool {
+	return err != nil && (SlackCode(err) == "" || ErrorCode(err) == EUNAVAILABLE)
+}

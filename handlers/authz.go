@@ -122,7 +122,7 @@ func (h *Handlers) incidentsOwn(ctx context.Context, inc *runbook.Incident, user
 // an outage is not answered as a refusal.
 func (h *Handlers) inChannel(ctx context.Context, channel, user string) (bool, error) {
 	member, err := h.Slack.IsMember(ctx, channel, user)
-	if err != nil && (runbook.SlackCode(err) == "" || runbook.ErrorCode(err) == runbook.EUNAVAILABLE) {
+	if runbook.SlackUnanswered(err) {
 		return false, err
 	}
 	return member && err == nil, nil
@@ -137,7 +137,7 @@ func (h *Handlers) mayView(ctx context.Context, inv *invocation, inc *runbook.In
 		return runbook.Public, nil
 	}
 	conv, err := h.Slack.ChannelInfo(ctx, inc.Channel)
-	if err != nil && (runbook.SlackCode(err) == "" || runbook.ErrorCode(err) == runbook.EUNAVAILABLE) {
+	if runbook.SlackUnanswered(err) {
 		return runbook.Private, fmt.Errorf("check who may see %s: %w", inc.Key(), err)
 	}
 	if err == nil && !conv.Private {
