@@ -307,17 +307,7 @@ func TestAPIApprovalNeedsAChannel(t *testing.T) {
 // it decides it for the pipeline polling.
 func TestAPIApprovalStoredButNotPosted(t *testing.T) {
 	w := startPipelineWorld(t)
-	w.Stop()
-	db := apptest.OpenStore(t, w.Config.Store.Path)
-	db.Now = func() time.Time { return time.Now().Add(-time.Hour) } // asked an hour ago
-	a := &runbook.Approval{Operation: "deploy", Risk: runbook.RiskLow, RequestedVia: "api:ci", Approvers: []string{w.bob.ID},
-		Required: 1, Channel: w.ops.ID, ExpiresAt: time.Now().Add(time.Hour)}
-	if _, err := db.Approvals().CreateAPIApproval(context.Background(), a, "build-7"); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
+	a := w.storedWhileStopped("build-7")
 	w.Start()
 	var posted *runbook.Approval
 	w.WaitFor("the request message", func() bool { posted = w.approval(a.Key()); return posted.MessageTS != "" })
@@ -335,17 +325,7 @@ func TestAPIApprovalStoredButNotPosted(t *testing.T) {
 // by its tag and adopts it: one message, and its buttons decide the request.
 func TestAPIApprovalPostedButNotRecorded(t *testing.T) {
 	w := startPipelineWorld(t)
-	w.Stop()
-	db := apptest.OpenStore(t, w.Config.Store.Path)
-	db.Now = func() time.Time { return time.Now().Add(-time.Hour) } // asked an hour ago
-	a := &runbook.Approval{Operation: "deploy", Risk: runbook.RiskLow, RequestedVia: "api:ci", Approvers: []string{w.bob.ID},
-		Required: 1, Channel: w.ops.ID, ExpiresAt: time.Now().Add(time.Hour)}
-	if _, err := db.Approvals().CreateAPIApproval(context.Background(), a, "build-8"); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
+	a := w.storedWhileStopped("build-8")
 	// What the dead process posted, through the same client and the same drawing.
 	client := slackapi.New(slack.New(w.Slack.BotToken(), slack.OptionAPIURL(w.Config.Slack.APIURL)), http.DefaultClient, nil)
 	msg := slackui.ApprovalRequest(a, nil)
@@ -396,4 +376,22 @@ func TestAPIApprovalOfAPrivateIncidentStaysInItsChannel(t *testing.T) {
 	if got.status != 201 || got.str("channel") != secret.ID {
 		t.Fatalf("asking about a private incident without a channel: %d %v; want it in %s", got.status, got.body, secret.ID)
 	}
+}
+
+// storedWhileStopped stops the bot and stores, as a process that died before it posted
+// would have left it, a request made an hour ago under key; the bot stays stopped.
+func (w *pipelineWorld) storedWhileStopped(key string) *runbook.Approval {
+	w.t.Helper()
+	w.Stop()
+	db := apptest.OpenStore(w.t, w.Config.Store.Path)
+	db.Now = func() time.Time { return time.Now().Add(-time.Hour) } // asked an hour ago
+	a := &runbook.Approval{Operation: "deploy", Risk: runbook.RiskLow, RequestedVia: "api:ci", Approvers: []string{w.bob.ID},
+		Required: 1, Channel: w.ops.ID, ExpiresAt: time.Now().Add(time.Hour)}
+	if _, err := db.Approvals().CreateAPIApproval(context.Background(), a, key); err != nil {
+		w.t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		w.t.Fatal(err)
+	}
+	return a
 }
