@@ -29,6 +29,7 @@ type rig struct {
 	ws      *apptest.Workspace
 	slack   *slackfake.Server
 	db      *store.DB
+	dbPath  string
 	user    slackfake.User
 	channel slackfake.Channel
 	cancel  context.CancelFunc
@@ -41,17 +42,21 @@ func newRig(t *testing.T, handler runbook.HandlerFunc, opts bot.Options) *rig {
 }
 
 // newRigOn is newRig on an emulator with the given options.
-func newRigOn(t *testing.T, emulator slackfake.Options, handler runbook.HandlerFunc, opts bot.Options) *rig {
+func newRigOn(t *testing.T, emulator slackfake.Options, handler runbook.Handler, opts bot.Options) *rig {
 	t.Helper()
 	ws := apptest.NewWorkspace(t, emulator)
-	r := &rig{t: t, ws: ws, slack: ws.Slack, db: apptest.OpenStore(t, filepath.Join(t.TempDir(), "bot.db"))}
+	path := filepath.Join(t.TempDir(), "bot.db")
+	r := &rig{t: t, ws: ws, slack: ws.Slack, db: apptest.OpenStore(t, path), dbPath: path}
 	r.user = ws.Person("alice")
 	r.channel = ws.Channel("ops", "alice")
-	r.start(handler, opts)
+	r.startHandler(handler, opts)
 	return r
 }
 
-func (r *rig) start(handler runbook.HandlerFunc, opts bot.Options) {
+func (r *rig) start(handler runbook.HandlerFunc, opts bot.Options) { r.startHandler(handler, opts) }
+
+// startHandler is start with any handler, e.g. one that is also a runbook.Reader.
+func (r *rig) startHandler(handler runbook.Handler, opts bot.Options) {
 	if opts.Connections == 0 {
 		// Slack orders envelopes only within a connection; tests of what happens in
 		// order (a full queue, a busy channel) hold one.

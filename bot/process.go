@@ -51,6 +51,10 @@ func (b *Bot) process(ctx context.Context, j job) {
 	}
 	release := sync.OnceFunc(func() { b.end(req.ID) })
 	defer release()
+	if b.readOnly(j, req) {
+		b.answerRead(ctx, j, req, release)
+		return
+	}
 
 	early := acksEarly(j)
 	prior, ok := b.claim(ctx, j, req, early)

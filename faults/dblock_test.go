@@ -164,9 +164,13 @@ func TestDatabaseLockedPastSlacksDeadline(t *testing.T) {
 	release := lockDB(t, w.dbPath())
 	defer release()
 	var all []*slackfake.Delivery
-	for range 5 {
-		all = append(all, w.Slack.SlashCommand(w.alice.ID, general.ID, "/runbook", "help"))
+	for i := range 5 {
+		all = append(all, w.Slack.SlashCommand(w.alice.ID, general.ID, "/runbook", fmt.Sprintf("declare sev3 locked out %d", i)))
 		time.Sleep(200 * time.Millisecond)
+	}
+	// A read needs no record, and the lock holds only the writer: it is answered in full.
+	if ack, err := w.waitAck(w.Slack.SlashCommand(w.alice.ID, general.ID, "/runbook", "help")); err != nil || !strings.Contains(ackText(ack), "Runbook commands") {
+		t.Errorf("help while the writer is locked: %v %.200q", err, ackText(ack))
 	}
 	w.WaitFor("every command to be acked while the database is locked", func() bool {
 		for _, d := range all {
@@ -187,8 +191,8 @@ func TestDatabaseLockedPastSlacksDeadline(t *testing.T) {
 				"at its ack deadline, not an answer that waited for the store (Slack has shown the person dispatch_failed)", answer)
 		}
 	}
-	ack, err := w.waitAck(w.Slack.SlashCommand(w.alice.ID, general.ID, "/runbook", "help"))
-	if err != nil || !strings.Contains(ackText(ack), "Runbook commands") {
-		t.Fatalf("help after the lock: %v %.200q", err, ackText(ack))
+	ack, err := w.waitAck(w.Slack.SlashCommand(w.alice.ID, general.ID, "/runbook", "declare sev3 after the lock"))
+	if err != nil || !strings.Contains(ackText(ack), "Declared *INC-1*") {
+		t.Fatalf("declare after the lock: %v %.200q; want INC-1, the commands told to try again declaring nothing", err, ackText(ack))
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 
 	"github.com/runbookhq/runbook"
 	"github.com/runbookhq/runbook/approvals"
@@ -25,9 +26,15 @@ type Handlers struct {
 	log      *slog.Logger
 	commands []*command
 	byName   map[string]*command
+
+	helpMu    sync.Mutex
+	helpLists map[string]*runbook.Reply // by prefix
 }
 
-var _ runbook.Handler = (*Handlers)(nil)
+var (
+	_ runbook.Handler = (*Handlers)(nil)
+	_ runbook.Reader  = (*Handlers)(nil)
+)
 
 // Executor runs runbooks, and says what a run would do without doing it (Plan).
 type Executor interface {
@@ -63,7 +70,7 @@ func New(deps Deps) *Handlers {
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
-	h := &Handlers{Deps: deps, log: deps.Logger, byName: map[string]*command{}}
+	h := &Handlers{Deps: deps, log: deps.Logger, byName: map[string]*command{}, helpLists: map[string]*runbook.Reply{}}
 	h.store = deps.IncidentStore
 	for _, c := range h.commandTable() {
 		h.register(c)
@@ -121,7 +128,9 @@ type command struct {
 	name    string
 	usage   string // after the prefix: "status [INC-id]"
 	summary string
-	run     func(ctx context.Context, inv *invocation) (*runbook.Reply, error)
+	// reads says the command changes nothing: its only effect is its answer.
+	reads bool
+	run   func(ctx context.Context, inv *invocation) (*runbook.Reply, error)
 }
 
 // invocation is a parsed command: its words, and how the person reached the bot, so
@@ -145,17 +154,14 @@ func prefix(req *runbook.Request) string {
 }
 
 func (h *Handlers) command(ctx context.Context, req *runbook.Request) (*runbook.Reply, error) {
-	tokens, err := Tokenize(req.Text)
-	if err != nil {
-		return nil, runbook.Errorf(runbook.EINVALID, "I could not read that: %s.", err)
-	}
 	p := prefix(req)
-	if len(tokens) == 0 {
+	tokens, c, err := h.lookup(req.Text)
+	switch {
+	case err != nil:
+		return nil, runbook.Errorf(runbook.EINVALID, "I could not read that: %s.", err)
+	case len(tokens) == 0:
 		return h.help(ctx, &invocation{req: req, prefix: p})
-	}
-	verb := strings.ToLower(tokens[0].Text)
-	c, ok := h.byName[verb]
-	if !ok || tokens[0].Kind != Word {
+	case c == nil:
 		return h.unknown(p, tokens[0].Text), nil
 	}
 	reply, err := c.run(ctx, &invocation{req: req, prefix: p, verb: c.name, args: tokens[1:]})
@@ -164,6 +170,32 @@ func (h *Handlers) command(ctx context.Context, req *runbook.Request) (*runbook.
 		return usageError(runbook.ErrorMessage(err), p, c), nil
 	}
 	return reply, err
+}
+
+// lookup reads a command's words and finds its verb: nil if there are no words or the
+// first is not a command. Handle and ReadOnly both go through it, so that what the
+// bot takes for a read is the command that runs.
+func (h *Handlers) lookup(text string) ([]Token, *command, error) {
+	tokens, err := Tokenize(text)
+	if err != nil || len(tokens) == 0 {
+		return tokens, nil, err
+	}
+	c, ok := h.byName[strings.ToLower(tokens[0].Text)]
+	if !ok || tokens[0].Kind != Word {
+		return tokens, nil, nil
+	}
+	return tokens, c, nil
+}
+
+// ReadOnly says whether handling req changes nothing: a slash command that only
+// reads (status, list, help…), or one answered with an error or with help because
+// it names no command. A mention is never read-only: its answer is a post.
+func (h *Handlers) ReadOnly(req *runbook.Request) bool {
+	if req.Kind != runbook.KindCommand {
+		return false
+	}
+	_, c, _ := h.lookup(runbook.CleanText(req.Text))
+	return c == nil || c.reads
 }
 
 func (h *Handlers) names() []string {

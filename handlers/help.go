@@ -28,15 +28,36 @@ func (h *Handlers) help(_ context.Context, inv *invocation) (*runbook.Reply, err
 		}
 		return slackui.PrivateText(text), nil
 	}
+	return h.commandList(inv.prefix), nil
+}
+
+// maxHelpPrefixes bounds the kept lists: one per way of addressing the bot, of which
+// an app has a few (its slash commands, @Runbook).
+const maxHelpPrefixes = 8
+
+// commandList is the answer to help without arguments. It depends only on the
+// command table and the prefix, so it is built once per prefix and shared: help is
+// what a burst of new users types, and building it was most of its handler's cost.
+// The reply is never changed after it is built.
+func (h *Handlers) commandList(prefix string) *runbook.Reply {
+	h.helpMu.Lock()
+	defer h.helpMu.Unlock()
+	if r, ok := h.helpLists[prefix]; ok {
+		return r
+	}
 	var lines []string
 	for _, c := range h.commands {
-		lines = append(lines, fmt.Sprintf("`%s %s`  %s", inv.prefix, c.usage, c.summary))
+		lines = append(lines, fmt.Sprintf("`%s %s`  %s", prefix, c.usage, c.summary))
 	}
-	return slackui.PrivateBlocks("Runbook commands: "+strings.Join(h.names(), ", "),
+	r := slackui.PrivateBlocks("Runbook commands: "+strings.Join(h.names(), ", "),
 		slackui.Section("*Runbook* runs incident runbooks from Slack. Commands:"),
 		slackui.Section(strings.Join(lines, "\n")),
-		slackui.Context(fmt.Sprintf("Type `%s help <command>` for one command. `/runbook` and `@Runbook` take the same commands.", inv.prefix)),
-	), nil
+		slackui.Context(fmt.Sprintf("Type `%s help <command>` for one command. `/runbook` and `@Runbook` take the same commands.", prefix)),
+	)
+	if len(h.helpLists) < maxHelpPrefixes {
+		h.helpLists[prefix] = r
+	}
+	return r
 }
 
 // usageError answers a malformed command with what was wrong and the usage line.

@@ -194,6 +194,9 @@ func (db *DB) SetLogger(l *slog.Logger) { db.ckpt.log.Store(l) }
 // Once the file is lost (Check) every write is refused: it would go to a file that is
 // no longer at the path, and be gone when the process ends.
 func (db *DB) update(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if err := refuseReadOnly(ctx); err != nil {
+		return err
+	}
 	if err := db.watch.Lost(); err != nil {
 		// A sentence, for a request that was being handled as the loss was found.
 		return fmt.Errorf("write refused: %w: %w", runbook.Errorf(runbook.EUNAVAILABLE,
@@ -208,6 +211,18 @@ func (db *DB) update(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return wrapBusy(err)
 	}
 	return wrapBusy(tx.Commit())
+}
+
+// errReadOnlyWrite is a write attempted while serving a request taken as read-only,
+// which the bot did not record: done, it would happen without the record that keeps
+// effects to once.
+var errReadOnlyWrite = errors.New("write refused: the request was taken as read-only and is not recorded")
+
+func refuseReadOnly(ctx context.Context) error {
+	if runbook.IsReadOnly(ctx) {
+		return errReadOnlyWrite
+	}
+	return nil
 }
 
 // wrapBusy turns SQLite's "database is locked" (the busy timeout ran out because another

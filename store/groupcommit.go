@@ -48,6 +48,9 @@ const maxGroup = 64
 // batch, whose writes are then run again one transaction each, so that one write's
 // failure is never another's.
 func (g *groupCommit) write(ctx context.Context, db *DB, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	if err := refuseReadOnly(ctx); err != nil {
+		return err
+	}
 	w := &groupWrite{ctx: ctx, fn: unpanicked(fn), wake: make(chan bool, 1)}
 	g.mu.Lock()
 	g.queue = append(g.queue, w)

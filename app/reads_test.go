@@ -1,0 +1,74 @@
+package app_test
+
+import (
+	"database/sql"
+	"strings"
+	"testing"
+
+	_ "github.com/mattn/go-sqlite3"
+)
+
+// slashRecords counts the slash commands recorded in the bot's inbox.
+func (h *harness) slashRecords() int {
+	h.t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+h.Config.Store.Path+"?mode=ro&_busy_timeout=5000")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow("SELECT count(*) FROM envelopes WHERE type = 'slash_commands'").Scan(&n); err != nil {
+		h.t.Fatal(err)
+	}
+	return n
+}
+
+// TestReadsAreAnsweredWithoutARecord: every command that only reads is answered in
+// full while any write it tried would be refused — so each one really only reads —
+// and leaves nothing in the inbox; the commands that change something are recorded.
+func TestReadsAreAnsweredWithoutARecord(t *testing.T) {
+	h := start(t)
+	h.Ask(h.alice.ID, h.general.ID, "declare sev2 checkout is slow")
+	h.Ask(h.alice.ID, h.general.ID, `followup INC-1 "add an alert" @alice`)
+	// A change in disguise is still a change: the verb is read as the handler reads it.
+	if got := h.Ask(h.alice.ID, h.general.ID, `"DECLARE" sev3 quoted`); !strings.Contains(got, "Declared *INC-2*") {
+		t.Fatalf("a quoted declare answered %q", got)
+	}
+	writes := h.slashRecords()
+	if writes != 3 {
+		t.Fatalf("two declares and a followup left %d record(s), want 3", writes)
+	}
+	reads := map[string]string{
+		"":                         "Runbook commands",
+		"help":                     "Runbook commands",
+		"help declare":             "Declare an incident",
+		"help run sev1-kickoff":    "sev1-kickoff",
+		"status INC-1":             "checkout is slow",
+		"list":                     "2 incident(s)",
+		"list all":                 "2 incident(s)",
+		"timeline INC-1":           "Timeline of INC-1",
+		"followups INC-1":          "add an alert",
+		"runbooks":                 "sev1-kickoff",
+		"runs":                     "Recent runs",
+		"runs INC-1":               "Runs for INC-1",
+		"approvals":                "No approvals are waiting",
+		"audit":                    "Audit log",
+		"audit INC-1":              "Audit log of INC-1",
+		"frobnicate":               "I don't know the command",
+		"status INC-999":           "INC-999",
+		"list sideways":            "not “sideways”",
+		"help declare sev1 sneaky": "Declare an incident",
+	}
+	for text, want := range reads {
+		got := h.Ask(h.alice.ID, h.general.ID, text)
+		if !strings.Contains(got, want) || strings.Contains(got, "Something went wrong") {
+			t.Errorf("/runbook %s answered %q; want it to contain %q", text, got, want)
+		}
+	}
+	if n := h.slashRecords(); n != writes {
+		t.Errorf("%d read(s) were recorded in the inbox, want none", n-writes)
+	}
+	if got := h.Ask(h.alice.ID, h.general.ID, "list all"); strings.Contains(got, "sneaky") || !strings.Contains(got, "2 incident(s)") {
+		t.Errorf("a read declared an incident: %q", got)
+	}
+}

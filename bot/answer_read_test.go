@@ -1,0 +1,123 @@
+package bot_test
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/bot"
+	"github.com/runbookhq/runbook/slackfake"
+)
+
+// reader is a test handler that takes the commands starting with "look" for reads.
+type reader struct{ runbook.HandlerFunc }
+
+func (reader) ReadOnly(req *runbook.Request) bool { return strings.HasPrefix(req.Text, "look") }
+
+// recorded counts the slash commands in the bot's inbox, read from its file.
+func (r *rig) recorded() int {
+	r.t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+filepath.ToSlash(r.dbPath)+"?mode=ro")
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow("SELECT count(*) FROM envelopes WHERE type = 'slash_commands'").Scan(&n); err != nil {
+		r.t.Fatal(err)
+	}
+	return n
+}
+
+// TestReadOnlyCommandIsAnsweredUnrecorded: a command that only reads is answered in
+// its ack without a write to the inbox — Slack never sends a slash command again and
+// there is nothing to do twice — while a command that changes something is recorded
+// before its handler runs, as before.
+func TestReadOnlyCommandIsAnsweredUnrecorded(t *testing.T) {
+	r := newRigOn(t, slackfake.Options{AckTimeout: time.Second}, reader{echo}, bot.Options{})
+	if got := ackText(t, r.ack(r.slash("look at INC-1"))); got != "you said look at INC-1" {
+		t.Fatalf("read answered %q", got)
+	}
+	if n := r.recorded(); n != 0 {
+		t.Fatalf("a read left %d envelope(s) in the inbox, want none", n)
+	}
+	if got := ackText(t, r.ack(r.slash("change INC-1"))); got != "you said change INC-1" {
+		t.Fatalf("change answered %q", got)
+	}
+	if n := r.recorded(); n != 1 {
+		t.Fatalf("after a change the inbox holds %d slash command(s), want 1", n)
+	}
+}
+
+// TestReadOnlyHandlerCannotWrite: a handler taken for a reader that writes anyway
+// fails at its first write, and the person is told something went wrong, instead of
+// the write happening without the record that keeps effects to once.
+func TestReadOnlyHandlerCannotWrite(t *testing.T) {
+	var r *rig
+	r = newRigOn(t, slackfake.Options{AckTimeout: time.Second}, reader{func(ctx context.Context, req *runbook.Request) (*runbook.Reply, error) {
+		if _, err := r.db.Inbox().Claim(ctx, runbook.Envelope{ID: "smuggled", Type: "slash_commands", Payload: []byte(`{}`), ReceivedAt: time.Now()}); err != nil {
+			return nil, err
+		}
+		return &runbook.Reply{Text: "wrote it"}, nil
+	}}, bot.Options{})
+	if got := ackText(t, r.ack(r.slash("look and write"))); !strings.Contains(got, "Something went wrong") {
+		t.Fatalf("a reader that wrote was answered %q", got)
+	}
+	if n := r.recorded(); n != 0 {
+		t.Fatalf("the write under a read went through: %d envelope(s)", n)
+	}
+}
+
+// TestSlowReadIsRecordedAndDelivered: a read whose answer misses the ack is acked
+// empty and recorded, as acked, before that ack — so a crash cannot lose the answer —
+// and its answer follows through the response_url.
+func TestSlowReadIsRecordedAndDelivered(t *testing.T) {
+	release := make(chan struct{})
+	r := newRigOn(t, slackfake.Options{AckTimeout: time.Second}, reader{func(ctx context.Context, req *runbook.Request) (*runbook.Reply, error) {
+		<-release
+		return echo(ctx, req)
+	}}, bot.Options{AckBudget: 50 * time.Millisecond})
+	d := r.slash("look slowly")
+	if ack := r.ack(d); len(ack.Payload) != 0 {
+		t.Fatalf("ack carried %s before the handler answered", ack.Payload)
+	}
+	if n := r.recorded(); n != 1 {
+		t.Fatalf("a read acked empty left %d envelope(s) in the inbox, want 1", n)
+	}
+	close(release)
+	r.wait("the answer through the response_url", func() bool {
+		for _, m := range r.slack.Ephemerals(r.channel.ID, r.user.ID) {
+			if m.Text == "you said look slowly" {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// TestLargeReadGoesThroughTheResponseURL: a read too large for an ack is delivered
+// through the response_url, recorded as any other answer owed.
+func TestLargeReadGoesThroughTheResponseURL(t *testing.T) {
+	long := strings.Repeat("x", 25_000)
+	r := newRigOn(t, slackfake.Options{AckTimeout: time.Second}, reader{func(context.Context, *runbook.Request) (*runbook.Reply, error) {
+		return &runbook.Reply{Text: long}, nil
+	}}, bot.Options{})
+	if ack := r.ack(r.slash("look at everything")); len(ack.Payload) != 0 {
+		t.Fatalf("a %d-byte answer went in the ack", len(ack.Payload))
+	}
+	r.wait("the answer through the response_url", func() bool {
+		for _, m := range r.slack.Ephemerals(r.channel.ID, r.user.ID) {
+			if m.Text == long {
+				return true
+			}
+		}
+		return false
+	})
+	if n := r.recorded(); n != 1 {
+		t.Fatalf("a read answered through the response_url left %d envelope(s), want 1", n)
+	}
+}

@@ -1,0 +1,61 @@
+package handlers_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/handlers"
+)
+
+// TestReadOnly: the commands the bot answers without recording are exactly those that
+// only read, or that name no command; every command that changes something, in any
+// spelling, is recorded; and a mention never is, since its answer is a post.
+func TestReadOnly(t *testing.T) {
+	h := handlers.New(handlers.Deps{})
+	reads := []string{"", "help", "HELP declare", "help run sev1-kickoff", "status", "status INC-1", "list all",
+		"timeline INC-1", "followups", "runbooks", "runs INC-2", "approvals", "audit", "frobnicate INC-1",
+		`"unterminated`, "<@U1> declare sev1 x",
+		"\u200bdeclare sev1 x"} // not the verb declare: answered "I don't know"
+	for _, text := range reads {
+		if !h.ReadOnly(slash(text)) {
+			t.Errorf("/runbook %s is not taken for a read", text)
+		}
+	}
+	changes := []string{"declare sev1 db down", "Declare", `"declare" sev1 x`, "update INC-1 status=mitigated",
+		"resolve INC-1", "assign @bob comms", "unassign comms", "invite @bob", "note x", "summary", `followup "x"`,
+		"done F-1", "run sev1-kickoff", "run sev1-kickoff --dry-run", "cancel R-1", "approve APR-1", "deny APR-1 no",
+		"post to #general: hi", "show recent messages in #general"}
+	for _, text := range changes {
+		if h.ReadOnly(slash(text)) {
+			t.Errorf("/runbook %s is taken for a read", text)
+		}
+	}
+	if h.ReadOnly(mention("help")) {
+		t.Error("a mention is taken for a read")
+	}
+	if h.ReadOnly(&runbook.Request{Kind: runbook.KindAction, Text: "help"}) {
+		t.Error("a click is taken for a read")
+	}
+}
+
+// TestHelpNamesHowItWasAsked: the command list, kept once built, still quotes the
+// form each person typed.
+func TestHelpNamesHowItWasAsked(t *testing.T) {
+	h := handlers.New(handlers.Deps{})
+	for range 2 {
+		for _, req := range []*runbook.Request{slash("help"), {Kind: runbook.KindCommand, Command: "/rb", Text: "help"}, mention("help")} {
+			reply, err := h.Handle(context.Background(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]string{"/runbook": "`/runbook status", "/rb": "`/rb status", "": "`@Runbook status"}[req.Command]
+			blocks, _ := json.Marshal(reply.Blocks)
+			if got := string(blocks); !strings.Contains(got, want) {
+				t.Errorf("help asked as %q lists %.200s; want %q", req.Command, got, want)
+			}
+		}
+	}
+}

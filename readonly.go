@@ -1,0 +1,26 @@
+package runbook
+
+import "context"
+
+// Reader is a Handler that can tell, before handling a request, that handling it
+// changes nothing: its only effect is its answer. The bot need not record such a
+// request before handling it — there is nothing to do twice — as long as the answer
+// travels in the ack.
+type Reader interface {
+	ReadOnly(req *Request) bool
+}
+
+type readOnlyKey struct{}
+
+// ReadOnlyContext marks ctx as serving a request that was not recorded because it
+// only reads: a write under it is refused (IsReadOnly), so that a handler wrongly
+// taken for a reader fails loudly instead of acting without a record.
+func ReadOnlyContext(ctx context.Context) context.Context {
+	return context.WithValue(ctx, readOnlyKey{}, true)
+}
+
+// IsReadOnly says whether ctx serves a request that must not write.
+func IsReadOnly(ctx context.Context) bool {
+	v, _ := ctx.Value(readOnlyKey{}).(bool)
+	return v
+}
