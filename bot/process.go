@@ -363,6 +363,22 @@ type messagePayload struct {
 	Blocks       []slack.Block `json:"blocks,omitempty"`
 }
 
+// commandAnswer is the message a slash command's ack carries for reply.
+func commandAnswer(reply *runbook.Reply) messagePayload {
+	rt := "ephemeral"
+	if reply.Visibility == runbook.Public {
+		rt = "in_channel"
+	}
+	return messagePayload{ResponseType: rt, Text: reply.Text, Blocks: reply.Blocks}
+}
+
+// CommandAnswer is the ack payload of a slash command answered with reply, byte for
+// byte as the bot sends it: the load generator's floor peer acks with it, so that
+// both carry the same answer.
+func CommandAnswer(reply *runbook.Reply) ([]byte, error) {
+	return json.Marshal(commandAnswer(reply))
+}
+
 // ephemeral is an ack payload that shows text to the person who sent the request.
 func ephemeral(text string) []byte {
 	payload, _ := json.Marshal(messagePayload{ResponseType: "ephemeral", Text: text}) // cannot fail: strings only
@@ -381,11 +397,7 @@ func (b *Bot) ackPayload(env envelope, req *runbook.Request, reply *runbook.Repl
 		if reply.Text == "" && len(reply.Blocks) == 0 {
 			return nil
 		}
-		rt := "ephemeral"
-		if reply.Visibility == runbook.Public {
-			rt = "in_channel"
-		}
-		body = messagePayload{ResponseType: rt, Text: reply.Text, Blocks: reply.Blocks}
+		body = commandAnswer(reply)
 	case runbook.KindViewSubmission:
 		if len(reply.ViewErrors) == 0 {
 			return nil

@@ -19,11 +19,15 @@ import (
 // Peers a burst can be sent to.
 const (
 	peerRunbook = "runbook" // the bot, in this process or as --bot-binary
-	peerBare    = "bare"    // a slack-go Socket Mode client that only acks (peer_bare.go)
+	peerBare    = "bare"    // a slack-go Socket Mode client that only acks (peers.go)
 	peerBolt    = "bolt"    // Slack's Bolt for JavaScript in Socket Mode (bench/bolt)
+	// peerAnswer is the bare loop acking each slash command with Runbook's answer to
+	// help, the same bytes: the floor for a bot that answers in its ack, since slack-go
+	// and Slack (here the emulator) then handle the answer's bytes as well.
+	peerAnswer = "bare-answer"
 )
 
-var peerNames = []string{peerBare, peerRunbook, peerBolt}
+var peerNames = []string{peerBare, peerAnswer, peerRunbook, peerBolt}
 
 // burstOptions are the flags of `loadgen burst`.
 type burstOptions struct {
@@ -165,7 +169,9 @@ type burstResult struct {
 	// 1,000 envelopes; 0 when the peer runs in this process.
 	CPUPer1000 float64 `json:"peer_cpu_ms_per_1000,omitempty"`
 	Warnings   int     `json:"warnings"` // acks that said busy or try again
-	Reconnects int     `json:"reconnects"`
+	// AckBytes is the mean size of the acks' payloads: what the peer answered with.
+	AckBytes   int `json:"ack_bytes"`
+	Reconnects int `json:"reconnects"`
 	// Answer is when the person sees the answer to a slash command: its ack when the
 	// ack carries it, else the first post to its response_url; ViaResponseURL counts
 	// the latter. Only for peers that answer (Runbook).
@@ -248,11 +254,13 @@ func measureBurst(ctx context.Context, bo burstOptions, peer string, profile boo
 	res.Reconnects = w.srv.ConnectCount() - dr.conns
 	var lats []time.Duration
 	var last time.Time
+	var bytes int
 	for _, e := range dr.sent {
 		if !e.acked {
 			continue
 		}
 		res.Acked++
+		bytes += len(e.ack.Payload)
 		if t := ackText(e.ack); strings.HasPrefix(t, ":warning:") || strings.HasPrefix(t, ":hourglass:") {
 			res.Warnings++
 		}
@@ -262,6 +270,9 @@ func measureBurst(ctx context.Context, bo burstOptions, peer string, profile boo
 		}
 	}
 	res.Ack = newStats(lats)
+	if res.Acked > 0 {
+		res.AckBytes = bytes / res.Acked
+	}
 	if !last.IsZero() {
 		res.LastAckMS = ms(last.Sub(start))
 	}
@@ -328,6 +339,8 @@ type peerSummary struct {
 	// Ratios to the bare loop's figure of the same round.
 	P50Ratio []float64 `json:"p50_over_bare,omitempty"`
 	P99Ratio []float64 `json:"p99_over_bare,omitempty"`
+	// Ratios to the answering bare loop's figure of the same round.
+	P99OverAnswer []float64 `json:"p99_over_bare_answer,omitempty"`
 }
 
 func newBurstReport(bo burstOptions, results []burstResult) *burstReport {
@@ -339,10 +352,13 @@ func newBurstReport(bo burstOptions, results []burstResult) *burstReport {
 		r.Scenario.Bot = "subprocess " + bo.botBinary
 	}
 	r.Scenario.GOMAXPROCS = runtime.GOMAXPROCS(0)
-	bare := map[int]*stats{}
+	bare, answering := map[int]*stats{}, map[int]*stats{}
 	for _, res := range results {
-		if res.Peer == peerBare {
+		switch res.Peer {
+		case peerBare:
 			bare[res.Round] = res.Ack
+		case peerAnswer:
+			answering[res.Round] = res.Ack
 		}
 	}
 	for _, res := range results {
@@ -359,6 +375,9 @@ func newBurstReport(bo burstOptions, results []burstResult) *burstReport {
 		if b := bare[res.Round]; b != nil && res.Peer != peerBare {
 			s.P50Ratio = append(s.P50Ratio, ratio(res.Ack.P50, b.P50))
 			s.P99Ratio = append(s.P99Ratio, ratio(res.Ack.P99, b.P99))
+		}
+		if a := answering[res.Round]; a != nil && res.Peer != peerBare && res.Peer != peerAnswer {
+			s.P99OverAnswer = append(s.P99OverAnswer, ratio(res.Ack.P99, a.P99))
 		}
 	}
 	return r
@@ -380,7 +399,7 @@ func (r *burstReport) writeText(out io.Writer) error {
 	fmt.Fprintf(out, "burst: %d × %s (after %d unmeasured), at most %d unacked (0: no limit); %d round(s); Runbook %s\n\n",
 		s.N, what, s.Warmup, s.Window, s.Rounds, s.Bot)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "round\tpeer\tacked\tbusy/try again\tp50 ms\tp99 ms\tmax ms\tlast ack ms\treconnects\tpeer CPU ms/1000\t")
+	fmt.Fprintln(tw, "round\tpeer\tacked\tbusy/try again\tp50 ms\tp99 ms\tmax ms\tlast ack ms\treconnects\tpeer CPU ms/1000\tack bytes\t")
 	for _, res := range r.Rounds {
 		p50, p99, mx := "-", "-", "-"
 		if res.Ack != nil {
@@ -390,7 +409,7 @@ func (r *burstReport) writeText(out io.Writer) error {
 		if res.CPUPer1000 > 0 {
 			cpu = fmt.Sprintf("%.0f", res.CPUPer1000)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%d/%d\t%d\t%s\t%s\t%s\t%.1f\t%d\t%s\t\n", res.Round, res.Peer, res.Acked, res.Sent, res.Warnings, p50, p99, mx, res.LastAckMS, res.Reconnects, cpu)
+		fmt.Fprintf(tw, "%d\t%s\t%d/%d\t%d\t%s\t%s\t%s\t%.1f\t%d\t%s\t%d\t\n", res.Round, res.Peer, res.Acked, res.Sent, res.Warnings, p50, p99, mx, res.LastAckMS, res.Reconnects, cpu, res.AckBytes)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -403,13 +422,13 @@ func (r *burstReport) writeText(out io.Writer) error {
 	}
 	fmt.Fprintln(out)
 	tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "peer\tp50 ms (rounds)\tp99 ms (rounds)\tp50 ÷ bare\tp99 ÷ bare (same round)")
+	fmt.Fprintln(tw, "peer\tp50 ms (rounds)\tp99 ms (rounds)\tp50 ÷ bare\tp99 ÷ bare (same round)\tp99 ÷ bare-answer (same round)")
 	for _, peer := range s.Peers {
 		sum := r.Peers[peer]
 		if sum == nil {
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", peer, floats(sum.P50), floats(sum.P99), floats(sum.P50Ratio), floats(sum.P99Ratio))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", peer, floats(sum.P50), floats(sum.P99), floats(sum.P50Ratio), floats(sum.P99Ratio), floats(sum.P99OverAnswer))
 	}
 	return tw.Flush()
 }

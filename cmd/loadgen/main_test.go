@@ -111,7 +111,7 @@ func TestBurstFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(bo.peers, ",") != "bare,runbook,bolt" || bo.rounds != 2 || bo.kind != kindMention {
+	if strings.Join(bo.peers, ",") != "bare,bare-answer,runbook,bolt" || bo.rounds != 2 || bo.kind != kindMention {
 		t.Fatalf("--compare --rounds 2 --kind mention = %+v", bo)
 	}
 	bo, err = parseBurstFlags([]string{"--peer", "runbook, bare,runbook"}, io.Discard)
@@ -150,14 +150,15 @@ func TestBurstRatiosAreToTheSameRound(t *testing.T) {
 	}
 }
 
-// TestBurstComparesPeersInOneRun sends a small burst to the bare loop and to Runbook,
-// both in this process, and checks that every envelope of each was acked, none of
-// them answered busy, and Runbook's figure is set against the bare loop's.
+// TestBurstComparesPeersInOneRun sends a small burst to the bare loop, the bare loop
+// that answers, and Runbook, all in this process, and checks that every envelope of
+// each was acked, none of them answered busy, the answering loop acked with as many
+// bytes as Runbook, and Runbook's figure is set against both loops'.
 func TestBurstComparesPeersInOneRun(t *testing.T) {
 	var out, progress bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
 	defer cancel()
-	args := []string{"burst", "--peer", "bare,runbook", "--rounds", "1", "--n", "30", "--warmup", "5", "--json"}
+	args := []string{"burst", "--peer", "bare,bare-answer,runbook", "--rounds", "1", "--n", "30", "--warmup", "5", "--json"}
 	if code := run(ctx, args, &out, &progress); code != 0 {
 		t.Fatalf("exit code %d\n%s", code, progress.String())
 	}
@@ -165,7 +166,7 @@ func TestBurstComparesPeersInOneRun(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
 		t.Fatalf("report is not JSON: %v\n%s", err, out.String())
 	}
-	if len(r.Rounds) != 2 {
+	if len(r.Rounds) != 3 {
 		t.Fatalf("%d results, want one per peer:\n%s", len(r.Rounds), out.String())
 	}
 	for _, res := range r.Rounds {
@@ -173,7 +174,14 @@ func TestBurstComparesPeersInOneRun(t *testing.T) {
 			t.Errorf("%s: %+v; want 30 sent and acked, none busy", res.Peer, res)
 		}
 	}
-	if s := r.Peers[peerRunbook]; s == nil || len(s.P99Ratio) != 1 || s.P99Ratio[0] <= 0 {
-		t.Errorf("Runbook's ratio to the bare loop: %+v", s)
+	if s := r.Peers[peerRunbook]; s == nil || len(s.P99Ratio) != 1 || s.P99Ratio[0] <= 0 || len(s.P99OverAnswer) != 1 || s.P99OverAnswer[0] <= 0 {
+		t.Errorf("Runbook's ratios to the bare loops: %+v", s)
+	}
+	bytes := map[string]int{}
+	for _, res := range r.Rounds {
+		bytes[res.Peer] = res.AckBytes
+	}
+	if bytes[peerBare] != 0 || bytes[peerRunbook] < 1000 || bytes[peerAnswer] != bytes[peerRunbook] {
+		t.Errorf("ack bytes %v; want none from the bare loop and Runbook's answer from the answering one", bytes)
 	}
 }

@@ -19,6 +19,9 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 
+	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/bot"
+	"github.com/runbookhq/runbook/handlers"
 	"github.com/runbookhq/runbook/internal/apptest"
 )
 
@@ -74,9 +77,16 @@ func startPeer(ctx context.Context, w *world, o options, bo burstOptions, name s
 			return nil, err
 		}
 		p, gone = bp, func() bool { return false }
-	case peerBare:
+	case peerBare, peerAnswer:
+		var answer []byte
+		if name == peerAnswer {
+			var err error
+			if answer, err = helpAnswer(); err != nil {
+				return nil, err
+			}
+		}
 		if bo.botBinary == "" {
-			bl := startBare(w.srv.APIURL(), w.srv.BotToken(), w.srv.AppToken(), conns, logOut)
+			bl := startBare(w.srv.APIURL(), w.srv.BotToken(), w.srv.AppToken(), conns, answer, logOut)
 			p, gone = bl, bl.exited
 			break
 		}
@@ -84,7 +94,11 @@ func startPeer(ctx context.Context, w *world, o options, bo burstOptions, name s
 		if err != nil {
 			return nil, err
 		}
-		cmd := exec.Command(self, "bare-peer", "--api-url", w.srv.APIURL(), "--connections", strconv.Itoa(conns))
+		args := []string{"bare-peer", "--api-url", w.srv.APIURL(), "--connections", strconv.Itoa(conns)}
+		if answer != nil {
+			args = append(args, "--answer-help")
+		}
+		cmd := exec.Command(self, args...)
 		sp, err := startSubprocess(cmd, apptest.Environ(w.ws), logOut)
 		if err != nil {
 			return nil, err
@@ -159,14 +173,15 @@ func (p *peerProcess) Stop(timeout time.Duration) error {
 }
 
 // bare is the floor: slack-go's Socket Mode client on conns connections, acking every
-// envelope as it reads it and doing nothing else.
+// envelope as it reads it and doing nothing else — or, given an answer, acking each
+// slash command with it.
 type bare struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	done   chan struct{}
 }
 
-func startBare(apiURL, botToken, appToken string, conns int, logOut io.Writer) *bare {
+func startBare(apiURL, botToken, appToken string, conns int, answer []byte, logOut io.Writer) *bare {
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &bare{cancel: cancel, done: make(chan struct{})}
 	for range max(conns, 1) {
@@ -177,14 +192,26 @@ func startBare(apiURL, botToken, appToken string, conns int, logOut io.Writer) *
 				fmt.Fprintln(logOut, "bare peer:", err)
 			}
 		})
-		b.wg.Go(func() { ackAll(ctx, c) })
+		b.wg.Go(func() { ackAll(ctx, c, answer) })
 	}
 	go func() { b.wg.Wait(); close(b.done) }()
 	return b
 }
 
-// ackAll acks each envelope of c's connection with an empty ack.
-func ackAll(ctx context.Context, c *socketmode.Client) {
+// helpAnswer is Runbook's answer to /runbook help as its ack carries it, the same
+// bytes: the same handler builds it and the bot's own encoding encodes it.
+func helpAnswer() ([]byte, error) {
+	reply, err := handlers.New(handlers.Deps{}).Handle(context.Background(),
+		&runbook.Request{Kind: runbook.KindCommand, Command: "/runbook", Text: "help"})
+	if err != nil {
+		return nil, err
+	}
+	return bot.CommandAnswer(reply)
+}
+
+// ackAll acks each envelope of c's connection: a slash command with answer (if any),
+// anything else empty.
+func ackAll(ctx context.Context, c *socketmode.Client, answer []byte) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -192,7 +219,11 @@ func ackAll(ctx context.Context, c *socketmode.Client) {
 		case evt := <-c.Events:
 			switch {
 			case evt.Request != nil && evt.Request.EnvelopeID != "":
-				_ = c.AckCtx(ctx, evt.Request.EnvelopeID, nil)
+				var payload any
+				if answer != nil && evt.Type == socketmode.EventTypeSlashCommand {
+					payload = json.RawMessage(answer) // as the bot acks: pre-encoded bytes
+				}
+				_ = c.AckCtx(ctx, evt.Request.EnvelopeID, payload)
 			case evt.Type == socketmode.EventTypeErrorBadMessage:
 				// A payload slack-go cannot type still has an envelope id to ack.
 				if e, ok := evt.Data.(*socketmode.ErrorBadMessage); ok {
@@ -237,6 +268,7 @@ func runBarePeer(ctx context.Context, args []string, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	apiURL := fs.String("api-url", "", "the Web API base URL (ending in /api/)")
 	conns := fs.Int("connections", 1, "Socket Mode connections")
+	answerHelp := fs.Bool("answer-help", false, "ack each slash command with Runbook's answer to help instead of empty")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -245,7 +277,15 @@ func runBarePeer(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "loadgen bare-peer: give --api-url, and SLACK_BOT_TOKEN and SLACK_APP_TOKEN in the environment")
 		return 2
 	}
-	b := startBare(*apiURL, bot, app, *conns, stderr)
+	var answer []byte
+	if *answerHelp {
+		var err error
+		if answer, err = helpAnswer(); err != nil {
+			fmt.Fprintln(stderr, "loadgen bare-peer:", err)
+			return 1
+		}
+	}
+	b := startBare(*apiURL, bot, app, *conns, answer, stderr)
 	select {
 	case <-ctx.Done():
 	case <-b.done:
