@@ -3,9 +3,10 @@ package runbook
 import "context"
 
 // Reader is a Handler that can tell, before handling a request, that handling it
-// changes nothing: its only effect is its answer. The bot need not record such a
-// request before handling it — there is nothing to do twice — as long as the answer
-// travels in the ack.
+// changes nothing: its only effect is its answer. Such a request starts no work, so
+// admission does not weigh it; and a slash command of that kind need not be recorded
+// before it is handled — there is nothing to do twice — as long as its answer travels
+// in the ack.
 type Reader interface {
 	ReadOnly(req *Request) bool
 }

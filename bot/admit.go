@@ -39,7 +39,9 @@ func (b *Bot) busy(ctx context.Context, req *runbook.Request) error {
 	if b.opts.MaxOwed > 0 && b.owed() > b.opts.MaxOwed {
 		return runbook.Errorf(runbook.EUNAVAILABLE, "%s", BusyText)
 	}
-	if b.opts.Admit == nil {
+	if b.opts.Admit == nil || b.reads(req) {
+		// A read starts no run: the bounds on runs do not weigh it, and it is spared
+		// their look-up in the database.
 		return nil
 	}
 	return b.opts.Admit(ctx, req.UserID)

@@ -16,6 +16,12 @@ func (b *Bot) readOnly(j job, req *runbook.Request) bool {
 	if j.resumed || j.via == nil || req.Kind != runbook.KindCommand || !j.env.AcceptsResponsePayload {
 		return false
 	}
+	return b.reads(req)
+}
+
+// reads says whether the handler takes req for a read: it changes nothing but its
+// answer.
+func (b *Bot) reads(req *runbook.Request) bool {
 	r, ok := b.handler.(runbook.Reader)
 	return ok && r.ReadOnly(req)
 }

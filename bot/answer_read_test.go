@@ -121,3 +121,29 @@ func TestLargeReadGoesThroughTheResponseURL(t *testing.T) {
 		t.Fatalf("a read answered through the response_url left %d envelope(s), want 1", n)
 	}
 }
+
+// TestReadsAreNotTurnedAwayBusy: past admission's bounds a command that would start
+// work is answered busy, while a read — typed or mentioned — is still answered: it
+// starts nothing, and during an overload it is how people see where things stand.
+func TestReadsAreNotTurnedAwayBusy(t *testing.T) {
+	r := newRigOn(t, slackfake.Options{AckTimeout: time.Second}, reader{echo}, bot.Options{
+		Admit: func(context.Context, string) error {
+			return runbook.Errorf(runbook.EUNAVAILABLE, "%s", bot.BusyText)
+		},
+	})
+	if got := ackText(t, r.ack(r.slash("look at INC-1"))); got != "you said look at INC-1" {
+		t.Errorf("a read past the bounds was answered %q", got)
+	}
+	if got := ackText(t, r.ack(r.slash("change INC-1"))); !strings.Contains(got, bot.BusyText) {
+		t.Errorf("a change past the bounds was answered %q; want busy", got)
+	}
+	r.slack.Mention(r.user.ID, r.channel.ID, "look here", "")
+	r.wait("the mentioned read's answer", func() bool {
+		for _, m := range r.slack.Messages(r.channel.ID) {
+			if strings.Contains(m.Text, "you said") && strings.Contains(m.Text, "look here") {
+				return true
+			}
+		}
+		return false
+	})
+}

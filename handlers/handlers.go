@@ -187,11 +187,11 @@ func (h *Handlers) lookup(text string) ([]Token, *command, error) {
 	return tokens, c, nil
 }
 
-// ReadOnly says whether handling req changes nothing: a slash command that only
-// reads (status, list, help…), or one answered with an error or with help because
-// it names no command. A mention is never read-only: its answer is a post.
+// ReadOnly says whether handling req changes nothing but its answer: a command or
+// mention that only reads (status, list, help…), or one answered with an error or
+// with help because it names no command.
 func (h *Handlers) ReadOnly(req *runbook.Request) bool {
-	if req.Kind != runbook.KindCommand {
+	if req.Kind != runbook.KindCommand && req.Kind != runbook.KindMention {
 		return false
 	}
 	_, c, _ := h.lookup(runbook.CleanText(req.Text))

@@ -199,7 +199,10 @@ func startBare(apiURL, botToken, appToken string, conns int, answer []byte, logO
 }
 
 // helpAnswer is Runbook's answer to /runbook help as its ack carries it, the same
-// bytes: the same handler builds it and the bot's own encoding encodes it.
+// bytes: the same handler builds it and the bot's own encoding encodes it. A mention
+// is acked empty by the answering loop too: Runbook answers it after the ack, through
+// its outbox, paced by Slack's limit of about one message a second per channel, so a
+// loop posting every answer at once would measure the emulator's 429s, not a floor.
 func helpAnswer() ([]byte, error) {
 	reply, err := handlers.New(handlers.Deps{}).Handle(context.Background(),
 		&runbook.Request{Kind: runbook.KindCommand, Command: "/runbook", Text: "help"})
