@@ -40,6 +40,12 @@ func (b *Bot) answerRead(ctx context.Context, j job, req *runbook.Request, relea
 	select {
 	case reply = <-outcome:
 		budget.Stop()
+		if ctx.Err() != nil {
+			// Cut short by shutdown: what the handler said is about the cut, not the
+			// question.
+			b.answerRestarting(j, req)
+			return
+		}
 		if payload := b.ackPayload(j.env, req, reply); payload != nil {
 			b.ackJob(j, payload)
 			return

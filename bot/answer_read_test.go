@@ -147,3 +147,20 @@ func TestReadsAreNotTurnedAwayBusy(t *testing.T) {
 		return false
 	})
 }
+
+// TestReadCutByShutdownSaysSo: a read still running when shutdown gives up on it is
+// answered "restarting, try again", not with an error about the cut.
+func TestReadCutByShutdownSaysSo(t *testing.T) {
+	entered := make(chan struct{}, 1)
+	r := newRigOn(t, slackfake.Options{AckTimeout: time.Second}, reader{func(ctx context.Context, _ *runbook.Request) (*runbook.Reply, error) {
+		entered <- struct{}{}
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}}, bot.Options{AckBudget: time.Minute, ShutdownTimeout: 300 * time.Millisecond})
+	d := r.slash("look forever")
+	r.await("the handler to start", entered)
+	r.stop()
+	if got := ackText(t, r.ack(d)); !strings.Contains(got, "restarting") {
+		t.Fatalf("a read cut by shutdown was answered %q", got)
+	}
+}
