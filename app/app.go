@@ -45,6 +45,9 @@ type Options struct {
 	// PingInterval is how long the bot waits for Slack's ping before it reconnects
 	// (slack-go's default, 30 s, when zero).
 	PingInterval time.Duration
+	// SlackRetryInterval is the first pause before a Slack call is tried again (the
+	// adapter's 500 ms when zero); the pauses grow from it. Tests shorten it.
+	SlackRetryInterval time.Duration
 	// Now is the clock of the runs, the approvals, the timers and what the store
 	// stamps (time.Now when nil); tests move it.
 	Now func() time.Time
@@ -149,6 +152,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		}
 	}
 	adapter := slackapi.New(client, httpClient, logger.With("component", "slack"))
+	if opts.SlackRetryInterval > 0 {
+		adapter.RetryInterval = opts.SlackRetryInterval
+	}
 	a := &App{Config: cfg, DB: db, Slack: adapter, log: logger}
 	a.Metrics = observe.NewMetrics(db.Runs().StateCounts, db.Approvals().StateCounts, bot.RefusedReasons...)
 	adapter.OnCall = a.Metrics.SlackCall

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/runbookhq/runbook/app"
 	"github.com/runbookhq/runbook/config"
@@ -119,12 +120,27 @@ func (k *Kit) APIURL() string {
 	return "http://" + a.HTTP.Addr()
 }
 
+// SlackRetryInterval is the first pause before the bot tries a Slack call again in
+// tests: what is retried and how often is the same as with the adapter's 500 ms, and
+// a test of eight tries waits a second, not sixteen.
+const SlackRetryInterval = 20 * time.Millisecond
+
+// options are the app's options for the kit: AppOptions, its logger, and
+// SlackRetryInterval unless the test set one.
+func (k *Kit) options() app.Options {
+	opts := k.AppOptions
+	opts.Logger = Logger(k.Logs, k.Config.Log.SlogLevel())
+	if opts.SlackRetryInterval == 0 {
+		opts.SlackRetryInterval = SlackRetryInterval
+	}
+	return opts
+}
+
 // Start starts the bot in this process on the kit's configuration and database, and
 // waits until it is connected.
 func (k *Kit) Start() *app.App {
 	k.tb.Helper()
-	opts := k.AppOptions
-	opts.Logger = Logger(k.Logs, k.Config.Log.SlogLevel())
+	opts := k.options()
 	ctx, cancel := context.WithTimeout(context.Background(), Patience)
 	defer cancel()
 	var r *Running
@@ -183,8 +199,7 @@ func (k *Kit) App() *app.App {
 // process on the same database, say — and closes it when the test ends.
 func (k *Kit) NewApp() *app.App {
 	k.tb.Helper()
-	opts := k.AppOptions
-	opts.Logger = Logger(k.Logs, k.Config.Log.SlogLevel())
+	opts := k.options()
 	a, err := app.New(context.Background(), k.Config, opts)
 	if err != nil {
 		k.tb.Fatalf("assemble the bot: %v", err)
