@@ -3,7 +3,8 @@ package runbook
 import "context"
 
 // Reader is a Handler that can tell, before handling a request, that handling it
-// changes nothing: its only effect is its answer. Such a request starts no work, so
+// changes nothing: its effects are its answer and, when it refuses, the refusal's
+// audit entry (RefusalAuditContext). Such a request starts no work, so
 // admission does not weigh it; and a slash command of that kind need not be recorded
 // before it is handled — there is nothing to do twice — as long as its answer travels
 // in the ack.
@@ -24,4 +25,12 @@ func ReadOnlyContext(ctx context.Context) context.Context {
 func IsReadOnly(ctx context.Context) bool {
 	v, _ := ctx.Value(readOnlyKey{}).(bool)
 	return v
+}
+
+// RefusalAuditContext lifts ReadOnlyContext for the one write a read may make: the
+// audit entry of a refusal (who asked to see what, and why not). Losing it would hide
+// a probe of private incidents; writing it twice cannot happen, since the request that
+// makes it is a slash command, which Slack never sends again.
+func RefusalAuditContext(ctx context.Context) context.Context {
+	return context.WithValue(ctx, readOnlyKey{}, false)
 }

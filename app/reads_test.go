@@ -1,11 +1,14 @@
 package app_test
 
 import (
+	"context"
 	"database/sql"
 	"strings"
 	"testing"
 
 	_ "github.com/mattn/go-sqlite3"
+
+	"github.com/runbookhq/runbook/slackfake"
 )
 
 // slashRecords counts the slash commands recorded in the bot's inbox.
@@ -70,5 +73,35 @@ func TestReadsAreAnsweredWithoutARecord(t *testing.T) {
 	}
 	if got := h.Ask(h.alice.ID, h.general.ID, "list all"); strings.Contains(got, "sneaky") || !strings.Contains(got, "2 incident(s)") {
 		t.Errorf("a read declared an incident: %q", got)
+	}
+}
+
+// TestPrivateIncidentReadsStayPrivate: every read that names an incident whose channel
+// is private answers only that channel's members; an outsider is told so, learns
+// nothing of it, and the refusal is audited although the read itself is not recorded.
+func TestPrivateIncidentReadsStayPrivate(t *testing.T) {
+	w := startIncidents(t)
+	w.command("declare sev3 payments Card refunds stuck")
+	secret := w.Slack.AddChannel("inc-secret", slackfake.ChannelPrivate(), slackfake.ChannelMembers(w.alice.ID, w.Slack.BotUserID()))
+	if err := w.App().Incidents.ClaimChannel(context.Background(), 1, secret.ID); err != nil {
+		t.Fatal(err)
+	}
+	w.Ask(w.alice.ID, secret.ID, "note root cause: refund worker deadlocked on acct 4417")
+	carol := w.Person("carol")
+	reads := []string{"status INC-1", "timeline INC-1", "runs INC-1", "audit INC-1", "followups INC-1"}
+	for _, text := range reads {
+		answer := w.Ask(carol.ID, w.general.ID, text)
+		if !strings.Contains(answer, "only its members may see") || strings.Contains(answer, "deadlocked") || strings.Contains(answer, "refunds") {
+			t.Errorf("an outsider's /runbook %s answered %q", text, answer)
+		}
+	}
+	audit := w.Ask(w.alice.ID, w.general.ID, "audit")
+	if n := strings.Count(audit, "whose private channel"); n != len(reads) {
+		t.Errorf("%d refusal(s) audited for %d refused reads: %q", n, len(reads), audit)
+	}
+	for _, text := range reads[:2] {
+		if answer := w.Ask(w.alice.ID, w.general.ID, text); strings.Contains(answer, "only its members") {
+			t.Errorf("a member's /runbook %s answered %q", text, answer)
+		}
 	}
 }

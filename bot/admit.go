@@ -36,15 +36,20 @@ func (b *Bot) admit(ctx context.Context, j job, req *runbook.Request, release fu
 
 // busy is the reason a request may not add work now, or nil.
 func (b *Bot) busy(ctx context.Context, req *runbook.Request) error {
-	if b.opts.MaxOwed > 0 && b.owed() > b.opts.MaxOwed {
+	if b.owesTooMuch() {
 		return runbook.Errorf(runbook.EUNAVAILABLE, "%s", BusyText)
 	}
 	if b.opts.Admit == nil || b.reads(req) {
 		// A read starts no run: the bounds on runs do not weigh it, and it is spared
-		// their look-up in the database.
+		// their look-up in the database. The bound on work owed to Slack, above, does.
 		return nil
 	}
 	return b.opts.Admit(ctx, req.UserID)
+}
+
+// owesTooMuch says whether the work waiting for Slack is past Options.MaxOwed.
+func (b *Bot) owesTooMuch() bool {
+	return b.opts.MaxOwed > 0 && b.owed() > b.opts.MaxOwed
 }
 
 // owed counts the work waiting for Slack: replies in the outbox, and the adapter's

@@ -30,39 +30,51 @@ func (b *Bot) reads(req *runbook.Request) bool {
 // acks with its answer. An answer that cannot travel in the ack — not ready within the
 // ack budget, or too large — is owed through the response_url: the request is then
 // recorded as acked, as any other, so that a crash before the answer reaches Slack
-// leaves it for the next process to give.
+// leaves it for the next process to give. The handler is waited for on every path, so
+// that the worker pool bounds the reads running as it bounds everything else.
 func (b *Bot) answerRead(ctx context.Context, j job, req *runbook.Request, release func()) {
+	if b.owesTooMuch() {
+		// A read may call Slack and may owe a reply: past the bound on work owed to
+		// Slack it is turned away like any other command.
+		b.opts.Observer.Busy()
+		b.ackJob(j, ephemeral(busyText))
+		return
+	}
 	outcome := make(chan *runbook.Reply, 1)
-	go func() { outcome <- b.call(runbook.ReadOnlyContext(ctx), req) }() // always received below
+	go func() { outcome <- b.call(runbook.ReadOnlyContext(ctx), req) }() // received on every path below
 
 	var reply *runbook.Reply
+	answered := false
 	budget := time.NewTimer(b.ackWait(j))
 	select {
 	case reply = <-outcome:
 		budget.Stop()
+		answered = true
 		if ctx.Err() != nil {
 			// Cut short by shutdown: what the handler said is about the cut, not the
 			// question.
 			b.answerRestarting(j, req)
 			return
 		}
-		if payload := b.ackPayload(j.env, req, reply); payload != nil {
-			b.ackJob(j, payload)
+		if payload := b.ackPayload(j.env, req, reply); payload != nil || newDelivery(req, reply) == nil {
+			b.ackJob(j, payload) // empty when there is nothing to say
 			return
 		}
 	case <-budget.C:
 	}
 	prior, ok := b.claim(ctx, j, req, true)
-	if !ok {
-		return
-	}
-	if prior != nil && prior.Done {
+	done := ok && prior != nil && prior.Done
+	switch {
+	case done:
 		b.ackJob(j, prior.Reply)
-		return
-	}
-	b.ackJob(j, nil)
-	if reply == nil {
+	case ok:
+		b.ackJob(j, nil)
+	} // not ok: claim answered "try again"
+	if !answered {
 		reply = <-outcome
+	}
+	if !ok || done {
+		return
 	}
 	if ctx.Err() != nil {
 		b.log.Warn("request interrupted by shutdown", "request", req.ID)

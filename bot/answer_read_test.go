@@ -10,6 +10,7 @@ import (
 
 	"github.com/runbookhq/runbook"
 	"github.com/runbookhq/runbook/bot"
+	"github.com/runbookhq/runbook/internal/apptest"
 	"github.com/runbookhq/runbook/slackfake"
 )
 
@@ -162,5 +163,37 @@ func TestReadCutByShutdownSaysSo(t *testing.T) {
 	r.stop()
 	if got := ackText(t, r.ack(d)); !strings.Contains(got, "restarting") {
 		t.Fatalf("a read cut by shutdown was answered %q", got)
+	}
+}
+
+// TestReadsMeetTheBoundOnWorkOwedToSlack: a read may call Slack and owe a reply, so
+// past the bound on work owed to Slack it is answered busy like any other command.
+func TestReadsMeetTheBoundOnWorkOwedToSlack(t *testing.T) {
+	r := newRigOn(t, slackfake.Options{AckTimeout: time.Second}, reader{echo}, bot.Options{
+		MaxOwed: 10, SlackPending: func() int { return 11 },
+	})
+	if got := ackText(t, r.ack(r.slash("look at INC-1"))); !strings.Contains(got, bot.BusyText) {
+		t.Errorf("a read past the bound on work owed to Slack was answered %q; want busy", got)
+	}
+}
+
+// TestReadWithNothingToSayIsAckedAndTheBotStops: a read that answers nothing is acked
+// empty, and nothing is left waiting on it when the bot stops.
+func TestReadWithNothingToSayIsAckedAndTheBotStops(t *testing.T) {
+	r := newRigOn(t, slackfake.Options{AckTimeout: time.Second}, reader{func(context.Context, *runbook.Request) (*runbook.Reply, error) {
+		return nil, nil
+	}}, bot.Options{ShutdownTimeout: 500 * time.Millisecond})
+	if ack := r.ack(r.slash("look at nothing")); len(ack.Payload) != 0 {
+		t.Errorf("a read with nothing to say acked %s", ack.Payload)
+	}
+	stopped := make(chan struct{})
+	go func() { r.stop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(apptest.Patience):
+		t.Fatal("the bot did not stop after a read with nothing to say")
+	}
+	if n := r.recorded(); n != 0 {
+		t.Errorf("a read with nothing to say left %d envelope(s)", n)
 	}
 }

@@ -208,8 +208,9 @@ func (h *HTTPReceiver) deliver(w http.ResponseWriter, r *http.Request, env envel
 	// signature, unique to its timestamp and body, so that a replay the signature
 	// check cannot see (the bot restarted within the five minutes a signature is good
 	// for, and forgot the requests it had seen) is known to the inbox as a request
-	// already handled and changes nothing. Events are keyed by their event_id, as in
-	// Socket Mode, so that Slack's retries are recognised.
+	// already handled and changes nothing. (A command that only reads is not recorded:
+	// such a replay is answered again, and still changes nothing.) Events are keyed by
+	// their event_id, as in Socket Mode, so that Slack's retries are recognised.
 	env.EnvelopeID = requestID(r.Header.Get(HeaderSignature))
 	resp := newHTTPAck()
 	if !h.b.accept(resp, env) {

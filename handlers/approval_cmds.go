@@ -125,6 +125,9 @@ func (h *Handlers) auditLog(ctx context.Context, inv *invocation) (*runbook.Repl
 		if err != nil {
 			return nil, err
 		}
+		if _, err := h.mayView(ctx, inv, inc); err != nil {
+			return nil, err
+		}
 		incidentID, heading = inc.ID, "Audit log of "+inc.Key()
 	}
 	entries, err := h.Audit.Audit(ctx, incidentID, 30)

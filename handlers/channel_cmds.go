@@ -131,7 +131,7 @@ func (h *Handlers) channelFor(ctx context.Context, inv *invocation, t Token) (id
 // refused writes a refused command to the audit log: who asked, what, and why.
 func (h *Handlers) refused(ctx context.Context, inv *invocation, detail string) {
 	e := runbook.AuditEntry{Actor: inv.req.UserID, Action: runbook.AuditRefused, Detail: detail}
-	if err := h.Audit.Record(ctx, e); err != nil {
+	if err := h.Audit.Record(runbook.RefusalAuditContext(ctx), e); err != nil {
 		h.log.Error("audit a refusal", "user", inv.req.UserID, "err", err)
 	}
 }

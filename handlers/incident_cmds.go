@@ -183,6 +183,9 @@ func (h *Handlers) status(ctx context.Context, inv *invocation) (*runbook.Reply,
 	if err != nil {
 		return nil, err
 	}
+	if _, err := h.mayView(ctx, inv, inc); err != nil {
+		return nil, err
+	}
 	msg := slackui.Announcement(inc, h.Incidents.Fields()...)
 	return &runbook.Reply{Visibility: runbook.Private, Text: msg.Text, Blocks: msg.Blocks}, nil
 }
@@ -309,6 +312,9 @@ func (h *Handlers) timeline(ctx context.Context, inv *invocation) (*runbook.Repl
 	a := parseArgs(inv.args)
 	inc, _, err := h.incidentArg(ctx, inv, a, 0)
 	if err != nil {
+		return nil, err
+	}
+	if _, err := h.mayView(ctx, inv, inc); err != nil {
 		return nil, err
 	}
 	entries, err := h.store.Timeline(ctx, inc.ID)

@@ -178,6 +178,9 @@ func (h *Handlers) listRuns(ctx context.Context, inv *invocation) (*runbook.Repl
 		if err != nil {
 			return nil, err
 		}
+		if _, err := h.mayView(ctx, inv, inc); err != nil {
+			return nil, err
+		}
 		incidentID, heading = inc.ID, "Runs for "+inc.Key()
 	} else if inc, err := h.store.IncidentByChannel(ctx, inv.req.ChannelID); err == nil {
 		incidentID, heading = inc.ID, "Runs for "+inc.Key()
