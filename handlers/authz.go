@@ -128,10 +128,10 @@ func (h *Handlers) inChannel(ctx context.Context, channel, user string) (bool, e
 	return member && err == nil, nil
 }
 
-// mayView says who may see what an incident's summary or follow-ups show, asked for in
-// this channel. An incident whose channel is private is shown in public only in that
-// channel; elsewhere only its members see it, privately, and anyone else is refused
-// without it.
+// mayView says who may see an incident's status, timeline, runs, audit, summary or
+// follow-ups, asked for in this channel. An incident whose channel is private is
+// shown in public only in that channel; elsewhere only its members, its declarer and
+// its commander see it, privately, and anyone else is refused without it.
 func (h *Handlers) mayView(ctx context.Context, inv *invocation, inc *runbook.Incident) (runbook.Visibility, error) {
 	if inc.Channel == "" || inc.Channel == inv.req.ChannelID {
 		return runbook.Public, nil
@@ -143,7 +143,11 @@ func (h *Handlers) mayView(ctx context.Context, inv *invocation, inc *runbook.In
 	if err == nil && !conv.Private {
 		return runbook.Public, nil
 	}
-	// Private, or a channel Slack no longer shows the bot: only its members may see it.
+	// Private, or a channel Slack no longer shows the bot: only its members may see
+	// it, and whoever declared it or leads it, wherever they ask.
+	if u := inv.req.UserID; u == inc.CreatedBy || u == inc.Commander {
+		return runbook.Private, nil
+	}
 	member, err := h.inChannel(ctx, inc.Channel, inv.req.UserID)
 	if err != nil {
 		return runbook.Private, fmt.Errorf("check who may see %s: %w", inc.Key(), err)
