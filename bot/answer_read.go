@@ -32,7 +32,7 @@ func (b *Bot) reads(req *runbook.Request) bool {
 // recorded as acked, as any other, so that a crash before the answer reaches Slack
 // leaves it for the next process to give. The handler is waited for on every path, so
 // that the worker pool bounds the reads running as it bounds everything else.
-func (b *Bot) answerRead(ctx context.Context, j job, req *runbook.Request, release func()) {
+func (b *Bot) answerRead(ctx context.Context, j job, req *runbook.Request) {
 	if b.owesTooMuch() {
 		// A read may call Slack and may owe a reply: past the bound on work owed to
 		// Slack it is turned away like any other command.
@@ -63,9 +63,8 @@ func (b *Bot) answerRead(ctx context.Context, j job, req *runbook.Request, relea
 	case <-budget.C:
 	}
 	prior, ok := b.claim(ctx, j, req, true)
-	done := ok && prior != nil && prior.Done
 	switch {
-	case done:
+	case ok && prior != nil && prior.Done:
 		b.ackJob(j, prior.Reply)
 	case ok:
 		b.ackJob(j, nil)
@@ -73,12 +72,13 @@ func (b *Bot) answerRead(ctx context.Context, j job, req *runbook.Request, relea
 	if !answered {
 		reply = <-outcome
 	}
-	if !ok || done {
+	if !ok || prior != nil {
+		// Turned away, or another delivery of it claimed it first and owes its answer.
 		return
 	}
 	if ctx.Err() != nil {
 		b.log.Warn("request interrupted by shutdown", "request", req.ID)
 		return
 	}
-	b.complete(ctx, j, req, reply, true, release)
+	b.complete(ctx, j, req, reply, true, func() {})
 }

@@ -197,3 +197,28 @@ func TestReadWithNothingToSayIsAckedAndTheBotStops(t *testing.T) {
 		t.Errorf("a read with nothing to say left %d envelope(s)", n)
 	}
 }
+
+// TestReadDeliveredTwiceIsAnsweredTwice: a second delivery of a read that is still
+// being answered (Slack does not send one, but a replay may) gets its own answer, not
+// silence: there is no record to ack it against, and nothing to keep to once.
+func TestReadDeliveredTwiceIsAnsweredTwice(t *testing.T) {
+	entered, release := make(chan struct{}, 2), make(chan struct{})
+	r := newRigOn(t, slackfake.Options{AckTimeout: time.Second}, reader{func(ctx context.Context, req *runbook.Request) (*runbook.Reply, error) {
+		entered <- struct{}{}
+		<-release
+		return echo(ctx, req)
+	}}, bot.Options{Connections: 1})
+	d := r.slash("look twice")
+	r.await("the first delivery's handler", entered)
+	if err := r.slack.Redeliver(d.EnvelopeID); err != nil {
+		t.Fatal(err)
+	}
+	r.await("the second delivery's handler", entered)
+	close(release)
+	r.wait("both acks", func() bool { return len(r.slack.Acks(d.EnvelopeID)) >= 2 })
+	for _, ack := range r.slack.Acks(d.EnvelopeID) {
+		if got := ackText(t, ack); got != "you said look twice" {
+			t.Errorf("a delivery of the read was acked %q", got)
+		}
+	}
+}

@@ -45,16 +45,18 @@ func (b *Bot) process(ctx context.Context, j job) {
 			return
 		}
 	}
+	if b.readOnly(j, req) {
+		// Not marked in flight: a read has no effect to keep to once, and no record for
+		// a second delivery to be acked against. Each delivery is answered.
+		b.answerRead(ctx, j, req)
+		return
+	}
 	if !b.begin(req.ID) {
 		b.ackInFlight(j, req)
 		return
 	}
 	release := sync.OnceFunc(func() { b.end(req.ID) })
 	defer release()
-	if b.readOnly(j, req) {
-		b.answerRead(ctx, j, req, release)
-		return
-	}
 
 	early := acksEarly(j)
 	prior, ok := b.claim(ctx, j, req, early)
