@@ -17,13 +17,14 @@ func admitted(kind runbook.RequestKind) bool {
 // admit asks Options.Admit whether a new request may add work, and counts the replies
 // the outbox owes against Options.MaxOwed. Past either bound the request is answered
 // busy — in its ack for a slash command — and recorded as answered, so that a
-// redelivery gets the same answer and nothing of it is ever done. It reports whether
-// the request may be handled.
-func (b *Bot) admit(ctx context.Context, j job, req *runbook.Request, release func(), acked bool) bool {
+// redelivery gets the same answer and nothing of it is ever done. A read (the handler
+// says it changes nothing) is not weighed against the bounds on runs. It reports
+// whether the request may be handled.
+func (b *Bot) admit(ctx context.Context, j job, req *runbook.Request, read bool, release func(), acked bool) bool {
 	if !admitted(req.Kind) {
 		return true
 	}
-	err := b.busy(ctx, req)
+	err := b.busy(ctx, req, read)
 	if err == nil {
 		return true
 	}
@@ -35,11 +36,11 @@ func (b *Bot) admit(ctx context.Context, j job, req *runbook.Request, release fu
 }
 
 // busy is the reason a request may not add work now, or nil.
-func (b *Bot) busy(ctx context.Context, req *runbook.Request) error {
+func (b *Bot) busy(ctx context.Context, req *runbook.Request, read bool) error {
 	if b.owesTooMuch() {
 		return runbook.Errorf(runbook.EUNAVAILABLE, "%s", BusyText)
 	}
-	if b.opts.Admit == nil || b.reads(req) {
+	if b.opts.Admit == nil || read {
 		// A read starts no run: the bounds on runs do not weigh it, and it is spared
 		// their look-up in the database. The bound on work owed to Slack, above, does.
 		return nil

@@ -7,16 +7,13 @@ import (
 	"github.com/runbookhq/runbook"
 )
 
-// readOnly says whether a request is answered without being recorded: a slash command
-// the handler says changes nothing, whose ack can carry the answer. Slack never sends a
-// slash command again, and a read has no effect to do twice, so the inbox's two writes
-// would protect nothing; a read then costs the only writer nothing, and still answers
-// while admission turns new work away.
-func (b *Bot) readOnly(j job, req *runbook.Request) bool {
-	if j.resumed || j.via == nil || req.Kind != runbook.KindCommand || !j.env.AcceptsResponsePayload {
-		return false
-	}
-	return b.reads(req)
+// unrecorded says whether a read is answered without being recorded: a slash command
+// whose ack can carry the answer. Slack never sends a slash command again, and a read
+// has no effect to do twice, so the inbox's two writes would protect nothing; a read
+// then costs the only writer nothing, and still answers while admission turns new
+// work away.
+func unrecorded(j job, req *runbook.Request) bool {
+	return !j.resumed && j.via != nil && req.Kind == runbook.KindCommand && j.env.AcceptsResponsePayload
 }
 
 // reads says whether the handler takes req for a read: it changes nothing but its

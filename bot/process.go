@@ -45,7 +45,8 @@ func (b *Bot) process(ctx context.Context, j job) {
 			return
 		}
 	}
-	if b.readOnly(j, req) {
+	read := b.reads(req)
+	if read && unrecorded(j, req) {
 		// Not marked in flight: a read has no effect to keep to once, and no record for
 		// a second delivery to be acked against. Each delivery is answered.
 		b.answerRead(ctx, j, req)
@@ -77,7 +78,7 @@ func (b *Bot) process(ctx context.Context, j job) {
 		b.ackJob(j, nil)
 		acked = true
 	}
-	if prior == nil && !j.resumed && !b.admit(ctx, j, req, release, acked) {
+	if prior == nil && !j.resumed && !b.admit(ctx, j, req, read, release, acked) {
 		return
 	}
 	b.handle(ctx, j, req, release, acked)
