@@ -2,28 +2,17 @@ package app_test
 
 import (
 	"context"
-	"database/sql"
 	"strings"
 	"testing"
 
-	_ "github.com/mattn/go-sqlite3"
-
+	"github.com/runbookhq/runbook/internal/apptest"
 	"github.com/runbookhq/runbook/slackfake"
 )
 
 // slashRecords counts the slash commands recorded in the bot's inbox.
 func (h *harness) slashRecords() int {
 	h.t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+h.Config.Store.Path+"?mode=ro&_busy_timeout=5000")
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer db.Close()
-	var n int
-	if err := db.QueryRow("SELECT count(*) FROM envelopes WHERE type = 'slash_commands'").Scan(&n); err != nil {
-		h.t.Fatal(err)
-	}
-	return n
+	return apptest.Count(h.t, h.Config.Store.Path, "SELECT count(*) FROM envelopes WHERE type = 'slash_commands'")
 }
 
 // TestReadsAreAnsweredWithoutARecord: every command that only reads is answered in

@@ -2,8 +2,6 @@ package bot_test
 
 import (
 	"context"
-	"database/sql"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -22,16 +20,7 @@ func (reader) ReadOnly(req *runbook.Request) bool { return strings.HasPrefix(req
 // recorded counts the slash commands in the bot's inbox, read from its file.
 func (r *rig) recorded() int {
 	r.t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+filepath.ToSlash(r.dbPath)+"?mode=ro")
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	defer db.Close()
-	var n int
-	if err := db.QueryRow("SELECT count(*) FROM envelopes WHERE type = 'slash_commands'").Scan(&n); err != nil {
-		r.t.Fatal(err)
-	}
-	return n
+	return apptest.Count(r.t, r.dbPath, "SELECT count(*) FROM envelopes WHERE type = 'slash_commands'")
 }
 
 // TestReadOnlyCommandIsAnsweredUnrecorded: a command that only reads is answered in
@@ -90,14 +79,7 @@ func TestSlowReadIsRecordedAndDelivered(t *testing.T) {
 		t.Fatalf("a read acked empty left %d envelope(s) in the inbox, want 1", n)
 	}
 	close(release)
-	r.wait("the answer through the response_url", func() bool {
-		for _, m := range r.slack.Ephemerals(r.channel.ID, r.user.ID) {
-			if m.Text == "you said look slowly" {
-				return true
-			}
-		}
-		return false
-	})
+	r.waitEphemeral("you said look slowly")
 }
 
 // TestLargeReadGoesThroughTheResponseURL: a read too large for an ack is delivered
@@ -110,14 +92,7 @@ func TestLargeReadGoesThroughTheResponseURL(t *testing.T) {
 	if ack := r.ack(r.slash("look at everything")); len(ack.Payload) != 0 {
 		t.Fatalf("a %d-byte answer went in the ack", len(ack.Payload))
 	}
-	r.wait("the answer through the response_url", func() bool {
-		for _, m := range r.slack.Ephemerals(r.channel.ID, r.user.ID) {
-			if m.Text == long {
-				return true
-			}
-		}
-		return false
-	})
+	r.waitEphemeral(long)
 	if n := r.recorded(); n != 1 {
 		t.Fatalf("a read answered through the response_url left %d envelope(s), want 1", n)
 	}

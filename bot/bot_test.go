@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -92,6 +94,15 @@ func (r *rig) wait(what string, cond func() bool) {
 	}
 }
 
+// waitEphemeral waits until the person sees text in an answer only they see: one the
+// bot sent after the ack, through the response_url.
+func (r *rig) waitEphemeral(text string) {
+	r.t.Helper()
+	r.wait("the answer "+strconv.Quote(text), func() bool {
+		return slices.Contains(texts(r.slack.Ephemerals(r.channel.ID, r.user.ID)), text)
+	})
+}
+
 // await waits for a signal from a handler.
 func (r *rig) await(what string, ch <-chan struct{}) {
 	r.t.Helper()
@@ -143,14 +154,7 @@ func TestSlowAnswerIsAckedFirstThenSent(t *testing.T) {
 		t.Fatalf("ack carried %s before the handler answered", ack.Payload)
 	}
 	close(release)
-	r.wait("the answer through the response_url", func() bool {
-		for _, m := range r.slack.Ephemerals(r.channel.ID, r.user.ID) {
-			if m.Text == "you said slow one" {
-				return true
-			}
-		}
-		return false
-	})
+	r.waitEphemeral("you said slow one")
 }
 
 func TestHandlerPanicIsAnsweredAndTheBotGoesOn(t *testing.T) {
@@ -248,14 +252,7 @@ func TestShutdownTimeoutInterruptsAndResumesLater(t *testing.T) {
 
 	// The next process finishes it, answering through the response_url.
 	r.start(echo, bot.Options{})
-	r.wait("the resumed command's answer", func() bool {
-		for _, m := range r.slack.Ephemerals(r.channel.ID, r.user.ID) {
-			if m.Text == "you said stuck" {
-				return true
-			}
-		}
-		return false
-	})
+	r.waitEphemeral("you said stuck")
 }
 
 // TestRefreshLosesNoCommand sends slash commands around Slack's refresh warning, with

@@ -135,16 +135,7 @@ func (w *world) query(q string, dest any, args ...any) error {
 // count is a COUNT(*) query, failing the test on error.
 func (w *world) count(q string, args ...any) int {
 	w.t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+w.dbPath()+"?mode=ro&_busy_timeout=5000")
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	defer db.Close()
-	var n int
-	if err := db.QueryRow(q, args...).Scan(&n); err != nil {
-		w.t.Fatalf("%s: %v", q, err)
-	}
-	return n
+	return apptest.Count(w.t, w.dbPath(), q, args...)
 }
 
 // lastLine returns the last line of logs that contains substr ("" if none).

@@ -2,7 +2,9 @@ package apptest
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"path/filepath"
 	"slices"
 
 	"github.com/runbookhq/runbook"
@@ -20,6 +22,22 @@ func OpenStore(tb TB, path string) *store.DB {
 	}
 	tb.Cleanup(func() { db.Close() })
 	return db
+}
+
+// Count runs a COUNT(*) query on the database at path, read-only and beside the bot
+// that may hold it open, failing the test on error.
+func Count(tb TB, path, query string, args ...any) int {
+	tb.Helper()
+	db, err := sql.Open("sqlite3", "file:"+filepath.ToSlash(path)+"?mode=ro&_busy_timeout=5000")
+	if err != nil {
+		tb.Fatalf("open %s: %v", path, err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(query, args...).Scan(&n); err != nil {
+		tb.Fatalf("%s: %v", query, err)
+	}
+	return n
 }
 
 // WaitRun waits until a run is in one of states, reading it from db, and returns it
