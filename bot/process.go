@@ -273,6 +273,10 @@ func (b *Bot) answerUnrecorded(j job, req *runbook.Request, err error) []byte {
 // ack: a redelivery that arrives as the ack goes out then finds the answer and repeats
 // it, rather than being acked empty as one still being handled.
 func (b *Bot) handle(ctx context.Context, j job, req *runbook.Request, release func(), acked bool) {
+	// What the handler leaves for after its answer (the runs it started) goes once the
+	// answer is recorded and out, or given up on.
+	ctx, later := runbook.WithAfterAnswer(ctx)
+	defer later.Run()
 	outcome := make(chan *runbook.Reply, 1)
 	go func() { outcome <- b.call(ctx, req) }() // always received below
 

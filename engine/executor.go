@@ -157,7 +157,7 @@ func (e *Executor) start(ctx context.Context, rb *runbooks.Runbook, in RunInput,
 		run, err := e.d.Runs.RunByRequestKey(ctx, in.Key)
 		if err == nil {
 			e.log.Info("run already started by this request", "run", run.Key(), "runbook", run.Runbook, "request", in.Key)
-			e.Kick(run.ID)
+			runbook.Later(ctx, func() { e.Kick(run.ID) })
 			return run, nil
 		}
 		if runbook.ErrorCode(err) != runbook.ENOTFOUND {
@@ -181,7 +181,7 @@ func (e *Executor) start(ctx context.Context, rb *runbooks.Runbook, in RunInput,
 	// Said here, where a new run is told from one a repeated request found, and
 	// before the run's own news.
 	e.progress(ctx, run, text)
-	e.Kick(run.ID)
+	runbook.Later(ctx, func() { e.Kick(run.ID) })
 	return run, nil
 }
 

@@ -155,7 +155,7 @@ func (e *Executor) startRollback(ctx context.Context, of *runbook.Run, undo []in
 		return nil, err
 	}
 	e.log.Info("rollback started", "run", run.Key(), "of", of.Key(), "steps", len(undo), "by", by)
-	e.Kick(run.ID)
+	runbook.Later(ctx, func() { e.Kick(run.ID) })
 	return run, nil
 }
 

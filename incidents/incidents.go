@@ -158,8 +158,8 @@ func (s *Service) Declare(ctx context.Context, d Declaration) (*Declared, error)
 	if d.DedupKey != "" && inc.RequestKey != d.Key {
 		return s.deduplicated(ctx, inc), nil
 	}
-	out := &Declared{Incident: inc}
-	out.AnnouncedIn = s.announce(ctx, inc, again)
+	inc = s.announce(ctx, inc, again)
+	out := &Declared{Incident: inc, AnnouncedIn: inc.AnnouncementChannel}
 	if !again && s.cfg.Timers != nil {
 		// A declaration handled again finds its timers armed (or armed at the next
 		// start, if the first handling died before this).
@@ -176,9 +176,6 @@ func (s *Service) Declare(ctx context.Context, d Declaration) (*Declared, error)
 		s.log.Error("start triggered runbooks", "incident", inc.Key(), "err", err)
 	}
 	out.Runs = runs
-	if fresh, err := s.store.Incident(ctx, inc.ID); err == nil {
-		out.Incident = fresh
-	}
 	return out, nil
 }
 
@@ -192,11 +189,9 @@ func (s *Service) deduplicated(ctx context.Context, inc *runbook.Incident) *Decl
 	if inc.AnnouncementTS != "" || s.cfg.ServiceChannel(inc.Service) == "" {
 		return out
 	}
-	out.AnnouncedIn = s.announce(ctx, inc, true)
+	inc = s.announce(ctx, inc, true)
+	out.Incident, out.AnnouncedIn = inc, inc.AnnouncementChannel
 	s.triggerRunbooks(ctx, runbook.EventIncidentDeclared, inc, inc.CreatedBy, inc.RequestKey)
-	if fresh, err := s.store.Incident(ctx, inc.ID); err == nil {
-		out.Incident = fresh
-	}
 	return out
 }
 
@@ -321,16 +316,17 @@ func (s *Service) CheckStatus(status string) error {
 }
 
 // announce posts the declaration to the service's channel and remembers where, so
-// that later changes edit it in place. An incident announced already is not announced
+// that later changes edit it in place, returning the incident as recorded then (as
+// given if it was not announced). An incident announced already is not announced
 // again; when again (the declaring request is being handled a second time) and no
 // announcement was recorded, one posted just before a crash is looked for and adopted.
-func (s *Service) announce(ctx context.Context, inc *runbook.Incident, again bool) string {
+func (s *Service) announce(ctx context.Context, inc *runbook.Incident, again bool) *runbook.Incident {
 	if inc.AnnouncementTS != "" {
-		return inc.AnnouncementChannel
+		return inc
 	}
 	channel := s.cfg.ServiceChannel(inc.Service)
 	if channel == "" {
-		return ""
+		return inc
 	}
 	tag := slackui.AnnouncementTag(inc)
 	var posted runbook.PostedMessage
@@ -349,17 +345,21 @@ func (s *Service) announce(ctx context.Context, inc *runbook.Incident, again boo
 		var err error
 		if posted, err = s.slack.PostMessage(ctx, msg); err != nil {
 			s.log.Warn("cannot announce incident", "incident", inc.Key(), "channel", channel, "err", err)
-			return ""
+			return inc
 		}
 	}
-	_, err := s.store.UpdateIncident(ctx, inc.ID, func(i *runbook.Incident) error {
+	updated, err := s.store.UpdateIncident(ctx, inc.ID, func(i *runbook.Incident) error {
 		i.AnnouncementChannel, i.AnnouncementTS = posted.Channel, posted.TS
 		return nil
 	})
 	if err != nil {
+		// Announced all the same: the person is told where.
 		s.log.Error("remember announcement", "incident", inc.Key(), "err", err)
+		announced := *inc
+		announced.AnnouncementChannel, announced.AnnouncementTS = posted.Channel, posted.TS
+		return &announced
 	}
-	return posted.Channel
+	return updated
 }
 
 // Change is an update to an incident; empty fields stay as they are.
