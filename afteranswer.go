@@ -10,17 +10,23 @@ import (
 // the moment it is recorded — a crash before it starts leaves it for the next process
 // — so its first step need not race the ack and the request's completion for the
 // writer and the cores, and the person hears "Started …" before the run's own news.
+//
+// It also holds what a handler leaves to finish after answering (AnswerFirst).
 type AfterAnswer struct {
-	mu   sync.Mutex
-	done bool
-	fns  []func()
+	answerFirst bool
+	mu          sync.Mutex
+	done        bool
+	fns         []func()
+	finish      []func(context.Context) *Reply
 }
 
 type afterAnswerKey struct{}
 
-// WithAfterAnswer returns a context whose Later calls wait for a.Run.
-func WithAfterAnswer(ctx context.Context) (context.Context, *AfterAnswer) {
-	a := &AfterAnswer{}
+// WithAfterAnswer returns a context whose Later calls wait for a.Run. answerFirst says
+// whether the request can be answered before it is finished (AnswerFirst): a slash
+// command whose ack has not gone out, or one an earlier process answered so.
+func WithAfterAnswer(ctx context.Context, answerFirst bool) (context.Context, *AfterAnswer) {
+	a := &AfterAnswer{answerFirst: answerFirst}
 	return context.WithValue(ctx, afterAnswerKey{}, a), a
 }
 
@@ -53,4 +59,54 @@ func (a *AfterAnswer) Run() {
 	for _, fn := range fns {
 		fn()
 	}
+}
+
+// AnswerFirst leaves fn — the rest of handling a request whose effect is recorded
+// already — to run after the request's answer has gone out, and reports true; or
+// reports false, and the caller does the work now, when ctx serves no request that can
+// be answered first. The bot answers first only after recording the answer with the
+// request, which is then finished by fn and recorded done: a crash in between makes the
+// next process handle the request again without answering it again, so fn's work must
+// be safe to do twice (finding what the first attempt did). fn's reply, if any, is a
+// follow-up the person is sent: what went wrong with that work.
+func AnswerFirst(ctx context.Context, fn func(context.Context) *Reply) bool {
+	a, _ := ctx.Value(afterAnswerKey{}).(*AfterAnswer)
+	if a == nil || !a.answerFirst {
+		return false
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.done {
+		return false
+	}
+	a.finish = append(a.finish, fn)
+	return true
+}
+
+// Finishing says whether work waits to be finished after the answer.
+func (a *AfterAnswer) Finishing() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.finish) > 0
+}
+
+// Finish does the work left by AnswerFirst, in the order it was left, and returns the
+// follow-ups it produced, their texts joined (nil if none).
+func (a *AfterAnswer) Finish(ctx context.Context) *Reply {
+	a.mu.Lock()
+	fns := a.finish
+	a.finish = nil
+	a.mu.Unlock()
+	var out *Reply
+	for _, fn := range fns {
+		r := fn(ctx)
+		switch {
+		case r == nil:
+		case out == nil:
+			out = r
+		default:
+			out.Text += "\n" + r.Text
+		}
+	}
+	return out
 }

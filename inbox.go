@@ -19,7 +19,8 @@ type Envelope struct {
 	// restarted bot must finish it on its own.
 	Acked bool
 	// Done says the request was handled; Reply is what its ack carried, repeated if Slack
-	// redelivers the envelope because that ack was lost.
+	// redelivers the envelope because that ack was lost. An envelope acked with its
+	// answer before it was done (Acked, not Done) has that answer in Reply already.
 	Done  bool
 	Reply []byte
 	// Delivery is an answer that goes out through the Web API after the ack (a thread
@@ -37,6 +38,9 @@ type Inbox interface {
 	Claim(ctx context.Context, env Envelope) (*Envelope, error)
 	// MarkAcked records that the envelope's ack went out before it was done.
 	MarkAcked(ctx context.Context, id string) error
+	// Answered records that the envelope's ack carried its answer, reply, before it was
+	// done (AnswerFirst): a restarted bot finishing it must not answer again.
+	Answered(ctx context.Context, id string, reply []byte) error
 	// Complete records that the envelope was handled, what its ack carried, and the
 	// delivery still owed for it (nil if none), in one write.
 	Complete(ctx context.Context, id string, reply, delivery []byte) error

@@ -2,8 +2,10 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/runbookhq/runbook"
 	"github.com/runbookhq/runbook/config"
@@ -372,4 +374,49 @@ func TestEditedMentionDoesNotRunAgain(t *testing.T) {
 	if n := len(w.botTopLevel(w.incidents.ID)); n != 1 {
 		t.Errorf("#incidents has %d announcements, want 1", n)
 	}
+}
+
+// TestDeclareIsAnsweredBeforeItIsAnnounced: a declaration is answered as soon as the
+// incident is recorded; the announcement and the kickoff follow the answer. With
+// Slack slower to answer than the ack can wait, the person still hears at once, in the
+// ack, and the announcement is posted once; what fails of it is told in a follow-up.
+func TestDeclareIsAnsweredBeforeItIsAnnounced(t *testing.T) {
+	w := startIncidentsWith(t, func(c *config.Config) { c.Bot.AckBudget = time.Second })
+	w.Slack.SetLatency(3 * time.Second)
+	d := w.Slack.SlashCommand(w.alice.ID, w.general.ID, "/runbook", "declare sev1 checkout Checkout errors")
+	ack, err := d.WaitAck(w.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answer struct{ Text string }
+	json.Unmarshal(ack.Payload, &answer)
+	for _, want := range []string{"Declared *INC-1*", "Announcing it in #incidents.", "Starting *sev1-kickoff*"} {
+		if !strings.Contains(answer.Text, want) {
+			t.Fatalf("the ack carried %q; want %q in it, before Slack answered the announcement", answer.Text, want)
+		}
+	}
+	w.Slack.SetLatency(0)
+	w.WaitDone(d.EnvelopeID)
+	if inc := w.incident(1); inc.AnnouncementTS == "" {
+		t.Fatal("the announcement was not recorded")
+	}
+	if n := len(w.botTopLevel(w.incidents.ID)); n != 1 {
+		t.Fatalf("%d announcements in #incidents, want 1", n)
+	}
+	w.runsDone(1, 1)
+	w.WaitFor("the investigation updates to be posted", func() bool { return w.App().Incidents.UpdatesWaiting() == 0 })
+
+	w.Slack.FailNextWith("chat.postMessage", 1, slackfake.Failure{Code: "channel_not_found"})
+	if answer := w.command("declare sev2 payments Card declines"); !strings.Contains(answer, "Announcing it in #payments-incidents.") {
+		t.Fatalf("declare answered %q", answer)
+	}
+	warning := ":warning: *INC-2* is declared, but I could not announce it in #payments-incidents: "
+	w.WaitFor("the follow-up about the announcement", func() bool {
+		for _, m := range w.Slack.Ephemerals(w.general.ID, w.alice.ID) {
+			if strings.HasPrefix(m.Text, warning) {
+				return true
+			}
+		}
+		return false
+	})
 }

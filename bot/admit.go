@@ -31,7 +31,7 @@ func (b *Bot) admit(ctx context.Context, j job, req *runbook.Request, read bool,
 	b.opts.Observer.Busy()
 	b.log.Debug("busy: request turned away", "request", req.ID, "kind", req.Kind, "reason", runbook.ErrorMessage(err))
 	reply := &runbook.Reply{Visibility: runbook.Private, Text: ":hourglass: " + runbook.ErrorMessage(err)}
-	b.complete(ctx, j, req, reply, acked, release)
+	b.complete(ctx, j, req, reply, acked, nil, release)
 	return false
 }
 

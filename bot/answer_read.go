@@ -77,5 +77,5 @@ func (b *Bot) answerRead(ctx context.Context, j job, req *runbook.Request) {
 		b.log.Warn("request interrupted by shutdown", "request", req.ID)
 		return
 	}
-	b.complete(ctx, j, req, reply, true, func() {})
+	b.complete(ctx, j, req, reply, true, nil, func() {})
 }

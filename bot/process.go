@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -81,7 +82,11 @@ func (b *Bot) process(ctx context.Context, j job) {
 	if prior == nil && !j.resumed && !b.admit(ctx, j, req, read, release, acked) {
 		return
 	}
-	b.handle(ctx, j, req, release, acked)
+	var answered []byte // what an earlier attempt's ack carried, for one answered first
+	if prior != nil {
+		answered = prior.Reply
+	}
+	b.handle(ctx, j, req, release, acked, answered)
 }
 
 // acksEarly says whether the envelope is acked as soon as its claim is recorded,
@@ -268,15 +273,18 @@ func (b *Bot) answerUnrecorded(j job, req *runbook.Request, err error) []byte {
 // handle runs the handler. If it answers within the ack budget the answer travels in the
 // ack (slash commands, modal errors); otherwise the envelope is acked empty so Slack's
 // 3-second deadline holds, and the answer follows through the Web API. acked says the
-// envelope needs no ack (resumed, or acked early).
+// envelope needs no ack (resumed, or acked early); answered is the answer an earlier
+// process acked it with before finishing it (runbook.AnswerFirst), not to be sent again.
 // release ends the request's in-flight mark once its answer is recorded, before the
 // ack: a redelivery that arrives as the ack goes out then finds the answer and repeats
 // it, rather than being acked empty as one still being handled.
-func (b *Bot) handle(ctx context.Context, j job, req *runbook.Request, release func(), acked bool) {
-	// What the handler leaves for after its answer (the runs it started) goes once the
-	// answer is recorded and out, or given up on.
-	ctx, later := runbook.WithAfterAnswer(ctx)
-	defer later.Run()
+func (b *Bot) handle(ctx context.Context, j job, req *runbook.Request, release func(), acked bool, answered []byte) {
+	// What the handler leaves for after its answer: the work it finishes then
+	// (runbook.AnswerFirst), and the runs it started, kicked once the request is done
+	// or given up on.
+	answerFirst := answered != nil || (!acked && req.Kind == runbook.KindCommand && j.env.AcceptsResponsePayload)
+	ctx, after := runbook.WithAfterAnswer(ctx, answerFirst)
+	defer after.Run()
 	outcome := make(chan *runbook.Reply, 1)
 	go func() { outcome <- b.call(ctx, req) }() // always received below
 
@@ -300,26 +308,86 @@ func (b *Bot) handle(ctx context.Context, j job, req *runbook.Request, release f
 		}
 	}
 
-	if ctx.Err() != nil {
-		// Cut short by shutdown: left unfinished (and recorded as acked if it was), so
-		// that the next process runs it again rather than taking the cut for an answer.
-		b.log.Warn("request interrupted by shutdown", "request", req.ID)
+	if b.interrupted(ctx, req) {
 		return
 	}
-	b.complete(ctx, j, req, reply, acked, release)
+	if !acked && after.Finishing() {
+		if answered = b.answerFirst(ctx, j, req, reply); answered != nil {
+			acked = true
+		}
+	}
+	followUp := after.Finish(ctx)
+	if b.interrupted(ctx, req) {
+		return
+	}
+	if answered != nil {
+		reply = followUp // the answer is out: only what went wrong since is owed
+	} else {
+		reply = withFollowUp(reply, followUp)
+	}
+	b.complete(ctx, j, req, reply, acked, answered, release)
+}
+
+// interrupted says whether shutdown cut the request short. It is left unfinished (and
+// recorded as acked if it was), so that the next process runs it again rather than
+// taking the cut for an answer.
+func (b *Bot) interrupted(ctx context.Context, req *runbook.Request) bool {
+	if ctx.Err() == nil {
+		return false
+	}
+	b.log.Warn("request interrupted by shutdown", "request", req.ID)
+	return true
+}
+
+// answerFirst acks a request with its answer before the work its handler left for
+// after it, and returns what the ack carried; nil if the ack cannot carry the answer,
+// or the answer could not be recorded, and the work is to be done first. The answer
+// is recorded with the request before the ack goes out: a crash after the ack leaves
+// the request to the next process to finish, which must not answer it twice.
+func (b *Bot) answerFirst(ctx context.Context, j job, req *runbook.Request, reply *runbook.Reply) []byte {
+	payload := b.ackPayload(j.env, req, reply)
+	if payload == nil {
+		return nil
+	}
+	if err := b.inbox.Answered(ctx, req.ID, payload); err != nil {
+		b.log.Warn("cannot record answer; finishing the request before answering", "request", req.ID, "err", err)
+		return nil
+	}
+	b.ackJob(j, payload)
+	return payload
+}
+
+// withFollowUp is reply with what went wrong after it was made said below it.
+func withFollowUp(reply, followUp *runbook.Reply) *runbook.Reply {
+	switch {
+	case followUp == nil:
+		return reply
+	case reply == nil:
+		return followUp
+	}
+	out := *reply
+	out.Text += "\n" + followUp.Text
+	if len(out.Blocks) > 0 {
+		out.Blocks = append(slices.Clip(out.Blocks), followUp.Blocks...)
+		if len(followUp.Blocks) == 0 {
+			out.Blocks = append(out.Blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, followUp.Text, false, false), nil, nil))
+		}
+	}
+	return &out
 }
 
 // complete records a request's answer and sends it: in the ack when it has not gone
-// out and can carry it, else through the outbox.
-func (b *Bot) complete(ctx context.Context, j job, req *runbook.Request, reply *runbook.Reply, acked bool, release func()) {
-	var ackPayload []byte
+// out and can carry it, else through the outbox. answered is what an ack that went out
+// already carried, kept with the request.
+func (b *Bot) complete(ctx context.Context, j job, req *runbook.Request, reply *runbook.Reply, acked bool, answered []byte, release func()) {
+	ackPayload := answered
 	if !acked {
 		ackPayload = b.ackPayload(j.env, req, reply)
 	}
 	// What the ack cannot carry is owed through the Web API. It is recorded with the
 	// request, in one write, so that a crash before Slack has it does not lose it.
 	var owed *delivery
-	if ackPayload == nil {
+	if acked || ackPayload == nil {
 		owed = newDelivery(req, reply)
 	}
 	encoded, err := owed.encode()

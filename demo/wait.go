@@ -34,10 +34,14 @@ func (w *world) waitFor(ctx context.Context, what string, cond func() bool) erro
 	return fmt.Errorf("interrupted while waiting for %s", what)
 }
 
-// quiet reports whether the bot has nothing in flight: every active run is parked —
-// waiting for an approval whose request is posted and still pending (a decided request
-// whose run has not resumed yet is in flight), or in a wait step.
+// quiet reports whether the bot has nothing in flight: no request answered and still
+// being finished (a declaration is answered before it is announced), and every active
+// run parked — waiting for an approval whose request is posted and still pending (a
+// decided request whose run has not resumed yet is in flight), or in a wait step.
 func (w *world) quiet(ctx context.Context) bool {
+	if unfinished, err := w.app.DB.Inbox().Unfinished(ctx); err != nil || len(unfinished) > 0 {
+		return false
+	}
 	active, err := w.app.DB.Runs().ActiveRuns(ctx)
 	if err != nil {
 		return false

@@ -429,6 +429,16 @@ func (e *Executor) Trigger(ctx context.Context, event string, inc *runbook.Incid
 	return started, errors.Join(errs...)
 }
 
+// Triggers names the runbooks an incident event starts (Trigger), without starting
+// them.
+func (e *Executor) Triggers(event string, inc *runbook.Incident) []string {
+	var names []string
+	for _, rb := range e.d.Catalog().Triggered(event, runbooks.IncidentData(inc, e.d.Roles...)) {
+		names = append(names, rb.Name)
+	}
+	return names
+}
+
 // EventEvery names, for a run's news, a run started by an every: trigger.
 const EventEvery = "every"
 

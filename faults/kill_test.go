@@ -283,3 +283,62 @@ func (w *world) approvalsTable() string {
 	}
 	return b.String()
 }
+
+// TestKillBetweenDeclareAnswerAndAnnouncement kills the bot after it answered a
+// declaration — which it does before announcing it — while Slack is refusing the
+// announcement (429). Slack never sends a slash command again: the next process must
+// find the declaration in its own record, announce it and start its kickoff once, and
+// not answer the person a second time.
+func TestKillBetweenDeclareAnswerAndAnnouncement(t *testing.T) {
+	w := newWorld(t, slackfake.Options{AckTimeout: 2 * time.Second}, map[string]string{"kickoff": `name: kickoff
+on:
+  - event: incident.declared
+steps:
+  - action: incident.update
+    with: { note: "kickoff ran" }
+`})
+	general, incidents := w.channel("general"), w.channel("incidents")
+	w.Config.Slack.DefaultChannel = "#incidents"
+	bot := w.StartBinary(botBinary)
+
+	w.Slack.FailNext("chat.postMessage", 1000, http.StatusTooManyRequests)
+	d := w.Slack.SlashCommand(w.alice.ID, general.ID, "/runbook", "declare sev1 Checkout errors")
+	ack, err := w.waitAck(d)
+	if err != nil {
+		t.Fatalf("the declaration was not acked: %v", err)
+	}
+	if !strings.Contains(string(ack.Payload), "Declared *INC-1*") {
+		t.Fatalf("the ack carried %s; want the answer, before the announcement", ack.Payload)
+	}
+	w.WaitFor("the bot to try to announce", func() bool { return w.Slack.Calls("chat.postMessage") > 0 })
+	bot.Kill()
+	w.Slack.FailNext("chat.postMessage", 0, 0)
+	w.StartBinary(botBinary)
+
+	w.WaitFor("the kickoff to run", func() bool {
+		var n int
+		return w.query("SELECT COUNT(*) FROM runs WHERE runbook = 'kickoff' AND state = 'succeeded'", &n) == nil && n == 1
+	})
+	w.WaitDone(d.EnvelopeID)
+	var runs int
+	if err := w.query("SELECT COUNT(*) FROM runs", &runs); err != nil || runs != 1 {
+		t.Errorf("%d runs (%v), want the one kickoff", runs, err)
+	}
+	var announcements int
+	for _, m := range w.Slack.Messages(incidents.ID) {
+		if m.ThreadTS == "" && strings.Contains(m.Text, "INC-1") {
+			announcements++
+		}
+	}
+	if announcements != 1 {
+		t.Errorf("%d announcements of INC-1, want 1", announcements)
+	}
+	// The ack's answer is shown as an ephemeral message; nothing else was said to alice.
+	if eph := w.Slack.Ephemerals(general.ID, w.alice.ID); len(eph) != 1 {
+		var said []string
+		for _, m := range eph {
+			said = append(said, m.Text)
+		}
+		t.Errorf("alice was answered %d times, want once: %q", len(eph), said)
+	}
+}

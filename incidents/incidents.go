@@ -23,6 +23,8 @@ type Triggerer interface {
 	// Trigger starts them; key is the id of the request that caused the event, or "",
 	// so that a request handled twice starts each runbook once.
 	Trigger(ctx context.Context, event string, inc *runbook.Incident, by, key string) ([]*runbook.Run, error)
+	// Triggers names them without starting them.
+	Triggers(event string, inc *runbook.Incident) []string
 }
 
 // Config is the part of the configuration the service follows.
@@ -115,11 +117,18 @@ type Declaration struct {
 type Declared struct {
 	Incident *runbook.Incident
 	Runs     []*runbook.Run
-	// AnnouncedIn is the channel the declaration was announced in ("" if nowhere).
+	// AnnouncedIn is the channel the declaration was announced in ("" if nowhere): its
+	// id, or while Following, the channel as configured (slackui.ConfiguredChannel).
 	AnnouncedIn string
 	// Deduplicated says that Incident is the open incident already declared under the
 	// declaration's DedupKey: nothing was declared, announced or started.
 	Deduplicated bool
+	// Following says the declaration is answered before it is announced and its
+	// runbooks started (runbook.AnswerFirst): AnnouncedIn is then where it is being
+	// announced, Starting the runbooks its declaration triggers, and Runs empty. What
+	// fails of that is told in a follow-up.
+	Following bool
+	Starting  []string
 }
 
 // Declare records a new incident, announces it, and starts its triggered runbooks.
@@ -158,7 +167,35 @@ func (s *Service) Declare(ctx context.Context, d Declaration) (*Declared, error)
 	if d.DedupKey != "" && inc.RequestKey != d.Key {
 		return s.deduplicated(ctx, inc), nil
 	}
-	inc = s.announce(ctx, inc, again)
+	// The incident is recorded: a person in Slack hears so at once, and the rest — a
+	// Slack round trip, the triggered runs — follows the answer.
+	finish := func(ctx context.Context) *runbook.Reply {
+		_, problems := s.followThrough(ctx, inc, d, again)
+		return problems
+	}
+	if runbook.AnswerFirst(ctx, finish) {
+		out := &Declared{Incident: inc, AnnouncedIn: inc.AnnouncementChannel, Following: true}
+		if out.AnnouncedIn == "" {
+			out.AnnouncedIn = s.cfg.ServiceChannel(inc.Service)
+		}
+		out.Starting = s.trigger.Triggers(runbook.EventIncidentDeclared, inc)
+		return out, nil
+	}
+	out, _ := s.followThrough(ctx, inc, d, again)
+	return out, nil
+}
+
+// followThrough does what follows a recorded declaration: the announcement, the
+// timers, the first investigation update and the triggered runbooks. What failed is
+// logged, and returned as a follow-up for the person who declared (nil if nothing
+// did); the incident stands either way. A declaration handled again finds what its
+// first handling did and finishes the rest.
+func (s *Service) followThrough(ctx context.Context, inc *runbook.Incident, d Declaration, again bool) (*Declared, *runbook.Reply) {
+	var problems []string
+	inc, err := s.announce(ctx, inc, again)
+	if err != nil {
+		problems = append(problems, fmt.Sprintf("I could not announce it in %s: %s", slackui.ConfiguredChannel(s.cfg.ServiceChannel(inc.Service)), runbook.ErrorMessage(err)))
+	}
 	out := &Declared{Incident: inc, AnnouncedIn: inc.AnnouncementChannel}
 	if !again && s.cfg.Timers != nil {
 		// A declaration handled again finds its timers armed (or armed at the next
@@ -174,9 +211,13 @@ func (s *Service) Declare(ctx context.Context, d Declaration) (*Declared, error)
 	runs, err := s.trigger.Trigger(ctx, runbook.EventIncidentDeclared, inc, d.By, d.Key)
 	if err != nil {
 		s.log.Error("start triggered runbooks", "incident", inc.Key(), "err", err)
+		problems = append(problems, "its runbooks did not all start: "+runbook.ErrorMessage(err))
 	}
 	out.Runs = runs
-	return out, nil
+	if len(problems) == 0 {
+		return out, nil
+	}
+	return out, slackui.PrivateText(fmt.Sprintf(":warning: *%s* is declared, but %s", inc.Key(), strings.Join(problems, "; ")))
 }
 
 // deduplicated answers a declaration that found the open incident holding its dedup
@@ -189,7 +230,7 @@ func (s *Service) deduplicated(ctx context.Context, inc *runbook.Incident) *Decl
 	if inc.AnnouncementTS != "" || s.cfg.ServiceChannel(inc.Service) == "" {
 		return out
 	}
-	inc = s.announce(ctx, inc, true)
+	inc, _ = s.announce(ctx, inc, true)
 	out.Incident, out.AnnouncedIn = inc, inc.AnnouncementChannel
 	s.triggerRunbooks(ctx, runbook.EventIncidentDeclared, inc, inc.CreatedBy, inc.RequestKey)
 	return out
@@ -317,16 +358,17 @@ func (s *Service) CheckStatus(status string) error {
 
 // announce posts the declaration to the service's channel and remembers where, so
 // that later changes edit it in place, returning the incident as recorded then (as
-// given if it was not announced). An incident announced already is not announced
-// again; when again (the declaring request is being handled a second time) and no
-// announcement was recorded, one posted just before a crash is looked for and adopted.
-func (s *Service) announce(ctx context.Context, inc *runbook.Incident, again bool) *runbook.Incident {
+// given, with Slack's refusal, if it was not announced). An incident announced already
+// is not announced again; when again (the declaring request is being handled a second
+// time) and no announcement was recorded, one posted just before a crash is looked for
+// and adopted.
+func (s *Service) announce(ctx context.Context, inc *runbook.Incident, again bool) (*runbook.Incident, error) {
 	if inc.AnnouncementTS != "" {
-		return inc
+		return inc, nil
 	}
 	channel := s.cfg.ServiceChannel(inc.Service)
 	if channel == "" {
-		return inc
+		return inc, nil
 	}
 	tag := slackui.AnnouncementTag(inc)
 	var posted runbook.PostedMessage
@@ -345,7 +387,7 @@ func (s *Service) announce(ctx context.Context, inc *runbook.Incident, again boo
 		var err error
 		if posted, err = s.slack.PostMessage(ctx, msg); err != nil {
 			s.log.Warn("cannot announce incident", "incident", inc.Key(), "channel", channel, "err", err)
-			return inc
+			return inc, err
 		}
 	}
 	updated, err := s.store.UpdateIncident(ctx, inc.ID, func(i *runbook.Incident) error {
@@ -357,9 +399,9 @@ func (s *Service) announce(ctx context.Context, inc *runbook.Incident, again boo
 		s.log.Error("remember announcement", "incident", inc.Key(), "err", err)
 		announced := *inc
 		announced.AnnouncementChannel, announced.AnnouncementTS = posted.Channel, posted.TS
-		return &announced
+		return &announced, nil
 	}
-	return updated
+	return updated, nil
 }
 
 // Change is an update to an incident; empty fields stay as they are.

@@ -60,6 +60,23 @@ func ChannelRef(channel string) string {
 	return "<#" + channel + ">"
 }
 
+// ConfiguredChannel shows a channel as the config names it: Slack's link for an id
+// ("C1", "<#C1|ops>"), "#name" for a name, which only Slack can turn into an id.
+func ConfiguredChannel(ref string) string {
+	ref = strings.TrimSpace(ref)
+	if inner, ok := strings.CutPrefix(ref, "<#"); ok {
+		id, _, _ := strings.Cut(strings.TrimSuffix(inner, ">"), "|")
+		ref = id
+	}
+	if runbook.LooksLikeID(ref, "CGD") {
+		return ChannelRef(ref)
+	}
+	if ref == "" {
+		return ""
+	}
+	return "#" + Escape(strings.TrimPrefix(ref, "#"))
+}
+
 // GroupMention is Slack's mention of a user group id ("<!subteam^S1>").
 func GroupMention(group string) string { return "<!subteam^" + group + ">" }
 

@@ -200,3 +200,23 @@ func TestInertLeavesNoMention(t *testing.T) {
 		}
 	}
 }
+
+// TestConfiguredChannel: a channel as the config names it is shown as Slack's link
+// when it is an id, and as its escaped name otherwise, so that a name cannot become
+// markup (a mention of everyone, a link).
+func TestConfiguredChannel(t *testing.T) {
+	for in, want := range map[string]string{
+		"C0123ABC":           "<#C0123ABC>",
+		"<#C0123ABC|ops>":    "<#C0123ABC>",
+		"#incidents":         "#incidents",
+		"incidents":          "#incidents",
+		" #ops ":             "#ops",
+		"":                   "",
+		"#x<!channel>":       "#x&lt;!channel&gt;",
+		"<https://evil|ops>": "#&lt;https://evil|ops&gt;",
+	} {
+		if got := slackui.ConfiguredChannel(in); got != want {
+			t.Errorf("ConfiguredChannel(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

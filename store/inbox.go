@@ -52,6 +52,12 @@ func (s *Inbox) MarkAcked(ctx context.Context, id string) error {
 	return s.set(ctx, id, "UPDATE envelopes SET acked = 1 WHERE id = ?", id)
 }
 
+// Answered records that the envelope's ack went out carrying reply, before the
+// envelope was handled to the end.
+func (s *Inbox) Answered(ctx context.Context, id string, reply []byte) error {
+	return s.set(ctx, id, "UPDATE envelopes SET acked = 1, reply = ? WHERE id = ?", reply, id)
+}
+
 // Complete records the envelope as handled, with the payload its ack carried and the
 // delivery still owed for it.
 func (s *Inbox) Complete(ctx context.Context, id string, reply, delivery []byte) error {

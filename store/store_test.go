@@ -136,6 +136,24 @@ func TestInbox(t *testing.T) {
 		}
 	})
 
+	t.Run("AnsweredIsUnfinishedWithItsAnswer", func(t *testing.T) {
+		inbox := MustOpen(t).Inbox()
+		inbox.Claim(ctx, runbook.Envelope{ID: "a", Type: "slash_commands", Payload: []byte("{}")})
+		if err := inbox.Answered(ctx, "a", []byte(`{"text":"Declared"}`)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := inbox.Unfinished(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].ID != "a" || !got[0].Acked || got[0].Done || string(got[0].Reply) != `{"text":"Declared"}` {
+			t.Fatalf("unfinished = %+v; want a, acked with its answer, not done", got)
+		}
+		if err := inbox.Answered(ctx, "nope", nil); runbook.ErrorCode(err) != runbook.ENOTFOUND {
+			t.Fatalf("answered(unknown) = %v, want ENOTFOUND", err)
+		}
+	})
+
 	t.Run("DeliveryOwedUntilDelivered", func(t *testing.T) {
 		inbox := MustOpen(t).Inbox()
 		for _, id := range []string{"a", "b", "c"} {

@@ -50,6 +50,7 @@ func (k *Kit) answer(userID, channelID, text string) (string, json.RawMessage) {
 	if err != nil {
 		k.tb.Fatalf("no ack for /runbook %s: %v", text, err)
 	}
+	k.WaitDone(d.EnvelopeID)
 	if len(ack.Payload) > 0 {
 		var m struct {
 			Text   string          `json:"text"`
@@ -99,4 +100,15 @@ func (k *Kit) Press(userID, channelID, ts, actionID, value string) string {
 		return len(eph) > before
 	})
 	return got
+}
+
+// WaitDone waits until the bot has finished the request sent as envelope id. A
+// command answered first (a declaration: runbook.AnswerFirst) is finished after its
+// ack, and a test goes on to read what it did.
+func (k *Kit) WaitDone(id string) {
+	k.tb.Helper()
+	path := k.Config.Store.Path
+	k.WaitFor("the bot to finish request "+id, func() bool {
+		return Count(k.tb, path, "SELECT COUNT(*) FROM envelopes WHERE id = ? AND done = 0", id) == 0
+	})
 }
