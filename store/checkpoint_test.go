@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"database/sql"
 	"os"
 	"path/filepath"
@@ -109,8 +110,62 @@ func TestCheckpointKeepsWALUnderLimit(t *testing.T) {
 			t.Fatalf("round %d: WAL file %d bytes before the checkpoint, %d after, want at most %d", round, before, after, 2*limit)
 		}
 	}
-	if db.ckpt.restart.Load() == 0 {
-		t.Error("no RESTART checkpoint ran")
+	if db.ckpt.restart.Load()+db.ckpt.startedOver.Load() == 0 {
+		t.Error("the checkpointer never started the WAL over")
+	}
+}
+
+// walSequence is the checkpoint sequence number in the WAL's header (bytes 12–15,
+// big-endian): SQLite adds one each time the WAL starts over.
+func walSequence(t *testing.T, path string) uint32 {
+	t.Helper()
+	b, err := os.ReadFile(path + "-wal")
+	if err != nil || len(b) < 32 {
+		t.Fatalf("read the WAL header: %v (%d bytes)", err, len(b))
+	}
+	return binary.BigEndian.Uint32(b[12:16])
+}
+
+// TestCheckpointStartsTheWALOverItself: after a checkpoint that copied the whole WAL,
+// the checkpointer starts the WAL over with a write of its own, so that the next
+// request's commit appends to it instead of writing and fsyncing a new header; and a
+// checkpointer with nothing new to copy writes nothing, so an idle bot stays idle.
+func TestCheckpointStartsTheWALOverItself(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "runbook.db")
+	db, err := open(context.Background(), path, checkpointConfig{walLimit: 1 << 30, busy: time.Second}, watchConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	fill(t, db, 20, nil)
+	before := walSequence(t, path)
+	db.ckpt.tick(ctx)
+	if n := db.ckpt.startedOver.Load(); n != 1 {
+		t.Fatalf("after a checkpoint that copied everything the checkpointer started the WAL over %d times, want 1", n)
+	}
+	started := walSequence(t, path)
+	if started == before {
+		t.Fatal("the WAL did not start over")
+	}
+	fill(t, db, 1, nil)
+	if seq := walSequence(t, path); seq != started {
+		t.Fatalf("the request's commit started the WAL over (sequence %d → %d); the checkpointer had already", started, seq)
+	}
+
+	// Idle: the row just written is checkpointed and the WAL started over once more;
+	// then ticks with nothing new do nothing.
+	db.ckpt.tick(ctx)
+	passive, over := db.ckpt.passive.Load(), db.ckpt.startedOver.Load()
+	for range 3 {
+		db.ckpt.tick(ctx)
+	}
+	if p, o := db.ckpt.passive.Load(), db.ckpt.startedOver.Load(); p != passive || o != over {
+		t.Fatalf("idle ticks ran %d checkpoints and %d writes of their own, want none", p-passive, o-over)
+	}
+	var n int
+	if err := db.read.QueryRow("SELECT n FROM wal_restarts").Scan(&n); err != nil || int64(n) != over {
+		t.Fatalf("wal_restarts.n = %d (%v), want %d", n, err, over)
 	}
 }
 

@@ -210,7 +210,11 @@ func (db *DB) update(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := fn(tx); err != nil {
 		return wrapBusy(err)
 	}
-	return wrapBusy(tx.Commit())
+	if err := tx.Commit(); err != nil {
+		return wrapBusy(err)
+	}
+	db.ckpt.writes.Add(1)
+	return nil
 }
 
 // errReadOnlyWrite is a write attempted while serving a request taken as read-only,
