@@ -212,7 +212,7 @@ var (
 // step is how far apart incidents are: the history spans a year before now.
 func (h history) at(incident int) int64 {
 	span := 365 * 24 * time.Hour
-	return h.now.Add(-span + time.Duration(incident)*span/time.Duration(h.incidents)).UnixMilli()
+	return h.now.Add(-span + spread(span, incident, h.incidents)).UnixMilli()
 }
 
 func (h history) incident(i int) []any {
@@ -301,6 +301,13 @@ func (h history) auditRow(i int) []any {
 		fmt.Sprintf("audit %d: clicked from the request message", i+1)}
 }
 
+// spread is how far into span the i-th of n evenly spread rows falls. The step is
+// taken first: i×span overflows a Duration for a year and 100,000 incidents, or a day
+// and 1,000,000 envelopes, and scattered them over centuries and ahead of now.
+func spread(span time.Duration, i, n int) time.Duration {
+	return span / time.Duration(max(n, 1)) * time.Duration(i)
+}
+
 // envelope is a handled slash command with its answer, as the inbox keeps them.
 func (h history) envelope(i int) []any {
 	// Spread over the last 23 hours, or over 25–48 hours ago.
@@ -308,7 +315,7 @@ func (h history) envelope(i int) []any {
 	if h.oldEnvelopes {
 		span, end = 23*time.Hour, h.now.Add(-25*time.Hour)
 	}
-	received := end.Add(-span + time.Duration(i)*span/time.Duration(max(h.envelopes, 1))).UnixMilli()
+	received := end.Add(-span + spread(span, i, h.envelopes)).UnixMilli()
 	payload := fmt.Sprintf(`{"token":"","team_id":"T0HISTORY","team_domain":"history","channel_id":"C%08d","channel_name":"general",`+
 		`"user_id":"%s","user_name":"someone","command":"/runbook","text":"status INC-%d","api_app_id":"A0RUNBOOK",`+
 		`"response_url":"https://hooks.slack.com/commands/T0HISTORY/%d/abcdefghijklmnopqrstuvwx","trigger_id":"%d.%d.0123456789abcdef0123456789abcdef"}`,

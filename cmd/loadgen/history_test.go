@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/runbookhq/runbook/store"
 )
@@ -50,5 +51,38 @@ func TestHistoryIsDeterministicAndOpens(t *testing.T) {
 	}
 	if inc, err := dbs["a.db"].Incidents().IncidentByChannel(ctx, "CH00000007"); err != nil || inc.ID != 7 {
 		t.Fatalf("incident by channel = %+v, %v", inc, err)
+	}
+}
+
+// TestHistoryTimesAreInOrderAtFullSize: at the sizes the benchmark uses, incidents
+// fall in the year before now in order, and envelopes in the 23 hours before it (or
+// 25–48 hours before, with --old-envelopes), so that the bot's first prune deletes
+// none of them (all of them).
+func TestHistoryTimesAreInOrderAtFullSize(t *testing.T) {
+	now := time.Date(2026, 11, 30, 17, 0, 0, 0, time.UTC)
+	h := history{now: now, incidents: 100_000, envelopes: 1_000_000}
+	yearAgo := now.Add(-365 * 24 * time.Hour).UnixMilli()
+	last := int64(0)
+	for _, i := range []int{0, 1, 50_000, 92_000, 99_999} {
+		at := h.at(i)
+		if at < yearAgo || at > now.UnixMilli() || at < last {
+			t.Fatalf("incident %d at %s: outside the year before %s, or before the one listed before it", i, time.UnixMilli(at).UTC(), now)
+		}
+		last = at
+	}
+	for _, old := range []bool{false, true} {
+		h.oldEnvelopes = old
+		from, to := now.Add(-23*time.Hour), now
+		if old {
+			from, to = now.Add(-48*time.Hour), now.Add(-25*time.Hour)
+		}
+		last = 0
+		for _, i := range []int{0, 1, 111_393, 500_000, 999_999} {
+			received := h.envelope(i)[3].(int64)
+			if received < from.UnixMilli() || received > to.UnixMilli() || received < last {
+				t.Fatalf("envelope %d (old=%v) received %s, outside %s–%s or out of order", i, old, time.UnixMilli(received).UTC(), from, to)
+			}
+			last = received
+		}
 	}
 }
