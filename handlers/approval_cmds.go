@@ -26,7 +26,7 @@ func (h *Handlers) decide(ctx context.Context, req *runbook.Request, d approvals
 				return nil, nil
 			}
 		}
-		return slackui.PrivateText(fmt.Sprintf(":memo: %s Use `%s deny %s <reason>`.", out.Message, prefix(req), out.Approval.Key())), nil
+		return slackui.PrivateText(fmt.Sprintf(":memo: %s Use `%s deny %s &lt;reason&gt;`.", out.Message, prefix(req), out.Approval.Key())), nil
 	}
 	icon := ":white_check_mark:"
 	if out.Refused {
@@ -84,7 +84,7 @@ func (h *Handlers) pendingApprovals(ctx context.Context, inv *invocation) (*runb
 	for _, a := range list {
 		lines = append(lines, pendingLine(a))
 	}
-	return slackui.List(fmt.Sprintf("%d approval(s) waiting for you. Decide with the buttons, or `%s approve <id>` / `%s deny <id> <reason>`", len(list), inv.prefix, inv.prefix), lines), nil
+	return slackui.List(fmt.Sprintf("%d approval(s) waiting for you. Decide with the buttons, or `%s approve &lt;id&gt;` / `%s deny &lt;id&gt; &lt;reason&gt;`", len(list), inv.prefix, inv.prefix), lines), nil
 }
 
 // pendingLine shows a pending request in a list.

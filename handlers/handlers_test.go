@@ -26,7 +26,7 @@ func TestCommands(t *testing.T) {
 	}{
 		{"HelpListsCommands", slash("help"), []string{"Runbook commands:", "help"}},
 		{"EmptyIsHelp", slash(""), []string{"Runbook commands:"}},
-		{"HelpForOneCommand", slash("help help"), []string{"`/runbook help [command | run <runbook>]`"}},
+		{"HelpForOneCommand", slash("help help"), []string{"`/runbook help [command | run &lt;runbook&gt;]`"}},
 		{"HelpShowsDryRun", slash("help"), []string{"[INC-id] [key=value …] [--dry-run]`", "--dry-run shows what each step would do, doing nothing"}},
 		{"HelpUnknownCommand", slash("help frobnicate"), []string{"I don't know the command `frobnicate`", "`/runbook help`"}},
 		{"MentionUsesMentionPrefix", mention("hlep"), []string{"Did you mean `@Runbook help`?", "`@Runbook help`"}},

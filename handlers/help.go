@@ -19,9 +19,9 @@ func (h *Handlers) help(_ context.Context, inv *invocation) (*runbook.Reply, err
 		if c.name == "run" && len(inv.args) > 1 {
 			return h.helpRunbook(inv, inv.args[1])
 		}
-		text := fmt.Sprintf("*%s*\n`%s %s`", c.summary, inv.prefix, c.usage)
+		text := fmt.Sprintf("*%s*\n`%s %s`", c.summary, inv.prefix, slackui.Escape(c.usage))
 		if c.name == "run" {
-			text += fmt.Sprintf("\n`%s help run <runbook>` shows a runbook's params.", inv.prefix)
+			text += fmt.Sprintf("\n`%s help run &lt;runbook&gt;` shows a runbook's params.", inv.prefix)
 		}
 		if c.name == "declare" || c.name == "update" {
 			text += fieldsHelp(h.Incidents.Fields())
@@ -47,12 +47,12 @@ func (h *Handlers) commandList(prefix string) *runbook.Reply {
 	}
 	var lines []string
 	for _, c := range h.commands {
-		lines = append(lines, fmt.Sprintf("`%s %s`  %s", prefix, c.usage, c.summary))
+		lines = append(lines, fmt.Sprintf("`%s %s`  %s", prefix, slackui.Escape(c.usage), c.summary))
 	}
 	r := slackui.PrivateBlocks("Runbook commands: "+strings.Join(h.names(), ", "),
 		slackui.Section("*Runbook* runs incident runbooks from Slack. Commands:"),
 		slackui.Section(strings.Join(lines, "\n")),
-		slackui.Context(fmt.Sprintf("Type `%s help <command>` for one command. `/runbook` and `@Runbook` take the same commands.", prefix)),
+		slackui.Context(fmt.Sprintf("Type `%s help &lt;command&gt;` for one command. `/runbook` and `@Runbook` take the same commands.", prefix)),
 	)
 	if len(h.helpLists) < maxHelpPrefixes {
 		h.helpLists[prefix] = r
@@ -60,9 +60,11 @@ func (h *Handlers) commandList(prefix string) *runbook.Reply {
 	return r
 }
 
-// usageError answers a malformed command with what was wrong and the usage line.
+// usageError answers a malformed command with what was wrong and the usage line. The
+// usage's <placeholders> are escaped: Slack reserves <, > and & for its own markup
+// (links, mentions), in code too.
 func usageError(problem, prefix string, c *command) *runbook.Reply {
-	text := fmt.Sprintf(":warning: %s\nUsage: `%s %s`", problem, prefix, c.usage)
+	text := fmt.Sprintf(":warning: %s\nUsage: `%s %s`", problem, prefix, slackui.Escape(c.usage))
 	return slackui.PrivateText(text)
 }
 

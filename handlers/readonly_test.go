@@ -3,11 +3,13 @@ package handlers_test
 import (
 	"context"
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/runbookhq/runbook"
 	"github.com/runbookhq/runbook/handlers"
+	"github.com/runbookhq/runbook/incidents"
 )
 
 // TestReadOnly: the commands the bot answers without recording are exactly those that
@@ -55,6 +57,32 @@ func TestHelpNamesHowItWasAsked(t *testing.T) {
 			blocks, _ := json.Marshal(reply.Blocks)
 			if got := string(blocks); !strings.Contains(got, want) {
 				t.Errorf("help asked as %q lists %.200s; want %q", req.Command, got, want)
+			}
+		}
+	}
+}
+
+// TestHelpEscapesPlaceholders: Slack reserves < and > for its markup (links, mentions),
+// even inside code, so help and usage lines show <severity>, <INC-id> and the like
+// escaped; the only < left is Slack's own markup.
+func TestHelpEscapesPlaceholders(t *testing.T) {
+	fields := []runbook.FieldSpec{{Name: "region", Type: "text", Description: "where it <hurts>"}}
+	h := handlers.New(handlers.Deps{Incidents: incidents.New(nil, nil, nil, nil, incidents.Config{Fields: fields}, nil)})
+	raw := regexp.MustCompile(`<[^@#!]`)
+	asks := []string{"help", "help approve"}
+	for _, name := range []string{"declare", "update", "resolve", "assign", "unassign", "timeline", "note", "done", "run", "help"} {
+		asks = append(asks, "help "+name)
+	}
+	for _, text := range asks {
+		reply, err := h.Handle(context.Background(), slash(text))
+		if err != nil {
+			// An answer that is an error is shown as its message.
+			reply = &runbook.Reply{Text: runbook.ErrorMessage(err)}
+		}
+		blocks, _ := json.Marshal(reply.Blocks)
+		for _, got := range []string{reply.Text, string(blocks)} {
+			if m := raw.FindString(got); m != "" {
+				t.Errorf("%q is answered with an unescaped %q in %.300s", text, m, got)
 			}
 		}
 	}
