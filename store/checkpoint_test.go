@@ -169,6 +169,33 @@ func TestCheckpointStartsTheWALOverItself(t *testing.T) {
 	}
 }
 
+// TestCheckpointWithWritesBesideItDoesNotSettle: a passive checkpoint reports the WAL
+// as it was when it began, so "all copied" does not mean the WAL is whole when writes
+// landed meanwhile: the checkpointer must neither take it as settled (and skip the
+// next ticks, letting the WAL grow while writes go on) nor write to start it over.
+func TestCheckpointWithWritesBesideItDoesNotSettle(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "runbook.db")
+	db, err := open(context.Background(), path, checkpointConfig{walLimit: 1 << 30, busy: time.Second}, watchConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	fill(t, db, 20, nil)
+	db.ckpt.afterPassive = func() { fill(t, db, 1, nil) }
+	db.ckpt.tick(ctx)
+	db.ckpt.afterPassive = nil
+	if n := db.ckpt.startedOver.Load(); n != 0 {
+		t.Fatalf("the checkpointer started the WAL over %d times while a write landed beside its checkpoint", n)
+	}
+	passive := db.ckpt.passive.Load()
+	db.ckpt.tick(ctx)
+	if db.ckpt.passive.Load() == passive || db.ckpt.startedOver.Load() != 1 {
+		t.Fatalf("the next tick ran %d checkpoints and started the WAL over %d times; want the write beside the last one copied, then one start-over",
+			db.ckpt.passive.Load()-passive, db.ckpt.startedOver.Load())
+	}
+}
+
 // TestCheckpointsInBackground writes ~12 MB without pause, one commit per row: without
 // the checkpointer the WAL would keep all of it. With it, the WAL file is cut back soon
 // after the writes slow down, Close leaves no WAL behind, and a new connection reads
