@@ -71,16 +71,25 @@ func (a *AfterAnswer) Run() {
 // follow-up the person is sent: what went wrong with that work.
 func AnswerFirst(ctx context.Context, fn func(context.Context) *Reply) bool {
 	a, _ := ctx.Value(afterAnswerKey{}).(*AfterAnswer)
-	if a == nil || !a.answerFirst {
+	if a == nil {
 		return false
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.done {
+	if a.done || !a.answerFirst {
 		return false
 	}
 	a.finish = append(a.finish, fn)
 	return true
+}
+
+// AckGone says the request's ack has gone out without its answer (its handler missed
+// the ack budget): from now on AnswerFirst reports false, and the handler finishes its
+// work before answering, so that its answer, sent later, says what was done.
+func (a *AfterAnswer) AckGone() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.answerFirst = false
 }
 
 // Finishing says whether work waits to be finished after the answer.

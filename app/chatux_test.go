@@ -69,7 +69,7 @@ func TestHelpRunShowsARunbooksParams(t *testing.T) {
 	if answer := w.command("help run scaleup"); !strings.Contains(answer, "Did you mean “scale-up”?") {
 		t.Errorf("help run with a typo answered %q", answer)
 	}
-	if answer := w.command("help run"); !strings.Contains(answer, "help run <runbook>` shows a runbook's params") {
+	if answer := w.command("help run"); !strings.Contains(answer, "help run &lt;runbook&gt;` shows a runbook's params") {
 		t.Errorf("help run answered %q", answer)
 	}
 }

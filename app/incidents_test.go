@@ -381,8 +381,11 @@ func TestEditedMentionDoesNotRunAgain(t *testing.T) {
 // Slack slower to answer than the ack can wait, the person still hears at once, in the
 // ack, and the announcement is posted once; what fails of it is told in a follow-up.
 func TestDeclareIsAnsweredBeforeItIsAnnounced(t *testing.T) {
-	w := startIncidentsWith(t, func(c *config.Config) { c.Bot.AckBudget = time.Second })
-	w.Slack.SetLatency(3 * time.Second)
+	// Slack answers every Web API call later than the bot may wait to ack (its
+	// default budget, 2 s): an answer that waited for the announcement would miss the
+	// ack.
+	w := startIncidents(t)
+	w.Slack.SetLatency(2*w.Config.Bot.AckBudget + time.Second)
 	d := w.Slack.SlashCommand(w.alice.ID, w.general.ID, "/runbook", "declare sev1 checkout Checkout errors")
 	ack, err := d.WaitAck(w.Context())
 	if err != nil {
@@ -419,4 +422,24 @@ func TestDeclareIsAnsweredBeforeItIsAnnounced(t *testing.T) {
 		}
 		return false
 	})
+
+	// A mention is acked before it is handled, so its declaration is announced before
+	// the answer, which says what failed.
+	w.WaitFor("INC-2's runs to end", func() bool {
+		runs, err := w.App().DB.Runs().ListRuns(context.Background(), 2, 50)
+		for _, r := range runs {
+			if !r.State.Final() {
+				return false
+			}
+		}
+		return err == nil
+	})
+	w.WaitFor("the investigation updates to be posted", func() bool { return w.App().Incidents.UpdatesWaiting() == 0 })
+	w.Slack.FailNextWith("chat.postMessage", 1, slackfake.Failure{Code: "channel_not_found"})
+	m := w.Slack.Mention(w.alice.ID, w.general.ID, "declare sev2 payments Refunds stuck", "")
+	w.WaitFor("the answer to the mention", func() bool { return len(w.BotReplies(w.general.ID, m.TS)) > 0 })
+	if got := w.BotReplies(w.general.ID, m.TS)[0].Text; !strings.Contains(got, "Declared *INC-3*") ||
+		!strings.Contains(got, ":warning: *INC-3* is declared, but I could not announce it in #payments-incidents: ") {
+		t.Fatalf("the mentioned declaration was answered %q", got)
+	}
 }

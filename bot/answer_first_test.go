@@ -39,10 +39,13 @@ func (h *answersFirst) handle(ctx context.Context, req *runbook.Request) (*runbo
 		}
 		return &runbook.Reply{Text: h.followUp}
 	}
+	reply := &runbook.Reply{Text: "declared " + req.Text}
 	if !runbook.AnswerFirst(ctx, finish) {
-		finish(ctx)
+		if followUp := finish(ctx); followUp != nil {
+			reply.Text += "\n" + followUp.Text
+		}
 	}
-	return &runbook.Reply{Text: "declared " + req.Text}, nil
+	return reply, nil
 }
 
 func newAnswersFirst(release bool) *answersFirst {
@@ -142,8 +145,8 @@ func TestAnsweredFirstIsFinishedAfterARestartWithoutAnsweringAgain(t *testing.T)
 }
 
 // TestAnswerFirstNotWhereTheAckIsGone: a command whose ack went out empty (its
-// handler missed the ack budget) has its work done before the answer, which follows
-// through the response_url with the follow-up below it.
+// handler missed the ack budget) has its work done before the answer — AnswerFirst
+// says no — and the answer, with what went wrong, follows through the response_url.
 func TestAnswerFirstNotWhereTheAckIsGone(t *testing.T) {
 	slow := make(chan struct{})
 	h := newAnswersFirst(false)
@@ -167,5 +170,44 @@ func TestAnswerFirstNotWhereTheAckIsGone(t *testing.T) {
 	})
 	if n := h.finished.Load(); n != 1 {
 		t.Fatalf("the work finished %d times, want 1", n)
+	}
+}
+
+// TestAnsweredFirstThenFailingIsTold: a request an earlier process answered first,
+// whose handler fails when the next process handles it again — before leaving the
+// rest to finish — is not recorded done in silence: the person, told the work was
+// under way, hears what went wrong.
+func TestAnsweredFirstThenFailingIsTold(t *testing.T) {
+	h := newAnswersFirst(true)
+	r := newRig(t, h.handle, bot.Options{AckBudget: 2 * time.Second, ShutdownTimeout: 50 * time.Millisecond})
+	d := r.slash("INC-5")
+	r.await("the finishing work to start", h.finishing)
+	if got := ackText(t, r.ack(d)); got != "declared INC-5" {
+		t.Fatalf("ack carried %q", got)
+	}
+	r.stop()
+
+	r.start(func(context.Context, *runbook.Request) (*runbook.Reply, error) {
+		return nil, runbook.Errorf(runbook.EUNAVAILABLE, "The store is busy.")
+	}, bot.Options{})
+	r.waitEphemeral(":warning: The store is busy.")
+	r.wait("the request to be recorded done", func() bool { _, done, _ := r.envelopeState(d.EnvelopeID); return done })
+}
+
+// TestPanicAfterTheAnswerIsTold: a panic in the work left for after the answer is an
+// answer for the person, as a panic in a handler is, and the bot goes on.
+func TestPanicAfterTheAnswerIsTold(t *testing.T) {
+	r := newRig(t, func(ctx context.Context, req *runbook.Request) (*runbook.Reply, error) {
+		runbook.AnswerFirst(ctx, func(context.Context) *runbook.Reply { panic("boom") })
+		return &runbook.Reply{Text: "declared " + req.Text}, nil
+	}, bot.Options{})
+	d := r.slash("INC-6")
+	if got := ackText(t, r.ack(d)); got != "declared INC-6" {
+		t.Fatalf("ack carried %q", got)
+	}
+	r.waitEphemeral(":warning: Something went wrong on Runbook's side; it has been logged.")
+	r.wait("the request to be recorded done", func() bool { _, done, _ := r.envelopeState(d.EnvelopeID); return done })
+	if got := ackText(t, r.ack(r.slash("INC-7"))); got != "declared INC-7" {
+		t.Fatalf("after the panic the next command was answered %q", got)
 	}
 }

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -297,6 +298,9 @@ func (b *Bot) handle(ctx context.Context, j job, req *runbook.Request, release f
 		case reply = <-outcome:
 			budget.Stop()
 		case <-budget.C:
+			// From here the handler finishes its work before answering: its answer
+			// follows the ack through the outbox, and says what was done.
+			after.AckGone()
 			// Recorded before the ack goes out, so that a crash in between leaves the
 			// request for the next process to finish rather than forgotten.
 			if err := b.inbox.MarkAcked(ctx, req.ID); err != nil {
@@ -311,21 +315,39 @@ func (b *Bot) handle(ctx context.Context, j job, req *runbook.Request, release f
 	if b.interrupted(ctx, req) {
 		return
 	}
-	if !acked && after.Finishing() {
-		if answered = b.answerFirst(ctx, j, req, reply); answered != nil {
-			acked = true
-		}
+	finishing := after.Finishing()
+	if finishing && !acked {
+		answered = b.answerFirst(ctx, j, req, reply)
+		acked = true
 	}
-	followUp := after.Finish(ctx)
+	followUp := b.finish(ctx, req, after)
 	if b.interrupted(ctx, req) {
 		return
 	}
-	if answered != nil {
-		reply = followUp // the answer is out: only what went wrong since is owed
-	} else {
+	switch {
+	case answered == nil:
 		reply = withFollowUp(reply, followUp)
+	case finishing:
+		reply = followUp // the answer is out: only what went wrong since is owed
+	case bytes.Equal(b.ackPayload(j.env, req, reply), answered):
+		reply = nil // handled again, and answered as the first time: said already
 	}
+	// Else handled again after an earlier process answered it first, and its handler
+	// failed this time before leaving the rest to finish: the person is told.
 	b.complete(ctx, j, req, reply, acked, answered, release)
+}
+
+// finish does the work the handler left for after its answer, turning a panic into an
+// answer for the person, as call does for the handler.
+func (b *Bot) finish(ctx context.Context, req *runbook.Request, after *runbook.AfterAnswer) (followUp *runbook.Reply) {
+	defer func() {
+		if r := recover(); r != nil {
+			b.log.Error("work after the answer panicked", "request", req.ID, "kind", req.Kind, "panic", r, "stack", string(debug.Stack()))
+			b.opts.Observer.HandlerError(string(req.Kind))
+			followUp = errorReply(errors.New("panic"))
+		}
+	}()
+	return after.Finish(ctx)
 }
 
 // interrupted says whether shutdown cut the request short. It is left unfinished (and
@@ -340,18 +362,24 @@ func (b *Bot) interrupted(ctx context.Context, req *runbook.Request) bool {
 }
 
 // answerFirst acks a request with its answer before the work its handler left for
-// after it, and returns what the ack carried; nil if the ack cannot carry the answer,
-// or the answer could not be recorded, and the work is to be done first. The answer
-// is recorded with the request before the ack goes out: a crash after the ack leaves
-// the request to the next process to finish, which must not answer it twice.
+// after it, and returns what the ack carried. The answer is recorded with the request
+// first: a crash after the ack leaves the request to the next process to finish,
+// which must not answer it twice. An answer the ack cannot carry (nil returned) is
+// acked empty, as when the budget runs out, and follows the work through the outbox;
+// either way the ack goes out now, within Slack's deadline, not after the work.
 func (b *Bot) answerFirst(ctx context.Context, j job, req *runbook.Request, reply *runbook.Reply) []byte {
 	payload := b.ackPayload(j.env, req, reply)
 	if payload == nil {
+		if err := b.inbox.MarkAcked(ctx, req.ID); err != nil {
+			b.log.Warn("cannot record ack", "request", req.ID, "err", err)
+		}
+		b.ackJob(j, nil)
 		return nil
 	}
 	if err := b.inbox.Answered(ctx, req.ID, payload); err != nil {
-		b.log.Warn("cannot record answer; finishing the request before answering", "request", req.ID, "err", err)
-		return nil
+		// Answered all the same: should the process die before the work is done, the
+		// work is lost, as it was when the work ran before the ack.
+		b.log.Warn("cannot record answer before finishing the request", "request", req.ID, "err", err)
 	}
 	b.ackJob(j, payload)
 	return payload

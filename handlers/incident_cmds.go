@@ -172,6 +172,9 @@ func declaredReply(out *incidents.Declared) *runbook.Reply {
 		}
 		text += " Started " + strings.Join(names, ", ") + "."
 	}
+	if out.Problems != nil {
+		text += "\n" + out.Problems.Text
+	}
 	return slackui.PrivateText(text)
 }
 

@@ -129,6 +129,9 @@ type Declared struct {
 	// fails of that is told in a follow-up.
 	Following bool
 	Starting  []string
+	// Problems says what failed of the announcement and the runbooks when they were
+	// done before answering (nil if nothing did); the answer carries it.
+	Problems *runbook.Reply
 }
 
 // Declare records a new incident, announces it, and starts its triggered runbooks.
@@ -181,7 +184,8 @@ func (s *Service) Declare(ctx context.Context, d Declaration) (*Declared, error)
 		out.Starting = s.trigger.Triggers(runbook.EventIncidentDeclared, inc)
 		return out, nil
 	}
-	out, _ := s.followThrough(ctx, inc, d, again)
+	out, problems := s.followThrough(ctx, inc, d, again)
+	out.Problems = problems
 	return out, nil
 }
 
