@@ -113,18 +113,26 @@ func TestAnswerFirstFollowUpIsSent(t *testing.T) {
 	r.waitEphemeral(h.followUp)
 }
 
+// answeredThenStopped sends text to a bot handling it with h, which answers it first,
+// and stops the bot while the work left for after the answer is under way.
+func answeredThenStopped(t *testing.T, h *answersFirst, text string) (*rig, *slackfake.Delivery) {
+	t.Helper()
+	r := newRig(t, h.handle, bot.Options{AckBudget: 2 * time.Second, ShutdownTimeout: 50 * time.Millisecond})
+	d := r.slash(text)
+	r.await("the finishing work to start", h.finishing)
+	if got := ackText(t, r.ack(d)); got != "declared "+text {
+		t.Fatalf("ack carried %q", got)
+	}
+	r.stop() // the work never finishes in this process
+	return r, d
+}
+
 // TestAnsweredFirstIsFinishedAfterARestartWithoutAnsweringAgain: a process stopped
 // between the ack and the end of the work leaves the request to the next, which
 // finishes the work and does not answer the person a second time.
 func TestAnsweredFirstIsFinishedAfterARestartWithoutAnsweringAgain(t *testing.T) {
 	h := newAnswersFirst(true)
-	r := newRig(t, h.handle, bot.Options{AckBudget: 2 * time.Second, ShutdownTimeout: 50 * time.Millisecond})
-	d := r.slash("INC-3")
-	r.await("the finishing work to start", h.finishing)
-	if got := ackText(t, r.ack(d)); got != "declared INC-3" {
-		t.Fatalf("ack carried %q", got)
-	}
-	r.stop() // the work never finishes in this process
+	r, d := answeredThenStopped(t, h, "INC-3")
 	if h.finished.Load() != 0 {
 		t.Fatal("the work finished before the restart")
 	}
@@ -178,14 +186,7 @@ func TestAnswerFirstNotWhereTheAckIsGone(t *testing.T) {
 // rest to finish — is not recorded done in silence: the person, told the work was
 // under way, hears what went wrong.
 func TestAnsweredFirstThenFailingIsTold(t *testing.T) {
-	h := newAnswersFirst(true)
-	r := newRig(t, h.handle, bot.Options{AckBudget: 2 * time.Second, ShutdownTimeout: 50 * time.Millisecond})
-	d := r.slash("INC-5")
-	r.await("the finishing work to start", h.finishing)
-	if got := ackText(t, r.ack(d)); got != "declared INC-5" {
-		t.Fatalf("ack carried %q", got)
-	}
-	r.stop()
+	r, d := answeredThenStopped(t, newAnswersFirst(true), "INC-5")
 
 	r.start(func(context.Context, *runbook.Request) (*runbook.Reply, error) {
 		return nil, runbook.Errorf(runbook.EUNAVAILABLE, "The store is busy.")

@@ -126,17 +126,25 @@ func walSequence(t *testing.T, path string) uint32 {
 	return binary.BigEndian.Uint32(b[12:16])
 }
 
-// TestCheckpointStartsTheWALOverItself: after a checkpoint that copied the whole WAL,
-// the checkpointer starts the WAL over with a write of its own, so that the next
-// request's commit appends to it instead of writing and fsyncing a new header; and a
-// checkpointer with nothing new to copy writes nothing, so an idle bot stays idle.
-func TestCheckpointStartsTheWALOverItself(t *testing.T) {
+// openTicked opens a database whose checkpoints run only when the test ticks, with a
+// WAL limit it never reaches.
+func openTicked(t *testing.T) (*DB, string) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "runbook.db")
 	db, err := open(context.Background(), path, checkpointConfig{walLimit: 1 << 30, busy: time.Second}, watchConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
+	return db, path
+}
+
+// TestCheckpointStartsTheWALOverItself: after a checkpoint that copied the whole WAL,
+// the checkpointer starts the WAL over with a write of its own, so that the next
+// request's commit appends to it instead of writing and fsyncing a new header; and a
+// checkpointer with nothing new to copy writes nothing, so an idle bot stays idle.
+func TestCheckpointStartsTheWALOverItself(t *testing.T) {
+	db, path := openTicked(t)
 	ctx := context.Background()
 	fill(t, db, 20, nil)
 	before := walSequence(t, path)
@@ -174,12 +182,7 @@ func TestCheckpointStartsTheWALOverItself(t *testing.T) {
 // landed meanwhile: the checkpointer must neither take it as settled (and skip the
 // next ticks, letting the WAL grow while writes go on) nor write to start it over.
 func TestCheckpointWithWritesBesideItDoesNotSettle(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "runbook.db")
-	db, err := open(context.Background(), path, checkpointConfig{walLimit: 1 << 30, busy: time.Second}, watchConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, _ := openTicked(t)
 	ctx := context.Background()
 	fill(t, db, 20, nil)
 	db.ckpt.afterPassive = func() { fill(t, db, 1, nil) }
