@@ -34,3 +34,18 @@ func IsReadOnly(ctx context.Context) bool {
 func RefusalAuditContext(ctx context.Context) context.Context {
 	return context.WithValue(ctx, readOnlyKey{}, false)
 }
+
+type resumedKey struct{}
+
+// ResumedContext marks ctx as serving a request an earlier process took and died
+// before finishing: what that process held only in memory (queued investigation
+// updates) is gone.
+func ResumedContext(ctx context.Context) context.Context {
+	return context.WithValue(ctx, resumedKey{}, true)
+}
+
+// IsResumed says whether ctx serves a request resumed after an earlier process died.
+func IsResumed(ctx context.Context) bool {
+	v, _ := ctx.Value(resumedKey{}).(bool)
+	return v
+}

@@ -286,6 +286,9 @@ func (b *Bot) handle(ctx context.Context, j job, req *runbook.Request, release f
 	answerFirst := answered != nil || (!acked && req.Kind == runbook.KindCommand && j.env.AcceptsResponsePayload)
 	ctx, after := runbook.WithAfterAnswer(ctx, answerFirst)
 	defer after.Run()
+	if j.resumed {
+		ctx = runbook.ResumedContext(ctx)
+	}
 	outcome := make(chan *runbook.Reply, 1)
 	go func() { outcome <- b.call(ctx, req) }() // always received below
 

@@ -287,8 +287,8 @@ func (w *world) approvalsTable() string {
 // TestKillBetweenDeclareAnswerAndAnnouncement kills the bot after it answered a
 // declaration — which it does before announcing it — while Slack is refusing the
 // announcement (429). Slack never sends a slash command again: the next process must
-// find the declaration in its own record, announce it and start its kickoff once, and
-// not answer the person a second time.
+// find the declaration in its own record, announce it, report it in the updates
+// thread and start its kickoff once, and not answer the person a second time.
 func TestKillBetweenDeclareAnswerAndAnnouncement(t *testing.T) {
 	w := newWorld(t, slackfake.Options{AckTimeout: 2 * time.Second}, map[string]string{"kickoff": `name: kickoff
 on:
@@ -297,8 +297,10 @@ steps:
   - action: incident.update
     with: { note: "kickoff ran" }
 `})
-	general, incidents := w.channel("general"), w.channel("incidents")
+	general, incidents, updates := w.channel("general"), w.channel("incidents"), w.channel("incident-updates")
 	w.Config.Slack.DefaultChannel = "#incidents"
+	w.Config.Slack.InvestigationUpdates = true
+	w.Config.Slack.UpdateChannel = "#incident-updates"
 	bot := w.StartBinary(botBinary)
 
 	w.Slack.FailNext("chat.postMessage", 1000, http.StatusTooManyRequests)
@@ -333,6 +335,16 @@ steps:
 	if announcements != 1 {
 		t.Errorf("%d announcements of INC-1, want 1", announcements)
 	}
+	// The first investigation update was still queued when the first process died:
+	// with no updates thread recorded, the next one knows it never went out.
+	w.WaitFor("the declaration's investigation update", func() bool {
+		for _, m := range w.Slack.Messages(updates.ID) {
+			if strings.Contains(m.Text, "INC-1 declared by") {
+				return true
+			}
+		}
+		return false
+	})
 	// The ack's answer is shown as an ephemeral message; nothing else was said to alice.
 	if eph := w.Slack.Ephemerals(general.ID, w.alice.ID); len(eph) != 1 {
 		var said []string

@@ -206,10 +206,11 @@ func (s *Service) followThrough(ctx context.Context, inc *runbook.Incident, d De
 		// start, if the first handling died before this).
 		s.cfg.Timers.Declared(ctx, inc)
 	}
-	// The declaration is the first investigation update, reported by the handling that
-	// declared it: updates are queued, so a second handling of the same request cannot
-	// tell from the thread whether it went out.
-	if !again {
+	// The declaration is the first investigation update. Updates are queued in memory,
+	// so a second handling of the same request cannot tell whether it went out — unless
+	// the first handling's process died (the queue went with it) and the incident has no
+	// updates thread: the thread is recorded before its first line is posted.
+	if !again || (runbook.IsResumed(ctx) && inc.UpdatesTS == "") {
 		s.Progress(ctx, inc.ID, slackui.IncidentDeclared(inc, d.By))
 	}
 	runs, err := s.trigger.Trigger(ctx, runbook.EventIncidentDeclared, inc, d.By, d.Key)
