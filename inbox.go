@@ -36,11 +36,10 @@ type Inbox interface {
 	// Claim returns). It returns nil if env is new, or the envelope already recorded
 	// under env.ID.
 	Claim(ctx context.Context, env Envelope) (*Envelope, error)
-	// MarkAcked records that the envelope's ack went out before it was done.
-	MarkAcked(ctx context.Context, id string) error
-	// Answered records that the envelope's ack carried its answer, reply, before it was
-	// done (AnswerFirst): a restarted bot finishing it must not answer again.
-	Answered(ctx context.Context, id string, reply []byte) error
+	// MarkAcked records that the envelope's ack went out before it was done, and the
+	// answer it carried (nil if none; AnswerFirst): a restarted bot finishing it must
+	// not answer again. A nil reply leaves one recorded before as it is.
+	MarkAcked(ctx context.Context, id string, reply []byte) error
 	// Complete records that the envelope was handled, what its ack carried, and the
 	// delivery still owed for it (nil if none), in one write.
 	Complete(ctx context.Context, id string, reply, delivery []byte) error

@@ -173,7 +173,7 @@ func (b *Bot) ackInFlight(j job, req *runbook.Request) {
 	if j.resumed {
 		return
 	}
-	if err := b.inbox.MarkAcked(context.Background(), req.ID); err != nil {
+	if err := b.inbox.MarkAcked(context.Background(), req.ID, nil); err != nil {
 		// Not acked: Slack's next redelivery is the retry.
 		b.log.Warn("cannot record ack of a redelivery", "request", req.ID, "err", err)
 		return
@@ -304,12 +304,7 @@ func (b *Bot) handle(ctx context.Context, j job, req *runbook.Request, release f
 			// From here the handler finishes its work before answering: its answer
 			// follows the ack through the outbox, and says what was done.
 			after.AckGone()
-			// Recorded before the ack goes out, so that a crash in between leaves the
-			// request for the next process to finish rather than forgotten.
-			if err := b.inbox.MarkAcked(ctx, req.ID); err != nil {
-				b.log.Warn("cannot record ack", "request", req.ID, "err", err)
-			}
-			b.ackJob(j, nil)
+			b.ackUnfinished(ctx, j, req, nil)
 			acked = true
 			reply = <-outcome
 		}
@@ -320,7 +315,10 @@ func (b *Bot) handle(ctx context.Context, j job, req *runbook.Request, release f
 	}
 	finishing := after.Finishing()
 	if finishing && !acked {
-		answered = b.answerFirst(ctx, j, req, reply)
+		// Answered now, before the work; an answer the ack cannot carry (nil) goes out
+		// after it, through the outbox, and the ack goes out empty now all the same.
+		answered = b.ackPayload(j.env, req, reply)
+		b.ackUnfinished(ctx, j, req, answered)
 		acked = true
 	}
 	followUp := b.finish(ctx, req, after)
@@ -334,9 +332,10 @@ func (b *Bot) handle(ctx context.Context, j job, req *runbook.Request, release f
 		reply = followUp // the answer is out: only what went wrong since is owed
 	case bytes.Equal(b.ackPayload(j.env, req, reply), answered):
 		reply = nil // handled again, and answered as the first time: said already
+	default:
+		// Handled again after an earlier process answered it first, and its handler
+		// failed this time before leaving the rest to finish: the person is told.
 	}
-	// Else handled again after an earlier process answered it first, and its handler
-	// failed this time before leaving the rest to finish: the person is told.
 	b.complete(ctx, j, req, reply, acked, answered, release)
 }
 
@@ -364,28 +363,16 @@ func (b *Bot) interrupted(ctx context.Context, req *runbook.Request) bool {
 	return true
 }
 
-// answerFirst acks a request with its answer before the work its handler left for
-// after it, and returns what the ack carried. The answer is recorded with the request
-// first: a crash after the ack leaves the request to the next process to finish,
-// which must not answer it twice. An answer the ack cannot carry (nil returned) is
-// acked empty, as when the budget runs out, and follows the work through the outbox;
-// either way the ack goes out now, within Slack's deadline, not after the work.
-func (b *Bot) answerFirst(ctx context.Context, j job, req *runbook.Request, reply *runbook.Reply) []byte {
-	payload := b.ackPayload(j.env, req, reply)
-	if payload == nil {
-		if err := b.inbox.MarkAcked(ctx, req.ID); err != nil {
-			b.log.Warn("cannot record ack", "request", req.ID, "err", err)
-		}
-		b.ackJob(j, nil)
-		return nil
-	}
-	if err := b.inbox.Answered(ctx, req.ID, payload); err != nil {
-		// Answered all the same: should the process die before the work is done, the
-		// work is lost, as it was when the work ran before the ack.
-		b.log.Warn("cannot record answer before finishing the request", "request", req.ID, "err", err)
+// ackUnfinished acks a request before it is done, with payload (nil: empty). That the
+// ack went out, and what it carried, is recorded first, so that a crash before the
+// request is done leaves it for the next process to finish, without answering it
+// again. The ack goes out even if that record fails: Slack's deadline does not wait,
+// and a crash then loses no more than it did when the work ran before the ack.
+func (b *Bot) ackUnfinished(ctx context.Context, j job, req *runbook.Request, payload []byte) {
+	if err := b.inbox.MarkAcked(ctx, req.ID, payload); err != nil {
+		b.log.Warn("cannot record ack", "request", req.ID, "err", err)
 	}
 	b.ackJob(j, payload)
-	return payload
 }
 
 // withFollowUp is reply with what went wrong after it was made said below it.

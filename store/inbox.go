@@ -47,15 +47,10 @@ func (s *Inbox) Claim(ctx context.Context, env runbook.Envelope) (*runbook.Envel
 	return existing, nil
 }
 
-// MarkAcked records that the envelope's ack went out before it was handled.
-func (s *Inbox) MarkAcked(ctx context.Context, id string) error {
-	return s.set(ctx, id, "UPDATE envelopes SET acked = 1 WHERE id = ?", id)
-}
-
-// Answered records that the envelope's ack went out carrying reply, before the
-// envelope was handled to the end.
-func (s *Inbox) Answered(ctx context.Context, id string, reply []byte) error {
-	return s.set(ctx, id, "UPDATE envelopes SET acked = 1, reply = ? WHERE id = ?", reply, id)
+// MarkAcked records that the envelope's ack went out before it was handled, with the
+// answer it carried (nil: none, and one recorded before stays).
+func (s *Inbox) MarkAcked(ctx context.Context, id string, reply []byte) error {
+	return s.set(ctx, id, "UPDATE envelopes SET acked = 1, reply = COALESCE(?, reply) WHERE id = ?", reply, id)
 }
 
 // Complete records the envelope as handled, with the payload its ack carried and the

@@ -428,8 +428,7 @@ func planScenario(db *DB) []planStep {
 			}
 			return nil
 		}),
-		step("Inbox.MarkAcked", func(ctx context.Context) error { return inbox.MarkAcked(ctx, env.ID) }),
-		step("Inbox.Answered", func(ctx context.Context) error { return inbox.Answered(ctx, env.ID, nil) }),
+		step("Inbox.MarkAcked", func(ctx context.Context) error { return inbox.MarkAcked(ctx, env.ID, nil) }),
 		step("Inbox.Unfinished", func(ctx context.Context) error { _, err := inbox.Unfinished(ctx); return err }),
 		step("Inbox.Complete", func(ctx context.Context) error { return inbox.Complete(ctx, env.ID, []byte(`{}`), []byte(`{}`)) }),
 		step("Inbox.Undelivered", func(ctx context.Context) error { _, err := inbox.Undelivered(ctx); return err }),

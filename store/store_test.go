@@ -124,8 +124,8 @@ func TestInbox(t *testing.T) {
 		for _, id := range []string{"a", "b", "c"} {
 			inbox.Claim(ctx, runbook.Envelope{ID: id, Type: "slash_commands", Payload: []byte("{}")})
 		}
-		inbox.MarkAcked(ctx, "a")
-		inbox.MarkAcked(ctx, "b")
+		inbox.MarkAcked(ctx, "a", nil)
+		inbox.MarkAcked(ctx, "b", nil)
 		inbox.Complete(ctx, "b", nil, nil)
 		got, err := inbox.Unfinished(ctx)
 		if err != nil {
@@ -136,10 +136,14 @@ func TestInbox(t *testing.T) {
 		}
 	})
 
-	t.Run("AnsweredIsUnfinishedWithItsAnswer", func(t *testing.T) {
+	t.Run("AckedWithAnswerIsUnfinishedWithIt", func(t *testing.T) {
 		inbox := MustOpen(t).Inbox()
 		inbox.Claim(ctx, runbook.Envelope{ID: "a", Type: "slash_commands", Payload: []byte("{}")})
-		if err := inbox.Answered(ctx, "a", []byte(`{"text":"Declared"}`)); err != nil {
+		if err := inbox.MarkAcked(ctx, "a", []byte(`{"text":"Declared"}`)); err != nil {
+			t.Fatal(err)
+		}
+		// Acked again without an answer (a redelivery acked in flight): the answer stays.
+		if err := inbox.MarkAcked(ctx, "a", nil); err != nil {
 			t.Fatal(err)
 		}
 		got, err := inbox.Unfinished(ctx)
@@ -149,8 +153,8 @@ func TestInbox(t *testing.T) {
 		if len(got) != 1 || got[0].ID != "a" || !got[0].Acked || got[0].Done || string(got[0].Reply) != `{"text":"Declared"}` {
 			t.Fatalf("unfinished = %+v; want a, acked with its answer, not done", got)
 		}
-		if err := inbox.Answered(ctx, "nope", nil); runbook.ErrorCode(err) != runbook.ENOTFOUND {
-			t.Fatalf("answered(unknown) = %v, want ENOTFOUND", err)
+		if err := inbox.MarkAcked(ctx, "nope", nil); runbook.ErrorCode(err) != runbook.ENOTFOUND {
+			t.Fatalf("mark acked (unknown) = %v, want ENOTFOUND", err)
 		}
 	})
 
