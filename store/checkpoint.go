@@ -191,7 +191,7 @@ func (c *checkpointer) fileLost() bool { return c.lost != nil && c.lost() != nil
 // checkpoints report their own.
 func (c *checkpointer) passiveNow(ctx context.Context) {
 	if !c.fileLost() {
-		_, _, _ = runCheckpoint(ctx, c.conn, "PASSIVE")
+		_, _ = runCheckpoint(ctx, c.conn, "PASSIVE")
 	}
 }
 
@@ -233,7 +233,7 @@ func (c *checkpointer) checkpoint(ctx context.Context) error {
 	if writes == c.settledAt {
 		return nil // nothing written since the WAL was copied whole
 	}
-	busy, frames, copied, err := walCheckpoint(ctx, c.conn, "PASSIVE")
+	wal, err := runCheckpoint(ctx, c.conn, "PASSIVE")
 	if err != nil {
 		return err
 	}
@@ -243,22 +243,22 @@ func (c *checkpointer) checkpoint(ctx context.Context) error {
 	}
 	// Whole only if nothing was written while it ran: PASSIVE reports the WAL as it was
 	// when it began, and under sustained writes "all copied" is its usual answer.
-	if !busy && frames > 0 && copied == frames && c.writes.Load() == writes {
+	if !wal.busy && wal.frames > 0 && wal.copied == wal.frames && c.writes.Load() == writes {
 		c.settledAt = writes
 		c.startOver(ctx)
 		return nil
 	}
-	size, err := c.walBytes(ctx, frames)
+	size, err := c.walBytes(ctx, wal.frames)
 	if err != nil || size <= c.cfg.walLimit {
 		return err
 	}
-	busy, frames, err = c.restartOnWriter(ctx)
+	wal, err = c.restartOnWriter(ctx)
 	if err != nil {
 		return err
 	}
 	c.restart.Add(1)
-	if busy {
-		size, err := c.walBytes(ctx, frames)
+	if wal.busy {
+		size, err := c.walBytes(ctx, wal.frames)
 		return errors.Join(err, fmt.Errorf("WAL checkpoint: the WAL holds %d MiB (limit %d MiB) and could not start over: a reader or another process held the database for more than %s",
 			size>>20, c.cfg.walLimit>>20, c.cfg.busy))
 	}
@@ -282,10 +282,10 @@ func (c *checkpointer) startOver(ctx context.Context) {
 
 // restartOnWriter runs a RESTART checkpoint on the writer's connection, waiting for
 // readers for at most cfg.busy.
-func (c *checkpointer) restartOnWriter(ctx context.Context) (busy bool, frames int64, err error) {
+func (c *checkpointer) restartOnWriter(ctx context.Context) (wal walState, err error) {
 	conn, err := c.write.Conn(ctx) // in the queue with the writes
 	if err != nil {
-		return false, 0, fmt.Errorf("WAL checkpoint: %w", err)
+		return wal, fmt.Errorf("WAL checkpoint: %w", err)
 	}
 	setBusy := func(ctx context.Context, d time.Duration) error {
 		_, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", d.Milliseconds()))
@@ -301,7 +301,7 @@ func (c *checkpointer) restartOnWriter(ctx context.Context) (busy bool, frames i
 		conn.Close()
 	}()
 	if err := setBusy(ctx, c.cfg.busy); err != nil {
-		return false, 0, fmt.Errorf("WAL checkpoint: set busy timeout: %w", err)
+		return wal, fmt.Errorf("WAL checkpoint: set busy timeout: %w", err)
 	}
 	return runCheckpoint(ctx, conn, "RESTART")
 }
@@ -313,30 +313,31 @@ func (c *checkpointer) final(ctx context.Context) error {
 	if c.fileLost() {
 		return nil
 	}
-	_, _, err := runCheckpoint(ctx, c.conn, "TRUNCATE")
+	_, err := runCheckpoint(ctx, c.conn, "TRUNCATE")
 	return err
 }
 
-// runCheckpoint runs one checkpoint. busy is SQLite's report that it could not finish
-// (for PASSIVE, because a reader or writer is still using the WAL; for RESTART and
-// TRUNCATE, because the busy timeout ran out); frames is how many frames the WAL holds.
-func runCheckpoint(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, mode string) (busy bool, frames int64, err error) {
-	busy, frames, _, err = walCheckpoint(ctx, q, mode)
-	return busy, frames, err
+// walState is SQLite's report of a checkpoint. busy says it could not finish (for
+// PASSIVE, because a reader or writer is still using the WAL; for RESTART and
+// TRUNCATE, because the busy timeout ran out); frames is how many frames the WAL holds,
+// as it was when the checkpoint began, and copied how many of them are now in the
+// database file.
+type walState struct {
+	busy           bool
+	frames, copied int64
 }
 
-// walCheckpoint is runCheckpoint with how many of the WAL's frames are now copied into
-// the database file.
-func walCheckpoint(ctx context.Context, q interface {
+// runCheckpoint runs one checkpoint.
+func runCheckpoint(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, mode string) (busy bool, frames, copied int64, err error) {
-	var b int64
-	if err := q.QueryRowContext(ctx, "PRAGMA wal_checkpoint("+mode+")").Scan(&b, &frames, &copied); err != nil {
-		return false, 0, 0, fmt.Errorf("WAL checkpoint (%s): %w", mode, err)
+}, mode string) (walState, error) {
+	var busy int64
+	var wal walState
+	if err := q.QueryRowContext(ctx, "PRAGMA wal_checkpoint("+mode+")").Scan(&busy, &wal.frames, &wal.copied); err != nil {
+		return walState{}, fmt.Errorf("WAL checkpoint (%s): %w", mode, err)
 	}
-	return b != 0, frames, copied, nil
+	wal.busy = busy != 0
+	return wal, nil
 }
 
 // walBytes is the size of a WAL of that many frames: a 32-byte header, then a 24-byte

@@ -71,11 +71,11 @@ func TestWriterDoesNotCheckpoint(t *testing.T) {
 // passive checkpoint of the test's own.
 func walFrames(t *testing.T, db *DB) int64 {
 	t.Helper()
-	_, frames, err := runCheckpoint(context.Background(), db.ckpt.conn, "PASSIVE")
+	wal, err := runCheckpoint(context.Background(), db.ckpt.conn, "PASSIVE")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return frames
+	return wal.frames
 }
 
 // TestCheckpointKeepsWALUnderLimit: with the writer's automatic checkpoints off, each
