@@ -151,16 +151,13 @@ func isTitleMark(t Token) bool {
 func declaredReply(out *incidents.Declared) *runbook.Reply {
 	inc := out.Incident
 	text := fmt.Sprintf(":rotating_light: Declared *%s* %s (%s).", inc.Key(), slackui.Escape(inc.Title), inc.Severity)
-	if out.Following {
-		// Answered before the announcement and the runs: said as what is under way; a
-		// follow-up says what failed.
-		if out.AnnouncedIn != "" {
-			text += fmt.Sprintf(" Announcing it in %s.", slackui.ConfiguredChannel(out.AnnouncedIn))
-		}
-		if len(out.Starting) > 0 {
-			text += " Starting *" + strings.Join(out.Starting, "*, *") + "*."
-		}
-		return slackui.PrivateText(text)
+	// Answered before the announcement and the runs, they are said as under way (a
+	// follow-up says what fails of them); else as done.
+	if out.AnnouncingIn != "" {
+		text += fmt.Sprintf(" Announcing it in %s.", slackui.ConfiguredChannel(out.AnnouncingIn))
+	}
+	if len(out.Starting) > 0 {
+		text += " Starting *" + strings.Join(out.Starting, "*, *") + "*."
 	}
 	if out.AnnouncedIn != "" {
 		text += fmt.Sprintf(" Announced in <#%s>.", out.AnnouncedIn)

@@ -117,18 +117,19 @@ type Declaration struct {
 type Declared struct {
 	Incident *runbook.Incident
 	Runs     []*runbook.Run
-	// AnnouncedIn is the channel the declaration was announced in ("" if nowhere): its
-	// id, or while Following, the channel as configured (slackui.ConfiguredChannel).
+	// AnnouncedIn is the id of the channel the declaration was announced in ("" if
+	// nowhere).
 	AnnouncedIn string
 	// Deduplicated says that Incident is the open incident already declared under the
 	// declaration's DedupKey: nothing was declared, announced or started.
 	Deduplicated bool
-	// Following says the declaration is answered before it is announced and its
-	// runbooks started (runbook.AnswerFirst): AnnouncedIn is then where it is being
-	// announced, Starting the runbooks its declaration triggers, and Runs empty. What
-	// fails of that is told in a follow-up.
-	Following bool
-	Starting  []string
+	// AnnouncingIn and Starting are set instead of AnnouncedIn and Runs when the
+	// declaration is answered before it is announced and its runbooks started
+	// (runbook.AnswerFirst): the channel it is being announced in, as configured
+	// (slackui.ConfiguredChannel), and the runbooks it triggers. What fails of that is
+	// told in a follow-up.
+	AnnouncingIn string
+	Starting     []string
 	// Problems says what failed of the announcement and the runbooks when they were
 	// done before answering (nil if nothing did); the answer carries it.
 	Problems *runbook.Reply
@@ -177,12 +178,11 @@ func (s *Service) Declare(ctx context.Context, d Declaration) (*Declared, error)
 		return problems
 	}
 	if runbook.AnswerFirst(ctx, finish) {
-		out := &Declared{Incident: inc, AnnouncedIn: inc.AnnouncementChannel, Following: true}
-		if out.AnnouncedIn == "" {
-			out.AnnouncedIn = s.cfg.ServiceChannel(inc.Service)
+		announcing := inc.AnnouncementChannel
+		if announcing == "" {
+			announcing = s.cfg.ServiceChannel(inc.Service)
 		}
-		out.Starting = s.trigger.Triggers(runbook.EventIncidentDeclared, inc)
-		return out, nil
+		return &Declared{Incident: inc, AnnouncingIn: announcing, Starting: s.trigger.Triggers(runbook.EventIncidentDeclared, inc)}, nil
 	}
 	out, problems := s.followThrough(ctx, inc, d, again)
 	out.Problems = problems
