@@ -23,6 +23,10 @@ type Incident struct {
 	Roles map[string]string
 	// Channel is the incident's own Slack channel id, once a runbook has created it.
 	Channel string
+	// ChannelPrivacy is whether Channel is public or private, as Slack said when the
+	// channel became the incident's; ChannelPrivacyUnknown when nobody asked Slack
+	// (a channel given by id, or an incident recorded before it was kept).
+	ChannelPrivacy ChannelPrivacy
 	// AnnouncementChannel and AnnouncementTS say where the declaration was announced,
 	// so that status changes can edit that message in place.
 	AnnouncementChannel string
@@ -53,6 +57,26 @@ type Incident struct {
 	// ReopenedAt is when the incident last moved from resolved back to an open status,
 	// or zero if it never did.
 	ReopenedAt time.Time
+}
+
+// ChannelPrivacy says whether an incident's channel is public or private.
+type ChannelPrivacy string
+
+// ChannelPrivacy values. A list shows an incident whose channel is public to anyone;
+// one whose channel is private, or not known to be public, only to the people who may
+// see that channel.
+const (
+	ChannelPrivacyUnknown ChannelPrivacy = ""
+	ChannelPublic         ChannelPrivacy = "public"
+	ChannelPrivate        ChannelPrivacy = "private"
+)
+
+// PrivacyOf is the privacy of conv.
+func PrivacyOf(conv Conversation) ChannelPrivacy {
+	if conv.Private {
+		return ChannelPrivate
+	}
+	return ChannelPublic
 }
 
 // Role returns the user id holding a role, or "": RoleCommander is the commander.

@@ -361,7 +361,7 @@ func TestAPIApprovalOfAPrivateIncidentStaysInItsChannel(t *testing.T) {
 		t.Fatalf("declare answered %q", answer)
 	}
 	secret := w.Slack.AddChannel("inc-1-payroll", slackfake.ChannelPrivate(), slackfake.ChannelMembers(w.Slack.BotUserID(), w.alice.ID, w.bob.ID, w.carol.ID))
-	if err := w.App().Incidents.ClaimChannel(context.Background(), 1, secret.ID); err != nil {
+	if err := w.App().Incidents.ClaimChannel(context.Background(), 1, runbook.Conversation{ID: secret.ID, Private: true}); err != nil {
 		t.Fatal(err)
 	}
 	before := len(w.botTopLevel(w.ops.ID))

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/runbookhq/runbook"
 	"github.com/runbookhq/runbook/internal/apptest"
 	"github.com/runbookhq/runbook/slackfake"
 )
@@ -72,7 +73,7 @@ func TestPrivateIncidentReadsStayPrivate(t *testing.T) {
 	w := startIncidents(t)
 	w.command("declare sev3 payments Card refunds stuck")
 	secret := w.Slack.AddChannel("inc-secret", slackfake.ChannelPrivate(), slackfake.ChannelMembers(w.alice.ID, w.Slack.BotUserID()))
-	if err := w.App().Incidents.ClaimChannel(context.Background(), 1, secret.ID); err != nil {
+	if err := w.App().Incidents.ClaimChannel(context.Background(), 1, runbook.Conversation{ID: secret.ID, Private: true}); err != nil {
 		t.Fatal(err)
 	}
 	w.Ask(w.alice.ID, secret.ID, "note root cause: refund worker deadlocked on acct 4417")

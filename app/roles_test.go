@@ -270,7 +270,7 @@ func TestInviteIntoPrivateChannelNeedsMembership(t *testing.T) {
 	w := startRoles(t, func(c *config.Config) { c.Permissions.Responders = []string{"bob"} })
 	w.command("declare sev3 payments Quiet one")
 	priv := w.Slack.AddChannel("inc-private", slackfake.ChannelPrivate(), slackfake.ChannelMembers(w.alice.ID, w.Slack.BotUserID()))
-	if err := w.App().Incidents.ClaimChannel(context.Background(), 1, priv.ID); err != nil {
+	if err := w.App().Incidents.ClaimChannel(context.Background(), 1, runbook.Conversation{ID: priv.ID, Private: true}); err != nil {
 		t.Fatal(err)
 	}
 	carol := w.Person("carol")

@@ -257,7 +257,7 @@ func TestSummaryOfPrivateIncidentDoesNotLeak(t *testing.T) {
 	w.command("declare sev3 payments Card refunds stuck")
 	dave := w.Person("dave")
 	secret := w.Slack.AddChannel("inc-secret", slackfake.ChannelPrivate(), slackfake.ChannelMembers(w.alice.ID, dave.ID, w.Slack.BotUserID()))
-	if err := w.App().Incidents.ClaimChannel(context.Background(), 1, secret.ID); err != nil {
+	if err := w.App().Incidents.ClaimChannel(context.Background(), 1, runbook.Conversation{ID: secret.ID, Private: true}); err != nil {
 		t.Fatal(err)
 	}
 	w.Ask(w.alice.ID, secret.ID, "note root cause: refund worker deadlocked on acct 4417")

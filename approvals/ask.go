@@ -369,6 +369,11 @@ func (s *Service) Await(ctx context.Context, id int64, timeout <-chan time.Time,
 	}
 }
 
+// Approval reads an approval request.
+func (s *Service) Approval(ctx context.Context, id int64) (*runbook.Approval, error) {
+	return s.store.Approval(ctx, id)
+}
+
 // Withdraw cancels a pending request made through the API, for the caller that made
 // it (a pipeline that was aborted), and settles it: its message says so, the audit log
 // names the caller. A run's request is cancelled by cancelling its run.

@@ -81,7 +81,7 @@ func (f slackActions) createChannel(ctx context.Context, s *stepRun) (map[string
 	if err := s.setUpChannel(ctx, ch.ID, out); err != nil {
 		return nil, err
 	}
-	if err := f.claim(ctx, s, ch.ID); err != nil {
+	if err := f.claim(ctx, s, *ch); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -222,11 +222,11 @@ func (s *stepRun) warnSkipped(out map[string]any, skipped []string) {
 }
 
 // claim makes a new channel the incident's own, if it has none yet.
-func (f slackActions) claim(ctx context.Context, s *stepRun, channel string) error {
+func (f slackActions) claim(ctx context.Context, s *stepRun, ch runbook.Conversation) error {
 	if s.run.IncidentID == 0 {
 		return nil
 	}
-	return f.incidents.ClaimChannel(ctx, s.run.IncidentID, channel)
+	return f.incidents.ClaimChannel(ctx, s.run.IncidentID, ch)
 }
 
 // people turns invite entries into user ids: ids, <@mentions>, @handles, user groups

@@ -14,7 +14,7 @@ type slackActions struct{ incidents ChannelClaimer }
 // ChannelClaimer records a channel a run created as its incident's own channel.
 type ChannelClaimer interface {
 	// ClaimChannel sets the incident's channel, unless it has one already.
-	ClaimChannel(ctx context.Context, incidentID int64, channel string) error
+	ClaimChannel(ctx context.Context, incidentID int64, ch runbook.Conversation) error
 }
 
 // SlackActions posts messages and creates, sets up and archives channels; a channel

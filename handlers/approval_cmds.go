@@ -78,7 +78,7 @@ func (h *Handlers) pendingApprovals(ctx context.Context, inv *invocation) (*runb
 		return nil, err
 	}
 	if len(list) == 0 {
-		return h.waitingForOthers(ctx)
+		return h.waitingForOthers(ctx, inv)
 	}
 	var lines []string
 	for _, a := range list {
@@ -99,8 +99,15 @@ func pendingLine(a *runbook.Approval) string {
 
 // waitingForOthers answers someone nothing is waiting for with what is waiting, and
 // for whom, so that they know whom to ask.
-func (h *Handlers) waitingForOthers(ctx context.Context) (*runbook.Reply, error) {
+func (h *Handlers) waitingForOthers(ctx context.Context, inv *invocation) (*runbook.Reply, error) {
 	pending, err := h.Approvals.Pending(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v := h.viewer(inv)
+	pending, err = keep(ctx, pending, len(pending), func(ctx context.Context, w approvals.Waiting) (bool, error) {
+		return v.seesApproval(ctx, w.Approval)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +137,12 @@ func (h *Handlers) auditLog(ctx context.Context, inv *invocation) (*runbook.Repl
 		}
 		incidentID, heading = inc.ID, "Audit log of "+inc.Key()
 	}
-	entries, err := h.Audit.Audit(ctx, incidentID, 30)
+	read := func(limit int) ([]runbook.AuditEntry, error) { return h.Audit.Audit(ctx, incidentID, limit) }
+	sees := h.viewer(inv).seesEntry
+	if incidentID != 0 {
+		sees = everything // the incident's own log: who may see it was checked above
+	}
+	entries, err := visible(ctx, 30, read, sees)
 	if err != nil {
 		return nil, err
 	}

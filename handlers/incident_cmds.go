@@ -296,11 +296,14 @@ func (h *Handlers) list(ctx context.Context, inv *invocation) (*runbook.Reply, e
 			return nil, runbook.Errorf(runbook.EINVALID, "List “open” or “all” incidents, not “%s”.", slackui.Escape(a.words[0].Text))
 		}
 	}
-	f := runbook.IncidentFilter{Limit: 20}
-	if open {
-		f.Open = &open
+	read := func(limit int) ([]*runbook.Incident, error) {
+		f := runbook.IncidentFilter{Limit: limit}
+		if open {
+			f.Open = &open
+		}
+		return h.store.ListIncidents(ctx, f)
 	}
-	list, err := h.store.ListIncidents(ctx, f)
+	list, err := visible(ctx, 20, read, h.viewer(inv).seesIncident)
 	if err != nil {
 		return nil, err
 	}

@@ -185,7 +185,12 @@ func (h *Handlers) listRuns(ctx context.Context, inv *invocation) (*runbook.Repl
 	} else if inc, err := h.store.IncidentByChannel(ctx, inv.req.ChannelID); err == nil {
 		incidentID, heading = inc.ID, "Runs for "+inc.Key()
 	}
-	runs, err := h.Runs.ListRuns(ctx, incidentID, 15)
+	read := func(limit int) ([]*runbook.Run, error) { return h.Runs.ListRuns(ctx, incidentID, limit) }
+	sees := h.viewer(inv).seesRun
+	if incidentID != 0 {
+		sees = everything // the incident's own list: who may see it was checked above
+	}
+	runs, err := visible(ctx, 15, read, sees)
 	if err != nil {
 		return nil, err
 	}

@@ -696,25 +696,29 @@ func (s *Service) Progress(ctx context.Context, incidentID int64, text string) {
 	s.updates.Progress(ctx, incidentID, text)
 }
 
-// ClaimChannel makes channel the incident's own channel, unless it has one already:
-// a runbook created it for the incident.
+// ClaimChannel makes ch the incident's own channel, unless it has one already: a
+// runbook created it for the incident. Its privacy is kept with it, so that lists
+// leave a private channel's incident out for people outside it.
 //
 // A reopened incident whose channel Slack would not unarchive gives that channel up
 // to a new one: the new channel is where the response goes on.
-func (s *Service) ClaimChannel(ctx context.Context, id int64, channel string) error {
+func (s *Service) ClaimChannel(ctx context.Context, id int64, ch runbook.Conversation) error {
 	inc, err := s.store.Incident(ctx, id)
 	if err != nil {
 		return err
 	}
 	old := ""
-	if inc.Channel != "" && inc.Channel != channel && inc.ResolvedAt.IsZero() {
+	if inc.Channel != "" && inc.Channel != ch.ID && inc.ResolvedAt.IsZero() {
 		if conv, err := s.slack.ChannelInfo(ctx, inc.Channel); err == nil && conv.Archived {
 			old = inc.Channel
 		}
 	}
 	_, err = s.store.UpdateIncident(ctx, id, func(inc *runbook.Incident) error {
 		if inc.Channel == "" || (old != "" && inc.Channel == old) {
-			inc.Channel = channel
+			inc.Channel = ch.ID
+		}
+		if inc.Channel == ch.ID {
+			inc.ChannelPrivacy = runbook.PrivacyOf(ch)
 		}
 		return nil
 	})

@@ -25,7 +25,7 @@ const incidentColumns = `id, title, severity, status, service, commander, channe
 	announcement_channel, announcement_ts, updates_ts, fields, created_by, created_at, updated_at, resolved_at,
 	COALESCE(request_key, ''), reopened_at,
 	(SELECT COALESCE(json_group_object(role, user_id), '{}') FROM incident_roles r WHERE r.incident_id = incidents.id), summary,
-	COALESCE(dedup_key, '')`
+	COALESCE(dedup_key, ''), channel_privacy`
 
 // CreateIncident stores inc and its "declared" timeline entry, then the entries also
 // (what the declaration set besides), and sets inc's ID,
@@ -68,13 +68,13 @@ func (s *Incidents) CreateIncident(ctx context.Context, inc *runbook.Incident, a
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO incidents (title, severity, status, service,
 			commander, channel, announcement_channel, announcement_ts, updates_ts, fields, created_by,
-			created_at, updated_at, resolved_at, request_key, summary, reopened_at, dedup_key)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			created_at, updated_at, resolved_at, request_key, summary, reopened_at, dedup_key, channel_privacy)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (dedup_key) WHERE dedup_key IS NOT NULL AND resolved_at IS NULL DO NOTHING`,
 			inc.Title, inc.Severity, inc.Status, inc.Service, inc.Commander, inc.Channel,
 			inc.AnnouncementChannel, inc.AnnouncementTS, inc.UpdatesTS, fields, inc.CreatedBy,
 			now.UnixMilli(), now.UnixMilli(), nullMillis(inc.ResolvedAt), nullString(inc.RequestKey), inc.Summary,
-			nullMillis(inc.ReopenedAt), nullString(inc.DedupKey))
+			nullMillis(inc.ReopenedAt), nullString(inc.DedupKey), string(inc.ChannelPrivacy))
 		if err != nil {
 			return fmt.Errorf("insert incident: %w", err)
 		}
@@ -247,10 +247,12 @@ func updateIncident(ctx context.Context, tx *sql.Tx, inc *runbook.Incident, now 
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE incidents SET title = ?, severity = ?, status = ?,
 		service = ?, commander = ?, channel = ?, announcement_channel = ?, announcement_ts = ?,
-		updates_ts = ?, fields = ?, updated_at = ?, resolved_at = ?, summary = ?, reopened_at = ?, dedup_key = ? WHERE id = ?`,
+		updates_ts = ?, fields = ?, updated_at = ?, resolved_at = ?, summary = ?, reopened_at = ?, dedup_key = ?,
+		channel_privacy = ? WHERE id = ?`,
 		inc.Title, inc.Severity, inc.Status, inc.Service, inc.Commander, inc.Channel,
 		inc.AnnouncementChannel, inc.AnnouncementTS, inc.UpdatesTS, fields, inc.UpdatedAt.UnixMilli(),
-		nullMillis(inc.ResolvedAt), inc.Summary, nullMillis(inc.ReopenedAt), nullString(inc.DedupKey), id); err != nil {
+		nullMillis(inc.ResolvedAt), inc.Summary, nullMillis(inc.ReopenedAt), nullString(inc.DedupKey),
+		string(inc.ChannelPrivacy), id); err != nil {
 		return fmt.Errorf("write incident: %w", err)
 	}
 	if maps.Equal(roles, inc.Roles) {
@@ -508,7 +510,7 @@ func scanIncident(row scanner) (*runbook.Incident, error) {
 	var roles string
 	if err := row.Scan(&inc.ID, &inc.Title, &inc.Severity, &inc.Status, &inc.Service, &inc.Commander,
 		&inc.Channel, &inc.AnnouncementChannel, &inc.AnnouncementTS, &inc.UpdatesTS, &fields, &inc.CreatedBy,
-		&created, &updated, &resolved, &inc.RequestKey, &reopened, &roles, &inc.Summary, &inc.DedupKey); err != nil {
+		&created, &updated, &resolved, &inc.RequestKey, &reopened, &roles, &inc.Summary, &inc.DedupKey, &inc.ChannelPrivacy); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, err
 		}

@@ -363,6 +363,54 @@ func TestIncidents_ByChannel(t *testing.T) {
 	}
 }
 
+// TestIncidents_ChannelPrivacy: a channel's privacy is kept with the incident through
+// creation, updates and every way of reading it back; an incident recorded without it
+// reads as not known, and a value that is none of the three is refused.
+func TestIncidents_ChannelPrivacy(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpen(t)
+	s := db.Incidents()
+	legacy := MustCreateIncident(t, s, "recorded before privacy was kept")
+	if read, err := s.Incident(ctx, legacy.ID); err != nil || read.ChannelPrivacy != runbook.ChannelPrivacyUnknown {
+		t.Fatalf("an incident recorded without privacy reads %+v, %v", read, err)
+	}
+	inc := &runbook.Incident{Title: "private", Severity: "sev1", Status: "detected", CreatedBy: "U1",
+		Channel: "C1", ChannelPrivacy: runbook.ChannelPrivate}
+	if err := s.CreateIncident(ctx, inc); err != nil {
+		t.Fatal(err)
+	}
+	byChannel, err := s.IncidentByChannel(ctx, "C1")
+	if err != nil || byChannel.ChannelPrivacy != runbook.ChannelPrivate {
+		t.Fatalf("by channel: %+v, %v; want it private", byChannel, err)
+	}
+	if _, err := s.UpdateIncident(ctx, legacy.ID, func(i *runbook.Incident) error {
+		i.Channel, i.ChannelPrivacy = "C2", runbook.ChannelPublic
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.ListIncidents(ctx, runbook.IncidentFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]runbook.ChannelPrivacy{}
+	for _, i := range list {
+		got[i.Title] = i.ChannelPrivacy
+	}
+	if got["private"] != runbook.ChannelPrivate || got["recorded before privacy was kept"] != runbook.ChannelPublic {
+		t.Errorf("listed privacy = %v", got)
+	}
+	if _, err := s.UpdateIncident(ctx, inc.ID, func(i *runbook.Incident) error {
+		i.ChannelPrivacy = "secret-ish"
+		return nil
+	}); err == nil || !strings.Contains(err.Error(), "CHECK") {
+		t.Errorf("an unknown privacy was stored: %v", err)
+	}
+	if again, err := s.Incident(ctx, legacy.ID); err != nil || again.ChannelPrivacy != runbook.ChannelPublic {
+		t.Errorf("re-read: %+v, %v", again, err)
+	}
+}
+
 func TestIncidents_Timeline(t *testing.T) {
 	ctx := context.Background()
 

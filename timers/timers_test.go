@@ -289,7 +289,7 @@ func TestReminderGoesToTheIncidentChannel(t *testing.T) {
 	w := newWorld(t, nil)
 	id := w.declare("sev1", "Checkout is down")
 	room := w.Channel("inc-checkout", "alice")
-	if err := w.App().Incidents.ClaimChannel(context.Background(), id, room.ID); err != nil {
+	if err := w.App().Incidents.ClaimChannel(context.Background(), id, runbook.Conversation{ID: room.ID}); err != nil {
 		t.Fatal(err)
 	}
 	w.advance(2 * time.Second)
@@ -443,7 +443,7 @@ func TestPeriodicStatusExample(t *testing.T) {
 	})
 	id := w.declare("sev2", "Checkout is slow")
 	room := w.Channel("inc-checkout", "alice")
-	if err := w.App().Incidents.ClaimChannel(context.Background(), id, room.ID); err != nil {
+	if err := w.App().Incidents.ClaimChannel(context.Background(), id, runbook.Conversation{ID: room.ID}); err != nil {
 		t.Fatal(err)
 	}
 	posts := func() []string {

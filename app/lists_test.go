@@ -1,0 +1,120 @@
+package app_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/runbookhq/runbook"
+	"github.com/runbookhq/runbook/config"
+	"github.com/runbookhq/runbook/internal/apptest"
+	"github.com/runbookhq/runbook/slackfake"
+)
+
+// secretKickoff gives every sev1 a private channel and asks, in it, for an approval
+// whose wording is as secret as the incident.
+const secretKickoff = `name: secret-kickoff
+on:
+  - event: incident.declared
+    if: { severity: [sev1] }
+steps:
+  - id: channel
+    action: slack.create_channel
+    with:
+      name: "inc-{{incident.number}}-restricted"
+      private: true
+  - action: approval.request
+    with:
+      operation: "Rotate the payroll signing key"
+      approvers: ["@bob"]
+`
+
+// TestPrivateIncidentsStayOutOfLists: an incident whose channel is private, with its
+// runs, approvals and audit entries, is left out of list, runs, audit and approvals for
+// anyone outside that channel — who learns nothing of it, not even that it exists —
+// and shown to its declarer and to the channel's members.
+func TestPrivateIncidentsStayOutOfLists(t *testing.T) {
+	dir := t.TempDir()
+	if err := apptest.WriteRunbooks(dir, nil, map[string]string{"secret.yaml": secretKickoff}); err != nil {
+		t.Fatal(err)
+	}
+	w := startIncidentsWith(t, func(c *config.Config) { c.Runbooks.Dir = dir })
+	w.command("declare sev3 Checkout latency is up")
+	w.command("declare sev1 Payroll export leaks salaries")
+	run := w.WaitRun(w.App().DB, 1, runbook.RunWaitingApproval)
+	inc, err := w.App().DB.Incidents().Incident(context.Background(), run.IncidentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc.Channel == "" || inc.ChannelPrivacy != runbook.ChannelPrivate {
+		t.Fatalf("the kickoff's private channel was recorded as %q, %q", inc.Channel, inc.ChannelPrivacy)
+	}
+	secrets := []string{"Payroll", "payroll", "INC-2", "R-1", "APR-1", "secret-kickoff", "restricted"}
+
+	carol := w.Person("carol")
+	for _, text := range []string{"list", "list all", "runs", "audit", "approvals"} {
+		answer := w.Ask(carol.ID, w.general.ID, text)
+		for _, s := range secrets {
+			if strings.Contains(answer, s) {
+				t.Errorf("an outsider's /runbook %s shows %q: %q", text, s, answer)
+			}
+		}
+		if text == "list" && !strings.Contains(answer, "Checkout latency") {
+			t.Errorf("an outsider's list lost the public incident: %q", answer)
+		}
+	}
+	// bob is the approver but not in the channel: the request waiting for him is his to
+	// see, and the rest of the incident is not.
+	if got := w.Ask(w.bob.ID, w.general.ID, "approvals"); !strings.Contains(got, "Rotate the payroll signing key") {
+		t.Errorf("the approver's own pending request was hidden from him: %q", got)
+	}
+	if got := w.Ask(w.bob.ID, w.general.ID, "list"); strings.Contains(got, "Payroll") {
+		t.Errorf("the approver outside the channel sees the incident in list: %q", got)
+	}
+
+	// The declarer, and a member of the channel asking anywhere, see all of it.
+	dave := w.Person("dave")
+	w.Slack.JoinChannel(inc.Channel, dave.ID)
+	for _, who := range []slackfake.User{w.alice, dave} {
+		for text, want := range map[string]string{"list": "Payroll export leaks salaries", "runs": "secret-kickoff",
+			"audit": "APR-1", "approvals": "Rotate the payroll signing key"} {
+			if got := w.Ask(who.ID, w.general.ID, text); !strings.Contains(got, want) {
+				t.Errorf("%s's /runbook %s does not show %q: %q", who.Name, text, want, got)
+			}
+		}
+	}
+}
+
+// TestListsAskSlackAboutChannelsOfUnknownPrivacy: an incident recorded before its
+// channel's privacy was kept is asked about when listed — shown to anyone if Slack
+// says the channel is public, left out for outsiders if it is private — and an
+// incident whose channel Slack no longer shows the bot counts as private.
+func TestListsAskSlackAboutChannelsOfUnknownPrivacy(t *testing.T) {
+	w := startIncidents(t)
+	w.command("declare sev3 Quiet public matter")
+	w.command("declare sev3 Quiet private matter")
+	w.command("declare sev3 Quiet vanished matter")
+	open := w.Channel("inc-open", "alice")
+	closed := w.Slack.AddChannel("inc-closed", slackfake.ChannelPrivate(), slackfake.ChannelMembers(w.alice.ID, w.Slack.BotUserID()))
+	for id, channel := range map[int64]string{1: open.ID, 2: closed.ID, 3: "C0GONE404"} {
+		if _, err := w.App().DB.Incidents().UpdateIncident(context.Background(), id, func(inc *runbook.Incident) error {
+			inc.Channel, inc.ChannelPrivacy = channel, runbook.ChannelPrivacyUnknown
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	carol := w.Person("carol")
+	got := w.Ask(carol.ID, w.general.ID, "list")
+	if !strings.Contains(got, "Quiet public matter") {
+		t.Errorf("an incident in a public channel of unknown privacy was left out: %q", got)
+	}
+	for _, hidden := range []string{"Quiet private matter", "Quiet vanished matter"} {
+		if strings.Contains(got, hidden) {
+			t.Errorf("an outsider's list shows %q: %q", hidden, got)
+		}
+	}
+	if got := w.Ask(w.alice.ID, w.general.ID, "list"); !strings.Contains(got, "Quiet private matter") {
+		t.Errorf("the declarer's list lost her incident: %q", got)
+	}
+}
