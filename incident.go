@@ -71,6 +71,13 @@ const (
 	ChannelPrivate        ChannelPrivacy = "private"
 )
 
+// IncidentChannel is an incident's channel and what is known of its privacy.
+type IncidentChannel struct {
+	IncidentID int64
+	Channel    string
+	Privacy    ChannelPrivacy
+}
+
 // PrivacyOf is the privacy of conv.
 func PrivacyOf(conv Conversation) ChannelPrivacy {
 	if conv.Private {
@@ -219,6 +226,12 @@ type IncidentStore interface {
 	IncidentByRequestKey(ctx context.Context, key string) (*Incident, error)
 	// IncidentByChannel returns the incident whose own channel is channelID, or ENOTFOUND.
 	IncidentByChannel(ctx context.Context, channelID string) (*Incident, error)
+	// UnknownChannelPrivacy lists up to limit incidents, newest first, that have a
+	// channel whose privacy is not known.
+	UnknownChannelPrivacy(ctx context.Context, limit int) ([]IncidentChannel, error)
+	// SetChannelPrivacy records each channel's privacy for its incident, unless the
+	// incident has another channel by now or its privacy was set meanwhile.
+	SetChannelPrivacy(ctx context.Context, channels []IncidentChannel) error
 	// UpdateIncident reads the incident, lets fn change it and writes it back, all in
 	// one write transaction, so concurrent updates never lose each other's changes.
 	// If fn returns an error nothing is written and that error is returned. It sets

@@ -142,6 +142,9 @@ type Channels interface {
 	FindChannel(ctx context.Context, name string) (Conversation, error)
 	// ChannelInfo describes a channel given as "#name", "name", "<#C…>" or an id.
 	ChannelInfo(ctx context.Context, ref string) (Conversation, error)
+	// Channels lists every public and private channel the bot can see, archived ones
+	// included, reading Slack's whole channel list afresh.
+	Channels(ctx context.Context) ([]Conversation, error)
 	// IsMember reports whether user is a member of channel.
 	IsMember(ctx context.Context, channel, user string) (bool, error)
 	InviteToChannel(ctx context.Context, channel string, users []string) error

@@ -309,6 +309,7 @@ func (a *App) assemble(cfg *config.Config, db *store.DB, adapter *slackapi.Clien
 		ServiceChannel: cfg.ServiceChannel,
 		Timers:         a.Timers,
 		Fields:         cfg.Incidents.FieldSpecs(),
+		After:          opts.After,
 	}, logger.With("component", "incidents"))
 	a.Approvals = approvals.New(db.Approvals(), adapter, a.Executor, db.Audit(), db.Incidents(), approvals.Config{
 		Approvers:           cfg.Approvals.Approvers,

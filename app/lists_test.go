@@ -2,8 +2,10 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/runbookhq/runbook"
 	"github.com/runbookhq/runbook/config"
@@ -88,7 +90,8 @@ func TestPrivateIncidentsStayOutOfLists(t *testing.T) {
 // TestListsAskSlackAboutChannelsOfUnknownPrivacy: an incident recorded before its
 // channel's privacy was kept is asked about when listed — shown to anyone if Slack
 // says the channel is public, left out for outsiders if it is private — and an
-// incident whose channel Slack no longer shows the bot counts as private.
+// incident whose channel Slack no longer shows the bot counts as private. The next
+// start learns their privacy once, for good.
 func TestListsAskSlackAboutChannelsOfUnknownPrivacy(t *testing.T) {
 	w := startIncidents(t)
 	w.command("declare sev3 Quiet public matter")
@@ -116,5 +119,43 @@ func TestListsAskSlackAboutChannelsOfUnknownPrivacy(t *testing.T) {
 	}
 	if got := w.Ask(w.alice.ID, w.general.ID, "list"); !strings.Contains(got, "Quiet private matter") {
 		t.Errorf("the declarer's list lost her incident: %q", got)
+	}
+
+	// The next start learns them all from one pass over Slack's channel list, in
+	// batches, after which a list asks Slack nothing about them.
+	for i := range 1200 { // resolved ones from long ago, in channels since deleted
+		old := &runbook.Incident{Title: "long ago", Severity: "sev3", Status: "resolved", CreatedBy: w.alice.ID,
+			Channel: fmt.Sprintf("C0OLD%05d", i), ResolvedAt: time.Now()}
+		if err := w.App().DB.Incidents().CreateIncident(context.Background(), old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lists := w.Slack.Calls("conversations.list")
+	w.Restart()
+	want := map[int64]runbook.ChannelPrivacy{1: runbook.ChannelPublic, 2: runbook.ChannelPrivate, 3: runbook.ChannelPrivate, 1203: runbook.ChannelPrivate}
+	w.WaitFor("the privacy of the older incidents' channels", func() bool {
+		if left, err := w.App().DB.Incidents().UnknownChannelPrivacy(context.Background(), 1); err != nil || len(left) > 0 {
+			return false
+		}
+		for id, privacy := range want {
+			if inc, err := w.App().DB.Incidents().Incident(context.Background(), id); err != nil || inc.ChannelPrivacy != privacy {
+				return false
+			}
+		}
+		return true
+	})
+	if n := w.Slack.Calls("conversations.list") - lists; n > 2 { // a start may read the directory once for #names too
+		t.Errorf("learning 1,203 channels' privacy took %d conversations.list calls, want one pass", n)
+	}
+	info, members := w.Slack.Calls("conversations.info"), w.Slack.Calls("conversations.members")
+	got = w.Ask(carol.ID, w.general.ID, "list")
+	if !strings.Contains(got, "Quiet public matter") || strings.Contains(got, "Quiet private matter") || strings.Contains(got, "Quiet vanished matter") {
+		t.Errorf("after learning, an outsider's list is %q", got)
+	}
+	if n := w.Slack.Calls("conversations.info") - info; n != 0 {
+		t.Errorf("a list asked conversations.info %d time(s) about channels whose privacy is known", n)
+	}
+	if n := w.Slack.Calls("conversations.members") - members; n != 2 {
+		t.Errorf("a list asked conversations.members %d time(s), want 2 (one per private channel)", n)
 	}
 }

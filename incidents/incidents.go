@@ -12,6 +12,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/runbookhq/runbook"
@@ -42,6 +43,9 @@ type Config struct {
 	// Timers hears of declarations and changes, to arm, put off and stop the
 	// incident's reminders and periodic runbooks (optional).
 	Timers Timers
+	// After waits before trying again to learn older channels' privacy (time.After
+	// when nil).
+	After func(time.Duration) <-chan time.Time
 }
 
 // Timers keeps an incident's durable timers; *timers.Service satisfies it.
@@ -75,11 +79,20 @@ func New(store runbook.IncidentStore, slack runbook.Slack, trigger Triggerer, up
 	if cfg.ServiceChannel == nil {
 		cfg.ServiceChannel = func(string) string { return "" }
 	}
+	if cfg.After == nil {
+		cfg.After = time.After
+	}
 	return &Service{store: store, slack: slack, trigger: trigger, cfg: cfg, log: logger, Now: time.Now, updates: updates}
 }
 
-// Run posts investigation updates until ctx ends (see Updates.Run).
-func (s *Service) Run(ctx context.Context) { s.updates.Run(ctx) }
+// Run posts investigation updates until ctx ends (see Updates.Run), and meanwhile
+// learns the privacy of older incidents' channels (learnChannelPrivacy).
+func (s *Service) Run(ctx context.Context) {
+	var learning sync.WaitGroup
+	learning.Go(func() { s.learnChannelPrivacy(ctx) })
+	s.updates.Run(ctx)
+	learning.Wait()
+}
 
 // Severities and Statuses are the configured lists.
 func (s *Service) Severities() []string { return s.cfg.Severities }

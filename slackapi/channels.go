@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -118,6 +119,16 @@ func (c *Client) ChannelInfo(ctx context.Context, ref string) (runbook.Conversat
 		return runbook.Conversation{}, err
 	}
 	return conversation(info), nil
+}
+
+// Channels lists every public and private channel the bot can see, archived ones
+// included: one pass over conversations.list (tier 2, 1,000 a page).
+func (c *Client) Channels(ctx context.Context) ([]runbook.Conversation, error) {
+	byName, err := c.listChannels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return slices.Collect(maps.Values(byName)), nil
 }
 
 // IsMember reports whether user is a member of channel, reading its members afresh

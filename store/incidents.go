@@ -453,6 +453,50 @@ func incidentExists(ctx context.Context, q querier, id int64) error {
 	return err
 }
 
+// UnknownChannelPrivacy lists up to limit incidents, newest first, that have a channel
+// whose privacy is not known: those recorded before it was kept. The statement repeats
+// the partial index's condition, so that SQLite reads only that index.
+func (s *Incidents) UnknownChannelPrivacy(ctx context.Context, limit int) ([]runbook.IncidentChannel, error) {
+	rows, err := s.db.read.QueryContext(ctx, `SELECT id, channel FROM incidents
+		WHERE channel_privacy = '' AND channel <> '' ORDER BY id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list channels of unknown privacy: %w", err)
+	}
+	defer rows.Close()
+	var out []runbook.IncidentChannel
+	for rows.Next() {
+		var c runbook.IncidentChannel
+		if err := rows.Scan(&c.IncidentID, &c.Channel); err != nil {
+			return nil, fmt.Errorf("scan channel of unknown privacy: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// SetChannelPrivacy records each channel's privacy for its incident in one
+// transaction, unless the incident has another channel by now or its privacy was set
+// meanwhile (by a runbook claiming a channel, which knows better).
+func (s *Incidents) SetChannelPrivacy(ctx context.Context, channels []runbook.IncidentChannel) error {
+	if len(channels) == 0 {
+		return nil
+	}
+	return s.db.update(ctx, func(tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, `UPDATE incidents SET channel_privacy = ?
+			WHERE id = ? AND channel = ? AND channel_privacy = ''`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, c := range channels {
+			if _, err := st.ExecContext(ctx, string(c.Privacy), c.IncidentID, c.Channel); err != nil {
+				return fmt.Errorf("set the privacy of %s's channel: %w", runbook.IncidentKey(c.IncidentID), err)
+			}
+		}
+		return nil
+	})
+}
+
 // checkChannelFree makes sure no incident other than self already owns channel, so
 // that IncidentByChannel has one answer. The unique index would refuse it too, but
 // with an error no person could act on.

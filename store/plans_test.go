@@ -144,15 +144,16 @@ var scanLine = regexp.MustCompile(`^SCAN (\S+)(?: USING (?:COVERING )?INDEX (\S+
 // Other partial indexes (envelopes_done: a day of envelopes; the request keys) grow, and
 // a scan of one fails the test like a scan of its table.
 var boundedIndexes = map[string]string{
-	"envelopes_unfinished":        "envelopes acked and not yet handled: the work in flight",
-	"envelopes_undelivered":       "answers not yet delivered: the reply outbox",
-	"approvals_pending":           "requests waiting for a decision",
-	"approvals_unsettled":         "decisions whose follow-up a crash interrupted",
-	"approvals_message_unsettled": "decisions whose message a crash left unchanged",
-	"runs_active":                 "runs running or waiting for an approval",
-	"runs_running_by":             "runs running, whose number admission bounds",
-	"incidents_open":              "open incidents",
-	"timer_firings_undone":        "timer firings claimed and not yet acted on",
+	"envelopes_unfinished":              "envelopes acked and not yet handled: the work in flight",
+	"envelopes_undelivered":             "answers not yet delivered: the reply outbox",
+	"approvals_pending":                 "requests waiting for a decision",
+	"approvals_unsettled":               "decisions whose follow-up a crash interrupted",
+	"approvals_message_unsettled":       "decisions whose message a crash left unchanged",
+	"runs_active":                       "runs running or waiting for an approval",
+	"runs_running_by":                   "runs running, whose number admission bounds",
+	"incidents_open":                    "open incidents",
+	"incidents_channel_privacy_unknown": "incidents whose channel's privacy is still to be learned: emptied once at the first start after migration 0022, then only the incidents given a channel by id",
+	"timer_firings_undone":              "timer firings claimed and not yet acted on",
 }
 
 // scans says why a plan reads a whole table, or "" if it does not.
@@ -262,6 +263,10 @@ func planScenario(db *DB) []planStep {
 			return err
 		}),
 		step("Incidents.IncidentByChannel", func(ctx context.Context) error { _, err := inc.IncidentByChannel(ctx, "C1"); return err }),
+		step("Incidents.UnknownChannelPrivacy", func(ctx context.Context) error { _, err := inc.UnknownChannelPrivacy(ctx, 500); return err }),
+		step("Incidents.SetChannelPrivacy", func(ctx context.Context) error {
+			return inc.SetChannelPrivacy(ctx, []runbook.IncidentChannel{{IncidentID: incident.ID, Channel: "C1", Privacy: runbook.ChannelPublic}})
+		}),
 		step("Incidents.UpdateIncident", func(ctx context.Context) error {
 			if _, err := inc.UpdateIncident(ctx, incident.ID, setOpen); err != nil {
 				return err

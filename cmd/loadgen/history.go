@@ -141,7 +141,7 @@ func (h history) write(ctx context.Context, progress io.Writer) ([]tableCount, e
 	}{
 		{"incidents", h.incidents, `INSERT INTO incidents (id, title, severity, status, service, commander, channel,
 			announcement_channel, announcement_ts, updates_ts, fields, created_by, created_at, updated_at, resolved_at,
-			request_key, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, h.incident},
+			request_key, summary, channel_privacy) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'public')`, h.incident},
 		{"incident_timeline", h.incidents * timelinePerIncident, `INSERT INTO incident_timeline (incident_id, at, actor, kind, text)
 			VALUES (?, ?, ?, ?, ?)`, h.timeline},
 		{"followups", h.incidents / followUpEvery, `INSERT INTO followups (incident_id, text, owner, created_by, created_at,

@@ -5,3 +5,8 @@
 -- about when it is listed.
 ALTER TABLE incidents ADD COLUMN channel_privacy TEXT NOT NULL DEFAULT ''
     CHECK (channel_privacy IN ('', 'public', 'private'));
+
+-- The incidents whose channel's privacy is still to be learned, newest first: after
+-- the one-time pass that learns it (incidents.Service.Run), this index is empty.
+CREATE INDEX incidents_channel_privacy_unknown ON incidents (id)
+    WHERE channel_privacy = '' AND channel <> '';
