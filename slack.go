@@ -145,6 +145,9 @@ type Channels interface {
 	// Channels lists every public and private channel the bot can see, archived ones
 	// included, reading Slack's whole channel list afresh.
 	Channels(ctx context.Context) ([]Conversation, error)
+	// PrivateChannelsOf is the set of private channels user and the bot are both
+	// members of, read afresh.
+	PrivateChannelsOf(ctx context.Context, user string) (map[string]bool, error)
 	// IsMember reports whether user is a member of channel.
 	IsMember(ctx context.Context, channel, user string) (bool, error)
 	InviteToChannel(ctx context.Context, channel string, users []string) error

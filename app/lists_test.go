@@ -147,7 +147,7 @@ func TestListsAskSlackAboutChannelsOfUnknownPrivacy(t *testing.T) {
 	if n := w.Slack.Calls("conversations.list") - lists; n > 2 { // a start may read the directory once for #names too
 		t.Errorf("learning 1,203 channels' privacy took %d conversations.list calls, want one pass", n)
 	}
-	info, members := w.Slack.Calls("conversations.info"), w.Slack.Calls("conversations.members")
+	info, members, shared := w.Slack.Calls("conversations.info"), w.Slack.Calls("conversations.members"), w.Slack.Calls("users.conversations")
 	got = w.Ask(carol.ID, w.general.ID, "list")
 	if !strings.Contains(got, "Quiet public matter") || strings.Contains(got, "Quiet private matter") || strings.Contains(got, "Quiet vanished matter") {
 		t.Errorf("after learning, an outsider's list is %q", got)
@@ -155,7 +155,103 @@ func TestListsAskSlackAboutChannelsOfUnknownPrivacy(t *testing.T) {
 	if n := w.Slack.Calls("conversations.info") - info; n != 0 {
 		t.Errorf("a list asked conversations.info %d time(s) about channels whose privacy is known", n)
 	}
-	if n := w.Slack.Calls("conversations.members") - members; n != 2 {
-		t.Errorf("a list asked conversations.members %d time(s), want 2 (one per private channel)", n)
+	if n := w.Slack.Calls("conversations.members") - members; n != 0 {
+		t.Errorf("a list asked conversations.members %d time(s), want none", n)
 	}
+	if n := w.Slack.Calls("users.conversations") - shared; n != 1 {
+		t.Errorf("a list asked users.conversations %d time(s), want one for both private channels", n)
+	}
+}
+
+// openKickoff asks anyone (no approvers) to approve an operation on a sev1 whose
+// channel it makes private; echoTitle posts what an incident holds.
+const openKickoff = `name: open-kickoff
+on:
+  - event: incident.declared
+    if: { severity: [sev1] }
+steps:
+  - id: channel
+    action: slack.create_channel
+    with:
+      name: "inc-{{incident.number}}-restricted"
+      private: true
+  - action: approval.request
+    with:
+      operation: "Rotate the payroll signing key"
+`
+
+const echoTitle = `name: echo-title
+steps:
+  - action: slack.send_message
+    with:
+      channel: "#general"
+      text: "About {{incident.title}}: {{incident.summary}}"
+`
+
+// TestOutsidersCannotReachIntoAPrivateIncident: someone outside a private incident's
+// channel, who can guess its ids, can neither run a runbook on it (nor dry-run one,
+// which renders what the incident holds), nor decide its approval request that names
+// no approvers ("anyone" is anyone who may see it), nor find that request in the
+// approval channel: it is asked in the incident's own channel instead.
+func TestOutsidersCannotReachIntoAPrivateIncident(t *testing.T) {
+	dir := t.TempDir()
+	if err := apptest.WriteRunbooks(dir, nil, map[string]string{"kickoff.yaml": openKickoff, "echo.yaml": echoTitle}); err != nil {
+		t.Fatal(err)
+	}
+	var approvalsRoom slackfake.Channel
+	w := startIncidentsWith(t, func(c *config.Config) {
+		c.Runbooks.Dir = dir
+		c.Slack.ApprovalChannel = "#approvals"
+	})
+	approvalsRoom = w.Channel("approvals", "alice")
+	w.command("declare sev1 Payroll export leaks salaries")
+	run := w.WaitRun(w.App().DB, 1, runbook.RunWaitingApproval)
+	inc, err := w.App().DB.Incidents().Incident(context.Background(), run.IncidentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range w.Slack.Messages(approvalsRoom.ID) {
+		if strings.Contains(m.Text, "payroll") || strings.Contains(m.Text, "Payroll") {
+			t.Errorf("a private incident's request was posted in the approval channel: %q", m.Text)
+		}
+	}
+	asked := false
+	for _, m := range w.botTopLevel(inc.Channel) {
+		asked = asked || strings.Contains(m.Text, "APR-1")
+	}
+	if !asked {
+		t.Errorf("the request is not in the incident's private channel")
+	}
+
+	carol := w.Person("carol")
+	for text, want := range map[string]string{
+		"run echo-title INC-1 --dry-run": "only its members may run runbooks on it",
+		"run echo-title INC-1":           "only its members may run runbooks on it",
+		"approve APR-1":                  "APR-1 is private",
+		"deny APR-1 no":                  "APR-1 is private",
+	} {
+		if got := w.Ask(carol.ID, w.general.ID, text); !strings.Contains(got, want) || strings.Contains(got, "Payroll") {
+			t.Errorf("an outsider's /runbook %s answered %q; want %q", text, got, want)
+		}
+	}
+	if got := w.Ask(carol.ID, w.general.ID, "approvals"); strings.Contains(got, "APR-1") || strings.Contains(got, "payroll") {
+		t.Errorf("an outsider's approvals list shows the private request: %q", got)
+	}
+	for _, m := range w.Slack.Messages(w.general.ID) {
+		if strings.Contains(m.Text, "Payroll") {
+			t.Errorf("a runbook posted the private incident's title in #general: %q", m.Text)
+		}
+	}
+	if r, err := w.App().DB.Runs().Run(context.Background(), run.ID); err != nil || r.State != runbook.RunWaitingApproval {
+		t.Fatalf("the outsider's decision moved the run: %+v, %v", r, err)
+	}
+
+	// A member of the channel is "anyone" for it.
+	dave := w.Person("dave")
+	w.Slack.JoinChannel(inc.Channel, dave.ID)
+	if got := w.Ask(dave.ID, w.general.ID, "approvals"); !strings.Contains(got, "Rotate the payroll signing key") {
+		t.Errorf("a member's approvals list lacks the request: %q", got)
+	}
+	w.Ask(dave.ID, w.general.ID, "approve APR-1")
+	w.WaitRun(w.App().DB, run.ID, runbook.RunSucceeded)
 }

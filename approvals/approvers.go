@@ -26,17 +26,56 @@ func (s *Service) mayDecide(ctx context.Context, d Decision, a *runbook.Approval
 		return true, "", nil
 	}
 	m := runbook.NewMembership(s.slack)
-	ok, err := isApprover(ctx, m, d.UserID, s.approversOf(a))
+	ok, err := s.isApprover(ctx, m, d.UserID, a)
 	return ok, strings.Join(m.Unusable, "; "), err
 }
 
-// isApprover reports whether user is among a request's approvers; an empty list lets
-// anyone in.
-func isApprover(ctx context.Context, m *runbook.Membership, user string, approvers []string) (bool, error) {
-	if len(approvers) == 0 {
+// isApprover reports whether user is among a request's approvers. An empty list lets
+// in anyone who may see the request (mayBeShown): a request's id is easy to guess, and
+// "anyone" must not reach into a private incident from outside it.
+func (s *Service) isApprover(ctx context.Context, m *runbook.Membership, user string, a *runbook.Approval) (bool, error) {
+	if approvers := s.approversOf(a); len(approvers) > 0 {
+		return m.Has(ctx, user, approvers)
+	}
+	return s.mayBeShown(ctx, a, user)
+}
+
+// mayBeShown says whether user may see a request: anyone, unless it belongs to an
+// incident whose channel is private (then its members, its declarer and its
+// commander) or was asked for in a private channel outside an incident (then that
+// channel's members). A channel Slack no longer shows the bot counts as private; Slack
+// out of reach is an error, not a no.
+func (s *Service) mayBeShown(ctx context.Context, a *runbook.Approval, user string) (bool, error) {
+	channel, privacy := a.Channel, runbook.ChannelPrivacyUnknown
+	if a.IncidentID != 0 {
+		inc, err := s.incidents.Incident(ctx, a.IncidentID)
+		if err != nil {
+			return false, fmt.Errorf("check who may see %s: %w", a.Key(), err)
+		}
+		if user == inc.CreatedBy || user == inc.Commander {
+			return true, nil
+		}
+		if inc.Channel != "" {
+			channel, privacy = inc.Channel, inc.ChannelPrivacy
+		}
+	}
+	if channel == "" || privacy == runbook.ChannelPublic {
 		return true, nil
 	}
-	return m.Has(ctx, user, approvers)
+	if privacy != runbook.ChannelPrivate {
+		conv, err := s.slack.ChannelInfo(ctx, channel)
+		if runbook.SlackUnanswered(err) {
+			return false, fmt.Errorf("check who may see %s: %w", a.Key(), err)
+		}
+		if err == nil && !conv.Private {
+			return true, nil
+		}
+	}
+	member, err := s.slack.IsMember(ctx, channel, user)
+	if runbook.SlackUnanswered(err) {
+		return false, fmt.Errorf("check who may see %s: %w", a.Key(), err)
+	}
+	return member && err == nil, nil
 }
 
 // PendingFor lists the pending requests a person may approve now: not expired, they
@@ -53,7 +92,7 @@ func (s *Service) PendingFor(ctx context.Context, userID string) ([]*runbook.App
 		if !now.Before(a.ExpiresAt) || (a.RequestedBy == userID && !s.cfg.AllowSelfApproval) {
 			continue
 		}
-		ok, err := isApprover(ctx, m, userID, s.approversOf(a))
+		ok, err := s.isApprover(ctx, m, userID, a)
 		if err != nil {
 			return nil, fmt.Errorf("pending approvals for %s: %w", userID, err)
 		}

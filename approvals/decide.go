@@ -120,6 +120,11 @@ func (s *Service) screen(ctx context.Context, d Decision, a *runbook.Approval) (
 		return Outcome{}, true, fmt.Errorf("%w: %w", runbook.Errorf(runbook.EUNAVAILABLE,
 			"Runbook could not check who may decide %s; try again in a moment.", a.Key()), err)
 	}
+	if !allowed && len(s.approversOf(a)) == 0 {
+		msg := fmt.Sprintf("%s is private: only the people who may see it (its channel's members) may decide it.", a.Key())
+		out, err = s.refuse(ctx, d, a, msg, "not among the people who may see it")
+		return out, true, err
+	}
 	if !allowed {
 		list := slackui.Approvers(s.approversOf(a), "anyone but the requester")
 		msg := fmt.Sprintf("You are not an approver for %s. Approvers: %s.", a.Key(), list)

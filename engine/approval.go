@@ -216,9 +216,15 @@ func (f *approvalActions) requestIncident(ctx context.Context, run *runbook.Run)
 }
 
 // requestChannel resolves where a request is asked: the step's channel, else the
-// configured approval channel, the incident's, or where the run was started.
+// configured approval channel, the incident's, or where the run was started. A request
+// about an incident whose channel is private names the incident and its title, so it
+// is asked in that channel rather than the approval channel, unless the step says
+// otherwise.
 func (f *approvalActions) requestChannel(ctx context.Context, run *runbook.Run, a *runbook.Approval, inc *runbook.Incident) (string, error) {
 	channel := a.Channel
+	if channel == "" && f.privateIncident(ctx, inc) {
+		channel = inc.Channel
+	}
 	if channel == "" {
 		channel = f.cfg.Channel
 	}
@@ -326,4 +332,18 @@ func (f *approvalActions) showOutcome(ctx context.Context, run *runbook.Run, a *
 	}
 	a.Outcome, a.OffersRollback = outcome, offers
 	f.desk.ShowOutcome(ctx, a)
+}
+
+// privateIncident says whether inc has a channel that is private, from what the
+// incident recorded, else from Slack. A channel Slack no longer shows the bot counts as
+// private; if Slack cannot say, the approval channel is not used either.
+func (f *approvalActions) privateIncident(ctx context.Context, inc *runbook.Incident) bool {
+	if inc == nil || inc.Channel == "" || inc.ChannelPrivacy == runbook.ChannelPublic {
+		return false
+	}
+	if inc.ChannelPrivacy == runbook.ChannelPrivate {
+		return true
+	}
+	conv, err := f.e.d.Slack.ChannelInfo(ctx, inc.Channel)
+	return err != nil || conv.Private
 }

@@ -77,11 +77,13 @@ func (f slackActions) createChannel(ctx context.Context, s *stepRun) (map[string
 			return nil, err
 		}
 	}
-	out := map[string]any{"id": ch.ID, "name": ch.Name}
-	if err := s.setUpChannel(ctx, ch.ID, out); err != nil {
+	// Claimed before it is set up: a private channel that exists is the incident's
+	// (and keeps the incident out of lists for outsiders) even if the set-up fails.
+	if err := f.claim(ctx, s, *ch); err != nil {
 		return nil, err
 	}
-	if err := f.claim(ctx, s, *ch); err != nil {
+	out := map[string]any{"id": ch.ID, "name": ch.Name}
+	if err := s.setUpChannel(ctx, ch.ID, out); err != nil {
 		return nil, err
 	}
 	return out, nil

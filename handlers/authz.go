@@ -129,7 +129,7 @@ func (h *Handlers) inChannel(ctx context.Context, channel, user string) (bool, e
 }
 
 // mayView says who may see an incident's status, timeline, runs, audit, summary or
-// follow-ups, asked for in this channel. An incident whose channel is private is
+// follow-ups, or run a runbook on it, asked for in this channel. An incident whose channel is private is
 // shown in public only in that channel; elsewhere only its members, its declarer and
 // its commander see it, privately, and anyone else is refused without it.
 func (h *Handlers) mayView(ctx context.Context, inv *invocation, inc *runbook.Incident) (runbook.Visibility, error) {
@@ -158,8 +158,12 @@ func (h *Handlers) mayView(ctx context.Context, inv *invocation, inc *runbook.In
 	}
 	if !member {
 		h.refused(ctx, inv, fmt.Sprintf("%s of %s, whose private channel %s they are not a member of", inv.verb, inc.Key(), inc.Channel))
+		what := "see its " + inv.verb
+		if inv.verb == "run" {
+			what = "run runbooks on it"
+		}
 		return runbook.Private, runbook.Errorf(runbook.EFORBIDDEN,
-			"%s's channel is private: only its members may see its %s. Ask its commander to invite you.", inc.Key(), inv.verb)
+			"%s's channel is private: only its members may %s. Ask its commander to invite you.", inc.Key(), what)
 	}
 	return runbook.Private, nil
 }

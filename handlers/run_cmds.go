@@ -71,6 +71,10 @@ func (h *Handlers) runRequest(ctx context.Context, inv *invocation, tokens []Tok
 		if r.inc, _, err = h.incidentArg(ctx, inv, a, 1); err != nil {
 			return nil, err
 		}
+		// A run, and a dry run's rendering, show and may post what the incident holds.
+		if _, err := h.mayView(ctx, inv, r.inc); err != nil {
+			return nil, err
+		}
 		if len(a.words) > 2 {
 			return nil, runbook.Errorf(runbook.EINVALID, "I don't understand “%s”: give parameters as key=value.", slackui.Escape(a.text(2)))
 		}

@@ -16,9 +16,9 @@ import (
 // Everyone else's list leaves those lines out, without a trace.
 //
 // An incident keeps its channel's privacy from when the channel became its own, so a
-// list asks Slack nothing about public channels and only whether the asker is a member
-// of private ones; a channel whose privacy is not known is asked about once. Answers
-// are kept for the list: twenty runs of one incident ask Slack once.
+// list asks Slack nothing about public channels, and about private ones a single
+// question: which of them the asker is in. A channel whose privacy is not known is
+// asked about once. Answers are kept for the list.
 // listScan is how many of the newest rows a list reads, at most, to find the ones its
 // asker may see. Someone outside most recent private incidents gets a shorter list
 // rather than a read of the whole history.
@@ -30,12 +30,12 @@ type viewer struct {
 	here     string // the channel the list was asked for in
 	incident map[int64]bool
 	channel  map[string]bool
-	member   map[string]bool
+	private  map[string]bool // the private channels the asker shares with the bot, once read
 }
 
 func (h *Handlers) viewer(inv *invocation) *viewer {
 	return &viewer{h: h, user: inv.req.UserID, here: inv.req.ChannelID,
-		incident: map[int64]bool{}, channel: map[string]bool{}, member: map[string]bool{}}
+		incident: map[int64]bool{}, channel: map[string]bool{}}
 }
 
 // seesIncident says whether the asker may see inc in a list.
@@ -113,16 +113,19 @@ func (v *viewer) decideChannel(ctx context.Context, channel string) (bool, error
 	return v.isMember(ctx, channel)
 }
 
+// isMember says whether the asker is a member of a private channel, from one read of
+// the private channels they share with the bot, made the first time a list needs it.
+// A channel the bot is not in is one nobody here may see. Slack failing, or refusing
+// (a missing scope), is an error: never a silent "no" that empties someone's list.
 func (v *viewer) isMember(ctx context.Context, channel string) (bool, error) {
-	if ok, known := v.member[channel]; known {
-		return ok, nil
+	if v.private == nil {
+		in, err := v.h.Slack.PrivateChannelsOf(ctx, v.user)
+		if err != nil {
+			return false, fmt.Errorf("check which private channels may be shown: %w", err)
+		}
+		v.private = in
 	}
-	ok, err := v.h.inChannel(ctx, channel, v.user)
-	if err != nil {
-		return false, fmt.Errorf("check who may see %s: %w", channel, err)
-	}
-	v.member[channel] = ok
-	return ok, nil
+	return v.private[channel], nil
 }
 
 // seesRun says whether the asker may see a run: by its incident's rule if it has one,
@@ -138,14 +141,23 @@ func (v *viewer) seesRun(ctx context.Context, r *runbook.Run) (bool, error) {
 }
 
 // seesApproval says whether the asker may see an approval request: by its incident's
-// rule if it has one, else whoever asked, and those who may see the channel it was
-// asked in.
+// rule if it has one; else whoever asked, and those who may see both the run that
+// asked (if one did) and the channel it was asked in.
 func (v *viewer) seesApproval(ctx context.Context, a *runbook.Approval) (bool, error) {
 	if a.IncidentID != 0 {
 		return v.seesIncidentID(ctx, a.IncidentID)
 	}
 	if a.RequestedBy != "" && a.RequestedBy == v.user {
 		return true, nil
+	}
+	if a.RunID != 0 {
+		r, err := v.h.Runs.Run(ctx, a.RunID)
+		if err != nil {
+			return false, hiddenIfGone(err)
+		}
+		if ok, err := v.seesRun(ctx, r); !ok || err != nil {
+			return false, err
+		}
 	}
 	return v.seesChannel(ctx, a.Channel)
 }

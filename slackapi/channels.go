@@ -157,6 +157,30 @@ func (c *Client) IsMember(ctx context.Context, channel, user string) (bool, erro
 	}
 }
 
+// PrivateChannelsOf lists the private channels user and the bot are both members of
+// (users.conversations, tier 3, 999 a page), read afresh: deciding which private
+// incidents someone may see in a list is then one call, not one per channel.
+func (c *Client) PrivateChannelsOf(ctx context.Context, user string) (map[string]bool, error) {
+	params := &slack.GetConversationsForUserParameters{UserID: user, Types: []string{"private_channel"}, Limit: 999}
+	in := map[string]bool{}
+	for {
+		p, err := call(ctx, c, "users.conversations", func() (channelPage, error) {
+			chs, next, err := c.api.GetConversationsForUserContext(ctx, params)
+			return channelPage{chs, next}, err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("list the private channels of %s: %w", user, err)
+		}
+		for _, ch := range p.channels {
+			in[ch.ID] = true
+		}
+		if p.next == "" {
+			return in, nil
+		}
+		params.Cursor = p.next
+	}
+}
+
 // Page sizes for the directories. Slack recommends pages of about 200, and takes up to
 // 1000; both lists are tier 2 (20 calls a minute), so the largest page reads a
 // workspace of 10,000 people in 10 calls instead of 50, and 5,000 channels in 5. Slack

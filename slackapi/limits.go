@@ -20,7 +20,7 @@ var tiers = map[string]int{
 	"conversations.setPurpose": 20, "conversations.list": 20, "users.list": 20, "usergroups.list": 20,
 	"usergroups.users.list": 20, "pins.add": 20,
 	"chat.update": 50, "conversations.invite": 50, "conversations.history": 50, "conversations.replies": 50,
-	"conversations.info": 50, "conversations.open": 50,
+	"conversations.info": 50, "conversations.open": 50, "users.conversations": 50,
 	"chat.getPermalink": 100, "chat.postEphemeral": 100, "views.open": 100, "auth.test": 100,
 	"conversations.members": 100, "users.info": 100,
 }

@@ -28,6 +28,7 @@ var MethodScopes = map[string][]string{
 	"conversations.open":       {"im:write"},
 	"users.list":               {"users:read"},
 	"users.info":               {"users:read"},
+	"users.conversations":      {"channels:read", "groups:read"},
 	"usergroups.list":          {"usergroups:read"},
 	"usergroups.users.list":    {"usergroups:read"},
 	"pins.add":                 {"pins:write"},

@@ -2,6 +2,7 @@ package slackfake
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -97,5 +98,59 @@ func TestSlackRateLimitsOnAClock(t *testing.T) {
 	}
 	if _, err := api.GetConversationInfo(&slack.GetConversationInfoInput{ChannelID: "C0"}); err == nil || strings.Contains(err.Error(), "rate limit") {
 		t.Errorf("conversations.info has a budget of its own (tier 3): %v", err)
+	}
+}
+
+// users.conversations lists a person's conversations as Slack does: their public
+// channels, and private channels only where the bot is a member too; archived ones
+// unless excluded; without is_member; a limit capped at 999.
+func TestUsersConversationsShowsOnlySharedPrivateChannels(t *testing.T) {
+	srv := newServer(t, Options{})
+	api := newAPI(srv)
+	alice, bob := srv.AddUser("alice"), srv.AddUser("bob")
+	public := srv.AddChannel("lobby", ChannelMembers(alice.ID))
+	bot := srv.BotUserID()
+	shared := srv.AddChannel("shared", ChannelPrivate(), ChannelMembers(alice.ID, bot))
+	srv.AddChannel("without-bot", ChannelPrivate(), ChannelMembers(alice.ID))
+	srv.AddChannel("bobs", ChannelPrivate(), ChannelMembers(bob.ID, bot))
+	old := srv.AddChannel("old", ChannelPrivate(), ChannelArchived(), ChannelMembers(alice.ID, bot))
+
+	ids := func(p *slack.GetConversationsForUserParameters) []string {
+		t.Helper()
+		chs, next, err := api.GetConversationsForUserContext(testCtx(t), p)
+		if err != nil || next != "" {
+			t.Fatalf("users.conversations %+v: %v, next %q", p, err, next)
+		}
+		var out []string
+		for _, c := range chs {
+			out = append(out, c.ID)
+		}
+		return out
+	}
+	if got := ids(&slack.GetConversationsForUserParameters{UserID: alice.ID, Types: []string{"private_channel"}}); !slices.Equal(got, []string{shared.ID, old.ID}) {
+		t.Errorf("alice's private channels = %v, want the two she shares with the bot %v", got, []string{shared.ID, old.ID})
+	}
+	if got := ids(&slack.GetConversationsForUserParameters{UserID: alice.ID, Types: []string{"private_channel"}, ExcludeArchived: true}); !slices.Equal(got, []string{shared.ID}) {
+		t.Errorf("alice's private channels, archived excluded = %v", got)
+	}
+	if got := ids(&slack.GetConversationsForUserParameters{UserID: alice.ID}); !slices.Equal(got, []string{public.ID}) {
+		t.Errorf("alice's channels by default (public only) = %v", got)
+	}
+	_, body := rawCall(t, srv, "users.conversations", url.Values{"token": {srv.BotToken()}, "user": {alice.ID}, "types": {"private_channel"}})
+	for _, c := range body["channels"].([]any) {
+		if _, ok := c.(map[string]any)["is_member"]; ok {
+			t.Errorf("users.conversations gave is_member, which Slack omits: %v", c)
+		}
+	}
+	_, _, err := api.GetConversationsForUserContext(testCtx(t), &slack.GetConversationsForUserParameters{UserID: "U0NOBODY"})
+	wantSlackErr(t, err, "user_not_found")
+	_, _, err = api.GetConversationsForUserContext(testCtx(t), &slack.GetConversationsForUserParameters{Types: []string{"private"}})
+	wantSlackErr(t, err, "invalid_types")
+
+	srv.Populate(0, 1200)
+	_, body = rawCall(t, srv, "users.conversations", url.Values{"token": {srv.BotToken()}, "limit": {"5000"}})
+	if chs := body["channels"].([]any); len(chs) == 0 || len(chs) > 999 || body["response_metadata"].(map[string]any)["next_cursor"] == "" {
+		t.Errorf("users.conversations limit=5000 gave %d channels and cursor %v; want at most 999 and more to come",
+			len(chs), body["response_metadata"])
 	}
 }

@@ -138,7 +138,7 @@ var SlackTiers = map[string]int{
 	"conversations.history": Tier3, "conversations.replies": Tier3, "conversations.open": Tier3,
 	"chat.update": Tier3, "chat.delete": Tier3, "pins.add": Tier2,
 	"chat.getPermalink": Tier4, "chat.postEphemeral": Tier4, "conversations.members": Tier4,
-	"users.info": Tier4, "users.lookupByEmail": Tier3, "views.open": Tier4, "views.update": Tier4,
+	"users.info": Tier4, "users.conversations": Tier3, "users.lookupByEmail": Tier3, "views.open": Tier4, "views.update": Tier4,
 	"views.push": Tier4, "auth.test": Tier4,
 }
 

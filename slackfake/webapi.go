@@ -123,6 +123,7 @@ var methods = map[string]methodSpec{
 	"conversations.join":       {h: (*Server).conversationsJoin},
 	"conversations.members":    {h: (*Server).conversationsMembers},
 	"conversations.open":       {h: (*Server).conversationsOpen},
+	"users.conversations":      {h: (*Server).usersConversations},
 	"users.info":               {h: (*Server).usersInfo},
 	"users.list":               {h: (*Server).usersList},
 	"users.lookupByEmail":      {h: (*Server).usersLookupByEmail},

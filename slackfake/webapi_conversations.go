@@ -405,23 +405,68 @@ func (s *Server) conversationsList(q *apiRequest) (map[string]any, *apiError) {
 	chans := make([]any, 0, len(items))
 	for _, id := range items {
 		c := s.channels[id]
-		var typ string
-		switch {
-		case c.im:
-			typ = "im"
-		case c.mpim:
-			typ = "mpim"
-		case c.private:
-			typ = "private_channel"
-		default:
-			typ = "public_channel"
-		}
-		if !slices.Contains(types, typ) || !s.canSee(c) || c.archived && q.boolean("exclude_archived") {
+		if !slices.Contains(types, conversationType(c)) || !s.canSee(c) || c.archived && q.boolean("exclude_archived") {
 			continue
 		}
 		chans = append(chans, s.channelJSON(c, true))
 	}
 	return map[string]any{"channels": chans, "response_metadata": map[string]any{"next_cursor": next}}, nil
+}
+
+// usersConversations lists the conversations user (the caller when not given) is a
+// member of. Public channels are listed for anyone; private channels and group DMs
+// only where the caller shares membership. Like conversations.list, a page is cut
+// before it is filtered; the limit is capped at 999, and the objects carry no
+// is_member or num_members.
+func (s *Server) usersConversations(q *apiRequest) (map[string]any, *apiError) {
+	userID := q.str("user")
+	if userID == "" {
+		userID = s.botUserID
+	}
+	if u := s.users[userID]; u == nil {
+		return nil, fail("user_not_found")
+	}
+	types := q.list("types")
+	if len(types) == 0 {
+		types = []string{"public_channel"}
+	}
+	for _, t := range types {
+		switch t {
+		case "public_channel", "private_channel", "im", "mpim":
+		default:
+			return nil, fail("invalid_types")
+		}
+	}
+	items, next, err := page(q, "team", s.chanOrder, func(id string) string { return id }, 100, 999)
+	if err != nil {
+		return nil, err
+	}
+	chans := make([]any, 0, len(items))
+	for _, id := range items {
+		c := s.channels[id]
+		if !slices.Contains(types, conversationType(c)) || !c.isMember(userID) || !s.canSee(c) ||
+			c.archived && q.boolean("exclude_archived") {
+			continue
+		}
+		m := s.channelJSON(c, false)
+		delete(m, "is_member")
+		chans = append(chans, m)
+	}
+	return map[string]any{"channels": chans, "response_metadata": map[string]any{"next_cursor": next}}, nil
+}
+
+// conversationType is how the types argument of conversations.list and
+// users.conversations names a conversation.
+func conversationType(c *channel) string {
+	switch {
+	case c.im:
+		return "im"
+	case c.mpim:
+		return "mpim"
+	case c.private:
+		return "private_channel"
+	}
+	return "public_channel"
 }
 
 func (s *Server) conversationsJoin(q *apiRequest) (map[string]any, *apiError) {
