@@ -227,8 +227,8 @@ func TestOutsidersCannotReachIntoAPrivateIncident(t *testing.T) {
 	for text, want := range map[string]string{
 		"run echo-title INC-1 --dry-run": "only its members may run runbooks on it",
 		"run echo-title INC-1":           "only its members may run runbooks on it",
-		"approve APR-1":                  "APR-1 is private",
-		"deny APR-1 no":                  "APR-1 is private",
+		"approve APR-1":                  "There is no approval APR-1.",
+		"deny APR-1 no":                  "There is no approval APR-1.",
 	} {
 		if got := w.Ask(carol.ID, w.general.ID, text); !strings.Contains(got, want) || strings.Contains(got, "Payroll") {
 			t.Errorf("an outsider's /runbook %s answered %q; want %q", text, got, want)
@@ -254,4 +254,97 @@ func TestOutsidersCannotReachIntoAPrivateIncident(t *testing.T) {
 	}
 	w.Ask(dave.ID, w.general.ID, "approve APR-1")
 	w.WaitRun(w.App().DB, run.ID, runbook.RunSucceeded)
+	// Decided, it tells an outsider nothing either: not who decided, not that it exists.
+	if got := w.Ask(carol.ID, w.general.ID, "approve APR-1"); !strings.Contains(got, "There is no approval APR-1.") {
+		t.Errorf("an outsider's approve of a decided private request answered %q", got)
+	}
+}
+
+const askAnyone = `name: ask-anyone
+steps:
+  - action: approval.request
+    with:
+      operation: "Rotate the payroll signing key"
+`
+
+const askInRoom = `name: ask-in-room
+steps:
+  - action: approval.request
+    with:
+      channel: "#sec-private"
+      operation: "Disable the login of a suspected account"
+`
+
+// TestApprovalsNamingNobodyAreForThoseWhoSeeThem: "anyone" for a request with no
+// approvers is anyone who may see where it was asked. A request asked in someone's
+// direct message with the bot, or in a private channel a runbook names, is neither
+// listed for nor decidable by anyone else; one asked in a public approval channel
+// about a private incident is decidable by whoever sees that channel, as the runbook
+// chose; and a channel recorded public that was made private since counts as private.
+func TestApprovalsNamingNobodyAreForThoseWhoSeeThem(t *testing.T) {
+	dir := t.TempDir()
+	if err := apptest.WriteRunbooks(dir, nil, map[string]string{"anyone.yaml": askAnyone, "room.yaml": askInRoom}); err != nil {
+		t.Fatal(err)
+	}
+	w := startIncidentsWith(t, func(c *config.Config) { c.Runbooks.Dir = dir })
+	carol := w.Person("carol")
+	dm, err := w.Slack.InstallDM("D0ALICE01", w.alice.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	room := w.Slack.AddChannel("sec-private", slackfake.ChannelPrivate(), slackfake.ChannelMembers(w.alice.ID, w.bob.ID, w.Slack.BotUserID()))
+	w.Ask(w.alice.ID, dm.ID, "run ask-anyone")
+	w.WaitRun(w.App().DB, 1, runbook.RunWaitingApproval)
+	w.Ask(w.alice.ID, w.general.ID, "run ask-in-room")
+	w.WaitRun(w.App().DB, 2, runbook.RunWaitingApproval)
+
+	if got := w.Ask(carol.ID, w.general.ID, "approvals"); strings.Contains(got, "APR-") {
+		t.Errorf("an outsider's approvals list shows requests asked in a DM and a private channel: %q", got)
+	}
+	for _, id := range []string{"APR-1", "APR-2"} {
+		if got := w.Ask(carol.ID, w.general.ID, "approve "+id); !strings.Contains(got, "There is no approval "+id+".") {
+			t.Errorf("an outsider's approve %s answered %q", id, got)
+		}
+	}
+	// bob is in #sec-private: the request asked there is his to decide.
+	if got := w.Ask(w.bob.ID, room.ID, "approvals"); !strings.Contains(got, "Disable the login") || strings.Contains(got, "APR-1") {
+		t.Errorf("a member's approvals list = %q; want the request asked in his channel only", got)
+	}
+	w.Ask(w.bob.ID, room.ID, "approve APR-2")
+	w.WaitRun(w.App().DB, 2, runbook.RunSucceeded)
+}
+
+// TestAChannelMadePrivateLaterCountsAsPrivateForDecisions: an incident whose channel
+// was public when claimed and was made private since — the usual step when an
+// incident turns out to be a security matter — has its request asked in that channel,
+// not the approval channel, and decided only by those who may see it.
+func TestAChannelMadePrivateLaterCountsAsPrivateForDecisions(t *testing.T) {
+	dir := t.TempDir()
+	if err := apptest.WriteRunbooks(dir, nil, map[string]string{"anyone.yaml": askAnyone}); err != nil {
+		t.Fatal(err)
+	}
+	w := startIncidentsWith(t, func(c *config.Config) {
+		c.Runbooks.Dir = dir
+		c.Slack.ApprovalChannel = "#approvals"
+	})
+	approvalsRoom := w.Channel("approvals", "alice")
+	w.command("declare sev2 Odd logins from one account")
+	room := w.Slack.AddChannel("inc-1-logins", slackfake.ChannelPrivate(), slackfake.ChannelMembers(w.alice.ID, w.Slack.BotUserID()))
+	if err := w.App().Incidents.ClaimChannel(context.Background(), 1, runbook.Conversation{ID: room.ID, Private: false}); err != nil {
+		t.Fatal(err) // recorded public: it was public when claimed
+	}
+	w.Ask(w.alice.ID, room.ID, "run ask-anyone INC-1")
+	w.WaitRun(w.App().DB, 1, runbook.RunWaitingApproval)
+	for _, m := range w.Slack.Messages(approvalsRoom.ID) {
+		if strings.Contains(m.Text, "Rotate") {
+			t.Errorf("the request went to the approval channel: %q", m.Text)
+		}
+	}
+	carol := w.Person("carol")
+	if got := w.Ask(carol.ID, w.general.ID, "approve APR-1"); !strings.Contains(got, "There is no approval APR-1.") {
+		t.Errorf("an outsider's approve answered %q", got)
+	}
+	if r, err := w.App().DB.Runs().Run(context.Background(), 1); err != nil || r.State != runbook.RunWaitingApproval {
+		t.Errorf("the run moved: %+v, %v", r, err)
+	}
 }

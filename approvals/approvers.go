@@ -21,61 +21,43 @@ func (s *Service) approversOf(a *runbook.Approval) []string {
 // mayDecide reports whether a person may approve or deny a request: they are among its
 // approvers (resolved now, so that a change of on-call rota counts), the list is empty,
 // or they are the requester withdrawing their own request with a denial.
-func (s *Service) mayDecide(ctx context.Context, d Decision, a *runbook.Approval) (bool, string, error) {
+func (s *Service) mayDecide(ctx context.Context, d Decision, a *runbook.Approval, sight *runbook.Sight) (bool, string, error) {
 	if !d.Approve && d.UserID == a.RequestedBy {
 		return true, "", nil
 	}
 	m := runbook.NewMembership(s.slack)
-	ok, err := s.isApprover(ctx, m, d.UserID, a)
+	ok, err := s.isApprover(ctx, m, sight, a)
 	return ok, strings.Join(m.Unusable, "; "), err
 }
 
-// isApprover reports whether user is among a request's approvers. An empty list lets
-// in anyone who may see the request (mayBeShown): a request's id is easy to guess, and
-// "anyone" must not reach into a private incident from outside it.
-func (s *Service) isApprover(ctx context.Context, m *runbook.Membership, user string, a *runbook.Approval) (bool, error) {
-	if approvers := s.approversOf(a); len(approvers) > 0 {
-		return m.Has(ctx, user, approvers)
+// hiddenFrom says whether a request typed by its id is one the person may not know
+// of: they may not see it, and are not among the approvers it names.
+func (s *Service) hiddenFrom(ctx context.Context, sight *runbook.Sight, a *runbook.Approval) (bool, error) {
+	if ok, err := sight.Approval(ctx, a); ok || err != nil {
+		return false, err
 	}
-	return s.mayBeShown(ctx, a, user)
-}
-
-// mayBeShown says whether user may see a request: anyone, unless it belongs to an
-// incident whose channel is private (then its members, its declarer and its
-// commander) or was asked for in a private channel outside an incident (then that
-// channel's members). A channel Slack no longer shows the bot counts as private; Slack
-// out of reach is an error, not a no.
-func (s *Service) mayBeShown(ctx context.Context, a *runbook.Approval, user string) (bool, error) {
-	channel, privacy := a.Channel, runbook.ChannelPrivacyUnknown
-	if a.IncidentID != 0 {
-		inc, err := s.incidents.Incident(ctx, a.IncidentID)
-		if err != nil {
-			return false, fmt.Errorf("check who may see %s: %w", a.Key(), err)
-		}
-		if user == inc.CreatedBy || user == inc.Commander {
-			return true, nil
-		}
-		if inc.Channel != "" {
-			channel, privacy = inc.Channel, inc.ChannelPrivacy
-		}
-	}
-	if channel == "" || privacy == runbook.ChannelPublic {
+	approvers := s.approversOf(a)
+	if len(approvers) == 0 {
 		return true, nil
 	}
-	if privacy != runbook.ChannelPrivate {
-		conv, err := s.slack.ChannelInfo(ctx, channel)
-		if runbook.SlackUnanswered(err) {
-			return false, fmt.Errorf("check who may see %s: %w", a.Key(), err)
-		}
-		if err == nil && !conv.Private {
-			return true, nil
-		}
+	named, err := runbook.NewMembership(s.slack).Has(ctx, sight.User(), approvers)
+	return !named, err
+}
+
+// isApprover reports whether user is among a request's approvers. An empty list lets
+// in anyone who may see the request (runbook.Sight): a request's id is easy to guess,
+// and "anyone" must not reach into a private incident or channel from outside it.
+func (s *Service) isApprover(ctx context.Context, m *runbook.Membership, sight *runbook.Sight, a *runbook.Approval) (bool, error) {
+	if approvers := s.approversOf(a); len(approvers) > 0 {
+		return m.Has(ctx, sight.User(), approvers)
 	}
-	member, err := s.slack.IsMember(ctx, channel, user)
-	if runbook.SlackUnanswered(err) {
-		return false, fmt.Errorf("check who may see %s: %w", a.Key(), err)
-	}
-	return member && err == nil, nil
+	return sight.Approval(ctx, a)
+}
+
+// sight is what user may see, asked for a decision: a channel recorded as public is
+// asked about again, since it may have been made private since.
+func (s *Service) sight(user string) *runbook.Sight {
+	return runbook.NewSight(s.slack, s.incidents, user, "").Live()
 }
 
 // PendingFor lists the pending requests a person may approve now: not expired, they
@@ -85,14 +67,14 @@ func (s *Service) PendingFor(ctx context.Context, userID string) ([]*runbook.App
 	if err != nil {
 		return nil, fmt.Errorf("pending approvals for %s: %w", userID, err)
 	}
-	m := runbook.NewMembership(s.slack)
+	m, sight := runbook.NewMembership(s.slack), s.sight(userID)
 	now := s.cfg.Now()
 	var out []*runbook.Approval
 	for _, a := range pending {
 		if !now.Before(a.ExpiresAt) || (a.RequestedBy == userID && !s.cfg.AllowSelfApproval) {
 			continue
 		}
-		ok, err := s.isApprover(ctx, m, userID, a)
+		ok, err := s.isApprover(ctx, m, sight, a)
 		if err != nil {
 			return nil, fmt.Errorf("pending approvals for %s: %w", userID, err)
 		}

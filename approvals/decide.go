@@ -100,6 +100,21 @@ func (s *Service) screen(ctx context.Context, d Decision, a *runbook.Approval) (
 		out, err = s.refuse(ctx, d, a, msg, why)
 		return out, true, err
 	}
+	sight := s.sight(d.UserID)
+	if d.Via == ViaCommand {
+		// Typed by id, which anyone can guess: someone the request is hidden from is
+		// answered as for one that does not exist, before its state says anything.
+		hidden, err := s.hiddenFrom(ctx, sight, a)
+		if err != nil {
+			_, _ = s.refuse(ctx, d, a, "", "could not check who may see it: "+err.Error())
+			return Outcome{}, true, fmt.Errorf("%w: %w", runbook.Errorf(runbook.EUNAVAILABLE,
+				"Runbook could not check who may decide %s; try again in a moment.", a.Key()), err)
+		}
+		if hidden {
+			out, err = s.refuse(ctx, d, a, fmt.Sprintf("There is no approval %s.", a.Key()), "not among the people who may see it")
+			return out, true, err
+		}
+	}
 	if a.State != runbook.ApprovalPending {
 		if sameDecision(d, a) {
 			// The person's own decision again: a second click on a button Slack had not
@@ -114,7 +129,7 @@ func (s *Service) screen(ctx context.Context, d Decision, a *runbook.Approval) (
 		out, err = s.late(ctx, d, a)
 		return out, true, err
 	}
-	allowed, unusable, err := s.mayDecide(ctx, d, a)
+	allowed, unusable, err := s.mayDecide(ctx, d, a, sight)
 	if err != nil {
 		_, _ = s.refuse(ctx, d, a, "", "could not check who may decide: "+err.Error())
 		return Outcome{}, true, fmt.Errorf("%w: %w", runbook.Errorf(runbook.EUNAVAILABLE,

@@ -152,7 +152,10 @@ func (f *approvalActions) approvalFor(ctx context.Context, run *runbook.Run, def
 
 // requestApproval posts the request message, once, and records where it is.
 func (f *approvalActions) requestApproval(ctx context.Context, run *runbook.Run, i int, a *runbook.Approval) error {
-	inc := f.requestIncident(ctx, run)
+	inc, err := f.requestIncident(ctx, run)
+	if err != nil {
+		return err
+	}
 	id, err := f.requestChannel(ctx, run, a, inc)
 	if err != nil {
 		return err
@@ -181,7 +184,11 @@ func (f *approvalActions) requestApproval(ctx context.Context, run *runbook.Run,
 // adoptRequest finds the request message an earlier attempt of the step posted but did
 // not record, by its metadata, and records it as requestApproval would have.
 func (f *approvalActions) adoptRequest(ctx context.Context, run *runbook.Run, i int, a *runbook.Approval) error {
-	id, err := f.requestChannel(ctx, run, a, f.requestIncident(ctx, run))
+	inc, err := f.requestIncident(ctx, run)
+	if err != nil {
+		return err
+	}
+	id, err := f.requestChannel(ctx, run, a, inc)
 	if err != nil {
 		return err
 	}
@@ -206,13 +213,17 @@ func (f *approvalActions) recordRequest(ctx context.Context, a *runbook.Approval
 }
 
 // requestIncident is the run's incident, shown in the request message; nil if it has
-// none or it cannot be read.
-func (f *approvalActions) requestIncident(ctx context.Context, run *runbook.Run) *runbook.Incident {
+// none. One that cannot be read is an error, so that the step is tried again rather
+// than a private incident's request asked in the shared approval channel.
+func (f *approvalActions) requestIncident(ctx context.Context, run *runbook.Run) (*runbook.Incident, error) {
 	if run.IncidentID == 0 {
-		return nil
+		return nil, nil
 	}
-	inc, _ := f.e.d.Incidents.Incident(ctx, run.IncidentID)
-	return inc
+	inc, err := f.e.d.Incidents.Incident(ctx, run.IncidentID)
+	if err != nil {
+		return nil, fmt.Errorf("read %s for its approval request: %w", runbook.IncidentKey(run.IncidentID), err)
+	}
+	return inc, nil
 }
 
 // requestChannel resolves where a request is asked: the step's channel, else the
@@ -334,11 +345,12 @@ func (f *approvalActions) showOutcome(ctx context.Context, run *runbook.Run, a *
 	f.desk.ShowOutcome(ctx, a)
 }
 
-// privateIncident says whether inc has a channel that is private, from what the
-// incident recorded, else from Slack. A channel Slack no longer shows the bot counts as
-// private; if Slack cannot say, the approval channel is not used either.
+// privateIncident says whether inc has a channel that is private: known private from
+// the incident's record, else asked of Slack (a public channel may have been made
+// private since). A channel Slack no longer shows the bot counts as private; if Slack
+// cannot say, the approval channel is not used either.
 func (f *approvalActions) privateIncident(ctx context.Context, inc *runbook.Incident) bool {
-	if inc == nil || inc.Channel == "" || inc.ChannelPrivacy == runbook.ChannelPublic {
+	if inc == nil || inc.Channel == "" {
 		return false
 	}
 	if inc.ChannelPrivacy == runbook.ChannelPrivate {
