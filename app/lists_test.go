@@ -13,6 +13,16 @@ import (
 	"github.com/runbookhq/runbook/slackfake"
 )
 
+// startWithRunbooks starts the incidents world with these runbook files.
+func startWithRunbooks(t *testing.T, files map[string]string, opts ...func(*config.Config)) *incidentWorld {
+	t.Helper()
+	dir := t.TempDir()
+	if err := apptest.WriteRunbooks(dir, nil, files); err != nil {
+		t.Fatal(err)
+	}
+	return startIncidentsWith(t, append([]func(*config.Config){func(c *config.Config) { c.Runbooks.Dir = dir }}, opts...)...)
+}
+
 // secretKickoff gives every sev1 a private channel and asks, in it, for an approval
 // whose wording is as secret as the incident.
 const secretKickoff = `name: secret-kickoff
@@ -36,11 +46,7 @@ steps:
 // anyone outside that channel — who learns nothing of it, not even that it exists —
 // and shown to its declarer and to the channel's members.
 func TestPrivateIncidentsStayOutOfLists(t *testing.T) {
-	dir := t.TempDir()
-	if err := apptest.WriteRunbooks(dir, nil, map[string]string{"secret.yaml": secretKickoff}); err != nil {
-		t.Fatal(err)
-	}
-	w := startIncidentsWith(t, func(c *config.Config) { c.Runbooks.Dir = dir })
+	w := startWithRunbooks(t, map[string]string{"secret.yaml": secretKickoff})
 	w.command("declare sev3 Checkout latency is up")
 	w.command("declare sev1 Payroll export leaks salaries")
 	run := w.WaitRun(w.App().DB, 1, runbook.RunWaitingApproval)
@@ -194,16 +200,9 @@ steps:
 // no approvers ("anyone" is anyone who may see it), nor find that request in the
 // approval channel: it is asked in the incident's own channel instead.
 func TestOutsidersCannotReachIntoAPrivateIncident(t *testing.T) {
-	dir := t.TempDir()
-	if err := apptest.WriteRunbooks(dir, nil, map[string]string{"kickoff.yaml": openKickoff, "echo.yaml": echoTitle}); err != nil {
-		t.Fatal(err)
-	}
-	var approvalsRoom slackfake.Channel
-	w := startIncidentsWith(t, func(c *config.Config) {
-		c.Runbooks.Dir = dir
-		c.Slack.ApprovalChannel = "#approvals"
-	})
-	approvalsRoom = w.Channel("approvals", "alice")
+	w := startWithRunbooks(t, map[string]string{"kickoff.yaml": openKickoff, "echo.yaml": echoTitle},
+		func(c *config.Config) { c.Slack.ApprovalChannel = "#approvals" })
+	approvalsRoom := w.Channel("approvals", "alice")
 	w.command("declare sev1 Payroll export leaks salaries")
 	run := w.WaitRun(w.App().DB, 1, runbook.RunWaitingApproval)
 	inc, err := w.App().DB.Incidents().Incident(context.Background(), run.IncidentID)
@@ -278,15 +277,10 @@ steps:
 // TestApprovalsNamingNobodyAreForThoseWhoSeeThem: "anyone" for a request with no
 // approvers is anyone who may see where it was asked. A request asked in someone's
 // direct message with the bot, or in a private channel a runbook names, is neither
-// listed for nor decidable by anyone else; one asked in a public approval channel
-// about a private incident is decidable by whoever sees that channel, as the runbook
-// chose; and a channel recorded public that was made private since counts as private.
+// listed for nor decidable by anyone else, and is decidable by that channel's
+// members.
 func TestApprovalsNamingNobodyAreForThoseWhoSeeThem(t *testing.T) {
-	dir := t.TempDir()
-	if err := apptest.WriteRunbooks(dir, nil, map[string]string{"anyone.yaml": askAnyone, "room.yaml": askInRoom}); err != nil {
-		t.Fatal(err)
-	}
-	w := startIncidentsWith(t, func(c *config.Config) { c.Runbooks.Dir = dir })
+	w := startWithRunbooks(t, map[string]string{"anyone.yaml": askAnyone, "room.yaml": askInRoom})
 	carol := w.Person("carol")
 	dm, err := w.Slack.InstallDM("D0ALICE01", w.alice.ID)
 	if err != nil {
@@ -319,14 +313,8 @@ func TestApprovalsNamingNobodyAreForThoseWhoSeeThem(t *testing.T) {
 // incident turns out to be a security matter — has its request asked in that channel,
 // not the approval channel, and decided only by those who may see it.
 func TestAChannelMadePrivateLaterCountsAsPrivateForDecisions(t *testing.T) {
-	dir := t.TempDir()
-	if err := apptest.WriteRunbooks(dir, nil, map[string]string{"anyone.yaml": askAnyone}); err != nil {
-		t.Fatal(err)
-	}
-	w := startIncidentsWith(t, func(c *config.Config) {
-		c.Runbooks.Dir = dir
-		c.Slack.ApprovalChannel = "#approvals"
-	})
+	w := startWithRunbooks(t, map[string]string{"anyone.yaml": askAnyone},
+		func(c *config.Config) { c.Slack.ApprovalChannel = "#approvals" })
 	approvalsRoom := w.Channel("approvals", "alice")
 	w.command("declare sev2 Odd logins from one account")
 	room := w.Slack.AddChannel("inc-1-logins", slackfake.ChannelPrivate(), slackfake.ChannelMembers(w.alice.ID, w.Slack.BotUserID()))

@@ -384,16 +384,9 @@ func (s *Server) conversationsReplies(q *apiRequest) (map[string]any, *apiError)
 }
 
 func (s *Server) conversationsList(q *apiRequest) (map[string]any, *apiError) {
-	types := q.list("types")
-	if len(types) == 0 {
-		types = []string{"public_channel"}
-	}
-	for _, t := range types {
-		switch t {
-		case "public_channel", "private_channel", "im", "mpim":
-		default:
-			return nil, fail("invalid_types")
-		}
+	types, err := conversationTypes(q)
+	if err != nil {
+		return nil, err
 	}
 	// Slack cuts the page first and filters it after: a page may hold fewer channels
 	// than the limit, none at all, and still have a next_cursor. A client that stops
@@ -426,16 +419,9 @@ func (s *Server) usersConversations(q *apiRequest) (map[string]any, *apiError) {
 	if u := s.users[userID]; u == nil {
 		return nil, fail("user_not_found")
 	}
-	types := q.list("types")
-	if len(types) == 0 {
-		types = []string{"public_channel"}
-	}
-	for _, t := range types {
-		switch t {
-		case "public_channel", "private_channel", "im", "mpim":
-		default:
-			return nil, fail("invalid_types")
-		}
+	types, err := conversationTypes(q)
+	if err != nil {
+		return nil, err
 	}
 	items, next, err := page(q, "team", s.chanOrder, func(id string) string { return id }, 100, 999)
 	if err != nil {
@@ -453,6 +439,23 @@ func (s *Server) usersConversations(q *apiRequest) (map[string]any, *apiError) {
 		chans = append(chans, m)
 	}
 	return map[string]any{"channels": chans, "response_metadata": map[string]any{"next_cursor": next}}, nil
+}
+
+// conversationTypes reads the types argument of conversations.list and
+// users.conversations: public channels when not given.
+func conversationTypes(q *apiRequest) ([]string, *apiError) {
+	types := q.list("types")
+	if len(types) == 0 {
+		return []string{"public_channel"}, nil
+	}
+	for _, t := range types {
+		switch t {
+		case "public_channel", "private_channel", "im", "mpim":
+		default:
+			return nil, fail("invalid_types")
+		}
+	}
+	return types, nil
 }
 
 // conversationType is how the types argument of conversations.list and
