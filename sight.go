@@ -57,7 +57,7 @@ func (s *Sight) Incident(ctx context.Context, inc *Incident) (bool, error) {
 	ok := inc.Channel == "" || s.user == inc.CreatedBy || s.user == inc.Commander
 	if !ok {
 		var err error
-		if ok, err = s.inChannel(ctx, inc.Channel, inc.ChannelPrivacy); err != nil {
+		if ok, err = s.inChannel(ctx, inc.Channel, s.privacyOf(inc)); err != nil {
 			return false, err
 		}
 	}
@@ -112,13 +112,24 @@ func (s *Sight) Approval(ctx context.Context, a *Approval) (bool, error) {
 	}
 	channel, privacy := a.Channel, ChannelPrivacyUnknown
 	if inc != nil && (channel == "" || channel == inc.Channel) {
-		channel, privacy = inc.Channel, inc.ChannelPrivacy
+		channel, privacy = inc.Channel, s.privacyOf(inc)
 	}
 	ok, err := s.inChannel(ctx, channel, privacy)
 	if ok || err != nil || inc == nil || inc.Channel == "" || inc.Channel == channel {
 		return ok, err
 	}
 	return s.member(ctx, inc.Channel) // asked elsewhere: the incident's private channel still counts
+}
+
+// privacyOf is what the sight takes an incident's channel to be. For a list, a channel
+// whose privacy the incident never recorded counts as private until the start-up pass
+// learns it (incidents.Service): asking Slack about each (conversations.info, 50 a
+// minute) would hold a list of twenty for seconds. A decision asks.
+func (s *Sight) privacyOf(inc *Incident) ChannelPrivacy {
+	if inc.ChannelPrivacy == ChannelPrivacyUnknown && !s.live {
+		return ChannelPrivate
+	}
+	return inc.ChannelPrivacy
 }
 
 func (s *Sight) inChannel(ctx context.Context, channel string, privacy ChannelPrivacy) (bool, error) {

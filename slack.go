@@ -146,7 +146,7 @@ type Channels interface {
 	// included, reading Slack's whole channel list afresh.
 	Channels(ctx context.Context) ([]Conversation, error)
 	// PrivateChannelsOf is the set of private channels user and the bot are both
-	// members of, read afresh.
+	// members of, as Slack said at most a few seconds ago. Callers must not change it.
 	PrivateChannelsOf(ctx context.Context, user string) (map[string]bool, error)
 	// IsMember reports whether user is a member of channel.
 	IsMember(ctx context.Context, channel, user string) (bool, error)

@@ -158,9 +158,16 @@ func (c *Client) IsMember(ctx context.Context, channel, user string) (bool, erro
 }
 
 // PrivateChannelsOf lists the private channels user and the bot are both members of
-// (users.conversations, tier 3, 999 a page), read afresh: deciding which private
-// incidents someone may see in a list is then one call, not one per channel.
+// (users.conversations, tier 3, 999 a page): deciding which private incidents someone
+// may see is then one call, not one per channel. An answer is kept for membersTTL, as
+// a group's members are: someone removed from a channel stops seeing it within that
+// long, and a burst of lists by one person costs one call. Callers must not change
+// the map.
 func (c *Client) PrivateChannelsOf(ctx context.Context, user string) (map[string]bool, error) {
+	key := "private-channels:" + user
+	if v, ok := c.cache.get(key); ok {
+		return v.(map[string]bool), nil
+	}
 	params := &slack.GetConversationsForUserParameters{UserID: user, Types: []string{"private_channel"}, Limit: 999}
 	in := map[string]bool{}
 	for {
@@ -175,6 +182,7 @@ func (c *Client) PrivateChannelsOf(ctx context.Context, user string) (map[string
 			in[ch.ID] = true
 		}
 		if p.next == "" {
+			c.cache.putFor(key, in, membersTTL)
 			return in, nil
 		}
 		params.Cursor = p.next

@@ -214,3 +214,29 @@ func TestPermalinkIsBuiltAsSlackBuildsIt(t *testing.T) {
 		t.Errorf("chat.getPermalink called %d times in all, want only the 2 before Identify", n)
 	}
 }
+
+// PrivateChannelsOf reads the private channels a person shares with the bot, every
+// page of them, and a burst of asks about one person costs one call.
+func TestPrivateChannelsOfIsOneCallPerBurst(t *testing.T) {
+	c, srv := newClient(t, "")
+	alice, bob := srv.AddUser("alice"), srv.AddUser("bob")
+	var want []string
+	for i := range 1500 { // two pages of users.conversations
+		ch := srv.AddChannel(fmt.Sprintf("private-%d", i), slackfake.ChannelPrivate(), slackfake.ChannelMembers(alice.ID, srv.BotUserID()))
+		want = append(want, ch.ID)
+	}
+	srv.AddChannel("bobs", slackfake.ChannelPrivate(), slackfake.ChannelMembers(bob.ID, srv.BotUserID()))
+	srv.AddChannel("without-bot", slackfake.ChannelPrivate(), slackfake.ChannelMembers(alice.ID))
+	for range 3 {
+		in, err := c.PrivateChannelsOf(context.Background(), alice.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(in) != len(want) || !in[want[0]] || !in[want[len(want)-1]] {
+			t.Fatalf("alice's private channels: %d, want the %d she shares with the bot", len(in), len(want))
+		}
+	}
+	if n := srv.Calls("users.conversations"); n != 2 {
+		t.Errorf("three asks about alice made %d users.conversations calls, want one pass of 2 pages", n)
+	}
+}
