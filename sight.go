@@ -11,6 +11,21 @@ type IncidentReader interface {
 	Incident(ctx context.Context, id int64) (*Incident, error)
 }
 
+// IsChannelPrivate says whether channel is private: so if recorded as private, else as
+// Slack says now (a channel recorded public may have been made private since). A
+// channel Slack no longer shows the bot counts as private; Slack giving no answer is an
+// error, never a "public".
+func IsChannelPrivate(ctx context.Context, slack Slack, channel string, recorded ChannelPrivacy) (bool, error) {
+	if recorded == ChannelPrivate {
+		return true, nil
+	}
+	conv, err := slack.ChannelInfo(ctx, channel)
+	if SlackUnanswered(err) {
+		return false, fmt.Errorf("check whether %s is private: %w", channel, err)
+	}
+	return err != nil || conv.Private, nil
+}
+
 // Sight decides what one person may see of incidents, channels and approval requests,
 // for one request: what belongs to an incident whose channel is private is theirs to
 // see only if they are in that channel, declared the incident or lead it; what was
@@ -151,17 +166,12 @@ func (s *Sight) decideChannel(ctx context.Context, channel string, privacy Chann
 	switch {
 	case strings.HasPrefix(channel, "D"):
 		return false, nil // someone else's direct message with the bot
-	case privacy == ChannelPrivate:
-		return s.member(ctx, channel)
 	case privacy == ChannelPublic && !s.live:
 		return true, nil
 	}
-	conv, err := s.slack.ChannelInfo(ctx, channel)
-	if SlackUnanswered(err) {
-		return false, fmt.Errorf("check whether %s is private: %w", channel, err)
-	}
-	if err == nil && !conv.Private {
-		return true, nil
+	private, err := IsChannelPrivate(ctx, s.slack, channel, privacy)
+	if !private || err != nil {
+		return !private && err == nil, err
 	}
 	return s.member(ctx, channel)
 }

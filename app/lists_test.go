@@ -23,9 +23,11 @@ func startWithRunbooks(t *testing.T, files map[string]string, opts ...func(*conf
 	return startIncidentsWith(t, append([]func(*config.Config){func(c *config.Config) { c.Runbooks.Dir = dir }}, opts...)...)
 }
 
-// secretKickoff gives every sev1 a private channel and asks, in it, for an approval
-// whose wording is as secret as the incident.
-const secretKickoff = `name: secret-kickoff
+// privateKickoff gives every sev1 a private channel and asks, in it, for an approval
+// whose wording is as secret as the incident; approvers is the step's approvers line,
+// or "" for none (anyone).
+func privateKickoff(name, approvers string) string {
+	return `name: ` + name + `
 on:
   - event: incident.declared
     if: { severity: [sev1] }
@@ -38,8 +40,14 @@ steps:
   - action: approval.request
     with:
       operation: "Rotate the payroll signing key"
-      approvers: ["@bob"]
-`
+` + approvers
+}
+
+// secretKickoff asks bob; openKickoff asks anyone.
+var (
+	secretKickoff = privateKickoff("secret-kickoff", `      approvers: ["@bob"]`+"\n")
+	openKickoff   = privateKickoff("open-kickoff", "")
+)
 
 // TestPrivateIncidentsStayOutOfLists: an incident whose channel is private, with its
 // runs, approvals and audit entries, is left out of list, runs, audit and approvals for
@@ -170,23 +178,7 @@ func TestListsLearnOlderIncidentsChannelPrivacyOnce(t *testing.T) {
 	}
 }
 
-// openKickoff asks anyone (no approvers) to approve an operation on a sev1 whose
-// channel it makes private; echoTitle posts what an incident holds.
-const openKickoff = `name: open-kickoff
-on:
-  - event: incident.declared
-    if: { severity: [sev1] }
-steps:
-  - id: channel
-    action: slack.create_channel
-    with:
-      name: "inc-{{incident.number}}-restricted"
-      private: true
-  - action: approval.request
-    with:
-      operation: "Rotate the payroll signing key"
-`
-
+// echoTitle posts what an incident holds.
 const echoTitle = `name: echo-title
 steps:
   - action: slack.send_message

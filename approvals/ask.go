@@ -411,15 +411,14 @@ func sameAsk(asked, stored *runbook.Approval) bool {
 		slices.Equal(asked.Approvers, stored.Approvers)
 }
 
-// private says whether an incident's channel is private. A channel Slack no longer
-// shows the bot counts as private; Slack out of reach is an error, not a no.
+// private says whether an incident's channel is private (runbook.IsChannelPrivate).
 func (s *Service) private(ctx context.Context, inc *runbook.Incident) (bool, error) {
 	if inc == nil || inc.Channel == "" {
 		return false, nil
 	}
-	conv, err := s.slack.ChannelInfo(ctx, inc.Channel)
-	if runbook.SlackUnanswered(err) {
+	private, err := runbook.IsChannelPrivate(ctx, s.slack, inc.Channel, inc.ChannelPrivacy)
+	if err != nil {
 		return false, fmt.Errorf("check whether %s's channel is private: %w", inc.Key(), err)
 	}
-	return err != nil || conv.Private, nil
+	return private, nil
 }

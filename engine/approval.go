@@ -345,17 +345,13 @@ func (f *approvalActions) showOutcome(ctx context.Context, run *runbook.Run, a *
 	f.desk.ShowOutcome(ctx, a)
 }
 
-// privateIncident says whether inc has a channel that is private: known private from
-// the incident's record, else asked of Slack (a public channel may have been made
-// private since). A channel Slack no longer shows the bot counts as private; if Slack
-// cannot say, the approval channel is not used either.
+// privateIncident says whether inc has a channel that is private
+// (runbook.IsChannelPrivate); if Slack cannot say, the approval channel is not used
+// either.
 func (f *approvalActions) privateIncident(ctx context.Context, inc *runbook.Incident) bool {
 	if inc == nil || inc.Channel == "" {
 		return false
 	}
-	if inc.ChannelPrivacy == runbook.ChannelPrivate {
-		return true
-	}
-	conv, err := f.e.d.Slack.ChannelInfo(ctx, inc.Channel)
-	return err != nil || conv.Private
+	private, err := runbook.IsChannelPrivate(ctx, f.e.d.Slack, inc.Channel, inc.ChannelPrivacy)
+	return private || err != nil
 }

@@ -136,16 +136,12 @@ func (h *Handlers) mayView(ctx context.Context, inv *invocation, inc *runbook.In
 	if inc.Channel == "" || inc.Channel == inv.req.ChannelID {
 		return runbook.Public, nil
 	}
-	// A channel known to be private is not asked about again; one recorded as public
-	// is, since a public channel can be made private later.
-	if inc.ChannelPrivacy != runbook.ChannelPrivate {
-		conv, err := h.Slack.ChannelInfo(ctx, inc.Channel)
-		if runbook.SlackUnanswered(err) {
-			return runbook.Private, fmt.Errorf("check who may see %s: %w", inc.Key(), err)
-		}
-		if err == nil && !conv.Private {
-			return runbook.Public, nil
-		}
+	private, err := runbook.IsChannelPrivate(ctx, h.Slack, inc.Channel, inc.ChannelPrivacy)
+	if err != nil {
+		return runbook.Private, fmt.Errorf("check who may see %s: %w", inc.Key(), err)
+	}
+	if !private {
+		return runbook.Public, nil
 	}
 	// Private, or a channel Slack no longer shows the bot: only its members may see
 	// it, and whoever declared it or leads it, wherever they ask.
